@@ -1,1 +1,80 @@
-# Install rules (placeholder)
+# Install rules: the library, its headers, the command-line tool, a CMake package
+# (find_package(outreach) -> outreach::outreach) and a pkg-config file.
+include(CMakePackageConfigHelpers)
+
+set(OUTREACH_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/outreach"
+  CACHE STRING "Where to install outreach-config.cmake, relative to the prefix")
+set(OUTREACH_INSTALL_PKGCONFIGDIR "${CMAKE_INSTALL_LIBDIR}/pkgconfig"
+  CACHE STRING "Where to install outreach.pc, relative to the prefix")
+mark_as_advanced(OUTREACH_INSTALL_CMAKEDIR OUTREACH_INSTALL_PKGCONFIGDIR)
+
+install(TARGETS outreach
+  EXPORT outreach-targets
+  ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+  LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+  RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
+# (No INCLUDES DESTINATION: the target's $<INSTALL_INTERFACE:...> include dir already says it.)
+
+# Only the public headers; private helpers live in src/ and never reach the include path.
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/outreach"
+  DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
+  FILES_MATCHING PATTERN "*.hpp")
+
+if(TARGET outreach_cli)
+  # OUTPUT_NAME makes the installed binary `outreach`.
+  install(TARGETS outreach_cli RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
+endif()
+
+install(EXPORT outreach-targets
+  NAMESPACE outreach::
+  FILE outreach-targets.cmake
+  DESTINATION "${OUTREACH_INSTALL_CMAKEDIR}")
+
+# A static library carries its PRIVATE link dependencies into the exported target
+# ($<LINK_ONLY:Boost::json> ...), so the config file must find them too; a shared one does not.
+get_target_property(_outreach_type outreach TYPE)
+if(_outreach_type STREQUAL "STATIC_LIBRARY")
+  set(OUTREACH_STATIC ON)
+else()
+  set(OUTREACH_STATIC OFF)
+endif()
+
+configure_package_config_file(
+  "${CMAKE_CURRENT_LIST_DIR}/outreach-config.cmake.in"
+  "${PROJECT_BINARY_DIR}/outreach-config.cmake"
+  INSTALL_DESTINATION "${OUTREACH_INSTALL_CMAKEDIR}"
+  NO_SET_AND_CHECK_MACRO)
+write_basic_package_version_file(
+  "${PROJECT_BINARY_DIR}/outreach-config-version.cmake"
+  VERSION "${PROJECT_VERSION}"
+  COMPATIBILITY SameMinorVersion)
+install(FILES
+  "${PROJECT_BINARY_DIR}/outreach-config.cmake"
+  "${PROJECT_BINARY_DIR}/outreach-config-version.cmake"
+  DESTINATION "${OUTREACH_INSTALL_CMAKEDIR}")
+
+# pkg-config: the prefix is derived from the .pc file's own location, so the file stays right
+# when installed with `cmake --install --prefix <elsewhere>` or when the tree is moved.
+function(_outreach_pc_dir out dir)
+  if(IS_ABSOLUTE "${dir}")
+    set(${out} "${dir}" PARENT_SCOPE)
+  else()
+    set(${out} "\${prefix}/${dir}" PARENT_SCOPE)
+  endif()
+endfunction()
+if(IS_ABSOLUTE "${OUTREACH_INSTALL_PKGCONFIGDIR}")
+  set(OUTREACH_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+else()
+  file(RELATIVE_PATH _outreach_up "/outreach-root/${OUTREACH_INSTALL_PKGCONFIGDIR}" "/outreach-root")
+  string(REGEX REPLACE "/$" "" _outreach_up "${_outreach_up}")
+  set(OUTREACH_PC_PREFIX "\${pcfiledir}/${_outreach_up}")
+endif()
+_outreach_pc_dir(OUTREACH_PC_LIBDIR "${CMAKE_INSTALL_LIBDIR}")
+_outreach_pc_dir(OUTREACH_PC_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}")
+# Boost and date ship no .pc files, so a static link names their libraries directly;
+# OpenSSL's libcrypto.pc is a proper pkg-config dependency.
+configure_file("${CMAKE_CURRENT_LIST_DIR}/outreach.pc.in" "${PROJECT_BINARY_DIR}/outreach.pc" @ONLY)
+install(FILES "${PROJECT_BINARY_DIR}/outreach.pc" DESTINATION "${OUTREACH_INSTALL_PKGCONFIGDIR}")
+
+unset(_outreach_type)
+unset(_outreach_up)

@@ -44,6 +44,12 @@ struct Location {
   std::string json_path{};             ///< Path in a JSON document, such as `steps[1].variants[0].text`.
   std::optional<std::size_t> offset{}; ///< 0-based character (code point) offset inside a string value.
 
+  /// @brief A location that is only a file.
+  [[nodiscard]] static Location in(std::string file) {
+    Location where;
+    where.file = std::move(file);
+    return where;
+  }
   /// @brief A location that is only a JSON path.
   [[nodiscard]] static Location at(std::string json_path) {
     Location where;

@@ -6,11 +6,23 @@
 
 namespace outreach::detail {
 
+namespace {
+
+// Fetched once: looking the algorithm up on every call takes a lock in OpenSSL 3.
+const EVP_MD* sha256_algorithm() {
+  static EVP_MD* const algorithm = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return algorithm;
+}
+
+}  // namespace
+
 Sha256Digest sha256(std::string_view bytes) {
   Sha256Digest digest{};
   unsigned int size = 0;
+  const EVP_MD* algorithm = sha256_algorithm();
   // EVP_Digest only fails when the allocator does; that is not an input error.
-  if (EVP_Digest(bytes.data(), bytes.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1) {
+  if (algorithm == nullptr ||
+      EVP_Digest(bytes.data(), bytes.size(), digest.data(), &size, algorithm, nullptr) != 1) {
     throw std::runtime_error("SHA-256 computation failed");
   }
   return digest;

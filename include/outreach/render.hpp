@@ -1,0 +1,59 @@
+/// @file render.hpp
+/// @brief Rendering one step of a sequence for one lead into a complete message.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "outreach/address.hpp"
+#include "outreach/error.hpp"
+#include "outreach/lead.hpp"
+#include "outreach/message.hpp"
+#include "outreach/sequence.hpp"
+
+namespace outreach {
+
+/// @brief The thread a lead's next step continues: the ids of its messages and its subject.
+struct ThreadContext {
+  std::vector<std::string> message_ids;  ///< Message-IDs of the thread, oldest first (with brackets).
+  std::string subject;                   ///< The subject of the thread's first message, as sent.
+
+  /// @brief Thread contexts compare equal when ids and subject are equal.
+  friend bool operator==(const ThreadContext&, const ThreadContext&) = default;
+};
+
+/// @brief What a step needs besides the sequence and the lead.
+struct StepContext {
+  std::string campaign;             ///< The campaign's name: with the lead and step, it fixes the Message-ID.
+  std::uint64_t seed = 0;           ///< The campaign's seed (variants and spintax).
+  Address sender;                   ///< The mailbox the message is sent from.
+  std::chrono::sys_seconds date{};  ///< The `Date:` of the message.
+  std::string unsubscribe_url;      ///< The lead's one-click unsubscribe URL, or empty.
+  std::string unsubscribe_mailto;   ///< The unsubscribe address for `List-Unsubscribe`, or empty.
+  ThreadContext thread;             ///< The thread so far (empty before the first step).
+};
+
+/// @brief A step rendered for a lead.
+struct RenderedStep {
+  int step_number = 0;        ///< 1-based step.
+  std::size_t variant = 0;    ///< Index of the variant chosen for the lead.
+  std::string variant_name;   ///< Its name.
+  std::string subject;        ///< The subject as sent (after `Re: ` for replies).
+  Message message;            ///< The complete message.
+  ThreadContext thread;       ///< The thread after this message: what the next step continues.
+};
+
+/// @brief Renders step `step_number` (1-based) of `sequence` for `lead`: chooses the variant
+/// (deterministic per seed, lead and step), renders subject, text and html, and composes the
+/// message. A `thread: reply` step answers the last message of `context.thread` (In-Reply-To,
+/// References) and, unless the variant has a subject, takes `Re: ` + the thread's subject.
+/// @return The rendered step; `missing_field` (`missing_field:NAME`) when the lead lacks a
+/// field the chosen variant needs; `invalid_argument` for a step number out of range or a reply
+/// step without a thread; `invalid_value`/`invalid_utf8` from composing the message.
+[[nodiscard]] expected<RenderedStep> render_step(const Sequence& sequence, int step_number, const Lead& lead,
+                                                 const StepContext& context);
+
+}  // namespace outreach
