@@ -88,11 +88,16 @@ expected<RenderedStep> render_step(const Sequence& sequence, int step_number, co
     draft.in_reply_to = context.thread.message_ids.back();
     draft.references = context.thread.message_ids;
   }
-  auto message = compose(draft);
-  if (!message) return fail(message.error());
-
+  if (context.build_message) {
+    auto message = compose(draft);
+    if (!message) return fail(message.error());
+    rendered.message = std::move(*message);
+  } else {
+    rendered.message.message_id = std::move(draft.message_id);
+    rendered.message.envelope_from = draft.from.email;
+    rendered.message.envelope_to = draft.to.email;
+  }
   rendered.subject = std::move(draft.subject);
-  rendered.message = std::move(*message);
   if (reply) {
     rendered.thread = context.thread;
     rendered.thread.message_ids.push_back(rendered.message.message_id);
@@ -100,6 +105,33 @@ expected<RenderedStep> render_step(const Sequence& sequence, int step_number, co
     rendered.thread = ThreadContext{{rendered.message.message_id}, rendered.subject};
   }
   return rendered;
+}
+
+expected<ThreadContext> rebuild_thread(const Sequence& sequence, int step_number, const Lead& lead,
+                                       const StepContext& context) {
+  ThreadContext thread;
+  if (step_number < 2 || static_cast<std::size_t>(step_number) > sequence.steps().size()) return thread;
+  int first = step_number - 1;
+  while (first > 1 && sequence.step(first).threading == Threading::reply) --first;
+  const std::string lead_key = lead.key();
+  const std::string_view domain = context.sender.domain();
+  for (int number = first; number < step_number; ++number) {
+    thread.message_ids.push_back(make_message_id(context.campaign, lead_key, number, domain));
+  }
+  const Step& opening = sequence.step(first);
+  const Variant& variant = opening.variants[opening.choose_variant(context.seed, lead_key, first)];
+  if (variant.subject) {
+    RenderContext fields;
+    fields.lead = &lead;
+    fields.sender_name = context.sender.name;
+    fields.sender_email = context.sender.email;
+    fields.unsubscribe_url = context.unsubscribe_url;
+    fields.spin_key = spin_key(context.seed, lead_key, first, 0);
+    auto subject = variant.subject->render(fields);
+    if (!subject) return fail(subject.error());
+    thread.subject = std::move(*subject);
+  }
+  return thread;
 }
 
 }  // namespace outreach

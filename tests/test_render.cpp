@@ -156,3 +156,30 @@ TEST_CASE("control characters in a lead's names become spaces in To, never a new
   CHECK(headers.find("\r\nBcc:") == std::string::npos);
   CHECK(headers.find("To: \"Eve  Bcc: all@example.com Next Line\" <Bob@example.com>") != std::string::npos);
 }
+
+TEST_CASE("the thread of a step is rebuilt exactly as the earlier steps made it") {
+  const Sequence sequence = threaded_sequence();
+  StepContext context = context_for();
+  for (int step = 1; step <= 5; ++step) {
+    auto rebuilt = outreach::rebuild_thread(sequence, step, lead(), context);
+    REQUIRE(rebuilt);
+    CHECK(*rebuilt == context.thread);
+    auto rendered = outreach::render_step(sequence, step, lead(), context);
+    REQUIRE(rendered);
+    context.thread = rendered->thread;
+  }
+}
+
+TEST_CASE("a dry render gives the id and envelope without building the message") {
+  const Sequence sequence = threaded_sequence();
+  StepContext context = context_for();
+  context.build_message = false;
+  auto dry = outreach::render_step(sequence, 1, lead(), context);
+  context.build_message = true;
+  auto full = outreach::render_step(sequence, 1, lead(), context);
+  REQUIRE((dry && full));
+  CHECK(dry->message.data.empty());
+  CHECK(dry->message.message_id == full->message.message_id);
+  CHECK(dry->subject == full->subject);
+  CHECK_FALSE(dry->message.envelope_to.empty());
+}

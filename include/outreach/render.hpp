@@ -34,6 +34,9 @@ struct StepContext {
   std::string unsubscribe_url;      ///< The lead's one-click unsubscribe URL, or empty.
   std::string unsubscribe_mailto;   ///< The unsubscribe address for `List-Unsubscribe`, or empty.
   ThreadContext thread;             ///< The thread so far (empty before the first step).
+  /// False: do not build the MIME bytes (`message.data` stays empty; the id and envelope are
+  /// set). For dry runs, where only the decision and the subject matter.
+  bool build_message = true;
 };
 
 /// @brief A step rendered for a lead.
@@ -55,5 +58,17 @@ struct RenderedStep {
 /// step without a thread; `invalid_value`/`invalid_utf8` from composing the message.
 [[nodiscard]] expected<RenderedStep> render_step(const Sequence& sequence, int step_number, const Lead& lead,
                                                  const StepContext& context);
+
+/// @brief The thread that step `step_number` continues for `lead`, rebuilt from the sequence:
+/// the Message-IDs of the steps since the last step that started a thread, and that step's
+/// subject as rendered for the lead. Everything in it is deterministic, so nothing of the
+/// thread needs to be stored.
+/// @param sequence The sequence.
+/// @param step_number The 1-based step about to be sent (2 or more for a thread to exist).
+/// @param lead The lead.
+/// @param context As for `render_step` (campaign, seed, sender; `thread` is ignored).
+/// @return The thread (empty for step 1), or the error rendering the thread's subject gave.
+[[nodiscard]] expected<ThreadContext> rebuild_thread(const Sequence& sequence, int step_number, const Lead& lead,
+                                                     const StepContext& context);
 
 }  // namespace outreach

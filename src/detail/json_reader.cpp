@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace outreach::detail {
@@ -21,7 +22,7 @@ Error ErrorList::combined() const {
 void ErrorList::add(Error error) {
   const std::string& path = error.where().json_path;
   const bool place_taken = !path.empty() && std::any_of(errors_.begin(), errors_.end(), [&](const Error& earlier) {
-    return earlier.where().json_path == path;
+    return earlier.where().json_path == path && earlier.where().file == error.where().file;
   });
   if (!place_taken) errors_.push_back(std::move(error));
 }
@@ -45,6 +46,17 @@ expected<std::string> read_file(const std::filesystem::path& path) {
     const bool exists = std::filesystem::exists(path, ec);
     return fail(exists ? Errc::io_error : Errc::not_found,
                 exists ? "cannot read the file" : "no such file", Location::in(path.string()));
+  }
+  // One read of the known size (lead lists may be hundreds of megabytes); a file whose size
+  // cannot be known first (a pipe), or that changes while it is read, is read as a stream.
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (!ec && size < static_cast<std::uintmax_t>(std::numeric_limits<std::streamsize>::max() / 2)) {
+    std::string text(static_cast<std::size_t>(size), '\0');
+    in.read(text.data(), static_cast<std::streamsize>(size));
+    if (static_cast<std::uintmax_t>(in.gcount()) == size && in.peek() == std::ifstream::traits_type::eof()) return text;
+    in.clear();
+    in.seekg(0);
   }
   std::ostringstream content;
   content << in.rdbuf();
@@ -164,13 +176,19 @@ std::optional<std::int64_t> ObjectReader::integer(std::string_view key, std::int
     number = static_cast<std::int64_t>(value->get_uint64());
   }
   if (value->is_double()) {
+    // Range first: converting a double outside int64's range is undefined behaviour.
     const double d = value->get_double();
-    if (d == static_cast<double>(static_cast<std::int64_t>(d)) && d > -9e15 && d < 9e15) {
+    if (d > -9e15 && d < 9e15 && d == static_cast<double>(static_cast<std::int64_t>(d))) {
       number = static_cast<std::int64_t>(d);
     }
   }
   if (!number) {
-    errors_.add(Error(Errc::invalid_value, "expected an integer, found " + std::string(describe_type(*value)),
+    const bool too_large = value->is_uint64() || (value->is_double() && (value->get_double() >= 9e15 ||
+                                                                         value->get_double() <= -9e15));
+    errors_.add(Error(Errc::invalid_value,
+                      too_large ? "must be from " + std::to_string(min) + " to " + std::to_string(max) + ", found " +
+                                      json::serialize(*value)
+                                : "expected an integer, found " + std::string(describe_type(*value)),
                       Location::at(path(key))));
     return std::nullopt;
   }

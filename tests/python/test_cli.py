@@ -173,3 +173,151 @@ def test_render_with_html_variant_is_multipart_alternative(tmp_path):
             assert "Ünïcode & Co <b>" in body_text(message)
             return
     pytest.fail("no lead of 50 got the html variant")
+
+
+CAMPAIGN = EXAMPLE / "campaign.json"
+INBOUND = EXAMPLE / "inbound.jsonl"
+
+
+def simulate(*extra, campaign=CAMPAIGN):
+    return run("simulate", campaign, "--inbound", INBOUND, *extra)
+
+
+def test_validate_a_campaign_prints_its_summary():
+    result = run("validate", CAMPAIGN, check=0)
+    out = result.stdout.decode()
+    assert "a valid campaign \"q4-saas-founders\"" in out
+    assert "leads 500" in out
+    assert "alice (40 a day, warm-up)" in out
+
+
+def test_simulate_the_example_prints_the_tables(tmp_path):
+    result = simulate()
+    assert result.returncode == 0, result.stderr.decode()
+    out = result.stdout.decode()
+    assert "campaign q4-saas-founders: finished" in out
+    assert "sends per day and mailbox" in out
+    assert "step variant" in out
+    assert "leads:" in out and "completed" in out
+
+
+def test_simulate_gives_byte_identical_event_logs(tmp_path):
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    assert simulate("--events", first).returncode == 0
+    assert simulate("--events", second).returncode == 0
+    assert first.read_bytes() == second.read_bytes()
+    assert first.stat().st_size > 0
+
+
+def test_simulate_json_summary_matches_the_event_log(tmp_path):
+    events_path = tmp_path / "events.jsonl"
+    result = simulate("--json", "--events", events_path)
+    assert result.returncode == 0, result.stderr.decode()
+    summary = json.loads(result.stdout)
+    campaign = summary["campaigns"][0]
+    events = [json.loads(line) for line in events_path.read_text(encoding="utf-8").splitlines()]
+    sent = [e for e in events if e["type"] == "sent"]
+    assert sum(v["sent"] for s in campaign["steps"] for v in s["variants"]) == len(sent)
+    assert sum(d["sent"] for d in campaign["days"]) == len(sent)
+    assert sum(campaign["leads"].values()) == 500
+    # Each lead that entered ends with exactly one terminal event.
+    terminal = {}
+    for e in events:
+        if e["type"] in ("completed", "stopped", "skipped", "failed"):
+            assert e["lead"] not in terminal, e
+            terminal[e["lead"]] = e["type"]
+    assert len(terminal) == 500
+    # No lead got a step twice, and every event is in time order.
+    seen = set()
+    for e in sent:
+        key = (e["lead"], e["step"])
+        assert key not in seen
+        seen.add(key)
+    instants = [e["at"] for e in events]
+    assert instants == sorted(instants)
+
+
+def test_simulate_with_an_outbox_writes_every_message(tmp_path):
+    outbox = tmp_path / "outbox"
+    events_path = tmp_path / "events.jsonl"
+    result = simulate("--outbox", outbox, "--events", events_path, "--days", "3")
+    assert result.returncode == 0, result.stderr.decode()
+    files = sorted((outbox / "new").glob("*.eml"))
+    sent = [json.loads(l) for l in events_path.read_text(encoding="utf-8").splitlines() if '"type":"sent"' in l]
+    assert len(files) == len(sent) > 0
+    by_id = {e["message_id"]: e for e in sent}
+    for path in files[:50]:
+        message = parse(path.read_bytes())
+        event = by_id[message["Message-ID"]]
+        assert message["To"].addresses[0].addr_spec.lower() == event["lead"].lower()
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert "https://acme.example/u/" in message["List-Unsubscribe"]
+
+
+def test_simulate_until_stops_early(tmp_path):
+    events_path = tmp_path / "events.jsonl"
+    assert simulate("--until", "2026-12-02T00:00:00Z", "--events", events_path).returncode == 0
+    for line in events_path.read_text(encoding="utf-8").splitlines():
+        assert json.loads(line)["at"] <= "2026-12-02T00:00:00Z"
+
+
+def test_simulate_reports_bad_inbound_lines_and_goes_on(tmp_path):
+    inbound = tmp_path / "inbound.jsonl"
+    inbound.write_text(
+        '{"at": "2026-12-02T10:00:00Z", "lead": "nobody@nowhere.example", "type": "reply"}\n'
+        '{"at": "not a time", "lead": "x@y.example", "type": "reply"}\n'
+        'not json\n'
+        '{"at": "2026-12-02T10:00:00Z", "lead": "x@y.example", "type": "teleport"}\n', encoding="utf-8")
+    result = run("simulate", CAMPAIGN, "--inbound", inbound, "--days", "1")
+    assert result.returncode == 0, result.stderr.decode()
+    err = result.stderr.decode()
+    assert "nobody@nowhere.example" in err
+    assert f"{inbound}:2: at:" in err
+    assert f"{inbound}:3:" in err
+    assert f"{inbound}:4: type:" in err
+
+
+def test_simulate_a_malformed_campaign_is_bad_input(tmp_path):
+    bad = tmp_path / "campaign.json"
+    bad.write_text(json.dumps({"name": "x", "sequence": str(SEQUENCE), "leads": [{"email": "a@b.example"}],
+                               "schedule": {"timezone": "Mars/Olympus"}, "mailboxes": [], "colour": 1}),
+                   encoding="utf-8")
+    result = run("simulate", bad)
+    assert result.returncode == 2
+    err = result.stderr.decode()
+    assert "schedule.timezone" in err and "colour" in err and "mailboxes" in err
+
+
+def test_a_thousand_hostile_leads_simulate_without_injection(tmp_path):
+    import random
+    rng = random.Random(1000)
+    hostile = ["\r\nBcc: x@evil.example", "{{company}}", "{a|b}", "\\{", "\u202e" * 5, "x" * 5000, "Zoë \"quoted\"",
+               "<script>alert(1)</script>", "=?UTF-8?B?SGk=?="]
+    rows = ["email,first_name,last_name,company,title"]
+    for i in range(1000):
+        values = [rng.choice(hostile) for _ in range(4)]
+        fields = ['"' + v.replace('"', '""') + '"' for v in values]
+        rows.append(f"lead{i}@hostile.example," + ",".join(fields))
+    (tmp_path / "leads.csv").write_bytes(("\r\n".join(rows) + "\r\n").encode("utf-8") + b"bad\xff@x.example,a,b,c,d\r\n")
+    campaign = json.loads(CAMPAIGN.read_text(encoding="utf-8"))
+    campaign["sequence"] = str(SEQUENCE)
+    campaign["leads"] = "leads.csv"
+    campaign["limits"] = {}
+    for m in campaign["mailboxes"]:
+        m["daily_limit"] = 1000
+        m.pop("ramp", None)
+        m["transport"] = "outbox:out"
+    (tmp_path / "campaign.json").write_text(json.dumps(campaign), encoding="utf-8")
+    outbox = tmp_path / "outbox"
+    result = run("simulate", tmp_path / "campaign.json", "--outbox", outbox, "--days", "2")
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    files = list((outbox / "new").glob("*.eml"))
+    assert len(files) > 100
+    for path in files:
+        data = path.read_bytes()
+        header_block = data.split(b"\r\n\r\n", 1)[0]
+        for line in header_block.split(b"\r\n"):
+            assert not line.lower().startswith(b"bcc:"), path
+            assert len(line) <= 998
+        assert b"\n" not in data.replace(b"\r\n", b"")
+        assert parse(data)["Bcc"] is None

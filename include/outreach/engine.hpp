@@ -1,0 +1,107 @@
+/// @file engine.hpp
+/// @brief `Engine`: runs campaigns — decides what to send when, renders, sends through the
+/// transport, records in the store, applies what comes back, and keeps the analytics.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "outreach/campaign.hpp"
+#include "outreach/clock.hpp"
+#include "outreach/error.hpp"
+#include "outreach/event.hpp"
+#include "outreach/inbound.hpp"
+#include "outreach/instant.hpp"
+#include "outreach/store.hpp"
+#include "outreach/summary.hpp"
+#include "outreach/transport.hpp"
+
+namespace outreach {
+
+/// @brief Runs any number of campaigns over one `Store`, one `Transport` and one `Clock`.
+///
+/// Everything happens in `step()`: it does what is due at the clock's current time and says
+/// when to look next. `simulate` moves a `ManualClock` from one such instant to the next, and
+/// `run` waits for them on the system clock with Boost.Asio: the same code decides every send.
+///
+/// Mailboxes are shared by every campaign of an engine: one daily limit, ramp and spacing.
+/// An engine is used from one thread at a time; `request_stop` may be called from any thread.
+class Engine {
+ public:
+  /// @brief Receives every event as it happens.
+  using EventListener = std::function<void(const Event&)>;
+
+  /// @brief An engine over a store, a transport and a clock, which must outlive it.
+  /// @param store Where events and the send log go.
+  /// @param transport How messages leave.
+  /// @param clock Where the time comes from.
+  Engine(Store& store, Transport& transport, const Clock& clock);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  /// @brief Adds a campaign (in `draft` status until `start`).
+  /// @param campaign The campaign.
+  /// @return Nothing, or `invalid_argument` when a campaign of that name exists. A mailbox id
+  /// already known from another campaign takes the new settings (see `warnings()`).
+  [[nodiscard]] expected<void> add_campaign(CampaignDefinition campaign);
+
+  /// @brief Starts a campaign: its leads enter at the schedule's start, or now if later.
+  /// @param name The campaign's name.
+  /// @return Nothing, or `not_found`.
+  [[nodiscard]] expected<void> start(std::string_view name);
+  /// @brief Pauses a campaign: nothing is sent for it until `resume`.
+  /// @param name The campaign's name.
+  /// @return Nothing, or `not_found`.
+  [[nodiscard]] expected<void> pause(std::string_view name);
+  /// @brief Resumes a paused campaign.
+  /// @param name The campaign's name.
+  /// @return Nothing, or `not_found`.
+  [[nodiscard]] expected<void> resume(std::string_view name);
+
+  /// @brief Queues an inbound event; it is applied at its `at` (at once if that has passed).
+  /// @param event The event.
+  /// @return Nothing, or `not_found` when no campaign has the lead (nothing changes).
+  [[nodiscard]] expected<void> apply(const InboundEvent& event);
+
+  /// @brief Does everything due at the clock's current time.
+  /// @return When to call again: nothing when no campaign has anything left to do.
+  std::optional<Instant> step();
+
+  /// @brief Runs on a manual clock from its current time until nothing is left to do, or
+  /// until `until`: the simulation path.
+  /// @param clock The engine's clock, moved forward by this call.
+  /// @param until The last instant to simulate, if any.
+  void simulate(ManualClock& clock, std::optional<Instant> until = std::nullopt);
+
+  /// @brief Runs on the engine's clock in real time with a Boost.Asio timer until nothing is
+  /// left to do, `until` passes, or `request_stop` is called.
+  /// @param until The last instant to run, if any.
+  void run(std::optional<Instant> until = std::nullopt);
+
+  /// @brief Asks `run` to return after the send in progress; safe from any thread.
+  void request_stop() noexcept;
+
+  /// @brief Adds a listener for every event (after the store has it).
+  /// @param listener The function to call.
+  void on_event(EventListener listener);
+
+  /// @brief Every campaign's summary: lead statuses, per step and variant, per day and mailbox.
+  [[nodiscard]] Summary summary() const;
+
+  /// @brief Things worth telling a person that are not errors (mailbox settings replaced by a
+  /// later campaign, inbound events for unknown leads, ...).
+  [[nodiscard]] const std::vector<std::string>& warnings() const noexcept;
+
+  struct State;  ///< The engine's state (private to the library).
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace outreach

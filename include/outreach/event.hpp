@@ -1,0 +1,71 @@
+/// @file event.hpp
+/// @brief `Event`: one line of a campaign's event log (spec: "Events").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "outreach/instant.hpp"
+
+namespace outreach {
+
+/// @brief What happened. The names are the `type` values of the event log.
+enum class EventType : std::uint8_t {
+  sent,              ///< A send was started at `at` and accepted.
+  deferred,          ///< A temporary failure; it will be tried again at `retry_at`.
+  failed,            ///< A permanent failure; the lead ends.
+  in_doubt,          ///< After a crash, the outcome of this send is unknown.
+  skipped,           ///< Not sent, and the lead ends (`missing_field:NAME` or `suppressed`).
+  replied,           ///< A reply came back.
+  auto_replied,      ///< An auto-reply came back (with `return_date` when found).
+  bounced,           ///< A bounce came back (`kind`: hard or soft).
+  unsubscribed,      ///< The lead unsubscribed.
+  complained,        ///< The lead reported the message as spam.
+  stopped,           ///< The lead's sequence ended early (`reason`).
+  paused,            ///< The lead waits (`reason`).
+  resumed,           ///< The lead goes on.
+  completed,         ///< The lead got every step.
+  campaign_paused,   ///< The whole campaign stops (`reason`); no lead.
+  campaign_resumed,  ///< The whole campaign goes on; no lead.
+};
+
+/// @brief The `type` name of an event type, such as `"auto_replied"`.
+/// @param type The event type.
+[[nodiscard]] std::string_view to_string(EventType type) noexcept;
+
+/// @brief Parses a `type` name.
+/// @param name The name, such as `"sent"`.
+/// @return The type, or nothing for an unknown name.
+[[nodiscard]] std::optional<EventType> event_type_from_string(std::string_view name) noexcept;
+
+/// @brief One event. Fields that do not apply to the type are empty (and absent in JSON).
+struct Event {
+  EventType type = EventType::sent;  ///< What happened.
+  Instant at{};                      ///< When.
+  std::string campaign;              ///< The campaign's name.
+  std::string lead;                  ///< The lead's address as in the lead list; empty for campaign events.
+  int step = 0;                      ///< 1-based step; 0 when unknown or not applicable.
+  std::string variant;               ///< `sent`: the variant's name.
+  std::string mailbox;               ///< `sent`, `deferred`, `failed`, `in_doubt`: the mailbox id.
+  std::string message_id;            ///< `sent`, `in_doubt`: the Message-ID with angle brackets.
+  std::string subject;               ///< `sent`: the subject as sent.
+  std::string in_reply_to;           ///< `sent` of threaded steps: the Message-ID answered.
+  std::string reason;                ///< `deferred`, `failed`, `skipped`, `stopped`, `paused`, ...
+  int code = 0;                      ///< `deferred`, `failed`: the SMTP reply code; 0 when none.
+  std::string status;                ///< `deferred`, `failed`: the enhanced status code, e.g. `4.2.2`.
+  std::optional<Instant> retry_at;   ///< `deferred`: when it is tried again.
+  std::string kind;                  ///< `bounced`: `hard` or `soft`.
+  std::string return_date;           ///< `auto_replied`: the stated return date (`YYYY-MM-DD`).
+
+  /// @brief Events compare equal when every field is equal.
+  friend bool operator==(const Event&, const Event&) = default;
+};
+
+/// @brief The event as one line of JSON (no trailing newline), fields in a fixed order:
+/// `type`, `at`, `campaign`, `lead`, then the type's fields. Byte-identical for equal events.
+/// @param event The event.
+[[nodiscard]] std::string to_json_line(const Event& event);
+
+}  // namespace outreach

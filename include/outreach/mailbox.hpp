@@ -1,0 +1,84 @@
+/// @file mailbox.hpp
+/// @brief `Mailbox`: one sending account — its address, limits, warm-up and transport settings.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "outreach/address.hpp"
+#include "outreach/timezone.hpp"
+
+namespace outreach {
+
+/// @brief Warm-up: on the n-th day on which the mailbox sends anything (n = 1, 2, ...) it sends
+/// at most `min(daily_limit, start + (n-1) * step)`.
+struct Ramp {
+  std::int64_t start = 1;  ///< Sends allowed on the first sending day (at least 1).
+  std::int64_t step = 0;   ///< Added each further sending day (0 or more).
+  /// @brief Ramps compare equal when start and step are equal.
+  friend bool operator==(const Ramp&, const Ramp&) = default;
+};
+
+/// @brief How the connection to the mail server is secured.
+enum class Security : std::uint8_t {
+  tls,       ///< Implicit TLS (`smtps://`, port 465).
+  starttls,  ///< STARTTLS required (`smtp://`, port 587); never a silent fall back to plain text.
+  none,      ///< Plain text: loopback and tests only.
+};
+
+/// @brief The SMTP authentication mechanism.
+enum class SmtpAuth : std::uint8_t {
+  best,     ///< The best the server offers of PLAIN and LOGIN.
+  plain,    ///< AUTH PLAIN.
+  login,    ///< AUTH LOGIN.
+  xoauth2,  ///< AUTH XOAUTH2 with an OAuth2 access token.
+};
+
+/// @brief DKIM signing settings: `d=domain; s=selector`, key from a PEM file (RSA or Ed25519).
+struct DkimSettings {
+  std::string domain;              ///< The signing domain (`d=`).
+  std::string selector;            ///< The selector (`s=`).
+  std::filesystem::path key_file;  ///< The private key (PEM), resolved against the campaign file.
+  /// @brief Settings compare equal when every part is equal.
+  friend bool operator==(const DkimSettings&, const DkimSettings&) = default;
+};
+
+/// @brief A sending account. Its `id` names it across every campaign of a store: the limits
+/// count the sends of all of them.
+struct Mailbox {
+  std::string id;                               ///< Unique name, such as `alice`.
+  Address from;                                 ///< `From:` of every message it sends.
+  std::int64_t daily_limit = 50;                ///< Sends per day (days in `timezone`).
+  std::chrono::milliseconds min_interval{0};    ///< Least time between two of its sends ...
+  std::chrono::milliseconds jitter{0};          ///< ... plus a seeded random part in [0, jitter].
+  std::optional<Ramp> ramp;                     ///< Warm-up, if any.
+  std::optional<TimeZone> timezone;             ///< Zone of its days; default: the schedule's.
+  std::string transport;                        ///< `smtp://host:port`, `smtps://host:port` or `outbox:DIR`; empty: none.
+  Security security = Security::starttls;       ///< Connection security.
+  std::string username;                         ///< Login name for AUTH.
+  SmtpAuth auth = SmtpAuth::best;               ///< AUTH mechanism.
+  std::string password_env;                     ///< Name of the environment variable with the password.
+  std::string token_env;                        ///< Name of the environment variable with an OAuth2 token.
+  std::filesystem::path ca_file;                ///< PEM bundle to verify the server with; empty: system CAs.
+  std::optional<DkimSettings> dkim;             ///< DKIM signing, if any.
+
+  /// @brief The most sends allowed on the n-th day on which the mailbox sends (n >= 1):
+  /// `daily_limit`, or less while the warm-up ramp is below it.
+  /// @param sending_day 1 for the first day with a send, 2 for the second, ...
+  [[nodiscard]] std::int64_t cap_on_day(std::int64_t sending_day) const noexcept {
+    if (!ramp || ramp->start >= daily_limit) return daily_limit;
+    // Past the day the ramp reaches the limit, the limit holds (and nothing can overflow).
+    if (ramp->step == 0) return ramp->start;
+    if (sending_day - 1 >= (daily_limit - ramp->start) / ramp->step + 1) return daily_limit;
+    const std::int64_t ramped = ramp->start + (sending_day - 1) * ramp->step;
+    return ramped < daily_limit ? ramped : daily_limit;
+  }
+
+  /// @brief Mailboxes compare equal when every setting is equal.
+  friend bool operator==(const Mailbox&, const Mailbox&) = default;
+};
+
+}  // namespace outreach

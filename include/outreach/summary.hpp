@@ -1,0 +1,69 @@
+/// @file summary.hpp
+/// @brief Analytics: a campaign's summary — lead statuses, per step and variant counts and
+/// rates, sends per day per mailbox (spec: "Summary").
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace outreach {
+
+/// @brief Counts for one variant of one step.
+struct VariantStats {
+  std::string name;            ///< The variant's name.
+  std::int64_t sent = 0;       ///< Accepted sends.
+  std::int64_t deferred = 0;   ///< Temporary failures (each attempt).
+  std::int64_t failed = 0;     ///< Permanent failures.
+  std::int64_t skipped = 0;    ///< Leads skipped at this step.
+  std::int64_t replied = 0;    ///< Replies to this step.
+  std::int64_t auto_replied = 0;  ///< Auto-replies to this step.
+  std::int64_t bounced = 0;    ///< Bounces of this step.
+  std::int64_t unsubscribed = 0;  ///< Unsubscribes after this step.
+
+  /// @brief `count / sent`, or 0 when nothing was sent.
+  /// @param count A count of this variant.
+  [[nodiscard]] double rate(std::int64_t count) const noexcept {
+    return sent == 0 ? 0.0 : static_cast<double>(count) / static_cast<double>(sent);
+  }
+};
+
+/// @brief Counts for one step.
+struct StepStats {
+  int step = 0;                        ///< 1-based.
+  std::vector<VariantStats> variants;  ///< In the sequence's order.
+};
+
+/// @brief Sends of one mailbox on one day (the mailbox's local date).
+struct DaySends {
+  std::string date;     ///< `YYYY-MM-DD`.
+  std::string mailbox;  ///< The mailbox id.
+  std::int64_t sent = 0;  ///< Sends (accepted or in doubt).
+};
+
+/// @brief One campaign's summary.
+struct CampaignSummary {
+  std::string name;    ///< The campaign's name.
+  std::string status;  ///< `draft`, `running`, `paused` or `finished`.
+  std::map<std::string, std::int64_t> leads;  ///< Lead count by status (every status present).
+  std::vector<StepStats> steps;  ///< Per step and variant.
+  std::vector<DaySends> days;    ///< Per day and mailbox, by date then mailbox.
+  std::int64_t in_doubt = 0;     ///< Sends whose outcome is unknown after a crash.
+};
+
+/// @brief Every campaign's summary, in the order they were added.
+struct Summary {
+  std::vector<CampaignSummary> campaigns;  ///< The campaigns.
+};
+
+/// @brief The summary as the JSON of `simulate --json` and `status --json` (one line).
+/// @param summary The summary.
+[[nodiscard]] std::string to_json(const Summary& summary);
+
+/// @brief The summary as tables for people: per day and mailbox, per step and variant (with
+/// rates), lead statuses.
+/// @param summary The summary.
+[[nodiscard]] std::string to_text(const Summary& summary);
+
+}  // namespace outreach

@@ -1,0 +1,54 @@
+// Shared pieces of the command-line tool: exit codes, argument parsing, error printing.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "outreach/error.hpp"
+
+namespace outreach::cli {
+
+constexpr int exit_ok = 0;
+constexpr int exit_failure = 1;
+constexpr int exit_bad_input = 2;
+
+/// The usage text printed for --help and after a wrong command line.
+extern const std::string_view usage;
+
+/// A command's arguments: positional ones in order, and `--name value` options.
+struct Arguments {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string, std::less<>> options;
+  std::set<std::string, std::less<>> flags;
+
+  [[nodiscard]] const std::string* option(std::string_view name) const {
+    const auto it = options.find(name);
+    return it == options.end() ? nullptr : &it->second;
+  }
+  [[nodiscard]] bool flag(std::string_view name) const { return flags.contains(name); }
+};
+
+/// Splits the arguments after the command. `with_value` options take a value, `flags` do not;
+/// anything else starting with `--` is refused with a message on standard error.
+[[nodiscard]] std::optional<Arguments> parse_arguments(int argc, char** argv, const std::set<std::string_view>& with_value,
+                                                       const std::set<std::string_view>& flags = {});
+
+/// Prints an error and every other error found with it, one a line, on standard error.
+void print_errors(const Error& error);
+
+/// The exit status for an error: 2 for bad input, 1 for anything else.
+[[nodiscard]] int exit_code_for(const Error& error);
+
+/// A non-negative decimal integer.
+[[nodiscard]] std::optional<std::int64_t> parse_integer(std::string_view text);
+
+int validate(int argc, char** argv);
+int render(int argc, char** argv);
+int simulate(int argc, char** argv);
+
+}  // namespace outreach::cli

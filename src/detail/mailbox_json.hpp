@@ -1,0 +1,58 @@
+// Reading the parts of a campaign file that describe sending accounts (spec: "Campaign",
+// `mailboxes[]`), and the small readers the campaign loader shares with them.
+#pragma once
+
+#include <boost/json/value.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "detail/json_reader.hpp"
+#include "outreach/mailbox.hpp"
+
+namespace outreach::detail {
+
+/// Longest `min_interval` or `jitter` a mailbox accepts.
+inline constexpr std::int64_t max_mailbox_duration_days = 365;
+
+/// A file name from a campaign made absolute: relative names start at `base_dir` (or at the
+/// working directory when `base_dir` is empty).
+[[nodiscard]] std::filesystem::path resolve_path(const std::filesystem::path& base_dir, std::string_view name);
+
+/// Nothing when `text` has no control character (C0, DEL, C1); else the message for the error.
+[[nodiscard]] std::optional<std::string> control_character_problem(std::string_view text);
+
+/// True for a name an environment variable can have: `[A-Za-z_][A-Za-z0-9_]*`, at most 255 bytes.
+[[nodiscard]] bool is_environment_variable_name(std::string_view name) noexcept;
+
+/// An `invalid_value` error at a JSON path.
+[[nodiscard]] Error problem(std::string message, const std::string& path);
+
+/// A string member that must not be empty, longer than 1000 bytes or hold control characters.
+[[nodiscard]] std::optional<std::string> text_member(ObjectReader& reader, std::string_view key,
+                                                     bool required = false);
+
+/// A string member naming an environment variable (`password_env`, `token_env`, `secret_env`).
+[[nodiscard]] std::optional<std::string> environment_variable_member(ObjectReader& reader, std::string_view key);
+
+/// The error message for a key that would hold a secret in the file.
+inline constexpr std::string_view secrets_message =
+    "secrets are not stored in campaign files; name an environment variable with password_env/token_env";
+
+/// Reads a duration (`{"minutes": m, "hours": h, "days": d}`, any of them, added up; a day is
+/// 24 hours) at `path`, at most `max_mailbox_duration_days` in all. Errors go to `errors`.
+[[nodiscard]] std::chrono::milliseconds duration_from_json(const boost::json::value& value, const std::string& path,
+                                                           ErrorList& errors);
+
+/// Reads one mailbox object at `path` (such as `mailboxes[0]`): every rule of the format, with
+/// `ca_file`, `dkim.key_file` and `outbox:DIR` resolved against `base_dir`. Errors go to
+/// `errors`; the mailbox returned is only meaningful when none were added. Unique ids across
+/// mailboxes are the caller's to check.
+[[nodiscard]] Mailbox mailbox_from_json(const boost::json::value& value, const std::string& path,
+                                        const std::filesystem::path& base_dir, ErrorList& errors);
+
+}  // namespace outreach::detail

@@ -1,0 +1,47 @@
+// Reading a campaign's `schedule` object from JSON (spec: "Campaign", `schedule`), as part of
+// a larger document, so that every error carries its full JSON path.
+#pragma once
+
+#include <boost/json/value.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "detail/json_reader.hpp"
+#include "outreach/schedule.hpp"
+
+namespace outreach::detail {
+
+/// The most windows `hours` may list.
+inline constexpr std::size_t max_hour_windows = 96;
+/// The most dates `skip_dates` may list (ten years of days).
+inline constexpr std::size_t max_skip_dates = 3660;
+
+/// Parses a calendar date written `YYYY-MM-DD` (exactly; the date must exist).
+/// @param text The date, such as `2026-12-24`.
+/// @return The date, or nothing when the text is not one.
+[[nodiscard]] std::optional<std::chrono::year_month_day> parse_date(std::string_view text);
+
+/// Reads the `schedule` object found at `path` (such as `schedule`):
+/// - `timezone`: required, an IANA name (an unknown one is an error at `<path>.timezone`);
+/// - `lead_timezone`: a boolean, default false;
+/// - `days`: one or more of `"mon"` ... `"sun"`, none twice; default every day;
+/// - `hours`: one or more `HH:MM-HH:MM` windows (see `HourWindow::parse`), kept sorted;
+///   windows that overlap are an error; default all day;
+/// - `start`: a date (midnight in `timezone`, or the first time after it that exists) or an
+///   RFC 3339 instant;
+/// - `end`: an instant, a date (the end of that day in `timezone`: the first instant of the
+///   next day), or null; it must come after `start`;
+/// - `skip_dates`: dates, kept sorted and without repeats.
+/// Unknown keys are errors.
+/// @param value The JSON value of the schedule.
+/// @param path Its JSON path, prefixed to the path of every error.
+/// @param errors Where every problem goes, each with its JSON path.
+/// @return The schedule; only meaningful when no error was added.
+[[nodiscard]] Schedule schedule_from_json(const boost::json::value& value, const std::string& path,
+                                          ErrorList& errors);
+
+}  // namespace outreach::detail

@@ -1,0 +1,820 @@
+#include "outreach/engine.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <algorithm>
+#include <array>
+#include <deque>
+#include <map>
+#include <queue>
+#include <unordered_map>
+
+#include "detail/ascii.hpp"
+#include "detail/consumer_domains.hpp"
+#include "detail/hash.hpp"
+#include "outreach/render.hpp"
+#include "outreach/unsubscribe.hpp"
+
+namespace outreach {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr std::size_t no_mailbox = static_cast<std::size_t>(-1);
+constexpr int max_attempts = 8;                      // temporary failures before a send is given up
+constexpr milliseconds first_backoff = std::chrono::minutes(10);
+constexpr milliseconds longest_backoff = std::chrono::hours(12);
+constexpr auto default_pause = std::chrono::days(7);  // auto-reply without a return date
+
+/// A lead's status (DESIGN.md section 2), plus `stopped` for leads ended by the campaign's end
+/// or by another lead's reply.
+enum class LeadStatus : std::uint8_t {
+  pending, active, completed, replied, auto_replied, bounced, unsubscribed, failed, skipped, paused, stopped
+};
+constexpr std::array<std::string_view, 11> status_names{"pending", "active", "completed", "replied",
+                                                        "auto_replied", "bounced", "unsubscribed", "failed",
+                                                        "skipped", "paused", "stopped"};
+
+bool unfinished(LeadStatus status) {
+  return status == LeadStatus::pending || status == LeadStatus::active || status == LeadStatus::paused;
+}
+
+/// What the engine keeps per lead: small, because a campaign may have millions.
+struct LeadState {
+  Instant due{};                      // active: when the next step may go; paused: when it resumes
+  std::uint32_t zone = 0;             // index of the lead's sending zone
+  std::uint32_t mailbox = UINT32_MAX; // engine mailbox index, once assigned (follow-ups are sticky)
+  std::uint8_t next_step = 1;         // 1-based step to send next
+  std::uint8_t attempts = 0;          // temporary failures of the current step
+  std::uint8_t soft_bounces = 0;
+  LeadStatus status = LeadStatus::pending;
+};
+
+struct DueEntry {
+  Instant due;
+  std::uint32_t lead;
+  friend bool operator>(const DueEntry& a, const DueEntry& b) {
+    return a.due != b.due ? a.due > b.due : a.lead > b.lead;  // ties: list order
+  }
+};
+
+/// A mailbox shared by every campaign of the engine.
+struct MailboxState {
+  Mailbox settings;
+  TimeZone zone;
+  std::chrono::sys_days day{};       // the local day `sent_today` counts
+  std::int64_t sent_today = 0;
+  std::int64_t days_before = 0;      // days with a send before `day`
+  Instant next_allowed{};            // spacing: no send before this
+  std::uint64_t sends = 0;           // every counted send, for the jitter sequence
+  std::uint64_t jitter_seed = 0;
+
+  std::int64_t sent_on(std::chrono::sys_days today) const { return today == day ? sent_today : 0; }
+  std::int64_t cap_on(std::chrono::sys_days today) const {
+    const std::int64_t days_with_sends = today == day ? days_before + (sent_today > 0 ? 1 : 0)
+                                                      : days_before + (sent_today > 0 ? 1 : 0) + 1;
+    return settings.cap_on_day(std::max<std::int64_t>(days_with_sends, 1));
+  }
+  std::int64_t room(Instant now) const {
+    const auto today = Schedule::local_day(now, zone);
+    return cap_on(today) - sent_on(today);
+  }
+  bool available(Instant now) const { return now >= next_allowed && room(now) > 0; }
+  Instant available_at(Instant now) const {
+    const Instant free = room(now) > 0 ? now : Schedule::next_local_midnight(now, zone);
+    return std::max(free, next_allowed);
+  }
+  void count_send(Instant now) {
+    const auto today = Schedule::local_day(now, zone);
+    if (today != day) {
+      days_before += sent_today > 0 ? 1 : 0;
+      day = today;
+      sent_today = 0;
+    }
+    ++sent_today;
+    ++sends;
+    // Jitter in whole seconds, drawn from the mailbox's own deterministic sequence.
+    const auto jitter_seconds = static_cast<std::uint64_t>(settings.jitter.count() / 1000);
+    const auto jitter = std::chrono::seconds(static_cast<std::chrono::seconds::rep>(
+        jitter_seconds == 0 ? 0 : detail::pick_below(detail::hash_combine(jitter_seed, sends), jitter_seconds + 1)));
+    next_allowed = now + settings.min_interval + jitter;
+  }
+  void uncount_send(Instant at) {
+    if (Schedule::local_day(at, zone) == day && sent_today > 0) --sent_today;
+  }
+};
+
+/// Leads not yet started, in list order, that share a sending zone.
+struct PendingQueue {
+  std::uint32_t zone = 0;
+  std::vector<std::uint32_t> leads;
+  std::size_t next = 0;
+  Instant ready_at{};  // entry time plus the first step's delay, in this zone
+};
+
+enum class CampaignStatus : std::uint8_t { draft, running, paused, finished };
+constexpr std::array<std::string_view, 4> campaign_status_names{"draft", "running", "paused", "finished"};
+
+struct CampaignState {
+  explicit CampaignState(CampaignDefinition definition) : def(std::move(definition)) {}
+  CampaignDefinition def;
+  CampaignStatus status = CampaignStatus::draft;
+  std::vector<LeadState> leads;
+  std::unordered_map<std::string, std::uint32_t> by_key;
+  std::vector<TimeZone> zones;
+  std::vector<PendingQueue> pending;
+  std::priority_queue<DueEntry, std::vector<DueEntry>, std::greater<>> due;
+  std::vector<std::size_t> mailboxes;  // engine mailbox indices, in the campaign's order
+  std::size_t unfinished = 0;
+  std::string unsubscribe_secret;
+  // Campaign caps, counted per day in the schedule's zone.
+  std::chrono::sys_days cap_day{};
+  std::int64_t new_today = 0;
+  std::int64_t sends_today = 0;
+  // The last `pause_window` sends: lead, hard-bounced.
+  std::deque<std::pair<std::uint32_t, bool>> recent;
+  std::int64_t recent_bounced = 0;
+  // Analytics.
+  std::vector<std::vector<VariantStats>> stats;
+  std::map<std::pair<std::chrono::sys_days, std::size_t>, std::int64_t> days;
+  std::int64_t in_doubt = 0;
+
+  std::string key_of(std::uint32_t lead) const { return detail::ascii_lower(def.leads[lead].email); }
+  const TimeZone& zone_of(const LeadState& state) const { return zones[state.zone]; }
+  void push_due(std::uint32_t lead) { due.push({leads[lead].due, lead}); }
+};
+
+std::string format_date(std::chrono::sys_days day) {
+  const std::chrono::year_month_day ymd{day};
+  char buffer[16];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()));
+  return buffer;
+}
+
+}  // namespace
+
+struct Engine::State {
+  Store& store;
+  Transport& transport;
+  const Clock& clock;
+  std::vector<std::unique_ptr<CampaignState>> campaigns;
+  std::vector<MailboxState> mailboxes;
+  std::unordered_map<std::string, std::size_t> mailbox_by_id;
+  std::multimap<Instant, InboundEvent> inbound;
+  std::vector<EventListener> listeners;
+  std::vector<std::string> warnings;
+  std::vector<Event> completions;  // `completed` events wait until the sends of their instant are out
+  std::atomic<bool> stop_requested{false};
+
+  State(Store& s, Transport& t, const Clock& c) : store(s), transport(t), clock(c) {}
+
+  CampaignState* find(std::string_view name) {
+    for (auto& campaign : campaigns) {
+      if (campaign->def.name == name) return campaign.get();
+    }
+    return nullptr;
+  }
+
+  void emit(const Event& event) {
+    store.append(event);
+    for (const auto& listener : listeners) listener(event);
+  }
+
+  Event lead_event(EventType type, Instant at, const CampaignState& c, std::uint32_t lead, int step = 0) const {
+    Event event;
+    event.type = type;
+    event.at = at;
+    event.campaign = c.def.name;
+    event.lead = c.def.leads[lead].email;
+    event.step = step;
+    return event;
+  }
+
+  Event campaign_event(EventType type, Instant at, const CampaignState& c, std::string reason) const {
+    Event event;
+    event.type = type;
+    event.at = at;
+    event.campaign = c.def.name;
+    event.reason = std::move(reason);
+    return event;
+  }
+
+  VariantStats* stats_for(CampaignState& c, std::uint32_t lead, int step) {
+    if (step < 1 || static_cast<std::size_t>(step) > c.stats.size()) return nullptr;
+    const std::size_t variant = c.def.sequence.step(step).choose_variant(c.def.seed, c.key_of(lead), step);
+    return &c.stats[static_cast<std::size_t>(step - 1)][variant];
+  }
+
+  void finish(CampaignState& c, std::uint32_t lead, LeadStatus status) {
+    LeadState& state = c.leads[lead];
+    if (unfinished(state.status) && c.unfinished > 0) --c.unfinished;
+    state.status = status;
+  }
+
+  void stop(CampaignState& c, std::uint32_t lead, Instant at, std::string reason, LeadStatus status) {
+    if (!unfinished(c.leads[lead].status)) return;
+    Event event = lead_event(EventType::stopped, at, c, lead);
+    event.reason = std::move(reason);
+    emit(event);
+    finish(c, lead, status);
+  }
+
+  // ---- campaign set-up ------------------------------------------------------------------
+
+  std::size_t mailbox_index(const Mailbox& settings, const TimeZone& default_zone) {
+    const auto found = mailbox_by_id.find(settings.id);
+    if (found != mailbox_by_id.end()) {
+      MailboxState& existing = mailboxes[found->second];
+      if (!(existing.settings == settings)) {
+        warnings.push_back("mailbox \"" + settings.id + "\" is defined again; the later settings are used");
+        existing.settings = settings;
+        existing.zone = settings.timezone.value_or(default_zone);
+      }
+      return found->second;
+    }
+    MailboxState state;
+    state.settings = settings;
+    state.zone = settings.timezone.value_or(default_zone);
+    state.jitter_seed = detail::hash_bytes(settings.id);
+    mailboxes.push_back(std::move(state));
+    mailbox_by_id.emplace(settings.id, mailboxes.size() - 1);
+    return mailboxes.size() - 1;
+  }
+
+  void enter_leads(CampaignState& c, Instant entered) {
+    const Schedule& schedule = c.def.schedule;
+    std::unordered_map<std::string, std::uint32_t> zone_by_name;
+    c.zones.push_back(schedule.timezone);
+    zone_by_name.emplace(std::string(schedule.timezone.name()), 0);
+    std::vector<std::uint32_t> queue_of_zone{0};
+    c.pending.push_back(PendingQueue{});
+    for (std::uint32_t i = 0; i < c.leads.size(); ++i) {
+      const Lead& lead = c.def.leads[i];
+      std::uint32_t zone = 0;
+      if (schedule.lead_timezone && !lead.timezone.empty()) {
+        const auto known = zone_by_name.find(lead.timezone);
+        if (known != zone_by_name.end()) {
+          zone = known->second;
+        } else if (auto located = TimeZone::locate(lead.timezone)) {
+          zone = static_cast<std::uint32_t>(c.zones.size());
+          c.zones.push_back(*located);
+          zone_by_name.emplace(lead.timezone, zone);
+          c.pending.push_back(PendingQueue{zone, {}, 0, {}});
+        }
+      }
+      c.leads[i].zone = zone;
+      c.pending[zone].leads.push_back(i);
+    }
+    const Delay& first_delay = c.def.sequence.step(1).delay;
+    for (PendingQueue& queue : c.pending) {
+      queue.ready_at = first_delay.in_business_days()
+                           ? schedule.add_business_days(entered, static_cast<int>(first_delay.business_days), c.zones[queue.zone])
+                           : entered + first_delay.duration();
+    }
+  }
+
+  // ---- deciding and sending -------------------------------------------------------------
+
+  /// What an attempt to send a lead's next step came to.
+  struct Attempt {
+    bool done = true;                  // the lead moved on (sent, deferred, skipped, failed)
+    std::optional<Instant> wait_until; // not done: when it could go (nothing: not in sight)
+    bool mailbox_or_cap = false;       // not done because of a mailbox or campaign cap
+  };
+
+  static Attempt blocked(std::optional<Instant> until, bool mailbox_or_cap) { return {false, until, mailbox_or_cap}; }
+
+  std::optional<std::size_t> choose_mailbox(const CampaignState& c, Instant now) const {
+    std::optional<std::size_t> best;
+    std::int64_t best_room = 0;
+    for (std::size_t index : c.mailboxes) {
+      const MailboxState& mailbox = mailboxes[index];
+      if (now < mailbox.next_allowed) continue;
+      const std::int64_t room = mailbox.room(now);
+      if (room > best_room) {
+        best_room = room;
+        best = index;
+      }
+    }
+    return best;
+  }
+
+  Instant mailboxes_free_at(const CampaignState& c, Instant now) const {
+    std::optional<Instant> earliest;
+    for (std::size_t index : c.mailboxes) {
+      const Instant at = mailboxes[index].available_at(now);
+      if (!earliest || at < *earliest) earliest = at;
+    }
+    return earliest.value_or(now);
+  }
+
+  void roll_cap_day(CampaignState& c, Instant now) {
+    const auto today = Schedule::local_day(now, c.def.schedule.timezone);
+    if (today != c.cap_day) {
+      c.cap_day = today;
+      c.new_today = 0;
+      c.sends_today = 0;
+    }
+  }
+
+  std::optional<Instant> cap_reached_until(CampaignState& c, Instant now, int step) {
+    roll_cap_day(c, now);
+    const CampaignLimits& limits = c.def.limits;
+    const bool sends_full = limits.sends_per_day && c.sends_today >= *limits.sends_per_day;
+    const bool new_full = step == 1 && limits.new_leads_per_day && c.new_today >= *limits.new_leads_per_day;
+    if (!sends_full && !new_full) return std::nullopt;
+    return Schedule::next_local_midnight(now, c.def.schedule.timezone);
+  }
+
+  std::string unsubscribe_url(const CampaignState& c, const std::string& key) const {
+    std::string url = c.def.unsubscribe.url;
+    const std::size_t token = url.find("{{token}}");
+    if (token != std::string::npos) {
+      url.replace(token, 9, make_unsubscribe_token(c.unsubscribe_secret, c.def.name, key));
+    }
+    return url;
+  }
+
+  void record_send_for_bounce_rate(CampaignState& c, std::uint32_t lead) {
+    c.recent.emplace_back(lead, false);
+    while (static_cast<std::int64_t>(c.recent.size()) > c.def.bounces.pause_window) {
+      if (c.recent.front().second) --c.recent_bounced;
+      c.recent.pop_front();
+    }
+  }
+
+  void record_hard_bounce(CampaignState& c, std::uint32_t lead, Instant at) {
+    for (auto it = c.recent.rbegin(); it != c.recent.rend(); ++it) {
+      if (it->first == lead && !it->second) {
+        it->second = true;
+        ++c.recent_bounced;
+        break;
+      }
+    }
+    const auto& rate = c.def.bounces.pause_rate;
+    if (rate && c.status == CampaignStatus::running && !c.recent.empty() &&
+        static_cast<double>(c.recent_bounced) / static_cast<double>(c.recent.size()) >= *rate) {
+      c.status = CampaignStatus::paused;
+      emit(campaign_event(EventType::campaign_paused, at, c, "bounce_rate"));
+    }
+  }
+
+  Instant next_due_after_send(const CampaignState& c, const LeadState& state, Instant sent_at) const {
+    const Step& step = c.def.sequence.step(state.next_step);
+    const TimeZone& zone = c.zone_of(state);
+    const Instant after = step.delay.in_business_days()
+                              ? c.def.schedule.add_business_days(sent_at, static_cast<int>(step.delay.business_days), zone)
+                              : sent_at + step.delay.duration();
+    return after;
+  }
+
+  Attempt attempt_send(CampaignState& c, std::uint32_t lead, Instant now) {
+    LeadState& state = c.leads[lead];
+    const int step_number = state.next_step;
+    const TimeZone& zone = c.zone_of(state);
+    if (!c.def.schedule.is_open(now, zone)) return blocked(c.def.schedule.next_open(now, zone), false);
+    if (auto until = cap_reached_until(c, now, step_number)) return blocked(until, true);
+
+    const Lead& person = c.def.leads[lead];
+    if (store.is_suppressed(person.email)) {
+      Event event = lead_event(EventType::skipped, now, c, lead, step_number);
+      event.reason = "suppressed";
+      emit(event);
+      if (auto* stats = stats_for(c, lead, step_number)) ++stats->skipped;
+      finish(c, lead, LeadStatus::skipped);
+      return {};
+    }
+
+    std::size_t mailbox_index = state.mailbox == UINT32_MAX ? no_mailbox : state.mailbox;
+    if (mailbox_index == no_mailbox) {
+      const auto chosen = choose_mailbox(c, now);
+      if (!chosen) return blocked(mailboxes_free_at(c, now), true);
+      mailbox_index = *chosen;
+    } else if (!mailboxes[mailbox_index].available(now)) {
+      return blocked(mailboxes[mailbox_index].available_at(now), true);
+    }
+    MailboxState& mailbox = mailboxes[mailbox_index];
+
+    const std::string key = c.key_of(lead);
+    StepContext context;
+    context.campaign = c.def.name;
+    context.seed = c.def.seed;
+    context.sender = mailbox.settings.from;
+    context.date = std::chrono::floor<std::chrono::seconds>(now);
+    context.build_message = transport.needs_message_data();
+    if (!c.def.unsubscribe.url.empty()) context.unsubscribe_url = unsubscribe_url(c, key);
+    context.unsubscribe_mailto = c.def.unsubscribe.mailto;
+    auto thread = rebuild_thread(c.def.sequence, step_number, person, context);
+    auto rendered = thread ? (context.thread = std::move(*thread), render_step(c.def.sequence, step_number, person, context))
+                           : expected<RenderedStep>(tl::unexpected<Error>(thread.error()));
+    if (!rendered) {
+      const bool missing = rendered.error().code() == Errc::missing_field;
+      Event event = lead_event(missing ? EventType::skipped : EventType::failed, now, c, lead, step_number);
+      event.reason = missing ? rendered.error().message() : "cannot build the message: " + rendered.error().message();
+      if (!missing) event.mailbox = mailbox.settings.id;
+      emit(event);
+      if (auto* stats = stats_for(c, lead, step_number)) ++(missing ? stats->skipped : stats->failed);
+      finish(c, lead, missing ? LeadStatus::skipped : LeadStatus::failed);
+      return {};
+    }
+
+    // Counted before sending: an outcome in doubt counts for every limit.
+    mailbox.count_send(now);
+    ++c.sends_today;
+    if (step_number == 1) ++c.new_today;
+    state.mailbox = static_cast<std::uint32_t>(mailbox_index);
+    state.status = LeadStatus::active;
+
+    SendIntent intent{c.def.name, person.email, step_number, mailbox.settings.id, rendered->message.message_id, now};
+    store.record_intent(intent);
+    const SendOutcome outcome = transport.send(mailbox.settings, rendered->message);
+    store.record_outcome(intent, outcome.kind == SendOutcome::Kind::accepted);
+    VariantStats& stats = c.stats[static_cast<std::size_t>(step_number - 1)][rendered->variant];
+
+    if (outcome.kind == SendOutcome::Kind::accepted) {
+      Event event = lead_event(EventType::sent, now, c, lead, step_number);
+      event.variant = rendered->variant_name;
+      event.mailbox = mailbox.settings.id;
+      event.message_id = rendered->message.message_id;
+      event.subject = rendered->subject;
+      if (c.def.sequence.step(step_number).threading == Threading::reply) event.in_reply_to = context.thread.message_ids.back();
+      emit(event);
+      ++stats.sent;
+      ++c.days[{Schedule::local_day(now, mailbox.zone), mailbox_index}];
+      record_send_for_bounce_rate(c, lead);
+      state.attempts = 0;
+      ++state.next_step;
+      if (static_cast<std::size_t>(state.next_step) > c.def.sequence.steps().size()) {
+        completions.push_back(lead_event(EventType::completed, now, c, lead));
+        finish(c, lead, LeadStatus::completed);
+      } else {
+        state.due = next_due_after_send(c, state, now);
+        c.push_due(lead);
+      }
+      return {};
+    }
+
+    // Not sent: it does not count against any limit (the spacing still applies).
+    mailbox.uncount_send(now);
+    --c.sends_today;
+    if (step_number == 1) --c.new_today;
+    Event event = lead_event(EventType::failed, now, c, lead, step_number);
+    event.mailbox = mailbox.settings.id;
+    event.reason = outcome.reason;
+    event.code = outcome.code;
+    event.status = outcome.status;
+    if (outcome.kind == SendOutcome::Kind::temporary && state.attempts + 1 < max_attempts) {
+      ++state.attempts;
+      const milliseconds backoff = std::min(longest_backoff, first_backoff * (1 << (state.attempts - 1)));
+      event.type = EventType::deferred;
+      event.retry_at = now + backoff;
+      emit(event);
+      ++stats.deferred;
+      state.due = now + backoff;
+      c.push_due(lead);
+      return {};
+    }
+    if (outcome.kind == SendOutcome::Kind::temporary) {
+      event.reason = "gave up after " + std::to_string(max_attempts) + " temporary failures; the last: " + outcome.reason;
+    }
+    emit(event);
+    ++stats.failed;
+    finish(c, lead, LeadStatus::failed);
+    if (outcome.address_does_not_exist()) {
+      Event bounce = lead_event(EventType::bounced, now, c, lead, step_number);
+      bounce.kind = "hard";
+      emit(bounce);
+      ++stats.bounced;
+      store.suppress(person.email, "hard_bounce");
+      record_hard_bounce(c, lead, now);
+    }
+    return {};
+  }
+
+  // ---- one instant ----------------------------------------------------------------------
+
+  void run_follow_ups(CampaignState& c, Instant now) {
+    while (!c.due.empty() && c.due.top().due <= now && c.status == CampaignStatus::running) {
+      const DueEntry entry = c.due.top();
+      c.due.pop();
+      LeadState& state = c.leads[entry.lead];
+      if (state.due != entry.due) continue;  // superseded
+      if (state.status == LeadStatus::paused) {
+        Event event = lead_event(EventType::resumed, now, c, entry.lead);
+        event.reason = "auto_reply";
+        emit(event);
+        state.status = LeadStatus::active;
+      }
+      if (state.status != LeadStatus::active) continue;
+      const Attempt attempt = attempt_send(c, entry.lead, now);
+      if (!attempt.done && attempt.wait_until) {
+        state.due = std::max(*attempt.wait_until, now + milliseconds(1));
+        c.push_due(entry.lead);
+      }
+    }
+  }
+
+  void run_new_leads(CampaignState& c, Instant now) {
+    while (c.status == CampaignStatus::running) {
+      PendingQueue* best = nullptr;
+      for (PendingQueue& queue : c.pending) {
+        while (queue.next < queue.leads.size() && c.leads[queue.leads[queue.next]].status != LeadStatus::pending) {
+          ++queue.next;
+        }
+        if (queue.next >= queue.leads.size() || queue.ready_at > now) continue;
+        if (!c.def.schedule.is_open(now, c.zones[queue.zone])) continue;
+        if (!best || queue.leads[queue.next] < best->leads[best->next]) best = &queue;
+      }
+      if (!best) return;
+      const std::uint32_t lead = best->leads[best->next];
+      const Attempt attempt = attempt_send(c, lead, now);
+      if (!attempt.done) return;  // a mailbox or campaign cap: no other new lead can go now either
+      ++best->next;
+    }
+  }
+
+  std::optional<Instant> next_wake(CampaignState& c, Instant now) {
+    if (c.status != CampaignStatus::running) return std::nullopt;
+    std::optional<Instant> wake;
+    const auto consider = [&](Instant at) {
+      if (!wake || at < *wake) wake = at;
+    };
+    if (c.def.schedule.end && c.unfinished > 0) consider(*c.def.schedule.end);
+    if (!c.due.empty()) consider(c.due.top().due);
+    std::optional<Instant> zone_open;
+    for (PendingQueue& queue : c.pending) {
+      if (queue.next >= queue.leads.size()) continue;
+      const Instant from = std::max(now, queue.ready_at);
+      if (auto open = c.def.schedule.next_open(from, c.zones[queue.zone])) {
+        if (!zone_open || *open < *zone_open) zone_open = *open;
+      }
+    }
+    if (zone_open) {
+      Instant at = std::max(*zone_open, mailboxes_free_at(c, now));
+      roll_cap_day(c, now);
+      const CampaignLimits& limits = c.def.limits;
+      if ((limits.sends_per_day && c.sends_today >= *limits.sends_per_day) ||
+          (limits.new_leads_per_day && c.new_today >= *limits.new_leads_per_day)) {
+        at = std::max(at, Schedule::next_local_midnight(now, c.def.schedule.timezone));
+      }
+      consider(std::max(at, now + milliseconds(1)));
+    }
+    return wake;
+  }
+
+  void end_campaign(CampaignState& c, Instant now) {
+    for (std::uint32_t lead = 0; lead < c.leads.size(); ++lead) stop(c, lead, now, "campaign_end", LeadStatus::stopped);
+  }
+
+  void apply_inbound(const InboundEvent& arrived, Instant now);
+};
+
+Engine::Engine(Store& store, Transport& transport, const Clock& clock)
+    : state_(std::make_unique<State>(store, transport, clock)) {}
+
+Engine::~Engine() = default;
+
+expected<void> Engine::add_campaign(CampaignDefinition campaign) {
+  if (state_->find(campaign.name)) {
+    return fail(Errc::invalid_argument, "a campaign named \"" + campaign.name + "\" was already added");
+  }
+  if (campaign.mailboxes.empty()) return fail(Errc::invalid_argument, "the campaign has no mailbox");
+  if (campaign.leads.size() >= UINT32_MAX) return fail(Errc::limit_exceeded, "too many leads in one campaign");
+  auto c = std::make_unique<CampaignState>(std::move(campaign));
+  c->leads.resize(c->def.leads.size());
+  c->by_key.reserve(c->def.leads.size());
+  for (std::uint32_t i = 0; i < c->def.leads.size(); ++i) c->by_key.emplace(c->key_of(i), i);
+  for (const Mailbox& mailbox : c->def.mailboxes) {
+    c->mailboxes.push_back(state_->mailbox_index(mailbox, c->def.schedule.timezone));
+  }
+  for (const Step& step : c->def.sequence.steps()) {
+    std::vector<VariantStats> variants;
+    for (const Variant& variant : step.variants) variants.push_back(VariantStats{variant.name});
+    c->stats.push_back(std::move(variants));
+  }
+  if (!c->def.unsubscribe.secret_env.empty()) {
+    const char* secret = std::getenv(c->def.unsubscribe.secret_env.c_str());
+    if (secret && *secret) {
+      c->unsubscribe_secret = secret;
+    } else {
+      state_->warnings.push_back("campaign \"" + c->def.name + "\": " + c->def.unsubscribe.secret_env +
+                                 " is not set; unsubscribe tokens are signed with an empty secret");
+    }
+  }
+  c->unfinished = c->leads.size();
+  state_->campaigns.push_back(std::move(c));
+  return {};
+}
+
+expected<void> Engine::start(std::string_view name) {
+  CampaignState* c = state_->find(name);
+  if (!c) return fail(Errc::not_found, "no campaign named \"" + std::string(name) + "\"");
+  if (c->status != CampaignStatus::draft) return {};
+  const Instant now = state_->clock.now();
+  const Instant entered = std::max(now, c->def.schedule.start.value_or(now));
+  state_->enter_leads(*c, entered);
+  c->status = c->unfinished == 0 ? CampaignStatus::finished : CampaignStatus::running;
+  return {};
+}
+
+expected<void> Engine::pause(std::string_view name) {
+  CampaignState* c = state_->find(name);
+  if (!c) return fail(Errc::not_found, "no campaign named \"" + std::string(name) + "\"");
+  if (c->status == CampaignStatus::running) {
+    c->status = CampaignStatus::paused;
+    state_->emit(state_->campaign_event(EventType::campaign_paused, state_->clock.now(), *c, "request"));
+  }
+  return {};
+}
+
+expected<void> Engine::resume(std::string_view name) {
+  CampaignState* c = state_->find(name);
+  if (!c) return fail(Errc::not_found, "no campaign named \"" + std::string(name) + "\"");
+  if (c->status == CampaignStatus::paused) {
+    c->status = CampaignStatus::running;
+    state_->emit(state_->campaign_event(EventType::campaign_resumed, state_->clock.now(), *c, "request"));
+  }
+  return {};
+}
+
+expected<void> Engine::apply(const InboundEvent& event) {
+  const std::string key = detail::ascii_lower(event.lead);
+  bool known = false;
+  for (const auto& c : state_->campaigns) {
+    if (!event.campaign.empty() && c->def.name != event.campaign) continue;
+    known = known || c->by_key.contains(key);
+  }
+  if (!known) {
+    return fail(Errc::not_found, "no campaign has the lead \"" + event.lead + "\"" +
+                                     (event.campaign.empty() ? "" : " (campaign \"" + event.campaign + "\")"));
+  }
+  state_->inbound.emplace(event.at, event);
+  return {};
+}
+
+void Engine::State::apply_inbound(const InboundEvent& arrived, Instant now) {
+  const std::string key = detail::ascii_lower(arrived.lead);
+  bool suppressed = false;
+  for (auto& campaign : campaigns) {
+    CampaignState& c = *campaign;
+    if (!arrived.campaign.empty() && c.def.name != arrived.campaign) continue;
+    const auto found = c.by_key.find(key);
+    if (found == c.by_key.end()) continue;
+    const std::uint32_t lead = found->second;
+    LeadState& state = c.leads[lead];
+    const int step = state.next_step - 1;
+    VariantStats* stats = stats_for(c, lead, step);
+    const StopRules& rules = c.def.stop_on;
+    switch (arrived.type) {
+      case InboundType::reply: {
+        emit(lead_event(EventType::replied, now, c, lead, step));
+        if (stats) ++stats->replied;
+        if (rules.reply) stop(c, lead, now, "reply", LeadStatus::replied);
+        const std::string_view domain = std::string_view(key).substr(key.rfind('@') + 1);
+        if (rules.domain_reply && !detail::is_consumer_mail_domain(domain)) {
+          for (std::uint32_t other = 0; other < c.leads.size(); ++other) {
+            if (other == lead || !unfinished(c.leads[other].status)) continue;
+            const std::string other_key = c.key_of(other);
+            if (std::string_view(other_key).substr(other_key.rfind('@') + 1) == domain) {
+              stop(c, other, now, "domain_reply", LeadStatus::stopped);
+            }
+          }
+        }
+        break;
+      }
+      case InboundType::auto_reply: {
+        Event event = lead_event(EventType::auto_replied, now, c, lead, step);
+        if (arrived.return_date) event.return_date = format_date(std::chrono::sys_days{*arrived.return_date});
+        emit(event);
+        if (stats) ++stats->auto_replied;
+        if (rules.auto_reply == AutoReplyRule::stop) {
+          stop(c, lead, now, "auto_reply", LeadStatus::auto_replied);
+        } else if (rules.auto_reply == AutoReplyRule::pause_until_return && state.status == LeadStatus::active) {
+          Instant until = now + default_pause;
+          if (arrived.return_date) {
+            const LocalTime midnight{std::chrono::local_days{*arrived.return_date}.time_since_epoch()};
+            until = c.zone_of(state).to_instant(midnight);
+          }
+          Event paused = lead_event(EventType::paused, now, c, lead);
+          paused.reason = "auto_reply";
+          emit(paused);
+          state.status = LeadStatus::paused;
+          state.due = std::max({state.due, until, now + milliseconds(1)});
+          c.push_due(lead);
+        }
+        break;
+      }
+      case InboundType::bounce: {
+        bool hard = arrived.hard;
+        if (!hard && ++state.soft_bounces >= c.def.bounces.soft_limit) hard = true;  // escalated
+        Event event = lead_event(EventType::bounced, now, c, lead, step);
+        event.kind = hard ? "hard" : "soft";
+        emit(event);
+        if (stats) ++stats->bounced;
+        if (hard) {
+          if (!suppressed) store.suppress(arrived.lead, "hard_bounce");
+          suppressed = true;
+          if (rules.bounce) stop(c, lead, now, "bounce", LeadStatus::bounced);
+          record_hard_bounce(c, lead, now);
+        }
+        break;
+      }
+      case InboundType::unsubscribe:
+      case InboundType::complaint: {
+        const bool complaint = arrived.type == InboundType::complaint;
+        emit(lead_event(complaint ? EventType::complained : EventType::unsubscribed, now, c, lead, step));
+        if (stats && !complaint) ++stats->unsubscribed;
+        if (!suppressed) store.suppress(arrived.lead, complaint ? "complaint" : "unsubscribe");
+        suppressed = true;
+        stop(c, lead, now, complaint ? "complaint" : "unsubscribe", LeadStatus::unsubscribed);
+        break;
+      }
+    }
+  }
+}
+
+std::optional<Instant> Engine::step() {
+  State& s = *state_;
+  const Instant now = s.clock.now();
+  while (!s.inbound.empty() && s.inbound.begin()->first <= now) {
+    const InboundEvent event = s.inbound.begin()->second;
+    s.inbound.erase(s.inbound.begin());
+    s.apply_inbound(event, now);
+  }
+  for (auto& campaign : s.campaigns) {
+    CampaignState& c = *campaign;
+    if (c.status == CampaignStatus::running && c.def.schedule.end && now >= *c.def.schedule.end) s.end_campaign(c, now);
+    // A step with no delay is due at once: go round until nothing is due now, so that every
+    // send of this instant comes before its `completed` events.
+    while (c.status == CampaignStatus::running) {
+      s.run_follow_ups(c, now);
+      s.run_new_leads(c, now);
+      if (c.due.empty() || c.due.top().due > now) break;
+    }
+  }
+  for (const Event& event : s.completions) s.emit(event);
+  s.completions.clear();
+
+  std::optional<Instant> wake;
+  if (!s.inbound.empty()) wake = s.inbound.begin()->first;
+  for (auto& campaign : s.campaigns) {
+    CampaignState& c = *campaign;
+    if (c.status == CampaignStatus::running && c.unfinished == 0) c.status = CampaignStatus::finished;
+    if (auto at = s.next_wake(c, now); at && (!wake || *at < *wake)) wake = *at;
+  }
+  return wake;
+}
+
+void Engine::simulate(ManualClock& clock, std::optional<Instant> until) {
+  while (!state_->stop_requested.load()) {
+    const auto next = step();
+    if (!next || (until && *next > *until)) break;
+    clock.set(*next);
+  }
+}
+
+void Engine::run(std::optional<Instant> until) {
+  boost::asio::io_context io;
+  boost::asio::steady_timer timer(io);
+  while (!state_->stop_requested.load()) {
+    const auto next = step();
+    if (!next || (until && *next > *until)) break;
+    // Wait in slices, so that a stop request (even from a signal handler's flag) is seen soon.
+    while (!state_->stop_requested.load()) {
+      const auto left = *next - state_->clock.now();
+      if (left <= milliseconds(0)) break;
+      timer.expires_after(std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(200)));
+      timer.wait();
+    }
+  }
+}
+
+void Engine::request_stop() noexcept { state_->stop_requested.store(true); }
+
+void Engine::on_event(EventListener listener) { state_->listeners.push_back(std::move(listener)); }
+
+const std::vector<std::string>& Engine::warnings() const noexcept { return state_->warnings; }
+
+Summary Engine::summary() const {
+  Summary summary;
+  for (const auto& campaign : state_->campaigns) {
+    const CampaignState& c = *campaign;
+    CampaignSummary out;
+    out.name = c.def.name;
+    out.status = campaign_status_names[static_cast<std::size_t>(c.status)];
+    for (std::string_view name : status_names) out.leads[std::string(name)] = 0;
+    for (const LeadState& lead : c.leads) ++out.leads[std::string(status_names[static_cast<std::size_t>(lead.status)])];
+    for (std::size_t i = 0; i < c.stats.size(); ++i) out.steps.push_back(StepStats{static_cast<int>(i + 1), c.stats[i]});
+    for (const auto& [key, sent] : c.days) {
+      out.days.push_back(DaySends{format_date(key.first), state_->mailboxes[key.second].settings.id, sent});
+    }
+    out.in_doubt = c.in_doubt;
+    summary.campaigns.push_back(std::move(out));
+  }
+  return summary;
+}
+
+}  // namespace outreach

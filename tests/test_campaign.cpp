@@ -1,0 +1,831 @@
+#include <doctest/doctest.h>
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "outreach/campaign.hpp"
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+using outreach::AutoReplyRule;
+using outreach::CampaignDefinition;
+using outreach::Delivery;
+using outreach::Errc;
+using outreach::Error;
+using outreach::Security;
+using outreach::SmtpAuth;
+
+namespace {
+
+const fs::path campaigns_dir = fs::path(OUTREACH_SOURCE_DIR) / "tests" / "data" / "campaigns";
+const fs::path example_dir = campaigns_dir / "example";
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream content;
+  content << in.rdbuf();
+  return std::move(content).str();
+}
+
+// The spec's example campaign as a JSON value, to change one thing at a time.
+json::value example_document() { return json::parse(read_text(example_dir / "campaign.json")); }
+
+json::object& first_mailbox(json::value& document) {
+  return document.at("mailboxes").as_array().at(0).as_object();
+}
+
+outreach::expected<CampaignDefinition> from_document(const json::value& document,
+                                                     const fs::path& base_dir = example_dir) {
+  return CampaignDefinition::from_json(json::serialize(document), base_dir);
+}
+
+std::vector<Error> all_errors(const Error& error) {
+  std::vector<Error> all{error};
+  all.insert(all.end(), error.others().begin(), error.others().end());
+  return all;
+}
+
+std::string dump(const Error& error) {
+  std::string out;
+  for (const Error& each : all_errors(error)) out += each.to_string() + "\n";
+  return out;
+}
+
+// The error at exactly this JSON path, if any.
+const Error* error_at(const Error& error, std::string_view path) {
+  if (error.where().json_path == path) return &error;
+  for (const Error& other : error.others()) {
+    if (other.where().json_path == path) return &other;
+  }
+  return nullptr;
+}
+
+bool has_error(const Error& error, std::string_view path, std::string_view words) {
+  const Error* found = error_at(error, path);
+  return found && found->message().find(words) != std::string::npos;
+}
+
+fs::path absolute_normal(const fs::path& path) { return fs::absolute(path).lexically_normal(); }
+
+}  // namespace
+
+TEST_CASE("the spec's example campaign loads with every field right") {
+  auto campaign = CampaignDefinition::load(example_dir / "campaign.json");
+  REQUIRE_MESSAGE(campaign.has_value(), dump(campaign.error()));
+
+  CHECK(campaign->name == "q4-saas-founders");
+  auto sequence = outreach::Sequence::load(example_dir / "sequence.json");
+  REQUIRE(sequence.has_value());
+  CHECK(campaign->sequence == *sequence);
+  CHECK(campaign->sequence.name() == "saas-founders-3-step");
+  CHECK(campaign->sequence.steps().size() == 3);
+
+  REQUIRE(campaign->leads.size() == 3);
+  CHECK(campaign->lead_problems.empty());
+  CHECK(campaign->leads[0].email == "bob@beta.example");
+  CHECK(campaign->leads[0].first_name == "Bob");
+  CHECK(campaign->leads[0].timezone == "Europe/Berlin");
+  CHECK(campaign->leads[0].field("plan") == "pro");
+  CHECK(campaign->leads[1].company == "Gamma, LLC");
+  CHECK(campaign->leads[2].email == "dave@delta.example");
+
+  CHECK(campaign->seed == 42);
+
+  const outreach::Schedule& schedule = campaign->schedule;
+  CHECK(schedule.timezone.name() == "America/New_York");
+  CHECK(schedule.lead_timezone);
+  CHECK(schedule.days == std::array<bool, 7>{false, true, true, true, true, true, false});
+  REQUIRE(schedule.hours.size() == 2);
+  CHECK(schedule.hours[0].start == std::chrono::hours(9));
+  CHECK(schedule.hours[0].end == std::chrono::hours(12));
+  CHECK(schedule.hours[1].start == std::chrono::minutes(13 * 60 + 30));
+  CHECK(schedule.hours[1].end == std::chrono::hours(17));
+  CHECK(schedule.start == outreach::parse_instant("2026-12-01T05:00:00Z"));
+  CHECK_FALSE(schedule.end.has_value());
+  CHECK(schedule.skip_dates.size() == 3);
+
+  REQUIRE(campaign->mailboxes.size() == 1);
+  const outreach::Mailbox& alice = campaign->mailboxes[0];
+  CHECK(alice.id == "alice");
+  CHECK(alice.from.name == "Alice Doe");
+  CHECK(alice.from.email == "alice@acme.example");
+  CHECK(alice.daily_limit == 40);
+  CHECK(alice.min_interval == std::chrono::minutes(5));
+  CHECK(alice.jitter == std::chrono::minutes(3));
+  REQUIRE(alice.ramp.has_value());
+  CHECK(alice.ramp->start == 10);
+  CHECK(alice.ramp->step == 5);
+  CHECK(alice.cap_on_day(1) == 10);
+  CHECK(alice.cap_on_day(7) == 40);
+  REQUIRE(alice.timezone.has_value());
+  CHECK(alice.timezone->name() == "America/New_York");
+  CHECK(alice.transport == "smtp://smtp.acme.example:587");
+  CHECK(alice.security == Security::starttls);
+  CHECK(alice.username == "alice@acme.example");
+  CHECK(alice.auth == SmtpAuth::plain);
+  CHECK(alice.password_env == "ALICE_SMTP_PASSWORD");
+  CHECK(alice.token_env.empty());
+  CHECK(alice.ca_file.empty());
+  REQUIRE(alice.dkim.has_value());
+  CHECK(alice.dkim->domain == "acme.example");
+  CHECK(alice.dkim->selector == "s1");
+  CHECK(alice.dkim->key_file == absolute_normal(example_dir / "dkim-s1.pem"));
+
+  CHECK(campaign->limits.new_leads_per_day == 100);
+  CHECK(campaign->limits.sends_per_day == 300);
+  CHECK(campaign->stop_on == outreach::StopRules{true, AutoReplyRule::ignore, true, false});
+  CHECK(campaign->bounces.soft_limit == 3);
+  CHECK_FALSE(campaign->bounces.pause_rate.has_value());
+  CHECK(campaign->bounces.pause_window == 100);
+  CHECK(campaign->delivery == Delivery::at_most_once);
+  CHECK(campaign->unsubscribe.url == "https://acme.example/u/{{token}}");
+  CHECK(campaign->unsubscribe.mailto == "unsubscribe@acme.example");
+  CHECK(campaign->unsubscribe.secret_env == "ACME_UNSUBSCRIBE_SECRET");
+}
+
+TEST_CASE("the same campaign given as JSON text with base_dir loads equal to the file") {
+  auto loaded = CampaignDefinition::load(example_dir / "campaign.json");
+  auto parsed = CampaignDefinition::from_json(read_text(example_dir / "campaign.json"), example_dir);
+  REQUIRE_MESSAGE(loaded.has_value(), dump(loaded.error()));
+  REQUIRE_MESSAGE(parsed.has_value(), dump(parsed.error()));
+  CHECK(parsed->sequence == loaded->sequence);
+  CHECK(parsed->leads == loaded->leads);
+  CHECK(parsed->mailboxes == loaded->mailboxes);
+  CHECK(parsed->unsubscribe == loaded->unsubscribe);
+}
+
+TEST_CASE("a campaign with its sequence and leads inline loads") {
+  json::value document = example_document();
+  document.as_object()["sequence"] = json::parse(read_text(example_dir / "sequence.json"));
+  document.as_object()["leads"] = json::parse(R"([
+    {"email": "hana@iota.example", "first_name": "Hana", "company": "Iota", "plan": "team"},
+    {"email": "ivan@kappa.example", "timezone": "Asia/Tokyo"}
+  ])");
+  auto campaign = from_document(document, fs::path("/nonexistent/folder"));
+  REQUIRE_MESSAGE(campaign.has_value(), dump(campaign.error()));
+  auto sequence = outreach::Sequence::load(example_dir / "sequence.json");
+  REQUIRE(sequence.has_value());
+  CHECK(campaign->sequence == *sequence);
+  REQUIRE(campaign->leads.size() == 2);
+  CHECK(campaign->leads[0].email == "hana@iota.example");
+  CHECK(campaign->leads[0].field("plan") == "team");
+  CHECK(campaign->leads[1].timezone == "Asia/Tokyo");
+  CHECK(campaign->lead_problems.empty());
+}
+
+TEST_CASE("errors in an inline sequence carry their path inside the campaign") {
+  json::value document = example_document();
+  document.as_object()["sequence"] = json::parse(R"({"steps": [{"variants": [{"subject": "Hi", "txet": "x"}]}]})");
+  auto campaign = from_document(document);
+  REQUIRE_FALSE(campaign.has_value());
+  CHECK_MESSAGE(has_error(campaign.error(), "sequence.steps[0].variants[0].txet", "did you mean \"text\""),
+                dump(campaign.error()));
+}
+
+TEST_CASE("relative paths are resolved against the campaign's folder") {
+  const fs::path folder = campaigns_dir / "relative";
+  auto campaign = CampaignDefinition::load(folder / "campaign.json");
+  REQUIRE_MESSAGE(campaign.has_value(), dump(campaign.error()));
+  CHECK(campaign->sequence.steps().size() == 1);
+  REQUIRE(campaign->leads.size() == 2);
+  CHECK(campaign->leads[0].email == "erin@epsilon.example");
+  CHECK(campaign->leads[1].email == "frank@phi.example");
+  const outreach::Mailbox& mailbox = campaign->mailboxes.at(0);
+  CHECK(mailbox.transport == "outbox:" + absolute_normal(folder / "sent" / "mail").string());
+  CHECK(mailbox.ca_file == absolute_normal(folder / "certs" / "ca.pem"));
+  REQUIRE(mailbox.dkim.has_value());
+  CHECK(mailbox.dkim->key_file == absolute_normal(folder / "keys" / "dkim.pem"));
+  CHECK(mailbox.transport.find("..") == std::string::npos);
+}
+
+TEST_CASE("from_json resolves relative paths against base_dir, or the working directory without one") {
+  json::value document = example_document();
+  document.as_object()["sequence"] = json::parse(read_text(example_dir / "sequence.json"));
+  document.as_object()["leads"] = json::parse(R"([{"email": "a@b.example"}])");
+  first_mailbox(document)["transport"] = "outbox:out";
+  first_mailbox(document)["ca_file"] = "/etc/ssl/certs/ca-certificates.crt";
+
+  auto with_base = from_document(document, "/srv/campaigns");
+  REQUIRE_MESSAGE(with_base.has_value(), dump(with_base.error()));
+  CHECK(with_base->mailboxes[0].transport == "outbox:/srv/campaigns/out");
+  CHECK(with_base->mailboxes[0].dkim->key_file == fs::path("/srv/campaigns/dkim-s1.pem"));
+  CHECK(with_base->mailboxes[0].ca_file == fs::path("/etc/ssl/certs/ca-certificates.crt"));
+
+  auto without_base = CampaignDefinition::from_json(json::serialize(document));
+  REQUIRE_MESSAGE(without_base.has_value(), dump(without_base.error()));
+  CHECK(without_base->mailboxes[0].transport == "outbox:" + absolute_normal(fs::current_path() / "out").string());
+}
+
+TEST_CASE("optional settings take their defaults when left out") {
+  auto campaign = CampaignDefinition::from_json(R"({
+    "name": "minimal",
+    "sequence": "sequence.json",
+    "leads": [ {"email": "a@b.example"} ],
+    "schedule": { "timezone": "UTC" },
+    "mailboxes": [ { "id": "m1", "from": "m1@acme.example", "daily_limit": 5 } ]
+  })", example_dir);
+  REQUIRE_MESSAGE(campaign.has_value(), dump(campaign.error()));
+  CHECK(campaign->seed == 0);
+  CHECK(campaign->limits == outreach::CampaignLimits{});
+  CHECK(campaign->stop_on == outreach::StopRules{});
+  CHECK(campaign->stop_on.reply);
+  CHECK(campaign->stop_on.bounce);
+  CHECK(campaign->stop_on.auto_reply == AutoReplyRule::ignore);
+  CHECK_FALSE(campaign->stop_on.domain_reply);
+  CHECK(campaign->bounces == outreach::BounceRules{});
+  CHECK(campaign->delivery == Delivery::at_most_once);
+  CHECK(campaign->unsubscribe == outreach::UnsubscribeSettings{});
+  const outreach::Mailbox& mailbox = campaign->mailboxes.at(0);
+  CHECK(mailbox.from.name.empty());
+  CHECK(mailbox.min_interval == std::chrono::milliseconds(0));
+  CHECK(mailbox.jitter == std::chrono::milliseconds(0));
+  CHECK_FALSE(mailbox.ramp.has_value());
+  CHECK_FALSE(mailbox.timezone.has_value());
+  CHECK(mailbox.transport.empty());
+  CHECK(mailbox.auth == SmtpAuth::best);
+  CHECK_FALSE(mailbox.dkim.has_value());
+}
+
+TEST_CASE("settings other than the defaults are read") {
+  json::value document = example_document();
+  json::object& mailbox = first_mailbox(document);
+  mailbox["transport"] = "smtps://mail.acme.example";
+  mailbox.erase("security");
+  mailbox["auth"] = "xoauth2";
+  mailbox["token_env"] = "ALICE_OAUTH_TOKEN";
+  mailbox["min_interval"] = json::parse(R"({"days": 1, "hours": 2, "minutes": 3})");
+  mailbox["jitter"] = json::object();
+  mailbox["ca_file"] = "ca.pem";
+  json::object& root = document.as_object();
+  root["seed"] = json::parse("18446744073709551615");
+  root["stop_on"] = json::parse(R"({"reply": false, "auto_reply": "pause_until_return", "bounce": false, "domain_reply": true})");
+  root["bounces"] = json::parse(R"({"soft_limit": 1, "pause_rate": 0.05, "pause_window": 20})");
+  root["delivery"] = "at_least_once";
+  root["unsubscribe"] = json::parse(R"({"url": "https://acme.example/unsubscribe"})");
+  root.erase("limits");
+
+  auto campaign = from_document(document);
+  REQUIRE_MESSAGE(campaign.has_value(), dump(campaign.error()));
+  const outreach::Mailbox& alice = campaign->mailboxes.at(0);
+  CHECK(alice.transport == "smtps://mail.acme.example");
+  CHECK(alice.security == Security::tls);
+  CHECK(alice.auth == SmtpAuth::xoauth2);
+  CHECK(alice.token_env == "ALICE_OAUTH_TOKEN");
+  CHECK(alice.min_interval == std::chrono::hours(26) + std::chrono::minutes(3));
+  CHECK(alice.jitter == std::chrono::milliseconds(0));
+  CHECK(alice.ca_file == absolute_normal(example_dir / "ca.pem"));
+  CHECK(campaign->seed == 18446744073709551615ull);
+  CHECK(campaign->stop_on == outreach::StopRules{false, AutoReplyRule::pause_until_return, false, true});
+  CHECK(campaign->bounces.soft_limit == 1);
+  CHECK(campaign->bounces.pause_rate == 0.05);
+  CHECK(campaign->bounces.pause_window == 20);
+  CHECK(campaign->delivery == Delivery::at_least_once);
+  CHECK(campaign->unsubscribe.url == "https://acme.example/unsubscribe");
+  CHECK(campaign->unsubscribe.secret_env.empty());
+  CHECK(campaign->limits == outreach::CampaignLimits{});
+
+  root["stop_on"] = json::parse(R"({"auto_reply": true})");
+  root["bounces"] = json::parse(R"({"pause_rate": 1})");
+  auto again = from_document(document);
+  REQUIRE_MESSAGE(again.has_value(), dump(again.error()));
+  CHECK(again->stop_on.auto_reply == AutoReplyRule::stop);
+  CHECK(again->bounces.pause_rate == 1.0);
+}
+
+TEST_CASE("transports: smtp and smtps URLs with a host and optional port, or an outbox folder") {
+  struct Form {
+    const char* given;
+    const char* stored;
+    Security security;
+  };
+  const Form forms[] = {
+      {"smtp://smtp.acme.example", "smtp://smtp.acme.example", Security::starttls},
+      {"SMTP://Smtp.Acme.Example:25", "smtp://smtp.acme.example:25", Security::starttls},
+      {"smtps://127.0.0.1:465/", "smtps://127.0.0.1:465", Security::tls},
+      {"smtp://[::1]:2525", "smtp://[::1]:2525", Security::starttls},
+      {"smtp://localhost:1025", "smtp://localhost:1025", Security::starttls},
+      {"smtp://bücher.example", "smtp://xn--bcher-kva.example", Security::starttls},
+      {"outbox:/var/mail/out", "outbox:/var/mail/out", Security::starttls},
+  };
+  for (const Form& form : forms) {
+    CAPTURE(form.given);
+    json::value document = example_document();
+    first_mailbox(document)["transport"] = form.given;
+    first_mailbox(document).erase("security");
+    auto campaign = from_document(document);
+    REQUIRE_MESSAGE(campaign.has_value(), dump(campaign.error()));
+    CHECK(campaign->mailboxes[0].transport == form.stored);
+    CHECK(campaign->mailboxes[0].security == form.security);
+  }
+  json::value document = example_document();
+  first_mailbox(document)["security"] = "none";
+  first_mailbox(document)["transport"] = "smtp://127.0.0.1:2525";
+  auto plain = from_document(document);
+  REQUIRE_MESSAGE(plain.has_value(), dump(plain.error()));
+  CHECK(plain->mailboxes[0].security == Security::none);
+  first_mailbox(document)["security"] = "tls";
+  auto implicit = from_document(document);
+  REQUIRE_MESSAGE(implicit.has_value(), dump(implicit.error()));
+  CHECK(implicit->mailboxes[0].security == Security::tls);
+}
+
+TEST_CASE("every rule broken once is an error at its exact JSON path") {
+  using Change = std::function<void(json::value&)>;
+  struct Broken {
+    const char* rule;
+    Change change;
+    const char* path;
+    const char* words;
+  };
+  const auto set = [](const char* key, json::value value) {
+    return [key, value](json::value& document) { document.as_object()[key] = value; };
+  };
+  const auto erase = [](const char* key) {
+    return [key](json::value& document) { document.as_object().erase(key); };
+  };
+  const auto set_mailbox = [](const char* key, json::value value) {
+    return [key, value](json::value& document) { first_mailbox(document)[key] = value; };
+  };
+  const auto erase_mailbox = [](const char* key) {
+    return [key](json::value& document) { first_mailbox(document).erase(key); };
+  };
+  const auto set_in = [](const char* object, const char* key, json::value value) {
+    return [object, key, value](json::value& document) { document.at(object).as_object()[key] = value; };
+  };
+  const auto set_in_mailbox = [](const char* object, const char* key, json::value value) {
+    return [object, key, value](json::value& document) { first_mailbox(document).at(object).as_object()[key] = value; };
+  };
+  const std::string long_name(201, 'n');
+  const std::string long_id(65, 'i');
+
+  const std::vector<Broken> cases = {
+      {"name is required", erase("name"), "name", "required"},
+      {"name is not empty", set("name", ""), "name", "1 to 200 characters"},
+      {"name has at most 200 characters", set("name", json::string(long_name)), "name", "1 to 200 characters"},
+      {"name has no control characters", set("name", "two\nlines"), "name", "control characters"},
+      {"name is a string", set("name", 7), "name", "expected a string"},
+      {"sequence is required", erase("sequence"), "sequence", "required"},
+      {"sequence is a path or an object", set("sequence", 42), "sequence", "a file name or a sequence object"},
+      {"sequence path is not empty", set("sequence", ""), "sequence", "empty"},
+      {"sequence file exists", set("sequence", "missing.json"), "sequence", "no such file"},
+      {"leads are required", erase("leads"), "leads", "required"},
+      {"leads are a path or an array", set("leads", json::object()), "leads", "a file name or an array of leads"},
+      {"lead file exists", set("leads", "missing.csv"), "leads", "no such file"},
+      {"seed is not negative", set("seed", -1), "seed", "non-negative"},
+      {"seed is an integer", set("seed", 1.5), "seed", "non-negative integer"},
+      {"seed is a number", set("seed", "42"), "seed", "expected a non-negative integer, found a string"},
+      {"schedule is required", erase("schedule"), "schedule", "required"},
+      {"mailboxes are required", erase("mailboxes"), "mailboxes", "required"},
+      {"mailboxes are not empty", set("mailboxes", json::array()), "mailboxes", "at least one"},
+      {"mailboxes are an array", set("mailboxes", json::object()), "mailboxes", "expected an array"},
+      {"a mailbox is an object", set("mailboxes", json::parse("[1]")), "mailboxes[0]", "expected an object"},
+      {"id is required", erase_mailbox("id"), "mailboxes[0].id", "required"},
+      {"id is not empty", set_mailbox("id", ""), "mailboxes[0].id", "1 to 64"},
+      {"id has no spaces", set_mailbox("id", "al ice"), "mailboxes[0].id", "1 to 64"},
+      {"id has at most 64 characters", set_mailbox("id", json::string(long_id)), "mailboxes[0].id", "1 to 64"},
+      {"ids are unique",
+       [](json::value& document) {
+         json::value copy = document.at("mailboxes").at(0);
+         copy.as_object()["from"] = "Alice Two <alice2@acme.example>";
+         document.at("mailboxes").as_array().push_back(copy);
+       },
+       "mailboxes[1].id", "already used by mailboxes[0]"},
+      {"from is required", erase_mailbox("from"), "mailboxes[0].from", "required"},
+      {"from is an address", set_mailbox("from", "Alice <alice>"), "mailboxes[0].from", "not an address"},
+      {"from is not empty", set_mailbox("from", ""), "mailboxes[0].from", "not an address"},
+      {"daily_limit is required", erase_mailbox("daily_limit"), "mailboxes[0].daily_limit", "required"},
+      {"daily_limit is at least 1", set_mailbox("daily_limit", 0), "mailboxes[0].daily_limit", "from 1 to 1000000"},
+      {"daily_limit is at most 1000000", set_mailbox("daily_limit", 1000001), "mailboxes[0].daily_limit",
+       "from 1 to 1000000"},
+      {"daily_limit is an integer", set_mailbox("daily_limit", 2.5), "mailboxes[0].daily_limit", "expected an integer"},
+      {"min_interval is an object", set_mailbox("min_interval", 5), "mailboxes[0].min_interval", "expected an object"},
+      {"duration parts are not negative", set_in_mailbox("min_interval", "minutes", -1),
+       "mailboxes[0].min_interval.minutes", "from 0"},
+      {"durations have only minutes, hours and days", set_in_mailbox("min_interval", "seconds", 30),
+       "mailboxes[0].min_interval.seconds", "unknown key"},
+      {"duration parts are integers", set_in_mailbox("jitter", "hours", "2"), "mailboxes[0].jitter.hours",
+       "expected an integer"},
+      {"duration parts are bounded", set_in_mailbox("jitter", "days", 400), "mailboxes[0].jitter.days", "from 0 to 365"},
+      {"durations are at most 365 days in all", set_mailbox("jitter", json::parse(R"({"days": 365, "hours": 1})")),
+       "mailboxes[0].jitter", "at most 365 days"},
+      {"ramp start is at least 1", set_in_mailbox("ramp", "start", 0), "mailboxes[0].ramp.start", "from 1"},
+      {"ramp step is not negative", set_in_mailbox("ramp", "step", -1), "mailboxes[0].ramp.step", "from 0"},
+      {"ramp step is required", set_mailbox("ramp", json::parse(R"({"start": 10})")), "mailboxes[0].ramp.step",
+       "required"},
+      {"ramp is an object", set_mailbox("ramp", 10), "mailboxes[0].ramp", "expected an object"},
+      {"timezone is an IANA zone", set_mailbox("timezone", "Mars/Olympus_Mons"), "mailboxes[0].timezone",
+       "tz database"},
+      {"transport has a known scheme", set_mailbox("transport", "http://smtp.acme.example"),
+       "mailboxes[0].transport", "expected smtp://host[:port], smtps://host[:port] or outbox:DIR"},
+      {"transport names a host", set_mailbox("transport", "smtp://"), "mailboxes[0].transport", "no host"},
+      {"transport names a host before its port", set_mailbox("transport", "smtp://:25"), "mailboxes[0].transport",
+       "no host"},
+      {"transport port is at least 1", set_mailbox("transport", "smtp://smtp.acme.example:0"),
+       "mailboxes[0].transport", "1 to 65535"},
+      {"transport port is at most 65535", set_mailbox("transport", "smtp://smtp.acme.example:65536"),
+       "mailboxes[0].transport", "1 to 65535"},
+      {"transport port is a number", set_mailbox("transport", "smtp://smtp.acme.example:smtp"),
+       "mailboxes[0].transport", "1 to 65535"},
+      {"transport has no user", set_mailbox("transport", "smtp://alice@smtp.acme.example"), "mailboxes[0].transport",
+       "username"},
+      {"transport host is a host name", set_mailbox("transport", "smtp://smtp_acme!.example"),
+       "mailboxes[0].transport", "not a host name"},
+      {"outbox names a folder", set_mailbox("transport", "outbox:"), "mailboxes[0].transport", "needs a folder"},
+      {"security is tls, starttls or none", set_mailbox("security", "ssl"), "mailboxes[0].security",
+       "expected \"tls\", \"starttls\" or \"none\""},
+      {"security none is refused for smtps",
+       [](json::value& document) {
+         first_mailbox(document)["transport"] = "smtps://smtp.acme.example";
+         first_mailbox(document)["security"] = "none";
+       },
+       "mailboxes[0].security", "implicit TLS"},
+      {"username is not empty", set_mailbox("username", ""), "mailboxes[0].username", "empty"},
+      {"auth is plain, login or xoauth2", set_mailbox("auth", "cram-md5"), "mailboxes[0].auth",
+       "expected \"plain\", \"login\" or \"xoauth2\""},
+      {"xoauth2 needs token_env", set_mailbox("auth", "xoauth2"), "mailboxes[0].token_env", "required with auth"},
+      {"password_env is a variable name", set_mailbox("password_env", "1PASSWORD"), "mailboxes[0].password_env",
+       "environment variable name"},
+      {"token_env is a variable name", set_mailbox("token_env", "MY-TOKEN"), "mailboxes[0].token_env",
+       "environment variable name"},
+      {"ca_file is not empty", set_mailbox("ca_file", ""), "mailboxes[0].ca_file", "empty"},
+      {"dkim is an object", set_mailbox("dkim", "s1"), "mailboxes[0].dkim", "expected an object"},
+      {"dkim domain is required", [](json::value& d) { first_mailbox(d).at("dkim").as_object().erase("domain"); },
+       "mailboxes[0].dkim.domain", "required"},
+      {"dkim selector is required", [](json::value& d) { first_mailbox(d).at("dkim").as_object().erase("selector"); },
+       "mailboxes[0].dkim.selector", "required"},
+      {"dkim key_file is required", [](json::value& d) { first_mailbox(d).at("dkim").as_object().erase("key_file"); },
+       "mailboxes[0].dkim.key_file", "required"},
+      {"dkim domain is a domain", set_in_mailbox("dkim", "domain", "acme!.example"), "mailboxes[0].dkim.domain",
+       "not a domain"},
+      {"dkim selector is a selector", set_in_mailbox("dkim", "selector", "s 1"), "mailboxes[0].dkim.selector",
+       "not a DKIM selector"},
+      {"limits are positive", set_in("limits", "sends_per_day", 0), "limits.sends_per_day", "from 1"},
+      {"limits are integers", set_in("limits", "new_leads_per_day", "100"), "limits.new_leads_per_day",
+       "expected an integer"},
+      {"limits is an object", set("limits", 100), "limits", "expected an object"},
+      {"stop_on.reply is a boolean", set_in("stop_on", "reply", "yes"), "stop_on.reply", "true or false"},
+      {"stop_on.auto_reply is false, true or pause_until_return", set_in("stop_on", "auto_reply", "pause"),
+       "stop_on.auto_reply", "\"pause_until_return\""},
+      {"stop_on.domain_reply is a boolean", set_in("stop_on", "domain_reply", 1), "stop_on.domain_reply",
+       "true or false"},
+      {"bounces.soft_limit is at least 1", set_in("bounces", "soft_limit", 0), "bounces.soft_limit", "from 1"},
+      {"bounces.pause_rate is more than 0", set_in("bounces", "pause_rate", 0), "bounces.pause_rate", "more than 0"},
+      {"bounces.pause_rate is at most 1", set_in("bounces", "pause_rate", 1.5), "bounces.pause_rate", "at most 1"},
+      {"bounces.pause_rate is a number", set_in("bounces", "pause_rate", "0.1"), "bounces.pause_rate",
+       "expected a number or null"},
+      {"bounces.pause_window is at least 1", set_in("bounces", "pause_window", 0), "bounces.pause_window", "from 1"},
+      {"delivery is at_most_once or at_least_once", set("delivery", "exactly_once"), "delivery",
+       "\"at_most_once\" or \"at_least_once\""},
+      {"unsubscribe url is https", set_in("unsubscribe", "url", "http://acme.example/u/{{token}}"), "unsubscribe.url",
+       "https://"},
+      {"unsubscribe url has no line break", set_in("unsubscribe", "url", "https://acme.example/u\r\nBcc: x@y.example"),
+       "unsubscribe.url", "control characters"},
+      {"unsubscribe url has only the token placeholder", set_in("unsubscribe", "url", "https://acme.example/u/{{email}}"),
+       "unsubscribe.url", "only placeholder"},
+      {"unsubscribe url names a host", set_in("unsubscribe", "url", "https:///u"), "unsubscribe.url", "no host"},
+      {"a token url needs secret_env", [](json::value& d) { d.at("unsubscribe").as_object().erase("secret_env"); },
+       "unsubscribe.secret_env", "required when the url has {{token}}"},
+      {"secret_env is a variable name", set_in("unsubscribe", "secret_env", "a secret"), "unsubscribe.secret_env",
+       "environment variable name"},
+      {"mailto is an address", set_in("unsubscribe", "mailto", "unsubscribe"), "unsubscribe.mailto", "not an address"},
+      {"mailto is a plain address", set_in("unsubscribe", "mailto", "Unsubscribe <u@acme.example>"),
+       "unsubscribe.mailto", "plain address"},
+      {"unknown keys are refused", set("owner", "sales"), "owner", "unknown key \"owner\""},
+      {"unknown mailbox keys are refused", set_mailbox("signature", "--"), "mailboxes[0].signature", "unknown key"},
+  };
+
+  for (const Broken& broken : cases) {
+    CAPTURE(broken.rule);
+    json::value document = example_document();
+    broken.change(document);
+    auto campaign = from_document(document);
+    REQUIRE_FALSE(campaign.has_value());
+    CHECK_MESSAGE(has_error(campaign.error(), broken.path, broken.words), dump(campaign.error()));
+    CHECK_MESSAGE(all_errors(campaign.error()).size() == 1, dump(campaign.error()));
+    CHECK(campaign.error().where().file.empty());
+  }
+}
+
+TEST_CASE("several broken rules in one file are all reported together, each at its path") {
+  json::value document = example_document();
+  json::object& root = document.as_object();
+  // The file is written elsewhere; its sequence and leads are named by absolute paths.
+  root["sequence"] = (example_dir / "sequence.json").string();
+  root["leads"] = (example_dir / "leads.csv").string();
+  root["name"] = "";
+  root["seed"] = -5;
+  root["delivery"] = "sometimes";
+  json::object& mailbox = first_mailbox(document);
+  mailbox["daily_limit"] = 0;
+  mailbox["security"] = "ssl";
+  mailbox["password"] = "hunter2";
+  mailbox["min_interval"] = json::parse(R"({"minutes": -1, "weeks": 1})");
+  document.at("bounces").as_object()["pause_rate"] = 2;
+  document.at("unsubscribe").as_object()["url"] = "http://acme.example/u";
+
+  const fs::path file = fs::temp_directory_path() / "outreach_test_campaign_several.json";
+  {
+    std::ofstream out(file, std::ios::binary);
+    out << json::serialize(document);
+  }
+  auto campaign = CampaignDefinition::load(file);
+  fs::remove(file);
+  REQUIRE_FALSE(campaign.has_value());
+  const Error& error = campaign.error();
+  INFO(dump(error));
+  CHECK(has_error(error, "name", "1 to 200"));
+  CHECK(has_error(error, "seed", "non-negative"));
+  CHECK(has_error(error, "delivery", "at_most_once"));
+  CHECK(has_error(error, "mailboxes[0].daily_limit", "from 1"));
+  CHECK(has_error(error, "mailboxes[0].security", "starttls"));
+  CHECK(has_error(error, "mailboxes[0].password", "secrets are not stored"));
+  CHECK(has_error(error, "mailboxes[0].min_interval.minutes", "from 0"));
+  CHECK(has_error(error, "mailboxes[0].min_interval.weeks", "unknown key"));
+  CHECK(has_error(error, "bounces.pause_rate", "at most 1"));
+  CHECK(has_error(error, "unsubscribe.url", "https://"));
+  CHECK(all_errors(error).size() == 10);
+  for (const Error& each : all_errors(error)) CHECK(each.where().file == file.string());
+}
+
+TEST_CASE("a misspelt key gets a did-you-mean suggestion at every level") {
+  json::value document = example_document();
+  json::object& root = document.as_object();
+  root["sequense"] = root["sequence"];
+  root.erase("sequence");
+  first_mailbox(document)["daily_limt"] = 40;
+  first_mailbox(document).erase("daily_limit");
+  document.at("stop_on").as_object()["auto_replay"] = true;
+  first_mailbox(document).at("dkim").as_object()["keyfile"] = "x.pem";
+  auto campaign = from_document(document);
+  REQUIRE_FALSE(campaign.has_value());
+  const Error& error = campaign.error();
+  INFO(dump(error));
+  CHECK(has_error(error, "sequense", "did you mean \"sequence\""));
+  CHECK(has_error(error, "mailboxes[0].daily_limt", "did you mean \"daily_limit\""));
+  CHECK(has_error(error, "stop_on.auto_replay", "did you mean \"auto_reply\""));
+  CHECK(has_error(error, "mailboxes[0].dkim.keyfile", "did you mean \"key_file\""));
+  CHECK(error_at(error, "sequense")->code() == Errc::unknown_key);
+}
+
+TEST_CASE("an error in the sequence file names that file and its JSON path") {
+  const fs::path folder = campaigns_dir / "bad_sequence";
+  auto campaign = CampaignDefinition::load(folder / "campaign.json");
+  REQUIRE_FALSE(campaign.has_value());
+  const Error* typo = error_at(campaign.error(), "steps[0].variants[0].txt");
+  REQUIRE_MESSAGE(typo != nullptr, dump(campaign.error()));
+  CHECK(typo->message().find("did you mean \"text\"") != std::string::npos);
+  CHECK(fs::path(typo->where().file) == (folder / "sequence.json").lexically_normal());
+  for (const Error& each : all_errors(campaign.error())) {
+    CHECK(fs::path(each.where().file).filename() == "sequence.json");
+  }
+}
+
+TEST_CASE("a sequence file that is not JSON reports its own file and line") {
+  json::value document = example_document();
+  document.as_object()["sequence"] = "leads.csv";
+  auto campaign = from_document(document);
+  REQUIRE_FALSE(campaign.has_value());
+  INFO(dump(campaign.error()));
+  const Error& error = campaign.error();
+  CHECK(error.code() == Errc::parse_error);
+  CHECK(fs::path(error.where().file) == example_dir / "leads.csv");
+  CHECK(error.where().line == 1);
+}
+
+TEST_CASE("secrets in the file are refused with a pointer to the environment variable keys") {
+  json::value document = example_document();
+  first_mailbox(document)["password"] = "hunter2";
+  first_mailbox(document)["token"] = nullptr;
+  document.at("unsubscribe").as_object()["secret"] = "s3cr3t";
+  auto campaign = from_document(document);
+  REQUIRE_FALSE(campaign.has_value());
+  const Error& error = campaign.error();
+  INFO(dump(error));
+  const std::string message =
+      "secrets are not stored in campaign files; name an environment variable with password_env/token_env";
+  REQUIRE(error_at(error, "mailboxes[0].password") != nullptr);
+  CHECK(error_at(error, "mailboxes[0].password")->message() == message);
+  REQUIRE(error_at(error, "mailboxes[0].token") != nullptr);
+  CHECK(error_at(error, "mailboxes[0].token")->message() == message);
+  CHECK(has_error(error, "unsubscribe.secret", "secret_env"));
+  CHECK(all_errors(error).size() == 3);
+  CHECK(dump(error).find("hunter2") == std::string::npos);
+  CHECK(dump(error).find("s3cr3t") == std::string::npos);
+}
+
+TEST_CASE("lead rows that are not leads are lead problems, not errors") {
+  auto campaign = CampaignDefinition::load(campaigns_dir / "relative" / "campaign.json");
+  REQUIRE_MESSAGE(campaign.has_value(), dump(campaign.error()));
+  CHECK(campaign->leads.size() == 2);
+  REQUIRE(campaign->lead_problems.size() == 2);
+  for (const Error& problem : campaign->lead_problems) {
+    CHECK(fs::path(problem.where().file).filename() == "leads.csv");
+  }
+  CHECK(campaign->lead_problems[0].where().line == 3);
+  CHECK(campaign->lead_problems[1].where().line == 5);
+}
+
+TEST_CASE("inline leads that are not leads are lead problems with their JSON path") {
+  json::value document = example_document();
+  document.as_object()["leads"] = json::parse(R"([{"email": "ok@a.example"}, {"email": "nope"}])");
+  auto campaign = from_document(document);
+  REQUIRE_MESSAGE(campaign.has_value(), dump(campaign.error()));
+  CHECK(campaign->leads.size() == 1);
+  REQUIRE(campaign->lead_problems.size() == 1);
+  CHECK(campaign->lead_problems[0].where().json_path.rfind("leads[1]", 0) == 0);
+}
+
+TEST_CASE("a lead list with no valid row is an error") {
+  auto from_file = CampaignDefinition::load(campaigns_dir / "no_valid_lead" / "campaign.json");
+  REQUIRE_FALSE(from_file.has_value());
+  INFO(dump(from_file.error()));
+  CHECK(fs::path(from_file.error().where().file).filename() == "leads.csv");
+
+  json::value document = example_document();
+  document.as_object()["leads"] = json::parse(R"([{"email": "nope"}])");
+  auto inline_leads = from_document(document);
+  REQUIRE_FALSE(inline_leads.has_value());
+  for (const Error& each : all_errors(inline_leads.error())) {
+    CHECK(each.where().json_path.rfind("leads", 0) == 0);
+  }
+
+  document.as_object()["leads"] = json::array();
+  auto empty = from_document(document);
+  REQUIRE_FALSE(empty.has_value());
+  CHECK(empty.error().where().json_path.rfind("leads", 0) == 0);
+}
+
+TEST_CASE("a lead list in JSON form is read from a .json file") {
+  const fs::path folder = fs::temp_directory_path() / "outreach_test_campaign_json_leads";
+  fs::create_directories(folder);
+  {
+    std::ofstream out(folder / "leads.json", std::ios::binary);
+    out << R"([{"email": "jo@lambda.example", "first_name": "Jo"}, {"email": "bad"}])";
+  }
+  json::value document = example_document();
+  document.as_object()["sequence"] = json::parse(read_text(example_dir / "sequence.json"));
+  document.as_object()["leads"] = "leads.json";
+  auto campaign = from_document(document, folder);
+  fs::remove_all(folder);
+  REQUIRE_MESSAGE(campaign.has_value(), dump(campaign.error()));
+  REQUIRE(campaign->leads.size() == 1);
+  CHECK(campaign->leads[0].first_name == "Jo");
+  REQUIRE(campaign->lead_problems.size() == 1);
+  CHECK(fs::path(campaign->lead_problems[0].where().file).filename() == "leads.json");
+}
+
+TEST_CASE("a campaign file that cannot be read or parsed names the file") {
+  auto missing = CampaignDefinition::load(campaigns_dir / "no-such-campaign.json");
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error().code() == Errc::not_found);
+  CHECK(missing.error().where().file == (campaigns_dir / "no-such-campaign.json").string());
+
+  auto not_json = CampaignDefinition::load(example_dir / "leads.csv");
+  REQUIRE_FALSE(not_json.has_value());
+  CHECK(not_json.error().code() == Errc::parse_error);
+  CHECK(not_json.error().where().file == (example_dir / "leads.csv").string());
+  CHECK(not_json.error().where().line == 1);
+}
+
+TEST_CASE("hostile input gives clear errors and no crash") {
+  SUBCASE("malformed JSON names the line") {
+    auto campaign = CampaignDefinition::from_json("{\n  \"name\": \"x\",\n  \"seed\": ,\n}");
+    REQUIRE_FALSE(campaign.has_value());
+    CHECK(campaign.error().code() == Errc::parse_error);
+    CHECK(campaign.error().where().line == 3);
+  }
+  SUBCASE("empty text and documents that are not objects") {
+    for (const char* text : {"", "   ", "null", "[]", "42", "\"campaign\"", "{}"}) {
+      CAPTURE(text);
+      auto campaign = CampaignDefinition::from_json(text);
+      REQUIRE_FALSE(campaign.has_value());
+      CHECK_FALSE(campaign.error().message().empty());
+    }
+    auto array = CampaignDefinition::from_json("[]");
+    CHECK(array.error().message().find("expected an object") != std::string::npos);
+    auto empty_object = CampaignDefinition::from_json("{}");
+    INFO(dump(empty_object.error()));
+    for (const char* key : {"name", "sequence", "leads", "schedule", "mailboxes"}) {
+      CHECK(has_error(empty_object.error(), key, "required"));
+    }
+  }
+  SUBCASE("invalid UTF-8") {
+    auto campaign = CampaignDefinition::from_json("{\"name\": \"caf\xC3\x28\"}");
+    REQUIRE_FALSE(campaign.has_value());
+    CHECK_FALSE(campaign.error().message().empty());
+    auto overlong = CampaignDefinition::from_json("{\"name\": \"\xC0\xAF\", \"mailboxes\": []}");
+    REQUIRE_FALSE(overlong.has_value());
+  }
+  SUBCASE("deep nesting") {
+    const std::string deep = "{\"name\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+    auto campaign = CampaignDefinition::from_json(deep);
+    REQUIRE_FALSE(campaign.has_value());
+    CHECK_FALSE(campaign.error().message().empty());
+    std::string nested_sequence = "{\"steps\": [{\"variants\": [{\"text\": ";
+    nested_sequence += std::string(60, '[') + std::string(60, ']') + "}]}]}";
+    json::value document = example_document();
+    json::parse_options deep_options;
+    deep_options.max_depth = 1000;
+    document.as_object()["sequence"] = json::parse(nested_sequence, {}, deep_options);
+    auto inline_deep = from_document(document);
+    REQUIRE_FALSE(inline_deep.has_value());
+  }
+  SUBCASE("huge numbers") {
+    json::value document = example_document();
+    const std::string text = json::serialize(document);
+    for (const char* number : {"1e300", "-1e300", "99999999999999999999999", "18446744073709551616",
+                               "9223372036854775808", "-9223372036854775809", "1e-300", "4.5"}) {
+      CAPTURE(number);
+      for (const char* key : {"\"daily_limit\": 40", "\"soft_limit\": 3", "\"seed\": 42", "\"pause_rate\": null",
+                              "\"minutes\": 5", "\"step\": 5", "\"sends_per_day\": 300"}) {
+        CAPTURE(key);
+        std::string changed = text;
+        const std::string from(key);
+        const std::size_t at = changed.find(from.substr(0, from.find(':') + 1));
+        REQUIRE(at != std::string::npos);
+        const std::size_t end = changed.find_first_of(",}", at);
+        changed.replace(at, end - at, from.substr(0, from.find(':') + 1) + number);
+        auto campaign = CampaignDefinition::from_json(changed, example_dir);
+        if (!campaign) CHECK_FALSE(campaign.error().message().empty());
+      }
+    }
+    first_mailbox(document)["daily_limit"] = 1e300;
+    auto huge = from_document(document);
+    REQUIRE_FALSE(huge.has_value());
+    CHECK(has_error(huge.error(), "mailboxes[0].daily_limit", "from 1 to 1000000"));
+  }
+  SUBCASE("wrong types everywhere") {
+    const json::value original = example_document();
+    std::vector<std::string> pointers;
+    std::function<void(const json::value&, const std::string&)> collect = [&](const json::value& value,
+                                                                               const std::string& pointer) {
+      if (!pointer.empty()) pointers.push_back(pointer);
+      if (const json::object* object = value.if_object()) {
+        for (const auto& member : *object) collect(member.value(), pointer + "/" + std::string(member.key()));
+      } else if (const json::array* array = value.if_array()) {
+        for (std::size_t i = 0; i < array->size(); ++i) collect((*array)[i], pointer + "/" + std::to_string(i));
+      }
+    };
+    collect(original, "");
+    const json::value replacements[] = {nullptr, true, false, 0, -1, 1.5, "", "x", json::array(), json::object(),
+                                        json::parse("[[1, {}]]"), json::parse(R"({"a": [null]})")};
+    std::size_t refused = 0;
+    for (const std::string& pointer : pointers) {
+      for (const json::value& replacement : replacements) {
+        json::value document = original;
+        document.at_pointer(pointer) = replacement;
+        auto campaign = from_document(document);
+        if (campaign) continue;
+        ++refused;
+        for (const Error& each : all_errors(campaign.error())) {
+          CAPTURE(pointer);
+          CHECK_FALSE(each.message().empty());
+          CHECK_FALSE(each.where().empty());
+        }
+      }
+    }
+    CHECK(refused > pointers.size());
+  }
+  SUBCASE("control characters and very long values") {
+    json::value document = example_document();
+    document.as_object()["sequence"] = json::string("sequence.json\0.txt", 18);
+    document.as_object()["name"] = json::string(std::string(1000000, 'x'));
+    first_mailbox(document)["username"] = "alice\r\nRCPT TO:<x@y.example>";
+    first_mailbox(document)["transport"] = "smtp://smtp.acme.example\r\n:25";
+    auto campaign = from_document(document);
+    REQUIRE_FALSE(campaign.has_value());
+    INFO(dump(campaign.error()));
+    CHECK(has_error(campaign.error(), "sequence", "control characters"));
+    CHECK(has_error(campaign.error(), "name", "1 to 200"));
+    CHECK(has_error(campaign.error(), "mailboxes[0].username", "control characters"));
+    CHECK(has_error(campaign.error(), "mailboxes[0].transport", "control characters"));
+  }
+  SUBCASE("many mailboxes with one id") {
+    json::value document = example_document();
+    json::array& mailboxes = document.at("mailboxes").as_array();
+    const json::value one = mailboxes.at(0);
+    for (int i = 0; i < 5000; ++i) mailboxes.push_back(one);
+    auto campaign = from_document(document);
+    REQUIRE_FALSE(campaign.has_value());
+    CHECK(all_errors(campaign.error()).size() == 5000);
+    CHECK(has_error(campaign.error(), "mailboxes[5000].id", "already used by mailboxes[0]"));
+  }
+}
+
+TEST_CASE("a name of 200 characters that are not ASCII is accepted") {
+  json::value document = example_document();
+  std::string name;
+  for (int i = 0; i < 200; ++i) name += "é";
+  document.as_object()["name"] = json::string(name);
+  auto campaign = from_document(document);
+  REQUIRE_MESSAGE(campaign.has_value(), dump(campaign.error()));
+  CHECK(campaign->name == name);
+}
