@@ -208,9 +208,7 @@ class CampaignReader {
     if (!detail::iequals_ascii(file.extension().string(), ".json")) return load_lead_csv(file);
     auto text = detail::read_file(file);
     if (!text) return fail(text.error());
-    auto document = detail::parse_json(*text, file.string());
-    if (!document) return fail(document.error());
-    auto list = detail::lead_list_from_json(*document, "", file.string());
+    auto list = parse_lead_json(*text, file.string());
     if (!list) return fail(list.error().in_file(file.string()));
     return list;
   }

@@ -13,6 +13,7 @@
 #include "outreach/instant.hpp"
 #include "outreach/schedule.hpp"
 #include "outreach/timezone.hpp"
+#include "support/time.hpp"
 
 using outreach::Errc;
 using outreach::HourWindow;
@@ -27,17 +28,8 @@ using std::chrono::minutes;
 
 namespace {
 
-Instant utc(const char* text) {
-  const auto instant = outreach::parse_instant(text);
-  REQUIRE_MESSAGE(instant, text);
-  return *instant;
-}
-
-TimeZone zone(const char* name) {
-  auto located = TimeZone::locate(name);
-  REQUIRE_MESSAGE(located, name);
-  return *located;
-}
+using outreach::testing::utc;
+using outreach::testing::zone;
 
 std::chrono::sys_days local_date(int y, unsigned m, unsigned d) {
   return std::chrono::sys_days{std::chrono::year{y} / std::chrono::month{m} / std::chrono::day{d}};

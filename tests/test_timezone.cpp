@@ -6,6 +6,7 @@
 
 #include "outreach/instant.hpp"
 #include "outreach/timezone.hpp"
+#include "support/time.hpp"
 
 using outreach::Errc;
 using outreach::Instant;
@@ -17,17 +18,8 @@ using std::chrono::minutes;
 
 namespace {
 
-Instant utc(const char* text) {
-  const auto instant = outreach::parse_instant(text);
-  REQUIRE_MESSAGE(instant, text);
-  return *instant;
-}
-
-TimeZone zone(const char* name) {
-  auto located = TimeZone::locate(name);
-  REQUIRE_MESSAGE(located, name);
-  return *located;
-}
+using outreach::testing::utc;
+using outreach::testing::zone;
 
 LocalTime local(int y, unsigned m, unsigned d, int hour, int minute) {
   using namespace std::chrono;

@@ -321,3 +321,34 @@ def test_a_thousand_hostile_leads_simulate_without_injection(tmp_path):
             assert len(line) <= 998
         assert b"\n" not in data.replace(b"\r\n", b"")
         assert parse(data)["Bcc"] is None
+
+
+def test_an_unusable_lead_list_is_bad_input_naming_the_file(tmp_path):
+    (tmp_path / "leads.csv").write_text("name,company\nAnn,Acme\n", encoding="utf-8")
+    campaign = json.loads(CAMPAIGN.read_text(encoding="utf-8"))
+    campaign["sequence"] = str(SEQUENCE)
+    campaign["leads"] = "leads.csv"
+    (tmp_path / "campaign.json").write_text(json.dumps(campaign), encoding="utf-8")
+    for command in ("validate", "simulate"):
+        result = run(command, tmp_path / "campaign.json")
+        assert result.returncode == 2
+        err = result.stderr.decode()
+        assert "leads.csv" in err and "email" in err
+
+
+def test_bad_lead_rows_are_reported_with_their_lines_and_left_out(tmp_path):
+    (tmp_path / "leads.csv").write_text(
+        "email,first_name,company\n"
+        "good@x.example,Ann,Acme\n"
+        "not-an-address,Bob,Acme\n"
+        "GOOD@x.example,Ann again,Acme\n"
+        "short@x.example\n"
+        "fine@y.example,Cy,Cee\n", encoding="utf-8")
+    campaign = json.loads(CAMPAIGN.read_text(encoding="utf-8"))
+    campaign["sequence"] = str(SEQUENCE)
+    campaign["leads"] = "leads.csv"
+    (tmp_path / "campaign.json").write_text(json.dumps(campaign), encoding="utf-8")
+    result = run("validate", tmp_path / "campaign.json", check=0)
+    err = result.stderr.decode()
+    assert "leads.csv:3:" in err and "leads.csv:4:" in err and "leads.csv:5:" in err
+    assert "leads 2" in result.stdout.decode()
