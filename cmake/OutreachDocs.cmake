@@ -9,7 +9,7 @@ endif()
 
 set(OUTREACH_DOCS_DIR "${PROJECT_BINARY_DIR}/docs")
 file(GLOB_RECURSE _outreach_doc_inputs CONFIGURE_DEPENDS
-  "${PROJECT_SOURCE_DIR}/include/*.hpp" "${PROJECT_SOURCE_DIR}/include/*.h")
+  "${PROJECT_SOURCE_DIR}/include/*.hpp" "${PROJECT_SOURCE_DIR}/capi/include/*.h")
 
 # The README becomes the main page when there is one.
 set(OUTREACH_DOCS_MAINPAGE "")

@@ -1,0 +1,626 @@
+/**
+ * @file outreach.h
+ * @brief The C interface of outreach: sequences, campaigns and the engine, with structured
+ * values passed as UTF-8 JSON text (the formats of spec/formats.md).
+ *
+ * @section conventions Conventions
+ *
+ * - **Handles** (`outreach_sequence`, `outreach_campaign`, `outreach_engine`) are opaque. They are
+ *   made by `outreach_X_new`/`_load`/`_from_json`/`_open`, which take the output parameter first
+ *   and set it to NULL when they fail, and released by `outreach_X_free`, which accepts NULL.
+ *   Freeing a handle twice, or using it after it was freed, is undefined behaviour.
+ * - **Status codes**: every function that can fail returns an `int`: `OUTREACH_OK` (0) or a
+ *   negative `OUTREACH_E*` code. The values never change. `outreach_strerror` names a code,
+ *   `outreach_last_error` says what went wrong in words, and `outreach_last_error_details` as
+ *   JSON. On failure, output parameters are set to NULL (or 0) when they are not NULL themselves.
+ * - **Strings passed in** are NUL-terminated UTF-8 and are copied: the caller may free them as
+ *   soon as the call returns. A string that is not valid UTF-8 is refused with
+ *   `OUTREACH_EUTF8`; a NULL string where one is required with `OUTREACH_EINVAL`.
+ * - **Strings returned** through a `char **` parameter belong to the caller, who frees them with
+ *   `outreach_string_free` (never with `free`: the library and the caller may use different
+ *   allocators). Strings returned through a `const char **` parameter, or as a `const char *`
+ *   result, belong to the library: read them, do not free them; how long they stay valid is
+ *   said with each function.
+ * - **Callbacks** take `void *user_data` last; the library passes it back untouched. A struct of
+ *   callbacks that the host fills in starts with a `version` field.
+ * - **No C++ exception crosses this interface**: every function catches everything and returns a
+ *   status instead (`OUTREACH_ENOMEM`, `OUTREACH_EINTERNAL`).
+ *
+ * @section threads Threads
+ *
+ * - `outreach_sequence`: immutable once made. Any number of threads may read one at once.
+ * - `outreach_campaign`: immutable once made. Any number of threads may read one at once (for
+ *   instance, add it to several engines).
+ * - `outreach_engine`: used by one thread at a time. The only exception is
+ *   `outreach_engine_request_stop`, which any thread may call at any time, and which a signal
+ *   handler may call too (it only sets an atomic flag). A call made while another thread is
+ *   inside a function of the same engine fails with `OUTREACH_EBUSY` instead of racing.
+ *   Callbacks (event, log, transport) run on the thread that called into the engine; from them,
+ *   only the functions that read (`outreach_engine_event_count`, `outreach_engine_events`,
+ *   `outreach_engine_event`, `outreach_engine_summary`, `outreach_engine_warnings`) and
+ *   `outreach_engine_request_stop` may be called on the same engine; the others fail with
+ *   `OUTREACH_EBUSY`. A callback must never free the engine.
+ * - Error messages (`outreach_last_error`, `outreach_last_error_details`) are per thread.
+ * - Functions without a handle (`outreach_version`, `outreach_strerror`, loading sequences and
+ *   campaigns, ...) may be called from any thread.
+ *
+ * @section abi ABI
+ *
+ * The shared library is `liboutreach_c.so.<ABI major>`: its SOVERSION follows this interface,
+ * not the version of the project. Functions are only ever added; a struct that the host fills in
+ * carries a `version` so that it can grow.
+ */
+#ifndef OUTREACH_H
+#define OUTREACH_H
+
+#include <stddef.h>
+
+/** @cond OUTREACH_INTERNAL */
+#if defined(OUTREACH_DOXYGEN)
+#define OUTREACH_API
+#elif defined(_WIN32)
+#if defined(OUTREACH_C_BUILDING)
+#define OUTREACH_API __declspec(dllexport)
+#else
+#define OUTREACH_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__) || defined(__clang__)
+#define OUTREACH_API __attribute__((visibility("default")))
+#else
+#define OUTREACH_API
+#endif
+/** @endcond */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- versions -------------------------------------------------------------------------- */
+
+/**
+ * @brief The version this header belongs to, as `major * 10000 + minor * 100 + patch` (the
+ * same number as `OUTREACH_VERSION_NUMBER` in `outreach/version.hpp`).
+ */
+#define OUTREACH_VERSION_NUMBER 100
+
+/**
+ * @brief The version of the library that is loaded, as `major * 10000 + minor * 100 + patch`.
+ *
+ * Compare it with `OUTREACH_VERSION_NUMBER` to detect a header and library that do not match.
+ * Thread-safe.
+ */
+OUTREACH_API int outreach_version_number(void);
+
+/**
+ * @brief The version of the library that is loaded, such as `"0.1.0"`.
+ * @return A static string (never NULL, never to be freed). Thread-safe.
+ */
+OUTREACH_API const char *outreach_version(void);
+
+/* ---- status codes ---------------------------------------------------------------------- */
+
+/** @brief Success. */
+#define OUTREACH_OK 0
+/** @brief An argument the function does not accept: a NULL handle or pointer, an unknown
+ * option, an instant that is not RFC 3339, a campaign name already added, a call out of order. */
+#define OUTREACH_EINVAL (-1)
+/** @brief Input is not well-formed: JSON, CSV, a template. */
+#define OUTREACH_EPARSE (-2)
+/** @brief Input is well-formed but breaks a rule of the format. */
+#define OUTREACH_EVALUE (-3)
+/** @brief A JSON object has a key the format does not define. */
+#define OUTREACH_EUNKNOWNKEY (-4)
+/** @brief A template needs a lead field that is missing or empty. */
+#define OUTREACH_EMISSINGFIELD (-5)
+/** @brief Text is not valid UTF-8 (a string argument, or a file's content). */
+#define OUTREACH_EUTF8 (-6)
+/** @brief Input is larger or deeper than the library accepts. */
+#define OUTREACH_ELIMIT (-7)
+/** @brief A file or folder could not be read or written. */
+#define OUTREACH_EIO (-8)
+/** @brief A named thing does not exist: a file, a campaign, a lead, an event index. */
+#define OUTREACH_ENOTFOUND (-9)
+/** @brief A resource is busy or unreachable; trying again may help. */
+#define OUTREACH_EUNAVAILABLE (-10)
+/** @brief A remote peer refused for now; trying again may help. */
+#define OUTREACH_ETEMPFAIL (-11)
+/** @brief A remote peer refused for good. */
+#define OUTREACH_EPERMFAIL (-12)
+/** @brief A bug in the library; please report it with the message. */
+#define OUTREACH_EINTERNAL (-13)
+/** @brief Memory ran out. */
+#define OUTREACH_ENOMEM (-100)
+/** @brief A callback of the host failed (an event callback returned non-zero). */
+#define OUTREACH_ECALLBACK (-101)
+/** @brief Not supported by this version of the library (such as a store path). */
+#define OUTREACH_EUNSUPPORTED (-102)
+/** @brief The engine is in use: by another thread, or by the call whose callback this is. */
+#define OUTREACH_EBUSY (-103)
+
+/**
+ * @brief The stable, lower-case name of a status code: `"ok"`, `"invalid_argument"`,
+ * `"parse_error"`, `"invalid_value"`, `"unknown_key"`, `"missing_field"`, `"invalid_utf8"`,
+ * `"limit_exceeded"`, `"io_error"`, `"not_found"`, `"unavailable"`, `"temporary_failure"`,
+ * `"permanent_failure"`, `"internal"`, `"out_of_memory"`, `"callback_failed"`,
+ * `"unsupported"`, `"busy"`, or `"unknown"` for any other value.
+ * @param code A status code.
+ * @return A static string (never NULL, never to be freed). Thread-safe.
+ */
+OUTREACH_API const char *outreach_strerror(int code);
+
+/**
+ * @brief What went wrong in the last call of this thread that failed, for people: the message,
+ * with the file, line, JSON path and character where the bad input is, one error a line when
+ * there were several.
+ *
+ * Calls that succeed leave it as it was, so read it right after a call returned a negative
+ * status.
+ * @return The message; `""` when no call of this thread failed yet. Never NULL. It belongs to
+ * the library and stays valid until the next call of this thread that fails.
+ */
+OUTREACH_API const char *outreach_last_error(void);
+
+/**
+ * @brief The errors of the last call of this thread that failed, as a JSON array of objects:
+ * `{"code": "unknown_key", "message": "...", "file": "...", "line": 3, "json_path":
+ * "steps[0].delay", "offset": 5, "text": "..."}`. `code` is `outreach_strerror`'s name, `text`
+ * the one-line form of the error; `file`, `line`, `json_path` and `offset` are absent when not
+ * known.
+ * @return The JSON text; `"[]"` when no call of this thread failed yet. Never NULL. It belongs to
+ * the library and stays valid until the next call of this thread that fails.
+ */
+OUTREACH_API const char *outreach_last_error_details(void);
+
+/**
+ * @brief Frees a string the library returned through a `char **` parameter.
+ * @param string The string, or NULL (then nothing happens). It must not be used afterwards.
+ */
+OUTREACH_API void outreach_string_free(char *string);
+
+/* ---- sequences ------------------------------------------------------------------------- */
+
+/**
+ * @brief An immutable sequence of email steps (what a campaign sends). Any number of threads may
+ * read one at once.
+ */
+typedef struct outreach_sequence outreach_sequence;
+
+/**
+ * @brief Parses and checks a sequence from JSON text (spec: "Sequence").
+ * @param out Receives the new sequence, or NULL on failure. Free it with `outreach_sequence_free`.
+ * @param json The sequence JSON.
+ * @return `OUTREACH_OK`; `OUTREACH_EINVAL` for a NULL argument, `OUTREACH_EUTF8`, or every error
+ * found in the sequence (the first one's code: `OUTREACH_EPARSE`, `OUTREACH_EVALUE`,
+ * `OUTREACH_EUNKNOWNKEY`, `OUTREACH_ELIMIT`, ...), all of them in
+ * `outreach_last_error_details`. Thread-safe.
+ */
+OUTREACH_API int outreach_sequence_from_json(outreach_sequence **out, const char *json);
+
+/**
+ * @brief Loads and checks a `sequence.json` file.
+ * @param out Receives the new sequence, or NULL on failure. Free it with `outreach_sequence_free`.
+ * @param path The file's path.
+ * @return `OUTREACH_OK`; `OUTREACH_EINVAL`, `OUTREACH_EUTF8` for the path, `OUTREACH_ENOTFOUND`,
+ * `OUTREACH_EIO`, or the errors found in the file, as for `outreach_sequence_from_json` (with the
+ * file's name). Thread-safe.
+ */
+OUTREACH_API int outreach_sequence_load(outreach_sequence **out, const char *path);
+
+/**
+ * @brief The sequence's fingerprint: the lower-case hexadecimal SHA-256 of its canonical form,
+ * the same for equal content on every machine (a campaign pins its sequence by it).
+ * @param sequence The sequence.
+ * @param out_fingerprint Receives 64 hexadecimal digits, which belong to the sequence and stay
+ * valid until it is freed.
+ * @return `OUTREACH_OK` or `OUTREACH_EINVAL`.
+ */
+OUTREACH_API int outreach_sequence_fingerprint(const outreach_sequence *sequence, const char **out_fingerprint);
+
+/**
+ * @brief The sequence as JSON in the format it is loaded from, every default written out, so
+ * that `outreach_sequence_from_json` of it gives an equal sequence (the same fingerprint).
+ * @param sequence The sequence.
+ * @param out_json Receives the JSON text; free it with `outreach_string_free`.
+ * @return `OUTREACH_OK`, `OUTREACH_EINVAL` or `OUTREACH_ENOMEM`.
+ */
+OUTREACH_API int outreach_sequence_to_json(const outreach_sequence *sequence, char **out_json);
+
+/**
+ * @brief Frees a sequence. Campaigns and engines that use it keep their own copy.
+ * @param sequence The sequence, or NULL (then nothing happens).
+ */
+OUTREACH_API void outreach_sequence_free(outreach_sequence *sequence);
+
+/* ---- campaigns ------------------------------------------------------------------------- */
+
+/**
+ * @brief A campaign definition (who, when and how: spec "Campaign"), with its sequence and its
+ * leads loaded and checked. Immutable; any number of threads may read one at once.
+ */
+typedef struct outreach_campaign outreach_campaign;
+
+/**
+ * @brief Parses and checks a campaign from JSON text, loading the sequence and lead files it
+ * names.
+ *
+ * Rows of the lead list that are not leads do not make the call fail: they are left out and
+ * reported by `outreach_campaign_lead_problems`.
+ * @param out Receives the new campaign, or NULL on failure. Free it with `outreach_campaign_free`.
+ * @param json The campaign JSON.
+ * @param base_dir The folder that relative paths in the campaign (sequence, leads, key files,
+ * outbox folders) start from; NULL or `""` for the working directory.
+ * @return `OUTREACH_OK`; `OUTREACH_EINVAL`, `OUTREACH_EUTF8`, or every error found (the first
+ * one's code), all of them in `outreach_last_error_details`. Thread-safe.
+ */
+OUTREACH_API int outreach_campaign_from_json(outreach_campaign **out, const char *json, const char *base_dir);
+
+/**
+ * @brief Loads and checks a `campaign.json` file; relative paths in it start from its folder.
+ * @param out Receives the new campaign, or NULL on failure. Free it with `outreach_campaign_free`.
+ * @param path The file's path.
+ * @return As `outreach_campaign_from_json`, and `OUTREACH_ENOTFOUND` or `OUTREACH_EIO` when the
+ * file cannot be read. Thread-safe.
+ */
+OUTREACH_API int outreach_campaign_load(outreach_campaign **out, const char *path);
+
+/**
+ * @brief The campaign's name (what `outreach_engine_start` and the events call it).
+ * @param campaign The campaign.
+ * @param out_name Receives the name, which belongs to the campaign and stays valid until it is
+ * freed.
+ * @return `OUTREACH_OK` or `OUTREACH_EINVAL`.
+ */
+OUTREACH_API int outreach_campaign_name(const outreach_campaign *campaign, const char **out_name);
+
+/**
+ * @brief How many leads the campaign has (rows left out not counted).
+ * @param campaign The campaign.
+ * @param out_count Receives the number.
+ * @return `OUTREACH_OK` or `OUTREACH_EINVAL`.
+ */
+OUTREACH_API int outreach_campaign_lead_count(const outreach_campaign *campaign, size_t *out_count);
+
+/**
+ * @brief The rows of the lead list that were left out, or whose fields were dropped, while the
+ * campaign was loaded, as a JSON array of error objects (the shape of
+ * `outreach_last_error_details`); `"[]"` when there were none.
+ * @param campaign The campaign.
+ * @param out_json Receives the JSON text; free it with `outreach_string_free`.
+ * @return `OUTREACH_OK`, `OUTREACH_EINVAL` or `OUTREACH_ENOMEM`.
+ */
+OUTREACH_API int outreach_campaign_lead_problems(const outreach_campaign *campaign, char **out_json);
+
+/**
+ * @brief The campaign's sequence, as a sequence of its own.
+ * @param out Receives the sequence, or NULL on failure. Free it with `outreach_sequence_free`;
+ * it does not depend on the campaign.
+ * @param campaign The campaign.
+ * @return `OUTREACH_OK`, `OUTREACH_EINVAL` or `OUTREACH_ENOMEM`.
+ */
+OUTREACH_API int outreach_campaign_sequence(outreach_sequence **out, const outreach_campaign *campaign);
+
+/**
+ * @brief Frees a campaign. Engines it was added to keep their own copy.
+ * @param campaign The campaign, or NULL (then nothing happens).
+ */
+OUTREACH_API void outreach_campaign_free(outreach_campaign *campaign);
+
+/* ---- transports ------------------------------------------------------------------------ */
+
+/** @brief `outreach_send_outcome::kind`: the server took the message. */
+#define OUTREACH_SEND_ACCEPTED 0
+/** @brief `outreach_send_outcome::kind`: try again later (4xx, a network fault, 5.2.2). */
+#define OUTREACH_SEND_TEMPORARY 1
+/** @brief `outreach_send_outcome::kind`: refused for good (other 5xx). A status of `5.1.x`
+ * also makes it a hard bounce, and the address is suppressed. */
+#define OUTREACH_SEND_PERMANENT 2
+
+/**
+ * @brief How a send ended, filled in by a custom transport's `send` callback.
+ *
+ * The library sets every field before the call (accepted, code 0, NULL strings) and copies the
+ * strings when the call returns, so they only need to stay valid until then. Strings must be
+ * UTF-8 or NULL.
+ */
+typedef struct outreach_send_outcome {
+  int kind;             /**< `OUTREACH_SEND_ACCEPTED`, `_TEMPORARY` or `_PERMANENT`. */
+  int code;             /**< The SMTP reply code (such as 250, 421, 550), or 0 when none. */
+  const char *status;   /**< The enhanced status code (such as `"5.1.1"`), or NULL. */
+  const char *reason;   /**< What the server or the network said, or NULL. Never credentials. */
+  const char *queue_id; /**< The server's queue id for an accepted message, or NULL. */
+} outreach_send_outcome;
+
+/**
+ * @brief Sends one message: the `send` callback of a custom transport.
+ *
+ * Called on the thread running the engine, one message at a time. Every string is
+ * NUL-terminated UTF-8 and valid only during the call.
+ * @param mailbox_id The sending mailbox's `id` (from the campaign).
+ * @param envelope_from The SMTP `MAIL FROM` address.
+ * @param envelope_to The SMTP `RCPT TO` address.
+ * @param message_id The Message-ID, with its angle brackets.
+ * @param data The complete RFC 5322 message (CRLF line endings, no dot-stuffing). It is `""`
+ * when the transport set `needs_message_data` to 0. It may contain any byte but NUL.
+ * @param size The number of bytes in `data`.
+ * @param requires_smtputf8 1 when an address has a non-ASCII local part (the server must offer
+ * SMTPUTF8), else 0.
+ * @param outcome Filled in with the outcome (see `outreach_send_outcome`).
+ * @param user_data The transport's `user_data`.
+ * @return 0 when `outcome` says how the send ended. Any other value means the callback itself
+ * failed: the send counts as a temporary failure with reason `"transport callback failed"` (it
+ * is tried again later) and the engine goes on. An `outcome` with an unknown `kind` or a string
+ * that is not UTF-8 counts as such a failure too.
+ */
+typedef int (*outreach_send_fn)(const char *mailbox_id, const char *envelope_from, const char *envelope_to,
+                                const char *message_id, const char *data, size_t size, int requires_smtputf8,
+                                outreach_send_outcome *outcome, void *user_data);
+
+/** @brief The `version` of `outreach_transport` that this header describes. */
+#define OUTREACH_TRANSPORT_VERSION 1
+
+/**
+ * @brief A transport written by the host (an HTTP mail API, a queue, a test double): a struct of
+ * callbacks, copied when the engine is opened.
+ */
+typedef struct outreach_transport {
+  int version;            /**< `OUTREACH_TRANSPORT_VERSION`. */
+  int needs_message_data; /**< Non-zero when `send` reads the message's bytes; 0 when it only
+                               decides outcomes (then the engine does not build them). */
+  outreach_send_fn send;  /**< Sends one message (required). */
+  void *user_data;        /**< Passed to `send`; it must stay valid while the engine lives. */
+} outreach_transport;
+
+/* ---- engines --------------------------------------------------------------------------- */
+
+/**
+ * @brief Runs any number of campaigns over one store, one transport and one clock, and keeps
+ * their event log and analytics. Used by one thread at a time (see "Threads" above).
+ */
+typedef struct outreach_engine outreach_engine;
+
+/** @brief Log level: something failed (such as the event callback). */
+#define OUTREACH_LOG_ERROR 1
+/** @brief Log level: worth telling a person, not an error (see `outreach_engine_warnings`). */
+#define OUTREACH_LOG_WARNING 2
+
+/**
+ * @brief Receives the engine's log messages: the warnings of `outreach_engine_warnings` as they
+ * appear, a transport callback that failed, an event callback that failed.
+ * @param level `OUTREACH_LOG_ERROR` or `OUTREACH_LOG_WARNING` (other levels may be added).
+ * @param message The message, UTF-8, valid only during the call.
+ * @param user_data The `log_user_data` of the engine's options.
+ */
+typedef void (*outreach_log_fn)(int level, const char *message, void *user_data);
+
+/**
+ * @brief Receives every event of the engine, as it happens.
+ * @param json_line The event as one line of JSON without the line end, exactly as a line of
+ * `outreach simulate --events` (spec: "Events"); valid only during the call.
+ * @param user_data The `user_data` given to `outreach_engine_set_event_callback`.
+ * @return 0 to go on. Any other value stops the engine: the callback is not called again, the
+ * call that is running returns `OUTREACH_ECALLBACK` when its current step is done, and the
+ * engine does not run again (as after `outreach_engine_request_stop`). The events after it are
+ * still recorded.
+ */
+typedef int (*outreach_event_fn)(const char *json_line, void *user_data);
+
+/** @brief `outreach_engine_options::transport`: accept every message and write nothing. */
+#define OUTREACH_TRANSPORT_DRY_RUN 0
+/** @brief `outreach_engine_options::transport`: write every message as a `.eml` file into the
+ * Maildir `outbox_dir` (its `new/` folder), named after its Message-ID. */
+#define OUTREACH_TRANSPORT_OUTBOX 1
+/** @brief `outreach_engine_options::transport`: send through the host's `custom_transport`. */
+#define OUTREACH_TRANSPORT_CUSTOM 2
+
+/** @brief `outreach_engine_options::flags`: count events but do not keep them for
+ * `outreach_engine_events`/`outreach_engine_event` (long simulations); the event callback still
+ * gets every one. */
+#define OUTREACH_ENGINE_DISCARD_EVENTS 1u
+
+/** @brief The `version` of `outreach_engine_options` that this header describes. */
+#define OUTREACH_ENGINE_OPTIONS_VERSION 1
+
+/**
+ * @brief How to open an engine. Set every field (a zeroed struct with `version` set is a dry
+ * run that keeps its events and logs nowhere).
+ */
+typedef struct outreach_engine_options {
+  int version;   /**< `OUTREACH_ENGINE_OPTIONS_VERSION`. */
+  int transport; /**< `OUTREACH_TRANSPORT_DRY_RUN`, `_OUTBOX` or `_CUSTOM`. */
+  const char *outbox_dir; /**< For `OUTREACH_TRANSPORT_OUTBOX`: the Maildir (made when missing);
+                               otherwise NULL. */
+  const outreach_transport *custom_transport; /**< For `OUTREACH_TRANSPORT_CUSTOM`: the
+                                                   callbacks (copied); otherwise NULL. */
+  unsigned int flags;     /**< 0, or `OUTREACH_ENGINE_DISCARD_EVENTS`. */
+  outreach_log_fn log;    /**< Receives log messages, or NULL. */
+  void *log_user_data;    /**< Passed to `log`; it must stay valid while the engine lives. */
+} outreach_engine_options;
+
+/**
+ * @brief Opens an engine on a store, with a transport.
+ *
+ * The engine has no time until the first `outreach_engine_simulate` (a manual clock) or
+ * `outreach_engine_run` (the system clock) gives it one, and keeps that clock from then on.
+ * @param out Receives the engine, or NULL on failure. Free it with `outreach_engine_free`.
+ * @param store_path Must be NULL: the engine keeps its state in memory. (A later version opens a
+ * SQLite store at this path.)
+ * @param options How to open it, or NULL for a dry run that keeps its events and logs nowhere.
+ * @return `OUTREACH_OK`; `OUTREACH_EUNSUPPORTED` for a `store_path`; `OUTREACH_EINVAL` for a
+ * NULL `out`, an unknown options or transport version, an unknown transport or flag, a missing
+ * or unexpected `outbox_dir` or `custom_transport`, a custom transport without `send`;
+ * `OUTREACH_EUTF8`; `OUTREACH_EIO` when the outbox cannot be made. Thread-safe.
+ */
+OUTREACH_API int outreach_engine_open(outreach_engine **out, const char *store_path,
+                                      const outreach_engine_options *options);
+
+/**
+ * @brief Frees an engine. No other thread may be using it, and no callback of it may be running.
+ * @param engine The engine, or NULL (then nothing happens).
+ */
+OUTREACH_API void outreach_engine_free(outreach_engine *engine);
+
+/**
+ * @brief Sets the function that receives every event from now on (register it before running to
+ * see every event), replacing the one set before.
+ * @param engine The engine.
+ * @param callback The function, or NULL to stop receiving events.
+ * @param user_data Passed to `callback`; it must stay valid while it is set.
+ * @return `OUTREACH_OK`, `OUTREACH_EINVAL` or `OUTREACH_EBUSY`.
+ */
+OUTREACH_API int outreach_engine_set_event_callback(outreach_engine *engine, outreach_event_fn callback,
+                                                    void *user_data);
+
+/**
+ * @brief Adds a campaign (in `draft` status until `outreach_engine_start`). The engine keeps a
+ * copy: the campaign handle may be freed afterwards.
+ *
+ * Mailboxes are shared by every campaign of an engine; a mailbox `id` defined again with other
+ * settings takes the later settings, with a warning.
+ * @param engine The engine.
+ * @param campaign The campaign.
+ * @return `OUTREACH_OK`; `OUTREACH_EINVAL` for a NULL argument or when a campaign of that name
+ * was added already; `OUTREACH_EBUSY`.
+ */
+OUTREACH_API int outreach_engine_add_campaign(outreach_engine *engine, const outreach_campaign *campaign);
+
+/**
+ * @brief Starts a campaign: its leads enter at the schedule's start, or at the clock's time if
+ * later. Starting a campaign that is not a draft does nothing.
+ *
+ * Before the engine has a clock (see `outreach_engine_open`), the start waits, in order with
+ * pauses and resumes, until the first `outreach_engine_simulate` or `outreach_engine_run`.
+ * @param engine The engine.
+ * @param name The campaign's name.
+ * @return `OUTREACH_OK`; `OUTREACH_ENOTFOUND` when no campaign has that name; `OUTREACH_EINVAL`,
+ * `OUTREACH_EUTF8`, `OUTREACH_EBUSY`; `OUTREACH_ECALLBACK` when the event callback failed.
+ */
+OUTREACH_API int outreach_engine_start(outreach_engine *engine, const char *name);
+
+/**
+ * @brief Pauses a running campaign (event `campaign_paused`, reason `request`): nothing is sent
+ * for it until `outreach_engine_resume`. Pausing a campaign that is not running does nothing.
+ * @param engine The engine.
+ * @param name The campaign's name.
+ * @return As `outreach_engine_start`.
+ */
+OUTREACH_API int outreach_engine_pause(outreach_engine *engine, const char *name);
+
+/**
+ * @brief Resumes a paused campaign (event `campaign_resumed`, reason `request`). Resuming a
+ * campaign that is not paused does nothing.
+ * @param engine The engine.
+ * @param name The campaign's name.
+ * @return As `outreach_engine_start`.
+ */
+OUTREACH_API int outreach_engine_resume(outreach_engine *engine, const char *name);
+
+/**
+ * @brief Queues something that came back for a lead; it is applied at its `at` (at once if the
+ * clock has passed it), as if the message had arrived then.
+ * @param engine The engine.
+ * @param json_line One line of an inbound script (spec: "Inbound script"): `{"at": "...",
+ * "lead": "...", "type": "reply"|"auto_reply"|"bounce"|"unsubscribe"|"complaint", "kind":
+ * "hard"|"soft", "return_date": "YYYY-MM-DD", "campaign": "..."}`.
+ * @return `OUTREACH_OK`; `OUTREACH_EPARSE`, `OUTREACH_EVALUE` or `OUTREACH_EUNKNOWNKEY` for a
+ * line that is not an inbound event; `OUTREACH_ENOTFOUND` when no campaign (or not the one
+ * named) has the lead, and nothing changes; `OUTREACH_EINVAL`, `OUTREACH_EUTF8`,
+ * `OUTREACH_EBUSY`.
+ */
+OUTREACH_API int outreach_engine_queue_inbound(outreach_engine *engine, const char *json_line);
+
+/**
+ * @brief Simulates on a manual clock: moves it from one instant with something to do to the
+ * next, until nothing is left to do (every lead ended, every inbound event applied) or until
+ * `until`. What is decided, sent and recorded is what `outreach simulate` does: the same
+ * events and the same summary.
+ *
+ * The first call gives the engine its clock, at `from`; a later call goes on from where the
+ * clock is (or from `from`, which may not be earlier). Sends go through the engine's transport.
+ * @param engine The engine.
+ * @param from The instant to start from, RFC 3339 (`2026-12-01T14:00:00Z`); NULL for the
+ * earliest `schedule.start` of the campaigns added, or, on a later call, where the clock is.
+ * @param until The last instant to simulate, RFC 3339; NULL for no limit.
+ * @return `OUTREACH_OK` (also after a stop request); `OUTREACH_EINVAL` for a NULL engine, an
+ * instant that is not RFC 3339, no `from` and no campaign with a start, a `from` earlier than the
+ * clock, or an engine that ran on the system clock; `OUTREACH_EUTF8`, `OUTREACH_EBUSY`,
+ * `OUTREACH_ECALLBACK`.
+ */
+OUTREACH_API int outreach_engine_simulate(outreach_engine *engine, const char *from, const char *until);
+
+/**
+ * @brief Runs on the system clock, in real time: blocks, waiting until something is due, until
+ * nothing is left to do, `until` passes, or `outreach_engine_request_stop` is called.
+ * @param engine The engine.
+ * @param until The last instant to run, RFC 3339; NULL for no limit.
+ * @return `OUTREACH_OK` (also after a stop request); `OUTREACH_EINVAL` for a NULL engine, an
+ * instant that is not RFC 3339, or an engine that simulated on a manual clock;
+ * `OUTREACH_EUTF8`, `OUTREACH_EBUSY`, `OUTREACH_ECALLBACK`.
+ */
+OUTREACH_API int outreach_engine_run(outreach_engine *engine, const char *until);
+
+/**
+ * @brief Asks `outreach_engine_run` (or `outreach_engine_simulate`) to return after the send in
+ * progress. Safe from any thread and from a signal handler: it only sets an atomic flag, and it
+ * does not touch `outreach_last_error`.
+ *
+ * A stop is final: later calls to run or simulate return at once.
+ * @param engine The engine; it must stay valid while this runs.
+ * @return `OUTREACH_OK`, or `OUTREACH_EINVAL` for a NULL engine.
+ */
+OUTREACH_API int outreach_engine_request_stop(outreach_engine *engine);
+
+/**
+ * @brief How many events the engine has had (kept or not).
+ * @param engine The engine.
+ * @param out_count Receives the number.
+ * @return `OUTREACH_OK`, `OUTREACH_EINVAL` or `OUTREACH_EBUSY`.
+ */
+OUTREACH_API int outreach_engine_event_count(const outreach_engine *engine, size_t *out_count);
+
+/**
+ * @brief The events from index `since` on (0 = the first event), as a JSON array of event
+ * objects (each one exactly a line of `outreach simulate --events`).
+ * @param engine The engine.
+ * @param since The index of the first event wanted: the event count seen last time, to get
+ * only what is new. Equal to the count: `"[]"`.
+ * @param out_json Receives the JSON text; free it with `outreach_string_free`.
+ * @return `OUTREACH_OK`; `OUTREACH_EINVAL` for a NULL argument, `since` greater than the count,
+ * or an engine opened with `OUTREACH_ENGINE_DISCARD_EVENTS`; `OUTREACH_ENOMEM`, `OUTREACH_EBUSY`.
+ */
+OUTREACH_API int outreach_engine_events(const outreach_engine *engine, size_t since, char **out_json);
+
+/**
+ * @brief One event, as one line of JSON (without the line end).
+ * @param engine The engine.
+ * @param index The event's index (0 = the first).
+ * @param out_json_line Receives the JSON text; free it with `outreach_string_free`.
+ * @return `OUTREACH_OK`; `OUTREACH_ENOTFOUND` when there is no event at `index` (yet);
+ * `OUTREACH_EINVAL` for a NULL argument or an engine opened with
+ * `OUTREACH_ENGINE_DISCARD_EVENTS`; `OUTREACH_ENOMEM`, `OUTREACH_EBUSY`.
+ */
+OUTREACH_API int outreach_engine_event(const outreach_engine *engine, size_t index, char **out_json_line);
+
+/**
+ * @brief Every campaign's status and analytics, as the JSON object of `outreach simulate
+ * --json` and `outreach status --json` (spec: "Summary"): `{"campaigns": [...]}`, one line.
+ * @param engine The engine.
+ * @param out_json Receives the JSON text; free it with `outreach_string_free`.
+ * @return `OUTREACH_OK`, `OUTREACH_EINVAL`, `OUTREACH_ENOMEM` or `OUTREACH_EBUSY`.
+ */
+OUTREACH_API int outreach_engine_summary(const outreach_engine *engine, char **out_json);
+
+/**
+ * @brief Things worth telling a person that are not errors (a mailbox defined again with other
+ * settings, an unsubscribe secret that is not set, ...), as a JSON array of strings, oldest
+ * first. Each one also went to the log callback, if any.
+ * @param engine The engine.
+ * @param out_json Receives the JSON text; free it with `outreach_string_free`.
+ * @return `OUTREACH_OK`, `OUTREACH_EINVAL`, `OUTREACH_ENOMEM` or `OUTREACH_EBUSY`.
+ */
+OUTREACH_API int outreach_engine_warnings(const outreach_engine *engine, char **out_json);
+
+#ifdef __cplusplus
+}  /* extern "C" */
+#endif
+
+#endif /* OUTREACH_H */

@@ -1,0 +1,603 @@
+// outreach_engine_*: an Engine with its store, transport and clock, its event log kept for the
+// host, and the rules for which thread may call it when.
+
+#include <boost/json.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "abi.hpp"
+#include "detail/utf8.hpp"
+#include "handles.hpp"
+#include "outreach/clock.hpp"
+#include "outreach/engine.hpp"
+#include "outreach/event.hpp"
+#include "outreach/inbound.hpp"
+#include "outreach/instant.hpp"
+#include "outreach/memory_store.hpp"
+#include "outreach/memory_transport.hpp"
+#include "outreach/outbox_transport.hpp"
+
+using namespace outreach::capi;
+
+namespace {
+
+using outreach::Instant;
+
+/// The engine's clock: none until the first simulate (a manual clock) or run (the system clock)
+/// chooses one, and that one from then on.
+class HostClock final : public outreach::Clock {
+ public:
+  enum class Mode : unsigned char { none, manual, system };
+
+  [[nodiscard]] Instant now() const override { return mode == Mode::system ? system.now() : manual.now(); }
+
+  Mode mode = Mode::none;
+  outreach::ManualClock manual;
+  outreach::SystemClock system;
+};
+
+/// Campaign operations made before the engine has a clock wait for it, in order: the CLI starts
+/// a campaign on a clock already at the simulation's start, and so must we to decide the same.
+enum class CampaignOperation : unsigned char { start, pause, resume };
+
+/// Where log messages go.
+struct LogSink {
+  outreach_log_fn function = nullptr;
+  void* user_data = nullptr;
+
+  void operator()(int level, const std::string& message) const {
+    if (function) function(level, message.c_str(), user_data);
+  }
+};
+
+/// A transport whose `send` is the host's callback.
+class CallbackTransport final : public outreach::Transport {
+ public:
+  CallbackTransport(const outreach_transport& callbacks, const LogSink& log) : callbacks_(callbacks), log_(log) {}
+
+  outreach::SendOutcome send(const outreach::Mailbox& mailbox, const outreach::Message& message) override {
+    outreach_send_outcome filled{};
+    filled.kind = OUTREACH_SEND_ACCEPTED;
+    const int status = callbacks_.send(mailbox.id.c_str(), message.envelope_from.c_str(), message.envelope_to.c_str(),
+                                       message.message_id.c_str(), message.data.c_str(), message.data.size(),
+                                       message.requires_smtputf8 ? 1 : 0, &filled, callbacks_.user_data);
+    if (status != 0) {
+      return failed("transport callback for " + message.message_id + " returned " + std::to_string(status));
+    }
+    outreach::SendOutcome outcome;
+    switch (filled.kind) {
+      case OUTREACH_SEND_ACCEPTED: outcome.kind = outreach::SendOutcome::Kind::accepted; break;
+      case OUTREACH_SEND_TEMPORARY: outcome.kind = outreach::SendOutcome::Kind::temporary; break;
+      case OUTREACH_SEND_PERMANENT: outcome.kind = outreach::SendOutcome::Kind::permanent; break;
+      default:
+        return failed("transport callback for " + message.message_id + " gave the unknown outcome kind " +
+                      std::to_string(filled.kind));
+    }
+    outcome.code = filled.code;
+    const struct {
+      const char* text;
+      std::string* copy;
+      const char* name;
+    } strings[] = {{filled.status, &outcome.status, "status"},
+                   {filled.reason, &outcome.reason, "reason"},
+                   {filled.queue_id, &outcome.queue_id, "queue_id"}};
+    for (const auto& string : strings) {
+      if (!string.text) continue;
+      const std::string_view text(string.text);
+      if (!outreach::detail::is_valid_utf8(text)) {
+        return failed("transport callback for " + message.message_id + " gave a " + string.name +
+                      " that is not valid UTF-8");
+      }
+      string.copy->assign(text);
+    }
+    return outcome;
+  }
+
+  [[nodiscard]] bool needs_message_data() const override { return callbacks_.needs_message_data != 0; }
+
+ private:
+  /// A callback that failed: a temporary failure, so the send is tried again.
+  outreach::SendOutcome failed(const std::string& why) const {
+    log_(OUTREACH_LOG_WARNING, why + "; the send counts as a temporary failure");
+    outreach::SendOutcome outcome;
+    outcome.kind = outreach::SendOutcome::Kind::temporary;
+    outcome.reason = "transport callback failed";
+    return outcome;
+  }
+
+  outreach_transport callbacks_;
+  const LogSink& log_;
+};
+
+}  // namespace
+
+/// The engine handle. Members are declared so that the engine, which refers to the store, the
+/// transport and the clock, is destroyed first.
+struct outreach_engine {
+  outreach::MemoryStore store{/*keep_events=*/false};
+  LogSink log;
+  std::unique_ptr<outreach::Transport> transport;
+  HostClock clock;
+
+  // One thread at a time: the thread inside a call holds `mutex` and is `owner`.
+  mutable std::mutex mutex;
+  mutable std::atomic<std::thread::id> owner{};
+
+  // The event log, as JSON lines.
+  bool keep_events = true;
+  std::vector<std::string> events;
+  std::size_t event_count = 0;
+  outreach_event_fn event_callback = nullptr;
+  void* event_user_data = nullptr;
+  bool event_callback_failed = false;
+  bool event_callback_failure_reported = false;
+  int event_callback_status = 0;
+
+  std::size_t warnings_logged = 0;
+
+  struct KnownCampaign {
+    std::string name;
+    std::optional<Instant> start;
+  };
+  std::vector<KnownCampaign> campaigns;
+  std::vector<std::pair<CampaignOperation, std::string>> waiting;
+
+  std::unique_ptr<outreach::Engine> engine;
+
+  void on_event(const outreach::Event& event) {
+    // Kept first, so that a callback that pulls events sees this one.
+    std::string line = outreach::to_json_line(event);
+    const char* text = line.c_str();
+    if (keep_events) {
+      events.push_back(std::move(line));
+      text = events.back().c_str();
+    }
+    ++event_count;
+    if (event_callback && !event_callback_failed) {
+      const int status = event_callback(text, event_user_data);
+      if (status != 0) {
+        event_callback_failed = true;
+        event_callback_status = status;
+        engine->request_stop();
+        log(OUTREACH_LOG_ERROR, "the event callback returned " + std::to_string(status) + "; the engine stops");
+      }
+    }
+    log_new_warnings();
+  }
+
+  void log_new_warnings() {
+    const auto& warnings = engine->warnings();
+    while (warnings_logged < warnings.size()) log(OUTREACH_LOG_WARNING, warnings[warnings_logged++]);
+  }
+
+  [[nodiscard]] const KnownCampaign* find(std::string_view name) const {
+    for (const KnownCampaign& campaign : campaigns) {
+      if (campaign.name == name) return &campaign;
+    }
+    return nullptr;
+  }
+
+  /// What every call that changes the engine does last: log new warnings, and report an event
+  /// callback that failed during the call.
+  int finish(int status) {
+    log_new_warnings();
+    if (event_callback_failed && !event_callback_failure_reported) {
+      event_callback_failure_reported = true;
+      return fail_with(OUTREACH_ECALLBACK, "the event callback returned " + std::to_string(event_callback_status) +
+                                               "; the engine stopped");
+    }
+    return status;
+  }
+
+  int apply(CampaignOperation operation, const std::string& name) {
+    outreach::expected<void> done;
+    switch (operation) {
+      case CampaignOperation::start: done = engine->start(name); break;
+      case CampaignOperation::pause: done = engine->pause(name); break;
+      case CampaignOperation::resume: done = engine->resume(name); break;
+    }
+    return done ? OUTREACH_OK : fail_with(done.error());
+  }
+
+  /// The clock is chosen: do the campaign operations that waited for it.
+  int apply_waiting() {
+    auto waiting_now = std::move(waiting);
+    waiting.clear();
+    for (const auto& [operation, name] : waiting_now) {
+      if (const int status = apply(operation, name)) return status;
+    }
+    return OUTREACH_OK;
+  }
+};
+
+namespace {
+
+/// Holds an engine for one call: refuses a second thread, and, from the engine's own callbacks,
+/// everything but reading.
+class EngineUse {
+ public:
+  enum class Kind : unsigned char { read, change };
+
+  EngineUse(const outreach_engine* engine, Kind kind) : engine_(engine) {
+    if (engine_->owner.load() == std::this_thread::get_id()) {
+      // A callback of a call this thread is making.
+      if (kind == Kind::read) return;
+      status_ = fail_with(OUTREACH_EBUSY,
+                          "the engine is running a call of this thread: from its callbacks, only the functions "
+                          "that read and outreach_engine_request_stop may be used");
+      return;
+    }
+    if (!engine_->mutex.try_lock()) {
+      status_ = fail_with(OUTREACH_EBUSY, "the engine is in use by another thread (an engine is used by one thread "
+                                          "at a time; only outreach_engine_request_stop may be called meanwhile)");
+      return;
+    }
+    engine_->owner.store(std::this_thread::get_id());
+    locked_ = true;
+  }
+  ~EngineUse() {
+    if (!locked_) return;
+    engine_->owner.store(std::thread::id());
+    engine_->mutex.unlock();
+  }
+  EngineUse(const EngineUse&) = delete;
+  EngineUse& operator=(const EngineUse&) = delete;
+
+  /// OK, or why the engine cannot be used now.
+  [[nodiscard]] int status() const noexcept { return status_; }
+
+ private:
+  const outreach_engine* engine_;
+  bool locked_ = false;
+  int status_ = OUTREACH_OK;
+};
+
+/// Parses an optional RFC 3339 argument into `out`.
+int parse_instant_argument(const char* text, std::string_view what, std::optional<Instant>& out) {
+  out.reset();
+  if (!text) return OUTREACH_OK;
+  if (const int status = check_optional_text(text, what)) return status;
+  out = outreach::parse_instant(text);
+  if (!out) {
+    return fail_with(OUTREACH_EINVAL, std::string(what) + ": \"" + text +
+                                          "\" is not an RFC 3339 instant in UTC such as 2026-12-01T14:03:12Z");
+  }
+  return OUTREACH_OK;
+}
+
+/// Runs on the system clock through signals: Engine::run waits with a Boost.Asio timer, whose
+/// wait throws when a signal handler interrupts it (EINTR). A signal is no reason to stop (a
+/// handler that wants a stop requests one), so the run goes on; it returns at once if a stop
+/// was requested.
+void run_through_signals(outreach::Engine& engine, std::optional<Instant> until) {
+  for (;;) {
+    try {
+      engine.run(until);
+      return;
+    } catch (const boost::system::system_error& error) {
+      if (error.code() != boost::system::errc::interrupted) throw;
+    }
+  }
+}
+
+/// Start, pause or resume a campaign by name.
+int campaign_operation(outreach_engine* engine, const char* name, CampaignOperation operation) {
+  if (const int status = check_not_null(engine, "engine")) return status;
+  if (const int status = check_text(name, "name")) return status;
+  return guarded([&] {
+    EngineUse use(engine, EngineUse::Kind::change);
+    if (use.status()) return use.status();
+    if (!engine->find(name)) {
+      return fail_with(OUTREACH_ENOTFOUND, "no campaign named \"" + std::string(name) + "\"");
+    }
+    if (engine->clock.mode == HostClock::Mode::none) {
+      engine->waiting.emplace_back(operation, name);
+      return OUTREACH_OK;
+    }
+    return engine->finish(engine->apply(operation, name));
+  });
+}
+
+int open_transport(outreach_engine& engine, const outreach_engine_options& options) {
+  switch (options.transport) {
+    case OUTREACH_TRANSPORT_DRY_RUN:
+      if (options.outbox_dir || options.custom_transport) {
+        return fail_with(OUTREACH_EINVAL, "options: outbox_dir and custom_transport must be NULL for a dry run");
+      }
+      engine.transport = std::make_unique<outreach::DryRunTransport>();
+      return OUTREACH_OK;
+    case OUTREACH_TRANSPORT_OUTBOX: {
+      if (options.custom_transport) {
+        return fail_with(OUTREACH_EINVAL, "options: custom_transport must be NULL for an outbox");
+      }
+      if (const int status = check_text(options.outbox_dir, "options.outbox_dir")) return status;
+      auto outbox = outreach::OutboxTransport::open(options.outbox_dir);
+      if (!outbox) return fail_with(outbox.error());
+      engine.transport = std::make_unique<outreach::OutboxTransport>(std::move(*outbox));
+      return OUTREACH_OK;
+    }
+    case OUTREACH_TRANSPORT_CUSTOM: {
+      if (options.outbox_dir) return fail_with(OUTREACH_EINVAL, "options: outbox_dir must be NULL for a custom transport");
+      if (const int status = check_not_null(options.custom_transport, "options.custom_transport")) return status;
+      const outreach_transport& callbacks = *options.custom_transport;
+      if (callbacks.version != OUTREACH_TRANSPORT_VERSION) {
+        return fail_with(OUTREACH_EINVAL, "options.custom_transport: version " + std::to_string(callbacks.version) +
+                                              " is not one this library knows (" +
+                                              std::to_string(OUTREACH_TRANSPORT_VERSION) + ")");
+      }
+      if (!callbacks.send) return fail_with(OUTREACH_EINVAL, "options.custom_transport: send is NULL");
+      engine.transport = std::make_unique<CallbackTransport>(callbacks, engine.log);
+      return OUTREACH_OK;
+    }
+    default:
+      return fail_with(OUTREACH_EINVAL, "options: transport " + std::to_string(options.transport) +
+                                            " is not one of OUTREACH_TRANSPORT_DRY_RUN, _OUTBOX, _CUSTOM");
+  }
+}
+
+/// An engine's events from `since` on, as a JSON array.
+std::string events_array(const std::vector<std::string>& events, std::size_t since) {
+  std::size_t size = 2;
+  for (std::size_t i = since; i < events.size(); ++i) size += events[i].size() + 1;
+  std::string json;
+  json.reserve(size);
+  json += '[';
+  for (std::size_t i = since; i < events.size(); ++i) {
+    if (i > since) json += ',';
+    json += events[i];
+  }
+  json += ']';
+  return json;
+}
+
+/// Fails for an engine that does not keep its events.
+int check_events_kept(const outreach_engine& engine) {
+  if (engine.keep_events) return OUTREACH_OK;
+  return fail_with(OUTREACH_EINVAL, "the engine does not keep its events (it was opened with "
+                                    "OUTREACH_ENGINE_DISCARD_EVENTS); use the event callback");
+}
+
+}  // namespace
+
+extern "C" {
+
+OUTREACH_API int outreach_engine_open(outreach_engine** out, const char* store_path,
+                                      const outreach_engine_options* options) {
+  if (const int status = check_not_null(out, "out")) return status;
+  *out = nullptr;
+  if (const int status = check_optional_text(store_path, "store_path")) return status;
+  if (store_path) {
+    return guarded([] {
+      return fail_with(OUTREACH_EUNSUPPORTED, "store_path: this version keeps the engine's state in memory only; "
+                                              "pass NULL (the SQLite store comes in a later version)");
+    });
+  }
+  return guarded([&] {
+    outreach_engine_options defaults{};
+    defaults.version = OUTREACH_ENGINE_OPTIONS_VERSION;
+    const outreach_engine_options& chosen = options ? *options : defaults;
+    if (chosen.version != OUTREACH_ENGINE_OPTIONS_VERSION) {
+      return fail_with(OUTREACH_EINVAL, "options: version " + std::to_string(chosen.version) +
+                                            " is not one this library knows (" +
+                                            std::to_string(OUTREACH_ENGINE_OPTIONS_VERSION) + ")");
+    }
+    if ((chosen.flags & ~OUTREACH_ENGINE_DISCARD_EVENTS) != 0) {
+      return fail_with(OUTREACH_EINVAL, "options: unknown flags " + std::to_string(chosen.flags));
+    }
+    auto engine = std::make_unique<outreach_engine>();
+    engine->log = LogSink{chosen.log, chosen.log_user_data};
+    engine->keep_events = (chosen.flags & OUTREACH_ENGINE_DISCARD_EVENTS) == 0;
+    if (const int status = open_transport(*engine, chosen)) return status;
+    engine->engine = std::make_unique<outreach::Engine>(engine->store, *engine->transport, engine->clock);
+    outreach_engine* handle = engine.get();
+    engine->engine->on_event([handle](const outreach::Event& event) { handle->on_event(event); });
+    *out = engine.release();
+    return OUTREACH_OK;
+  });
+}
+
+OUTREACH_API void outreach_engine_free(outreach_engine* engine) { delete engine; }
+
+OUTREACH_API int outreach_engine_set_event_callback(outreach_engine* engine, outreach_event_fn callback,
+                                                    void* user_data) {
+  if (const int status = check_not_null(engine, "engine")) return status;
+  return guarded([&] {
+    EngineUse use(engine, EngineUse::Kind::change);
+    if (use.status()) return use.status();
+    engine->event_callback = callback;
+    engine->event_user_data = callback ? user_data : nullptr;
+    return OUTREACH_OK;
+  });
+}
+
+OUTREACH_API int outreach_engine_add_campaign(outreach_engine* engine, const outreach_campaign* campaign) {
+  if (const int status = check_not_null(engine, "engine")) return status;
+  if (const int status = check_not_null(campaign, "campaign")) return status;
+  return guarded([&] {
+    EngineUse use(engine, EngineUse::Kind::change);
+    if (use.status()) return use.status();
+    outreach_engine::KnownCampaign known{campaign->definition.name, campaign->definition.schedule.start};
+    auto added = engine->engine->add_campaign(campaign->definition);
+    if (!added) return engine->finish(fail_with(added.error()));
+    engine->campaigns.push_back(std::move(known));
+    return engine->finish(OUTREACH_OK);
+  });
+}
+
+OUTREACH_API int outreach_engine_start(outreach_engine* engine, const char* name) {
+  return campaign_operation(engine, name, CampaignOperation::start);
+}
+
+OUTREACH_API int outreach_engine_pause(outreach_engine* engine, const char* name) {
+  return campaign_operation(engine, name, CampaignOperation::pause);
+}
+
+OUTREACH_API int outreach_engine_resume(outreach_engine* engine, const char* name) {
+  return campaign_operation(engine, name, CampaignOperation::resume);
+}
+
+OUTREACH_API int outreach_engine_queue_inbound(outreach_engine* engine, const char* json_line) {
+  if (const int status = check_not_null(engine, "engine")) return status;
+  if (const int status = check_text(json_line, "json_line")) return status;
+  return guarded([&] {
+    EngineUse use(engine, EngineUse::Kind::change);
+    if (use.status()) return use.status();
+    auto event = outreach::parse_inbound_line(json_line);
+    if (!event) return fail_with(event.error());
+    auto applied = engine->engine->apply(*event);
+    if (!applied) return engine->finish(fail_with(applied.error()));
+    return engine->finish(OUTREACH_OK);
+  });
+}
+
+OUTREACH_API int outreach_engine_simulate(outreach_engine* engine, const char* from, const char* until) {
+  if (const int status = check_not_null(engine, "engine")) return status;
+  return guarded([&] {
+    std::optional<Instant> start;
+    std::optional<Instant> last;
+    if (const int status = parse_instant_argument(from, "from", start)) return status;
+    if (const int status = parse_instant_argument(until, "until", last)) return status;
+    EngineUse use(engine, EngineUse::Kind::change);
+    if (use.status()) return use.status();
+    HostClock& clock = engine->clock;
+    switch (clock.mode) {
+      case HostClock::Mode::system:
+        return fail_with(OUTREACH_EINVAL, "the engine runs on the system clock (outreach_engine_run); it cannot also "
+                                          "simulate");
+      case HostClock::Mode::manual:
+        if (start) {
+          if (*start < clock.manual.now()) {
+            return fail_with(OUTREACH_EINVAL, "from: " + outreach::format_instant(*start) +
+                                                  " is before the engine's clock (" +
+                                                  outreach::format_instant(clock.manual.now()) +
+                                                  "); a simulation never goes back");
+          }
+          clock.manual.set(*start);
+        }
+        break;
+      case HostClock::Mode::none: {
+        if (!start) {
+          for (const auto& campaign : engine->campaigns) {
+            if (campaign.start && (!start || *campaign.start < *start)) start = campaign.start;
+          }
+        }
+        if (!start) {
+          return fail_with(OUTREACH_EINVAL, "from: a simulation needs a start: pass `from`, or add a campaign whose "
+                                            "schedule has a start");
+        }
+        clock.manual = outreach::ManualClock(*start);
+        clock.mode = HostClock::Mode::manual;
+        if (const int status = engine->apply_waiting()) return engine->finish(status);
+        break;
+      }
+    }
+    engine->engine->simulate(clock.manual, last);
+    return engine->finish(OUTREACH_OK);
+  });
+}
+
+OUTREACH_API int outreach_engine_run(outreach_engine* engine, const char* until) {
+  if (const int status = check_not_null(engine, "engine")) return status;
+  return guarded([&] {
+    std::optional<Instant> last;
+    if (const int status = parse_instant_argument(until, "until", last)) return status;
+    EngineUse use(engine, EngineUse::Kind::change);
+    if (use.status()) return use.status();
+    HostClock& clock = engine->clock;
+    if (clock.mode == HostClock::Mode::manual) {
+      return fail_with(OUTREACH_EINVAL, "the engine simulated on a manual clock (outreach_engine_simulate); it cannot "
+                                        "also run on the system clock");
+    }
+    if (clock.mode == HostClock::Mode::none) {
+      clock.mode = HostClock::Mode::system;
+      if (const int status = engine->apply_waiting()) return engine->finish(status);
+    }
+    run_through_signals(*engine->engine, last);
+    return engine->finish(OUTREACH_OK);
+  });
+}
+
+OUTREACH_API int outreach_engine_request_stop(outreach_engine* engine) {
+  // Async-signal-safe: no allocation, no lock, no thread-local error message.
+  if (!engine) return OUTREACH_EINVAL;
+  engine->engine->request_stop();
+  return OUTREACH_OK;
+}
+
+OUTREACH_API int outreach_engine_event_count(const outreach_engine* engine, size_t* out_count) {
+  if (const int status = check_not_null(out_count, "out_count")) return status;
+  *out_count = 0;
+  if (const int status = check_not_null(engine, "engine")) return status;
+  return guarded([&] {
+    EngineUse use(engine, EngineUse::Kind::read);
+    if (use.status()) return use.status();
+    *out_count = engine->event_count;
+    return OUTREACH_OK;
+  });
+}
+
+OUTREACH_API int outreach_engine_events(const outreach_engine* engine, size_t since, char** out_json) {
+  if (const int status = check_not_null(out_json, "out_json")) return status;
+  *out_json = nullptr;
+  if (const int status = check_not_null(engine, "engine")) return status;
+  return guarded([&] {
+    EngineUse use(engine, EngineUse::Kind::read);
+    if (use.status()) return use.status();
+    if (const int status = check_events_kept(*engine)) return status;
+    if (since > engine->events.size()) {
+      return fail_with(OUTREACH_EINVAL, "since: " + std::to_string(since) + " is more than the " +
+                                            std::to_string(engine->events.size()) + " events there are");
+    }
+    return copy_out(events_array(engine->events, since), out_json);
+  });
+}
+
+OUTREACH_API int outreach_engine_event(const outreach_engine* engine, size_t index, char** out_json_line) {
+  if (const int status = check_not_null(out_json_line, "out_json_line")) return status;
+  *out_json_line = nullptr;
+  if (const int status = check_not_null(engine, "engine")) return status;
+  return guarded([&] {
+    EngineUse use(engine, EngineUse::Kind::read);
+    if (use.status()) return use.status();
+    if (const int status = check_events_kept(*engine)) return status;
+    if (index >= engine->events.size()) {
+      return fail_with(OUTREACH_ENOTFOUND, "no event at index " + std::to_string(index) + " (there are " +
+                                               std::to_string(engine->events.size()) + ")");
+    }
+    return copy_out(engine->events[index], out_json_line);
+  });
+}
+
+OUTREACH_API int outreach_engine_summary(const outreach_engine* engine, char** out_json) {
+  if (const int status = check_not_null(out_json, "out_json")) return status;
+  *out_json = nullptr;
+  if (const int status = check_not_null(engine, "engine")) return status;
+  return guarded([&] {
+    EngineUse use(engine, EngineUse::Kind::read);
+    if (use.status()) return use.status();
+    return copy_out(outreach::to_json(engine->engine->summary()), out_json);
+  });
+}
+
+OUTREACH_API int outreach_engine_warnings(const outreach_engine* engine, char** out_json) {
+  if (const int status = check_not_null(out_json, "out_json")) return status;
+  *out_json = nullptr;
+  if (const int status = check_not_null(engine, "engine")) return status;
+  return guarded([&] {
+    EngineUse use(engine, EngineUse::Kind::read);
+    if (use.status()) return use.status();
+    boost::json::array warnings;
+    for (const std::string& warning : engine->engine->warnings()) warnings.emplace_back(warning);
+    return copy_out(boost::json::serialize(warnings), out_json);
+  });
+}
+
+}  // extern "C"

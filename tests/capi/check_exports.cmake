@@ -1,0 +1,82 @@
+# Checks that the shared library exports exactly the functions outreach.h declares (all of them
+# as code, nothing else: no C++ symbol of the library inside it), and that its SONAME is the one
+# the build gives it.
+#   cmake -DNM=nm -DREADELF=readelf -DLIBRARY=liboutreach_c.so -DSONAME=liboutreach_c.so.0
+#         -DHEADER=outreach.h -P check_exports.cmake
+foreach(_variable NM LIBRARY HEADER)
+  if(NOT ${_variable})
+    message(FATAL_ERROR "check_exports.cmake: ${_variable} is not set")
+  endif()
+endforeach()
+
+# The functions the header declares: each declaration starts with OUTREACH_API and has its name
+# and opening parenthesis on that line.
+file(STRINGS "${HEADER}" _declarations REGEX "^OUTREACH_API ")
+set(_declared "")
+foreach(_line IN LISTS _declarations)
+  if(NOT _line MATCHES "[ *](outreach_[a-z0-9_]+)\\(")
+    message(FATAL_ERROR "cannot read the function name in: ${_line}")
+  endif()
+  list(APPEND _declared "${CMAKE_MATCH_1}")
+endforeach()
+list(LENGTH _declared _declared_count)
+if(_declared_count LESS 10)
+  message(FATAL_ERROR "only ${_declared_count} functions found in ${HEADER}")
+endif()
+
+# The dynamic symbols the library defines. Version nodes (type A, such as OUTREACH_C_0) are
+# not symbols of code.
+execute_process(COMMAND "${NM}" -D --defined-only "${LIBRARY}"
+  OUTPUT_VARIABLE _nm_output RESULT_VARIABLE _nm_result)
+if(NOT _nm_result EQUAL 0)
+  message(FATAL_ERROR "${NM} -D --defined-only ${LIBRARY} failed: ${_nm_result}")
+endif()
+string(REPLACE "\n" ";" _nm_lines "${_nm_output}")
+set(_exported "")
+set(_problems "")
+foreach(_line IN LISTS _nm_lines)
+  if(_line STREQUAL "")
+    continue()
+  endif()
+  if(NOT _line MATCHES "^[0-9a-fA-F]* *([A-Za-z]) ([^ @]+)(@.*)?$")
+    message(FATAL_ERROR "cannot read nm's line: ${_line}")
+  endif()
+  set(_type "${CMAKE_MATCH_1}")
+  set(_name "${CMAKE_MATCH_2}")
+  if(_type STREQUAL "A" AND _name MATCHES "^OUTREACH_C_[0-9]+$")
+    continue()
+  endif()
+  if(NOT _type STREQUAL "T")
+    list(APPEND _problems "  ${_name} is exported as '${_type}', not as code ('T')")
+  endif()
+  list(APPEND _exported "${_name}")
+endforeach()
+
+list(SORT _declared)
+list(SORT _exported)
+set(_missing ${_declared})
+list(REMOVE_ITEM _missing ${_exported})
+set(_extra ${_exported})
+list(REMOVE_ITEM _extra ${_declared})
+foreach(_name IN LISTS _missing)
+  list(APPEND _problems "  ${_name} is declared in the header but not exported")
+endforeach()
+foreach(_name IN LISTS _extra)
+  list(APPEND _problems "  ${_name} is exported but not declared in the header")
+endforeach()
+
+if(READELF AND SONAME)
+  execute_process(COMMAND "${READELF}" -d "${LIBRARY}" OUTPUT_VARIABLE _dynamic RESULT_VARIABLE _readelf_result)
+  if(NOT _readelf_result EQUAL 0)
+    list(APPEND _problems "  ${READELF} -d failed: ${_readelf_result}")
+  elseif(NOT _dynamic MATCHES "\\(SONAME\\)[^\n]*\\[${SONAME}\\]")
+    list(APPEND _problems "  the SONAME is not ${SONAME}")
+  endif()
+endif()
+
+if(_problems)
+  string(REPLACE ";" "\n" _problems "${_problems}")
+  message(FATAL_ERROR "${LIBRARY}:\n${_problems}")
+endif()
+list(LENGTH _exported _count)
+message(STATUS "${LIBRARY}: exports exactly the ${_count} functions of ${HEADER}")

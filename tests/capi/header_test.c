@@ -1,0 +1,71 @@
+/* outreach.h compiles as C99 with -Wall -Wextra -pedantic -Werror, first and alone in a
+   translation unit, and twice (its include guard); the program then checks that the header and
+   the library it links agree on the version, and that the C++ view of the header agrees too. */
+#include <outreach.h>
+#include <outreach.h>
+
+#include <stdio.h>
+#include <string.h>
+
+int outreach_header_test_cpp(void);
+
+/* Every type and constant of the header, used once, so that a typo in any of them fails here. */
+static int send_nothing(const char *mailbox_id, const char *envelope_from, const char *envelope_to,
+                        const char *message_id, const char *data, size_t size, int requires_smtputf8,
+                        outreach_send_outcome *outcome, void *user_data) {
+  (void)mailbox_id; (void)envelope_from; (void)envelope_to; (void)message_id; (void)data; (void)size;
+  (void)requires_smtputf8; (void)user_data;
+  outcome->kind = OUTREACH_SEND_ACCEPTED;
+  return 0;
+}
+
+static void log_nothing(int level, const char *message, void *user_data) {
+  (void)level; (void)message; (void)user_data;
+}
+
+static int take_event(const char *json_line, void *user_data) {
+  (void)json_line; (void)user_data;
+  return 0;
+}
+
+int main(void) {
+  static const int codes[] = {OUTREACH_OK, OUTREACH_EINVAL, OUTREACH_EPARSE, OUTREACH_EVALUE,
+                              OUTREACH_EUNKNOWNKEY, OUTREACH_EMISSINGFIELD, OUTREACH_EUTF8, OUTREACH_ELIMIT,
+                              OUTREACH_EIO, OUTREACH_ENOTFOUND, OUTREACH_EUNAVAILABLE, OUTREACH_ETEMPFAIL,
+                              OUTREACH_EPERMFAIL, OUTREACH_EINTERNAL, OUTREACH_ENOMEM, OUTREACH_ECALLBACK,
+                              OUTREACH_EUNSUPPORTED, OUTREACH_EBUSY};
+  outreach_transport transport = {OUTREACH_TRANSPORT_VERSION, 1, send_nothing, NULL};
+  outreach_engine_options options = {OUTREACH_ENGINE_OPTIONS_VERSION, OUTREACH_TRANSPORT_CUSTOM, NULL, NULL,
+                                     OUTREACH_ENGINE_DISCARD_EVENTS, log_nothing, NULL};
+  outreach_send_outcome outcome = {OUTREACH_SEND_TEMPORARY, 421, "4.3.0", "later", NULL};
+  outreach_event_fn event = take_event;
+  outreach_sequence *sequence = NULL;
+  outreach_campaign *campaign = NULL;
+  outreach_engine *engine = NULL;
+  size_t i;
+  int levels = OUTREACH_LOG_ERROR + OUTREACH_LOG_WARNING;
+  int kinds = OUTREACH_SEND_PERMANENT + OUTREACH_TRANSPORT_DRY_RUN + OUTREACH_TRANSPORT_OUTBOX;
+
+  options.custom_transport = &transport;
+  for (i = 0; i < sizeof codes / sizeof codes[0]; ++i) {
+    if (strcmp(outreach_strerror(codes[i]), "unknown") == 0) {
+      printf("status code %d has no name\n", codes[i]);
+      return 1;
+    }
+  }
+  if (outreach_version_number() != OUTREACH_VERSION_NUMBER) {
+    printf("header %d, library %d\n", OUTREACH_VERSION_NUMBER, outreach_version_number());
+    return 1;
+  }
+  if (outreach_engine_open(&engine, NULL, &options) != OUTREACH_OK) {
+    printf("outreach_engine_open: %s\n", outreach_last_error());
+    return 1;
+  }
+  if (outreach_engine_set_event_callback(engine, event, NULL) != OUTREACH_OK) return 1;
+  outreach_engine_free(engine);
+  outreach_campaign_free(campaign);
+  outreach_sequence_free(sequence);
+  (void)outcome;
+  if (levels != 3 || kinds != 3) return 1;
+  return outreach_header_test_cpp();
+}
