@@ -141,7 +141,8 @@ struct CampaignState {
   std::map<std::pair<std::chrono::sys_days, std::size_t>, std::int64_t> days;
   std::int64_t in_doubt = 0;
 
-  std::string key_of(std::uint32_t lead) const { return detail::ascii_lower(def.leads[lead].email); }
+  std::vector<const std::string*> keys;  // each lead's key, stored once in `by_key`
+  const std::string& key_of(std::uint32_t lead) const { return *keys[lead]; }
   const TimeZone& zone_of(const LeadState& state) const { return zones[state.zone]; }
   void push_due(std::uint32_t lead) { due.push({leads[lead].due, lead}); }
 };
@@ -398,7 +399,7 @@ struct Engine::State {
     }
     MailboxState& mailbox = mailboxes[mailbox_index];
 
-    const std::string key = c.key_of(lead);
+    const std::string& key = c.key_of(lead);
     StepContext context;
     context.campaign = c.def.name;
     context.seed = c.def.seed;
@@ -586,7 +587,14 @@ expected<void> Engine::add_campaign(CampaignDefinition campaign) {
   auto c = std::make_unique<CampaignState>(std::move(campaign));
   c->leads.resize(c->def.leads.size());
   c->by_key.reserve(c->def.leads.size());
-  for (std::uint32_t i = 0; i < c->def.leads.size(); ++i) c->by_key.emplace(c->key_of(i), i);
+  // Keys live in the map's nodes, which never move; leads refer to them by pointer. The lead
+  // loader already left out repeated addresses.
+  c->keys.reserve(c->def.leads.size());
+  for (std::uint32_t i = 0; i < c->def.leads.size(); ++i) {
+    const auto [entry, inserted] = c->by_key.emplace(detail::ascii_lower(c->def.leads[i].email), i);
+    if (!inserted) return fail(Errc::invalid_argument, "the lead \"" + c->def.leads[i].email + "\" is in the list twice");
+    c->keys.push_back(&entry->first);
+  }
   for (const Mailbox& mailbox : c->def.mailboxes) {
     c->mailboxes.push_back(state_->mailbox_index(mailbox, c->def.schedule.timezone));
   }
@@ -677,7 +685,7 @@ void Engine::State::apply_inbound(const InboundEvent& arrived, Instant now) {
         if (rules.domain_reply && !detail::is_consumer_mail_domain(domain)) {
           for (std::uint32_t other = 0; other < c.leads.size(); ++other) {
             if (other == lead || !unfinished(c.leads[other].status)) continue;
-            const std::string other_key = c.key_of(other);
+            const std::string& other_key = c.key_of(other);
             if (std::string_view(other_key).substr(other_key.rfind('@') + 1) == domain) {
               stop(c, other, now, "domain_reply", LeadStatus::stopped);
             }
@@ -787,7 +795,8 @@ void Engine::run(std::optional<Instant> until) {
       const auto left = *next - state_->clock.now();
       if (left <= milliseconds(0)) break;
       timer.expires_after(std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(200)));
-      timer.wait();
+      boost::system::error_code interrupted;  // a signal cuts the wait short (EINTR): just wait again
+      timer.wait(interrupted);
     }
   }
 }

@@ -13,15 +13,25 @@ void MemoryStore::record_intent(const SendIntent& intent) { open_intents_[intent
 
 void MemoryStore::record_outcome(const SendIntent& intent, bool /*accepted*/) { open_intents_.erase(intent.message_id); }
 
-bool MemoryStore::is_suppressed(std::string_view address) const {
-  return suppressed_.contains(detail::ascii_lower(address));
+std::size_t MemoryStore::CaseFoldedHash::operator()(std::string_view text) const noexcept {
+  std::size_t hash = 0xCBF29CE484222325ull;
+  for (char c : text) hash = (hash ^ static_cast<unsigned char>(detail::ascii_lower(c))) * 0x100000001B3ull;
+  return hash;
 }
+
+bool MemoryStore::CaseFoldedEqual::operator()(std::string_view a, std::string_view b) const noexcept {
+  return detail::iequals_ascii(a, b);
+}
+
+bool MemoryStore::is_suppressed(std::string_view address) const { return suppressed_.find(address) != suppressed_.end(); }
 
 void MemoryStore::suppress(std::string_view address, std::string_view reason) {
   suppressed_.try_emplace(detail::ascii_lower(address), reason);
 }
 
-void MemoryStore::unsuppress(std::string_view address) { suppressed_.erase(detail::ascii_lower(address)); }
+void MemoryStore::unsuppress(std::string_view address) {
+  if (const auto found = suppressed_.find(address); found != suppressed_.end()) suppressed_.erase(found);
+}
 
 std::vector<SendIntent> MemoryStore::sends_in_doubt() const {
   std::vector<SendIntent> out;

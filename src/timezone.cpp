@@ -31,7 +31,8 @@ struct CachedPeriod {
 
 const CachedPeriod& cached_period(const date::time_zone* zone, Instant instant) {
   thread_local std::array<CachedPeriod, 64> cache{};
-  const auto slot = (reinterpret_cast<std::uintptr_t>(zone) >> 4) % cache.size();
+  // Fibonacci hashing of the pointer: zones sit at regular strides in the database's vector.
+  const auto slot = static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(zone) * 0x9E3779B97F4A7C15ull) >> 58);
   CachedPeriod& entry = cache[slot];
   if (entry.zone != zone || instant < entry.begin || instant >= entry.end) {
     const date::sys_info info = zone->get_info(instant);

@@ -41,7 +41,16 @@ class MemoryStore final : public Store {
   std::size_t event_count_ = 0;
   std::vector<Event> events_;
   std::unordered_map<std::string, SendIntent> open_intents_;  // by message id
-  std::unordered_map<std::string, std::string> suppressed_;   // lower-case address -> reason
+  /// Hashes and compares addresses with ASCII letters folded, so lookups need no copy.
+  struct CaseFoldedHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const noexcept;
+  };
+  struct CaseFoldedEqual {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const noexcept;
+  };
+  std::unordered_map<std::string, std::string, CaseFoldedHash, CaseFoldedEqual> suppressed_;  // address -> reason
 };
 
 }  // namespace outreach
