@@ -72,10 +72,11 @@ struct MailboxState {
   std::uint64_t jitter_seed = 0;
 
   std::int64_t sent_on(std::chrono::sys_days today) const { return today == day ? sent_today : 0; }
+  // The cap of the n-th day with sends, today being that day if a send goes out now. A day
+  // whose only attempts were deferred is not a sending day: its cap stays the next one's.
   std::int64_t cap_on(std::chrono::sys_days today) const {
-    const std::int64_t days_with_sends = today == day ? days_before + (sent_today > 0 ? 1 : 0)
-                                                      : days_before + (sent_today > 0 ? 1 : 0) + 1;
-    return settings.cap_on_day(std::max<std::int64_t>(days_with_sends, 1));
+    const std::int64_t sending_day = today == day ? days_before + 1 : days_before + (sent_today > 0 ? 1 : 0) + 1;
+    return settings.cap_on_day(sending_day);
   }
   std::int64_t room(Instant now) const {
     const auto today = Schedule::local_day(now, zone);
@@ -490,6 +491,7 @@ struct Engine::State {
       emit(bounce);
       ++stats.bounced;
       store.suppress(person.email, "hard_bounce");
+      record_send_for_bounce_rate(c, lead);  // refused at once: still a send that bounced
       record_hard_bounce(c, lead, now);
     }
     return {};
