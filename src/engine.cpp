@@ -22,7 +22,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-constexpr std::size_t no_mailbox = static_cast<std::size_t>(-1);
 constexpr int max_attempts = 8;                      // temporary failures before a send is given up
 constexpr milliseconds first_backoff = std::chrono::minutes(10);
 constexpr milliseconds longest_backoff = std::chrono::hours(12);
@@ -41,11 +40,13 @@ bool unfinished(LeadStatus status) {
   return status == LeadStatus::pending || status == LeadStatus::active || status == LeadStatus::paused;
 }
 
+constexpr std::uint32_t no_mailbox = UINT32_MAX;
+
 /// What the engine keeps per lead: small, because a campaign may have millions.
 struct LeadState {
   Instant due{};                      // active: when the next step may go; paused: when it resumes
   std::uint32_t zone = 0;             // index of the lead's sending zone
-  std::uint32_t mailbox = UINT32_MAX; // engine mailbox index, once assigned (follow-ups are sticky)
+  std::uint32_t mailbox = no_mailbox; // engine mailbox index, once assigned (follow-ups are sticky)
   std::uint8_t next_step = 1;         // 1-based step to send next
   std::uint8_t attempts = 0;          // temporary failures of the current step
   std::uint8_t soft_bounces = 0;
@@ -284,10 +285,9 @@ struct Engine::State {
   struct Attempt {
     bool done = true;                  // the lead moved on (sent, deferred, skipped, failed)
     std::optional<Instant> wait_until; // not done: when it could go (nothing: not in sight)
-    bool mailbox_or_cap = false;       // not done because of a mailbox or campaign cap
   };
 
-  static Attempt blocked(std::optional<Instant> until, bool mailbox_or_cap) { return {false, until, mailbox_or_cap}; }
+  static Attempt blocked(std::optional<Instant> until) { return {false, until}; }
 
   std::optional<std::size_t> choose_mailbox(const CampaignState& c, Instant now) const {
     std::optional<std::size_t> best;
@@ -377,8 +377,8 @@ struct Engine::State {
     LeadState& state = c.leads[lead];
     const int step_number = state.next_step;
     const TimeZone& zone = c.zone_of(state);
-    if (!c.def.schedule.is_open(now, zone)) return blocked(c.def.schedule.next_open(now, zone), false);
-    if (auto until = cap_reached_until(c, now, step_number)) return blocked(until, true);
+    if (!c.def.schedule.is_open(now, zone)) return blocked(c.def.schedule.next_open(now, zone));
+    if (auto until = cap_reached_until(c, now, step_number)) return blocked(until);
 
     const Lead& person = c.def.leads[lead];
     if (store.is_suppressed(person.email)) {
@@ -390,13 +390,13 @@ struct Engine::State {
       return {};
     }
 
-    std::size_t mailbox_index = state.mailbox == UINT32_MAX ? no_mailbox : state.mailbox;
-    if (mailbox_index == no_mailbox) {
+    std::size_t mailbox_index = state.mailbox;
+    if (state.mailbox == no_mailbox) {
       const auto chosen = choose_mailbox(c, now);
-      if (!chosen) return blocked(mailboxes_free_at(c, now), true);
+      if (!chosen) return blocked(mailboxes_free_at(c, now));
       mailbox_index = *chosen;
     } else if (!mailboxes[mailbox_index].available(now)) {
-      return blocked(mailboxes[mailbox_index].available_at(now), true);
+      return blocked(mailboxes[mailbox_index].available_at(now));
     }
     MailboxState& mailbox = mailboxes[mailbox_index];
 
