@@ -1,6 +1,7 @@
 #include "outreach/engine.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
@@ -788,19 +789,34 @@ void Engine::simulate(ManualClock& clock, std::optional<Instant> until) {
 
 void Engine::run(std::optional<Instant> until) {
   boost::asio::io_context io;
-  boost::asio::steady_timer timer(io);
-  while (!state_->stop_requested.load()) {
-    const auto next = step();
-    if (!next || (until && *next > *until)) break;
-    // Wait in slices, so that a stop request (even from a signal handler's flag) is seen soon.
-    while (!state_->stop_requested.load()) {
-      const auto left = *next - state_->clock.now();
-      if (left <= milliseconds(0)) break;
-      timer.expires_after(std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(200)));
-      boost::system::error_code interrupted;  // a signal cuts the wait short (EINTR): just wait again
-      timer.wait(interrupted);
+  run_on(io, until);
+  io.run();
+}
+
+void Engine::run_on(boost::asio::io_context& io, std::optional<Instant> until, std::function<void()> done) {
+  // One timer for the whole run; each wake-up does a step and sets the timer for the next.
+  struct Loop : std::enable_shared_from_this<Loop> {
+    Engine& engine;
+    boost::asio::steady_timer timer;
+    std::optional<Instant> until;
+    std::function<void()> done;
+    Loop(Engine& e, boost::asio::io_context& context, std::optional<Instant> last, std::function<void()> finished)
+        : engine(e), timer(context), until(last), done(std::move(finished)) {}
+    void wake() {
+      const auto next = engine.state_->stop_requested.load() ? std::nullopt : engine.step();
+      if (!next || (until && *next > *until)) {
+        if (done) done();
+        return;
+      }
+      // Slices of at most 200 ms, so that a stop request is seen soon.
+      const auto left = *next - engine.state_->clock.now();
+      timer.expires_after(std::clamp<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(0),
+                                                                           std::chrono::milliseconds(200)));
+      timer.async_wait([self = shared_from_this()](const boost::system::error_code&) { self->wake(); });
     }
-  }
+  };
+  auto loop = std::make_shared<Loop>(*this, io, until, std::move(done));
+  boost::asio::post(io, [loop] { loop->wake(); });
 }
 
 void Engine::request_stop() noexcept { state_->stop_requested.store(true); }

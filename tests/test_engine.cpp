@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <boost/asio/io_context.hpp>
+
 #include <algorithm>
+#include <thread>
 #include <map>
 #include <string>
 #include <vector>
@@ -356,4 +359,38 @@ TEST_CASE("an inbound event for an address that is not a lead changes nothing") 
   const auto applied = sim.engine.apply(inbound("2026-12-01T00:00:00Z", "stranger@example.com", InboundType::reply));
   REQUIRE_FALSE(applied);
   CHECK(applied.error().code() == Errc::not_found);
+}
+
+TEST_CASE("the engine runs on a host's io_context with the system clock") {
+  MemoryStore store;
+  MemoryTransport transport;
+  SystemClock clock;
+  Engine engine(store, transport, clock);
+  REQUIRE(engine.add_campaign(campaign("live", leads_json(3), "",
+                                       R"({"steps":[{"variants":[{"subject":"s","text":"t"}]},{"variants":[{"text":"u"}]}]})",
+                                       R"({"timezone":"UTC","start":"2020-01-01"})")));
+  REQUIRE(engine.start("live"));
+  boost::asio::io_context io;
+  bool done = false;
+  engine.run_on(io, std::nullopt, [&] { done = true; });
+  io.run_for(std::chrono::seconds(20));
+  CHECK(done);
+  CHECK(transport.sent().size() == 6);
+  CHECK(engine.summary().campaigns[0].status == "finished");
+}
+
+TEST_CASE("a stop request ends a run on the system clock") {
+  MemoryStore store;
+  MemoryTransport transport;
+  SystemClock clock;
+  Engine engine(store, transport, clock);
+  REQUIRE(engine.add_campaign(campaign("live", leads_json(3), "", two_steps, R"({"timezone":"UTC","start":"2020-01-01"})")));
+  REQUIRE(engine.start("live"));
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    engine.request_stop();
+  });
+  engine.run();  // the follow-ups are two days away: only the stop ends this
+  stopper.join();
+  CHECK(transport.sent().size() == 3);
 }

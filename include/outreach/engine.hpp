@@ -21,6 +21,10 @@
 #include "outreach/summary.hpp"
 #include "outreach/transport.hpp"
 
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
+
 namespace outreach {
 
 /// @brief Runs any number of campaigns over one `Store`, one `Transport` and one `Clock`.
@@ -83,6 +87,15 @@ class Engine {
   /// left to do, `until` passes, or `request_stop` is called.
   /// @param until The last instant to run, if any.
   void run(std::optional<Instant> until = std::nullopt);
+
+  /// @brief Drives the engine from a host's Boost.Asio `io_context`: each wake-up is a timer on
+  /// it, so the engine shares the host's event loop. Returns at once; `done` is called on the
+  /// io_context when nothing is left to do, `until` passes, or a stop was requested.
+  /// @param io The io_context (must outlive the run); the engine is used from its thread only.
+  /// @param until The last instant to run, if any.
+  /// @param done Called once at the end (may be empty).
+  void run_on(boost::asio::io_context& io, std::optional<Instant> until = std::nullopt,
+              std::function<void()> done = {});
 
   /// @brief Asks `run` to return after the send in progress; safe from any thread.
   void request_stop() noexcept;
