@@ -501,7 +501,7 @@ struct Engine::State {
   // ---- one instant ----------------------------------------------------------------------
 
   void run_follow_ups(CampaignState& c, Instant now) {
-    while (!c.due.empty() && c.due.top().due <= now && c.status == CampaignStatus::running) {
+    while (!c.due.empty() && c.due.top().due <= now && c.status == CampaignStatus::running && !stop_requested.load()) {
       const DueEntry entry = c.due.top();
       c.due.pop();
       LeadState& state = c.leads[entry.lead];
@@ -522,7 +522,7 @@ struct Engine::State {
   }
 
   void run_new_leads(CampaignState& c, Instant now) {
-    while (c.status == CampaignStatus::running) {
+    while (c.status == CampaignStatus::running && !stop_requested.load()) {
       PendingQueue* best = nullptr;
       for (PendingQueue& queue : c.pending) {
         while (queue.next < queue.leads.size() && c.leads[queue.leads[queue.next]].status != LeadStatus::pending) {
@@ -760,7 +760,7 @@ std::optional<Instant> Engine::step() {
     if (c.status == CampaignStatus::running && c.def.schedule.end && now >= *c.def.schedule.end) s.end_campaign(c, now);
     // A step with no delay is due at once: go round until nothing is due now, so that every
     // send of this instant comes before its `completed` events.
-    while (c.status == CampaignStatus::running) {
+    while (c.status == CampaignStatus::running && !s.stop_requested.load()) {
       s.run_follow_ups(c, now);
       s.run_new_leads(c, now);
       if (c.due.empty() || c.due.top().due > now) break;

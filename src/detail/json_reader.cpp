@@ -40,6 +40,10 @@ std::string path_index(std::string_view base, std::size_t index) {
 }
 
 expected<std::string> read_file(const std::filesystem::path& path) {
+  std::error_code kind_error;
+  if (std::filesystem::is_directory(path, kind_error)) {
+    return fail(Errc::io_error, "is a folder, not a file", Location::in(path.string()));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     std::error_code ec;
