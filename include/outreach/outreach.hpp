@@ -5,6 +5,7 @@
 #include "outreach/address.hpp"
 #include "outreach/campaign.hpp"
 #include "outreach/clock.hpp"
+#include "outreach/dkim.hpp"
 #include "outreach/engine.hpp"
 #include "outreach/error.hpp"
 #include "outreach/event.hpp"
