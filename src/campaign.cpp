@@ -440,9 +440,7 @@ expected<CampaignDefinition> CampaignDefinition::from_json(std::string_view json
 }
 
 expected<CampaignDefinition> CampaignDefinition::load(const fs::path& path) {
-  auto text = detail::read_file(path);
-  if (!text) return fail(text.error());
-  auto document = detail::parse_json(*text, path.string());
+  auto document = detail::load_json_file(path);
   if (!document) return fail(document.error());
   return read_campaign(*document, path.parent_path(), path.string());
 }

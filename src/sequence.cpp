@@ -403,9 +403,7 @@ expected<Sequence> Sequence::from_json(std::string_view json_text) {
 }
 
 expected<Sequence> Sequence::load(const std::filesystem::path& path) {
-  auto text = detail::read_file(path);
-  if (!text) return fail(text.error());
-  auto value = detail::parse_json(*text, path.string());
+  auto value = detail::load_json_file(path);
   if (!value) return fail(value.error());
   auto sequence = detail::sequence_from_json(*value, "");
   if (!sequence) return fail(sequence.error().in_file(path.string()));

@@ -27,15 +27,10 @@ int render(int argc, char** argv) {
   }
 
   const std::string& lead_path = options.find("lead")->second;
-  auto lead_text = detail::read_file(lead_path);
-  if (!lead_text) {
-    print_errors(lead_text.error());
-    return exit_code_for(lead_text.error());
-  }
-  auto lead_json = detail::parse_json(*lead_text, lead_path);
+  auto lead_json = detail::load_json_file(lead_path);
   if (!lead_json) {
     print_errors(lead_json.error());
-    return exit_bad_input;
+    return exit_code_for(lead_json.error());
   }
   auto lead = detail::lead_from_json(*lead_json, "");
   if (!lead) {

@@ -96,15 +96,10 @@ int validate(int argc, char** argv) {
     return exit_bad_input;
   }
   const std::string& path = arguments->positional[0];
-  auto text = detail::read_file(path);
-  if (!text) {
-    print_errors(text.error());
-    return exit_code_for(text.error());
-  }
-  auto document = detail::parse_json(*text, path);
+  auto document = detail::load_json_file(path);
   if (!document) {
     print_errors(document.error());
-    return exit_bad_input;
+    return exit_code_for(document.error());
   }
   if (document->is_object() && document->as_object().contains("steps")) return validate_sequence(path);
   return validate_campaign(path);

@@ -121,6 +121,12 @@ expected<json::value> parse_json(std::string_view text, std::string_view source_
   return parser.release();
 }
 
+expected<json::value> load_json_file(const std::filesystem::path& path) {
+  auto text = read_file(path);
+  if (!text) return fail(text.error());
+  return parse_json(*text, path.string());
+}
+
 std::string_view describe_type(const json::value& value) noexcept {
   switch (value.kind()) {
     case json::kind::null: return "null";

@@ -42,6 +42,9 @@ class ErrorList {
 /// column; `source_name` (a file name, or empty) goes into the error's location.
 [[nodiscard]] expected<boost::json::value> parse_json(std::string_view text, std::string_view source_name = {});
 
+/// Reads and parses a JSON file: `read_file`, then `parse_json` naming the file.
+[[nodiscard]] expected<boost::json::value> load_json_file(const std::filesystem::path& path);
+
 /// The JSON type of a value, as people say it ("an object", "a string", ...).
 [[nodiscard]] std::string_view describe_type(const boost::json::value& value) noexcept;
 
