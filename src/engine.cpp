@@ -14,6 +14,7 @@
 #include "detail/ascii.hpp"
 #include "detail/consumer_domains.hpp"
 #include "detail/hash.hpp"
+#include "outreach/dkim.hpp"
 #include "outreach/render.hpp"
 #include "outreach/unsubscribe.hpp"
 
@@ -72,6 +73,7 @@ struct MailboxState {
   Instant next_allowed{};            // spacing: no send before this
   std::uint64_t sends = 0;           // every counted send, for the jitter sequence
   std::uint64_t jitter_seed = 0;
+  std::shared_ptr<const DkimSigner> signer;  // when the mailbox signs, and messages are built
 
   std::int64_t sent_on(std::chrono::sys_days today) const { return today == day ? sent_today : 0; }
   // The cap of the n-th day with sends, today being that day if a send goes out now. A day
@@ -228,7 +230,8 @@ struct Engine::State {
 
   // ---- campaign set-up ------------------------------------------------------------------
 
-  std::size_t mailbox_index(const Mailbox& settings, const TimeZone& default_zone) {
+  std::size_t mailbox_index(const Mailbox& settings, const TimeZone& default_zone,
+                            std::shared_ptr<const DkimSigner> signer) {
     const auto found = mailbox_by_id.find(settings.id);
     if (found != mailbox_by_id.end()) {
       MailboxState& existing = mailboxes[found->second];
@@ -236,12 +239,14 @@ struct Engine::State {
         warnings.push_back("mailbox \"" + settings.id + "\" is defined again; the later settings are used");
         existing.settings = settings;
         existing.zone = settings.timezone.value_or(default_zone);
+        existing.signer = std::move(signer);
       }
       return found->second;
     }
     MailboxState state;
     state.settings = settings;
     state.zone = settings.timezone.value_or(default_zone);
+    state.signer = std::move(signer);
     state.jitter_seed = detail::hash_bytes(settings.id);
     mailboxes.push_back(std::move(state));
     mailbox_by_id.emplace(settings.id, mailboxes.size() - 1);
@@ -424,6 +429,21 @@ struct Engine::State {
       return {};
     }
 
+    if (mailbox.signer && context.build_message) {
+      // Signed last, when nothing will change the message any more.
+      auto signed_data = mailbox.signer->sign(rendered->message.data);
+      if (!signed_data) {
+        Event event = lead_event(EventType::failed, now, c, lead, step_number);
+        event.mailbox = mailbox.settings.id;
+        event.reason = "cannot sign the message: " + signed_data.error().message();
+        emit(event);
+        if (auto* stats = stats_for(c, lead, step_number)) ++stats->failed;
+        finish(c, lead, LeadStatus::failed);
+        return {};
+      }
+      rendered->message.data = std::move(*signed_data);
+    }
+
     // Counted before sending: an outcome in doubt counts for every limit.
     mailbox.count_send(now);
     ++c.sends_today;
@@ -434,18 +454,26 @@ struct Engine::State {
     SendIntent intent{c.def.name, person.email, step_number, mailbox.settings.id, rendered->message.message_id, now};
     store.record_intent(intent);
     const SendOutcome outcome = transport.send(mailbox.settings, rendered->message);
-    store.record_outcome(intent, outcome.kind == SendOutcome::Kind::accepted);
+    // A message that went out whole over a connection lost before the reply may have been
+    // delivered: at most once, it is not sent again, and its intent stays without an outcome.
+    const bool in_doubt = outcome.kind == SendOutcome::Kind::temporary && outcome.maybe_delivered &&
+                          c.def.delivery == Delivery::at_most_once;
+    if (!in_doubt) store.record_outcome(intent, outcome.kind == SendOutcome::Kind::accepted);
     VariantStats& stats = c.stats[static_cast<std::size_t>(step_number - 1)][rendered->variant];
 
-    if (outcome.kind == SendOutcome::Kind::accepted) {
-      Event event = lead_event(EventType::sent, now, c, lead, step_number);
-      event.variant = rendered->variant_name;
+    if (outcome.kind == SendOutcome::Kind::accepted || in_doubt) {
+      Event event = lead_event(in_doubt ? EventType::in_doubt : EventType::sent, now, c, lead, step_number);
       event.mailbox = mailbox.settings.id;
       event.message_id = rendered->message.message_id;
-      event.subject = rendered->subject;
-      if (c.def.sequence.step(step_number).threading == Threading::reply) event.in_reply_to = context.thread.message_ids.back();
+      if (in_doubt) {
+        ++c.in_doubt;
+      } else {
+        event.variant = rendered->variant_name;
+        event.subject = rendered->subject;
+        if (c.def.sequence.step(step_number).threading == Threading::reply) event.in_reply_to = context.thread.message_ids.back();
+        ++stats.sent;
+      }
       emit(event);
-      ++stats.sent;
       ++c.days[{Schedule::local_day(now, mailbox.zone), mailbox_index}];
       record_send_for_bounce_rate(c, lead);
       state.attempts = 0;
@@ -598,8 +626,26 @@ expected<void> Engine::add_campaign(CampaignDefinition campaign) {
     if (!inserted) return fail(Errc::invalid_argument, "the lead \"" + c->def.leads[i].email + "\" is in the list twice");
     c->keys.push_back(&entry->first);
   }
+  // Every mailbox is checked (and its DKIM key read) before anything of the campaign is kept.
+  std::vector<std::shared_ptr<const DkimSigner>> signers;
   for (const Mailbox& mailbox : c->def.mailboxes) {
-    c->mailboxes.push_back(state_->mailbox_index(mailbox, c->def.schedule.timezone));
+    if (auto usable = state_->transport.check(mailbox); !usable) {
+      return fail(usable.error().code(), "campaign \"" + c->def.name + "\": " + usable.error().message(),
+                  usable.error().where());
+    }
+    std::shared_ptr<const DkimSigner> signer;
+    if (mailbox.dkim && state_->transport.needs_message_data()) {
+      auto loaded = DkimSigner::load(*mailbox.dkim);
+      if (!loaded) {
+        return fail(loaded.error().code(), "mailbox \"" + mailbox.id + "\": " + loaded.error().message(),
+                    loaded.error().where());
+      }
+      signer = std::make_shared<const DkimSigner>(std::move(*loaded));
+    }
+    signers.push_back(std::move(signer));
+  }
+  for (std::size_t i = 0; i < c->def.mailboxes.size(); ++i) {
+    c->mailboxes.push_back(state_->mailbox_index(c->def.mailboxes[i], c->def.schedule.timezone, std::move(signers[i])));
   }
   for (const Step& step : c->def.sequence.steps()) {
     std::vector<VariantStats> variants;

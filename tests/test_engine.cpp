@@ -1,8 +1,13 @@
 #include <doctest/doctest.h>
 
 #include <boost/asio/io_context.hpp>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 #include <map>
 #include <string>
@@ -12,6 +17,7 @@
 #include "outreach/engine.hpp"
 #include "outreach/memory_store.hpp"
 #include "outreach/memory_transport.hpp"
+#include "outreach/transport.hpp"
 
 using namespace outreach;
 
@@ -393,4 +399,120 @@ TEST_CASE("a stop request ends a run on the system clock") {
   engine.run();  // the follow-ups are two days away: only the stop ends this
   stopper.join();
   CHECK(transport.sent().size() == 3);
+}
+
+namespace {
+
+// Writes a fresh Ed25519 private key as PEM to a temporary file.
+std::filesystem::path ed25519_key_file() {
+  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+  REQUIRE(key != nullptr);
+  BIO* bio = BIO_new(BIO_s_mem());
+  REQUIRE(PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr) == 1);
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio, &data);
+  const auto path = std::filesystem::temp_directory_path() / ("outreach-engine-dkim-" + std::to_string(::getpid()) + ".pem");
+  std::ofstream(path, std::ios::binary).write(data, size);
+  BIO_free(bio);
+  EVP_PKEY_free(key);
+  return path;
+}
+
+std::string mailbox_with_dkim(const std::filesystem::path& key) {
+  return R"([{"id":"m1","from":"M One <m1@acme.example>","daily_limit":1000,
+             "dkim":{"domain":"acme.example","selector":"s1","key_file":")" + key.string() + R"("}}])";
+}
+
+/// A transport that refuses every mailbox, as one that cannot serve a setting would.
+class RefusingTransport final : public Transport {
+ public:
+  SendOutcome send(const Mailbox&, const Message&) override { return SendOutcome::accept(); }
+  expected<void> check(const Mailbox& mailbox) const override {
+    return fail(Errc::invalid_value, "mailbox \"" + mailbox.id + "\" cannot be served");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the engine signs each message with its mailbox's DKIM key, after the message is final") {
+  const auto key = ed25519_key_file();
+  Simulation sim;
+  sim.add(campaign("c", leads_json(2), "", two_steps, R"({"timezone":"UTC","start":"2026-12-01"})",
+                   mailbox_with_dkim(key)));
+  sim.run();
+  REQUIRE(sim.transport.sent().size() == 4);
+  for (const auto& sent : sim.transport.sent()) {
+    const std::string& data = sent.message.data;
+    REQUIRE(data.starts_with("DKIM-Signature:"));
+    std::string field = data.substr(0, data.find("\r\nDate:"));
+    for (std::size_t fold; (fold = field.find("\r\n")) != std::string::npos;) field.erase(fold, 2);
+    CHECK(field.find(" a=ed25519-sha256;") != std::string::npos);
+    CHECK(field.find(" d=acme.example;") != std::string::npos);
+    CHECK(field.find(" s=s1;") != std::string::npos);
+    CHECK(data.find("\r\nMessage-ID: " + sent.message.message_id + "\r\n") != std::string::npos);
+  }
+  std::filesystem::remove(key);
+}
+
+TEST_CASE("a mailbox whose DKIM key cannot be read, or that the transport cannot serve, keeps the campaign out") {
+  MemoryStore store;
+  MemoryTransport transport;
+  ManualClock clock{at("2026-12-01T00:00:00Z")};
+  Engine engine{store, transport, clock};
+  const auto added = engine.add_campaign(campaign("c", leads_json(1), "", two_steps,
+                                                  R"({"timezone":"UTC","start":"2026-12-01"})",
+                                                  mailbox_with_dkim("/nonexistent/key.pem")));
+  REQUIRE_FALSE(added);
+  CHECK(added.error().message().find("mailbox \"m1\"") != std::string::npos);
+  CHECK(added.error().where().file == "/nonexistent/key.pem");
+  CHECK(engine.summary().campaigns.empty());
+
+  RefusingTransport refusing;
+  Engine other{store, refusing, clock};
+  const auto refused = other.add_campaign(campaign("c", leads_json(1)));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message() == "campaign \"c\": mailbox \"m1\" cannot be served");
+}
+
+TEST_CASE("a send that may have been delivered is in doubt: at most once it is not sent again") {
+  const auto lost_after_data = [](const Mailbox&, const Message& message) {
+    if (message.data.find("Hello") == std::string::npos) return SendOutcome::accept();
+    SendOutcome outcome;
+    outcome.kind = SendOutcome::Kind::temporary;
+    outcome.reason = "the server closed the connection during the end of the message";
+    outcome.maybe_delivered = true;
+    return outcome;
+  };
+  SUBCASE("at_most_once (the default): an in_doubt event, and the lead goes on") {
+    Simulation sim(lost_after_data);
+    sim.add(campaign("c", leads_json(2)));
+    sim.run();
+    const auto doubtful = sim.of(EventType::in_doubt);
+    REQUIRE(doubtful.size() == 2);
+    for (const Event& event : doubtful) {
+      CHECK(event.step == 1);
+      CHECK(event.mailbox == "m1");
+      CHECK_FALSE(event.message_id.empty());
+    }
+    CHECK(sim.of(EventType::deferred).empty());
+    CHECK(sim.of(EventType::sent).size() == 2);  // the second steps
+    CHECK(sim.of(EventType::completed).size() == 2);
+    CHECK(sim.engine.summary().campaigns[0].in_doubt == 2);
+    CHECK(sim.store.sends_in_doubt().size() == 2);
+  }
+  SUBCASE("at_least_once: tried again with the same Message-ID") {
+    int calls = 0;
+    std::vector<std::string> ids;
+    Simulation sim([&](const Mailbox& mailbox, const Message& message) {
+      ids.push_back(message.message_id);
+      return ++calls == 1 ? lost_after_data(mailbox, message) : SendOutcome::accept();
+    });
+    sim.add(campaign("c", leads_json(1), R"(,"delivery":"at_least_once")"));
+    sim.run();
+    CHECK(sim.of(EventType::in_doubt).empty());
+    REQUIRE(sim.of(EventType::deferred).size() == 1);
+    REQUIRE(ids.size() == 3);
+    CHECK(ids[0] == ids[1]);
+    CHECK(sim.of(EventType::completed).size() == 1);
+  }
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "outreach/error.hpp"
 #include "outreach/mailbox.hpp"
 #include "outreach/message.hpp"
 
@@ -24,6 +25,10 @@ struct SendOutcome {
   std::string status;          ///< The enhanced status code (`5.1.1`), when given.
   std::string reason;          ///< What the server or the network said (never credentials).
   std::string queue_id;        ///< The server's queue id for an accepted message, when given.
+  /// @brief For a temporary outcome: the whole message went out but the connection was lost
+  /// before the server's reply, so it may have been delivered (RFC 1047). A campaign with
+  /// `delivery: at_most_once` does not send it again.
+  bool maybe_delivered = false;
 
   /// @brief True for a permanent failure that says the address does not exist (5.1.x): also a
   /// hard bounce, and the address is suppressed.
@@ -52,6 +57,16 @@ class Transport {
   /// @param mailbox The sending account (its transport settings and credentials reference).
   /// @param message The complete message and its envelope.
   [[nodiscard]] virtual SendOutcome send(const Mailbox& mailbox, const Message& message) = 0;
+
+  /// @brief Checks, before a campaign starts, that this transport can send from `mailbox`, so
+  /// that a setting it cannot serve is an error when the campaign is added rather than a
+  /// failure on every lead. The default accepts every mailbox.
+  /// @param mailbox The mailbox.
+  /// @return Nothing, or an error saying what is wrong.
+  [[nodiscard]] virtual expected<void> check(const Mailbox& mailbox) const {
+    (void)mailbox;
+    return {};
+  }
 
   /// @brief Whether `send` reads `message.data`. A transport that only records outcomes (a
   /// dry run) returns false, and the engine skips building the MIME bytes.

@@ -1,0 +1,38 @@
+/// @file mailbox_transport.hpp
+/// @brief `MailboxTransport`: sends each message through its own mailbox's `transport` setting.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "outreach/outbox_transport.hpp"
+#include "outreach/smtp_transport.hpp"
+#include "outreach/transport.hpp"
+
+namespace outreach {
+
+/// @brief The transport of `outreach run`: each mailbox's `transport` decides where its messages
+/// go. `smtp://` and `smtps://` mailboxes share one `SmtpTransport` (so each keeps its own
+/// connections); `outbox:DIR` mailboxes write into that Maildir.
+class MailboxTransport final : public Transport {
+ public:
+  /// @brief A transport with no connection or outbox open yet.
+  /// @param smtp Settings of the SMTP transport.
+  explicit MailboxTransport(SmtpOptions smtp = {});
+
+  /// @brief Sends through the mailbox's transport. A mailbox without one, or an outbox that
+  /// cannot be made, gives a temporary failure saying so.
+  SendOutcome send(const Mailbox& mailbox, const Message& message) override;
+
+  /// @brief Checks the mailbox's `transport`: set, and for SMTP what `SmtpTransport::check` checks.
+  [[nodiscard]] expected<void> check(const Mailbox& mailbox) const override;
+
+  /// @brief The SMTP transport the smtp:// and smtps:// mailboxes use.
+  [[nodiscard]] SmtpTransport& smtp() noexcept { return smtp_; }
+
+ private:
+  SmtpTransport smtp_;
+  std::map<std::string, OutboxTransport, std::less<>> outboxes_;  // by folder
+};
+
+}  // namespace outreach

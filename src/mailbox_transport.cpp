@@ -1,0 +1,43 @@
+#include "outreach/mailbox_transport.hpp"
+
+#include <string_view>
+
+namespace outreach {
+
+namespace {
+
+constexpr std::string_view outbox_scheme = "outbox:";
+
+bool is_outbox(const Mailbox& mailbox) { return mailbox.transport.starts_with(outbox_scheme); }
+
+SendOutcome temporary(std::string reason) {
+  SendOutcome outcome;
+  outcome.kind = SendOutcome::Kind::temporary;
+  outcome.reason = std::move(reason);
+  return outcome;
+}
+
+}  // namespace
+
+MailboxTransport::MailboxTransport(SmtpOptions smtp) : smtp_(std::move(smtp)) {}
+
+SendOutcome MailboxTransport::send(const Mailbox& mailbox, const Message& message) {
+  if (mailbox.transport.empty()) return temporary("mailbox \"" + mailbox.id + "\" has no transport");
+  if (!is_outbox(mailbox)) return smtp_.send(mailbox, message);
+  const std::string_view folder = std::string_view(mailbox.transport).substr(outbox_scheme.size());
+  auto found = outboxes_.find(folder);
+  if (found == outboxes_.end()) {
+    auto opened = OutboxTransport::open(std::string(folder));
+    if (!opened) return temporary(opened.error().message() + " (" + std::string(folder) + ")");
+    found = outboxes_.emplace(std::string(folder), std::move(*opened)).first;
+  }
+  return found->second.send(mailbox, message);
+}
+
+expected<void> MailboxTransport::check(const Mailbox& mailbox) const {
+  if (mailbox.transport.empty()) return fail(Errc::invalid_value, "mailbox \"" + mailbox.id + "\" has no transport");
+  if (is_outbox(mailbox)) return {};
+  return smtp_.check(mailbox);
+}
+
+}  // namespace outreach
