@@ -148,7 +148,7 @@ TEST_CASE("EHLO capabilities") {
   CHECK_FALSE(parse_capabilities(reply_of("250 PIPELINING\r\n")).pipelining);
 }
 
-TEST_CASE("outcomes: 4xx, 5.2.2, 552 to RCPT and session failures are temporary; other 5xx permanent") {
+TEST_CASE("outcomes: 4xx, 5.2.2, 552 to RCPT and sender-side failures are temporary; other 5xx permanent") {
   struct Case {
     const char* reply;
     SmtpStage stage;
@@ -168,7 +168,11 @@ TEST_CASE("outcomes: 4xx, 5.2.2, 552 to RCPT and session failures are temporary;
       {"554 5.7.1 relay denied\r\n", SmtpStage::rcpt, SendOutcome::Kind::permanent, false},
       {"554 no service\r\n", SmtpStage::greeting, SendOutcome::Kind::temporary, false},
       {"535 5.7.8 bad credentials\r\n", SmtpStage::auth, SendOutcome::Kind::temporary, false},
-      {"553 5.1.3 bad address syntax\r\n", SmtpStage::mail, SendOutcome::Kind::permanent, true},
+      {"553 5.1.3 bad recipient address syntax\r\n", SmtpStage::rcpt, SendOutcome::Kind::permanent, true},
+      // A refused sender says nothing about the lead: never a hard bounce.
+      {"553 5.1.7 bad sender address syntax\r\n", SmtpStage::mail, SendOutcome::Kind::temporary, false},
+      {"550 5.7.1 sender rejected\r\n", SmtpStage::mail, SendOutcome::Kind::temporary, false},
+      {"552 5.3.4 message size exceeds fixed limit\r\n", SmtpStage::mail, SendOutcome::Kind::permanent, false},
   };
   for (const Case& each : cases) {
     CAPTURE(each.reply);

@@ -163,9 +163,10 @@ SendOutcome failure_outcome(const SmtpReply& reply, SmtpStage stage) {
   outcome.status = reply.status;
   const bool mailbox_full = reply.status == "5.2.2";
   const bool size_at_rcpt = stage == SmtpStage::rcpt && reply.code == 552;
-  outcome.kind = reply.code < 500 || mailbox_full || size_at_rcpt || is_session_stage(stage)
-                     ? SendOutcome::Kind::temporary
-                     : SendOutcome::Kind::permanent;
+  // 552 to MAIL FROM refuses this message's declared SIZE (RFC 1870 section 6.1), not the sender.
+  const bool too_big = stage == SmtpStage::mail && reply.code == 552;
+  const bool temporary = reply.code < 500 || mailbox_full || size_at_rcpt || (is_sender_side(stage) && !too_big);
+  outcome.kind = temporary ? SendOutcome::Kind::temporary : SendOutcome::Kind::permanent;
   outcome.reason = std::string(stage_name(stage)) + ": " + std::to_string(reply.code);
   if (!reply.status.empty()) outcome.reason += " " + reply.status;
   if (const std::string said = reply.text(); !said.empty()) outcome.reason += " " + said;

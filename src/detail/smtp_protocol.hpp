@@ -63,16 +63,16 @@ enum class SmtpStage : std::uint8_t { connect, tls, greeting, ehlo, starttls, au
 /// "MAIL FROM", "the TLS handshake", ... for reasons.
 [[nodiscard]] std::string_view stage_name(SmtpStage stage) noexcept;
 
-/// Whether a failure at this stage is the session's (the server, the network, the login)
-/// rather than this message's: such failures are always temporary.
-[[nodiscard]] constexpr bool is_session_stage(SmtpStage stage) noexcept {
-  return stage == SmtpStage::connect || stage == SmtpStage::tls || stage == SmtpStage::greeting ||
-         stage == SmtpStage::ehlo || stage == SmtpStage::starttls || stage == SmtpStage::auth ||
-         stage == SmtpStage::rset || stage == SmtpStage::quit;
+/// Whether a failure at this stage says nothing about the recipient: it is the session's (the
+/// server, the network, the login) or the sender's (MAIL FROM refused). Such failures are
+/// temporary, so that a broken mailbox neither ends nor suppresses the leads it was sending to.
+[[nodiscard]] constexpr bool is_sender_side(SmtpStage stage) noexcept {
+  return stage != SmtpStage::rcpt && stage != SmtpStage::data && stage != SmtpStage::message;
 }
 
 /// The outcome a negative reply at `stage` gives: 4xx, 5.2.2, 552 to RCPT (RFC 5321 section
-/// 4.5.3.1.10) and every failure of the session are temporary; other 5xx are permanent.
+/// 4.5.3.1.10) and failures on the sender's side are temporary, except 552 to MAIL FROM (the
+/// message's size, RFC 1870); other 5xx are permanent.
 [[nodiscard]] SendOutcome failure_outcome(const SmtpReply& reply, SmtpStage stage);
 
 /// A temporary outcome for a fault without a reply (network, deadline, TLS, protocol).

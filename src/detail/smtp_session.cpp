@@ -408,8 +408,10 @@ std::optional<SmtpSession::InFlight> SmtpSession::next_job() {
     };
     next.smtputf8 = message.requires_smtputf8 || !is_ascii(message.envelope_from) || !is_ascii(message.envelope_to);
     next.eight_bit = has_eight_bit(message.data);
-    if (unsafe(message.envelope_from) || unsafe(message.envelope_to) || message.envelope_to.empty()) {
-      host_.finish(next.job, refused_outcome("5.1.3", "the envelope has an address that cannot be written in SMTP"));
+    if (unsafe(message.envelope_from)) {
+      host_.finish(next.job, fault_outcome("the sender's address cannot be written in SMTP"));
+    } else if (unsafe(message.envelope_to) || message.envelope_to.empty()) {
+      host_.finish(next.job, refused_outcome("5.1.3", "the recipient's address cannot be written in SMTP"));
     } else if (caps_.size_limit > 0 && message.data.size() > caps_.size_limit) {
       host_.finish(next.job, refused_outcome("5.3.4", "the message (" + std::to_string(message.data.size()) +
                                                           " bytes) is larger than the server's limit (" +
