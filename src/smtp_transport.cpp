@@ -1,6 +1,7 @@
 #include "outreach/smtp_transport.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
@@ -82,6 +83,10 @@ class SmtpPool final : public detail::SmtpSessionHost {
       finish(job, *setup_error_);
       return;
     }
+    if (last_failure_ && std::chrono::steady_clock::now() < failed_until_) {
+      finish(job, *last_failure_);
+      return;
+    }
     queue_.push_back(std::move(job));
     dispatch();
   }
@@ -130,7 +135,12 @@ class SmtpPool final : public detail::SmtpSessionHost {
       limit_ = ready;
       return;
     }
-    // Without a working connection every queued message would wait for the same failure.
+    // Without a working connection every queued message would wait for the same failure, and
+    // so would the next ones for a while.
+    last_failure_ = why;
+    last_failure_->reason += " (messages for this mailbox fail at once for the next " +
+                             std::to_string(options_.timeouts.retry_setup.count()) + " ms)";
+    failed_until_ = std::chrono::steady_clock::now() + options_.timeouts.retry_setup;
     while (!queue_.empty()) {
       SmtpJob job = std::move(queue_.front());
       queue_.pop_front();
@@ -181,7 +191,9 @@ class SmtpPool final : public detail::SmtpSessionHost {
   Mailbox mailbox_;
   std::size_t limit_;  // most sessions at once
   bool prepared_ = false;
-  std::optional<SendOutcome> setup_error_;
+  std::optional<SendOutcome> setup_error_;  // the mailbox's settings cannot work at all
+  std::optional<SendOutcome> last_failure_;  // the last session that could not be set up ...
+  std::chrono::steady_clock::time_point failed_until_{};  // ... and until when it stands
   SmtpEndpoint endpoint_;
   std::shared_ptr<asio::ssl::context> tls_;
   std::deque<SmtpJob> queue_;

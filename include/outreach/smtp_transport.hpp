@@ -42,6 +42,10 @@ struct SmtpTimeouts {
   std::chrono::milliseconds command{60'000};   ///< The greeting and each command's reply.
   std::chrono::milliseconds data{600'000};     ///< Writing a message and its final reply.
   std::chrono::milliseconds idle{60'000};      ///< An unused connection is closed after this.
+  /// @brief After a mailbox's session could not be set up (its server down, stalled, refusing
+  /// the login), its messages get the same outcome at once for this long instead of each
+  /// waiting for its own connection attempt.
+  std::chrono::milliseconds retry_setup{10'000};
 };
 
 /// @brief Settings of an `SmtpTransport`.
