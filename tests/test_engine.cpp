@@ -283,7 +283,7 @@ TEST_CASE("a lead missing a field is skipped with the reason, never sent a blank
   CHECK(sim.of(EventType::completed, "b@x.example").size() == 1);
 }
 
-TEST_CASE("temporary failures are retried with backoff; a non-existent address fails, bounces and is suppressed") {
+TEST_CASE("temporary failures are retried with backoff, and a non-existent address fails, bounces and is suppressed") {
   int attempts = 0;
   Simulation sim([&](const Mailbox&, const Message& message) {
     SendOutcome outcome;

@@ -203,7 +203,7 @@ TEST_CASE("skipped dates are dates of the sending zone's calendar") {
   CHECK(schedule.next_open(t, zone("Asia/Tokyo")) == utc("2026-12-25T15:00:00Z"));
 }
 
-TEST_CASE("nothing is open before start; a start inside a window opens at that instant") {
+TEST_CASE("nothing is open before start, and a start inside a window opens at that instant") {
   Schedule schedule = load(R"({"timezone": "America/New_York", "hours": ["09:00-17:00"],
                                "start": "2026-12-02T15:30:00Z"})");
   const TimeZone ny = schedule.timezone;
@@ -575,7 +575,7 @@ TEST_CASE("a schedule with only a zone sends every day, all day, from any time")
   CHECK(schedule.skip_dates.empty());
 }
 
-TEST_CASE("hours and skipped dates are kept sorted; repeated skipped dates count once") {
+TEST_CASE("hours and skipped dates are kept sorted, and repeated skipped dates count once") {
   const Schedule schedule = load(R"({"timezone": "UTC", "hours": ["13:00-14:00", "09:00-10:00", "10:00-11:00"],
                                      "skip_dates": ["2027-01-01", "2026-12-25", "2027-01-01"]})");
   REQUIRE(schedule.hours.size() == 3);

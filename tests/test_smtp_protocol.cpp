@@ -148,7 +148,7 @@ TEST_CASE("EHLO capabilities") {
   CHECK_FALSE(parse_capabilities(reply_of("250 PIPELINING\r\n")).pipelining);
 }
 
-TEST_CASE("outcomes: 4xx, 5.2.2, 552 to RCPT and sender-side failures are temporary; other 5xx permanent") {
+TEST_CASE("outcomes: 4xx, 5.2.2, 552 to RCPT and sender-side failures are temporary, other 5xx permanent") {
   struct Case {
     const char* reply;
     SmtpStage stage;

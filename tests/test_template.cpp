@@ -361,7 +361,7 @@ TEST_CASE("a brace group without a top-level pipe is literal text, braces includ
   CHECK(rendered("{x \\| y}", context_for(lead)) == "{x | y}");
 }
 
-TEST_CASE("backslash escapes braces and pipes; before anything else it is a backslash") {
+TEST_CASE("backslash escapes braces and pipes, and before anything else it is a backslash") {
   const Lead lead = ada();
   CHECK(rendered(R"(\{\{first_name\}\} \| x)", context_for(lead)) == "{{first_name}} | x");
   CHECK(rendered(R"({a\|b})", context_for(lead)) == "{a|b}");

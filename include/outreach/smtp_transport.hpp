@@ -83,8 +83,8 @@ struct SmtpOptions {
 /// - Connections are kept per mailbox (up to `SmtpOptions::connections_per_mailbox`) and reused;
 ///   one the server closed, or idle for longer than `SmtpTimeouts::idle`, is replaced.
 /// - Outcomes: 2xx accepted (with the queue id when the reply gives one); 4xx, 5.2.2, a refused
-///   sender (MAIL FROM) and faults of the network or the session (connection, TLS,
-///   authentication) temporary; other 5xx permanent. When a connection is lost after a whole message was sent and before the
+///   sender (5xx to MAIL FROM, except 552: the declared size) and faults of the network or the
+///   session (connection, TLS, authentication) temporary; other 5xx permanent. When a connection is lost after a whole message was sent and before the
 ///   server's reply, the outcome is temporary with `SendOutcome::maybe_delivered` set.
 ///
 /// All the work happens on the thread that calls `send`, `submit`, `flush` or `close`: one
