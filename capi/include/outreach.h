@@ -1,14 +1,14 @@
 /**
  * @file outreach.h
- * @brief The C interface of outreach: sequences, campaigns and the engine, with structured
- * values passed as UTF-8 JSON text (the formats of spec/formats.md).
+ * @brief The C interface of outreach: sequences, campaigns, the engine and SMTP sending, with
+ * structured values passed as UTF-8 JSON text (the formats of spec/formats.md).
  *
  * @section conventions Conventions
  *
- * - **Handles** (`outreach_sequence`, `outreach_campaign`, `outreach_engine`) are opaque. They are
- *   made by `outreach_X_new`/`_load`/`_from_json`/`_open`, which take the output parameter first
- *   and set it to NULL when they fail, and released by `outreach_X_free`, which accepts NULL.
- *   Freeing a handle twice, or using it after it was freed, is undefined behaviour.
+ * - **Handles** (`outreach_sequence`, `outreach_campaign`, `outreach_engine`, `outreach_smtp`) are
+ *   opaque. They are made by `outreach_X_new`/`_load`/`_from_json`/`_open`, which take the output
+ *   parameter first and set it to NULL when they fail, and released by `outreach_X_free`, which
+ *   accepts NULL. Freeing a handle twice, or using it after it was freed, is undefined behaviour.
  * - **Status codes**: every function that can fail returns an `int`: `OUTREACH_OK` (0) or a
  *   negative `OUTREACH_E*` code. The values never change. `outreach_strerror` names a code,
  *   `outreach_last_error` says what went wrong in words, and `outreach_last_error_details` as
@@ -35,11 +35,13 @@
  *   `outreach_engine_request_stop`, which any thread may call at any time, and which a signal
  *   handler may call too (it only sets an atomic flag). A call made while another thread is
  *   inside a function of the same engine fails with `OUTREACH_EBUSY` instead of racing.
- *   Callbacks (event, log, transport) run on the thread that called into the engine; from them,
- *   only the functions that read (`outreach_engine_event_count`, `outreach_engine_events`,
- *   `outreach_engine_event`, `outreach_engine_summary`, `outreach_engine_warnings`) and
- *   `outreach_engine_request_stop` may be called on the same engine; the others fail with
- *   `OUTREACH_EBUSY`. A callback must never free the engine.
+ *   Callbacks (event, log, transport, SMTP credentials and trace) run on the thread that called
+ *   into the engine; from them, only the functions that read (`outreach_engine_event_count`,
+ *   `outreach_engine_events`, `outreach_engine_event`, `outreach_engine_summary`,
+ *   `outreach_engine_warnings`) and `outreach_engine_request_stop` may be called on the same
+ *   engine; the others fail with `OUTREACH_EBUSY`. A callback must never free the engine.
+ * - `outreach_smtp`: used by one thread at a time, like an engine; its callbacks run on the thread
+ *   that called into it, and from them only `outreach_smtp_connections_opened` may be called on it.
  * - Error messages (`outreach_last_error`, `outreach_last_error_details`) are per thread.
  * - Functions without a handle (`outreach_version`, `outreach_strerror`, loading sequences and
  *   campaigns, ...) may be called from any thread.
@@ -370,6 +372,64 @@ typedef struct outreach_transport {
   void *user_data;        /**< Passed to `send`; it must stay valid while the engine lives. */
 } outreach_transport;
 
+/* ---- SMTP ------------------------------------------------------------------------------ */
+
+/**
+ * @brief A login for SMTP AUTH, filled in by an `outreach_smtp_credentials_fn`.
+ *
+ * The library sets both fields to NULL before the call and copies the strings when the call
+ * returns, so they only need to stay valid until then.
+ */
+typedef struct outreach_smtp_credentials {
+  const char *username; /**< The login name (for XOAUTH2 the account's address), UTF-8; NULL for
+                             the mailbox's own `username`. */
+  const char *secret;   /**< The password, or for XOAUTH2 the OAuth2 access token, UTF-8
+                             (required). Never logged, traced or put in an error message. */
+} outreach_smtp_credentials;
+
+/**
+ * @brief Supplies a mailbox's SMTP credentials, instead of the environment variables its
+ * `password_env` and `token_env` name.
+ *
+ * Called on the thread that is sending, before each AUTH.
+ * @param mailbox_id The mailbox's `id`.
+ * @param mechanism The mechanism about to be used: `"plain"`, `"login"` or `"xoauth2"`.
+ * @param refresh 1 when the server refused the secret given last time on this connection (an
+ * OAuth2 host fetches a new access token then; the library asks once more at most, then gives
+ * up on the connection); otherwise 0.
+ * @param credentials Filled in by the callback (see `outreach_smtp_credentials`).
+ * @param user_data The `user_data` of the `outreach_smtp_callbacks`.
+ * @return 0 when `credentials` holds a login. Any other value means there is none: the send
+ * ends as a temporary failure saying that the credentials callback failed, and so does a NULL
+ * `secret` or a string that is not UTF-8.
+ */
+typedef int (*outreach_smtp_credentials_fn)(const char *mailbox_id, const char *mechanism, int refresh,
+                                            outreach_smtp_credentials *credentials, void *user_data);
+
+/**
+ * @brief Receives the SMTP protocol as it happens, one line per call.
+ * @param line `"C: "` and what the library sent, or `"S: "` and what the server answered,
+ * without the line end; valid only during the call. AUTH secrets are written as `<redacted>`,
+ * message data is left out, and bytes that are not UTF-8 are replaced by U+FFFD.
+ * @param user_data The `user_data` of the `outreach_smtp_callbacks`.
+ */
+typedef void (*outreach_smtp_trace_fn)(const char *line, void *user_data);
+
+/** @brief The `version` of `outreach_smtp_callbacks` that this header describes. */
+#define OUTREACH_SMTP_CALLBACKS_VERSION 1
+
+/**
+ * @brief The host's callbacks for SMTP sending: a struct copied when the engine or SMTP handle
+ * is opened. Every callback is optional.
+ */
+typedef struct outreach_smtp_callbacks {
+  int version;                              /**< `OUTREACH_SMTP_CALLBACKS_VERSION`. */
+  outreach_smtp_credentials_fn credentials; /**< Supplies credentials, or NULL for the
+                                                 environment variables of each mailbox. */
+  outreach_smtp_trace_fn trace;             /**< Receives the protocol, or NULL. */
+  void *user_data; /**< Passed to both; it must stay valid while the engine or handle lives. */
+} outreach_smtp_callbacks;
+
 /* ---- engines --------------------------------------------------------------------------- */
 
 /**
@@ -411,14 +471,21 @@ typedef int (*outreach_event_fn)(const char *json_line, void *user_data);
 #define OUTREACH_TRANSPORT_OUTBOX 1
 /** @brief `outreach_engine_options::transport`: send through the host's `custom_transport`. */
 #define OUTREACH_TRANSPORT_CUSTOM 2
+/** @brief `outreach_engine_options::transport`: send each message through its mailbox's own
+ * `transport`: `smtp://` and `smtps://` mailboxes over SMTP (with `smtp_settings` and
+ * `smtp_callbacks`), `outbox:DIR` mailboxes into that Maildir. Adding a campaign checks each of
+ * its mailboxes (a transport set, credentials available, a readable `ca_file`). */
+#define OUTREACH_TRANSPORT_MAILBOX 3
 
 /** @brief `outreach_engine_options::flags`: count events but do not keep them for
  * `outreach_engine_events`/`outreach_engine_event` (long simulations); the event callback still
  * gets every one. */
 #define OUTREACH_ENGINE_DISCARD_EVENTS 1u
 
-/** @brief The `version` of `outreach_engine_options` that this header describes. */
-#define OUTREACH_ENGINE_OPTIONS_VERSION 1
+/** @brief The `version` of `outreach_engine_options` that this header describes. Version 1
+ * (the struct without `smtp_settings` and `smtp_callbacks`) is still accepted: those fields are
+ * then not read, and a mailbox transport has the default settings. */
+#define OUTREACH_ENGINE_OPTIONS_VERSION 2
 
 /**
  * @brief How to open an engine. Set every field (a zeroed struct with `version` set is a dry
@@ -426,7 +493,7 @@ typedef int (*outreach_event_fn)(const char *json_line, void *user_data);
  */
 typedef struct outreach_engine_options {
   int version;   /**< `OUTREACH_ENGINE_OPTIONS_VERSION`. */
-  int transport; /**< `OUTREACH_TRANSPORT_DRY_RUN`, `_OUTBOX` or `_CUSTOM`. */
+  int transport; /**< `OUTREACH_TRANSPORT_DRY_RUN`, `_OUTBOX`, `_CUSTOM` or `_MAILBOX`. */
   const char *outbox_dir; /**< For `OUTREACH_TRANSPORT_OUTBOX`: the Maildir (made when missing);
                                otherwise NULL. */
   const outreach_transport *custom_transport; /**< For `OUTREACH_TRANSPORT_CUSTOM`: the
@@ -434,6 +501,13 @@ typedef struct outreach_engine_options {
   unsigned int flags;     /**< 0, or `OUTREACH_ENGINE_DISCARD_EVENTS`. */
   outreach_log_fn log;    /**< Receives log messages, or NULL. */
   void *log_user_data;    /**< Passed to `log`; it must stay valid while the engine lives. */
+  const char *smtp_settings; /**< Version 2. For `OUTREACH_TRANSPORT_MAILBOX`: the SMTP settings
+                                  as a JSON object (see `outreach_smtp_open`), or NULL for the
+                                  defaults; otherwise NULL. */
+  const outreach_smtp_callbacks *smtp_callbacks; /**< Version 2. For
+                                                      `OUTREACH_TRANSPORT_MAILBOX`: the
+                                                      credentials and trace callbacks (copied),
+                                                      or NULL; otherwise NULL. */
 } outreach_engine_options;
 
 /**
@@ -446,8 +520,10 @@ typedef struct outreach_engine_options {
  * SQLite store at this path.)
  * @param options How to open it, or NULL for a dry run that keeps its events and logs nowhere.
  * @return `OUTREACH_OK`; `OUTREACH_EUNSUPPORTED` for a `store_path`; `OUTREACH_EINVAL` for a
- * NULL `out`, an unknown options or transport version, an unknown transport or flag, a missing
- * or unexpected `outbox_dir` or `custom_transport`, a custom transport without `send`;
+ * NULL `out`, an unknown options, transport or callbacks version, an unknown transport or flag,
+ * a missing or unexpected `outbox_dir`, `custom_transport`, `smtp_settings` or
+ * `smtp_callbacks`, a custom transport without `send`; `OUTREACH_EPARSE`, `OUTREACH_EVALUE` or
+ * `OUTREACH_EUNKNOWNKEY` for SMTP settings that are not what `outreach_smtp_open` takes;
  * `OUTREACH_EUTF8`; `OUTREACH_EIO` when the outbox cannot be made. Thread-safe.
  */
 OUTREACH_API int outreach_engine_open(outreach_engine **out, const char *store_path,
@@ -479,7 +555,10 @@ OUTREACH_API int outreach_engine_set_event_callback(outreach_engine *engine, out
  * @param engine The engine.
  * @param campaign The campaign.
  * @return `OUTREACH_OK`; `OUTREACH_EINVAL` for a NULL argument or when a campaign of that name
- * was added already; `OUTREACH_EBUSY`.
+ * was added already; `OUTREACH_EVALUE` or `OUTREACH_ENOTFOUND` when the engine's transport cannot
+ * send from one of the campaign's mailboxes (with `OUTREACH_TRANSPORT_MAILBOX`: a mailbox
+ * without a `transport`, without credentials, or with a `ca_file` that is not there);
+ * `OUTREACH_EBUSY`.
  */
 OUTREACH_API int outreach_engine_add_campaign(outreach_engine *engine, const outreach_campaign *campaign);
 
@@ -618,6 +697,159 @@ OUTREACH_API int outreach_engine_summary(const outreach_engine *engine, char **o
  * @return `OUTREACH_OK`, `OUTREACH_EINVAL`, `OUTREACH_ENOMEM` or `OUTREACH_EBUSY`.
  */
 OUTREACH_API int outreach_engine_warnings(const outreach_engine *engine, char **out_json);
+
+/* ---- SMTP without an engine ----------------------------------------------------------- */
+
+/**
+ * @brief An SMTP client for messages the host composes itself: it keeps connections to each
+ * mailbox's server open and reuses them. Used by one thread at a time; a call made while another
+ * thread is inside one of its functions, or from one of its callbacks, fails with
+ * `OUTREACH_EBUSY` (except `outreach_smtp_connections_opened`).
+ */
+typedef struct outreach_smtp outreach_smtp;
+
+/**
+ * @brief Receives the outcome of a message given to `outreach_smtp_submit`.
+ *
+ * Called once per message, on the thread that called `outreach_smtp_flush` (or
+ * `outreach_smtp_close` or `outreach_smtp_free`, which give the messages still queued a
+ * temporary outcome), never from `outreach_smtp_submit` itself.
+ * @param outcome_json The outcome as a JSON object, as `outreach_smtp_send` gives it; valid
+ * only during the call.
+ * @param user_data The `user_data` given with the message to `outreach_smtp_submit`.
+ * @return 0. Any other value makes `outreach_smtp_flush` (or `outreach_smtp_close`) return
+ * `OUTREACH_ECALLBACK` once every outcome has been given; the other messages' callbacks are
+ * still called.
+ */
+typedef int (*outreach_smtp_done_fn)(const char *outcome_json, void *user_data);
+
+/**
+ * @brief Opens an SMTP client. No connection is made until a message is sent.
+ *
+ * The settings are a JSON object, every key optional:
+ * `{"helo_name": "mail.acme.example", "connections_per_mailbox": 2, "pipelining": true,
+ * "timeouts": {"connect": {"seconds": 30}, "tls": {"seconds": 30}, "command": {"minutes": 1},
+ * "data": {"minutes": 10}, "idle": {"minutes": 1}, "retry_setup": {"seconds": 10}}}`:
+ * - `helo_name`: the name sent with EHLO (a domain, or an address literal such as
+ *   `"[192.0.2.1]"`); default: this machine's host name when it is fully qualified, else the
+ *   connection's local address as a literal.
+ * - `connections_per_mailbox`: most connections open at once to one mailbox's server, 1 to 100
+ *   (default 2).
+ * - `pipelining`: use PIPELINING when the server offers it (default true).
+ * - `timeouts`: how long name resolution and the TCP connect (`connect`), the TLS handshake
+ *   (`tls`), the greeting and each command's reply (`command`), writing a message and its final
+ *   reply (`data`) may take, after how long an unused connection is closed (`idle`), and for how
+ *   long a mailbox's messages fail at once after its session could not be set up
+ *   (`retry_setup`). Each is
+ *   a duration: an object with any of `milliseconds`, `seconds`, `minutes`, `hours`, `days`,
+ *   added up, more than 0 and at most a day. The defaults are those shown above.
+ *
+ * Unknown keys are errors, named by their JSON path, like every other error found (all of them
+ * are in `outreach_last_error_details`).
+ * @param out Receives the client, or NULL on failure. Free it with `outreach_smtp_free`.
+ * @param settings_json The settings, or NULL for the defaults.
+ * @param callbacks The credentials and trace callbacks (copied), or NULL for none: then each
+ * mailbox's password (or token) comes from the environment variable its `password_env` (or
+ * `token_env`) names.
+ * @return `OUTREACH_OK`; `OUTREACH_EINVAL` for a NULL `out` or an unknown callbacks version;
+ * `OUTREACH_EUTF8`; `OUTREACH_EPARSE`, `OUTREACH_EVALUE`, `OUTREACH_EUNKNOWNKEY` or
+ * `OUTREACH_ELIMIT` for bad settings. Thread-safe.
+ */
+OUTREACH_API int outreach_smtp_open(outreach_smtp **out, const char *settings_json,
+                                    const outreach_smtp_callbacks *callbacks);
+
+/**
+ * @brief Sends one message through its mailbox's SMTP server and waits for the outcome.
+ *
+ * When the mailbox has `dkim` settings the message is signed first (the key file is read once
+ * per client). A delivery problem is not an error of this function: it is the outcome, a JSON
+ * object with every key present: `{"kind": "accepted"|"temporary"|"permanent", "code": 250,
+ * "status": "2.0.0", "reason": "...", "queue_id": "...", "maybe_delivered": false}`. `kind`
+ * means what `OUTREACH_SEND_ACCEPTED`, `_TEMPORARY` and `_PERMANENT` mean; `code` is the SMTP
+ * reply code (0 when there was none, such as a network fault); `status`, `reason` and
+ * `queue_id` are `""` when not known; `maybe_delivered` is true for a temporary outcome after
+ * which the message may still have been delivered (the connection was lost after the whole
+ * message was sent). `reason` never holds credentials.
+ * @param smtp The client.
+ * @param mailbox_json The sending mailbox, a mailbox object of a campaign's `mailboxes` (spec:
+ * "Campaign"): `id`, `from`, `transport` (an `smtp://` or `smtps://` URL), `security`,
+ * `username`, `auth`, `password_env`, `token_env`, `ca_file`, `dkim`. `daily_limit` may be left
+ * out; the sending limits are not used here. Relative file names start at the working directory.
+ * @param envelope_from The `MAIL FROM` address, or `""` for the null reverse path.
+ * @param envelope_to The `RCPT TO` address. Domains of both may be UTF-8; they are sent as IDNA
+ * A-labels.
+ * @param data The complete RFC 5322 message: CRLF line ends, no dot-stuffing, no NUL byte.
+ * @param size The number of bytes in `data` (`data` may be NULL when it is 0).
+ * @param requires_smtputf8 Non-zero when a header holds a non-ASCII address, so the server must
+ * offer SMTPUTF8; it is also required when an envelope address has a non-ASCII local part.
+ * @param out_outcome_json Receives the outcome; free it with `outreach_string_free`.
+ * @return `OUTREACH_OK` when there is an outcome; `OUTREACH_EINVAL` for a NULL argument;
+ * `OUTREACH_EUTF8`; `OUTREACH_EPARSE`, `OUTREACH_EVALUE`, `OUTREACH_EUNKNOWNKEY` for a mailbox
+ * that is not a mailbox object or that this client cannot send from (not an SMTP transport, no
+ * credentials), an envelope address that is not an address, data with a bare CR or LF or a NUL
+ * byte, or a message the mailbox's DKIM key cannot sign (no `From` field, a malformed header);
+ * `OUTREACH_ENOTFOUND` or `OUTREACH_EIO` for a `ca_file` or DKIM key file that cannot be read;
+ * `OUTREACH_EBUSY`.
+ */
+OUTREACH_API int outreach_smtp_send(outreach_smtp *smtp, const char *mailbox_json, const char *envelope_from,
+                                    const char *envelope_to, const char *data, size_t size, int requires_smtputf8,
+                                    char **out_outcome_json);
+
+/**
+ * @brief Queues a message; it is sent during `outreach_smtp_flush`, pipelined with the others
+ * of its mailbox over up to `connections_per_mailbox` connections, and `done` then receives its
+ * outcome. The message is checked (and signed) now, with the arguments and errors of
+ * `outreach_smtp_send`, and copied.
+ * @param smtp The client.
+ * @param mailbox_json As for `outreach_smtp_send`.
+ * @param envelope_from As for `outreach_smtp_send`.
+ * @param envelope_to As for `outreach_smtp_send`.
+ * @param data As for `outreach_smtp_send`.
+ * @param size As for `outreach_smtp_send`.
+ * @param requires_smtputf8 As for `outreach_smtp_send`.
+ * @param done Receives the outcome (required).
+ * @param user_data Passed to `done`.
+ * @return As `outreach_smtp_send`. When it fails, the message is not queued and `done` is never
+ * called for it.
+ */
+OUTREACH_API int outreach_smtp_submit(outreach_smtp *smtp, const char *mailbox_json, const char *envelope_from,
+                                      const char *envelope_to, const char *data, size_t size, int requires_smtputf8,
+                                      outreach_smtp_done_fn done, void *user_data);
+
+/**
+ * @brief Sends every queued message and returns when each one has its outcome and its `done`
+ * callback has been called.
+ * @param smtp The client.
+ * @return `OUTREACH_OK`; `OUTREACH_ECALLBACK` when a `done` callback returned non-zero;
+ * `OUTREACH_EINVAL`, `OUTREACH_EBUSY`.
+ */
+OUTREACH_API int outreach_smtp_flush(outreach_smtp *smtp);
+
+/**
+ * @brief Says QUIT on every open connection (waiting at most the command timeout) and closes
+ * them. Messages still queued get a temporary outcome through their `done` callback first. The
+ * client stays usable: a later send opens new connections.
+ * @param smtp The client.
+ * @return As `outreach_smtp_flush`.
+ */
+OUTREACH_API int outreach_smtp_close(outreach_smtp *smtp);
+
+/**
+ * @brief How many connections the client has opened so far (sessions that got past the TCP
+ * connect): connection reuse shows here. It may be called from the client's callbacks.
+ * @param smtp The client.
+ * @param out_count Receives the number.
+ * @return `OUTREACH_OK`, `OUTREACH_EINVAL` or `OUTREACH_EBUSY`.
+ */
+OUTREACH_API int outreach_smtp_connections_opened(const outreach_smtp *smtp, size_t *out_count);
+
+/**
+ * @brief Closes the client as `outreach_smtp_close` does (the `done` callbacks of messages still
+ * queued are called, their results ignored) and frees it. No other thread may be using it, and
+ * it must not be called from one of its callbacks.
+ * @param smtp The client, or NULL (then nothing happens).
+ */
+OUTREACH_API void outreach_smtp_free(outreach_smtp *smtp);
 
 #ifdef __cplusplus
 }  /* extern "C" */

@@ -5,6 +5,8 @@
 #include <boost/system/system_error.hpp>
 
 #include <atomic>
+#include <cstddef>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -21,9 +23,11 @@
 #include "outreach/event.hpp"
 #include "outreach/inbound.hpp"
 #include "outreach/instant.hpp"
+#include "outreach/mailbox_transport.hpp"
 #include "outreach/memory_store.hpp"
 #include "outreach/memory_transport.hpp"
 #include "outreach/outbox_transport.hpp"
+#include "smtp_options.hpp"
 
 using namespace outreach::capi;
 
@@ -306,18 +310,27 @@ int campaign_operation(outreach_engine* engine, const char* name, CampaignOperat
   });
 }
 
+/// Fails when a transport other than the mailbox transport is given SMTP settings or callbacks.
+int check_no_smtp_options(const outreach_engine_options& options, std::string_view transport) {
+  if (!options.smtp_settings && !options.smtp_callbacks) return OUTREACH_OK;
+  return fail_with(OUTREACH_EINVAL, "options: smtp_settings and smtp_callbacks must be NULL for " +
+                                        std::string(transport) + " (they are for OUTREACH_TRANSPORT_MAILBOX)");
+}
+
 int open_transport(outreach_engine& engine, const outreach_engine_options& options) {
   switch (options.transport) {
     case OUTREACH_TRANSPORT_DRY_RUN:
       if (options.outbox_dir || options.custom_transport) {
         return fail_with(OUTREACH_EINVAL, "options: outbox_dir and custom_transport must be NULL for a dry run");
       }
+      if (const int status = check_no_smtp_options(options, "a dry run")) return status;
       engine.transport = std::make_unique<outreach::DryRunTransport>();
       return OUTREACH_OK;
     case OUTREACH_TRANSPORT_OUTBOX: {
       if (options.custom_transport) {
         return fail_with(OUTREACH_EINVAL, "options: custom_transport must be NULL for an outbox");
       }
+      if (const int status = check_no_smtp_options(options, "an outbox")) return status;
       if (const int status = check_text(options.outbox_dir, "options.outbox_dir")) return status;
       auto outbox = outreach::OutboxTransport::open(options.outbox_dir);
       if (!outbox) return fail_with(outbox.error());
@@ -326,6 +339,7 @@ int open_transport(outreach_engine& engine, const outreach_engine_options& optio
     }
     case OUTREACH_TRANSPORT_CUSTOM: {
       if (options.outbox_dir) return fail_with(OUTREACH_EINVAL, "options: outbox_dir must be NULL for a custom transport");
+      if (const int status = check_no_smtp_options(options, "a custom transport")) return status;
       if (const int status = check_not_null(options.custom_transport, "options.custom_transport")) return status;
       const outreach_transport& callbacks = *options.custom_transport;
       if (callbacks.version != OUTREACH_TRANSPORT_VERSION) {
@@ -337,9 +351,41 @@ int open_transport(outreach_engine& engine, const outreach_engine_options& optio
       engine.transport = std::make_unique<CallbackTransport>(callbacks, engine.log);
       return OUTREACH_OK;
     }
+    case OUTREACH_TRANSPORT_MAILBOX: {
+      if (options.outbox_dir || options.custom_transport) {
+        return fail_with(OUTREACH_EINVAL,
+                         "options: outbox_dir and custom_transport must be NULL for the mailbox transport (each "
+                         "mailbox's own transport says where its messages go)");
+      }
+      outreach::SmtpOptions smtp;
+      if (const int status = read_smtp_settings(options.smtp_settings, "options.smtp_settings", smtp)) return status;
+      if (const int status = install_smtp_callbacks(options.smtp_callbacks, "options.smtp_callbacks", smtp)) {
+        return status;
+      }
+      engine.transport = std::make_unique<outreach::MailboxTransport>(std::move(smtp));
+      return OUTREACH_OK;
+    }
     default:
       return fail_with(OUTREACH_EINVAL, "options: transport " + std::to_string(options.transport) +
-                                            " is not one of OUTREACH_TRANSPORT_DRY_RUN, _OUTBOX, _CUSTOM");
+                                            " is not one of OUTREACH_TRANSPORT_DRY_RUN, _OUTBOX, _CUSTOM, _MAILBOX");
+  }
+}
+
+/// The host's options as this library's struct. A version-1 struct ends before the SMTP fields:
+/// only its own fields are read, and the rest stay zero.
+int read_engine_options(const outreach_engine_options* options, outreach_engine_options& chosen) {
+  chosen = outreach_engine_options{};
+  chosen.version = OUTREACH_ENGINE_OPTIONS_VERSION;
+  if (!options) return OUTREACH_OK;
+  constexpr int first_version = 1;
+  constexpr std::size_t first_version_size = offsetof(outreach_engine_options, smtp_settings);
+  switch (options->version) {
+    case first_version: std::memcpy(&chosen, options, first_version_size); return OUTREACH_OK;
+    case OUTREACH_ENGINE_OPTIONS_VERSION: chosen = *options; return OUTREACH_OK;
+    default:
+      return fail_with(OUTREACH_EINVAL, "options: version " + std::to_string(options->version) +
+                                            " is not one this library knows (1 to " +
+                                            std::to_string(OUTREACH_ENGINE_OPTIONS_VERSION) + ")");
   }
 }
 
@@ -381,14 +427,8 @@ OUTREACH_API int outreach_engine_open(outreach_engine** out, const char* store_p
     });
   }
   return guarded([&] {
-    outreach_engine_options defaults{};
-    defaults.version = OUTREACH_ENGINE_OPTIONS_VERSION;
-    const outreach_engine_options& chosen = options ? *options : defaults;
-    if (chosen.version != OUTREACH_ENGINE_OPTIONS_VERSION) {
-      return fail_with(OUTREACH_EINVAL, "options: version " + std::to_string(chosen.version) +
-                                            " is not one this library knows (" +
-                                            std::to_string(OUTREACH_ENGINE_OPTIONS_VERSION) + ")");
-    }
+    outreach_engine_options chosen;
+    if (const int status = read_engine_options(options, chosen)) return status;
     if ((chosen.flags & ~OUTREACH_ENGINE_DISCARD_EVENTS) != 0) {
       return fail_with(OUTREACH_EINVAL, "options: unknown flags " + std::to_string(chosen.flags));
     }

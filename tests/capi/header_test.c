@@ -28,6 +28,23 @@ static int take_event(const char *json_line, void *user_data) {
   return 0;
 }
 
+static int no_credentials(const char *mailbox_id, const char *mechanism, int refresh,
+                          outreach_smtp_credentials *credentials, void *user_data) {
+  (void)mailbox_id; (void)mechanism; (void)refresh; (void)user_data;
+  credentials->username = NULL;
+  credentials->secret = NULL;
+  return 1;
+}
+
+static void trace_nothing(const char *line, void *user_data) {
+  (void)line; (void)user_data;
+}
+
+static int take_outcome(const char *outcome_json, void *user_data) {
+  (void)outcome_json; (void)user_data;
+  return 0;
+}
+
 int main(void) {
   static const int codes[] = {OUTREACH_OK, OUTREACH_EINVAL, OUTREACH_EPARSE, OUTREACH_EVALUE,
                               OUTREACH_EUNKNOWNKEY, OUTREACH_EMISSINGFIELD, OUTREACH_EUTF8, OUTREACH_ELIMIT,
@@ -36,7 +53,11 @@ int main(void) {
                               OUTREACH_EUNSUPPORTED, OUTREACH_EBUSY};
   outreach_transport transport = {OUTREACH_TRANSPORT_VERSION, 1, send_nothing, NULL};
   outreach_engine_options options = {OUTREACH_ENGINE_OPTIONS_VERSION, OUTREACH_TRANSPORT_CUSTOM, NULL, NULL,
-                                     OUTREACH_ENGINE_DISCARD_EVENTS, log_nothing, NULL};
+                                     OUTREACH_ENGINE_DISCARD_EVENTS, log_nothing, NULL, NULL, NULL};
+  outreach_smtp_callbacks smtp_callbacks = {OUTREACH_SMTP_CALLBACKS_VERSION, no_credentials, trace_nothing, NULL};
+  outreach_smtp_done_fn done = take_outcome;
+  outreach_smtp *smtp = NULL;
+  size_t connections = 1;
   outreach_send_outcome outcome = {OUTREACH_SEND_TEMPORARY, 421, "4.3.0", "later", NULL};
   outreach_event_fn event = take_event;
   outreach_sequence *sequence = NULL;
@@ -45,6 +66,7 @@ int main(void) {
   size_t i;
   int levels = OUTREACH_LOG_ERROR + OUTREACH_LOG_WARNING;
   int kinds = OUTREACH_SEND_PERMANENT + OUTREACH_TRANSPORT_DRY_RUN + OUTREACH_TRANSPORT_OUTBOX;
+  int mailbox_transport = OUTREACH_TRANSPORT_MAILBOX;
 
   options.custom_transport = &transport;
   for (i = 0; i < sizeof codes / sizeof codes[0]; ++i) {
@@ -63,9 +85,17 @@ int main(void) {
   }
   if (outreach_engine_set_event_callback(engine, event, NULL) != OUTREACH_OK) return 1;
   outreach_engine_free(engine);
+  if (outreach_smtp_open(&smtp, "{\"pipelining\": true}", &smtp_callbacks) != OUTREACH_OK) {
+    printf("outreach_smtp_open: %s\n", outreach_last_error());
+    return 1;
+  }
+  if (outreach_smtp_connections_opened(smtp, &connections) != OUTREACH_OK || connections != 0) return 1;
+  if (outreach_smtp_flush(smtp) != OUTREACH_OK || outreach_smtp_close(smtp) != OUTREACH_OK) return 1;
+  outreach_smtp_free(smtp);
+  (void)done;
   outreach_campaign_free(campaign);
   outreach_sequence_free(sequence);
   (void)outcome;
-  if (levels != 3 || kinds != 3) return 1;
+  if (levels != 3 || kinds != 3 || mailbox_transport != 3) return 1;
   return outreach_header_test_cpp();
 }

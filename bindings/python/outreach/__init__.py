@@ -1,7 +1,8 @@
 """outreach: cold-email outreach campaigns, from Python.
 
 A binding over the C interface of the outreach library (``liboutreach_c.so``), through ctypes.
-It mirrors the ``outreach`` command line::
+It mirrors the ``outreach`` command line, and sends over SMTP (:class:`SmtpTransport`,
+``Engine(transport="mailbox")``)::
 
     import outreach
 
@@ -43,6 +44,7 @@ from .errors import (
     Unsupported,
 )
 from .sequence import Sequence
+from .smtp import SendOutcome, SmtpTransport
 from .transport import Accepted, Message, Permanent, SendResult, Temporary, Transport
 
 __version__ = "0.1.0"
@@ -63,6 +65,8 @@ __all__ = [
     "Permanent",
     "SendResult",
     "Transport",
+    "SmtpTransport",
+    "SendOutcome",
     "Error",
     "InvalidArgument",
     "ParseError",

@@ -66,10 +66,13 @@ LOG_WARNING = 2
 TRANSPORT_DRY_RUN = 0
 TRANSPORT_OUTBOX = 1
 TRANSPORT_CUSTOM = 2
+TRANSPORT_MAILBOX = 3
 
 ENGINE_DISCARD_EVENTS = 1
 
-ENGINE_OPTIONS_VERSION = 1
+ENGINE_OPTIONS_VERSION = 2
+
+SMTP_CALLBACKS_VERSION = 1
 
 # ---- handles: one pointer type each, so that one cannot be passed for another --------------
 
@@ -84,6 +87,10 @@ class CampaignPointer(c_void_p):
 
 class EnginePointer(c_void_p):
     """An ``outreach_engine *``."""
+
+
+class SmtpPointer(c_void_p):
+    """An ``outreach_smtp *``."""
 
 
 # ---- structs and callbacks -----------------------------------------------------------------
@@ -124,6 +131,34 @@ LOG_FN = CFUNCTYPE(None, c_int, c_char_p, c_void_p)
 EVENT_FN = CFUNCTYPE(c_int, c_char_p, c_void_p)
 
 
+class SmtpCredentials(Structure):
+    """``outreach_smtp_credentials``: a login, filled in by the credentials callback."""
+
+    _fields_ = [
+        ("username", c_char_p),
+        ("secret", c_char_p),
+    ]
+
+
+#: ``outreach_smtp_credentials_fn``.
+SMTP_CREDENTIALS_FN = CFUNCTYPE(c_int, c_char_p, c_char_p, c_int, POINTER(SmtpCredentials), c_void_p)
+#: ``outreach_smtp_trace_fn``.
+SMTP_TRACE_FN = CFUNCTYPE(None, c_char_p, c_void_p)
+#: ``outreach_smtp_done_fn``.
+SMTP_DONE_FN = CFUNCTYPE(c_int, c_char_p, c_void_p)
+
+
+class SmtpCallbacks(Structure):
+    """``outreach_smtp_callbacks``: the host's credentials and trace callbacks for SMTP."""
+
+    _fields_ = [
+        ("version", c_int),
+        ("credentials", SMTP_CREDENTIALS_FN),
+        ("trace", SMTP_TRACE_FN),
+        ("user_data", c_void_p),
+    ]
+
+
 class EngineOptions(Structure):
     """``outreach_engine_options``: how to open an engine."""
 
@@ -135,6 +170,8 @@ class EngineOptions(Structure):
         ("flags", c_uint),
         ("log", LOG_FN),
         ("log_user_data", c_void_p),
+        ("smtp_settings", c_char_p),
+        ("smtp_callbacks", POINTER(SmtpCallbacks)),
     ]
 
 
@@ -183,6 +220,18 @@ FUNCTIONS: List[Tuple[str, List[Any], Any]] = [
     ("outreach_engine_event", [EnginePointer, c_size_t, _c_owned_pp], c_int),
     ("outreach_engine_summary", [EnginePointer, _c_owned_pp], c_int),
     ("outreach_engine_warnings", [EnginePointer, _c_owned_pp], c_int),
+    # SMTP without an engine. Message data is a c_void_p so that its size bytes are passed as they are.
+    ("outreach_smtp_open", [POINTER(SmtpPointer), c_char_p, POINTER(SmtpCallbacks)], c_int),
+    ("outreach_smtp_send", [SmtpPointer, c_char_p, c_char_p, c_char_p, c_void_p, c_size_t, c_int, _c_owned_pp], c_int),
+    (
+        "outreach_smtp_submit",
+        [SmtpPointer, c_char_p, c_char_p, c_char_p, c_void_p, c_size_t, c_int, SMTP_DONE_FN, c_void_p],
+        c_int,
+    ),
+    ("outreach_smtp_flush", [SmtpPointer], c_int),
+    ("outreach_smtp_close", [SmtpPointer], c_int),
+    ("outreach_smtp_connections_opened", [SmtpPointer, POINTER(c_size_t)], c_int),
+    ("outreach_smtp_free", [SmtpPointer], None),
 ]
 
 # ---- finding and loading the library -------------------------------------------------------

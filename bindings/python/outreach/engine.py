@@ -24,6 +24,7 @@ from ._library import (
     SEND_FN,
     TRANSPORT_CUSTOM,
     TRANSPORT_DRY_RUN,
+    TRANSPORT_MAILBOX,
     TRANSPORT_OUTBOX,
     TRANSPORT_VERSION,
     EngineOptions,
@@ -53,6 +54,7 @@ from .errors import (
     UnknownKey,
     Unsupported,
 )
+from .smtp import CredentialsCallback, SmtpCallbackSet, TraceCallback, settings_text
 from .transport import Message, outcome_of
 
 __all__ = ["Engine", "simulate", "Instant", "EventListener"]
@@ -116,16 +118,28 @@ class Engine(Handle):
         store: Must be ``None``: the engine keeps its state (event log, send log, suppression
             list) in memory, and it ends with the engine. A path raises :class:`Unsupported`
             (the SQLite store comes in a later version).
-        transport: ``None`` for a dry run (every message accepted, nothing written), or any
-            object with a ``send(message)`` method (see :class:`outreach.Transport`).
+        transport: ``None`` for a dry run (every message accepted, nothing written), any object
+            with a ``send(message)`` method (see :class:`outreach.Transport`), or ``"mailbox"``:
+            each message goes where its mailbox's ``transport`` says, over SMTP for
+            ``smtp://``/``smtps://`` (with ``smtp``, ``credentials`` and ``smtp_trace``) or into
+            the Maildir of ``outbox:DIR``. Adding a campaign then checks its mailboxes.
         outbox: A folder: write every message as a ``.eml`` file into this Maildir (its ``new/``
             folder, made when missing), named after its Message-ID. Not with ``transport``.
         keep_events: Keep every event for :meth:`events` (the default). ``False`` for long
             simulations: the events are counted and given to the :meth:`on_event` listener only.
+        smtp: For ``transport="mailbox"``: the SMTP settings, a dict with any of ``helo_name``,
+            ``connections_per_mailbox``, ``pipelining`` and ``timeouts`` (as for
+            :class:`outreach.SmtpTransport`).
+        credentials: For ``transport="mailbox"``: ``credentials(mailbox_id, mechanism,
+            refresh)``, as for :class:`outreach.SmtpTransport`; without it, the environment
+            variables the mailboxes name.
+        smtp_trace: For ``transport="mailbox"``: ``smtp_trace(line)`` receives the protocol.
 
     Raises:
         Unsupported: ``store`` is not ``None``.
-        InvalidArgument: Both ``transport`` and ``outbox``.
+        InvalidArgument: Both ``transport`` and ``outbox``; SMTP options without
+            ``transport="mailbox"``.
+        UnknownKey, InvalidValue: SMTP settings the library does not accept.
         IoError: The outbox cannot be made.
 
     An engine is used by one thread at a time; a call from a second thread while one is inside
@@ -147,6 +161,9 @@ class Engine(Handle):
         outbox: Optional[PathLike] = None,
         *,
         keep_events: bool = True,
+        smtp: Optional[Mapping[str, Any]] = None,
+        credentials: Optional[CredentialsCallback] = None,
+        smtp_trace: Optional[TraceCallback] = None,
     ) -> None:
         self._lock = threading.RLock()
         self._idle = threading.Condition(self._lock)
@@ -155,13 +172,20 @@ class Engine(Handle):
         self._failure: Optional[BaseException] = None
         self._log: List[Tuple[int, str]] = []
         self._listener: Optional[Tuple[EventListener, bool]] = None
-        self._transport = transport
         self._outcome_strings: Tuple[Optional[bytes], ...] = ()
 
+        mailbox_transport = isinstance(transport, str)
+        if mailbox_transport and transport != "mailbox":
+            raise InvalidArgument(f"transport: {transport!r} is not \"mailbox\" (or an object with a send method)")
+        if not mailbox_transport and (smtp is not None or credentials is not None or smtp_trace is not None):
+            raise InvalidArgument("smtp, credentials and smtp_trace are for transport=\"mailbox\"")
         if transport is not None and outbox is not None:
             raise InvalidArgument("give a transport or an outbox, not both")
-        if transport is not None and not callable(getattr(transport, "send", None)):
+        if transport is not None and not mailbox_transport and not callable(getattr(transport, "send", None)):
             raise TypeError(f"transport: {type(transport).__name__} has no send(message) method")
+        if mailbox_transport:
+            transport = None
+        self._transport = transport
 
         # The callbacks reach the engine through a weak reference (no cycle), and the engine
         # keeps them alive as long as the C engine may call them.
@@ -175,7 +199,13 @@ class Engine(Handle):
         options.flags = 0 if keep_events else ENGINE_DISCARD_EVENTS
         options.log = self._log_callback
         self._transport_struct: Optional[TransportStruct] = None
-        if transport is not None:
+        self._smtp_callbacks: Optional[SmtpCallbackSet] = None
+        if mailbox_transport:
+            self._smtp_callbacks = SmtpCallbackSet(credentials, smtp_trace, _smtp_failure_hook(this))
+            options.transport = TRANSPORT_MAILBOX
+            options.smtp_settings = encode(settings_text(smtp), "smtp")
+            options.smtp_callbacks = self._smtp_callbacks.pointer
+        elif transport is not None:
             self._transport_struct = TransportStruct()
             self._transport_struct.version = TRANSPORT_VERSION
             self._transport_struct.needs_message_data = 1 if getattr(transport, "needs_message_data", True) else 0
@@ -233,6 +263,7 @@ class Engine(Handle):
         lib().outreach_engine_free(pointer)
         self._transport = None
         self._listener = None
+        self._smtp_callbacks = None
 
     def _enter(self) -> Tuple[EnginePointer, bool]:
         """Marks this thread as inside the engine; gives the pointer and whether this is the
@@ -280,6 +311,8 @@ class Engine(Handle):
             check(status)
         except Error as raised:
             error = raised
+        if self._smtp_callbacks is not None:
+            self._smtp_callbacks.forget_login()
         if outermost:
             failure, self._failure = self._failure, None
             self._emit_log()
@@ -632,6 +665,8 @@ class Engine(Handle):
     def __repr__(self) -> str:
         if self.closed:
             return "<outreach.Engine (closed)>"
+        if self._smtp_callbacks is not None:
+            return "<outreach.Engine mailbox transport>"
         return f"<outreach.Engine {'custom transport' if self._transport is not None else 'built-in transport'}>"
 
 
@@ -653,6 +688,17 @@ def _log_trampoline(this: "weakref.ref[Engine]") -> Callable[[int, Optional[byte
             pass
 
     return log
+
+
+def _smtp_failure_hook(this: "weakref.ref[Engine]") -> Callable[[BaseException, str], None]:
+    """Where an exception of an SMTP credentials or trace callback goes: the engine stops, and the
+    running call raises it (as for a transport that raises)."""
+    def failed(error: BaseException, where: str) -> None:
+        engine = this()
+        if engine is not None:
+            engine._callback_failed(error, where, stop=True)
+
+    return failed
 
 
 def _event_trampoline(this: "weakref.ref[Engine]") -> Callable[[Optional[bytes], Any], int]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional, Protocol, Union, runtime_checkable
 
 from ._library import SEND_ACCEPTED, SEND_PERMANENT, SEND_TEMPORARY
+from .smtp import SendOutcome
 
 __all__ = ["Message", "Accepted", "Temporary", "Permanent", "SendResult", "Transport", "outcome_of"]
 
@@ -92,9 +93,10 @@ class Permanent:
     status: Optional[str] = None
 
 
-#: What ``send`` returns: an outcome object, or a dict with ``"kind"`` (``"accepted"``,
+#: What ``send`` returns: an outcome object (an :class:`outreach.SendOutcome` of
+#: :class:`outreach.SmtpTransport` too), or a dict with ``"kind"`` (``"accepted"``,
 #: ``"temporary"``, ``"permanent"``) and the same optional keys.
-SendResult = Union[Accepted, Temporary, Permanent, Mapping[str, Any]]
+SendResult = Union[Accepted, Temporary, Permanent, SendOutcome, Mapping[str, Any]]
 
 
 @runtime_checkable
@@ -121,8 +123,15 @@ def outcome_of(result: Any) -> Dict[str, Any]:
         TypeError: ``result`` is not an outcome.
         ValueError: A dict with an unknown kind or key, or a code that is not a number.
     """
-    if isinstance(result, Accepted):
-        fields: Dict[str, Any] = {"kind": "accepted", "queue_id": result.queue_id}
+    if isinstance(result, SendOutcome):
+        fields: Dict[str, Any] = {
+            "kind": result.kind, "queue_id": result.queue_id, "reason": result.reason, "code": result.code,
+            "status": result.status,
+        }
+        if fields["kind"] not in _KINDS:
+            raise ValueError(f"transport result: an outreach.SendOutcome of the unknown kind {result.kind!r}")
+    elif isinstance(result, Accepted):
+        fields = {"kind": "accepted", "queue_id": result.queue_id}
     elif isinstance(result, Temporary):
         fields = {"kind": "temporary", "reason": result.reason, "code": result.code, "status": result.status}
     elif isinstance(result, Permanent):
