@@ -24,10 +24,12 @@ using detail::SmtpSession;
 
 namespace {
 
-// A context per mailbox: its trust store is the mailbox's ca_file or the system's CAs.
+// A context per mailbox: its trust store is the mailbox's ca_file or the system's CAs. Reading
+// the system's bundle costs milliseconds, so a plain-text mailbox gets a context without one.
 expected<std::shared_ptr<asio::ssl::context>> make_tls_context(const Mailbox& mailbox) {
   try {
     auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+    if (mailbox.security == Security::none) return context;
     SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
     context->set_verify_mode(asio::ssl::verify_peer);
     boost::system::error_code error;
@@ -48,17 +50,9 @@ expected<std::shared_ptr<asio::ssl::context>> make_tls_context(const Mailbox& ma
 }
 
 // Mailboxes with the same connection settings share connections.
-std::string pool_key(const Mailbox& mailbox) {
-  std::string key = mailbox.id;
-  for (const std::string* part : {&mailbox.transport, &mailbox.username, &mailbox.password_env, &mailbox.token_env}) {
-    key += '\n';
-    key += *part;
-  }
-  key += '\n';
-  key += mailbox.ca_file.string();
-  key += '\n';
-  key += std::to_string(static_cast<int>(mailbox.security)) + std::to_string(static_cast<int>(mailbox.auth));
-  return key;
+bool same_connection(const Mailbox& a, const Mailbox& b) {
+  return a.transport == b.transport && a.security == b.security && a.username == b.username && a.auth == b.auth &&
+         a.password_env == b.password_env && a.token_env == b.token_env && a.ca_file == b.ca_file;
 }
 
 bool needs_auth(const Mailbox& mailbox) { return !mailbox.username.empty() || mailbox.auth != SmtpAuth::best; }
@@ -211,15 +205,17 @@ struct SmtpTransport::Impl {
   std::size_t pending = 0;
   std::size_t opened = 0;
   asio::io_context io;
-  std::map<std::string, std::unique_ptr<SmtpPool>, std::less<>> pools;
+  // By mailbox id; a mailbox whose connection settings changed gets a pool of its own.
+  std::map<std::string, std::vector<std::unique_ptr<SmtpPool>>, std::less<>> pools;
 
   SmtpPool& pool_for(const Mailbox& mailbox) {
-    std::string key = pool_key(mailbox);
-    auto found = pools.find(key);
-    if (found == pools.end()) {
-      found = pools.emplace(std::move(key), std::make_unique<SmtpPool>(io, options, pending, opened, mailbox)).first;
+    auto found = pools.find(mailbox.id);
+    if (found == pools.end()) found = pools.emplace(mailbox.id, std::vector<std::unique_ptr<SmtpPool>>{}).first;
+    for (const auto& pool : found->second) {
+      if (same_connection(pool->mailbox(), mailbox)) return *pool;
     }
-    return *found->second;
+    found->second.push_back(std::make_unique<SmtpPool>(io, options, pending, opened, mailbox));
+    return *found->second.back();
   }
 
   // Runs the io_context one handler at a time until `done` says so.
@@ -283,10 +279,14 @@ void SmtpTransport::flush() {
 }
 
 void SmtpTransport::close() {
-  for (auto& [key, pool] : impl_->pools) pool->close();
+  for (auto& [id, pools] : impl_->pools) {
+    for (auto& pool : pools) pool->close();
+  }
   impl_->run_until([&] {
-    for (const auto& [key, pool] : impl_->pools) {
-      if (pool->has_sessions()) return false;
+    for (const auto& [id, pools] : impl_->pools) {
+      for (const auto& pool : pools) {
+        if (pool->has_sessions()) return false;
+      }
     }
     return true;
   });

@@ -50,7 +50,8 @@ struct SmtpTimeouts {
 
 /// @brief Settings of an `SmtpTransport`.
 struct SmtpOptions {
-  /// @brief The name sent with EHLO; empty: this machine's host name.
+  /// @brief The name sent with EHLO; empty: this machine's host name when it is fully
+  /// qualified, else the connection's local address as a literal (`[192.0.2.1]`, RFC 5321).
   std::string helo_name;
   /// @brief Deadlines of every step.
   SmtpTimeouts timeouts;

@@ -217,25 +217,30 @@ bool has_eight_bit(std::string_view data) noexcept {
 }
 
 void append_dot_stuffed(std::string& out, std::string_view data) {
-  out.reserve(out.size() + data.size() + data.size() / 64 + 8);
-  bool line_start = true;
-  std::size_t pos = 0;
-  while (pos < data.size()) {
-    if (line_start && data[pos] == '.') out += '.';
-    // Copy up to the next line end in one piece.
-    const std::size_t stop = data.find_first_of("\r\n", pos);
-    const std::size_t end = stop == std::string_view::npos ? data.size() : stop;
-    out.append(data.data() + pos, end - pos);
-    if (stop == std::string_view::npos) {
-      pos = end;
-      line_start = false;
-      break;
+  out.reserve(out.size() + data.size() + 8);
+  // Line by line, each found with memchr: messages from compose() are CRLF already, so a line
+  // is usually one append; a bare CR inside a line is the rare case that needs more.
+  const auto append_line = [&out](std::string_view line) {
+    if (!line.empty() && line.front() == '.') out += '.';
+    for (std::size_t cr; (cr = line.find('\r')) != std::string_view::npos;) {
+      out.append(line.data(), cr);
+      out += "\r\n";
+      line.remove_prefix(cr + 1);
+      if (!line.empty() && line.front() == '.') out += '.';
     }
+    out.append(line);
     out += "\r\n";
-    pos = data[stop] == '\r' && stop + 1 < data.size() && data[stop + 1] == '\n' ? stop + 2 : stop + 1;
-    line_start = true;
+  };
+  const char* const end = data.data() + data.size();
+  const char* at = data.data();
+  while (at != end) {
+    const auto* newline = static_cast<const char*>(std::memchr(at, '\n', static_cast<std::size_t>(end - at)));
+    const char* line_end = newline ? newline : end;
+    std::string_view line(at, static_cast<std::size_t>(line_end - at));
+    if (newline && !line.empty() && line.back() == '\r') line.remove_suffix(1);
+    append_line(line);
+    at = newline ? newline + 1 : end;
   }
-  if (!line_start) out += "\r\n";
   out += ".\r\n";
 }
 
