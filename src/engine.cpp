@@ -174,6 +174,7 @@ struct Engine::State {
   std::vector<std::string> warnings;
   std::vector<Event> completions;  // `completed` events wait until the sends of their instant are out
   std::atomic<bool> stop_requested{false};
+  std::optional<Error> failure;  // the store write that stopped the engine
 
   State(Store& s, Transport& t, const Clock& c) : store(s), transport(t), clock(c) {}
 
@@ -185,9 +186,29 @@ struct Engine::State {
   }
 
   void emit(const Event& event) {
-    store.append(event);
+    (void)kept(store.append(event));
     for (const auto& listener : listeners) listener(event);
   }
+
+  // A write the store could not make stops the engine: it cannot go on without its memory.
+  bool kept(const expected<void>& written) {
+    if (written) return true;
+    if (!failure) failure = written.error();
+    stop_requested.store(true);
+    return false;
+  }
+
+  // Makes the writes of one decision (a send's outcome and what follows) one atomic unit.
+  class Batch {
+   public:
+    explicit Batch(State& state) : state_(state) { (void)state_.kept(state_.store.begin()); }
+    ~Batch() { (void)state_.kept(state_.store.commit()); }
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+
+   private:
+    State& state_;
+  };
 
   Event lead_event(EventType type, Instant at, const CampaignState& c, std::uint32_t lead, int step = 0) const {
     Event event;
@@ -444,6 +465,10 @@ struct Engine::State {
       rendered->message.data = std::move(*signed_data);
     }
 
+    // The intent is durable before the message goes: after a crash it is known to be in doubt.
+    SendIntent intent{c.def.name, person.email, step_number, mailbox.settings.id, rendered->message.message_id, now};
+    if (!kept(store.record_intent(intent))) return blocked(now);
+
     // Counted before sending: an outcome in doubt counts for every limit.
     mailbox.count_send(now);
     ++c.sends_today;
@@ -451,14 +476,13 @@ struct Engine::State {
     state.mailbox = static_cast<std::uint32_t>(mailbox_index);
     state.status = LeadStatus::active;
 
-    SendIntent intent{c.def.name, person.email, step_number, mailbox.settings.id, rendered->message.message_id, now};
-    store.record_intent(intent);
     const SendOutcome outcome = transport.send(mailbox.settings, rendered->message);
+    // The outcome event closes the intent; it and what follows from it are kept together.
+    const Batch batch(*this);
     // A message that went out whole over a connection lost before the reply may have been
-    // delivered: at most once, it is not sent again, and its intent stays without an outcome.
+    // delivered: at most once, it is not sent again.
     const bool in_doubt = outcome.kind == SendOutcome::Kind::temporary && outcome.maybe_delivered &&
                           c.def.delivery == Delivery::at_most_once;
-    if (!in_doubt) store.record_outcome(intent, outcome.kind == SendOutcome::Kind::accepted);
     VariantStats& stats = c.stats[static_cast<std::size_t>(step_number - 1)][rendered->variant];
 
     if (outcome.kind == SendOutcome::Kind::accepted || in_doubt) {
@@ -519,7 +543,7 @@ struct Engine::State {
       bounce.kind = "hard";
       emit(bounce);
       ++stats.bounced;
-      store.suppress(person.email, "hard_bounce");
+      (void)kept(store.suppress(person.email, "hard_bounce"));
       record_send_for_bounce_rate(c, lead);  // refused at once: still a send that bounced
       record_hard_bounce(c, lead, now);
     }
@@ -772,7 +796,7 @@ void Engine::State::apply_inbound(const InboundEvent& arrived, Instant now) {
         emit(event);
         if (stats) ++stats->bounced;
         if (hard) {
-          if (!suppressed) store.suppress(arrived.lead, "hard_bounce");
+          if (!suppressed) (void)kept(store.suppress(arrived.lead, "hard_bounce"));
           suppressed = true;
           if (rules.bounce) stop(c, lead, now, "bounce", LeadStatus::bounced);
           record_hard_bounce(c, lead, now);
@@ -784,7 +808,7 @@ void Engine::State::apply_inbound(const InboundEvent& arrived, Instant now) {
         const bool complaint = arrived.type == InboundType::complaint;
         emit(lead_event(complaint ? EventType::complained : EventType::unsubscribed, now, c, lead, step));
         if (stats && !complaint) ++stats->unsubscribed;
-        if (!suppressed) store.suppress(arrived.lead, complaint ? "complaint" : "unsubscribe");
+        if (!suppressed) (void)kept(store.suppress(arrived.lead, complaint ? "complaint" : "unsubscribe"));
         suppressed = true;
         stop(c, lead, now, complaint ? "complaint" : "unsubscribe", LeadStatus::unsubscribed);
         break;
@@ -866,6 +890,8 @@ void Engine::run_on(boost::asio::io_context& io, std::optional<Instant> until, s
 }
 
 void Engine::request_stop() noexcept { state_->stop_requested.store(true); }
+
+const std::optional<Error>& Engine::failure() const noexcept { return state_->failure; }
 
 void Engine::on_event(EventListener listener) { state_->listeners.push_back(std::move(listener)); }
 

@@ -111,6 +111,12 @@ class Engine {
   /// later campaign, inbound events for unknown leads, ...).
   [[nodiscard]] const std::vector<std::string>& warnings() const noexcept;
 
+  /// @brief Why the engine stopped on its own, if it did: a write its store could not make
+  /// (the engine stops then, as after `request_stop`, since it cannot go on without its memory;
+  /// a send whose intent was recorded but not its outcome is in doubt the next time).
+  /// @return The store's error, or nothing.
+  [[nodiscard]] const std::optional<Error>& failure() const noexcept;
+
   struct State;  ///< The engine's state (private to the library).
 
  private:

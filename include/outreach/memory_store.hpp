@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -17,30 +19,35 @@ namespace outreach {
 class MemoryStore final : public Store {
  public:
   /// @brief Makes an empty store.
-  /// @param keep_events False to count events without keeping them (large simulations).
+  /// @param keep_events False to count events without keeping them (large simulations); then
+  /// `for_each_event` visits nothing.
   explicit MemoryStore(bool keep_events = true) : keep_events_(keep_events) {}
 
-  void append(const Event& event) override;
-  void record_intent(const SendIntent& intent) override;
-  void record_outcome(const SendIntent& intent, bool accepted) override;
+  [[nodiscard]] expected<void> append(const Event& event) override;
+  [[nodiscard]] expected<void> record_intent(const SendIntent& intent) override;
   [[nodiscard]] bool is_suppressed(std::string_view address) const override;
-  void suppress(std::string_view address, std::string_view reason) override;
+  [[nodiscard]] expected<void> suppress(std::string_view address, std::string_view reason) override;
+  [[nodiscard]] expected<void> unsuppress(std::string_view address) override;
+  [[nodiscard]] std::vector<Suppression> suppressions() const override;
+  void for_each_event(std::string_view campaign, const std::function<void(const Event&)>& visit) const override;
+  [[nodiscard]] std::vector<SendIntent> open_intents() const override;
+  [[nodiscard]] expected<void> save_campaign(const StoredCampaign& campaign) override;
+  [[nodiscard]] std::optional<StoredCampaign> campaign(std::string_view name) const override;
+  [[nodiscard]] std::vector<StoredCampaign> campaigns() const override;
+  [[nodiscard]] expected<std::size_t> forget(std::string_view address) override;
 
   /// @brief The events appended so far (empty when events are not kept).
   [[nodiscard]] const std::vector<Event>& events() const noexcept { return events_; }
   /// @brief How many events were appended.
   [[nodiscard]] std::size_t event_count() const noexcept { return event_count_; }
-  /// @brief Sends recorded as intended whose outcome was not recorded.
-  [[nodiscard]] std::vector<SendIntent> sends_in_doubt() const;
-  /// @brief Removes an address from the suppression list.
-  /// @param address The address.
-  void unsuppress(std::string_view address);
 
  private:
   bool keep_events_;
   std::size_t event_count_ = 0;
   std::vector<Event> events_;
-  std::unordered_map<std::string, SendIntent> open_intents_;  // by message id
+  std::uint64_t intents_recorded_ = 0;
+  std::map<std::string, std::pair<std::uint64_t, SendIntent>> open_intents_;  // by campaign, lead, step
+  std::vector<StoredCampaign> campaigns_;
   /// Hashes and compares addresses with ASCII letters folded, so lookups need no copy.
   struct CaseFoldedHash {
     using is_transparent = void;

@@ -1,12 +1,17 @@
 /// @file store.hpp
-/// @brief `Store`: the port for what the engine must remember — the event log, the send log
-/// (intent before send, outcome after) and the suppression list shared by every campaign.
+/// @brief `Store`: the port for what the engine must remember — the campaigns, the event log,
+/// the send log (intent before send, outcome after) and the suppression list shared by every
+/// campaign.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "outreach/error.hpp"
 #include "outreach/event.hpp"
 #include "outreach/instant.hpp"
 
@@ -20,28 +25,59 @@ struct SendIntent {
   std::string mailbox;     ///< The mailbox id.
   std::string message_id;  ///< The Message-ID, with angle brackets.
   Instant at{};            ///< When the send started.
+  /// @brief Intents compare equal when every part is equal.
+  friend bool operator==(const SendIntent&, const SendIntent&) = default;
+};
+
+/// @brief A campaign as a store keeps it: enough to know it again when it is added next time.
+struct StoredCampaign {
+  std::string name;         ///< The campaign's name (unique in a store).
+  std::string definition;   ///< The campaign as JSON, with its sequence pinned (inline).
+  std::string fingerprint;  ///< The pinned sequence's fingerprint.
+  Instant added{};          ///< When it was first added.
+  /// @brief Campaigns compare equal when every part is equal.
+  friend bool operator==(const StoredCampaign&, const StoredCampaign&) = default;
+};
+
+/// @brief An entry of the suppression list.
+struct Suppression {
+  std::string address;  ///< The address, in lower case.
+  std::string reason;   ///< Why: `unsubscribe`, `complaint`, `hard_bounce`, `manual`, ...
+  /// @brief Entries compare equal when every part is equal.
+  friend bool operator==(const Suppression&, const Suppression&) = default;
 };
 
 /// @brief Durable state of the engine. The engine calls it from one thread.
 ///
-/// `record_intent` must be durable before it returns: the engine sends only after it. A store
-/// that finds an intent without an outcome when it is opened reports it as in doubt.
+/// The event log is the truth: a lead's state is what its events say, and an engine that opens
+/// a store again rebuilds its campaigns from their events. A send is recorded twice: its
+/// intent, durably, before the message goes to the transport (`record_intent`), and its outcome
+/// as the event that says how it ended (`sent`, `deferred`, `failed` or `in_doubt` for the
+/// same campaign, lead and step), which closes the intent in the same write. An intent still
+/// open when a store is opened is in doubt (`open_intents`).
+///
+/// A write that fails (a full disk, a lost file, a lock taken by another process) returns the
+/// error: the engine stops then, since it cannot go on without its memory, and an intent left
+/// open is in doubt the next time. Reads are of what was written and do not fail.
 class Store {
  public:
   virtual ~Store() = default;
 
-  /// @brief Appends an event to the log.
+  /// @brief Appends an event to the log. An outcome event (`sent`, `deferred`, `failed`,
+  /// `in_doubt`) closes the open intent of its campaign, lead and step.
   /// @param event The event, in time order with the ones before it.
-  virtual void append(const Event& event) = 0;
+  [[nodiscard]] virtual expected<void> append(const Event& event) = 0;
 
-  /// @brief Records that a message is about to be sent.
+  /// @brief Records that a message is about to be sent; durable when it returns.
   /// @param intent The send.
-  virtual void record_intent(const SendIntent& intent) = 0;
+  [[nodiscard]] virtual expected<void> record_intent(const SendIntent& intent) = 0;
 
-  /// @brief Records how the send recorded by `record_intent` ended.
-  /// @param intent The same send.
-  /// @param accepted True when the transport accepted it; false for a deferred or failed send.
-  virtual void record_outcome(const SendIntent& intent, bool accepted) = 0;
+  /// @brief Makes the writes until `commit` one atomic unit (and cheaper). Nested calls are
+  /// counted: only the outermost `commit` writes. The default does nothing.
+  [[nodiscard]] virtual expected<void> begin() { return {}; }
+  /// @brief Ends the unit `begin` started; its writes are durable when the outermost returns.
+  /// After a failed write inside the unit, nothing of it is kept.
+  [[nodiscard]] virtual expected<void> commit() { return {}; }
 
   /// @brief True when the address (compared case-insensitively) is on the suppression list.
   /// @param address The address.
@@ -50,7 +86,39 @@ class Store {
   /// @brief Adds an address to the suppression list (no effect when it is on it).
   /// @param address The address.
   /// @param reason Why, such as `unsubscribe`, `complaint` or `hard_bounce`.
-  virtual void suppress(std::string_view address, std::string_view reason) = 0;
+  [[nodiscard]] virtual expected<void> suppress(std::string_view address, std::string_view reason) = 0;
+
+  /// @brief Removes an address from the suppression list (no effect when it is not on it).
+  /// @param address The address.
+  [[nodiscard]] virtual expected<void> unsuppress(std::string_view address) = 0;
+
+  /// @brief The suppression list, ordered by address.
+  [[nodiscard]] virtual std::vector<Suppression> suppressions() const = 0;
+
+  /// @brief Calls `visit` with each event of a campaign, in the order they were appended.
+  /// @param campaign The campaign's name.
+  /// @param visit Called once per event.
+  virtual void for_each_event(std::string_view campaign, const std::function<void(const Event&)>& visit) const = 0;
+
+  /// @brief The intents without an outcome, in the order they were recorded.
+  [[nodiscard]] virtual std::vector<SendIntent> open_intents() const = 0;
+
+  /// @brief Keeps a campaign (replacing the one of the same name).
+  /// @param campaign The campaign.
+  [[nodiscard]] virtual expected<void> save_campaign(const StoredCampaign& campaign) = 0;
+
+  /// @brief The campaign of that name, if the store has it.
+  /// @param name The campaign's name.
+  [[nodiscard]] virtual std::optional<StoredCampaign> campaign(std::string_view name) const = 0;
+
+  /// @brief Every campaign, in the order they were first saved.
+  [[nodiscard]] virtual std::vector<StoredCampaign> campaigns() const = 0;
+
+  /// @brief Erases everything the store holds about an address (its events and intents in
+  /// every campaign) except its suppression entry.
+  /// @param address The address (compared case-insensitively).
+  /// @return How many records were erased.
+  [[nodiscard]] virtual expected<std::size_t> forget(std::string_view address) = 0;
 };
 
 }  // namespace outreach
