@@ -74,6 +74,10 @@ struct MailboxState {
   std::uint64_t sends = 0;           // every counted send, for the jitter sequence
   std::uint64_t jitter_seed = 0;
   std::shared_ptr<const DkimSigner> signer;  // when the mailbox signs, and messages are built
+  // Once a campaign was resumed from a store: every send (instant, still counted), so that the
+  // counters can be rebuilt in time order when another campaign sharing the mailbox resumes.
+  std::vector<std::pair<Instant, bool>> history;
+  bool keeps_history = false;
 
   std::int64_t sent_on(std::chrono::sys_days today) const { return today == day ? sent_today : 0; }
   // The cap of the n-th day with sends, today being that day if a send goes out now. A day
@@ -92,6 +96,29 @@ struct MailboxState {
     return std::max(free, next_allowed);
   }
   void count_send(Instant now) {
+    if (keeps_history) history.emplace_back(now, true);
+    tally(now);
+  }
+  void uncount_send(Instant at) {
+    if (keeps_history && !history.empty()) history.back().second = false;
+    untally(at);
+  }
+  // Counts again from the history, in time order.
+  void rebuild() {
+    std::stable_sort(history.begin(), history.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    day = {};
+    sent_today = 0;
+    days_before = 0;
+    next_allowed = {};
+    sends = 0;
+    for (const auto& [at, counted] : history) {
+      tally(at);
+      if (!counted) untally(at);
+    }
+  }
+
+ private:
+  void tally(Instant now) {
     const auto today = Schedule::local_day(now, zone);
     if (today != day) {
       days_before += sent_today > 0 ? 1 : 0;
@@ -106,7 +133,7 @@ struct MailboxState {
         jitter_seconds == 0 ? 0 : detail::pick_below(detail::hash_combine(jitter_seed, sends), jitter_seconds + 1)));
     next_allowed = now + settings.min_interval + jitter;
   }
-  void uncount_send(Instant at) {
+  void untally(Instant at) {
     if (Schedule::local_day(at, zone) == day && sent_today > 0) --sent_today;
   }
 };
@@ -175,6 +202,7 @@ struct Engine::State {
   std::vector<Event> completions;  // `completed` events wait until the sends of their instant are out
   std::atomic<bool> stop_requested{false};
   std::optional<Error> failure;  // the store write that stopped the engine
+  bool replaying = false;
 
   State(Store& s, Transport& t, const Clock& c) : store(s), transport(t), clock(c) {}
 
@@ -186,6 +214,7 @@ struct Engine::State {
   }
 
   void emit(const Event& event) {
+    if (replaying) return;  // rebuilding from the store's events: they are there already
     (void)kept(store.append(event));
     for (const auto& listener : listeners) listener(event);
   }
@@ -626,7 +655,180 @@ struct Engine::State {
   }
 
   void apply_inbound(const InboundEvent& arrived, Instant now);
+
+  // ---- resuming from the store ------------------------------------------------------------
+
+  // Brings a campaign whose leads have entered back to where its events say it was, as if the
+  // engine had made them: the same counters, spacing, jitter sequence, analytics and due times.
+  void restore(CampaignState& c);
+  void replay(CampaignState& c, const Event& event, std::unordered_map<std::uint32_t, Instant>& returns);
+  void replay_send(CampaignState& c, std::uint32_t lead, const Event& event, bool counted);
+  void settle_in_doubt(CampaignState& c, Instant now);
 };
+
+void Engine::State::replay_send(CampaignState& c, std::uint32_t lead, const Event& event, bool counted) {
+  LeadState& state = c.leads[lead];
+  const auto mailbox = mailbox_by_id.find(event.mailbox);
+  roll_cap_day(c, event.at);
+  if (mailbox != mailbox_by_id.end()) {
+    MailboxState& used = mailboxes[mailbox->second];
+    used.keeps_history = true;
+    used.history.emplace_back(event.at, counted);
+    state.mailbox = static_cast<std::uint32_t>(mailbox->second);
+    if (counted) ++c.days[{Schedule::local_day(event.at, used.zone), mailbox->second}];
+  }
+  if (counted) {
+    ++c.sends_today;
+    if (event.step == 1) ++c.new_today;
+  }
+  if (state.status == LeadStatus::pending) state.status = LeadStatus::active;
+}
+
+void Engine::State::replay(CampaignState& c, const Event& event, std::unordered_map<std::uint32_t, Instant>& returns) {
+  if (event.lead.empty()) {
+    if (event.type == EventType::campaign_paused) c.status = CampaignStatus::paused;
+    if (event.type == EventType::campaign_resumed) c.status = CampaignStatus::running;
+    return;
+  }
+  const auto found = c.by_key.find(detail::ascii_lower(event.lead));
+  if (found == c.by_key.end()) return;  // no longer in the list
+  const std::uint32_t lead = found->second;
+  LeadState& state = c.leads[lead];
+  VariantStats* stats = stats_for(c, lead, event.step);
+  switch (event.type) {
+    case EventType::sent:
+    case EventType::in_doubt: {
+      replay_send(c, lead, event, true);
+      if (event.type == EventType::in_doubt) {
+        ++c.in_doubt;
+      } else if (stats) {
+        ++stats->sent;
+      }
+      record_send_for_bounce_rate(c, lead);
+      state.attempts = 0;
+      state.next_step = static_cast<std::uint8_t>(event.step + 1);
+      if (static_cast<std::size_t>(state.next_step) <= c.def.sequence.steps().size()) {
+        state.due = next_due_after_send(c, state, event.at);
+      }
+      break;
+    }
+    case EventType::deferred:
+      replay_send(c, lead, event, false);
+      ++state.attempts;
+      state.due = event.retry_at.value_or(event.at);
+      if (stats) ++stats->deferred;
+      break;
+    case EventType::failed:
+      if (!event.mailbox.empty() && event.code != 0) replay_send(c, lead, event, false);
+      if (stats) ++stats->failed;
+      finish(c, lead, LeadStatus::failed);
+      // Refused at once as not existing (5.1.x): a send that bounced, for the bounce rate.
+      if (event.status.starts_with("5.1.")) record_send_for_bounce_rate(c, lead);
+      break;
+    case EventType::skipped:
+      if (stats) ++stats->skipped;
+      finish(c, lead, LeadStatus::skipped);
+      break;
+    case EventType::completed:
+      finish(c, lead, LeadStatus::completed);
+      break;
+    case EventType::stopped: {
+      static const std::map<std::string, LeadStatus, std::less<>> by_reason{
+          {"reply", LeadStatus::replied},         {"auto_reply", LeadStatus::auto_replied},
+          {"bounce", LeadStatus::bounced},        {"unsubscribe", LeadStatus::unsubscribed},
+          {"complaint", LeadStatus::unsubscribed}};
+      const auto reason = by_reason.find(event.reason);
+      finish(c, lead, reason == by_reason.end() ? LeadStatus::stopped : reason->second);
+      break;
+    }
+    case EventType::replied:
+      if (stats) ++stats->replied;
+      break;
+    case EventType::auto_replied:
+      if (stats) ++stats->auto_replied;
+      if (!event.return_date.empty()) {
+        if (auto day = parse_instant(event.return_date + "T00:00:00Z")) {
+          const auto date = std::chrono::floor<std::chrono::days>(std::chrono::sys_time<milliseconds>(*day));
+          const LocalTime midnight{std::chrono::local_days{date.time_since_epoch()}.time_since_epoch()};
+          returns[lead] = c.zone_of(state).to_instant(midnight);
+        }
+      }
+      break;
+    case EventType::paused: {
+      const auto returning = returns.find(lead);
+      const Instant until = returning != returns.end() ? returning->second : event.at + default_pause;
+      state.status = LeadStatus::paused;
+      state.due = std::max({state.due, until, event.at + milliseconds(1)});
+      break;
+    }
+    case EventType::resumed:
+      state.status = LeadStatus::active;
+      break;
+    case EventType::bounced:
+      if (stats) ++stats->bounced;
+      if (event.kind == "hard") {
+        record_hard_bounce(c, lead, event.at);
+      } else {
+        ++state.soft_bounces;
+      }
+      break;
+    case EventType::unsubscribed:
+      if (stats) ++stats->unsubscribed;
+      break;
+    case EventType::complained:
+    case EventType::campaign_paused:
+    case EventType::campaign_resumed:
+      break;
+  }
+}
+
+void Engine::State::restore(CampaignState& c) {
+  replaying = true;
+  std::unordered_map<std::uint32_t, Instant> returns;  // auto-reply return dates, by lead
+  store.for_each_event(c.def.name, [&](const Event& event) { replay(c, event, returns); });
+  replaying = false;
+  // Mailboxes may be shared with campaigns resumed before: count their sends in time order.
+  for (const std::size_t index : c.mailboxes) {
+    if (mailboxes[index].keeps_history) mailboxes[index].rebuild();
+  }
+  for (std::uint32_t lead = 0; lead < c.leads.size(); ++lead) {
+    const LeadStatus status = c.leads[lead].status;
+    if (status == LeadStatus::active || status == LeadStatus::paused) c.push_due(lead);
+  }
+}
+
+// An intent without an outcome: the engine stopped between handing the message over and
+// recording how it went. At most once it is not sent again; at least once its lead simply
+// sends the same step again (same Message-ID), as it is still due.
+void Engine::State::settle_in_doubt(CampaignState& c, Instant now) {
+  for (const SendIntent& intent : store.open_intents()) {
+    if (intent.campaign != c.def.name) continue;
+    const auto found = c.by_key.find(detail::ascii_lower(intent.lead));
+    if (found == c.by_key.end()) continue;
+    const std::uint32_t lead = found->second;
+    if (c.def.delivery == Delivery::at_least_once) {
+      if (c.leads[lead].status == LeadStatus::pending) c.leads[lead].status = LeadStatus::active;
+      c.leads[lead].due = std::min(c.leads[lead].due, now);
+      c.push_due(lead);
+      continue;
+    }
+    // Reported (and counted) when found, which keeps the log in time order.
+    Event event = lead_event(EventType::in_doubt, now, c, lead, intent.step);
+    event.mailbox = intent.mailbox;
+    event.message_id = intent.message_id;
+    std::unordered_map<std::uint32_t, Instant> no_returns;
+    replay(c, event, no_returns);
+    if (static_cast<std::size_t>(intent.step) >= c.def.sequence.steps().size()) {
+      emit(event);
+      Event done = lead_event(EventType::completed, now, c, lead);
+      emit(done);
+      finish(c, lead, LeadStatus::completed);
+    } else {
+      emit(event);
+      c.push_due(lead);
+    }
+  }
+}
 
 Engine::Engine(Store& store, Transport& transport, const Clock& clock)
     : state_(std::make_unique<State>(store, transport, clock)) {}
@@ -695,9 +897,31 @@ expected<void> Engine::start(std::string_view name) {
   if (!c) return fail(Errc::not_found, "no campaign named \"" + std::string(name) + "\"");
   if (c->status != CampaignStatus::draft) return {};
   const Instant now = state_->clock.now();
-  const Instant entered = std::max(now, c->def.schedule.start.value_or(now));
-  state_->enter_leads(*c, entered);
-  c->status = c->unfinished == 0 ? CampaignStatus::finished : CampaignStatus::running;
+  c->status = CampaignStatus::running;
+  if (auto stored = state_->store.campaign(c->def.name)) {
+    // Started before: it goes on where its events left it, with the sequence it started with.
+    if (stored->fingerprint != c->def.sequence.fingerprint()) {
+      c->status = CampaignStatus::draft;
+      return fail(Errc::invalid_value, "campaign \"" + c->def.name + "\" was started with another sequence (" +
+                                           stored->fingerprint.substr(0, 12) + "...); a campaign keeps the sequence it "
+                                           "started with: give a changed sequence a new campaign");
+    }
+    state_->enter_leads(*c, stored->started);
+    state_->restore(*c);
+    state_->settle_in_doubt(*c, now);
+  } else {
+    const Instant entered = std::max(now, c->def.schedule.start.value_or(now));
+    const StoredCampaign kept{c->def.name, {}, c->def.sequence.fingerprint(), entered};
+    if (auto saved = state_->store.save_campaign(kept); !saved) {
+      c->status = CampaignStatus::draft;
+      return fail(saved.error());
+    }
+    state_->enter_leads(*c, entered);
+  }
+  c->unfinished = static_cast<std::size_t>(std::count_if(c->leads.begin(), c->leads.end(),
+                                                         [](const LeadState& lead) { return unfinished(lead.status); }));
+  if (c->unfinished == 0) c->status = CampaignStatus::finished;
+  if (state_->failure) return fail(*state_->failure);
   return {};
 }
 

@@ -516,3 +516,64 @@ TEST_CASE("a send that may have been delivered is in doubt: at most once it is n
     CHECK(sim.of(EventType::completed).size() == 1);
   }
 }
+
+TEST_CASE("a send whose outcome was never recorded is in doubt when its campaign resumes") {
+  // The first engine records the intent and "dies" in the transport: the outcome never comes.
+  MemoryStore store;
+  ManualClock clock{at("2026-12-01T00:00:00Z")};
+  const auto first_run = [&](const std::string& extra) {
+    struct Crash {};
+    MemoryTransport dying([](const Mailbox&, const Message&) -> SendOutcome { throw Crash{}; });
+    Engine engine{store, dying, clock};
+    REQUIRE(engine.add_campaign(campaign("c", leads_json(1), extra)));
+    REQUIRE(engine.start("c"));
+    CHECK_THROWS_AS(engine.simulate(clock), Crash);
+    REQUIRE(store.open_intents().size() == 1);
+  };
+  SUBCASE("at most once: reported, not sent again, and the lead goes on") {
+    first_run("");
+    MemoryTransport transport;
+    Engine engine{store, transport, clock};
+    REQUIRE(engine.add_campaign(campaign("c", leads_json(1))));
+    REQUIRE(engine.start("c"));
+    engine.simulate(clock);
+    CHECK(store.open_intents().empty());
+    REQUIRE(transport.sent().size() == 1);  // only the second step
+    CHECK(transport.sent()[0].message.data.find("Again") != std::string::npos);
+    std::vector<std::string> types;
+    for (const Event& event : store.events()) types.push_back(std::string(to_string(event.type)));
+    CHECK(types == std::vector<std::string>{"in_doubt", "sent", "completed"});
+    CHECK(engine.summary().campaigns[0].in_doubt == 1);
+  }
+  SUBCASE("at least once: sent again with the same Message-ID") {
+    first_run(R"(,"delivery":"at_least_once")");
+    const std::string intended = store.open_intents()[0].message_id;
+    MemoryTransport transport;
+    Engine engine{store, transport, clock};
+    REQUIRE(engine.add_campaign(campaign("c", leads_json(1), R"(,"delivery":"at_least_once")")));
+    REQUIRE(engine.start("c"));
+    engine.simulate(clock);
+    REQUIRE(transport.sent().size() == 2);
+    CHECK(transport.sent()[0].message.message_id == intended);
+    CHECK(store.open_intents().empty());
+    CHECK(engine.summary().campaigns[0].leads.at("completed") == 1);
+  }
+}
+
+TEST_CASE("a campaign resumes with the sequence it started with, and a changed one is refused") {
+  MemoryStore store;
+  MemoryTransport transport;
+  ManualClock clock{at("2026-12-01T00:00:00Z")};
+  {
+    Engine engine{store, transport, clock};
+    REQUIRE(engine.add_campaign(campaign("c", leads_json(2))));
+    REQUIRE(engine.start("c"));
+    engine.simulate(clock, at("2026-12-02T00:00:00Z"));
+  }
+  Engine engine{store, transport, clock};
+  const std::string changed = R"({"steps":[{"variants":[{"subject":"Other","text":"Other"}]}]})";
+  REQUIRE(engine.add_campaign(campaign("c", leads_json(2), "", changed)));
+  const auto started = engine.start("c");
+  REQUIRE_FALSE(started);
+  CHECK(started.error().message().find("was started with another sequence") != std::string::npos);
+}

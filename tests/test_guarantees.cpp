@@ -1337,6 +1337,37 @@ TEST_CASE("randomized campaigns keep every guarantee the event log can show") {
   CHECK(cases >= 1);
 }
 
+TEST_CASE("a campaign resumed from its store at any instant goes on exactly as if it had never stopped") {
+  std::size_t cases = 0;
+  for (const std::uint64_t seed : case_seeds(2, 4)) {
+    const Scenario sc = generate(seed, Options{});
+    if (sc.pause_request) continue;
+    const RunResult whole = run_scenario(sc);
+    REQUIRE_MESSAGE(whole.setup.empty(), "case seed " << hex(seed) << ": " << whole.setup.front());
+    if (whole.events.empty()) continue;
+    // Stop after an instant at which something happened: a random one of the log's.
+    Random pick(seed ^ 0x2E57A27ULL);
+    const Instant restart_at =
+        whole.events[static_cast<std::size_t>(pick.between(0, static_cast<int>(whole.events.size()) - 1))].at;
+    const RunResult resumed = run_scenario_with_restart(sc, restart_at);
+    REQUIRE_MESSAGE(resumed.setup.empty(), "case seed " << hex(seed) << ": " << resumed.setup.front());
+    if (resumed.log != whole.log) {
+      std::size_t at = 0;
+      while (at < whole.log.size() && at < resumed.log.size() && whole.log[at] == resumed.log[at]) ++at;
+      const std::size_t line = whole.log.rfind('\n', at == 0 ? 0 : at - 1);
+      const std::size_t from = line == std::string::npos ? 0 : line + 1;
+      FAIL_CHECK("case seed " << hex(seed) << ", restarted after " << format_instant(restart_at)
+                              << ": the log differs from the run without a restart\n  without: "
+                              << whole.log.substr(from, whole.log.find('\n', from) - from) << "\n  resumed: "
+                              << resumed.log.substr(from, resumed.log.find('\n', from) - from));
+    }
+    CHECK(to_json(resumed.summary) == to_json(whole.summary));
+    ++cases;
+  }
+  MESSAGE(cases << " randomized scenarios resumed from their store");
+  CHECK(cases >= 1);
+}
+
 TEST_CASE("with unlimited mailboxes every step goes out at the first open instant after it is due") {
   Options options;
   options.failures = false;

@@ -29,12 +29,13 @@ struct SendIntent {
   friend bool operator==(const SendIntent&, const SendIntent&) = default;
 };
 
-/// @brief A campaign as a store keeps it: enough to know it again when it is added next time.
+/// @brief A started campaign as a store keeps it: enough to rebuild it, and to know it again
+/// when it is added next time.
 struct StoredCampaign {
   std::string name;         ///< The campaign's name (unique in a store).
   std::string definition;   ///< The campaign as JSON, with its sequence pinned (inline).
   std::string fingerprint;  ///< The pinned sequence's fingerprint.
-  Instant added{};          ///< When it was first added.
+  Instant started{};        ///< When its leads entered it (`Engine::start`).
   /// @brief Campaigns compare equal when every part is equal.
   friend bool operator==(const StoredCampaign&, const StoredCampaign&) = default;
 };

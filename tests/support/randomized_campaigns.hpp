@@ -873,6 +873,47 @@ struct RunResult {
   bool ran_to_end = false;                 // every campaign finished
 };
 
+// Runs a scenario without a pause request, stopping the engine after `restart_at` and going on
+// with a new engine on the same store, as a process started again would.
+RunResult run_scenario_with_restart(const Scenario& sc, Instant restart_at) {
+  RunResult result;
+  std::unordered_map<std::string, int> attempts;
+  MemoryTransport transport(
+      [&](const Mailbox&, const Message& message) { return scripted_outcome(sc, attempts, message); });
+  MemoryStore store;
+  ManualClock clock{sc.clock_start};
+  std::vector<CampaignDefinition> definitions;
+  for (const CampaignModel& c : sc.campaigns) {
+    auto definition = CampaignDefinition::from_json(campaign_json(c, identity_order(c.leads.size())));
+    if (!definition) {
+      result.setup.push_back("campaign " + c.name + " does not load: " + definition.error().to_string());
+      return result;
+    }
+    definitions.push_back(std::move(*definition));
+  }
+  const auto run_engine = [&](std::optional<Instant> resumed_after, Instant until) {
+    Engine engine{store, transport, clock};
+    for (const CampaignDefinition& definition : definitions) {
+      if (auto added = engine.add_campaign(definition); !added) result.setup.push_back("add: " + added.error().to_string());
+    }
+    for (const CampaignModel& c : sc.campaigns) {
+      if (auto started = engine.start(c.name); !started) result.setup.push_back("start: " + started.error().to_string());
+    }
+    // Inbound events up to the restart were applied by the first engine.
+    for (const InboundEvent& event : sc.inbound) {
+      if (resumed_after && event.at <= *resumed_after) continue;
+      if (auto applied = engine.apply(event); !applied) result.setup.push_back("apply: " + applied.error().to_string());
+    }
+    engine.simulate(clock, until);
+    return engine.summary();
+  };
+  (void)run_engine(std::nullopt, restart_at);
+  result.summary = run_engine(restart_at, sc.until);
+  result.events = store.events();
+  for (const Event& event : result.events) result.log += to_json_line(event) + "\n";
+  return result;
+}
+
 RunResult run_scenario(const Scenario& sc, bool shuffled = false) {
   RunResult result;
   std::unordered_map<std::string, int> attempts;
