@@ -1,10 +1,13 @@
 #include "outreach/campaign.hpp"
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include <cmath>
 #include <exception>
 #include <map>
+#include <tuple>
 #include <utility>
 
 #include "detail/ascii.hpp"
@@ -431,7 +434,69 @@ expected<CampaignDefinition> read_campaign(const json::value& document, const fs
   }
 }
 
+// Text, or null for the empty text by which the settings say "not set".
+json::value text_or_null(const std::string& text) { return text.empty() ? json::value(nullptr) : json::value(text); }
+
+json::value count_or_null(const std::optional<std::int64_t>& count) {
+  return count ? json::value(*count) : json::value(nullptr);
+}
+
+json::value auto_reply_to_json(AutoReplyRule rule) {
+  switch (rule) {
+    case AutoReplyRule::stop: return true;
+    case AutoReplyRule::pause_until_return: return "pause_until_return";
+    case AutoReplyRule::ignore: break;
+  }
+  return false;
+}
+
+std::string_view delivery_name(Delivery delivery) {
+  return delivery == Delivery::at_least_once ? "at_least_once" : "at_most_once";
+}
+
 }  // namespace
+
+std::string CampaignDefinition::to_json() const {
+  json::array lead_array;
+  lead_array.reserve(leads.size());
+  for (const Lead& lead : leads) lead_array.emplace_back(detail::lead_to_json(lead));
+  json::array mailbox_array;
+  mailbox_array.reserve(mailboxes.size());
+  for (const Mailbox& mailbox : mailboxes) mailbox_array.emplace_back(detail::mailbox_to_json(mailbox));
+
+  // Keys in the order of the spec's example, so that the text reads like a campaign file.
+  json::object out;
+  out["name"] = name;
+  out["sequence"] = detail::sequence_to_json(sequence);
+  out["leads"] = std::move(lead_array);
+  out["seed"] = seed;
+  out["schedule"] = detail::schedule_to_json(schedule);
+  out["mailboxes"] = std::move(mailbox_array);
+  out["limits"] = json::object{{"new_leads_per_day", count_or_null(limits.new_leads_per_day)},
+                               {"sends_per_day", count_or_null(limits.sends_per_day)}};
+  out["stop_on"] = json::object{{"reply", stop_on.reply},
+                                {"auto_reply", auto_reply_to_json(stop_on.auto_reply)},
+                                {"bounce", stop_on.bounce},
+                                {"domain_reply", stop_on.domain_reply}};
+  const json::value pause_rate = bounces.pause_rate ? json::value(*bounces.pause_rate) : json::value(nullptr);
+  out["bounces"] = json::object{
+      {"soft_limit", bounces.soft_limit}, {"pause_rate", pause_rate}, {"pause_window", bounces.pause_window}};
+  out["delivery"] = delivery_name(delivery);
+  out["unsubscribe"] = json::object{{"url", text_or_null(unsubscribe.url)},
+                                    {"mailto", text_or_null(unsubscribe.mailto)},
+                                    {"secret_env", text_or_null(unsubscribe.secret_env)}};
+  return detail::to_pretty_json(out);
+}
+
+bool operator==(const CampaignDefinition& a, const CampaignDefinition& b) {
+  // Every member but lead_problems, in declaration order: a member added to the definition
+  // belongs here too.
+  const auto defined = [](const CampaignDefinition& c) {
+    return std::tie(c.name, c.sequence, c.leads, c.seed, c.schedule, c.mailboxes, c.limits, c.stop_on, c.bounces,
+                    c.delivery, c.unsubscribe);
+  };
+  return defined(a) == defined(b);
+}
 
 expected<CampaignDefinition> CampaignDefinition::from_json(std::string_view json_text, const fs::path& base_dir) {
   auto document = detail::parse_json(json_text);

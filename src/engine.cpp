@@ -906,12 +906,22 @@ expected<void> Engine::start(std::string_view name) {
                                            stored->fingerprint.substr(0, 12) + "...); a campaign keeps the sequence it "
                                            "started with: give a changed sequence a new campaign");
     }
+    // Settings other than the sequence may change: the store keeps the latest.
+    if (std::string definition = state_->store.keeps_definitions() ? c->def.to_json() : std::string();
+        definition != stored->definition) {
+      stored->definition = std::move(definition);
+      if (auto saved = state_->store.save_campaign(*stored); !saved) {
+        c->status = CampaignStatus::draft;
+        return fail(saved.error());
+      }
+    }
     state_->enter_leads(*c, stored->started);
     state_->restore(*c);
     state_->settle_in_doubt(*c, now);
   } else {
     const Instant entered = std::max(now, c->def.schedule.start.value_or(now));
-    const StoredCampaign kept{c->def.name, {}, c->def.sequence.fingerprint(), entered};
+    const StoredCampaign kept{c->def.name, state_->store.keeps_definitions() ? c->def.to_json() : std::string(),
+                              c->def.sequence.fingerprint(), entered};
     if (auto saved = state_->store.save_campaign(kept); !saved) {
       c->status = CampaignStatus::draft;
       return fail(saved.error());

@@ -394,6 +394,8 @@ expected<Sequence> sequence_from_json(const json::value& value, const std::strin
   return SequenceAccess::make(std::move(name), steps, path, errors);
 }
 
+json::object sequence_to_json(const Sequence& sequence) { return to_json_object(sequence.name(), sequence.steps()); }
+
 }  // namespace detail
 
 expected<Sequence> Sequence::from_json(std::string_view json_text) {
@@ -410,6 +412,6 @@ expected<Sequence> Sequence::load(const std::filesystem::path& path) {
   return sequence;
 }
 
-std::string Sequence::to_json() const { return detail::to_pretty_json(to_json_object(name(), steps())); }
+std::string Sequence::to_json() const { return detail::to_pretty_json(detail::sequence_to_json(*this)); }
 
 }  // namespace outreach

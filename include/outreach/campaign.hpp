@@ -105,6 +105,42 @@ struct CampaignDefinition {
   /// errors of the campaign itself).
   [[nodiscard]] static expected<CampaignDefinition> from_json(std::string_view json_text,
                                                               const std::filesystem::path& base_dir = {});
+
+  /// @brief The campaign as JSON in the campaign file format, with everything inline and
+  /// resolved, so that the JSON alone can rebuild it: `from_json(to_json())` gives a definition
+  /// equal to this one, with any `base_dir`. Thread-safe.
+  ///
+  /// The sequence is an object (as `Sequence::to_json` writes it), the leads the JSON lead list
+  /// (each lead's known fields that are not empty, then its custom fields in order), and every
+  /// setting is written out, defaults included, with null where a setting is absent.
+  /// Durations are `{"days", "hours", "minutes"}` objects, `start` and `end` RFC 3339 instants,
+  /// skipped dates `YYYY-MM-DD`. Paths are written as they are held: the absolute ones `load`
+  /// and `from_json` make read back unchanged. No secret is written, since a definition holds
+  /// only the names of the environment variables with them. `lead_problems` is not written:
+  /// the leads written are the ones that were kept.
+  ///
+  /// The same definition gives the same bytes every time (keys in a fixed order, indented by
+  /// two spaces for people to read), so definitions can be compared by their text.
+  ///
+  /// A definition changed in code can hold what the file format cannot say; that is written in
+  /// its closest form: `min_interval` and `jitter` rounded up to whole minutes; a relative path
+  /// as it stands (the reader resolves it against its `base_dir`); an `smtps://` transport
+  /// without `security` when another was set (in the file it is always implicit TLS); no custom
+  /// lead field with an empty name, the name of a known field, or a name used before. Values
+  /// that break a rule of the format are written as they are, and reading them back reports
+  /// them as it would in a file: no lead is an error, a lead time zone the tz database does
+  /// not know is a lead problem (the lead is kept without it).
+  ///
+  /// `bounces.pause_rate` is written as the shortest decimal that names it exactly. It reads
+  /// back exactly when that has at most 15 significant digits and 22 decimal places (as every
+  /// rate a person writes), and may otherwise come back a unit in the last place off: the JSON
+  /// reader of Boost before 1.83 is not exact beyond that.
+  /// @return The JSON text, ending with a newline.
+  [[nodiscard]] std::string to_json() const;
+
+  /// @brief Definitions compare equal when everything they define is equal. `lead_problems`, a
+  /// report of how the leads were loaded rather than part of the campaign, is not compared.
+  friend bool operator==(const CampaignDefinition& a, const CampaignDefinition& b);
 };
 
 }  // namespace outreach

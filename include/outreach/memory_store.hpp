@@ -35,6 +35,8 @@ class MemoryStore final : public Store {
   [[nodiscard]] std::optional<StoredCampaign> campaign(std::string_view name) const override;
   [[nodiscard]] std::vector<StoredCampaign> campaigns() const override;
   [[nodiscard]] expected<std::size_t> forget(std::string_view address) override;
+  /// @brief No: a memory store lives only as long as its engine, which has the definitions.
+  [[nodiscard]] bool keeps_definitions() const noexcept override { return false; }
 
   /// @brief The events appended so far (empty when events are not kept).
   [[nodiscard]] const std::vector<Event>& events() const noexcept { return events_; }

@@ -114,6 +114,10 @@ class Schedule {
   /// @return The first instant after `instant` whose wall-clock time is at or after the next
   /// midnight.
   [[nodiscard]] static Instant next_local_midnight(Instant instant, const TimeZone& zone);
+
+  /// @brief Schedules compare equal when every setting is equal (zones by identity, windows
+  /// and skipped dates in order).
+  friend bool operator==(const Schedule&, const Schedule&) = default;
 };
 
 }  // namespace outreach

@@ -104,6 +104,11 @@ class Store {
   /// @brief The intents without an outcome, in the order they were recorded.
   [[nodiscard]] virtual std::vector<SendIntent> open_intents() const = 0;
 
+  /// @brief Whether a campaign saved here must be rebuildable from the store alone, so that its
+  /// definition is written out in full (for a million leads that takes a while). A store that
+  /// lives only as long as its engine may say no; then `StoredCampaign::definition` is empty.
+  [[nodiscard]] virtual bool keeps_definitions() const noexcept { return true; }
+
   /// @brief Keeps a campaign (replacing the one of the same name).
   /// @param campaign The campaign.
   [[nodiscard]] virtual expected<void> save_campaign(const StoredCampaign& campaign) = 0;

@@ -5,6 +5,8 @@
 #include <boost/json/stream_parser.hpp>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -246,6 +248,13 @@ void ObjectReader::reject_unknown_keys() {
   }
 }
 
+std::string format_number(double number) {
+  if (!std::isfinite(number)) return "null";
+  char buffer[64];
+  const std::to_chars_result written = std::to_chars(buffer, buffer + sizeof buffer, number);
+  return std::string(buffer, written.ptr);
+}
+
 namespace {
 
 void write_pretty(std::string& out, const json::value& value, int depth) {
@@ -279,6 +288,8 @@ void write_pretty(std::string& out, const json::value& value, int depth) {
     }
     indent(depth);
     out += ']';
+  } else if (value.is_double()) {
+    out += format_number(value.get_double());
   } else {
     out += json::serialize(value);
   }

@@ -87,8 +87,15 @@ class ObjectReader {
   std::vector<std::string> known_;
 };
 
+/// A double as JSON text: the shortest decimal that names it exactly (`0.2`, not Boost's
+/// `2E-1`); `null` for infinities and NaN, which JSON lacks. `parse_json` (Boost.JSON before
+/// 1.83) reads it back exactly when it has at most 15 significant digits and at most 22
+/// decimal places; otherwise it may land on a neighbouring double.
+[[nodiscard]] std::string format_number(double number);
+
 /// Writes a JSON value indented by two spaces a level, keys in their stored order, ending
-/// with a newline: the form in which outreach saves files people read.
+/// with a newline: the form in which outreach saves files people read. Doubles are written by
+/// `format_number`.
 [[nodiscard]] std::string to_pretty_json(const boost::json::value& value);
 
 }  // namespace outreach::detail

@@ -207,6 +207,24 @@ expected<Lead> lead_from_json(const json::value& value, const std::string& path)
   return lead;
 }
 
+json::object lead_to_json(const Lead& lead) {
+  json::object out;
+  out["email"] = lead.email;
+  const auto known = [&out](LeadField field, const std::string& value) {
+    if (!value.empty()) out[lead_field_name(field)] = value;
+  };
+  known(LeadField::first_name, lead.first_name);
+  known(LeadField::last_name, lead.last_name);
+  known(LeadField::company, lead.company);
+  known(LeadField::title, lead.title);
+  known(LeadField::timezone, lead.timezone);
+  for (const auto& [name, value] : lead.custom) {
+    if (name.empty() || lead_field_named(name) != LeadField::custom || out.contains(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
 expected<LeadList> lead_list_from_json(const json::value& value, const std::string& path,
                                        std::string_view source_name) {
   const json::array* array = value.if_array();

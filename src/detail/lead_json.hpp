@@ -4,6 +4,8 @@
 // which the CSV reader in lead_list.cpp shares.
 #pragma once
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstddef>
@@ -62,6 +64,13 @@ inline constexpr std::size_t max_lead_fields = 1024;
 /// @return The lead, or every error found in it (the first, with the others attached), with
 /// JSON paths under `path`.
 [[nodiscard]] expected<Lead> lead_from_json(const boost::json::value& value, const std::string& path);
+
+/// Writes a lead in the form `lead_from_json` reads: `email`, the known fields that are not
+/// empty (an empty one reads back the same when left out), then the custom fields in order.
+/// A custom field that a lead list could not give (an empty name, a name that is a known
+/// field's in any case, or a name given before) is left out, since writing it would make the
+/// reader refuse the whole lead; only leads made in code have one.
+[[nodiscard]] boost::json::object lead_to_json(const Lead& lead);
 
 /// Reads the JSON form of a lead list at `path`: an array of lead objects (see
 /// `lead_from_json`). Elements that are not leads, and repeated addresses (compared as

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 
 #include "detail/ascii.hpp"
 #include "outreach/address.hpp"
@@ -251,6 +252,102 @@ std::chrono::milliseconds duration_from_json(const json::value& value, const std
     return std::chrono::milliseconds{0};
   }
   return std::chrono::minutes{total};
+}
+
+json::object duration_to_json(std::chrono::milliseconds duration) {
+  constexpr std::int64_t minutes_a_day = 24 * 60;
+  const std::int64_t total = std::max<std::int64_t>(0, std::chrono::ceil<std::chrono::minutes>(duration).count());
+  json::object out;
+  if (const std::int64_t days = total / minutes_a_day; days != 0) out["days"] = days;
+  if (const std::int64_t hours = total % minutes_a_day / 60; hours != 0) out["hours"] = hours;
+  if (const std::int64_t minutes = total % 60; minutes != 0) out["minutes"] = minutes;
+  return out;
+}
+
+std::string address_to_text(const Address& address) {
+  const std::string& name = address.name;
+  if (name.empty()) return address.email;
+  // The plain form loses spaces around the name and cannot hold '"', '<' or '>'.
+  const bool plain = name.find_first_of("\"<>") == std::string::npos && name.front() != ' ' && name.back() != ' ';
+  std::string out;
+  if (plain) {
+    out = name;
+  } else {
+    out = "\"";
+    for (const char c : name) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += " <";
+  out += address.email;
+  out += '>';
+  return out;
+}
+
+namespace {
+
+std::string_view security_name(Security security) noexcept {
+  switch (security) {
+    case Security::tls: return "tls";
+    case Security::none: return "none";
+    case Security::starttls: break;
+  }
+  return "starttls";
+}
+
+std::string_view auth_name(SmtpAuth auth) noexcept {
+  switch (auth) {
+    case SmtpAuth::plain: return "plain";
+    case SmtpAuth::login: return "login";
+    case SmtpAuth::xoauth2: return "xoauth2";
+    case SmtpAuth::best: break;
+  }
+  return {};
+}
+
+// Empty text is how a mailbox says "not set"; the file says it with null.
+json::value text_or_null(std::string_view text) {
+  return text.empty() ? json::value(nullptr) : json::value(json::string_view(text.data(), text.size()));
+}
+
+}  // namespace
+
+json::object mailbox_to_json(const Mailbox& mailbox) {
+  json::object out;
+  out["id"] = mailbox.id;
+  out["from"] = address_to_text(mailbox.from);
+  out["daily_limit"] = mailbox.daily_limit;
+  out["min_interval"] = duration_to_json(mailbox.min_interval);
+  out["jitter"] = duration_to_json(mailbox.jitter);
+  if (mailbox.ramp) {
+    out["ramp"] = json::object{{"start", mailbox.ramp->start}, {"step", mailbox.ramp->step}};
+  } else {
+    out["ramp"] = nullptr;
+  }
+  out["timezone"] = mailbox.timezone ? text_or_null(mailbox.timezone->name()) : json::value(nullptr);
+  out["transport"] = text_or_null(mailbox.transport);
+  // In the file an smtps:// transport is implicit TLS whatever else is said; left out, the
+  // reader takes that.
+  constexpr std::string_view implicit_tls = "smtps://";
+  const bool smtps = mailbox.transport.size() >= implicit_tls.size() &&
+                     iequals_ascii(std::string_view(mailbox.transport).substr(0, implicit_tls.size()), implicit_tls);
+  out["security"] = smtps && mailbox.security != Security::tls ? json::value(nullptr)
+                                                                 : text_or_null(security_name(mailbox.security));
+  out["username"] = text_or_null(mailbox.username);
+  out["auth"] = text_or_null(auth_name(mailbox.auth));
+  out["password_env"] = text_or_null(mailbox.password_env);
+  out["token_env"] = text_or_null(mailbox.token_env);
+  out["ca_file"] = text_or_null(mailbox.ca_file.string());
+  if (mailbox.dkim) {
+    out["dkim"] = json::object{{"domain", mailbox.dkim->domain},
+                               {"selector", mailbox.dkim->selector},
+                               {"key_file", mailbox.dkim->key_file.string()}};
+  } else {
+    out["dkim"] = nullptr;
+  }
+  return out;
 }
 
 Mailbox mailbox_from_json(const json::value& value, const std::string& path, const fs::path& base_dir,

@@ -216,6 +216,47 @@ std::optional<std::chrono::year_month_day> parse_date(std::string_view text) {
   return date;
 }
 
+std::string format_date(std::chrono::year_month_day date) {
+  const auto digits = [](std::string& out, unsigned value, std::size_t width) {
+    std::string text = std::to_string(value);
+    if (text.size() < width) out.append(width - text.size(), '0');
+    out += text;
+  };
+  std::string out;
+  digits(out, static_cast<unsigned>(static_cast<int>(date.year())), 4);
+  out += '-';
+  digits(out, static_cast<unsigned>(date.month()), 2);
+  out += '-';
+  digits(out, static_cast<unsigned>(date.day()), 2);
+  return out;
+}
+
+json::object schedule_to_json(const Schedule& schedule) {
+  json::object out;
+  out["timezone"] = schedule.timezone.name();
+  out["lead_timezone"] = schedule.lead_timezone;
+  json::array days;
+  for (std::size_t i = 1; i <= day_names.size(); ++i) {
+    const std::size_t day = i % day_names.size();  // Monday first, as people list a week
+    if (schedule.days[day]) days.emplace_back(day_names[day]);
+  }
+  out["days"] = std::move(days);
+  json::array hours;
+  for (const HourWindow& window : schedule.hours) {
+    hours.emplace_back(format_minutes(window.start) + "-" + format_minutes(window.end));
+  }
+  out["hours"] = std::move(hours);
+  const auto moment = [](const std::optional<Instant>& instant) {
+    return instant ? json::value(format_instant(*instant)) : json::value(nullptr);
+  };
+  out["start"] = moment(schedule.start);
+  out["end"] = moment(schedule.end);
+  json::array skip_dates;
+  for (const auto& date : schedule.skip_dates) skip_dates.emplace_back(format_date(date));
+  out["skip_dates"] = std::move(skip_dates);
+  return out;
+}
+
 Schedule schedule_from_json(const json::value& value, const std::string& path, ErrorList& errors) {
   Schedule schedule;
   ObjectReader reader(value, path, errors);

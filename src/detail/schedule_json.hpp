@@ -1,7 +1,8 @@
-// Reading a campaign's `schedule` object from JSON (spec: "Campaign", `schedule`), as part of
-// a larger document, so that every error carries its full JSON path.
+// A campaign's `schedule` object in JSON (spec: "Campaign", `schedule`): reading it as part of
+// a larger document, so that every error carries its full JSON path, and writing it.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include <chrono>
@@ -25,6 +26,9 @@ inline constexpr std::size_t max_skip_dates = 3660;
 /// @return The date, or nothing when the text is not one.
 [[nodiscard]] std::optional<std::chrono::year_month_day> parse_date(std::string_view text);
 
+/// Formats a calendar date as `YYYY-MM-DD` (the form `parse_date` reads; years 0 to 9999).
+[[nodiscard]] std::string format_date(std::chrono::year_month_day date);
+
 /// Reads the `schedule` object found at `path` (such as `schedule`):
 /// - `timezone`: required, an IANA name (an unknown one is an error at `<path>.timezone`);
 /// - `lead_timezone`: a boolean, default false;
@@ -43,5 +47,14 @@ inline constexpr std::size_t max_skip_dates = 3660;
 /// @return The schedule; only meaningful when no error was added.
 [[nodiscard]] Schedule schedule_from_json(const boost::json::value& value, const std::string& path,
                                           ErrorList& errors);
+
+/// Writes a schedule in the form `schedule_from_json` reads, every setting explicit: the
+/// zone's name, `lead_timezone`, the sending days from Monday on, the windows, `start` and
+/// `end` as instants (null when open) and the skipped dates. Reading it back gives an equal
+/// schedule when the schedule keeps the invariants the reader establishes (at least one day
+/// and one window; windows sorted and apart; dates sorted, without repeats, in years 0 to
+/// 9999). One made in code that does not is written as it stands: the reader then refuses it
+/// or puts it in order.
+[[nodiscard]] boost::json::object schedule_to_json(const Schedule& schedule);
 
 }  // namespace outreach::detail
