@@ -72,7 +72,7 @@ endif()
 _outreach_pc_dir(OUTREACH_PC_LIBDIR "${CMAKE_INSTALL_LIBDIR}")
 _outreach_pc_dir(OUTREACH_PC_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}")
 # Boost and date ship no .pc files, so a static link names their libraries directly;
-# OpenSSL's libssl.pc and libcrypto.pc are proper pkg-config dependency.
+# OpenSSL's libssl.pc and libcrypto.pc and SQLite's sqlite3.pc are proper pkg-config dependencies.
 configure_file("${CMAKE_CURRENT_LIST_DIR}/outreach.pc.in" "${PROJECT_BINARY_DIR}/outreach.pc" @ONLY)
 install(FILES "${PROJECT_BINARY_DIR}/outreach.pc" DESTINATION "${OUTREACH_INSTALL_PKGCONFIGDIR}")
 

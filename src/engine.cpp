@@ -1107,7 +1107,9 @@ void Engine::run_on(boost::asio::io_context& io, std::optional<Instant> until, s
     Loop(Engine& e, boost::asio::io_context& context, std::optional<Instant> last, std::function<void()> finished)
         : engine(e), timer(context), until(last), done(std::move(finished)) {}
     void wake() {
-      const auto next = engine.state_->stop_requested.load() ? std::nullopt : engine.step();
+      // Nothing is done after `until`, not even at the first wake-up.
+      const bool over = engine.state_->stop_requested.load() || (until && engine.state_->clock.now() > *until);
+      const auto next = over ? std::nullopt : engine.step();
       if (!next || (until && *next > *until)) {
         if (done) done();
         return;

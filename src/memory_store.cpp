@@ -18,16 +18,11 @@ std::string intent_key(std::string_view campaign, std::string_view lead, int ste
   return key;
 }
 
-bool closes_intent(EventType type) {
-  return type == EventType::sent || type == EventType::deferred || type == EventType::failed ||
-         type == EventType::in_doubt;
-}
-
 }  // namespace
 
 expected<void> MemoryStore::append(const Event& event) {
   ++event_count_;
-  if (closes_intent(event.type)) open_intents_.erase(intent_key(event.campaign, event.lead, event.step));
+  if (is_send_outcome(event.type)) open_intents_.erase(intent_key(event.campaign, event.lead, event.step));
   if (keep_events_) events_.push_back(event);
   return {};
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "outreach/error.hpp"
 #include "outreach/instant.hpp"
 
 namespace outreach {
@@ -40,6 +41,14 @@ enum class EventType : std::uint8_t {
 /// @return The type, or nothing for an unknown name.
 [[nodiscard]] std::optional<EventType> event_type_from_string(std::string_view name) noexcept;
 
+/// @brief True for the types that say how a send ended (`sent`, `deferred`, `failed`,
+/// `in_doubt`): the outcome that closes the send's intent in a `Store`.
+/// @param type The event type.
+[[nodiscard]] constexpr bool is_send_outcome(EventType type) noexcept {
+  return type == EventType::sent || type == EventType::deferred || type == EventType::failed ||
+         type == EventType::in_doubt;
+}
+
 /// @brief One event. Fields that do not apply to the type are empty (and absent in JSON).
 struct Event {
   EventType type = EventType::sent;  ///< What happened.
@@ -67,5 +76,12 @@ struct Event {
 /// `type`, `at`, `campaign`, `lead`, then the type's fields. Byte-identical for equal events.
 /// @param event The event.
 [[nodiscard]] std::string to_json_line(const Event& event);
+
+/// @brief Reads one line of the event log back: every line `to_json_line` writes gives an equal
+/// event. Fields may come in any order; a field that does not belong to events, a value of the
+/// wrong type, an unknown `type` or a malformed instant is an error naming the field.
+/// @param line One JSON object (a trailing newline is allowed).
+/// @return The event, or the first error with the others in `Error::others()`.
+[[nodiscard]] expected<Event> parse_event_line(std::string_view line);
 
 }  // namespace outreach

@@ -23,6 +23,7 @@
 #include "outreach/schedule.hpp"
 #include "outreach/sequence.hpp"
 #include "outreach/smtp_transport.hpp"
+#include "outreach/sqlite_store.hpp"
 #include "outreach/store.hpp"
 #include "outreach/summary.hpp"
 #include "outreach/template.hpp"

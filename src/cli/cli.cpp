@@ -9,7 +9,13 @@ const std::string_view usage = R"(usage:
   outreach render SEQUENCE.json --lead LEAD.json [--step N] [--seed S]
                   [--from "Name <address>"] [--at INSTANT] [--campaign NAME]
   outreach simulate CAMPAIGN.json [--from INSTANT] [--until INSTANT | --days N]
-                  [--inbound FILE.jsonl] [--events FILE.jsonl] [--outbox DIR] [--json]
+                  [--inbound FILE.jsonl] [--events FILE.jsonl] [--outbox DIR] [--store FILE.db] [--json]
+  outreach run CAMPAIGN.json... --store FILE.db [--events FILE.jsonl] [--until INSTANT]
+  outreach status --store FILE.db [--json]
+  outreach pause|resume --store FILE.db CAMPAIGN
+  outreach events --store FILE.db [--campaign NAME] [--since INSTANT]
+  outreach suppress add|remove|list|import --store FILE.db [ADDRESS|FILE]
+  outreach forget --store FILE.db ADDRESS
   outreach --version | --help
 )";
 

@@ -50,5 +50,11 @@ void print_errors(const Error& error);
 int validate(int argc, char** argv);
 int render(int argc, char** argv);
 int simulate(int argc, char** argv);
+int run(int argc, char** argv);
+int status(int argc, char** argv);
+int pause_or_resume(int argc, char** argv, bool pause);
+int events(int argc, char** argv);
+int suppress(int argc, char** argv);
+int forget(int argc, char** argv);
 
 }  // namespace outreach::cli

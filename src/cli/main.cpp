@@ -30,6 +30,12 @@ int dispatch(int argc, char** argv) {
   if (command == "validate") return validate(argc, argv);
   if (command == "render") return render(argc, argv);
   if (command == "simulate") return simulate(argc, argv);
+  if (command == "run") return run(argc, argv);
+  if (command == "status") return status(argc, argv);
+  if (command == "pause" || command == "resume") return pause_or_resume(argc, argv, command == "pause");
+  if (command == "events") return events(argc, argv);
+  if (command == "suppress") return suppress(argc, argv);
+  if (command == "forget") return forget(argc, argv);
   std::cerr << "outreach: unknown command \"" << command << "\"\n" << usage;
   return exit_bad_input;
 }

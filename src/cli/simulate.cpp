@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "cli/cli.hpp"
+#include "cli/store_access.hpp"
 #include "detail/ascii.hpp"
 #include "detail/json_reader.hpp"
 #include "outreach/campaign.hpp"
@@ -83,10 +84,6 @@ int simulate(int argc, char** argv) {
     std::cerr << usage;
     return exit_bad_input;
   }
-  if (arguments->option("store")) {
-    std::cerr << "outreach: --store: the SQLite store is not part of this version yet\n";
-    return exit_failure;
-  }
   if (arguments->option("until") && arguments->option("days")) {
     std::cerr << "outreach: give --until or --days, not both\n";
     return exit_bad_input;
@@ -156,9 +153,24 @@ int simulate(int argc, char** argv) {
     }
   }
 
-  MemoryStore store(/*keep_events=*/false);
+  // In memory, or in a store file that `status` and `events` can read afterwards.
+  std::unique_ptr<Store> store;
+  if (const std::string* store_path = arguments->option("store")) {
+    auto opened = open_store(*store_path, SqliteAccess::engine);
+    if (!opened) {
+      print_errors(opened.error());
+      return exit_code_for(opened.error());
+    }
+    // A campaign the store already has goes on from its last event.
+    std::optional<Instant> last;
+    (*opened)->for_each_event(campaign->name, [&](const Event& event) { last = event.at; });
+    if (last && *last > *from) from = last;
+    store = std::move(*opened);
+  } else {
+    store = std::make_unique<MemoryStore>(/*keep_events=*/false);
+  }
   ManualClock clock(*from);
-  Engine engine(store, *transport, clock);
+  Engine engine(*store, *transport, clock);
   std::int64_t sends = 0;
   Progress progress(isatty(STDERR_FILENO) != 0 && !arguments->flag("json"));
   engine.on_event([&](const Event& event) {
@@ -180,6 +192,10 @@ int simulate(int argc, char** argv) {
     }
   }
   engine.simulate(clock, until);
+  if (const auto& failure = engine.failure()) {
+    print_errors(*failure);
+    return exit_failure;
+  }
   for (const std::string& warning : engine.warnings()) std::cerr << "outreach: warning: " << warning << "\n";
   if (events_file.is_open()) {
     events_file.flush();

@@ -1,0 +1,128 @@
+/// @file sqlite_store.hpp
+/// @brief `SqliteStore`: the durable `Store`, in one SQLite file (WAL): the embedded default.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "outreach/error.hpp"
+#include "outreach/event.hpp"
+#include "outreach/store.hpp"
+
+namespace outreach {
+
+/// @brief What a write survives once it has returned (always in SQLite's WAL mode).
+enum class SqliteDurability : std::uint8_t {
+  /// A killed or crashed process (`synchronous=NORMAL`): the write is in the operating system's
+  /// hands, but a power cut or a crash of the system may lose the last ones (the file stays
+  /// consistent). The default.
+  process,
+  /// Also a power cut or a crash of the system (`synchronous=FULL`): each commit waits for the
+  /// disk, two per send. Without it, an intent lost to a power cut lets its send go again.
+  power,
+};
+
+/// @brief What a `SqliteStore` is opened for.
+enum class SqliteAccess : std::uint8_t {
+  /// Reading and writing, holding the store's engine lock, so that two engines never run one
+  /// store. The lock is flock() on a file beside the store named after it (`outreach.db-lock`
+  /// for `outreach.db`), which the system releases when the holder's process ends, even by
+  /// SIGKILL; the file says the holder's process id.
+  engine,
+  /// Reading only, without the lock: `status` and `events` work while an engine runs (WAL lets
+  /// readers and the writer go on together). Every write returns an `invalid_argument` error.
+  /// The file must exist and be at this library's schema version.
+  read,
+};
+
+/// @brief How a `SqliteStore` is opened.
+struct SqliteStoreOptions {
+  /// What a write survives.
+  SqliteDurability durability = SqliteDurability::process;
+  /// Engine (lock, writes) or reader.
+  SqliteAccess access = SqliteAccess::engine;
+  /// How long a statement waits for another connection's lock before it fails with `unavailable`.
+  std::chrono::milliseconds busy_timeout{5000};
+  /// Runs `PRAGMA quick_check` when opening, so that a damaged file is refused before it is used
+  /// (it reads the whole file: about a second per few hundred megabytes).
+  bool check_integrity = true;
+};
+
+/// @brief A `Store` in a SQLite file: the campaigns, the event log (each event as its JSON line),
+/// the open send intents and the suppression list.
+///
+/// Writes outside `begin`/`commit` are each their own transaction, committed when they return;
+/// `begin`/`commit` nest, and only the outermost `commit` writes. After a write failed inside a
+/// unit, the unit's later writes fail with the same error and the outermost `commit` rolls the
+/// whole unit back and returns it. `record_intent` is durable when it returns only outside a
+/// unit, which is how the engine calls it (before handing the message to the transport).
+///
+/// The `Store` port's reads cannot fail. When one does here (an I/O error, a damaged event
+/// line), it returns what it could read (`is_suppressed` returns true, the safe answer), and the
+/// error is kept: `read_error()` says it, and every later write fails with it, so an engine
+/// stops before acting on a read it could not trust.
+///
+/// Used from one thread at a time. No exception leaves it; SQLite's errors become `Error`s that
+/// name the file and carry SQLite's message.
+class SqliteStore final : public Store {
+ public:
+  /// @brief The schema version this library writes (`PRAGMA user_version`).
+  static constexpr std::int64_t schema_version = 1;
+  /// @brief `PRAGMA application_id` of an outreach store ("OUTR").
+  static constexpr std::int32_t application_id = 0x4F555452;
+
+  /// @brief Opens a store, creating the file when it is missing (its folder must exist) and
+  /// upgrading an older schema in one transaction.
+  ///
+  /// A file that is not a SQLite database, a SQLite database of another application, one of a
+  /// newer schema, a damaged one, or a store whose engine lock is held is refused with an error
+  /// naming the file and why, and is left unchanged.
+  /// @param path The store file, such as `outreach.db`.
+  /// @param options Durability, access and busy timeout.
+  /// @return The store, or: `not_found` (no folder; for reading, no file), `invalid_value` (not
+  /// an outreach store, newer, damaged), `unavailable` (another engine holds it), `io_error`.
+  [[nodiscard]] static expected<std::unique_ptr<SqliteStore>> open(const std::filesystem::path& path,
+                                                                   const SqliteStoreOptions& options = {});
+
+  /// @brief Closes the file (rolling back a unit not committed) and releases the lock.
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;             ///< Not copyable: it owns a connection.
+  SqliteStore& operator=(const SqliteStore&) = delete;  ///< Not copyable: it owns a connection.
+
+  [[nodiscard]] expected<void> append(const Event& event) override;
+  [[nodiscard]] expected<void> record_intent(const SendIntent& intent) override;
+  [[nodiscard]] expected<void> begin() override;
+  [[nodiscard]] expected<void> commit() override;
+  [[nodiscard]] bool is_suppressed(std::string_view address) const override;
+  [[nodiscard]] expected<void> suppress(std::string_view address, std::string_view reason) override;
+  [[nodiscard]] expected<void> unsuppress(std::string_view address) override;
+  [[nodiscard]] std::vector<Suppression> suppressions() const override;
+  void for_each_event(std::string_view campaign, const std::function<void(const Event&)>& visit) const override;
+  [[nodiscard]] std::vector<SendIntent> open_intents() const override;
+  [[nodiscard]] expected<void> save_campaign(const StoredCampaign& campaign) override;
+  [[nodiscard]] std::optional<StoredCampaign> campaign(std::string_view name) const override;
+  [[nodiscard]] std::vector<StoredCampaign> campaigns() const override;
+  [[nodiscard]] expected<std::size_t> forget(std::string_view address) override;
+
+  /// @brief The store file, as given to `open`.
+  [[nodiscard]] const std::filesystem::path& path() const noexcept;
+  /// @brief The options it was opened with.
+  [[nodiscard]] const SqliteStoreOptions& options() const noexcept;
+  /// @brief The first read that failed since the store was opened, if any (see the class).
+  [[nodiscard]] std::optional<Error> read_error() const;
+
+ private:
+  struct Impl;
+  explicit SqliteStore(std::unique_ptr<Impl> impl) noexcept;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace outreach

@@ -1,0 +1,164 @@
+"""The commands that keep state in a store file: run, simulate --store, status, events, pause,
+resume, suppress and forget, driven as a user would."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+CLI = os.environ["OUTREACH_CLI"]
+SOURCE = Path(os.environ["OUTREACH_SOURCE_DIR"])
+EXAMPLE = SOURCE / "docs" / "examples" / "saas-founders"
+
+
+def run(*args, check=None, timeout=120):
+    result = subprocess.run([CLI, *map(str, args)], capture_output=True, timeout=timeout)
+    if check is not None:
+        assert result.returncode == check, result.stderr.decode(errors="replace")
+    return result
+
+
+def events_of(store):
+    out = run("events", "--store", store, check=0).stdout.decode()
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def write_campaign(folder: Path, leads: int, outbox: Path, name="now"):
+    """A campaign that may send at once: open every hour of every day, started in the past."""
+    sequence = {"steps": [
+        {"variants": [{"subject": "Hello {{first_name}}", "text": "Hi {{first_name}}"}]},
+        {"delay": {"minutes": 0}, "variants": [{"text": "Again, {{first_name}}"}]},
+    ]}
+    (folder / "sequence.json").write_text(json.dumps(sequence), encoding="utf-8")
+    lines = ["email,first_name"] + [f"lead{i}@example.com,L{i}" for i in range(leads)]
+    (folder / "leads.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    campaign = {
+        "name": name, "sequence": "sequence.json", "leads": "leads.csv", "seed": 1,
+        "schedule": {"timezone": "UTC", "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                     "hours": ["00:00-23:59"], "start": "2026-01-01"},
+        "mailboxes": [{"id": "m1", "from": "M <m1@acme.example>", "daily_limit": 100000,
+                       "transport": f"outbox:{outbox}"}],
+    }
+    path = folder / "campaign.json"
+    path.write_text(json.dumps(campaign), encoding="utf-8")
+    return path
+
+
+def test_simulate_keeps_its_state_in_the_store_for_status_and_events(tmp_path):
+    store = tmp_path / "state.db"
+    result = run("simulate", EXAMPLE / "campaign.json", "--inbound", EXAMPLE / "inbound.jsonl",
+                 "--store", store, "--json", "--events", tmp_path / "events.jsonl", check=0)
+    simulated = json.loads(result.stdout)
+    status = json.loads(run("status", "--store", store, "--json", check=0).stdout)
+    assert status == simulated
+    logged = (tmp_path / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in logged] == events_of(store)
+    since = events_of(store)[-1]["at"]
+    tail = run("events", "--store", store, "--since", since, check=0).stdout.decode().splitlines()
+    assert tail and all(json.loads(line)["at"] >= since for line in tail)
+
+
+def test_run_sends_every_step_once_and_a_second_run_sends_nothing_more(tmp_path):
+    outbox = tmp_path / "outbox"
+    campaign = write_campaign(tmp_path, 20, outbox)
+    store = tmp_path / "state.db"
+    first = run("run", campaign, "--store", store, "--events", tmp_path / "events.jsonl", check=0)
+    assert "campaign now: finished" in first.stdout.decode()
+    messages = sorted(os.listdir(outbox / "new"))
+    assert len(messages) == 40
+    sent = [e for e in events_of(store) if e["type"] == "sent"]
+    assert len(sent) == 40
+    assert len({(e["lead"], e["step"]) for e in sent}) == 40
+    # Started again, it resumes a finished campaign: nothing is sent twice.
+    run("run", campaign, "--store", store, "--events", tmp_path / "events.jsonl", check=0)
+    assert sorted(os.listdir(outbox / "new")) == messages
+    assert len([e for e in events_of(store) if e["type"] == "sent"]) == 40
+    # --events appends: one line per event of both runs.
+    assert len((tmp_path / "events.jsonl").read_text().splitlines()) == len(events_of(store))
+
+
+def test_a_run_stopped_early_goes_on_where_it_was(tmp_path):
+    outbox = tmp_path / "outbox"
+    campaign = write_campaign(tmp_path, 10, outbox)
+    store = tmp_path / "state.db"
+    # Until an instant before the campaign's start: nothing can be sent yet.
+    run("run", campaign, "--store", store, "--until", "2025-06-01T00:00:00Z", check=0)
+    status = json.loads(run("status", "--store", store, "--json", check=0).stdout)
+    assert status["campaigns"][0]["status"] == "running"
+    run("run", campaign, "--store", store, check=0)
+    assert len(os.listdir(outbox / "new")) == 20
+
+
+def test_a_changed_sequence_is_refused_and_a_second_engine_is_kept_out(tmp_path):
+    outbox = tmp_path / "outbox"
+    campaign = write_campaign(tmp_path, 3, outbox)
+    store = tmp_path / "state.db"
+    run("run", campaign, "--store", store, check=0)
+    sequence = json.loads((tmp_path / "sequence.json").read_text())
+    sequence["steps"][0]["variants"][0]["subject"] = "Changed"
+    (tmp_path / "sequence.json").write_text(json.dumps(sequence))
+    refused = run("run", campaign, "--store", store)
+    assert refused.returncode == 2
+    assert b"was started with another sequence" in refused.stderr
+
+
+def test_pause_and_resume_are_kept_in_the_store(tmp_path):
+    outbox = tmp_path / "outbox"
+    campaign = write_campaign(tmp_path, 5, outbox)
+    store = tmp_path / "state.db"
+    run("run", campaign, "--store", store, "--until", "2025-06-01T00:00:00Z", check=0)
+    run("pause", "--store", store, "now", check=0)
+    assert json.loads(run("status", "--store", store, "--json", check=0).stdout)["campaigns"][0]["status"] == "paused"
+    run("run", campaign, "--store", store, check=0)
+    assert not os.path.exists(outbox / "new") or not os.listdir(outbox / "new")
+    run("resume", "--store", store, "now", check=0)
+    run("run", campaign, "--store", store, check=0)
+    assert len(os.listdir(outbox / "new")) == 10
+    types = [e["type"] for e in events_of(store)]
+    assert "campaign_paused" in types and "campaign_resumed" in types
+    missing = run("pause", "--store", store, "other")
+    assert missing.returncode == 2
+    assert b"no campaign named \"other\"" in missing.stderr
+
+
+def test_suppressed_addresses_are_skipped_and_the_list_is_kept(tmp_path):
+    outbox = tmp_path / "outbox"
+    campaign = write_campaign(tmp_path, 4, outbox)
+    store = tmp_path / "state.db"
+    run("suppress", "add", "--store", store, "LEAD0@example.com", check=0)
+    addresses = tmp_path / "suppress.txt"
+    addresses.write_text("# from the old tool\nlead1@example.com\n\nnot an address\n", encoding="utf-8")
+    imported = run("suppress", "import", "--store", store, addresses)
+    assert imported.returncode == 2
+    assert b"suppress.txt:4:" in imported.stderr
+    listed = run("suppress", "list", "--store", store, check=0).stdout.decode().splitlines()
+    assert listed == ["lead0@example.com\tmanual", "lead1@example.com\tmanual"]
+    run("run", campaign, "--store", store, check=0)
+    skipped = [e for e in events_of(store) if e["type"] == "skipped"]
+    assert sorted(e["lead"] for e in skipped) == ["lead0@example.com", "lead1@example.com"]
+    run("suppress", "remove", "--store", store, "lead1@example.com", check=0)
+    assert run("suppress", "list", "--store", store, check=0).stdout.decode().splitlines() == [
+        "lead0@example.com\tmanual"]
+
+
+def test_forget_erases_an_address_but_keeps_its_suppression(tmp_path):
+    outbox = tmp_path / "outbox"
+    campaign = write_campaign(tmp_path, 3, outbox)
+    store = tmp_path / "state.db"
+    run("run", campaign, "--store", store, check=0)
+    run("suppress", "add", "--store", store, "lead2@example.com", check=0)
+    erased = run("forget", "--store", store, "Lead2@Example.com", check=0).stdout.decode()
+    assert int(erased.split()[0]) > 0
+    assert all(e.get("lead", "").lower() != "lead2@example.com" for e in events_of(store))
+    assert any(e.get("lead") == "lead1@example.com" for e in events_of(store))
+    assert "lead2@example.com\tmanual" in run("suppress", "list", "--store", store, check=0).stdout.decode()
+
+
+def test_a_file_that_is_not_a_store_is_refused_and_left_alone(tmp_path):
+    bogus = tmp_path / "notes.db"
+    bogus.write_bytes(b"these are my notes, not a database\n" * 100)
+    before = bogus.read_bytes()
+    result = run("status", "--store", bogus)
+    assert result.returncode != 0
+    assert str(bogus).encode() in result.stderr
+    assert bogus.read_bytes() == before
