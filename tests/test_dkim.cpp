@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -208,6 +209,90 @@ std::filesystem::path temp_file(const std::string& name, const std::string& cont
   return path;
 }
 
+// The relaxed algorithms stated plainly, a character at a time, to hold the library's faster
+// implementation to. A CR or LF that is not part of a CRLF is dropped, as the library does.
+std::string reference_relaxed_line(std::string_view line) {
+  std::string out;
+  bool space = false;
+  for (const char c : line) {
+    if (c == '\r' || c == '\n') continue;
+    if (c == ' ' || c == '\t') {
+      space = true;
+      continue;
+    }
+    if (space) out.push_back(' ');
+    space = false;
+    out.push_back(c);
+  }
+  return out;  // white space at the end is left out
+}
+
+std::string reference_relaxed_body(std::string_view body) {
+  std::vector<std::string> lines;
+  std::size_t pos = 0;
+  while (pos < body.size()) {
+    std::size_t end = body.find("\r\n", pos);
+    if (end == std::string_view::npos) end = body.size();
+    lines.push_back(reference_relaxed_line(body.substr(pos, end - pos)));
+    pos = end + 2;
+  }
+  while (!lines.empty() && lines.back().empty()) lines.pop_back();
+  std::string out;
+  for (const auto& line : lines) out += line + "\r\n";
+  return out;
+}
+
+std::string reference_relaxed_header(std::string_view field) {
+  while (!field.empty() && (field.back() == '\r' || field.back() == '\n')) field.remove_suffix(1);
+  const std::size_t colon = field.find(':');
+  std::string name(field.substr(0, colon));
+  while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
+  std::string value = colon == std::string_view::npos ? "" : reference_relaxed_line(field.substr(colon + 1));
+  if (!value.empty() && value.front() == ' ') value.erase(0, 1);
+  return lower(name) + ":" + value + "\r\n";
+}
+
+// Text made of pieces that exercise canonicalization: runs of spaces and tabs, line breaks, stray
+// CR and LF, white-space-only lines, control and 8-bit characters, long words.
+std::string random_text(std::mt19937& random, std::size_t size) {
+  static const std::vector<std::string> pieces = {
+      " ", "  ", "\t", " \t ", "\r\n", "\r\n", "\r\n\r\n", "\r\n ", "\r\n\t", "  \r\n", "\t\r\n", " \r\n \r\n",
+      "\r", "\n", "\r\r\n", "\n\r", std::string(1, '\0'), "\x0b", "\xc3\xa9", ";", "a", "word", "x y",
+      "abcdefghijklmnopqrstuvwxyz0123456789"};
+  std::string out;
+  while (out.size() < size) out += pieces[random() % pieces.size()];
+  return out;
+}
+
+std::string body_hash_of(std::string_view canonical_body) {
+  const auto digest = outreach::detail::sha256(canonical_body);
+  return base64(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+}
+
+// Keys kept in the source, for test signatures that must not change from one version to the
+// next. Test keys only: they sign nothing else.
+constexpr std::string_view fixed_ed25519_pem =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MC4CAQAwBQYDK2VwBCIEIGm9d1DfhwxXeCB6vlbAqVTwjhiTOgP+tyzVKyWy8jHa\n"
+    "-----END PRIVATE KEY-----\n";
+constexpr std::string_view fixed_rsa1024_pem =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIICeAIBADANBgkqhkiG9w0BAQEFAASCAmIwggJeAgEAAoGBAL5pPfaqkSGbu6iQ\n"
+    "yR/Pd+FjmE++bSHB2rqVFNPIhEj9UUODHMfTT/y0rQCP34iLzSfuUSOHV/JrdaXZ\n"
+    "FsUAEILrGgcDhgl32G7P1g+H2KHhdc/M4ILxiUoX8ZMkYv1sYG8aQdQ/U0tE5HOf\n"
+    "YRMTmAwcTAif88J4zvm5RThyMDj/AgMBAAECgYBkmXPMW8d7yyy1XXF1ZgZ/RUBW\n"
+    "eVRtLl9ijptHXTxO189UbPQKuyEacVap4lmGad5FR4sEy1/yy0WIDw8Rm/wcVHfZ\n"
+    "ZvldzufBMyEeTJrqI0kB8kXNwPiiUthDxqyZSDZ++U4UXEKjxd/XagZenFsl1kFq\n"
+    "XpcuuivoHtyfytj0uQJBAPXPehnGOj6sjyreoKZtp2m1J1OCPCCUjUzAx/qt69FE\n"
+    "B5Ie+w3AXtB1ukb2a8H6FH7tqcm0m+9uTKdtWhVXjg0CQQDGTd7/Pm6j1zW4bINx\n"
+    "pC8OaKx4zubSF3wY1xdPHZsW5uk65VRd646EPh/XrNfJBh46XibDuM0FWOGSmltz\n"
+    "KWw7AkEAi23Sfog4RZCv7Ms3KPAOBCHjWrUG0hwxQhYf2QuKNbt25+V21kgGAAyn\n"
+    "StVALlliAtVgd69gvCE+jcGzVWPCiQJBAJ0SNR2rj+tKnYx0tzCeQX+CPYp7J60l\n"
+    "WPA7/oR2CM/9GqPB3i9+UyZAJuyoRUs/A1ZsGPxSNmKT4ihDB0iSeN0CQQCJwG1r\n"
+    "xMYAeoE1l3ckyAPRfvwPecreuxetohsSUXc6aQHbpv5vb+4zVM/A35gUOuJfcXz4\n"
+    "aLaEsOdn+2irfu9N\n"
+    "-----END PRIVATE KEY-----\n";
+
 }  // namespace
 
 TEST_CASE("dkim: relaxed header canonicalization") {
@@ -221,6 +306,17 @@ TEST_CASE("dkim: relaxed header canonicalization") {
         "content-type:text/plain; charset=\"utf-8\"\r\n");
   // Case of the value is kept.
   CHECK(dkim_relaxed_header("To: Bob <BOB@Example.COM>") == "to:Bob <BOB@Example.COM>\r\n");
+  CHECK(dkim_relaxed_header("Subject:Hello") == "subject:Hello\r\n");
+  CHECK(dkim_relaxed_header("Subject:  \t two  spaces") == "subject:two spaces\r\n");
+  CHECK(dkim_relaxed_header("Subject: a\r\n\t \r\n b\r\n") == "subject:a b\r\n");  // a fold of white space only
+  // A long folded field unfolds to one line.
+  std::string folded = "Subject:";
+  std::string unfolded = "subject:";
+  for (int i = 0; i < 200; ++i) {
+    folded += (i % 2 == 0 ? "\r\n\t" : "\r\n ") + std::string("word") + std::to_string(i);
+    unfolded += (i == 0 ? "" : " ") + std::string("word") + std::to_string(i);
+  }
+  CHECK(dkim_relaxed_header(folded + "\r\n") == unfolded + "\r\n");
 }
 
 TEST_CASE("dkim: relaxed body canonicalization") {
@@ -236,6 +332,36 @@ TEST_CASE("dkim: relaxed body canonicalization") {
   CHECK(dkim_relaxed_body("") == "");
   CHECK(dkim_relaxed_body("\r\n") == "");
   CHECK(dkim_relaxed_body("\r\n\r\n  \r\n") == "");
+  CHECK(dkim_relaxed_body("\t\tlead  and\t trail \t\r\n") == " lead and trail\r\n");
+  // Lines of white space inside the body become empty lines; only those at the end go.
+  CHECK(dkim_relaxed_body("a\r\n  \t \r\nb\r\n") == "a\r\n\r\nb\r\n");
+  CHECK(dkim_relaxed_body("\r\n \r\n\r\nb \r\n\t") == "\r\n\r\n\r\nb\r\n");
+  CHECK(dkim_relaxed_body("a\r\n\r\n\r\nb") == "a\r\n\r\n\r\nb\r\n");
+  CHECK(dkim_relaxed_body("end  \t") == "end\r\n");
+  // A CR or LF that is not part of a CRLF is dropped (composed messages never have one).
+  CHECK(dkim_relaxed_body("a\rb\nc\r\n") == "abc\r\n");
+  CHECK(dkim_relaxed_body("a \r b\r\r\n") == "a b\r\n");
+  CHECK(dkim_relaxed_body("\n\r\n\r") == "");
+  // Very long lines, with and without white space to compress.
+  std::string long_line;
+  std::string long_canonical;
+  for (int i = 0; i < 20000; ++i) {
+    long_line += i % 3 == 0 ? "word \t " : "word ";
+    long_canonical += i == 0 ? "word" : " word";
+  }
+  CHECK(dkim_relaxed_body(long_line + "\r\n") == long_canonical + "\r\n");
+  CHECK(dkim_relaxed_body(std::string(100000, 'x')) == std::string(100000, 'x') + "\r\n");
+}
+
+TEST_CASE("dkim: relaxed canonicalization agrees with a plain statement of it on random text") {
+  std::mt19937 random(6376);
+  for (int i = 0; i < 3000; ++i) {
+    const std::string text = random_text(random, random() % (i % 100 == 0 ? 5000 : 200));
+    CAPTURE(text);
+    CHECK(dkim_relaxed_body(text) == reference_relaxed_body(text));
+    const std::string field = "X-Name" + std::string(i % 3 == 0 ? " \t" : "") + ":" + text;
+    CHECK(dkim_relaxed_header(field) == reference_relaxed_header(field));
+  }
 }
 
 TEST_CASE("dkim: RSA-SHA256 signature") {
@@ -308,24 +434,27 @@ TEST_CASE("dkim: Ed25519-SHA256 signature") {
 }
 
 TEST_CASE("dkim: a signer is shared by threads") {
-  auto signer = DkimSigner::from_pem(to_pem(ed25519_key()), "acme.example", "ed");
-  REQUIRE(signer);
-  auto expected_message = signer->sign(message);
-  REQUIRE(expected_message);
-  std::vector<std::string> results(4);
-  {
-    std::vector<std::thread> threads;
-    for (std::size_t i = 0; i < results.size(); ++i) {
-      threads.emplace_back([&, i, copy = *signer] {
-        for (int round = 0; round < 20; ++round) {
-          auto out = (i % 2 == 0 ? copy : *signer).sign(message);
-          results[i] = out ? *out : std::string();
-        }
-      });
+  for (EVP_PKEY* key : {ed25519_key(), rsa_key()}) {
+    CAPTURE(EVP_PKEY_get_base_id(key));
+    auto signer = DkimSigner::from_pem(to_pem(key), "acme.example", "s1");
+    REQUIRE(signer);
+    auto expected_message = signer->sign(message);
+    REQUIRE(expected_message);
+    std::vector<int> mismatches(4, 0);
+    {
+      std::vector<std::thread> threads;
+      for (std::size_t i = 0; i < mismatches.size(); ++i) {
+        threads.emplace_back([&, i, copy = *signer] {
+          for (int round = 0; round < 20; ++round) {
+            auto out = (i % 2 == 0 ? copy : *signer).sign(message);
+            if (!out || *out != *expected_message) ++mismatches[i];
+          }
+        });
+      }
+      for (auto& thread : threads) thread.join();
     }
-    for (auto& thread : threads) thread.join();
+    for (const int count : mismatches) CHECK(count == 0);
   }
-  for (const auto& result : results) CHECK(result == *expected_message);
 }
 
 TEST_CASE("dkim: key errors") {
@@ -404,4 +533,81 @@ TEST_CASE("dkim: messages that cannot be signed") {
   CHECK(malformed.error().code() == Errc::invalid_value);
   auto continuation_first = signer->sign(" folded\r\nFrom: a@acme.example\r\n\r\n");
   REQUIRE_FALSE(continuation_first);
+}
+
+TEST_CASE("dkim: bodies at the edges sign and verify") {
+  std::string tabbed_paragraph;  // many spaces to insert: more than one buffer of them
+  for (int i = 0; i < 3000; ++i) tabbed_paragraph += i % 50 == 49 ? "w\t\r\n" : "w\t";
+  std::string long_lines;
+  for (int i = 0; i < 50; ++i) long_lines += std::string(200 + static_cast<std::size_t>(i), 'y') + "\r\n";
+  const std::vector<std::string> bodies = {
+      "",
+      "\r\n",
+      "no final line break",
+      "no final line break, trailing white space \t ",
+      "text\r\n \t \r\n\r\n  \r\n",                  // white-space lines at the end
+      "\r\n\r\nafter two empty lines\r\n",
+      " \r\n\t\r\nafter two white-space lines\r\n",
+      "\t\tindented\r\n  and  spaced\tout \r\n",
+      "a\rstray CR and\na stray LF\r\n",
+      std::string(70000, 'z') + "\r\n",             // one line longer than any buffer
+      tabbed_paragraph,
+      long_lines,
+      message.substr(message.find("\r\n\r\n") + 4),
+  };
+  for (EVP_PKEY* key : {ed25519_key(), rsa_key()}) {
+    auto signer = DkimSigner::from_pem(to_pem(key), "acme.example", "s1");
+    REQUIRE(signer);
+    for (const auto& body : bodies) {
+      CAPTURE(body.substr(0, 60));
+      const std::string whole = "From: a@acme.example\r\nSubject: edge\r\n\r\n" + body;
+      auto signed_message = signer->sign(whole);
+      REQUIRE(signed_message);
+      CHECK(signed_message->ends_with(whole));
+      CHECK(parse(*signed_message).tags.at("bh") == body_hash_of(reference_relaxed_body(body)));
+      CHECK(verifies(*signed_message, key));
+    }
+  }
+}
+
+TEST_CASE("dkim: fixed keys keep their signatures") {
+  // Ed25519 and RSA PKCS#1 v1.5 are deterministic: these bytes come from an earlier version and
+  // must not change (the body hash is that of "Hi Bob,\r\n\r\nA short note.\r\n\r\n\r\n
+  // last line without break\r\n", computed apart).
+  const std::string pinned_message =
+      "From: Alice Doe <alice@acme.example>\r\n"
+      "To: Bob <bob@example.com>\r\n"
+      "Subject: Quick\r\n question\r\n"
+      "Date: Tue, 01 Dec 2026 14:03:12 +0000\r\n"
+      "Message-ID: <0123456789abcdef@acme.example>\r\n"
+      "X-Mailer: not signed\r\n"
+      "References: <a@acme.example>\r\n"
+      "References: <b@acme.example>\r\n"
+      "MIME-Version: 1.0\r\n"
+      "Content-Type: text/plain; charset=utf-8\r\n"
+      "\r\n"
+      "Hi Bob,  \r\n\r\nA short\t\tnote.\r\n \t\r\n\r\nlast line\twithout break  ";
+  const std::string ed25519_field =
+      "DKIM-Signature: v=1; a=ed25519-sha256; c=relaxed/relaxed; d=acme.example;\r\n"
+      " s=pin; h=from:to:subject:date:message-id:references:references:mime-version\r\n"
+      " :content-type; bh=TQkBAEA31G8MufGy3Bng3g1qSuj3FJ1RHogs19FGS00=;\r\n"
+      " b=T3mUIJ0Ylw2SeAeTt5a0yYLovuKUHpSeivdk/McohrW2AxAm1ltVyWGy7rA+CBLuFWyCl+0PaBs\r\n"
+      " Z6zPX3r0cBw==\r\n";
+  const std::string rsa_field =
+      "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=acme.example; s=pin;\r\n"
+      " h=from:to:subject:date:message-id:references:references:mime-version\r\n"
+      " :content-type; bh=TQkBAEA31G8MufGy3Bng3g1qSuj3FJ1RHogs19FGS00=;\r\n"
+      " b=L4AIy5GDog3hqevNRORMxVHbRDSyhxj6hmlflLd9CXNiW+tRlTgZVPFK4McFOe4SqiKb9AyhyLu\r\n"
+      " /CUKQemoPgfjcaTjB8Y5cL560TDpsHWPzVKaeY8F3Caf7TUCDz4VWUwSXiL93cuhaz46LPKySPiC8\r\n"
+      " WeeedMu+sy+jPP/cv+M=\r\n";
+  auto ed25519 = DkimSigner::from_pem(fixed_ed25519_pem, "acme.example", "pin");
+  REQUIRE(ed25519);
+  auto ed25519_signed = ed25519->sign(pinned_message);
+  REQUIRE(ed25519_signed);
+  CHECK(*ed25519_signed == ed25519_field + pinned_message);
+  auto rsa = DkimSigner::from_pem(fixed_rsa1024_pem, "acme.example", "pin");
+  REQUIRE(rsa);
+  auto rsa_signed = rsa->sign(pinned_message);
+  REQUIRE(rsa_signed);
+  CHECK(*rsa_signed == rsa_field + pinned_message);
 }
