@@ -791,9 +791,17 @@ void Engine::State::restore(CampaignState& c) {
   for (const std::size_t index : c.mailboxes) {
     if (mailboxes[index].keeps_history) mailboxes[index].rebuild();
   }
+  const auto step_count = c.def.sequence.steps().size();
   for (std::uint32_t lead = 0; lead < c.leads.size(); ++lead) {
-    const LeadStatus status = c.leads[lead].status;
-    if (status == LeadStatus::active || status == LeadStatus::paused) c.push_due(lead);
+    LeadState& state = c.leads[lead];
+    if (state.status == LeadStatus::active && static_cast<std::size_t>(state.next_step) > step_count) {
+      // Its last step went out but the engine stopped before the `completed` that follows the
+      // sends of an instant: record it now.
+      emit(lead_event(EventType::completed, clock.now(), c, lead));
+      finish(c, lead, LeadStatus::completed);
+      continue;
+    }
+    if (state.status == LeadStatus::active || state.status == LeadStatus::paused) c.push_due(lead);
   }
 }
 

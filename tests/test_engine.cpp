@@ -577,3 +577,37 @@ TEST_CASE("a campaign resumes with the sequence it started with, and a changed o
   REQUIRE_FALSE(started);
   CHECK(started.error().message().find("was started with another sequence") != std::string::npos);
 }
+
+TEST_CASE("a lead whose last step went out before the engine stopped is completed when it resumes") {
+  MemoryStore store;
+  MemoryTransport transport;
+  ManualClock clock{at("2026-12-01T00:00:00Z")};
+  {
+    // The process dies between the last sends and the `completed` written after an instant's sends.
+    struct Killed {};
+    Engine engine{store, transport, clock};
+    REQUIRE(engine.add_campaign(campaign("c", leads_json(2), "", R"({"steps":[
+      {"variants":[{"subject":"Hi","text":"Hello"}]},{"variants":[{"text":"Again"}]}]})")));
+    REQUIRE(engine.start("c"));
+    int last_steps = 0;
+    engine.on_event([&](const Event& event) {
+      if (event.type == EventType::sent && event.step == 2 && ++last_steps == 2) throw Killed{};
+    });
+    CHECK_THROWS_AS(engine.simulate(clock), Killed);
+  }
+  REQUIRE(std::none_of(store.events().begin(), store.events().end(),
+                       [](const Event& event) { return event.type == EventType::completed; }));
+  Engine engine{store, transport, clock};
+  REQUIRE(engine.add_campaign(campaign("c", leads_json(2), "", R"({"steps":[
+    {"variants":[{"subject":"Hi","text":"Hello"}]},{"variants":[{"text":"Again"}]}]})")));
+  REQUIRE(engine.start("c"));
+  engine.simulate(clock);
+  std::size_t completed = 0;
+  for (const Event& event : store.events()) {
+    CHECK(event.type != EventType::failed);
+    if (event.type == EventType::completed) ++completed;
+  }
+  CHECK(completed == 2);
+  CHECK(transport.sent().size() == 4);
+  CHECK(engine.summary().campaigns[0].leads.at("completed") == 2);
+}
