@@ -63,6 +63,15 @@ int exit_code_for(const Error& error) {
   }
 }
 
+bool read_instant_option(const Arguments& arguments, std::string_view name, std::optional<Instant>& out) {
+  const std::string* text = arguments.option(name);
+  if (!text) return true;
+  out = parse_instant(*text);
+  if (out) return true;
+  std::cerr << "outreach: --" << name << ": not an RFC 3339 instant such as 2026-12-01T14:03:12Z\n";
+  return false;
+}
+
 std::optional<std::int64_t> parse_integer(std::string_view text) {
   if (text.empty() || text.size() > 18) return std::nullopt;
   std::int64_t value = 0;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "outreach/error.hpp"
+#include "outreach/instant.hpp"
 
 namespace outreach::cli {
 
@@ -43,6 +44,10 @@ void print_errors(const Error& error);
 
 /// The exit status for an error: 2 for bad input, 1 for anything else.
 [[nodiscard]] int exit_code_for(const Error& error);
+
+/// Reads the instant of option `--name` into `out` when it is given (`out` is left as it is
+/// otherwise). False, with a message on standard error, when it is not an RFC 3339 instant.
+[[nodiscard]] bool read_instant_option(const Arguments& arguments, std::string_view name, std::optional<Instant>& out);
 
 /// A non-negative decimal integer.
 [[nodiscard]] std::optional<std::int64_t> parse_integer(std::string_view text);

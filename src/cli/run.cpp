@@ -27,13 +27,7 @@ int run(int argc, char** argv) {
     return exit_bad_input;
   }
   std::optional<Instant> until;
-  if (const std::string* text = arguments->option("until")) {
-    until = parse_instant(*text);
-    if (!until) {
-      std::cerr << "outreach: --until: not an RFC 3339 instant such as 2026-12-01T14:03:12Z\n";
-      return exit_bad_input;
-    }
-  }
+  if (!read_instant_option(*arguments, "until", until)) return exit_bad_input;
   std::vector<CampaignDefinition> campaigns;
   for (const std::string& path : arguments->positional) {
     auto campaign = CampaignDefinition::load(path);

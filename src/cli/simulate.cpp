@@ -97,25 +97,13 @@ int simulate(int argc, char** argv) {
   for (const Error& problem : campaign->lead_problems) std::cerr << "outreach: " << problem.to_string() << "\n";
 
   std::optional<Instant> from = campaign->schedule.start;
-  if (const std::string* text = arguments->option("from")) {
-    from = parse_instant(*text);
-    if (!from) {
-      std::cerr << "outreach: --from: not an RFC 3339 instant such as 2026-12-01T14:03:12Z\n";
-      return exit_bad_input;
-    }
-  }
+  if (!read_instant_option(*arguments, "from", from)) return exit_bad_input;
   if (!from) {
     std::cerr << "outreach: " << path << ": schedule.start: simulate needs a start (or --from)\n";
     return exit_bad_input;
   }
   std::optional<Instant> until;
-  if (const std::string* text = arguments->option("until")) {
-    until = parse_instant(*text);
-    if (!until) {
-      std::cerr << "outreach: --until: not an RFC 3339 instant such as 2026-12-01T14:03:12Z\n";
-      return exit_bad_input;
-    }
-  }
+  if (!read_instant_option(*arguments, "until", until)) return exit_bad_input;
   if (const std::string* text = arguments->option("days")) {
     const auto days = parse_integer(*text);
     if (!days || *days < 1 || *days > 36500) {

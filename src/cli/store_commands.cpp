@@ -85,13 +85,7 @@ int events(int argc, char** argv) {
   auto arguments = parse_arguments(argc, argv, {"store", "campaign", "since"});
   if (!arguments) return exit_bad_input;
   std::optional<Instant> since;
-  if (const std::string* text = arguments->option("since")) {
-    since = parse_instant(*text);
-    if (!since) {
-      std::cerr << "outreach: --since: not an RFC 3339 instant such as 2026-12-01T14:03:12Z\n";
-      return exit_bad_input;
-    }
-  }
+  if (!read_instant_option(*arguments, "since", since)) return exit_bad_input;
   int failed = exit_ok;
   auto store = store_of(*arguments, SqliteAccess::read, failed);
   if (!store) return failed;
