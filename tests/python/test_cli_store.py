@@ -162,3 +162,32 @@ def test_a_file_that_is_not_a_store_is_refused_and_left_alone(tmp_path):
     assert result.returncode != 0
     assert str(bogus).encode() in result.stderr
     assert bogus.read_bytes() == before
+
+
+def test_sigint_and_sigterm_stop_a_run_cleanly_after_the_send_in_flight(tmp_path):
+    import signal
+    import time
+    for number in (signal.SIGINT, signal.SIGTERM):
+        folder = tmp_path / number.name
+        folder.mkdir()
+        outbox = folder / "outbox"
+        campaign = write_campaign(folder, 5, outbox)
+        # One send a minute: the run waits between sends, as real campaigns do.
+        settings = json.loads(campaign.read_text())
+        settings["mailboxes"][0]["min_interval"] = {"minutes": 1}
+        campaign.write_text(json.dumps(settings))
+        store = folder / "state.db"
+        process = subprocess.Popen([CLI, "run", str(campaign), "--store", str(store)],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while not ((outbox / "new").exists() and os.listdir(outbox / "new")):
+            assert time.monotonic() < deadline, "nothing was sent"
+            time.sleep(0.05)
+        process.send_signal(number)
+        out, err = process.communicate(timeout=10)
+        assert process.returncode == 0, err.decode(errors="replace")
+        assert "campaign now: running" in out.decode()
+        sent = [e for e in events_of(store) if e["type"] == "sent"]
+        assert len(sent) == len(os.listdir(outbox / "new")) == 1
+        # Nothing was left in doubt, and the next run goes on from there.
+        assert not [e for e in events_of(store) if e["type"] == "in_doubt"]
