@@ -134,7 +134,7 @@ OUTREACH_API const char *outreach_version(void);
 #define OUTREACH_ENOMEM (-100)
 /** @brief A callback of the host failed (an event callback returned non-zero). */
 #define OUTREACH_ECALLBACK (-101)
-/** @brief Not supported by this version of the library (such as a store path). */
+/** @brief Not supported by this version of the library. */
 #define OUTREACH_EUNSUPPORTED (-102)
 /** @brief The engine is in use: by another thread, or by the call whose callback this is. */
 #define OUTREACH_EBUSY (-103)
@@ -482,6 +482,13 @@ typedef int (*outreach_event_fn)(const char *json_line, void *user_data);
  * gets every one. */
 #define OUTREACH_ENGINE_DISCARD_EVENTS 1u
 
+/** @brief `outreach_engine_options::flags`: with a `store_path`, each write to the store waits
+ * until it is on the disk (SQLite `synchronous=FULL`), so that it also survives a power cut or a
+ * crash of the system, at the cost of disk flushes per send. Without it a write survives a
+ * killed or crashed process (`synchronous=NORMAL`), and a power cut may lose the last ones (an
+ * intent lost so lets its send go again). Refused without a `store_path`. */
+#define OUTREACH_ENGINE_DURABLE_POWER 2u
+
 /** @brief The `version` of `outreach_engine_options` that this header describes. Version 1
  * (the struct without `smtp_settings` and `smtp_callbacks`) is still accepted: those fields are
  * then not read, and a mailbox transport has the default settings. */
@@ -498,7 +505,9 @@ typedef struct outreach_engine_options {
                                otherwise NULL. */
   const outreach_transport *custom_transport; /**< For `OUTREACH_TRANSPORT_CUSTOM`: the
                                                    callbacks (copied); otherwise NULL. */
-  unsigned int flags;     /**< 0, or `OUTREACH_ENGINE_DISCARD_EVENTS`. */
+  unsigned int flags;     /**< 0, or `OUTREACH_ENGINE_DISCARD_EVENTS` and/or
+                               `OUTREACH_ENGINE_DURABLE_POWER` (bits that any version of
+                               the struct may set). */
   outreach_log_fn log;    /**< Receives log messages, or NULL. */
   void *log_user_data;    /**< Passed to `log`; it must stay valid while the engine lives. */
   const char *smtp_settings; /**< Version 2. For `OUTREACH_TRANSPORT_MAILBOX`: the SMTP settings
@@ -515,16 +524,34 @@ typedef struct outreach_engine_options {
  *
  * The engine has no time until the first `outreach_engine_simulate` (a manual clock) or
  * `outreach_engine_run` (the system clock) gives it one, and keeps that clock from then on.
+ *
+ * With a `store_path`, the engine keeps all its state in that SQLite file (docs/storage.md):
+ * the campaigns, the event log, the send intents and the suppression list, each write committed
+ * before the call that made it returns. The engine holds the store's engine lock until it is
+ * freed, so no second engine, in this process or another, runs the same store meanwhile; the
+ * lock is the system's and ends with the process however it ends. A campaign added and started
+ * that the store has already goes on where it was: its events are replayed, not repeated (and
+ * not given to the event callback or to `outreach_engine_events` again), a send left in doubt
+ * by a crash is settled by the campaign's `delivery`, and the first simulation starts no
+ * earlier than the campaigns' last stored event. The campaign must be added with the sequence
+ * it started with.
  * @param out Receives the engine, or NULL on failure. Free it with `outreach_engine_free`.
- * @param store_path Must be NULL: the engine keeps its state in memory. (A later version opens a
- * SQLite store at this path.)
+ * @param store_path The store file, such as `"outreach.db"`, created when missing (its folder
+ * must exist), upgraded when it is of an older schema; or NULL to keep the state in memory,
+ * where it ends with the engine.
  * @param options How to open it, or NULL for a dry run that keeps its events and logs nowhere.
- * @return `OUTREACH_OK`; `OUTREACH_EUNSUPPORTED` for a `store_path`; `OUTREACH_EINVAL` for a
- * NULL `out`, an unknown options, transport or callbacks version, an unknown transport or flag,
- * a missing or unexpected `outbox_dir`, `custom_transport`, `smtp_settings` or
+ * @return `OUTREACH_OK`; `OUTREACH_EINVAL` for a NULL `out`, an unknown options, transport or
+ * callbacks version, an unknown transport or flag, `OUTREACH_ENGINE_DURABLE_POWER` without a
+ * `store_path`, a missing or unexpected `outbox_dir`, `custom_transport`, `smtp_settings` or
  * `smtp_callbacks`, a custom transport without `send`; `OUTREACH_EPARSE`, `OUTREACH_EVALUE` or
  * `OUTREACH_EUNKNOWNKEY` for SMTP settings that are not what `outreach_smtp_open` takes;
- * `OUTREACH_EUTF8`; `OUTREACH_EIO` when the outbox cannot be made. Thread-safe.
+ * `OUTREACH_EUTF8`; `OUTREACH_EIO` when the outbox cannot be made. For the store, with
+ * `outreach_last_error` naming the file and why, and the file left as it was:
+ * `OUTREACH_EUNAVAILABLE` when another engine holds its lock (the message gives the holder's
+ * process id); `OUTREACH_EVALUE` for a file that is not an outreach store (not SQLite, another
+ * application's database), a store of a newer schema, or a damaged one; `OUTREACH_ENOTFOUND`
+ * when its folder does not exist; `OUTREACH_EIO` when it cannot be read or written.
+ * Thread-safe.
  */
 OUTREACH_API int outreach_engine_open(outreach_engine **out, const char *store_path,
                                       const outreach_engine_options *options);
@@ -571,7 +598,10 @@ OUTREACH_API int outreach_engine_add_campaign(outreach_engine *engine, const out
  * @param engine The engine.
  * @param name The campaign's name.
  * @return `OUTREACH_OK`; `OUTREACH_ENOTFOUND` when no campaign has that name; `OUTREACH_EINVAL`,
- * `OUTREACH_EUTF8`, `OUTREACH_EBUSY`; `OUTREACH_ECALLBACK` when the event callback failed.
+ * `OUTREACH_EUTF8`, `OUTREACH_EBUSY`; `OUTREACH_ECALLBACK` when the event callback failed; the
+ * store's code when the engine stopped because its store could not write (see
+ * `outreach_engine_simulate`); `OUTREACH_EVALUE` when the store has the campaign started with
+ * another sequence (a campaign keeps its sequence).
  */
 OUTREACH_API int outreach_engine_start(outreach_engine *engine, const char *name);
 
@@ -622,7 +652,12 @@ OUTREACH_API int outreach_engine_queue_inbound(outreach_engine *engine, const ch
  * @return `OUTREACH_OK` (also after a stop request); `OUTREACH_EINVAL` for a NULL engine, an
  * instant that is not RFC 3339, no `from` and no campaign with a start, a `from` earlier than the
  * clock, or an engine that ran on the system clock; `OUTREACH_EUTF8`, `OUTREACH_EBUSY`,
- * `OUTREACH_ECALLBACK`.
+ * `OUTREACH_ECALLBACK`. When the engine stopped because its store could not write (a full
+ * disk, a lock taken by another connection, ...), the store's code (`OUTREACH_EIO`,
+ * `OUTREACH_EUNAVAILABLE`, ...) with its message in `outreach_last_error`: nothing is sent
+ * after a write that failed, a send whose outcome could not be recorded is in doubt the next
+ * time, and every later call that changes the engine (this one, `outreach_engine_run`,
+ * `outreach_engine_start`, ...) returns the same error; free it and open the store again.
  */
 OUTREACH_API int outreach_engine_simulate(outreach_engine *engine, const char *from, const char *until);
 
@@ -633,7 +668,8 @@ OUTREACH_API int outreach_engine_simulate(outreach_engine *engine, const char *f
  * @param until The last instant to run, RFC 3339; NULL for no limit.
  * @return `OUTREACH_OK` (also after a stop request); `OUTREACH_EINVAL` for a NULL engine, an
  * instant that is not RFC 3339, or an engine that simulated on a manual clock;
- * `OUTREACH_EUTF8`, `OUTREACH_EBUSY`, `OUTREACH_ECALLBACK`.
+ * `OUTREACH_EUTF8`, `OUTREACH_EBUSY`, `OUTREACH_ECALLBACK`; the store's code when the engine
+ * stopped because its store could not write, as for `outreach_engine_simulate`.
  */
 OUTREACH_API int outreach_engine_run(outreach_engine *engine, const char *until);
 

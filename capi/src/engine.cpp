@@ -27,6 +27,7 @@
 #include "outreach/memory_store.hpp"
 #include "outreach/memory_transport.hpp"
 #include "outreach/outbox_transport.hpp"
+#include "outreach/sqlite_store.hpp"
 #include "smtp_options.hpp"
 
 using namespace outreach::capi;
@@ -126,7 +127,11 @@ class CallbackTransport final : public outreach::Transport {
 /// The engine handle. Members are declared so that the engine, which refers to the store, the
 /// transport and the clock, is destroyed first.
 struct outreach_engine {
-  outreach::MemoryStore store{/*keep_events=*/false};
+  // In memory, or the SQLite file of `store_path` (held, with its engine lock, until the handle
+  // is freed); `store` is whichever of them the engine uses.
+  outreach::MemoryStore memory_store{/*keep_events=*/false};
+  std::unique_ptr<outreach::SqliteStore> file_store;
+  outreach::Store* store = &memory_store;
   LogSink log;
   std::unique_ptr<outreach::Transport> transport;
   HostClock clock;
@@ -189,10 +194,12 @@ struct outreach_engine {
     return nullptr;
   }
 
-  /// What every call that changes the engine does last: log new warnings, and report an event
-  /// callback that failed during the call.
+  /// What every call that changes the engine does last: log new warnings, and report a store
+  /// that could not write (on every call: the engine stays stopped) or an event callback that
+  /// failed during the call.
   int finish(int status) {
     log_new_warnings();
+    if (const auto& failure = engine->failure(); failure && status == OUTREACH_OK) return fail_with(*failure);
     if (event_callback_failed && !event_callback_failure_reported) {
       event_callback_failure_reported = true;
       return fail_with(OUTREACH_ECALLBACK, "the event callback returned " + std::to_string(event_callback_status) +
@@ -209,6 +216,19 @@ struct outreach_engine {
       case CampaignOperation::resume: done = engine->resume(name); break;
     }
     return done ? OUTREACH_OK : fail_with(done.error());
+  }
+
+  /// The latest event the store holds for the campaigns added, if any (none in memory: a new
+  /// engine's memory store is empty).
+  [[nodiscard]] std::optional<Instant> last_stored_event() const {
+    std::optional<Instant> last;
+    if (!file_store) return last;
+    for (const KnownCampaign& campaign : campaigns) {
+      file_store->for_each_event(campaign.name, [&](const outreach::Event& event) {
+        if (!last || event.at > *last) last = event.at;
+      });
+    }
+    return last;
   }
 
   /// The clock is chosen: do the campaign operations that waited for it.
@@ -420,23 +440,33 @@ OUTREACH_API int outreach_engine_open(outreach_engine** out, const char* store_p
   if (const int status = check_not_null(out, "out")) return status;
   *out = nullptr;
   if (const int status = check_optional_text(store_path, "store_path")) return status;
-  if (store_path) {
-    return guarded([] {
-      return fail_with(OUTREACH_EUNSUPPORTED, "store_path: this version keeps the engine's state in memory only; "
-                                              "pass NULL (the SQLite store comes in a later version)");
-    });
-  }
   return guarded([&] {
     outreach_engine_options chosen;
     if (const int status = read_engine_options(options, chosen)) return status;
-    if ((chosen.flags & ~OUTREACH_ENGINE_DISCARD_EVENTS) != 0) {
-      return fail_with(OUTREACH_EINVAL, "options: unknown flags " + std::to_string(chosen.flags));
+    constexpr unsigned int known_flags = OUTREACH_ENGINE_DISCARD_EVENTS | OUTREACH_ENGINE_DURABLE_POWER;
+    if ((chosen.flags & ~known_flags) != 0) {
+      return fail_with(OUTREACH_EINVAL, "options: unknown flags " + std::to_string(chosen.flags & ~known_flags));
+    }
+    const bool power = (chosen.flags & OUTREACH_ENGINE_DURABLE_POWER) != 0;
+    if (power && !store_path) {
+      return fail_with(OUTREACH_EINVAL, "options: OUTREACH_ENGINE_DURABLE_POWER needs a store_path (an engine in "
+                                        "memory keeps nothing)");
     }
     auto engine = std::make_unique<outreach_engine>();
     engine->log = LogSink{chosen.log, chosen.log_user_data};
     engine->keep_events = (chosen.flags & OUTREACH_ENGINE_DISCARD_EVENTS) == 0;
     if (const int status = open_transport(*engine, chosen)) return status;
-    engine->engine = std::make_unique<outreach::Engine>(engine->store, *engine->transport, engine->clock);
+    // The store last, so that options refused above never create or lock its file.
+    if (store_path) {
+      outreach::SqliteStoreOptions store_options;
+      store_options.access = outreach::SqliteAccess::engine;
+      store_options.durability = power ? outreach::SqliteDurability::power : outreach::SqliteDurability::process;
+      auto opened = outreach::SqliteStore::open(store_path, store_options);
+      if (!opened) return fail_with(opened.error());
+      engine->file_store = std::move(*opened);
+      engine->store = engine->file_store.get();
+    }
+    engine->engine = std::make_unique<outreach::Engine>(*engine->store, *engine->transport, engine->clock);
     outreach_engine* handle = engine.get();
     engine->engine->on_event([handle](const outreach::Event& event) { handle->on_event(event); });
     *out = engine.release();
@@ -533,6 +563,8 @@ OUTREACH_API int outreach_engine_simulate(outreach_engine* engine, const char* f
           return fail_with(OUTREACH_EINVAL, "from: a simulation needs a start: pass `from`, or add a campaign whose "
                                             "schedule has a start");
         }
+        // A campaign the store has already goes on from its last event: time never goes back.
+        if (const auto stored = engine->last_stored_event(); stored && *stored > *start) start = stored;
         clock.manual = outreach::ManualClock(*start);
         clock.mode = HostClock::Mode::manual;
         if (const int status = engine->apply_waiting()) return engine->finish(status);

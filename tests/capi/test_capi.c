@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -650,7 +651,7 @@ static void test_engine_open(void) {
 
   engine = (outreach_engine *)&engine;
   CHECK_FAILS(outreach_engine_open(NULL, NULL, NULL), OUTREACH_EINVAL, "out");
-  CHECK_FAILS(outreach_engine_open(&engine, "campaigns.db", NULL), OUTREACH_EUNSUPPORTED, "store_path");
+  CHECK_FAILS(outreach_engine_open(&engine, "no-such-folder/campaigns.db", NULL), OUTREACH_ENOTFOUND, "campaigns.db");
   CHECK(engine == NULL);
   CHECK_FAILS(outreach_engine_open(&engine, "\xff.db", NULL), OUTREACH_EUTF8, "store_path");
 
@@ -1433,6 +1434,207 @@ static void test_stop_from_signal(void) {
 
 /* ---- main ----------------------------------------------------------------------------------- */
 
+/* ---- the SQLite store ---------------------------------------------------------------------- */
+
+/* A new empty folder for a case's store files (free the result; remove it with remove_tree). */
+static char *store_folder(void) {
+  char *folder = format("store-XXXXXX");
+  if (!mkdtemp(folder)) {
+    fprintf(stderr, "mkdtemp: %s\n", strerror(errno));
+    abort();
+  }
+  return folder;
+}
+
+static void remove_tree(const char *folder) { nftw(folder, remove_entry, 8, FTW_DEPTH | FTW_PHYS); }
+
+static outreach_engine *open_store_engine(const char *path, unsigned int flags) {
+  outreach_engine *engine = NULL;
+  outreach_engine_options options;
+  memset(&options, 0, sizeof options);
+  options.version = OUTREACH_ENGINE_OPTIONS_VERSION;
+  options.flags = flags;
+  CHECK_OK(outreach_engine_open(&engine, path, &options));
+  return engine;
+}
+
+/* Adds and starts the example campaign, and simulates it until `until` (NULL: to its end). */
+static void simulate_example(outreach_engine *engine, outreach_campaign *campaign, const char *until) {
+  CHECK_OK(outreach_engine_add_campaign(engine, campaign));
+  CHECK_OK(outreach_engine_start(engine, "q4-saas-founders"));
+  CHECK_OK(outreach_engine_simulate(engine, NULL, until));
+}
+
+/* A campaign simulated into a store, the engine freed, and a new engine on the same file: it
+   goes on where the first stopped, so the two logs together are the log of one uninterrupted
+   simulation, and the summaries are the same. */
+static void test_store_resume(void) {
+  outreach_campaign *campaign = load_example_campaign();
+  char *folder = store_folder();
+  char *path = format("%s/outreach.db", folder);
+  outreach_engine *whole = open_engine(OUTREACH_TRANSPORT_DRY_RUN, NULL, NULL, 0, NULL);
+  outreach_engine *engine;
+  char *whole_events;
+  char *whole_summary;
+  char *first;
+  char *second;
+  char *summary;
+  char *joined;
+  size_t count = 99;
+
+  simulate_example(whole, campaign, NULL);
+  whole_events = pulled_events(whole);
+  whole_summary = summary_of(whole);
+
+  engine = open_store_engine(path, 0);
+  simulate_example(engine, campaign, "2026-12-08T00:00:00Z");
+  first = pulled_events(engine);
+  summary = summary_of(engine);
+  CHECK(contains(summary, "\"status\":\"running\""));
+  outreach_string_free(summary);
+  outreach_engine_free(engine);
+  CHECK(access(path, R_OK) == 0);
+
+  /* Durable against a power cut this time: the same log. */
+  engine = open_store_engine(path, OUTREACH_ENGINE_DURABLE_POWER);
+  simulate_example(engine, campaign, NULL);
+  second = pulled_events(engine);
+  summary = summary_of(engine);
+  outreach_engine_free(engine);
+
+  CHECK(first && second && *first && *second);
+  joined = format("%s%s", first, second);
+  CHECK(whole_events && strcmp(joined, whole_events) == 0);
+  CHECK(whole_summary && summary && strcmp(summary, whole_summary) == 0);
+  CHECK(!contains(second, "\"type\":\"in_doubt\""));
+  outreach_string_free(summary);
+
+  /* Reading it back: an engine on the finished store has nothing to do, and its summary is the
+     stored one. */
+  engine = open_store_engine(path, 0);
+  simulate_example(engine, campaign, NULL);
+  CHECK_OK(outreach_engine_event_count(engine, &count));
+  CHECK(count == 0);
+  summary = summary_of(engine);
+  CHECK(whole_summary && summary && strcmp(summary, whole_summary) == 0);
+  outreach_string_free(summary);
+  outreach_engine_free(engine);
+
+  free(joined);
+  free(first);
+  free(second);
+  outreach_string_free(whole_summary);
+  free(whole_events);
+  outreach_engine_free(whole);
+  remove_tree(folder);
+  free(path);
+  free(folder);
+  outreach_campaign_free(campaign);
+}
+
+/* One engine per store: a second one is refused, naming the file, until the first is freed. */
+static void test_store_locked(void) {
+  char *folder = store_folder();
+  char *path = format("%s/outreach.db", folder);
+  outreach_engine *first = open_store_engine(path, 0);
+  outreach_engine *second = (outreach_engine *)&second;
+  CHECK_FAILS(outreach_engine_open(&second, path, NULL), OUTREACH_EUNAVAILABLE, path);
+  CHECK(second == NULL);
+  CHECK(contains(outreach_last_error(), "engine"));
+  outreach_engine_free(first);
+  CHECK_OK(outreach_engine_open(&second, path, NULL));
+  outreach_engine_free(second);
+  remove_tree(folder);
+  free(path);
+  free(folder);
+}
+
+/* Files that are not a store this library can use are refused, named, and left as they were. */
+static void test_store_refused(void) {
+  static const char text[] = "name,email\nAnn,ann@one.example\n";
+  char *folder = store_folder();
+  char *path = format("%s/leads.csv", folder);
+  char *missing = format("%s/no-such-folder/outreach.db", folder);
+  outreach_engine *engine = (outreach_engine *)&engine;
+  outreach_engine_options options;
+  char *after;
+  FILE *file = fopen(path, "wb");
+  CHECK(file != NULL);
+  if (file) {
+    fputs(text, file);
+    fclose(file);
+  }
+  CHECK_FAILS(outreach_engine_open(&engine, path, NULL), OUTREACH_EVALUE, path);
+  CHECK(engine == NULL);
+  after = read_text(path);
+  CHECK(after && strcmp(after, text) == 0);
+  free(after);
+
+  CHECK_FAILS(outreach_engine_open(&engine, missing, NULL), OUTREACH_ENOTFOUND, missing);
+  CHECK_FAILS(outreach_engine_open(&engine, "\xff.db", NULL), OUTREACH_EUTF8, "store_path");
+
+  /* Power durability is for a store. */
+  memset(&options, 0, sizeof options);
+  options.version = OUTREACH_ENGINE_OPTIONS_VERSION;
+  options.flags = OUTREACH_ENGINE_DURABLE_POWER;
+  CHECK_FAILS(outreach_engine_open(&engine, NULL, &options), OUTREACH_EINVAL, "store_path");
+  remove_tree(folder);
+  free(missing);
+  free(path);
+  free(folder);
+}
+
+/* A store that cannot write stops the engine: simulate says so with the store's error, and keeps
+   saying it; the file stays usable, and a new engine finishes the campaign. */
+static void test_store_write_failure(void) {
+  outreach_campaign *campaign = load_example_campaign();
+  char *folder = store_folder();
+  char *path = format("%s/outreach.db", folder);
+  outreach_engine *whole = open_engine(OUTREACH_TRANSPORT_DRY_RUN, NULL, NULL, 0, NULL);
+  outreach_engine *engine = open_store_engine(path, 0);
+  struct rlimit limit;
+  struct rlimit none;
+  void (*previous)(int);
+  char *whole_summary;
+  char *summary;
+  int status;
+
+  simulate_example(whole, campaign, NULL);
+  whole_summary = summary_of(whole);
+  simulate_example(engine, campaign, "2026-12-08T00:00:00Z");
+
+  /* No file may grow from here: the store's next write fails (EFBIG, not SIGXFSZ). */
+  CHECK(getrlimit(RLIMIT_FSIZE, &limit) == 0);
+  none = limit;
+  none.rlim_cur = 0;
+  previous = signal(SIGXFSZ, SIG_IGN);
+  CHECK(setrlimit(RLIMIT_FSIZE, &none) == 0);
+  status = outreach_engine_simulate(engine, NULL, NULL);
+  CHECK(setrlimit(RLIMIT_FSIZE, &limit) == 0);
+  signal(SIGXFSZ, previous);
+  CHECK(status != OUTREACH_OK);
+  CHECK(contains(outreach_last_error(), path));
+  status = outreach_engine_simulate(engine, NULL, NULL);
+  CHECK(status != OUTREACH_OK);
+  CHECK(contains(outreach_last_error(), path));
+  CHECK(outreach_engine_run(engine, NULL) != OUTREACH_OK);
+  outreach_engine_free(engine);
+
+  engine = open_store_engine(path, 0);
+  simulate_example(engine, campaign, NULL);
+  summary = summary_of(engine);
+  CHECK(whole_summary && summary && strcmp(summary, whole_summary) == 0);
+  outreach_string_free(summary);
+  outreach_engine_free(engine);
+
+  outreach_string_free(whole_summary);
+  outreach_engine_free(whole);
+  remove_tree(folder);
+  free(path);
+  free(folder);
+  outreach_campaign_free(campaign);
+}
+
 typedef struct {
   const char *name;
   void (*run)(void);
@@ -1460,6 +1662,10 @@ static const test_case cases[] = {
     {"run_system_clock", test_run_system_clock, NULL},
     {"stop_from_thread", test_stop_from_thread, NULL},
     {"stop_from_signal", test_stop_from_signal, NULL},
+    {"store_resume", test_store_resume, NULL},
+    {"store_locked", test_store_locked, NULL},
+    {"store_refused", test_store_refused, NULL},
+    {"store_write_failure", test_store_write_failure, NULL},
     {"simulate_matches_cli", NULL, test_simulate_matches_cli},
     {"inbound_matches_cli", NULL, test_inbound_matches_cli},
     {"custom_transport_matches_cli", NULL, test_custom_transport_matches_cli},

@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 from ._handle import Handle
 from ._library import (
     ENGINE_DISCARD_EVENTS,
+    ENGINE_DURABLE_POWER,
     ENGINE_OPTIONS_VERSION,
     EVENT_FN,
     LOG_ERROR,
@@ -52,7 +53,6 @@ from .errors import (
     OutreachWarning,
     ParseError,
     UnknownKey,
-    Unsupported,
 )
 from .smtp import CredentialsCallback, SmtpCallbackSet, TraceCallback, settings_text
 from .transport import Message, outcome_of
@@ -115,9 +115,14 @@ class Engine(Handle):
     """Runs campaigns over one store, one transport and one clock (``outreach_engine``).
 
     Args:
-        store: Must be ``None``: the engine keeps its state (event log, send log, suppression
-            list) in memory, and it ends with the engine. A path raises :class:`Unsupported`
-            (the SQLite store comes in a later version).
+        store: ``None`` to keep the engine's state (event log, send log, suppression list) in
+            memory, where it ends with the engine; or the path of a SQLite store file (made
+            when missing; its folder must exist) that keeps all of it. The engine holds the
+            store's lock until it is closed, and a campaign added and started that the store
+            has already goes on where it was (its stored events are not given again).
+        durability: With a ``store``: ``"process"`` (the default), each write survives a killed
+            or crashed process; ``"power"``, each write also waits for the disk, so that it
+            survives a power cut (slower: disk flushes per send).
         transport: ``None`` for a dry run (every message accepted, nothing written), any object
             with a ``send(message)`` method (see :class:`outreach.Transport`), or ``"mailbox"``:
             each message goes where its mailbox's ``transport`` says, over SMTP for
@@ -136,9 +141,14 @@ class Engine(Handle):
         smtp_trace: For ``transport="mailbox"``: ``smtp_trace(line)`` receives the protocol.
 
     Raises:
-        Unsupported: ``store`` is not ``None``.
+        Unavailable: Another engine holds the store (the message names the file and the
+            holder's process id).
+        InvalidValue: ``store`` is not an outreach store (not SQLite, another application's
+            database), is of a newer schema, or is damaged; the file is left as it was.
+        NotFound: The store's folder does not exist.
         InvalidArgument: Both ``transport`` and ``outbox``; SMTP options without
-            ``transport="mailbox"``.
+            ``transport="mailbox"``; ``durability="power"`` without a ``store``, or another
+            ``durability``.
         UnknownKey, InvalidValue: SMTP settings the library does not accept.
         IoError: The outbox cannot be made.
 
@@ -161,6 +171,7 @@ class Engine(Handle):
         outbox: Optional[PathLike] = None,
         *,
         keep_events: bool = True,
+        durability: str = "process",
         smtp: Optional[Mapping[str, Any]] = None,
         credentials: Optional[CredentialsCallback] = None,
         smtp_trace: Optional[TraceCallback] = None,
@@ -174,6 +185,8 @@ class Engine(Handle):
         self._listener: Optional[Tuple[EventListener, bool]] = None
         self._outcome_strings: Tuple[Optional[bytes], ...] = ()
 
+        if durability not in ("process", "power"):
+            raise InvalidArgument(f"durability: {durability!r} is not \"process\" or \"power\"")
         mailbox_transport = isinstance(transport, str)
         if mailbox_transport and transport != "mailbox":
             raise InvalidArgument(f"transport: {transport!r} is not \"mailbox\" (or an object with a send method)")
@@ -196,7 +209,9 @@ class Engine(Handle):
 
         options = EngineOptions()
         options.version = ENGINE_OPTIONS_VERSION
-        options.flags = 0 if keep_events else ENGINE_DISCARD_EVENTS
+        options.flags = (0 if keep_events else ENGINE_DISCARD_EVENTS) | (
+            ENGINE_DURABLE_POWER if durability == "power" else 0
+        )
         options.log = self._log_callback
         self._transport_struct: Optional[TransportStruct] = None
         self._smtp_callbacks: Optional[SmtpCallbackSet] = None
@@ -220,18 +235,7 @@ class Engine(Handle):
 
         out = EnginePointer()
         store_path = None if store is None else encode_path(store, "store")
-        try:
-            check(lib().outreach_engine_open(byref(out), store_path, byref(options)))
-        except Unsupported as error:
-            if store is None:
-                raise
-            raise Unsupported(
-                "store: this version keeps the engine's state in memory only; pass store=None "
-                "(the SQLite store comes in a later version)",
-                code=error.code,
-                name=error.name,
-                details=error.details,
-            ) from None
+        check(lib().outreach_engine_open(byref(out), store_path, byref(options)))
         super().__init__(out)
 
     # ---- lifetime ----------------------------------------------------------------------------
@@ -863,13 +867,12 @@ def simulate(
         events: Write the event log here as JSON lines (replacing the file).
         outbox: Write every message as a ``.eml`` file into this Maildir.
         transport: Send through this Python transport instead (not with ``outbox``).
-        store: Must be ``None`` (the SQLite store is not part of this version yet).
+        store: A SQLite store file that keeps the campaign (``--store``): a campaign it has
+            already goes on where it was. ``None``: in memory.
 
     Lead rows left out, inbound lines left out and the engine's warnings are reported as
     :class:`OutreachWarning`, where the command line writes them on standard error.
     """
-    if store is not None:
-        raise Unsupported("store: the SQLite store is not part of this version yet")
     owned = not isinstance(campaign, Campaign)
     loaded = campaign if isinstance(campaign, Campaign) else (
         Campaign.from_dict(dict(campaign)) if isinstance(campaign, Mapping) else Campaign.load(campaign)
@@ -877,7 +880,7 @@ def simulate(
     try:
         for problem in loaded.lead_problems:
             _warn(str(problem.get("text", problem.get("message", ""))))
-        with Engine(transport=transport, outbox=outbox, keep_events=False) as engine:
+        with Engine(store, transport=transport, outbox=outbox, keep_events=False) as engine:
             if events is None:
                 engine._add(loaded, True)
                 return engine.simulate(until, inbound, from_=from_)

@@ -226,17 +226,6 @@ def test_handles_left_to_the_garbage_collector_are_freed() -> None:
     gc.collect()
 
 
-def test_a_store_path_is_unsupported_for_now(tmp_path: Path) -> None:
-    with pytest.raises(outreach.Unsupported) as raised:
-        outreach.Engine(store=tmp_path / "state.db")
-    error = raised.value
-    assert isinstance(error, NotImplementedError)
-    assert error.code == -102 and error.name == "unsupported"
-    assert "pass store=None" in str(error) and "SQLite store comes in a later version" in str(error)
-    with pytest.raises(outreach.Unsupported, match="SQLite store"):
-        outreach.simulate(EXAMPLE_CAMPAIGN, store=tmp_path / "state.db")
-
-
 def test_an_outbox_and_a_transport_together_are_refused(tmp_path: Path) -> None:
     class Accept:
         def send(self, message: outreach.Message) -> outreach.Accepted:
