@@ -297,6 +297,9 @@ struct Engine::State {
     state.settings = settings;
     state.zone = settings.timezone.value_or(default_zone);
     state.signer = std::move(signer);
+    // A durable store may resume a campaign sharing this mailbox later: keep every send, so the
+    // counters can then be rebuilt with this engine's own sends in them too.
+    state.keeps_history = store.keeps_definitions();
     state.jitter_seed = detail::hash_bytes(settings.id);
     mailboxes.push_back(std::move(state));
     mailbox_by_id.emplace(settings.id, mailboxes.size() - 1);
@@ -719,11 +722,18 @@ void Engine::State::replay(CampaignState& c, const Event& event, std::unordered_
       if (stats) ++stats->deferred;
       break;
     case EventType::failed:
-      if (!event.mailbox.empty() && event.code != 0) replay_send(c, lead, event, false);
+      // Counted and uncounted live when it went to the transport (not when the message could
+      // not be built or signed).
+      if (!event.mailbox.empty() && !event.reason.starts_with("cannot build the message") &&
+          !event.reason.starts_with("cannot sign the message")) {
+        replay_send(c, lead, event, false);
+      }
       if (stats) ++stats->failed;
       finish(c, lead, LeadStatus::failed);
       // Refused at once as not existing (5.1.x): a send that bounced, for the bounce rate.
-      if (event.status.starts_with("5.1.")) record_send_for_bounce_rate(c, lead);
+      if (event.status.starts_with("5.1.") && !event.reason.starts_with("gave up after")) {
+        record_send_for_bounce_rate(c, lead);
+      }
       break;
     case EventType::skipped:
       if (stats) ++stats->skipped;
@@ -746,6 +756,7 @@ void Engine::State::replay(CampaignState& c, const Event& event, std::unordered_
       break;
     case EventType::auto_replied:
       if (stats) ++stats->auto_replied;
+      returns.erase(lead);
       if (!event.return_date.empty()) {
         if (auto day = parse_instant(event.return_date + "T00:00:00Z")) {
           const auto date = std::chrono::floor<std::chrono::days>(std::chrono::sys_time<milliseconds>(*day));
@@ -814,6 +825,9 @@ void Engine::State::settle_in_doubt(CampaignState& c, Instant now) {
     const auto found = c.by_key.find(detail::ascii_lower(intent.lead));
     if (found == c.by_key.end()) continue;
     const std::uint32_t lead = found->second;
+    // An intent whose step the lead has gone past was settled before (its event names the lead
+    // as the list spelled it then): nothing to do.
+    if (c.leads[lead].next_step != intent.step) continue;
     if (c.def.delivery == Delivery::at_least_once) {
       if (c.leads[lead].status == LeadStatus::pending) c.leads[lead].status = LeadStatus::active;
       c.leads[lead].due = std::min(c.leads[lead].due, now);
@@ -826,6 +840,9 @@ void Engine::State::settle_in_doubt(CampaignState& c, Instant now) {
     event.message_id = intent.message_id;
     std::unordered_map<std::uint32_t, Instant> no_returns;
     replay(c, event, no_returns);
+    for (const std::size_t index : c.mailboxes) {
+      if (mailboxes[index].keeps_history) mailboxes[index].rebuild();  // counts the send now
+    }
     if (static_cast<std::size_t>(intent.step) >= c.def.sequence.steps().size()) {
       emit(event);
       Event done = lead_event(EventType::completed, now, c, lead);

@@ -72,6 +72,7 @@ class SmtpPool final : public detail::SmtpSessionHost {
 
   void submit(SmtpJob job) {
     ++pending_;
+    closed_ = false;  // a transport may be used again after close()
     if (!prepared_) prepare();
     if (setup_error_) {
       finish(job, *setup_error_);
@@ -86,6 +87,7 @@ class SmtpPool final : public detail::SmtpSessionHost {
   }
 
   void close() {
+    closed_ = true;
     while (!queue_.empty()) {
       SmtpJob job = std::move(queue_.front());
       queue_.pop_front();
@@ -109,6 +111,10 @@ class SmtpPool final : public detail::SmtpSessionHost {
   }
 
   void give_back(SmtpJob job) override {
+    if (closed_) {
+      finish(job, detail::fault_outcome("the transport was closed before the message was sent"));
+      return;
+    }
     queue_.push_front(std::move(job));
     dispatch();
   }
@@ -167,7 +173,7 @@ class SmtpPool final : public detail::SmtpSessionHost {
   // Idle connections take the queue first; more open while the queue is longer than the
   // connections there are (so a lone send reuses the one it finds).
   void dispatch() {
-    if (queue_.empty()) return;
+    if (queue_.empty() || closed_) return;
     for (const auto& session : sessions_) {
       if (session->idle()) session->wake();
     }
@@ -185,6 +191,7 @@ class SmtpPool final : public detail::SmtpSessionHost {
   Mailbox mailbox_;
   std::size_t limit_;  // most sessions at once
   bool prepared_ = false;
+  bool closed_ = false;  // close() was called: no new session, nothing put back
   std::optional<SendOutcome> setup_error_;  // the mailbox's settings cannot work at all
   std::optional<SendOutcome> last_failure_;  // the last session that could not be set up ...
   std::chrono::steady_clock::time_point failed_until_{};  // ... and until when it stands

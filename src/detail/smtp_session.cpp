@@ -86,6 +86,7 @@ SmtpSession::SmtpSession(asio::io_context& io, SmtpSessionHost& host, std::share
       stream_(io, *tls_context_),
       watchdog_timer_(io),
       wake_timer_(io),
+      resolver_(io),
       in_(read_chunk) {}
 
 void SmtpSession::start() {
@@ -108,8 +109,9 @@ awaitable<void> SmtpSession::watchdog() {
   while (open_) {
     if (deadline_ <= Clock::now()) {
       timed_out_ = true;
+      resolver_.cancel();
       shut();
-      co_return;
+      deadline_ = Clock::time_point::max();  // the session ends now; nothing more to guard
     }
     watchdog_timer_.expires_at(deadline_);
     (void)co_await watchdog_timer_.async_wait(nothrow);
@@ -232,14 +234,13 @@ awaitable<SmtpSession::Result<void>> SmtpSession::open() {
   const SmtpEndpoint& endpoint = host_.endpoint();
   const SmtpTimeouts& timeouts = host_.options().timeouts;
   arm(timeouts.connect, SmtpStage::connect);
-  tcp::resolver resolver(io_);
-  const auto [resolve_error, found] = co_await resolver.async_resolve(endpoint.host, endpoint.port, nothrow);
-  if (resolve_error) {
+  const auto [resolve_error, found] = co_await resolver_.async_resolve(endpoint.host, endpoint.port, nothrow);
+  if (resolve_error || timed_out_) {
     co_return Fault(fault_outcome(timed_out_ ? "timed out resolving " + endpoint.host
                                              : "cannot resolve " + endpoint.host + ": " + resolve_error.message()));
   }
   const auto [connect_error, peer] = co_await asio::async_connect(stream_.next_layer(), found, nothrow);
-  if (connect_error) {
+  if (connect_error || timed_out_) {
     co_return Fault(fault_outcome(timed_out_ ? "timed out connecting to " + endpoint.host + ":" + endpoint.port
                                              : "cannot connect to " + endpoint.host + ":" + endpoint.port + ": " +
                                                    connect_error.message()));
@@ -548,6 +549,7 @@ awaitable<SmtpSession::Envelope> SmtpSession::envelope(InFlight& current) {
 
 awaitable<bool> SmtpSession::wait_for_work() {
   if (closing_) co_return false;
+  disarm();  // idle is not a step: only the idle timeout applies
   idle_ = true;
   const auto idle_limit = host_.options().timeouts.idle;
   const auto idle_since = last_used_;

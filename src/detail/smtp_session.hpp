@@ -129,6 +129,7 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream_;
   boost::asio::steady_timer watchdog_timer_;
   boost::asio::steady_timer wake_timer_;
+  boost::asio::ip::tcp::resolver resolver_;
   Clock::time_point deadline_ = Clock::time_point::max();
   SmtpStage stage_ = SmtpStage::connect;
   bool timed_out_ = false;
