@@ -264,6 +264,20 @@ class CountingTransport final : public outreach::Transport {
 
   outreach::SendOutcome send(const outreach::Mailbox& mailbox, const outreach::Message& message) override {
     outreach::SendOutcome outcome = inner_.send(mailbox, message);
+    count(mailbox, message, outcome);
+    return outcome;
+  }
+  // Groups go through as groups, as they would without the counting.
+  void send_all(std::span<const Handover> group, std::span<outreach::SendOutcome> outcomes) override {
+    inner_.send_all(group, outcomes);
+    for (std::size_t i = 0; i < group.size(); ++i) count(*group[i].mailbox, *group[i].message, outcomes[i]);
+  }
+  [[nodiscard]] std::size_t group_size() const override { return inner_.group_size(); }
+  [[nodiscard]] outreach::expected<void> check(const outreach::Mailbox& mailbox) const override {
+    return inner_.check(mailbox);
+  }
+
+  void count(const outreach::Mailbox& mailbox, const outreach::Message& message, const outreach::SendOutcome& outcome) {
     if (outcome.kind == outreach::SendOutcome::Kind::accepted) {
       ++accepted;
     } else if (first_failure.empty()) {
@@ -272,10 +286,6 @@ class CountingTransport final : public outreach::Transport {
     bytes += message.data.size();
     ++messages;
     if (kept.size() < keep_) kept.emplace_back(mailbox, message);
-    return outcome;
-  }
-  [[nodiscard]] outreach::expected<void> check(const outreach::Mailbox& mailbox) const override {
-    return inner_.check(mailbox);
   }
 
   std::size_t accepted = 0;

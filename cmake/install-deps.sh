@@ -10,6 +10,7 @@ packages=(
   libboost-program-options1.81-dev libboost-system1.81-dev
   libssl-dev openssl ca-certificates
   libexpected-dev doctest-dev doxygen
+  clang-14 libclang-rt-14-dev
   libsqlite3-dev sqlite3
   libhowardhinnant-date-dev tzdata
   python3 python3-pytest python3-aiosmtpd python3-dkim python3-venv python3-setuptools python3-wheel python3-pip

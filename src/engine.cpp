@@ -14,6 +14,7 @@
 #include "detail/ascii.hpp"
 #include "detail/consumer_domains.hpp"
 #include "detail/hash.hpp"
+#include "detail/received.hpp"
 #include "outreach/dkim.hpp"
 #include "outreach/render.hpp"
 #include "outreach/unsubscribe.hpp"
@@ -179,6 +180,29 @@ struct CampaignState {
   void push_due(std::uint32_t lead) { due.push({leads[lead].due, lead}); }
 };
 
+// A send decided and counted, waiting to be handed to the transport with the others of its group.
+struct Outgoing {
+  CampaignState* campaign = nullptr;
+  std::uint32_t lead = 0;
+  int step = 0;
+  std::size_t mailbox = 0;  // engine mailbox index
+  RenderedStep rendered;
+  std::string in_reply_to;  // threaded steps: the message it answers
+};
+
+// What a received message of a class does to a lead; nothing for `unknown`.
+std::optional<InboundType> inbound_type(InboundClass type) {
+  switch (type) {
+    case InboundClass::reply: return InboundType::reply;
+    case InboundClass::auto_reply: return InboundType::auto_reply;
+    case InboundClass::bounce: return InboundType::bounce;
+    case InboundClass::unsubscribe: return InboundType::unsubscribe;
+    case InboundClass::complaint: return InboundType::complaint;
+    case InboundClass::unknown: break;
+  }
+  return std::nullopt;
+}
+
 std::string format_date(std::chrono::sys_days day) {
   const std::chrono::year_month_day ymd{day};
   char buffer[16];
@@ -200,11 +224,15 @@ struct Engine::State {
   std::vector<EventListener> listeners;
   std::vector<std::string> warnings;
   std::vector<Event> completions;  // `completed` events wait until the sends of their instant are out
+  // Sends decided but not handed to the transport yet, and how many the transport takes at once.
+  std::vector<Outgoing> outgoing;
+  std::size_t send_group;
   std::atomic<bool> stop_requested{false};
   std::optional<Error> failure;  // the store write that stopped the engine
   bool replaying = false;
 
-  State(Store& s, Transport& t, const Clock& c) : store(s), transport(t), clock(c) {}
+  State(Store& s, Transport& t, const Clock& c)
+      : store(s), transport(t), clock(c), send_group(std::max<std::size_t>(1, t.group_size())) {}
 
   CampaignState* find(std::string_view name) {
     for (auto& campaign : campaigns) {
@@ -497,10 +525,6 @@ struct Engine::State {
       rendered->message.data = std::move(*signed_data);
     }
 
-    // The intent is durable before the message goes: after a crash it is known to be in doubt.
-    SendIntent intent{c.def.name, person.email, step_number, mailbox.settings.id, rendered->message.message_id, now};
-    if (!kept(store.record_intent(intent))) return blocked(now);
-
     // Counted before sending: an outcome in doubt counts for every limit.
     mailbox.count_send(now);
     ++c.sends_today;
@@ -508,29 +532,86 @@ struct Engine::State {
     state.mailbox = static_cast<std::uint32_t>(mailbox_index);
     state.status = LeadStatus::active;
 
-    const SendOutcome outcome = transport.send(mailbox.settings, rendered->message);
-    // The outcome event closes the intent; it and what follows from it are kept together.
+    std::string in_reply_to;
+    if (c.def.sequence.step(step_number).threading == Threading::reply) in_reply_to = context.thread.message_ids.back();
+    outgoing.push_back(Outgoing{.campaign = &c,
+                                .lead = lead,
+                                .step = step_number,
+                                .mailbox = mailbox_index,
+                                .rendered = std::move(*rendered),
+                                .in_reply_to = std::move(in_reply_to)});
+    if (outgoing.size() >= send_group) send_outgoing(now);
+    return {};
+  }
+
+  // Undoes the counting of a send that did not go: it counts against no limit (the spacing
+  // still applies).
+  void uncount(const Outgoing& send, Instant now) {
+    mailboxes[send.mailbox].uncount_send(now);
+    --send.campaign->sends_today;
+    if (send.step == 1) --send.campaign->new_today;
+  }
+
+  // Sends the messages decided so far: their intents are durable before any of them goes (one
+  // commit for the group), then the transport has them all at once (pipelined over its
+  // connections), then their outcomes and what follows are recorded as one unit. A crash in
+  // between leaves at most the group in doubt, which is why a transport keeps it small.
+  void send_outgoing(Instant now) {
+    if (outgoing.empty()) return;
+    bool recorded = kept(store.begin());
+    for (const Outgoing& send : outgoing) {
+      if (!recorded) break;
+      const CampaignState& c = *send.campaign;
+      recorded = kept(store.record_intent(SendIntent{c.def.name, c.def.leads[send.lead].email, send.step,
+                                                     mailboxes[send.mailbox].settings.id,
+                                                     send.rendered.message.message_id, now}));
+    }
+    recorded = kept(store.commit()) && recorded;
+    if (!recorded) {  // nothing went: the engine stops, and the leads send again next time
+      for (const Outgoing& send : outgoing) uncount(send, now);
+      outgoing.clear();
+      return;
+    }
+    std::vector<Transport::Handover> handovers;
+    handovers.reserve(outgoing.size());
+    for (const Outgoing& send : outgoing) {
+      handovers.push_back({&mailboxes[send.mailbox].settings, &send.rendered.message});
+    }
+    std::vector<SendOutcome> outcomes(outgoing.size());
+    transport.send_all(handovers, outcomes);
+    // The outcome events close the intents; they and what follows from them are kept together.
     const Batch batch(*this);
+    for (std::size_t i = 0; i < outgoing.size(); ++i) record_outcome(outgoing[i], outcomes[i], now);
+    outgoing.clear();
+  }
+
+  void record_outcome(Outgoing& send, const SendOutcome& outcome, Instant now) {
+    CampaignState& c = *send.campaign;
+    const std::uint32_t lead = send.lead;
+    const int step_number = send.step;
+    LeadState& state = c.leads[lead];
+    MailboxState& mailbox = mailboxes[send.mailbox];
+    const RenderedStep& rendered = send.rendered;
     // A message that went out whole over a connection lost before the reply may have been
     // delivered: at most once, it is not sent again.
     const bool in_doubt = outcome.kind == SendOutcome::Kind::temporary && outcome.maybe_delivered &&
                           c.def.delivery == Delivery::at_most_once;
-    VariantStats& stats = c.stats[static_cast<std::size_t>(step_number - 1)][rendered->variant];
+    VariantStats& stats = c.stats[static_cast<std::size_t>(step_number - 1)][rendered.variant];
 
     if (outcome.kind == SendOutcome::Kind::accepted || in_doubt) {
       Event event = lead_event(in_doubt ? EventType::in_doubt : EventType::sent, now, c, lead, step_number);
       event.mailbox = mailbox.settings.id;
-      event.message_id = rendered->message.message_id;
+      event.message_id = rendered.message.message_id;
       if (in_doubt) {
         ++c.in_doubt;
       } else {
-        event.variant = rendered->variant_name;
-        event.subject = rendered->subject;
-        if (c.def.sequence.step(step_number).threading == Threading::reply) event.in_reply_to = context.thread.message_ids.back();
+        event.variant = rendered.variant_name;
+        event.subject = rendered.subject;
+        event.in_reply_to = std::move(send.in_reply_to);
         ++stats.sent;
       }
       emit(event);
-      ++c.days[{Schedule::local_day(now, mailbox.zone), mailbox_index}];
+      ++c.days[{Schedule::local_day(now, mailbox.zone), send.mailbox}];
       record_send_for_bounce_rate(c, lead);
       state.attempts = 0;
       ++state.next_step;
@@ -541,13 +622,10 @@ struct Engine::State {
         state.due = next_due_after_send(c, state, now);
         c.push_due(lead);
       }
-      return {};
+      return;
     }
 
-    // Not sent: it does not count against any limit (the spacing still applies).
-    mailbox.uncount_send(now);
-    --c.sends_today;
-    if (step_number == 1) --c.new_today;
+    uncount(send, now);
     Event event = lead_event(EventType::failed, now, c, lead, step_number);
     event.mailbox = mailbox.settings.id;
     event.reason = outcome.reason;
@@ -562,7 +640,7 @@ struct Engine::State {
       ++stats.deferred;
       state.due = now + backoff;
       c.push_due(lead);
-      return {};
+      return;
     }
     if (outcome.kind == SendOutcome::Kind::temporary) {
       event.reason = "gave up after " + std::to_string(max_attempts) + " temporary failures; the last: " + outcome.reason;
@@ -575,11 +653,10 @@ struct Engine::State {
       bounce.kind = "hard";
       emit(bounce);
       ++stats.bounced;
-      (void)kept(store.suppress(person.email, "hard_bounce"));
+      (void)kept(store.suppress(c.def.leads[lead].email, "hard_bounce"));
       record_send_for_bounce_rate(c, lead);  // refused at once: still a send that bounced
       record_hard_bounce(c, lead, now);
     }
-    return {};
   }
 
   // ---- one instant ----------------------------------------------------------------------
@@ -658,6 +735,27 @@ struct Engine::State {
   }
 
   void apply_inbound(const InboundEvent& arrived, Instant now);
+
+  // The lead an address names. Several campaigns may have it: the one that sent it something
+  // and has not ended it comes first, then any that sent it something, then any.
+  std::optional<detail::LeadMatch> lead_by_address(std::string_view address) const {
+    const std::string key = detail::ascii_lower(address);
+    std::optional<detail::LeadMatch> best;
+    int best_rank = -1;
+    for (const auto& campaign : campaigns) {
+      const auto found = campaign->by_key.find(key);
+      if (found == campaign->by_key.end()) continue;
+      const LeadState& state = campaign->leads[found->second];
+      const bool contacted = state.next_step > 1;
+      const int rank = contacted ? (unfinished(state.status) ? 2 : 1) : 0;
+      if (rank <= best_rank) continue;
+      best_rank = rank;
+      best = detail::LeadMatch{.campaign = campaign->def.name,
+                               .lead = campaign->def.leads[found->second].email,
+                               .step = contacted ? std::optional<int>(state.next_step - 1) : std::nullopt};
+    }
+    return best;
+  }
 
   // ---- resuming from the store ------------------------------------------------------------
 
@@ -1005,7 +1103,10 @@ void Engine::State::apply_inbound(const InboundEvent& arrived, Instant now) {
     if (found == c.by_key.end()) continue;
     const std::uint32_t lead = found->second;
     LeadState& state = c.leads[lead];
-    const int step = state.next_step - 1;
+    const int last_sent = state.next_step - 1;
+    // A step named by the message (a reply to step 2) counts for that step's variant; it must be
+    // one that went out.
+    const int step = arrived.step && *arrived.step >= 1 && *arrived.step <= last_sent ? *arrived.step : last_sent;
     VariantStats* stats = stats_for(c, lead, step);
     const StopRules& rules = c.def.stop_on;
     switch (arrived.type) {
@@ -1076,6 +1177,48 @@ void Engine::State::apply_inbound(const InboundEvent& arrived, Instant now) {
   }
 }
 
+expected<IngestResult> Engine::ingest(std::string_view raw_message, const MimeLimits& limits) {
+  State& s = *state_;
+  if (s.failure) return fail(*s.failure);  // the store cannot record what the message would change
+  ClassifyContext context;
+  for (const auto& campaign : s.campaigns) {
+    const std::string& mailto = campaign->def.unsubscribe.mailto;
+    if (!mailto.empty()) context.unsubscribe_addresses.push_back(mailto);
+  }
+  const Instant now = s.clock.now();
+  context.received = std::chrono::floor<std::chrono::days>(now);
+  const detail::MatchSources sources{
+      .store = s.store,
+      .lead_by_address = [&](std::string_view address) { return s.lead_by_address(address); },
+      .runs_campaign = [&](std::string_view name) { return s.find(name) != nullptr; }};
+  auto received = detail::read_received(raw_message, limits, context, sources);
+  if (!received) return fail(received.error());
+  IngestResult& result = received->result;
+  const std::optional<InboundType> type = inbound_type(result.classification.type);
+  if (result.matched_by == MatchMethod::none || !type) return std::move(result);
+
+  // The record that the message was taken in and what it does to the lead are one unit: after a
+  // crash it is either applied and known, or neither.
+  if (auto begun = s.store.begin(); !begun) return fail(begun.error());
+  auto fresh = s.store.record_received(received->fingerprint, now);
+  if (fresh && *fresh) {
+    InboundEvent event{.at = now,
+                       .lead = result.lead,
+                       .type = *type,
+                       .hard = result.classification.hard,
+                       .return_date = result.classification.return_date,
+                       .campaign = result.campaign,
+                       .step = result.step};
+    s.apply_inbound(event, now);
+  }
+  auto committed = s.store.commit();
+  if (!fresh) return fail(fresh.error());
+  if (!committed) return fail(committed.error());
+  if (s.failure) return fail(*s.failure);
+  result.duplicate = !*fresh;
+  return std::move(result);
+}
+
 std::optional<Instant> Engine::step() {
   State& s = *state_;
   const Instant now = s.clock.now();
@@ -1092,6 +1235,7 @@ std::optional<Instant> Engine::step() {
     while (c.status == CampaignStatus::running && !s.stop_requested.load()) {
       s.run_follow_ups(c, now);
       s.run_new_leads(c, now);
+      s.send_outgoing(now);
       if (c.due.empty() || c.due.top().due > now) break;
     }
   }

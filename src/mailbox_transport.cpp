@@ -1,6 +1,7 @@
 #include "outreach/mailbox_transport.hpp"
 
 #include <string_view>
+#include <vector>
 
 namespace outreach {
 
@@ -32,6 +33,24 @@ SendOutcome MailboxTransport::send(const Mailbox& mailbox, const Message& messag
     found = outboxes_.emplace(std::string(folder), std::move(*opened)).first;
   }
   return found->second.send(mailbox, message);
+}
+
+void MailboxTransport::send_all(std::span<const Handover> group, std::span<SendOutcome> outcomes) {
+  std::vector<Handover> smtp_group;
+  std::vector<std::size_t> smtp_places;
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    const Mailbox& mailbox = *group[i].mailbox;
+    if (mailbox.transport.empty() || is_outbox(mailbox)) {
+      outcomes[i] = send(mailbox, *group[i].message);
+    } else {
+      smtp_group.push_back(group[i]);
+      smtp_places.push_back(i);
+    }
+  }
+  if (smtp_group.empty()) return;
+  std::vector<SendOutcome> smtp_outcomes(smtp_group.size());
+  smtp_.send_all(smtp_group, smtp_outcomes);
+  for (std::size_t i = 0; i < smtp_group.size(); ++i) outcomes[smtp_places[i]] = std::move(smtp_outcomes[i]);
 }
 
 expected<void> MailboxTransport::check(const Mailbox& mailbox) const {

@@ -23,6 +23,9 @@ std::string intent_key(std::string_view campaign, std::string_view lead, int ste
 expected<void> MemoryStore::append(const Event& event) {
   ++event_count_;
   if (is_send_outcome(event.type)) open_intents_.erase(intent_key(event.campaign, event.lead, event.step));
+  if (index_sends_ && (event.type == EventType::sent || event.type == EventType::in_doubt)) {
+    sends_.try_emplace(event.message_id, SentMessage{event.campaign, event.lead, event.step});
+  }
   if (keep_events_) events_.push_back(event);
   return {};
 }
@@ -57,7 +60,7 @@ expected<void> MemoryStore::unsuppress(std::string_view address) {
 std::vector<Suppression> MemoryStore::suppressions() const {
   std::vector<Suppression> out;
   out.reserve(suppressed_.size());
-  for (const auto& [address, reason] : suppressed_) out.push_back({address, reason});
+  for (const auto& [address, reason] : suppressed_) out.push_back({address, reason, std::nullopt});
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.address < b.address; });
   return out;
 }
@@ -100,8 +103,27 @@ std::vector<StoredCampaign> MemoryStore::campaigns() const { return campaigns_; 
 expected<std::size_t> MemoryStore::forget(std::string_view address) {
   const std::size_t before = events_.size() + open_intents_.size();
   std::erase_if(events_, [&](const Event& event) { return detail::iequals_ascii(event.lead, address); });
+  std::erase_if(sends_, [&](const auto& entry) { return detail::iequals_ascii(entry.second.lead, address); });
   std::erase_if(open_intents_, [&](const auto& entry) { return detail::iequals_ascii(entry.second.second.lead, address); });
   return before - events_.size() - open_intents_.size();
+}
+
+std::optional<SentMessage> MemoryStore::find_sent(std::string_view message_id) const {
+  if (index_sends_) {
+    const auto found = sends_.find(std::string(message_id));
+    if (found == sends_.end()) return std::nullopt;
+    return found->second;
+  }
+  for (const Event& event : events_) {
+    if ((event.type == EventType::sent || event.type == EventType::in_doubt) && event.message_id == message_id) {
+      return SentMessage{event.campaign, event.lead, event.step};
+    }
+  }
+  return std::nullopt;
+}
+
+expected<bool> MemoryStore::record_received(std::string_view fingerprint, Instant) {
+  return received_.emplace(fingerprint).second;
 }
 
 }  // namespace outreach

@@ -252,6 +252,34 @@ SendOutcome SmtpTransport::send(const Mailbox& mailbox, const Message& message) 
   return result ? *result : detail::fault_outcome("the SMTP transport stopped before the message was sent");
 }
 
+void SmtpTransport::send_all(std::span<const Handover> group, std::span<SendOutcome> outcomes) {
+  std::vector<bool> done(group.size(), false);
+  std::size_t waiting = group.size();
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    // As in `send`: the caller's messages outlive the call, which waits for every outcome.
+    std::shared_ptr<const Message> borrowed(std::shared_ptr<const Message>{}, group[i].message);
+    impl_->pool_for(*group[i].mailbox).submit(SmtpJob{std::move(borrowed), [&, i](const SendOutcome& outcome) {
+      outcomes[i] = outcome;
+      done[i] = true;
+      --waiting;
+    }});
+  }
+  impl_->run_until([&] { return waiting == 0; });
+  if (waiting == 0) return;
+  // Never reached while a connection or a queue has work; if it were, no borrowed message may
+  // stay queued.
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    if (done[i]) continue;
+    impl_->pool_for(*group[i].mailbox).close();
+    outcomes[i] = detail::fault_outcome("the SMTP transport stopped before the message was sent");
+  }
+}
+
+std::size_t SmtpTransport::group_size() const {
+  const SmtpOptions& options = impl_->options;
+  return std::max<std::size_t>(1, options.connections_per_mailbox) * (options.pipelining ? 2 : 1);
+}
+
 expected<void> SmtpTransport::check(const Mailbox& mailbox) const {
   auto endpoint = detail::smtp_endpoint(mailbox);
   if (!endpoint) return fail(endpoint.error().code(), endpoint.error().message());

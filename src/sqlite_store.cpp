@@ -81,6 +81,12 @@ struct SqliteStore::Impl {
     Statement list_campaigns;
     Statement forget_events;
     Statement forget_intents;
+    Statement find_sent;
+    Statement last_step_sent;
+    Statement record_received;
+    Statement queue_received;
+    Statement list_queued;
+    Statement unqueue;
   } statements;
   int depth = 0;                        // nested begin() calls not yet committed
   std::optional<Error> unit_error;      // the first failed write of the open unit
@@ -135,7 +141,10 @@ expected<void> SqliteStore::Impl::open_file() {
 
   // 2. Open, then find out what the file is, reading only: a file we refuse stays as it was,
   // with nothing new beside it.
-  const int flags = (engine ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX;
+  const int flags = (engine                                   ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                     : options.access == SqliteAccess::inbox ? SQLITE_OPEN_READWRITE
+                                                             : SQLITE_OPEN_READONLY) |
+                    SQLITE_OPEN_NOMUTEX;
   auto opened = Connection::open(path, flags);
   if (!opened) return fail(opened.error());
   connection = std::move(*opened);
@@ -223,7 +232,8 @@ expected<void> SqliteStore::Impl::prepare_statements() {
       {&statements.begin_read, "BEGIN"},
       {&statements.commit, "COMMIT"},
       {&statements.rollback, "ROLLBACK"},
-      {&statements.insert_event, "INSERT INTO events (campaign, lead, type, at, line) VALUES (?1, ?2, ?3, ?4, ?5)"},
+      {&statements.insert_event,
+       "INSERT INTO events (campaign, lead, type, at, line, message_id) VALUES (?1, ?2, ?3, ?4, ?5, NULLIF(?6, ''))"},
       {&statements.close_intent, "DELETE FROM intents WHERE campaign = ?1 AND lead = ?2 AND step = ?3"},
       // REPLACE gives a recorded-again intent a new id, so it moves to the end of the order.
       {&statements.record_intent,
@@ -232,7 +242,7 @@ expected<void> SqliteStore::Impl::prepare_statements() {
       {&statements.suppress,
        "INSERT INTO suppressions (address, reason, added) VALUES (?1, ?2, ?3) ON CONFLICT (address) DO NOTHING"},
       {&statements.unsuppress, "DELETE FROM suppressions WHERE address = ?1"},
-      {&statements.list_suppressions, "SELECT address, reason FROM suppressions ORDER BY address"},
+      {&statements.list_suppressions, "SELECT address, reason, added FROM suppressions ORDER BY address"},
       {&statements.campaign_events, "SELECT id, line FROM events WHERE campaign = ?1 AND id > ?2 ORDER BY id LIMIT ?3"},
       {&statements.list_intents, "SELECT campaign, lead, step, mailbox, message_id, at FROM intents ORDER BY id"},
       {&statements.save_campaign,
@@ -242,6 +252,18 @@ expected<void> SqliteStore::Impl::prepare_statements() {
       {&statements.list_campaigns, "SELECT name, definition, fingerprint, started FROM campaigns ORDER BY id"},
       {&statements.forget_events, "DELETE FROM events WHERE lead = ?1 COLLATE NOCASE"},
       {&statements.forget_intents, "DELETE FROM intents WHERE lead = ?1 COLLATE NOCASE"},
+      // The index events_by_message_id's condition, so that it is used.
+      {&statements.find_sent,
+       "SELECT line FROM events WHERE message_id = ?1 AND message_id IS NOT NULL ORDER BY id LIMIT 1"},
+      // Through events_by_lead: a lead's events are few.
+      {&statements.last_step_sent,
+       "SELECT line FROM events WHERE lead = ?2 COLLATE NOCASE AND campaign = ?1 AND message_id IS NOT NULL "
+       "AND at <= ?3 ORDER BY id DESC LIMIT 1"},
+      {&statements.record_received,
+       "INSERT INTO received (fingerprint, at) VALUES (?1, ?2) ON CONFLICT (fingerprint) DO NOTHING"},
+      {&statements.queue_received, "INSERT INTO inbox (queued, raw) VALUES (?1, ?2)"},
+      {&statements.list_queued, "SELECT id, raw FROM inbox ORDER BY id LIMIT ?1"},
+      {&statements.unqueue, "DELETE FROM inbox WHERE id = ?1"},
   };
   for (const auto& [statement, sql] : all) {
     auto prepared = Statement::prepare(connection, sql);
@@ -252,8 +274,11 @@ expected<void> SqliteStore::Impl::prepare_statements() {
 }
 
 expected<void> SqliteStore::Impl::writable() const {
-  if (options.access == SqliteAccess::read) {
-    return fail(refused(Errc::invalid_argument, file, "opened for reading: writing needs the engine access"));
+  if (options.access != SqliteAccess::engine) {
+    return fail(refused(Errc::invalid_argument, file,
+                        options.access == SqliteAccess::read
+                            ? "opened for reading: writing needs the engine access"
+                            : "opened to hand received messages in: other writes need the engine access"));
   }
   if (read_failure) {
     return fail(Error(read_failure->code(), "nothing more is written after a failed read: " + read_failure->message(),
@@ -314,8 +339,10 @@ expected<void> SqliteStore::append(const Event& event) {
   const std::string line = to_json_line(event);
   return impl_->write([&]() -> expected<void> {
     auto& insert = impl_->statements.insert_event;
+    const bool send = event.type == EventType::sent || event.type == EventType::in_doubt;
     insert.bind_all(std::string_view(event.campaign), std::string_view(event.lead), to_string(event.type),
-                    milliseconds_of(event.at), std::string_view(line));
+                    milliseconds_of(event.at), std::string_view(line),
+                    send ? std::string_view(event.message_id) : std::string_view());
     if (auto inserted = insert.run("cannot append the event"); !inserted) return inserted;
     if (!is_send_outcome(event.type)) return {};
     auto& close = impl_->statements.close_intent;
@@ -338,7 +365,7 @@ expected<void> SqliteStore::begin() {
   if (impl.depth++ > 0) return {};
   impl.unit_error.reset();
   // A reader's unit is a read transaction: what it reads comes from one snapshot.
-  if (impl.options.access == SqliteAccess::read) return impl.statements.begin_read.run("cannot start a read");
+  if (impl.options.access != SqliteAccess::engine) return impl.statements.begin_read.run("cannot start a read");
   if (auto ready = impl.writable(); !ready) {
     impl.unit_error = ready.error();
     return ready;
@@ -396,7 +423,9 @@ expected<void> SqliteStore::unsuppress(std::string_view address) {
 std::vector<Suppression> SqliteStore::suppressions() const {
   std::vector<Suppression> out;
   impl_->read_rows(impl_->statements.list_suppressions, "cannot read the suppression list",
-                   [&](const Statement& row) { out.push_back({std::string(row.text(0)), std::string(row.text(1))}); });
+                   [&](const Statement& row) {
+                     out.push_back({std::string(row.text(0)), std::string(row.text(1)), instant_of(row.integer(2))});
+                   });
   return out;
 }
 
@@ -485,6 +514,67 @@ expected<std::size_t> SqliteStore::forget(std::string_view address) {
   });
   if (!written) return fail(written.error());
   return erased;
+}
+
+std::optional<SentMessage> SqliteStore::find_sent(std::string_view message_id) const {
+  std::optional<SentMessage> found;
+  auto& find = impl_->statements.find_sent;
+  find.bind_all(message_id);
+  impl_->read_rows(find, "cannot read the sends", [&](const Statement& row) {
+    if (auto event = parse_event_line(row.text(0))) found = SentMessage{event->campaign, event->lead, event->step};
+  });
+  return found;
+}
+
+std::optional<int> SqliteStore::last_step_sent(std::string_view campaign, std::string_view lead,
+                                               Instant at_or_before) const {
+  std::optional<int> step;
+  auto& find = impl_->statements.last_step_sent;
+  find.bind_all(campaign, lead, milliseconds_of(at_or_before));
+  impl_->read_rows(find, "cannot read the sends", [&](const Statement& row) {
+    if (auto event = parse_event_line(row.text(0))) step = event->step;
+  });
+  return step;
+}
+
+expected<bool> SqliteStore::record_received(std::string_view fingerprint, Instant at) {
+  bool added = false;
+  auto written = impl_->write([&]() -> expected<void> {
+    auto& record = impl_->statements.record_received;
+    record.bind_all(fingerprint, milliseconds_of(at));
+    if (auto done = record.run("cannot record the received message"); !done) return done;
+    added = record.changes() > 0;
+    return {};
+  });
+  if (!written) return fail(written.error());
+  return added;
+}
+
+expected<void> SqliteStore::queue_received(std::string_view raw, Instant at) {
+  if (impl_->options.access == SqliteAccess::read) return impl_->writable();
+  // Inbox access writes this and nothing else: straight, not through `write`, which refuses it.
+  auto& queue = impl_->statements.queue_received;
+  queue.bind_all(milliseconds_of(at), detail::sqlite::Blob{raw});
+  if (impl_->options.access == SqliteAccess::inbox) return queue.run("cannot hand the message to the engine");
+  return impl_->write([&]() { return queue.run("cannot hand the message to the engine"); });
+}
+
+std::vector<QueuedMessage> SqliteStore::queued(std::size_t limit) const {
+  std::vector<QueuedMessage> out;
+  auto& list = impl_->statements.list_queued;
+  list.bind_all(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  impl_->read_rows(list, "cannot read the inbox", [&](const Statement& row) {
+    out.push_back(QueuedMessage{.id = row.integer(0), .raw = std::string(row.blob(1))});
+  });
+  return out;
+}
+
+expected<void> SqliteStore::unqueue(std::int64_t id) {
+  return impl_->write([&]() -> expected<void> {
+    auto& remove = impl_->statements.unqueue;
+    remove.bind_all(id);
+    return remove.run("cannot take the message out of the inbox");
+  });
 }
 
 const std::filesystem::path& SqliteStore::path() const noexcept { return impl_->path; }

@@ -309,9 +309,11 @@ TEST_CASE_TEMPLATE("the suppression list ignores case, removes on request and is
   CHECK(store.is_suppressed("zed@example.com"));
   CHECK(store.is_suppressed("ZED@EXAMPLE.COM"));
   CHECK_FALSE(store.is_suppressed("zed@example.org"));
-  CHECK(store.suppressions() == std::vector<Suppression>{{"amy@example.com", "hard_bounce"},
-                                                          {"max@example.com", "complaint"},
-                                                          {"zed@example.com", "unsubscribe"}});
+  std::vector<std::pair<std::string, std::string>> listed;
+  for (const Suppression& entry : store.suppressions()) listed.emplace_back(entry.address, entry.reason);
+  CHECK(listed == std::vector<std::pair<std::string, std::string>>{{"amy@example.com", "hard_bounce"},
+                                                                    {"max@example.com", "complaint"},
+                                                                    {"zed@example.com", "unsubscribe"}});
 
   REQUIRE(store.unsuppress("Max@Example.COM"));
   REQUIRE(store.unsuppress("nobody@example.com"));  // not on it: no change
@@ -699,33 +701,88 @@ TEST_CASE("a schema migration is one function, and a failing one leaves the file
   migrations.push_back(add_notes);
   migrations.push_back(fails);
 
+  const std::int64_t current = SqliteStore::schema_version;
   const std::string before = bytes_of(file);
   {
     auto connection = detail::sqlite::Connection::open(file, SQLITE_OPEN_READWRITE);
     REQUIRE(connection.has_value());
-    const auto failed = detail::migrate(*connection, 1, migrations, SqliteStore::application_id);
+    const auto failed = detail::migrate(*connection, current, migrations, SqliteStore::application_id);
     REQUIRE_FALSE(failed.has_value());
-    CHECK(failed.error().message().find("upgrading to schema version 3: broken: no such table: missing") !=
-          std::string::npos);
+    CHECK(failed.error().message().find("upgrading to schema version " + std::to_string(current + 2) +
+                                        ": broken: no such table: missing") != std::string::npos);
     CHECK(failed.error().where().file == file.string());
   }
   CHECK(bytes_of(file) == before);
-  CHECK(raw_integer(file, "PRAGMA user_version") == 1);
+  CHECK(raw_integer(file, "PRAGMA user_version") == current);
   CHECK(raw_integer(file, "SELECT count(*) FROM sqlite_schema WHERE name IN ('notes', 'broken')") == 0);
 
   migrations.pop_back();
   {
     auto connection = detail::sqlite::Connection::open(file, SQLITE_OPEN_READWRITE);
     REQUIRE(connection.has_value());
-    REQUIRE(detail::migrate(*connection, 1, migrations, SqliteStore::application_id));
+    REQUIRE(detail::migrate(*connection, current, migrations, SqliteStore::application_id));
   }
-  CHECK(raw_integer(file, "PRAGMA user_version") == 2);
+  CHECK(raw_integer(file, "PRAGMA user_version") == current + 1);
   CHECK(raw_integer(file, "SELECT count(*) FROM notes") == 1);
   CHECK(raw_integer(file, "SELECT count(*) FROM events") == 1);
-  // This library reads up to version 1: the upgraded file is now too new for it.
+  // This library reads up to the current version: the upgraded file is now too new for it.
   const auto newer = SqliteStore::open(file, fast_engine());
   REQUIRE_FALSE(newer.has_value());
   CHECK(newer.error().message().find("newer version") != std::string::npos);
+}
+
+TEST_CASE("a store of schema version 1 is upgraded on open, and its earlier sends are found by Message-ID") {
+  TempFolder folder;
+  const fs::path file = folder.path() / "outreach.db";
+  {
+    auto connection = detail::sqlite::Connection::open(file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    REQUIRE(connection.has_value());
+    const auto all = detail::sqlite_migrations();
+    const std::vector<detail::SqliteMigration> first(all.begin(), all.begin() + 1);
+    REQUIRE(detail::migrate(*connection, 0, first, SqliteStore::application_id));
+  }
+  raw_execute(file, R"(INSERT INTO events (campaign, lead, type, at, line) VALUES ('a', 'x@example.com', 'sent', 1,
+    '{"type":"sent","at":"2026-12-01T00:00:00Z","campaign":"a","lead":"x@example.com","step":2,"message_id":"<m@acme.example>"}'))");
+  auto store = open_store(file);
+  CHECK(raw_integer(file, "PRAGMA user_version") == SqliteStore::schema_version);
+  const auto found = store->find_sent("<m@acme.example>");
+  REQUIRE(found.has_value());
+  CHECK(*found == SentMessage{"a", "x@example.com", 2});
+  auto fresh = store->record_received("digest", Instant{});
+  REQUIRE(fresh.has_value());
+  CHECK(*fresh);
+  auto again = store->record_received("digest", Instant{});
+  REQUIRE(again.has_value());
+  CHECK_FALSE(*again);
+}
+
+TEST_CASE("messages handed in beside a running engine wait in its inbox until it takes them out") {
+  TempFolder folder;
+  const fs::path file = folder.path() / "outreach.db";
+  auto engine_store = open_store(file);
+  SqliteStoreOptions inbox_access = fast_engine();
+  inbox_access.access = SqliteAccess::inbox;
+  auto inbox = open_store(file, inbox_access);  // no lock: works while the engine holds it
+  const std::string with_nul("From: a@example.com\r\n\r\nbody\0tail", 33);
+  REQUIRE(inbox->queue_received(with_nul, Instant{}));
+  REQUIRE(inbox->queue_received("second", Instant{}));
+  // Nothing else may be written with that access.
+  CHECK_FALSE(inbox->suppress("a@example.com", "manual").has_value());
+  CHECK_FALSE(inbox->append(event_of(EventType::completed, "a", "a@example.com")).has_value());
+  SqliteStoreOptions read_access = fast_engine();
+  read_access.access = SqliteAccess::read;
+  auto reader = open_store(file, read_access);
+  CHECK_FALSE(reader->queue_received("third", Instant{}).has_value());
+
+  auto waiting = engine_store->queued(10);
+  REQUIRE(waiting.size() == 2);
+  CHECK(waiting[0].raw == with_nul);
+  CHECK(waiting[1].raw == "second");
+  CHECK(engine_store->queued(1).size() == 1);
+  REQUIRE(engine_store->unqueue(waiting[0].id));
+  waiting = engine_store->queued(10);
+  REQUIRE(waiting.size() == 1);
+  CHECK(waiting[0].raw == "second");
 }
 
 TEST_CASE("an event line that cannot be read is skipped, reported, and stops every later write") {

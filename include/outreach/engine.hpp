@@ -16,6 +16,7 @@
 #include "outreach/error.hpp"
 #include "outreach/event.hpp"
 #include "outreach/inbound.hpp"
+#include "outreach/ingest.hpp"
 #include "outreach/instant.hpp"
 #include "outreach/store.hpp"
 #include "outreach/summary.hpp"
@@ -72,6 +73,19 @@ class Engine {
   /// @param event The event.
   /// @return Nothing, or `not_found` when no campaign has the lead (nothing changes).
   [[nodiscard]] expected<void> apply(const InboundEvent& event);
+
+  /// @brief Takes in one received message (a reply, an auto-reply, a bounce, a complaint, an
+  /// unsubscribe request): reads and classifies it, matches it to one of our sends by
+  /// `In-Reply-To`/`References`, then by the Message-ID a report encloses, then by the reported
+  /// recipient or the sender's address, and applies it at the clock's current time through the
+  /// campaign's stop rules, its `bounces` settings and the suppression list. Nothing is sent.
+  /// A message taken in before (same Message-ID, or same bytes) changes nothing; an unmatched one
+  /// changes nothing either (an unmatched reply is reported as `unknown`).
+  /// @param raw_message The message as received (RFC 5322, CRLF or LF line ends).
+  /// @param limits Bounds on reading it.
+  /// @return What it was and what it matched, or an error when it cannot be read (too large) or
+  /// the store cannot record it (then nothing was applied).
+  [[nodiscard]] expected<IngestResult> ingest(std::string_view raw_message, const MimeLimits& limits = {});
 
   /// @brief Does everything due at the clock's current time.
   /// @return When to call again: nothing when no campaign has anything left to do.

@@ -31,6 +31,9 @@ struct InboundEvent {
   bool hard = true;              ///< For bounces: hard (true) or soft (false).
   std::optional<std::chrono::year_month_day> return_date;  ///< For auto-replies: the stated return date.
   std::string campaign;          ///< The campaign, when several share the lead; empty: any.
+  /// The step of ours it is about (a reply to step 2), when known; otherwise the last step sent
+  /// to the lead.
+  std::optional<int> step;
 };
 
 /// @brief Reads one line of an inbound script: `{"at", "lead", "type", "kind", "return_date",

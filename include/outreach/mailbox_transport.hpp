@@ -23,6 +23,11 @@ class MailboxTransport final : public Transport {
   /// @brief Sends through the mailbox's transport. A mailbox without one, or an outbox that
   /// cannot be made, gives a temporary failure saying so.
   SendOutcome send(const Mailbox& mailbox, const Message& message) override;
+  /// @brief The SMTP mailboxes' messages go to the SMTP transport as one group; outbox
+  /// messages are written one by one.
+  void send_all(std::span<const Handover> group, std::span<SendOutcome> outcomes) override;
+  /// @brief What the SMTP transport can have in flight.
+  [[nodiscard]] std::size_t group_size() const override { return smtp_.group_size(); }
 
   /// @brief Checks the mailbox's `transport`: set, and for SMTP what `SmtpTransport::check` checks.
   [[nodiscard]] expected<void> check(const Mailbox& mailbox) const override;

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -35,6 +36,14 @@ class MemoryStore final : public Store {
   [[nodiscard]] std::optional<StoredCampaign> campaign(std::string_view name) const override;
   [[nodiscard]] std::vector<StoredCampaign> campaigns() const override;
   [[nodiscard]] expected<std::size_t> forget(std::string_view address) override;
+  /// @brief Reads the kept events, or the index of sends (`index_sends`) when events are not
+  /// kept; nothing is found without either.
+  [[nodiscard]] std::optional<SentMessage> find_sent(std::string_view message_id) const override;
+  /// @brief Keeps an index of every send by its Message-ID from now on, so that `find_sent`
+  /// answers when events are not kept (received mail is matched through it). Costs about a
+  /// hundred bytes per send; large simulations that take no mail in leave it off.
+  void index_sends() { index_sends_ = true; }
+  [[nodiscard]] expected<bool> record_received(std::string_view fingerprint, Instant at) override;
   /// @brief No: a memory store lives only as long as its engine, which has the definitions.
   [[nodiscard]] bool keeps_definitions() const noexcept override { return false; }
 
@@ -50,6 +59,9 @@ class MemoryStore final : public Store {
   std::uint64_t intents_recorded_ = 0;
   std::map<std::string, std::pair<std::uint64_t, SendIntent>> open_intents_;  // by campaign, lead, step
   std::vector<StoredCampaign> campaigns_;
+  std::set<std::string, std::less<>> received_;  // fingerprints
+  bool index_sends_ = false;
+  std::unordered_map<std::string, SentMessage> sends_;  // by Message-ID, with `index_sends`
   /// Hashes and compares addresses with ASCII letters folded, so lookups need no copy.
   struct CaseFoldedHash {
     using is_transparent = void;

@@ -108,6 +108,14 @@ class SmtpTransport final : public Transport {
   /// @param message The message and its envelope.
   SendOutcome send(const Mailbox& mailbox, const Message& message) override;
 
+  /// @brief Sends a group at once, spread over each mailbox's connections and pipelined, and
+  /// waits for every outcome.
+  void send_all(std::span<const Handover> group, std::span<SendOutcome> outcomes) override;
+
+  /// @brief Two messages per connection of a mailbox with pipelining (the one being answered
+  /// and the next), one without: what can really be in flight at once.
+  [[nodiscard]] std::size_t group_size() const override;
+
   /// @brief Checks that the mailbox can be served: an smtp:// or smtps:// transport, an AUTH
   /// mechanism with the credentials it needs (or a credentials provider), a readable `ca_file`.
   /// @param mailbox The mailbox.

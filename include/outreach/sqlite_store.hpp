@@ -41,6 +41,17 @@ enum class SqliteAccess : std::uint8_t {
   /// readers and the writer go on together). Every write returns an `invalid_argument` error.
   /// The file must exist and be at this library's schema version.
   read,
+  /// Reading, and handing received messages to the engine that holds the store
+  /// (`queue_received`), without the lock: `ingest` beside a running engine. Every other write
+  /// returns an `invalid_argument` error. The file must exist and be at this library's schema
+  /// version.
+  inbox,
+};
+
+/// @brief A received message waiting in a store's inbox.
+struct QueuedMessage {
+  std::int64_t id = 0;  ///< Its place in the inbox.
+  std::string raw;      ///< The message as received.
 };
 
 /// @brief How a `SqliteStore` is opened.
@@ -75,7 +86,7 @@ struct SqliteStoreOptions {
 class SqliteStore final : public Store {
  public:
   /// @brief The schema version this library writes (`PRAGMA user_version`).
-  static constexpr std::int64_t schema_version = 1;
+  static constexpr std::int64_t schema_version = 2;
   /// @brief `PRAGMA application_id` of an outreach store ("OUTR").
   static constexpr std::int32_t application_id = 0x4F555452;
 
@@ -111,6 +122,24 @@ class SqliteStore final : public Store {
   [[nodiscard]] std::optional<StoredCampaign> campaign(std::string_view name) const override;
   [[nodiscard]] std::vector<StoredCampaign> campaigns() const override;
   [[nodiscard]] expected<std::size_t> forget(std::string_view address) override;
+  [[nodiscard]] std::optional<SentMessage> find_sent(std::string_view message_id) const override;
+  [[nodiscard]] std::optional<int> last_step_sent(std::string_view campaign, std::string_view lead,
+                                                  Instant at_or_before) const override;
+  [[nodiscard]] expected<bool> record_received(std::string_view fingerprint, Instant at) override;
+
+  /// @brief Hands a received message to the engine holding the store: it waits in the inbox
+  /// until that engine takes it in (`queued`, `Engine::ingest`, `unqueue`). Durable when it
+  /// returns. Needs `engine` or `inbox` access.
+  /// @param raw The message as received.
+  /// @param at When it was handed in.
+  [[nodiscard]] expected<void> queue_received(std::string_view raw, Instant at);
+  /// @brief The messages waiting in the inbox, oldest first.
+  /// @param limit At most this many.
+  [[nodiscard]] std::vector<QueuedMessage> queued(std::size_t limit) const;
+  /// @brief Removes a message from the inbox once it was taken in (inside the same unit as what
+  /// it changed, so that it is taken in exactly once).
+  /// @param id The message's `QueuedMessage::id`.
+  [[nodiscard]] expected<void> unqueue(std::int64_t id);
 
   /// @brief The store file, as given to `open`.
   [[nodiscard]] const std::filesystem::path& path() const noexcept;

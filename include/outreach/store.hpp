@@ -44,8 +44,18 @@ struct StoredCampaign {
 struct Suppression {
   std::string address;  ///< The address, in lower case.
   std::string reason;   ///< Why: `unsubscribe`, `complaint`, `hard_bounce`, `manual`, ...
+  std::optional<Instant> added;  ///< When it was added (the system clock), when the store keeps it.
   /// @brief Entries compare equal when every part is equal.
   friend bool operator==(const Suppression&, const Suppression&) = default;
+};
+
+/// @brief One of our sends, as a received message names it (by its Message-ID).
+struct SentMessage {
+  std::string campaign;  ///< The campaign's name.
+  std::string lead;      ///< The lead's address, as in its list.
+  int step = 0;          ///< 1-based step.
+  /// @brief Sends compare equal when every part is equal.
+  friend bool operator==(const SentMessage&, const SentMessage&) = default;
 };
 
 /// @brief Durable state of the engine. The engine calls it from one thread.
@@ -119,6 +129,28 @@ class Store {
 
   /// @brief Every campaign, in the order they were first saved.
   [[nodiscard]] virtual std::vector<StoredCampaign> campaigns() const = 0;
+
+  /// @brief The send whose Message-ID is `message_id` (its `sent` or `in_doubt` event), if any.
+  /// The default reads every campaign's events; stores index them.
+  /// @param message_id The Message-ID, with its angle brackets, compared exactly.
+  [[nodiscard]] virtual std::optional<SentMessage> find_sent(std::string_view message_id) const;
+
+  /// @brief The step of the last send (`sent` or `in_doubt`) to a lead of a campaign at or
+  /// before an instant, if any: what a message written then without naming our Message-ID can
+  /// be about. The default reads the campaign's events; stores index them.
+  /// @param campaign The campaign's name.
+  /// @param lead The lead's address (compared case-insensitively).
+  /// @param at_or_before The latest instant that counts.
+  [[nodiscard]] virtual std::optional<int> last_step_sent(std::string_view campaign, std::string_view lead,
+                                                          Instant at_or_before) const;
+
+  /// @brief Records that a received message was taken in, so that taking it in again changes
+  /// nothing. The default keeps nothing (every message is new): a store that outlives its
+  /// engine must override it.
+  /// @param fingerprint What tells the message apart (a digest of its Message-ID or bytes).
+  /// @param at When it was taken in.
+  /// @return True when the message is new, false when it was recorded before.
+  [[nodiscard]] virtual expected<bool> record_received(std::string_view fingerprint, Instant at);
 
   /// @brief Erases everything the store holds about an address (its events and intents in
   /// every campaign) except its suppression entry.

@@ -3,7 +3,9 @@
 /// own mail API, or memory in tests.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "outreach/error.hpp"
@@ -45,18 +47,39 @@ struct SendOutcome {
   }
 };
 
-/// @brief Sends one rendered message through one mailbox.
+/// @brief Sends rendered messages through their mailboxes.
 ///
-/// The engine calls `send` from its own thread, one message at a time per engine.
+/// The engine calls it from its own thread: `send_all` with groups of at most `group_size()`
+/// messages, each group's intents recorded before it is handed over.
 class Transport {
  public:
   virtual ~Transport() = default;
+
+  /// @brief One message handed over in a group, and the mailbox it goes from.
+  struct Handover {
+    const Mailbox* mailbox = nullptr;  ///< The sending account.
+    const Message* message = nullptr;  ///< The complete message and its envelope.
+  };
 
   /// @brief Sends `message` from `mailbox`. Never throws for delivery problems: they are
   /// outcomes.
   /// @param mailbox The sending account (its transport settings and credentials reference).
   /// @param message The complete message and its envelope.
   [[nodiscard]] virtual SendOutcome send(const Mailbox& mailbox, const Message& message) = 0;
+
+  /// @brief Sends a group of messages and gives each its outcome. A transport that can have
+  /// several messages in flight at once (SMTP pipelining, several connections) overrides it;
+  /// the default sends them one after the other with `send`.
+  /// @param group The messages, at most `group_size()`.
+  /// @param outcomes Where the outcomes go, one per message, in the same order (same size).
+  virtual void send_all(std::span<const Handover> group, std::span<SendOutcome> outcomes) {
+    for (std::size_t i = 0; i < group.size(); ++i) outcomes[i] = send(*group[i].mailbox, *group[i].message);
+  }
+
+  /// @brief How many messages the engine may hand over in one group. Every message of a group
+  /// is in doubt when the process dies while the group is out, so a transport asks only for
+  /// what it can really have in flight at once. The default, 1, is one message at a time.
+  [[nodiscard]] virtual std::size_t group_size() const { return 1; }
 
   /// @brief Checks, before a campaign starts, that this transport can send from `mailbox`, so
   /// that a setting it cannot serve is an error when the campaign is added rather than a

@@ -14,6 +14,7 @@ const std::string_view usage = R"(usage:
   outreach status --store FILE.db [--json]
   outreach pause|resume --store FILE.db CAMPAIGN
   outreach events --store FILE.db [--campaign NAME] [--since INSTANT]
+  outreach ingest --store FILE.db MESSAGE.eml...
   outreach suppress add|remove|list|import --store FILE.db [ADDRESS|FILE]
   outreach forget --store FILE.db ADDRESS
   outreach --version | --help

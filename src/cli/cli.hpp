@@ -1,16 +1,20 @@
 // Shared pieces of the command-line tool: exit codes, argument parsing, error printing.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "outreach/engine.hpp"
 #include "outreach/error.hpp"
 #include "outreach/instant.hpp"
+#include "outreach/sqlite_store.hpp"
 
 namespace outreach::cli {
 
@@ -52,6 +56,17 @@ void print_errors(const Error& error);
 /// A non-negative decimal integer.
 [[nodiscard]] std::optional<std::int64_t> parse_integer(std::string_view text);
 
+/// The store of `--store`, opened with `access`; null, with a message on standard error and
+/// `status` set, when the option is missing or the store cannot be opened.
+[[nodiscard]] std::unique_ptr<SqliteStore> store_of(const Arguments& arguments, SqliteAccess access, int& status);
+
+/// How often `run` looks for messages `ingest` handed in while it runs.
+inline constexpr std::chrono::seconds inbox_interval{2};
+
+/// Takes in the messages waiting in the store's inbox, each with its removal from the inbox in
+/// one unit; a message that cannot be read is reported on standard error and removed.
+void take_in_queued(Engine& engine, SqliteStore& store);
+
 int validate(int argc, char** argv);
 int render(int argc, char** argv);
 int simulate(int argc, char** argv);
@@ -61,5 +76,6 @@ int pause_or_resume(int argc, char** argv, bool pause);
 int events(int argc, char** argv);
 int suppress(int argc, char** argv);
 int forget(int argc, char** argv);
+int ingest(int argc, char** argv);
 
 }  // namespace outreach::cli

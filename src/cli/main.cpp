@@ -36,6 +36,7 @@ int dispatch(int argc, char** argv) {
   if (command == "events") return events(argc, argv);
   if (command == "suppress") return suppress(argc, argv);
   if (command == "forget") return forget(argc, argv);
+  if (command == "ingest") return ingest(argc, argv);
   std::cerr << "outreach: unknown command \"" << command << "\"\n" << usage;
   return exit_bad_input;
 }

@@ -3,8 +3,10 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <csignal>
+#include <functional>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -77,7 +79,20 @@ int run(int argc, char** argv) {
   signals.async_wait([&](const boost::system::error_code& error, int) {
     if (!error) engine.request_stop();
   });
-  engine.run_on(io, until, [&] { signals.cancel(); });
+  // Messages `outreach ingest` hands in while this runs are taken in as they come.
+  boost::asio::steady_timer inbox_timer(io);
+  std::function<void()> check_inbox = [&] {
+    take_in_queued(engine, **store);
+    inbox_timer.expires_after(inbox_interval);
+    inbox_timer.async_wait([&](const boost::system::error_code& error) {
+      if (!error) check_inbox();
+    });
+  };
+  check_inbox();
+  engine.run_on(io, until, [&] {
+    signals.cancel();
+    inbox_timer.cancel();
+  });
   io.run();
 
   for (const std::string& warning : engine.warnings()) std::cerr << "outreach: warning: " << warning << "\n";

@@ -111,6 +111,13 @@ void Statement::bind(int index, std::string_view text) noexcept {
   if (bind_result_ == SQLITE_OK) bind_result_ = result;
 }
 
+void Statement::bind(int index, Blob blob) noexcept {
+  // A null pointer would bind SQL NULL instead of an empty BLOB.
+  const char* bytes = blob.bytes.data() != nullptr ? blob.bytes.data() : "";
+  const int result = sqlite3_bind_blob64(handle_, index, bytes, blob.bytes.size(), SQLITE_STATIC);
+  if (bind_result_ == SQLITE_OK) bind_result_ = result;
+}
+
 void Statement::bind(int index, std::int64_t number) noexcept {
   const int result = sqlite3_bind_int64(handle_, index, number);
   if (bind_result_ == SQLITE_OK) bind_result_ = result;
@@ -143,6 +150,12 @@ std::int64_t Statement::changes() const noexcept { return sqlite3_changes64(conn
 
 std::string_view Statement::text(int column) const noexcept {
   const auto* bytes = reinterpret_cast<const char*>(sqlite3_column_text(handle_, column));
+  if (bytes == nullptr) return {};
+  return {bytes, static_cast<std::size_t>(sqlite3_column_bytes(handle_, column))};
+}
+
+std::string_view Statement::blob(int column) const noexcept {
+  const auto* bytes = static_cast<const char*>(sqlite3_column_blob(handle_, column));
   if (bytes == nullptr) return {};
   return {bytes, static_cast<std::size_t>(sqlite3_column_bytes(handle_, column))};
 }

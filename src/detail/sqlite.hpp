@@ -55,6 +55,11 @@ class Connection {
   std::string file_;
 };
 
+/// Bytes to bind as a BLOB (text binds as TEXT, which must be UTF-8).
+struct Blob {
+  std::string_view bytes;
+};
+
 /// A prepared statement, made once and run many times: bind, step, reset.
 class Statement {
  public:
@@ -74,6 +79,8 @@ class Statement {
   /// Binds text to a 1-based parameter. The bytes are not copied: they must stay alive until
   /// the statement is reset.
   void bind(int index, std::string_view text) noexcept;
+  /// Binds bytes as a BLOB to a 1-based parameter, not copied either.
+  void bind(int index, Blob blob) noexcept;
   /// Binds an integer to a 1-based parameter.
   void bind(int index, std::int64_t number) noexcept;
   /// Binds an int to a 1-based parameter.
@@ -101,6 +108,8 @@ class Statement {
 
   /// A column of the current row as text (empty for NULL); valid until the next step or reset.
   [[nodiscard]] std::string_view text(int column) const noexcept;
+  /// A column of the current row as bytes (a BLOB, or text); valid until the next step or reset.
+  [[nodiscard]] std::string_view blob(int column) const noexcept;
   /// A column of the current row as an integer.
   [[nodiscard]] std::int64_t integer(int column) const noexcept;
 

@@ -56,7 +56,32 @@ expected<void> create_version_1(sqlite::Connection& connection) {
                             "cannot create the schema (version 1)");
 }
 
-constexpr std::array<SqliteMigration, 1> migrations{&create_version_1};
+// Received mail: finding the send a message answers, and knowing a message taken in before.
+expected<void> create_version_2(sqlite::Connection& connection) {
+  return connection.execute(R"sql(
+    -- A send by its Message-ID (set on `sent` and `in_doubt` events only, so the index holds
+    -- nothing else), including the sends of a file written before this version.
+    ALTER TABLE events ADD COLUMN message_id TEXT;
+    UPDATE events SET message_id = json_extract(line, '$.message_id')
+      WHERE type IN ('sent', 'in_doubt') AND json_valid(line);
+    CREATE INDEX events_by_message_id ON events (message_id) WHERE message_id IS NOT NULL;
+
+    CREATE TABLE received (
+      fingerprint TEXT PRIMARY KEY,     -- a digest of the message's Message-ID, or of its bytes
+      at          INTEGER NOT NULL      -- when it was taken in
+    ) STRICT, WITHOUT ROWID;
+
+    -- Received messages handed in while an engine runs, waiting for it to take them in.
+    CREATE TABLE inbox (
+      id     INTEGER PRIMARY KEY,       -- the order of arrival
+      queued INTEGER NOT NULL,          -- when it was handed in
+      raw    BLOB NOT NULL              -- the message as received
+    ) STRICT;
+  )sql",
+                            "cannot create the received-mail tables (version 2)");
+}
+
+constexpr std::array<SqliteMigration, 2> migrations{&create_version_1, &create_version_2};
 static_assert(static_cast<std::int64_t>(migrations.size()) == SqliteStore::schema_version, "each schema version has its migration");
 
 }  // namespace

@@ -1,0 +1,116 @@
+/// @file store_view.hpp
+/// @brief Looking at a store without running it: a view that records nothing, the campaigns
+/// rebuilt from their events, their summary (`outreach status`) and their event log
+/// (`outreach events`). A `SqliteStore` opened with `SqliteAccess::read` is looked at so while
+/// an engine runs on the file.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "outreach/engine.hpp"
+#include "outreach/error.hpp"
+#include "outreach/event.hpp"
+#include "outreach/instant.hpp"
+#include "outreach/memory_store.hpp"
+#include "outreach/store.hpp"
+#include "outreach/summary.hpp"
+
+namespace outreach {
+
+/// @brief A store that reads through to another and keeps its own writes in memory: an engine
+/// rebuilt on it (for a summary) reports what it finds, such as sends in doubt, without
+/// recording anything in the store underneath.
+///
+/// Reads see the base store's content and then the view's own writes. The view refers to the
+/// base store, which must outlive it; it is used from one thread at a time, like any store.
+class ReadOnlyView final : public Store {
+ public:
+  /// @brief A view of `base`.
+  /// @param base The store looked at; never written to.
+  explicit ReadOnlyView(const Store& base) : base_(base) {}
+
+  /// @brief Keeps the event in the view.
+  /// @param event The event.
+  [[nodiscard]] expected<void> append(const Event& event) override { return written_.append(event); }
+  /// @brief Keeps the intent in the view.
+  /// @param intent The send.
+  [[nodiscard]] expected<void> record_intent(const SendIntent& intent) override {
+    return written_.record_intent(intent);
+  }
+  /// @brief On the base store's list, or suppressed in the view.
+  /// @param address The address.
+  [[nodiscard]] bool is_suppressed(std::string_view address) const override {
+    return base_.is_suppressed(address) || written_.is_suppressed(address);
+  }
+  /// @brief Suppresses the address in the view only.
+  /// @param address The address.
+  /// @param reason Why.
+  [[nodiscard]] expected<void> suppress(std::string_view address, std::string_view reason) override {
+    return written_.suppress(address, reason);
+  }
+  /// @brief Removes the view's own suppression of the address (the base store's stays).
+  /// @param address The address.
+  [[nodiscard]] expected<void> unsuppress(std::string_view address) override { return written_.unsuppress(address); }
+  /// @brief The base store's suppression list.
+  [[nodiscard]] std::vector<Suppression> suppressions() const override { return base_.suppressions(); }
+  /// @brief The base store's events of the campaign, then the view's.
+  /// @param campaign The campaign's name.
+  /// @param visit Called once per event.
+  void for_each_event(std::string_view campaign, const std::function<void(const Event&)>& visit) const override {
+    base_.for_each_event(campaign, visit);
+    written_.for_each_event(campaign, visit);
+  }
+  /// @brief The base store's open intents.
+  [[nodiscard]] std::vector<SendIntent> open_intents() const override { return base_.open_intents(); }
+  /// @brief Keeps nothing: the view never changes a campaign.
+  [[nodiscard]] expected<void> save_campaign(const StoredCampaign&) override { return {}; }
+  /// @brief The base store's campaign of that name.
+  /// @param name The campaign's name.
+  [[nodiscard]] std::optional<StoredCampaign> campaign(std::string_view name) const override {
+    return base_.campaign(name);
+  }
+  /// @brief The base store's campaigns.
+  [[nodiscard]] std::vector<StoredCampaign> campaigns() const override { return base_.campaigns(); }
+  /// @brief No: the definitions are the base store's, and the view saves none.
+  [[nodiscard]] bool keeps_definitions() const noexcept override { return false; }
+  /// @brief Erases nothing: the view never changes the base store.
+  [[nodiscard]] expected<std::size_t> forget(std::string_view) override { return std::size_t{0}; }
+
+ private:
+  const Store& base_;
+  MemoryStore written_;
+};
+
+/// @brief Adds campaigns of `store` to `engine` from their stored definitions and starts them,
+/// which brings each back to where its events left it.
+/// @param engine The engine, over `store` or a view of it.
+/// @param store The store holding the campaigns.
+/// @param only Just the campaign of that name; nothing for every campaign, in the order they
+/// were first saved.
+/// @return Nothing; `not_found` when `only` names no campaign of the store; the error of a
+/// stored definition that cannot be read back (naming the campaign), or of adding or starting it.
+[[nodiscard]] expected<void> restore_campaigns(Engine& engine, const Store& store,
+                                               std::optional<std::string_view> only = std::nullopt);
+
+/// @brief Every campaign of a store with its status and analytics, as `outreach status` gives
+/// them: the campaigns are rebuilt from their events by an engine on a `ReadOnlyView` (a send
+/// left in doubt shows as such), and nothing is written to the store.
+/// @param store The store (a `SqliteStore` opened for reading, while an engine may run on it).
+/// @return The summary; or the error of a stored campaign that cannot be rebuilt.
+[[nodiscard]] expected<Summary> summarize_store(const Store& store);
+
+/// @brief The event log of a store's campaigns, as `outreach events` gives it: one log in time
+/// order, each campaign's own order kept for events of one instant.
+/// @param store The store.
+/// @param campaign Only this campaign's events; nothing for every campaign's.
+/// @param since Only the events at or after this instant; nothing for all.
+/// @return The events; or `not_found` when `campaign` names no campaign of the store.
+[[nodiscard]] expected<std::vector<Event>> store_events(const Store& store,
+                                                        std::optional<std::string_view> campaign = std::nullopt,
+                                                        std::optional<Instant> since = std::nullopt);
+
+}  // namespace outreach

@@ -1,0 +1,152 @@
+// `outreach ingest`: received messages taken in by the campaigns of a store.
+
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+#include "cli/cli.hpp"
+#include "cli/store_access.hpp"
+#include "outreach/clock.hpp"
+#include "outreach/memory_transport.hpp"
+
+namespace outreach::cli {
+
+namespace {
+
+// The file's bytes, or nothing with a message on standard error.
+std::optional<std::string> read_message(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::cerr << "outreach: " << path << ": cannot be read\n";
+    return std::nullopt;
+  }
+  std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) {
+    std::cerr << "outreach: " << path << ": cannot be read\n";
+    return std::nullopt;
+  }
+  return bytes;
+}
+
+// Why a message could not be taken in, on standard error.
+void report(std::string_view source, const Error& error) {
+  std::cerr << "outreach: " << source << ": " << error.to_string() << '\n';
+}
+
+}  // namespace
+
+void take_in_queued(Engine& engine, SqliteStore& store) {
+  constexpr std::size_t batch = 100;
+  for (;;) {
+    const std::vector<QueuedMessage> waiting = store.queued(batch);
+    for (const QueuedMessage& message : waiting) {
+      if (engine.failure()) return;
+      // Taken in and out of the inbox together: after a crash it is one or the other.
+      if (!store.begin()) return;
+      auto taken = engine.ingest(message.raw);
+      if (!taken && !engine.failure()) report("message " + std::to_string(message.id) + " of the inbox", taken.error());
+      const bool removed = store.unqueue(message.id).has_value();
+      if (!store.commit() || !removed) return;
+    }
+    if (waiting.size() < batch) return;
+  }
+}
+
+namespace {
+
+// Takes the files in with the store's engine access: applied at once.
+int take_in_files(const std::vector<std::string>& paths, SqliteStore& store) {
+  DryRunTransport transport;  // taking mail in sends nothing
+  SystemClock clock;
+  Engine engine(store, transport, clock);
+  if (auto restored = restore_campaigns(engine, store); !restored) {
+    print_errors(restored.error());
+    return exit_code_for(restored.error());
+  }
+  take_in_queued(engine, store);  // what was handed in before comes first
+  int status = exit_ok;
+  for (const std::string& path : paths) {
+    const auto message = read_message(path);
+    if (!message) {
+      status = exit_bad_input;
+      continue;  // the rest go on
+    }
+    auto taken = engine.ingest(*message);
+    if (!taken) {
+      if (engine.failure()) break;
+      report(path, taken.error());
+      status = exit_bad_input;
+      continue;
+    }
+    std::cout << to_json(*taken, path) << std::endl;  // a line at a time, for a reader of the pipe
+  }
+  if (engine.failure()) {  // the store cannot record: nothing more can be taken in
+    print_errors(*engine.failure());
+    return exit_failure;
+  }
+  return status;
+}
+
+// An engine runs on the store: the files wait in its inbox until it takes them in. What each is
+// and matches is worked out on a view that records nothing, and printed with "queued": true.
+int hand_in_files(const std::vector<std::string>& paths, SqliteStore& store) {
+  ReadOnlyView view(store);
+  DryRunTransport transport;
+  SystemClock clock;
+  Engine preview(view, transport, clock);
+  if (auto restored = restore_campaigns(preview, view); !restored) {
+    print_errors(restored.error());
+    return exit_failure;
+  }
+  int status = exit_ok;
+  for (const std::string& path : paths) {
+    const auto message = read_message(path);
+    if (!message) {
+      status = exit_bad_input;
+      continue;
+    }
+    auto taken = preview.ingest(*message);
+    if (!taken) {
+      report(path, taken.error());
+      status = exit_bad_input;
+      continue;
+    }
+    if (auto queued = store.queue_received(*message, clock.now()); !queued) {
+      print_errors(queued.error());
+      return exit_failure;
+    }
+    std::string line = to_json(*taken, path);
+    line.back() = ',';
+    std::cout << line << "\"queued\":true}" << std::endl;
+  }
+  return status;
+}
+
+}  // namespace
+
+int ingest(int argc, char** argv) {
+  auto arguments = parse_arguments(argc, argv, {"store"});
+  if (!arguments) return exit_bad_input;
+  const std::string* path = arguments->option("store");
+  if (arguments->positional.empty() || !path) {
+    std::cerr << usage;
+    return exit_bad_input;
+  }
+  auto store = open_store(*path, SqliteAccess::engine);
+  if (!store && store.error().code() == Errc::unavailable) {
+    // Held by a running engine: hand the messages to it.
+    auto inbox = open_store(*path, SqliteAccess::inbox);
+    if (!inbox) {
+      print_errors(inbox.error());
+      return exit_code_for(inbox.error());
+    }
+    return hand_in_files(arguments->positional, **inbox);
+  }
+  if (!store) {
+    print_errors(store.error());
+    return exit_code_for(store.error());
+  }
+  return take_in_files(arguments->positional, **store);
+}
+
+}  // namespace outreach::cli

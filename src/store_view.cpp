@@ -1,0 +1,57 @@
+#include "outreach/store_view.hpp"
+
+#include <algorithm>
+
+#include "outreach/campaign.hpp"
+#include "outreach/clock.hpp"
+#include "outreach/memory_transport.hpp"
+
+namespace outreach {
+
+expected<void> restore_campaigns(Engine& engine, const Store& store, std::optional<std::string_view> only) {
+  bool found = false;
+  for (const StoredCampaign& stored : store.campaigns()) {
+    if (only && stored.name != *only) continue;
+    found = true;
+    auto definition = CampaignDefinition::from_json(stored.definition);
+    if (!definition) {
+      return fail(definition.error().code(), "campaign \"" + stored.name + "\" in the store cannot be read back: " +
+                                                 definition.error().message());
+    }
+    if (auto added = engine.add_campaign(std::move(*definition)); !added) return added;
+    if (auto started = engine.start(stored.name); !started) return started;
+  }
+  if (only && !found) return fail(Errc::not_found, "the store has no campaign named \"" + std::string(*only) + "\"");
+  return {};
+}
+
+expected<Summary> summarize_store(const Store& store) {
+  // The campaigns rebuilt from their events, on a view that records nothing.
+  ReadOnlyView view(store);
+  DryRunTransport transport;
+  SystemClock clock;
+  Engine engine(view, transport, clock);
+  if (auto restored = restore_campaigns(engine, view); !restored) return fail(restored.error());
+  return engine.summary();
+}
+
+expected<std::vector<Event>> store_events(const Store& store, std::optional<std::string_view> campaign,
+                                          std::optional<Instant> since) {
+  std::vector<Event> found;
+  bool known = false;
+  for (const StoredCampaign& stored : store.campaigns()) {
+    if (campaign && stored.name != *campaign) continue;
+    known = true;
+    store.for_each_event(stored.name, [&](const Event& event) {
+      if (!since || event.at >= *since) found.push_back(event);
+    });
+  }
+  if (campaign && !known) {
+    return fail(Errc::not_found, "the store has no campaign named \"" + std::string(*campaign) + "\"");
+  }
+  // One log in time order; each campaign's own order is kept for events of one instant.
+  std::stable_sort(found.begin(), found.end(), [](const Event& a, const Event& b) { return a.at < b.at; });
+  return found;
+}
+
+}  // namespace outreach

@@ -1,0 +1,108 @@
+// libFuzzer target for everything that reads received mail: the MIME reader (with the default
+// limits and with small ones), the charset converter, the header and address helpers, the HTML
+// text and the classifier. Besides crashes, leaks and hangs, it checks the reader's promises:
+// header values and text are valid UTF-8 on one line, and only an oversized message is refused.
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "detail/charset.hpp"
+#include "detail/mime_html.hpp"
+#include "detail/utf8.hpp"
+#include "outreach/classify.hpp"
+#include "outreach/mime.hpp"
+
+namespace {
+
+using outreach::MimePart;
+
+void require(bool condition, const char* promise) {
+  if (condition) return;
+  std::fprintf(stderr, "broken promise: %s\n", promise);
+  std::abort();
+}
+
+bool is_single_line_utf8(std::string_view text) {
+  return outreach::detail::is_valid_utf8(text) && text.find_first_of("\r\n") == std::string_view::npos;
+}
+
+void check_part_tree(const MimePart& message, const outreach::MimeLimits& limits) {
+  std::vector<std::pair<const MimePart*, std::size_t>> to_visit{{&message, 0}};
+  std::size_t parts = 0;
+  while (!to_visit.empty()) {
+    const auto [part, depth] = to_visit.back();
+    to_visit.pop_back();
+    require(depth <= limits.max_depth, "parts nest no deeper than max_depth");
+    require(part->headers.size() <= limits.max_header_fields, "no part has more than max_header_fields");
+    parts += part->parts.size();
+    require(parts <= limits.max_parts, "no more than max_parts parts");
+    for (const outreach::HeaderField& field : part->headers) {
+      require(is_single_line_utf8(field.value), "header values are single-line UTF-8");
+    }
+    for (const auto& [name, value] : part->parameters) {
+      require(is_single_line_utf8(value), "parameter values are single-line UTF-8");
+    }
+    if (part->is("text/") || part->is("message/")) {
+      require(outreach::detail::is_valid_utf8(part->body), "text bodies are UTF-8");
+      static_cast<void>(outreach::parse_header_blocks(part->body));
+    }
+    for (const MimePart& child : part->parts) to_visit.emplace_back(&child, depth + 1);
+  }
+}
+
+void read_as_message(std::string_view input, const outreach::MimeLimits& limits) {
+  const auto message = outreach::parse_message(input, limits);
+  if (!message) {
+    require(input.size() > limits.max_message_bytes, "only oversized messages are refused");
+    return;
+  }
+  check_part_tree(*message, limits);
+  require(outreach::detail::is_valid_utf8(outreach::readable_text(*message)), "readable text is UTF-8");
+
+  outreach::ClassifyContext context;
+  context.unsubscribe_addresses = {"unsubscribe@outreach.example"};
+  context.received = std::chrono::sys_days(std::chrono::year(2024) / 6 / 11);
+  const outreach::Classification classification = outreach::classify(*message, context);
+  static_cast<void>(outreach::to_string(classification.type));
+}
+
+// The charsets mail uses, and some of glibc's stateful or rarely used converters.
+constexpr std::array<std::string_view, 24> charsets{
+    "utf-8",  "us-ascii", "iso-8859-1", "iso-8859-15", "windows-1252", "iso-2022-jp", "shift_jis", "gb2312",
+    "koi8-r", "utf-16",   "utf-32",     "utf-7",       "big5",         "euc-kr",      "euc-jp",    "iso-2022-kr",
+    "iso-2022-cn-ext", "cp1255", "cp1258", "tcvn", "tscii", "ibm1364", "ibm930", "johab"};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+
+  read_as_message(input, {});
+  outreach::MimeLimits small;
+  small.max_message_bytes = 1 << 14;
+  small.max_depth = 3;
+  small.max_parts = 8;
+  small.max_header_fields = 8;
+  read_as_message(input, small);
+
+  for (const outreach::HeaderField& field : outreach::parse_header_block(input)) {
+    require(is_single_line_utf8(field.value), "header block values are single-line UTF-8");
+  }
+  static_cast<void>(outreach::message_ids_in(input));
+  static_cast<void>(outreach::first_address_in(input));
+  static_cast<void>(outreach::addresses_in(input));
+
+  if (!input.empty()) {
+    // The first byte picks a charset for the rest.
+    const std::string text = outreach::detail::to_utf8(charsets[data[0] % charsets.size()], input.substr(1));
+    require(outreach::detail::is_valid_utf8(text), "converted text is UTF-8");
+    require(outreach::detail::is_valid_utf8(outreach::detail::html_to_text(text)), "HTML text is UTF-8");
+  }
+  return 0;
+}
