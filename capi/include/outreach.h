@@ -1,21 +1,24 @@
 /**
  * @file outreach.h
- * @brief The C interface of outreach: sequences, campaigns, the engine and SMTP sending, with
- * structured values passed as UTF-8 JSON text (the formats of spec/formats.md).
+ * @brief The C interface of outreach: sequences, campaigns, the engine, received mail, the
+ * store's suppression list and reading a store, and SMTP sending, with structured values passed
+ * as UTF-8 JSON text (the formats of spec/formats.md).
  *
  * @section conventions Conventions
  *
- * - **Handles** (`outreach_sequence`, `outreach_campaign`, `outreach_engine`, `outreach_smtp`) are
- *   opaque. They are made by `outreach_X_new`/`_load`/`_from_json`/`_open`, which take the output
- *   parameter first and set it to NULL when they fail, and released by `outreach_X_free`, which
- *   accepts NULL. Freeing a handle twice, or using it after it was freed, is undefined behaviour.
+ * - **Handles** (`outreach_sequence`, `outreach_campaign`, `outreach_engine`, `outreach_smtp`,
+ *   `outreach_store_reader`) are opaque. They are made by `outreach_X_new`/`_load`/`_from_json`/
+ *   `_open`, which take the output parameter first and set it to NULL when they fail, and
+ *   released by `outreach_X_free`, which accepts NULL. Freeing a handle twice, or using it after
+ *   it was freed, is undefined behaviour.
  * - **Status codes**: every function that can fail returns an `int`: `OUTREACH_OK` (0) or a
  *   negative `OUTREACH_E*` code. The values never change. `outreach_strerror` names a code,
  *   `outreach_last_error` says what went wrong in words, and `outreach_last_error_details` as
  *   JSON. On failure, output parameters are set to NULL (or 0) when they are not NULL themselves.
  * - **Strings passed in** are NUL-terminated UTF-8 and are copied: the caller may free them as
  *   soon as the call returns. A string that is not valid UTF-8 is refused with
- *   `OUTREACH_EUTF8`; a NULL string where one is required with `OUTREACH_EINVAL`.
+ *   `OUTREACH_EUTF8`; a NULL string where one is required with `OUTREACH_EINVAL`. Bytes that
+ *   need not be text (a message's data, a received message) are passed with their length.
  * - **Strings returned** through a `char **` parameter belong to the caller, who frees them with
  *   `outreach_string_free` (never with `free`: the library and the caller may use different
  *   allocators). Strings returned through a `const char **` parameter, or as a `const char *`
@@ -38,13 +41,16 @@
  *   Callbacks (event, log, transport, SMTP credentials and trace) run on the thread that called
  *   into the engine; from them, only the functions that read (`outreach_engine_event_count`,
  *   `outreach_engine_events`, `outreach_engine_event`, `outreach_engine_summary`,
- *   `outreach_engine_warnings`) and `outreach_engine_request_stop` may be called on the same
- *   engine; the others fail with `OUTREACH_EBUSY`. A callback must never free the engine.
+ *   `outreach_engine_warnings`, `outreach_engine_suppressions`) and `outreach_engine_request_stop`
+ *   may be called on the same engine; the others fail with `OUTREACH_EBUSY`. A callback must
+ *   never free the engine.
  * - `outreach_smtp`: used by one thread at a time, like an engine; its callbacks run on the thread
  *   that called into it, and from them only `outreach_smtp_connections_opened` may be called on it.
+ * - `outreach_store_reader`: used by one thread at a time; a call made while another thread is
+ *   inside one of its functions fails with `OUTREACH_EBUSY`. Open one per thread.
  * - Error messages (`outreach_last_error`, `outreach_last_error_details`) are per thread.
  * - Functions without a handle (`outreach_version`, `outreach_strerror`, loading sequences and
- *   campaigns, ...) may be called from any thread.
+ *   campaigns, unsubscribe tokens, ...) may be called from any thread.
  *
  * @section abi ABI
  *
@@ -733,6 +739,225 @@ OUTREACH_API int outreach_engine_summary(const outreach_engine *engine, char **o
  * @return `OUTREACH_OK`, `OUTREACH_EINVAL`, `OUTREACH_ENOMEM` or `OUTREACH_EBUSY`.
  */
 OUTREACH_API int outreach_engine_warnings(const outreach_engine *engine, char **out_json);
+
+/* ---- received mail ------------------------------------------------------------------- */
+
+/**
+ * @brief Takes in one received message — a reply, an auto-reply, a bounce (DSN), a spam
+ * complaint (ARF), an unsubscribe request — as `outreach ingest` does: classifies it, matches it
+ * to one of the engine's sends (by `In-Reply-To`, then `References`, then the Message-ID a report
+ * encloses, then the address a report names or the sender's address), and applies it at the
+ * clock's current time through the campaign's stop rules, its `bounces` settings and the
+ * suppression list. Nothing is sent. Its events (`replied`, `bounced`, `stopped`, ...) go to the
+ * event callback and the event log as any other.
+ *
+ * A message taken in before (the same Message-ID, or the same bytes when it has none) changes
+ * nothing and is reported with `"duplicate": true`; with a store file, that holds across engines.
+ * A message that matches none of the engine's sends (or that is not mail about them) changes
+ * nothing either: it is reported as it was classified, with null `campaign`, `lead` and `step`
+ * (an unmatched reply is `unknown`). Neither is an error.
+ *
+ * An engine without a clock yet (see `outreach_engine_open`) takes the system clock, as
+ * `outreach_engine_run` does, so that the message arrives now; on a manual clock it arrives at the
+ * clock's time (after `outreach_engine_simulate`).
+ * @param engine The engine, with the campaigns the message may be about added and started.
+ * @param raw The message as received (RFC 5322, CRLF or LF line ends): any bytes, NUL included.
+ * May be NULL when `length` is 0.
+ * @param length The number of bytes in `raw`.
+ * @param out_json Receives what the message was and what it matched, one JSON object: `{"class":
+ * "reply"|"auto_reply"|"bounce"|"complaint"|"unsubscribe"|"unknown", "kind": "hard"|"soft"
+ * (bounces only), "campaign", "lead", "step" (null when not matched), "matched_by": "none"|
+ * "in_reply_to"|"references"|"original_message_id"|"recipient"|"sender", "duplicate": false,
+ * "evidence": ["..."]}`, with `status`, `diagnostic`, `recipient`, `original_message_id`,
+ * `return_date` and `from` when found. Free it with `outreach_string_free`.
+ * @return `OUTREACH_OK`, also for a message that matched nothing or is not mail at all;
+ * `OUTREACH_EINVAL` for a NULL engine or `out_json`, or a NULL `raw` with a `length`;
+ * `OUTREACH_EVALUE` for a message larger than the library reads (64 MiB); `OUTREACH_EBUSY`;
+ * `OUTREACH_ECALLBACK` when the event callback failed; the store's code when it cannot record the
+ * message (nothing was applied; see `outreach_engine_simulate`).
+ */
+OUTREACH_API int outreach_engine_ingest(outreach_engine *engine, const char *raw, size_t length, char **out_json);
+
+/* ---- the engine's store: the suppression list, forgetting ----------------------------- */
+
+/**
+ * @brief Adds an address to the suppression list of the engine's store (`outreach suppress
+ * add`): no campaign of any engine on the store sends to it again (a lead's next step is
+ * `skipped` with reason `suppressed`). An address on the list already keeps its entry.
+ * @param engine The engine (its store is in memory or the file of `store_path`).
+ * @param address The address, such as `"ann@example.com"` (spaces around it are dropped; no
+ * display name). The list keeps it in lower case and compares without regard to case.
+ * @param reason Why, kept with the entry (such as `"request"`); NULL for `"manual"`.
+ * @return `OUTREACH_OK`; `OUTREACH_EVALUE` for an address that is not one (the message says
+ * why); `OUTREACH_EINVAL` for a NULL engine or address or an empty reason; `OUTREACH_EUTF8`;
+ * `OUTREACH_EBUSY`; the store's code when it cannot write (`OUTREACH_EIO`,
+ * `OUTREACH_EUNAVAILABLE`, ...).
+ */
+OUTREACH_API int outreach_engine_suppress(outreach_engine *engine, const char *address, const char *reason);
+
+/**
+ * @brief Removes an address from the suppression list of the engine's store (`outreach suppress
+ * remove`). Removing one that is not on it does nothing.
+ * @param engine The engine.
+ * @param address The address (compared without regard to case).
+ * @return As `outreach_engine_suppress`.
+ */
+OUTREACH_API int outreach_engine_unsuppress(outreach_engine *engine, const char *address);
+
+/**
+ * @brief The suppression list of the engine's store (`outreach suppress list`), as a JSON array
+ * ordered by address: `[{"address": "ann@example.com", "reason": "manual"}, ...]`. Entries come
+ * from `outreach_engine_suppress`, imports, unsubscribes, complaints and hard bounces (reasons
+ * `unsubscribe`, `complaint`, `hard_bounce`).
+ * @param engine The engine.
+ * @param out_json Receives the JSON text; free it with `outreach_string_free`.
+ * @return `OUTREACH_OK`, `OUTREACH_EINVAL`, `OUTREACH_ENOMEM`, `OUTREACH_EBUSY`; the store's code
+ * when it cannot be read.
+ */
+OUTREACH_API int outreach_engine_suppressions(const outreach_engine *engine, char **out_json);
+
+/**
+ * @brief Adds every address of a file to the suppression list of the engine's store (`outreach
+ * suppress import`), all in one write: all of them are added, or none when the store cannot
+ * write.
+ *
+ * The file is one address a line (spaces around it dropped; blank lines and lines starting with
+ * `#` skipped), or, when its first line is a CSV header (it has a comma, or is `email`), a CSV
+ * list with an `email` column, read as a lead list is (spec: "Leads"). Lines that are not an
+ * address do not make the call fail: they are left out and reported.
+ * @param engine The engine.
+ * @param path The file.
+ * @param reason Why, kept with each entry; NULL for `"manual"`.
+ * @param out_json Receives `{"suppressed": 2, "problems": [...]}`: how many addresses were put
+ * on the list (those on it already included), and the lines left out, as error objects (the
+ * shape of `outreach_last_error_details`, with `file` and `line`). Free it with
+ * `outreach_string_free`.
+ * @return `OUTREACH_OK`, also when lines were left out; `OUTREACH_ENOTFOUND` or `OUTREACH_EIO`
+ * when the file cannot be read; `OUTREACH_EPARSE` or `OUTREACH_EVALUE` for a CSV list that cannot
+ * be read at all (no `email` column, no valid row, an unterminated quote); `OUTREACH_EINVAL`,
+ * `OUTREACH_EUTF8`, `OUTREACH_EBUSY`; the store's code when it cannot write (nothing was added).
+ */
+OUTREACH_API int outreach_engine_import_suppressions(outreach_engine *engine, const char *path, const char *reason,
+                                                     char **out_json);
+
+/**
+ * @brief Erases everything the engine's store holds about an address — its events and open
+ * send intents in every campaign — except its suppression entry (`outreach forget`).
+ *
+ * Campaigns added to this engine keep what they know of the lead in memory (their summary still
+ * counts it) and their definitions keep its row of the lead list; suppress the address first,
+ * so that nothing more is sent to it or recorded beyond a `skipped`.
+ * @param engine The engine.
+ * @param address The address (compared without regard to case).
+ * @param out_count Receives how many records were erased (0 when the store had none).
+ * @return `OUTREACH_OK`; `OUTREACH_EVALUE` for an address that is not one; `OUTREACH_EINVAL`,
+ * `OUTREACH_EUTF8`, `OUTREACH_EBUSY`; the store's code when it cannot write (nothing was
+ * erased).
+ */
+OUTREACH_API int outreach_engine_forget(outreach_engine *engine, const char *address, size_t *out_count);
+
+/* ---- reading a store file ------------------------------------------------------------- */
+
+/**
+ * @brief A store file opened for reading only, without the engine lock, so that it can be read
+ * while an engine — of this process or another — runs on it (`outreach status --store`,
+ * `outreach events --store`): it reads what the engine has committed. Used by one thread at a
+ * time: a call made while another thread is inside one of its functions fails with
+ * `OUTREACH_EBUSY`.
+ */
+typedef struct outreach_store_reader outreach_store_reader;
+
+/**
+ * @brief Opens a store file for reading. It takes no lock and writes nothing to the file.
+ * @param out Receives the reader, or NULL on failure. Free it with `outreach_store_reader_free`.
+ * @param store_path The store file, made by an engine (`outreach_engine_open` with a
+ * `store_path`, `outreach run --store`, ...).
+ * @return `OUTREACH_OK`; `OUTREACH_ENOTFOUND` when there is no such file; `OUTREACH_EVALUE` for a
+ * file that is not an outreach store (not SQLite, another application's database), a store of a
+ * newer or older schema (open it once with an engine to upgrade it), or a damaged one;
+ * `OUTREACH_EIO` when it cannot be read; `OUTREACH_EINVAL`, `OUTREACH_EUTF8`. The message names
+ * the file and why. Thread-safe.
+ */
+OUTREACH_API int outreach_store_reader_open(outreach_store_reader **out, const char *store_path);
+
+/**
+ * @brief Every campaign of the store with its status and analytics, the JSON object of `outreach
+ * status --json` (spec: "Summary"): the campaigns are rebuilt from their events, as an engine
+ * opening the store would, without writing anything (a send left in doubt shows in `in_doubt`).
+ * @param reader The reader.
+ * @param out_json Receives the JSON text; free it with `outreach_string_free`.
+ * @return `OUTREACH_OK`; `OUTREACH_EINVAL`, `OUTREACH_ENOMEM`, `OUTREACH_EBUSY`; the error of a
+ * stored campaign that cannot be rebuilt; the store's code when it cannot be read (a reader
+ * whose read failed keeps failing: free it and open the file again).
+ */
+OUTREACH_API int outreach_store_reader_status(const outreach_store_reader *reader, char **out_json);
+
+/**
+ * @brief The store's event log, as `outreach events` gives it: a JSON array of event objects
+ * (each exactly a line of the log, spec: "Events") of every campaign in time order, events of
+ * one instant in their campaign's order.
+ * @param reader The reader.
+ * @param campaign Only this campaign's events; NULL for every campaign's.
+ * @param since Only the events at or after this instant, RFC 3339; NULL for all.
+ * @param out_json Receives the JSON text; free it with `outreach_string_free`.
+ * @return `OUTREACH_OK`; `OUTREACH_ENOTFOUND` when the store has no campaign named `campaign`;
+ * `OUTREACH_EINVAL` for a NULL argument or a `since` that is not RFC 3339; `OUTREACH_EUTF8`,
+ * `OUTREACH_ENOMEM`, `OUTREACH_EBUSY`; the store's code when it cannot be read (as for
+ * `outreach_store_reader_status`).
+ */
+OUTREACH_API int outreach_store_reader_events(const outreach_store_reader *reader, const char *campaign,
+                                              const char *since, char **out_json);
+
+/**
+ * @brief The store's suppression list, as `outreach_engine_suppressions` gives it.
+ * @param reader The reader.
+ * @param out_json Receives the JSON text; free it with `outreach_string_free`.
+ * @return `OUTREACH_OK`, `OUTREACH_EINVAL`, `OUTREACH_ENOMEM`, `OUTREACH_EBUSY`; the store's code
+ * when it cannot be read (as for `outreach_store_reader_status`).
+ */
+OUTREACH_API int outreach_store_reader_suppressions(const outreach_store_reader *reader, char **out_json);
+
+/**
+ * @brief Closes the file and frees the reader. No other thread may be using it.
+ * @param reader The reader, or NULL (then nothing happens).
+ */
+OUTREACH_API void outreach_store_reader_free(outreach_store_reader *reader);
+
+/* ---- one-click unsubscribe tokens ----------------------------------------------------- */
+
+/**
+ * @brief The token that `{{token}}` in a campaign's `unsubscribe.url` becomes for a lead: URL-safe
+ * text naming the campaign and the lead, signed with HMAC-SHA256 under the campaign's secret
+ * (the value of the variable its `unsubscribe.secret_env` names). The engine makes the same one
+ * for each message; this is for hosts that make links themselves, and for tests.
+ * @param out_token Receives the token; free it with `outreach_string_free`.
+ * @param secret The secret (not empty).
+ * @param campaign The campaign's name.
+ * @param lead The lead's address (compared without regard to case: the token names it in lower
+ * case).
+ * @return `OUTREACH_OK`; `OUTREACH_EINVAL` for a NULL argument, an empty secret or a campaign name
+ * with a line break; `OUTREACH_EUTF8`, `OUTREACH_ENOMEM`. Thread-safe.
+ */
+OUTREACH_API int outreach_unsubscribe_token(char **out_token, const char *secret, const char *campaign,
+                                            const char *lead);
+
+/**
+ * @brief Checks the token of a one-click unsubscribe link that the host's web server received
+ * (`List-Unsubscribe-Post` or a click), in constant time for the signature, and says whom it
+ * names. The host then applies the unsubscribe, for instance with
+ * `outreach_engine_queue_inbound` and `{"at": NOW, "lead": LEAD, "campaign": CAMPAIGN, "type":
+ * "unsubscribe"}`.
+ * @param out_json Receives `{"campaign": "...", "lead": "..."}` (the lead's address in lower
+ * case); free it with `outreach_string_free`.
+ * @param secret The campaign's secret (not empty).
+ * @param token The token, as taken from the URL: any NUL-terminated bytes (they need not be
+ * UTF-8; a token that is not is refused like any forgery).
+ * @return `OUTREACH_OK`; `OUTREACH_EVALUE` for a token that is not one signed with this secret
+ * (malformed, altered, made with another secret): answer the request with an error and change
+ * nothing; `OUTREACH_EINVAL` for a NULL argument or an empty secret; `OUTREACH_EUTF8` for a
+ * secret that is not UTF-8; `OUTREACH_ENOMEM`. Thread-safe.
+ */
+OUTREACH_API int outreach_unsubscribe_verify(char **out_json, const char *secret, const char *token);
 
 /* ---- SMTP without an engine ----------------------------------------------------------- */
 

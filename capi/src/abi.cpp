@@ -143,6 +143,18 @@ int check_text(const char* text, std::string_view what) noexcept {
   return check_optional_text(text, what);
 }
 
+int parse_instant_argument(const char* text, std::string_view what, std::optional<Instant>& out) noexcept {
+  out.reset();
+  if (!text) return OUTREACH_OK;
+  if (const int status = check_optional_text(text, what)) return status;
+  return guarded([&] {
+    out = parse_instant(text);
+    if (out) return OUTREACH_OK;
+    return fail_with(OUTREACH_EINVAL, std::string(what) + ": \"" + text +
+                                          "\" is not an RFC 3339 instant in UTC such as 2026-12-01T14:03:12Z");
+  });
+}
+
 int copy_out(std::string_view text, char** out) noexcept {
   *out = nullptr;
   auto* copy = static_cast<char*>(std::malloc(text.size() + 1));

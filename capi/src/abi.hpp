@@ -4,11 +4,13 @@
 
 #include <cstddef>
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "outreach.h"
 #include "outreach/error.hpp"
+#include "outreach/instant.hpp"
 
 namespace outreach::capi {
 
@@ -44,6 +46,9 @@ int check_optional_text(const char* text, std::string_view what) noexcept;
 
 /// OK when `pointer` is not NULL; else `OUTREACH_EINVAL` naming it.
 int check_not_null(const void* pointer, std::string_view what) noexcept;
+
+/// Parses an optional RFC 3339 argument (NULL: none) into `out`; `what` names it in the error.
+int parse_instant_argument(const char* text, std::string_view what, std::optional<Instant>& out) noexcept;
 
 /// Copies `text` into memory the host frees with `outreach_string_free`; on failure `*out` stays
 /// NULL and the status is `OUTREACH_ENOMEM`.

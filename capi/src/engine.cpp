@@ -17,6 +17,7 @@
 
 #include "abi.hpp"
 #include "detail/utf8.hpp"
+#include "engine.hpp"
 #include "handles.hpp"
 #include "outreach/clock.hpp"
 #include "outreach/engine.hpp"
@@ -35,33 +36,6 @@ using namespace outreach::capi;
 namespace {
 
 using outreach::Instant;
-
-/// The engine's clock: none until the first simulate (a manual clock) or run (the system clock)
-/// chooses one, and that one from then on.
-class HostClock final : public outreach::Clock {
- public:
-  enum class Mode : unsigned char { none, manual, system };
-
-  [[nodiscard]] Instant now() const override { return mode == Mode::system ? system.now() : manual.now(); }
-
-  Mode mode = Mode::none;
-  outreach::ManualClock manual;
-  outreach::SystemClock system;
-};
-
-/// Campaign operations made before the engine has a clock wait for it, in order: the CLI starts
-/// a campaign on a clock already at the simulation's start, and so must we to decide the same.
-enum class CampaignOperation : unsigned char { start, pause, resume };
-
-/// Where log messages go.
-struct LogSink {
-  outreach_log_fn function = nullptr;
-  void* user_data = nullptr;
-
-  void operator()(int level, const std::string& message) const {
-    if (function) function(level, message.c_str(), user_data);
-  }
-};
 
 /// A transport whose `send` is the host's callback.
 class CallbackTransport final : public outreach::Transport {
@@ -121,181 +95,6 @@ class CallbackTransport final : public outreach::Transport {
   outreach_transport callbacks_;
   const LogSink& log_;
 };
-
-}  // namespace
-
-/// The engine handle. Members are declared so that the engine, which refers to the store, the
-/// transport and the clock, is destroyed first.
-struct outreach_engine {
-  // In memory, or the SQLite file of `store_path` (held, with its engine lock, until the handle
-  // is freed); `store` is whichever of them the engine uses.
-  outreach::MemoryStore memory_store{/*keep_events=*/false};
-  std::unique_ptr<outreach::SqliteStore> file_store;
-  outreach::Store* store = &memory_store;
-  LogSink log;
-  std::unique_ptr<outreach::Transport> transport;
-  HostClock clock;
-
-  // One thread at a time: the thread inside a call holds `mutex` and is `owner`.
-  mutable std::mutex mutex;
-  mutable std::atomic<std::thread::id> owner{};
-
-  // The event log, as JSON lines.
-  bool keep_events = true;
-  std::vector<std::string> events;
-  std::size_t event_count = 0;
-  outreach_event_fn event_callback = nullptr;
-  void* event_user_data = nullptr;
-  bool event_callback_failed = false;
-  bool event_callback_failure_reported = false;
-  int event_callback_status = 0;
-
-  std::size_t warnings_logged = 0;
-
-  struct KnownCampaign {
-    std::string name;
-    std::optional<Instant> start;
-  };
-  std::vector<KnownCampaign> campaigns;
-  std::vector<std::pair<CampaignOperation, std::string>> waiting;
-
-  std::unique_ptr<outreach::Engine> engine;
-
-  void on_event(const outreach::Event& event) {
-    // Kept first, so that a callback that pulls events sees this one.
-    std::string line = outreach::to_json_line(event);
-    const char* text = line.c_str();
-    if (keep_events) {
-      events.push_back(std::move(line));
-      text = events.back().c_str();
-    }
-    ++event_count;
-    if (event_callback && !event_callback_failed) {
-      const int status = event_callback(text, event_user_data);
-      if (status != 0) {
-        event_callback_failed = true;
-        event_callback_status = status;
-        engine->request_stop();
-        log(OUTREACH_LOG_ERROR, "the event callback returned " + std::to_string(status) + "; the engine stops");
-      }
-    }
-    log_new_warnings();
-  }
-
-  void log_new_warnings() {
-    const auto& warnings = engine->warnings();
-    while (warnings_logged < warnings.size()) log(OUTREACH_LOG_WARNING, warnings[warnings_logged++]);
-  }
-
-  [[nodiscard]] const KnownCampaign* find(std::string_view name) const {
-    for (const KnownCampaign& campaign : campaigns) {
-      if (campaign.name == name) return &campaign;
-    }
-    return nullptr;
-  }
-
-  /// What every call that changes the engine does last: log new warnings, and report a store
-  /// that could not write (on every call: the engine stays stopped) or an event callback that
-  /// failed during the call.
-  int finish(int status) {
-    log_new_warnings();
-    if (const auto& failure = engine->failure(); failure && status == OUTREACH_OK) return fail_with(*failure);
-    if (event_callback_failed && !event_callback_failure_reported) {
-      event_callback_failure_reported = true;
-      return fail_with(OUTREACH_ECALLBACK, "the event callback returned " + std::to_string(event_callback_status) +
-                                               "; the engine stopped");
-    }
-    return status;
-  }
-
-  int apply(CampaignOperation operation, const std::string& name) {
-    outreach::expected<void> done;
-    switch (operation) {
-      case CampaignOperation::start: done = engine->start(name); break;
-      case CampaignOperation::pause: done = engine->pause(name); break;
-      case CampaignOperation::resume: done = engine->resume(name); break;
-    }
-    return done ? OUTREACH_OK : fail_with(done.error());
-  }
-
-  /// The latest event the store holds for the campaigns added, if any (none in memory: a new
-  /// engine's memory store is empty).
-  [[nodiscard]] std::optional<Instant> last_stored_event() const {
-    std::optional<Instant> last;
-    if (!file_store) return last;
-    for (const KnownCampaign& campaign : campaigns) {
-      file_store->for_each_event(campaign.name, [&](const outreach::Event& event) {
-        if (!last || event.at > *last) last = event.at;
-      });
-    }
-    return last;
-  }
-
-  /// The clock is chosen: do the campaign operations that waited for it.
-  int apply_waiting() {
-    auto waiting_now = std::move(waiting);
-    waiting.clear();
-    for (const auto& [operation, name] : waiting_now) {
-      if (const int status = apply(operation, name)) return status;
-    }
-    return OUTREACH_OK;
-  }
-};
-
-namespace {
-
-/// Holds an engine for one call: refuses a second thread, and, from the engine's own callbacks,
-/// everything but reading.
-class EngineUse {
- public:
-  enum class Kind : unsigned char { read, change };
-
-  EngineUse(const outreach_engine* engine, Kind kind) : engine_(engine) {
-    if (engine_->owner.load() == std::this_thread::get_id()) {
-      // A callback of a call this thread is making.
-      if (kind == Kind::read) return;
-      status_ = fail_with(OUTREACH_EBUSY,
-                          "the engine is running a call of this thread: from its callbacks, only the functions "
-                          "that read and outreach_engine_request_stop may be used");
-      return;
-    }
-    if (!engine_->mutex.try_lock()) {
-      status_ = fail_with(OUTREACH_EBUSY, "the engine is in use by another thread (an engine is used by one thread "
-                                          "at a time; only outreach_engine_request_stop may be called meanwhile)");
-      return;
-    }
-    engine_->owner.store(std::this_thread::get_id());
-    locked_ = true;
-  }
-  ~EngineUse() {
-    if (!locked_) return;
-    engine_->owner.store(std::thread::id());
-    engine_->mutex.unlock();
-  }
-  EngineUse(const EngineUse&) = delete;
-  EngineUse& operator=(const EngineUse&) = delete;
-
-  /// OK, or why the engine cannot be used now.
-  [[nodiscard]] int status() const noexcept { return status_; }
-
- private:
-  const outreach_engine* engine_;
-  bool locked_ = false;
-  int status_ = OUTREACH_OK;
-};
-
-/// Parses an optional RFC 3339 argument into `out`.
-int parse_instant_argument(const char* text, std::string_view what, std::optional<Instant>& out) {
-  out.reset();
-  if (!text) return OUTREACH_OK;
-  if (const int status = check_optional_text(text, what)) return status;
-  out = outreach::parse_instant(text);
-  if (!out) {
-    return fail_with(OUTREACH_EINVAL, std::string(what) + ": \"" + text +
-                                          "\" is not an RFC 3339 instant in UTC such as 2026-12-01T14:03:12Z");
-  }
-  return OUTREACH_OK;
-}
 
 /// Runs on the system clock through signals: Engine::run waits with a Boost.Asio timer, whose
 /// wait throws when a signal handler interrupts it (EINTR). A signal is no reason to stop (a
@@ -588,10 +387,7 @@ OUTREACH_API int outreach_engine_run(outreach_engine* engine, const char* until)
       return fail_with(OUTREACH_EINVAL, "the engine simulated on a manual clock (outreach_engine_simulate); it cannot "
                                         "also run on the system clock");
     }
-    if (clock.mode == HostClock::Mode::none) {
-      clock.mode = HostClock::Mode::system;
-      if (const int status = engine->apply_waiting()) return engine->finish(status);
-    }
+    if (const int status = engine->choose_system_clock()) return engine->finish(status);
     run_through_signals(*engine->engine, last);
     return engine->finish(OUTREACH_OK);
   });

@@ -5,10 +5,14 @@
 
 #include <outreach.h>
 
+#include <errno.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int failures = 0;
 
@@ -43,6 +47,28 @@ static int failures = 0;
               __LINE__, #expression, (needle), outreach_last_error());               \
       ++failures;                                                                    \
     }                                                                                \
+  } while (0)
+
+/* `text` contains `needle`; says what it was otherwise. */
+#define CHECK_CONTAINS(text, needle)                                                                     \
+  do {                                                                                                   \
+    const char *text_ = (text);                                                                          \
+    if (!text_ || !strstr(text_, (needle))) {                                                            \
+      fprintf(stderr, "%s:%d: \"%s\" is not in %s: %s\n", __FILE__, __LINE__, (needle), #text,           \
+              text_ ? text_ : "(null)");                                                                 \
+      ++failures;                                                                                        \
+    }                                                                                                    \
+  } while (0)
+
+/* `json` is exactly `expected`; says what it was otherwise. */
+#define CHECK_JSON(json, expected)                                                                  \
+  do {                                                                                              \
+    const char *json_ = (json);                                                                     \
+    if (!json_ || strcmp(json_, (expected)) != 0) {                                                 \
+      fprintf(stderr, "%s:%d: %s is %s, expected %s\n", __FILE__, __LINE__, #json, json_ ? json_ : "NULL", \
+              (expected));                                                                          \
+      ++failures;                                                                                   \
+    }                                                                                               \
   } while (0)
 
 static inline int contains(const char *text, const char *needle) { return text && strstr(text, needle) != NULL; }
@@ -101,6 +127,57 @@ static inline char *format(const char *pattern, ...) {
   va_end(again);
   return text;
 }
+
+/* The source tree (OUTREACH_SOURCE_DIR), or the working directory. */
+static inline const char *source_dir(void) {
+  const char *dir = getenv("OUTREACH_SOURCE_DIR");
+  return dir && *dir ? dir : ".";
+}
+
+/* A whole file (free the result), or NULL when it cannot be read. */
+static inline char *read_text(const char *path) {
+  FILE *file = fopen(path, "rb");
+  buffer b = {NULL, 0, 0};
+  char chunk[4096];
+  size_t got;
+  if (!file) return NULL;
+  buffer_add(&b, "");
+  while ((got = fread(chunk, 1, sizeof chunk, file)) > 0) buffer_append(&b, chunk, got);
+  fclose(file);
+  return b.data;
+}
+
+/* Writes `size` bytes to a file (replacing it); 0 when done. */
+static inline int write_bytes(const char *path, const char *data, size_t size) {
+  FILE *file = fopen(path, "wb");
+  int status;
+  if (!file) return -1;
+  status = fwrite(data, 1, size, file) == size ? 0 : -1;
+  if (fclose(file) != 0) status = -1;
+  return status;
+}
+
+static inline int write_text(const char *path, const char *text) { return write_bytes(path, text, strlen(text)); }
+
+/* A new empty folder named `prefix-XXXXXX` (free the result; remove it with remove_tree). */
+static inline char *make_temp_dir(const char *prefix) {
+  char *path = format("%s-XXXXXX", prefix);
+  if (!mkdtemp(path)) {
+    fprintf(stderr, "mkdtemp: %s\n", strerror(errno));
+    abort();
+  }
+  return path;
+}
+
+static inline int remove_entry(const char *path, const struct stat *info, int flag, struct FTW *walk) {
+  (void)info;
+  (void)flag;
+  (void)walk;
+  return remove(path);
+}
+
+/* Removes a folder and everything in it. */
+static inline void remove_tree(const char *path) { nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS); }
 
 /* ---- cases ------------------------------------------------------------------------------ */
 

@@ -63,6 +63,7 @@ int main(void) {
   outreach_sequence *sequence = NULL;
   outreach_campaign *campaign = NULL;
   outreach_engine *engine = NULL;
+  outreach_store_reader *reader = NULL;
   size_t i;
   int levels = OUTREACH_LOG_ERROR + OUTREACH_LOG_WARNING;
   int kinds = OUTREACH_SEND_PERMANENT + OUTREACH_TRANSPORT_DRY_RUN + OUTREACH_TRANSPORT_OUTBOX;
@@ -92,6 +93,8 @@ int main(void) {
   if (outreach_smtp_connections_opened(smtp, &connections) != OUTREACH_OK || connections != 0) return 1;
   if (outreach_smtp_flush(smtp) != OUTREACH_OK || outreach_smtp_close(smtp) != OUTREACH_OK) return 1;
   outreach_smtp_free(smtp);
+  if (outreach_store_reader_open(&reader, "no-such-store.db") != OUTREACH_ENOTFOUND || reader != NULL) return 1;
+  outreach_store_reader_free(reader);
   (void)done;
   outreach_campaign_free(campaign);
   outreach_sequence_free(sequence);

@@ -23,26 +23,6 @@
 
 #include "harness.h"
 
-static char *read_text(const char *path) {
-  FILE *file = fopen(path, "rb");
-  buffer b = {NULL, 0, 0};
-  char chunk[4096];
-  size_t got;
-  if (!file) {
-    fprintf(stderr, "cannot read %s: %s\n", path, strerror(errno));
-    return NULL;
-  }
-  buffer_add(&b, "");
-  while ((got = fread(chunk, 1, sizeof chunk, file)) > 0) buffer_append(&b, chunk, got);
-  fclose(file);
-  return b.data;
-}
-
-static const char *source_dir(void) {
-  const char *dir = getenv("OUTREACH_SOURCE_DIR");
-  return dir && *dir ? dir : ".";
-}
-
 /* A file of the example campaign (free the result). */
 static char *example_path(const char *name) {
   return format("%s/docs/examples/saas-founders/%s", source_dir(), name);
@@ -1012,13 +992,6 @@ static void test_transport_failures(void) {
   outreach_campaign_free(campaign);
 }
 
-static int remove_entry(const char *path, const struct stat *info, int flag, struct FTW *walk) {
-  (void)info;
-  (void)flag;
-  (void)walk;
-  return remove(path);
-}
-
 static void test_outbox(void) {
   char folder[] = "outbox-XXXXXX";
   char *new_folder;
@@ -1048,7 +1021,7 @@ static void test_outbox(void) {
   buffer_free(&events);
   outreach_engine_free(engine);
   outreach_campaign_free(campaign);
-  nftw(folder, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+  remove_tree(folder);
 }
 
 typedef struct {
@@ -1345,16 +1318,7 @@ static void test_stop_from_signal(void) {
 /* ---- the SQLite store ---------------------------------------------------------------------- */
 
 /* A new empty folder for a case's store files (free the result; remove it with remove_tree). */
-static char *store_folder(void) {
-  char *folder = format("store-XXXXXX");
-  if (!mkdtemp(folder)) {
-    fprintf(stderr, "mkdtemp: %s\n", strerror(errno));
-    abort();
-  }
-  return folder;
-}
-
-static void remove_tree(const char *folder) { nftw(folder, remove_entry, 8, FTW_DEPTH | FTW_PHYS); }
+static char *store_folder(void) { return make_temp_dir("store"); }
 
 static outreach_engine *open_store_engine(const char *path, unsigned int flags) {
   outreach_engine *engine = NULL;

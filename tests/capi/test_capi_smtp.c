@@ -25,30 +25,6 @@
 
 #include "harness.h"
 
-/* `text` contains `needle`; says what it was otherwise. */
-#define CHECK_CONTAINS(text, needle)                                                                     \
-  do {                                                                                                   \
-    const char *text_ = (text);                                                                          \
-    if (!text_ || !strstr(text_, (needle))) {                                                            \
-      fprintf(stderr, "%s:%d: \"%s\" is not in %s: %s\n", __FILE__, __LINE__, (needle), #text,           \
-              text_ ? text_ : "(null)");                                                                 \
-      ++failures;                                                                                        \
-    }                                                                                                    \
-  } while (0)
-
-/* A whole file, or NULL when it cannot be read. */
-static char *read_text(const char *path) {
-  FILE *file = fopen(path, "rb");
-  buffer b = {NULL, 0, 0};
-  char chunk[4096];
-  size_t got;
-  if (!file) return NULL;
-  buffer_add(&b, "");
-  while ((got = fread(chunk, 1, sizeof chunk, file)) > 0) buffer_append(&b, chunk, got);
-  fclose(file);
-  return b.data;
-}
-
 /* How many entries a folder has, not counting "." and "..". */
 static size_t count_entries(const char *dir) {
   size_t count = 0;
@@ -60,32 +36,6 @@ static size_t count_entries(const char *dir) {
   }
   closedir(folder);
   return count;
-}
-
-static const char *source_dir(void) {
-  const char *dir = getenv("OUTREACH_SOURCE_DIR");
-  return dir && *dir ? dir : ".";
-}
-
-static char *make_temp_dir(void) {
-  char *path = format("/tmp/outreach-capi-smtp-XXXXXX");
-  if (!mkdtemp(path)) {
-    fprintf(stderr, "mkdtemp: %s\n", strerror(errno));
-    abort();
-  }
-  return path;
-}
-
-static int remove_entry(const char *path, const struct stat *info, int flag, struct FTW *ftw) {
-  (void)info;
-  (void)flag;
-  (void)ftw;
-  return remove(path);
-}
-
-static void remove_tree(char *path) {
-  nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-  free(path);
 }
 
 /* How many files in `dir` end with `suffix`. */
@@ -140,7 +90,7 @@ static int start_sink(sink *server, const char *login) {
 
   memset(server, 0, sizeof *server);
   if (!python || !*python) python = "python3";
-  server->dir = make_temp_dir();
+  server->dir = make_temp_dir("/tmp/outreach-capi-smtp");
   if (pipe(pipe_fds) != 0) abort();
   server->pid = fork();
   if (server->pid < 0) abort();
@@ -171,6 +121,7 @@ static int start_sink(sink *server, const char *login) {
   waitpid(server->pid, NULL, 0);
   server->pid = 0;
   remove_tree(server->dir);
+  free(server->dir);
   server->dir = NULL;
   return strncmp(line, "skip:", 5) == 0 ? 77 : 1;
 }
@@ -180,7 +131,10 @@ static void stop_sink(sink *server) {
     kill(server->pid, SIGTERM);
     waitpid(server->pid, NULL, 0);
   }
-  if (server->dir) remove_tree(server->dir);
+  if (server->dir) {
+    remove_tree(server->dir);
+    free(server->dir);
+  }
   memset(server, 0, sizeof *server);
 }
 
@@ -592,7 +546,7 @@ static char *simulate_json_campaign(outreach_engine *engine, const char *json) {
 
 /* An outbox: mailbox needs no SMTP: its messages go into that Maildir. */
 static void test_mailbox_transport_outbox(void) {
-  char *dir = make_temp_dir();
+  char *dir = make_temp_dir("/tmp/outreach-capi-smtp");
   char *members = format(", \"transport\": \"outbox:%s/sent\"", dir);
   char *json = campaign_json("outboxed", members);
   char *no_transport = campaign_json("nowhere", "");
@@ -616,6 +570,7 @@ static void test_mailbox_transport_outbox(void) {
   free(no_transport);
   free(members);
   remove_tree(dir);
+  free(dir);
 }
 
 /* ---- against a real server ---------------------------------------------------------------- */

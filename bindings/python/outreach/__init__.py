@@ -1,7 +1,9 @@
 """outreach: cold-email outreach campaigns, from Python.
 
 A binding over the C interface of the outreach library (``liboutreach_c.so``), through ctypes.
-It mirrors the ``outreach`` command line, and sends over SMTP (:class:`SmtpTransport`,
+It mirrors the ``outreach`` command line — simulating and running campaigns, taking in received
+mail (:meth:`Engine.ingest`), keeping the suppression list, reading a store another process runs
+(:class:`StoreReader`) — and sends over SMTP (:class:`SmtpTransport`,
 ``Engine(transport="mailbox")``)::
 
     import outreach
@@ -45,7 +47,9 @@ from .errors import (
 )
 from .sequence import Sequence
 from .smtp import SendOutcome, SmtpTransport
+from .store import StoreReader, SuppressionImport
 from .transport import Accepted, Message, Permanent, SendResult, Temporary, Transport
+from .unsubscribe import UnsubscribeTarget, make_unsubscribe_token, verify_unsubscribe_token
 
 __version__ = "0.1.0"
 
@@ -67,6 +71,11 @@ __all__ = [
     "Transport",
     "SmtpTransport",
     "SendOutcome",
+    "StoreReader",
+    "SuppressionImport",
+    "UnsubscribeTarget",
+    "make_unsubscribe_token",
+    "verify_unsubscribe_token",
     "Error",
     "InvalidArgument",
     "ParseError",

@@ -94,6 +94,10 @@ class SmtpPointer(c_void_p):
     """An ``outreach_smtp *``."""
 
 
+class StoreReaderPointer(c_void_p):
+    """An ``outreach_store_reader *``."""
+
+
 # ---- structs and callbacks -----------------------------------------------------------------
 
 
@@ -221,6 +225,23 @@ FUNCTIONS: List[Tuple[str, List[Any], Any]] = [
     ("outreach_engine_event", [EnginePointer, c_size_t, _c_owned_pp], c_int),
     ("outreach_engine_summary", [EnginePointer, _c_owned_pp], c_int),
     ("outreach_engine_warnings", [EnginePointer, _c_owned_pp], c_int),
+    # received mail. The message is a c_void_p so that its length bytes (NULs too) are passed as they are.
+    ("outreach_engine_ingest", [EnginePointer, c_void_p, c_size_t, _c_owned_pp], c_int),
+    # the engine's store
+    ("outreach_engine_suppress", [EnginePointer, c_char_p, c_char_p], c_int),
+    ("outreach_engine_unsuppress", [EnginePointer, c_char_p], c_int),
+    ("outreach_engine_suppressions", [EnginePointer, _c_owned_pp], c_int),
+    ("outreach_engine_import_suppressions", [EnginePointer, c_char_p, c_char_p, _c_owned_pp], c_int),
+    ("outreach_engine_forget", [EnginePointer, c_char_p, POINTER(c_size_t)], c_int),
+    # reading a store file
+    ("outreach_store_reader_open", [POINTER(StoreReaderPointer), c_char_p], c_int),
+    ("outreach_store_reader_status", [StoreReaderPointer, _c_owned_pp], c_int),
+    ("outreach_store_reader_events", [StoreReaderPointer, c_char_p, c_char_p, _c_owned_pp], c_int),
+    ("outreach_store_reader_suppressions", [StoreReaderPointer, _c_owned_pp], c_int),
+    ("outreach_store_reader_free", [StoreReaderPointer], None),
+    # one-click unsubscribe tokens
+    ("outreach_unsubscribe_token", [_c_owned_pp, c_char_p, c_char_p, c_char_p], c_int),
+    ("outreach_unsubscribe_verify", [_c_owned_pp, c_char_p, c_char_p], c_int),
     # SMTP without an engine. Message data is a c_void_p so that its size bytes are passed as they are.
     ("outreach_smtp_open", [POINTER(SmtpPointer), c_char_p, POINTER(SmtpCallbacks)], c_int),
     ("outreach_smtp_send", [SmtpPointer, c_char_p, c_char_p, c_char_p, c_void_p, c_size_t, c_int, _c_owned_pp], c_int),

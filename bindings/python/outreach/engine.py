@@ -4,7 +4,6 @@ analytics; and :func:`simulate`, the ``outreach simulate`` command as one call."
 from __future__ import annotations
 
 import ctypes
-import datetime as _datetime
 import json
 import os
 import sys
@@ -15,6 +14,7 @@ from ctypes import byref, c_size_t, c_void_p
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from ._handle import Handle
+from ._instant import Instant, instant_text
 from ._library import (
     ENGINE_DISCARD_EVENTS,
     ENGINE_DURABLE_POWER,
@@ -55,13 +55,12 @@ from .errors import (
     UnknownKey,
 )
 from .smtp import CredentialsCallback, SmtpCallbackSet, TraceCallback, settings_text
+from .store import SuppressionImport, suppression_import_of
 from .transport import Message, outcome_of
 
 __all__ = ["Engine", "simulate", "Instant", "EventListener"]
 
 PathLike = Union[str, "os.PathLike[str]"]
-#: An instant: RFC 3339 text in UTC (``"2026-12-01T14:00:00Z"``) or a timezone-aware datetime.
-Instant = Union[str, _datetime.datetime]
 #: An event listener: called with each event as a dict (or, with ``raw=True``, its JSON line).
 EventListener = Callable[[Any], object]
 #: What an inbound script may be: a JSONL file's path, or an iterable of dicts (or JSON lines).
@@ -71,25 +70,6 @@ CampaignSource = Union[Campaign, PathLike, Mapping[str, Any]]
 
 # Errors that make an inbound line bad input: the line is reported and left out, as the CLI does.
 _BAD_LINE_ERRORS = (ParseError, InvalidValue, UnknownKey, MissingField, InvalidUtf8, LimitExceeded, NotFound)
-
-
-def instant_text(value: Optional[Instant], what: str) -> Optional[str]:
-    """An instant as the RFC 3339 text the library takes (``None`` stays ``None``).
-
-    A ``datetime`` must be timezone-aware; it is written in UTC, with milliseconds when it has a
-    fraction of a second (finer fractions are cut off).
-    """
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, _datetime.datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise InvalidArgument(f"{what}: a naive datetime; give a timezone-aware one (such as tzinfo=timezone.utc)")
-        utc = value.astimezone(_datetime.timezone.utc)
-        text = utc.strftime("%Y-%m-%dT%H:%M:%S")
-        if utc.microsecond:
-            text += f".{utc.microsecond // 1000:03d}"
-        return text + "Z"
-    raise InvalidArgument(f"{what}: expected RFC 3339 text or a datetime, not {type(value).__name__}")
 
 
 def _warn(message: str) -> None:
@@ -454,6 +434,133 @@ class Engine(Handle):
                 continue
             queued += 1
         return queued
+
+    def ingest(self, raw: Union[bytes, bytearray, memoryview, str]) -> Dict[str, Any]:
+        """Takes in one received message — a reply, an auto-reply, a bounce, a spam complaint, an
+        unsubscribe request — as ``outreach ingest`` does: classifies it, matches it to one of
+        the engine's sends (``In-Reply-To``, then ``References``, then the Message-ID a report
+        encloses, then the address a report names or the sender's), and applies it now through
+        the campaign's stop rules, bounce settings and the suppression list. Nothing is sent;
+        the events it causes go to :meth:`events` and the listener as any other.
+
+        An engine that has not simulated or run yet takes the system clock for it (the message
+        arrives now; the engine cannot :meth:`simulate` afterwards); after :meth:`simulate` the
+        message arrives at the simulated clock's time.
+
+        Args:
+            raw: The message as received: ``bytes`` (any bytes, NUL included), or a ``str``
+                (encoded as UTF-8; characters decoded with ``surrogateescape`` get their bytes
+                back).
+
+        Returns:
+            What the message was and what it matched, as a dict: ``class`` (``"reply"``,
+            ``"auto_reply"``, ``"bounce"``, ``"complaint"``, ``"unsubscribe"`` or
+            ``"unknown"``), ``kind`` (bounces: ``"hard"`` or ``"soft"``), ``campaign``,
+            ``lead`` and ``step`` (``None`` when nothing matched), ``matched_by``, ``duplicate``
+            (``True`` when the message was taken in before: nothing changed this time),
+            ``evidence`` (why, one clue a line) and, when found, ``status``, ``diagnostic``,
+            ``recipient``, ``original_message_id``, ``return_date`` and ``from``. A message
+            that matches nothing, or that is not mail at all, is no error: it changes nothing.
+
+        Raises:
+            InvalidValue: The message is larger than the library reads (64 MiB).
+            IoError, Unavailable: The store cannot record it (nothing was applied).
+            BaseException: Whatever the event listener raised.
+        """
+        if isinstance(raw, str):
+            data = raw.encode("utf-8", "surrogateescape")
+        elif isinstance(raw, (bytes, bytearray, memoryview)):
+            data = bytes(raw)
+        else:
+            raise InvalidArgument(f"raw: expected the message as bytes or str, not {type(raw).__name__}")
+        out = c_void_p()
+        self._call("outreach_engine_ingest", data, len(data), byref(out))
+        result: Dict[str, Any] = take_json(out)
+        return result
+
+    # ---- the store: suppression list, forgetting ---------------------------------------------
+
+    def suppress(self, address: str, reason: str = "manual") -> None:
+        """Adds an address to the suppression list of the engine's store (``outreach suppress
+        add``): no campaign on the store sends to it again (a lead's next step is ``skipped``
+        with reason ``suppressed``). An address on the list already keeps its entry.
+
+        Args:
+            address: The address, such as ``"ann@example.com"`` (spaces around it are dropped;
+                no display name). The list keeps it in lower case.
+            reason: Why, kept with the entry.
+
+        Raises:
+            InvalidValue: Not an address (the message quotes it and says why).
+            InvalidArgument: An empty reason.
+            IoError, Unavailable: The store cannot write.
+        """
+        self._call("outreach_engine_suppress", encode(address, "address"), encode(reason, "reason"))
+
+    def unsuppress(self, address: str) -> None:
+        """Removes an address from the suppression list (``outreach suppress remove``); one that
+        is not on it is no error.
+
+        Raises:
+            InvalidValue: Not an address.
+        """
+        self._call("outreach_engine_unsuppress", encode(address, "address"))
+
+    def suppressions(self) -> List[Dict[str, str]]:
+        """The suppression list of the engine's store (``outreach suppress list``), ordered by
+        address: ``[{"address": "ann@example.com", "reason": "manual"}, ...]``. Reasons are
+        those given to :meth:`suppress` and imports, and ``unsubscribe``, ``complaint`` and
+        ``hard_bounce`` for what the engine suppressed itself."""
+        out = c_void_p()
+        self._read("outreach_engine_suppressions", byref(out))
+        result: List[Dict[str, str]] = take_json(out)
+        return result
+
+    def import_suppressions(self, path: PathLike, reason: str = "manual") -> SuppressionImport:
+        """Adds every address of a file to the suppression list (``outreach suppress import``),
+        in one write: all of them, or none when the store cannot write.
+
+        The file is one address a line (blank lines and lines starting with ``#`` skipped), or,
+        when its first line is a CSV header (it has a comma, or is ``email``), a CSV list with an
+        ``email`` column, read as a lead list is. Lines that are not addresses are left out,
+        reported as :class:`OutreachWarning` (``FILE:LINE: ... (line left out)``, as the command
+        line prints them) and listed in the result's ``problems``.
+
+        Returns:
+            How many addresses were suppressed, and the lines left out.
+
+        Raises:
+            NotFound, IoError: The file cannot be read.
+            ParseError, InvalidValue: A CSV list that cannot be read at all (no ``email``
+                column, no valid row).
+            IoError, Unavailable: The store cannot write (nothing was added).
+        """
+        out = c_void_p()
+        self._call(
+            "outreach_engine_import_suppressions", encode_path(path, "path"), encode(reason, "reason"), byref(out)
+        )
+        result = suppression_import_of(take_json(out))
+        for problem in result.problems:
+            _warn(f"{problem.get('text') or problem.get('message', '')} (line left out)")
+        return result
+
+    def forget(self, address: str) -> int:
+        """Erases everything the engine's store holds about an address — its events and open
+        send intents in every campaign — except its suppression entry (``outreach forget``).
+
+        Campaigns added to this engine keep what they know of the lead in memory; suppress the
+        address first so that nothing more is sent to it.
+
+        Returns:
+            How many records were erased.
+
+        Raises:
+            InvalidValue: Not an address.
+            IoError, Unavailable: The store cannot write (nothing was erased).
+        """
+        out = c_size_t()
+        self._call("outreach_engine_forget", encode(address, "address"), byref(out))
+        return int(out.value)
 
     # ---- running -----------------------------------------------------------------------------
 
