@@ -10,6 +10,7 @@
 #include <map>
 #include <queue>
 #include <unordered_map>
+#include <utility>
 
 #include "detail/ascii.hpp"
 #include "detail/consumer_domains.hpp"
@@ -224,15 +225,13 @@ struct Engine::State {
   std::vector<EventListener> listeners;
   std::vector<std::string> warnings;
   std::vector<Event> completions;  // `completed` events wait until the sends of their instant are out
-  // Sends decided but not handed to the transport yet, and how many the transport takes at once.
+  // Sends decided but not handed to the transport yet.
   std::vector<Outgoing> outgoing;
-  std::size_t send_group;
   std::atomic<bool> stop_requested{false};
   std::optional<Error> failure;  // the store write that stopped the engine
   bool replaying = false;
 
-  State(Store& s, Transport& t, const Clock& c)
-      : store(s), transport(t), clock(c), send_group(std::max<std::size_t>(1, t.group_size())) {}
+  State(Store& s, Transport& t, const Clock& c) : store(s), transport(t), clock(c) {}
 
   CampaignState* find(std::string_view name) {
     for (auto& campaign : campaigns) {
@@ -540,8 +539,15 @@ struct Engine::State {
                                 .mailbox = mailbox_index,
                                 .rendered = std::move(*rendered),
                                 .in_reply_to = std::move(in_reply_to)});
-    if (outgoing.size() >= send_group) send_outgoing(now);
+    if (outgoing.size() >= group_size()) send_outgoing(now);
     return {};
+  }
+
+  // How many sends go to the transport at once: what it can have in flight, when the store
+  // makes a group's intents one atomic unit (a store without units gets one send at a time, so
+  // that a failed intent never leaves part of a group recorded and unsent).
+  std::size_t group_size() const {
+    return store.atomic_units() ? std::max<std::size_t>(1, transport.group_size()) : 1;
   }
 
   // Undoes the counting of a send that did not go: it counts against no limit (the spacing
@@ -557,9 +563,19 @@ struct Engine::State {
   // connections), then their outcomes and what follows are recorded as one unit. A crash in
   // between leaves at most the group in doubt, which is why a transport keeps it small.
   void send_outgoing(Instant now) {
-    if (outgoing.empty()) return;
+    // Taken out first: whatever happens below (even an exception from the transport), no send
+    // of this group is handed over twice.
+    std::vector<Outgoing> group = std::exchange(outgoing, {});
+    // A lead stopped since its send was decided (a listener may take mail in), or an engine that
+    // has failed, sends nothing more.
+    std::erase_if(group, [&](const Outgoing& send) {
+      const bool gone = failure.has_value() || send.campaign->leads[send.lead].status != LeadStatus::active;
+      if (gone) uncount(send, now);
+      return gone;
+    });
+    if (group.empty()) return;
     bool recorded = kept(store.begin());
-    for (const Outgoing& send : outgoing) {
+    for (const Outgoing& send : group) {
       if (!recorded) break;
       const CampaignState& c = *send.campaign;
       recorded = kept(store.record_intent(SendIntent{c.def.name, c.def.leads[send.lead].email, send.step,
@@ -568,21 +584,17 @@ struct Engine::State {
     }
     recorded = kept(store.commit()) && recorded;
     if (!recorded) {  // nothing went: the engine stops, and the leads send again next time
-      for (const Outgoing& send : outgoing) uncount(send, now);
-      outgoing.clear();
+      for (const Outgoing& send : group) uncount(send, now);
       return;
     }
     std::vector<Transport::Handover> handovers;
-    handovers.reserve(outgoing.size());
-    for (const Outgoing& send : outgoing) {
-      handovers.push_back({&mailboxes[send.mailbox].settings, &send.rendered.message});
-    }
-    std::vector<SendOutcome> outcomes(outgoing.size());
+    handovers.reserve(group.size());
+    for (const Outgoing& send : group) handovers.push_back({&mailboxes[send.mailbox].settings, &send.rendered.message});
+    std::vector<SendOutcome> outcomes(group.size());
     transport.send_all(handovers, outcomes);
     // The outcome events close the intents; they and what follows from them are kept together.
     const Batch batch(*this);
-    for (std::size_t i = 0; i < outgoing.size(); ++i) record_outcome(outgoing[i], outcomes[i], now);
-    outgoing.clear();
+    for (std::size_t i = 0; i < group.size(); ++i) record_outcome(group[i], outcomes[i], now);
   }
 
   void record_outcome(Outgoing& send, const SendOutcome& outcome, Instant now) {
@@ -918,6 +930,9 @@ void Engine::State::restore(CampaignState& c) {
 // recording how it went. At most once it is not sent again; at least once its lead simply
 // sends the same step again (same Message-ID), as it is still due.
 void Engine::State::settle_in_doubt(CampaignState& c, Instant now) {
+  // A group of sends can be in doubt at once: every `in_doubt` first, then the `completed` they
+  // bring, as for sends of one instant.
+  std::vector<std::uint32_t> completed;
   for (const SendIntent& intent : store.open_intents()) {
     if (intent.campaign != c.def.name) continue;
     const auto found = c.by_key.find(detail::ascii_lower(intent.lead));
@@ -941,15 +956,16 @@ void Engine::State::settle_in_doubt(CampaignState& c, Instant now) {
     for (const std::size_t index : c.mailboxes) {
       if (mailboxes[index].keeps_history) mailboxes[index].rebuild();  // counts the send now
     }
+    emit(event);
     if (static_cast<std::size_t>(intent.step) >= c.def.sequence.steps().size()) {
-      emit(event);
-      Event done = lead_event(EventType::completed, now, c, lead);
-      emit(done);
-      finish(c, lead, LeadStatus::completed);
+      completed.push_back(lead);
     } else {
-      emit(event);
       c.push_due(lead);
     }
+  }
+  for (const std::uint32_t lead : completed) {
+    emit(lead_event(EventType::completed, now, c, lead));
+    finish(c, lead, LeadStatus::completed);
   }
 }
 
@@ -1198,24 +1214,29 @@ expected<IngestResult> Engine::ingest(std::string_view raw_message, const MimeLi
   if (result.matched_by == MatchMethod::none || !type) return std::move(result);
 
   // The record that the message was taken in and what it does to the lead are one unit: after a
-  // crash it is either applied and known, or neither.
-  if (auto begun = s.store.begin(); !begun) return fail(begun.error());
-  auto fresh = s.store.record_received(received->fingerprint, now);
-  if (fresh && *fresh) {
-    InboundEvent event{.at = now,
-                       .lead = result.lead,
-                       .type = *type,
-                       .hard = result.classification.hard,
-                       .return_date = result.classification.return_date,
-                       .campaign = result.campaign,
-                       .step = result.step};
-    s.apply_inbound(event, now);
+  // crash it is either applied and known, or neither. A write that fails stops the engine, as
+  // every failed write does: what it holds in memory may then be ahead of its store.
+  bool fresh = false;
+  {
+    const State::Batch unit(s);
+    if (!s.failure) {
+      auto recorded = s.store.record_received(received->fingerprint, now);
+      if (!recorded) {
+        (void)s.kept(fail(recorded.error()));
+      } else if ((fresh = *recorded)) {
+        InboundEvent event{.at = now,
+                           .lead = result.lead,
+                           .type = *type,
+                           .hard = result.classification.hard,
+                           .return_date = result.classification.return_date,
+                           .campaign = result.campaign,
+                           .step = result.step};
+        s.apply_inbound(event, now);
+      }
+    }
   }
-  auto committed = s.store.commit();
-  if (!fresh) return fail(fresh.error());
-  if (!committed) return fail(committed.error());
   if (s.failure) return fail(*s.failure);
-  result.duplicate = !*fresh;
+  result.duplicate = !fresh;
   return std::move(result);
 }
 

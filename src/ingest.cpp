@@ -87,7 +87,7 @@ void take(IngestResult& result, MatchMethod method, const SentMessage& sent) {
 // `Date` says when that was (mail taken in late, after later steps went out); else the last.
 bool take(IngestResult& result, MatchMethod method, const std::optional<LeadMatch>& lead, const MimePart& message,
           const Store& store) {
-  if (!lead) return false;
+  if (!lead || !lead->step) return false;  // a lead never written to: nothing of ours to answer
   result.matched_by = method;
   result.campaign = lead->campaign;
   result.lead = lead->lead;

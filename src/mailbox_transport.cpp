@@ -56,7 +56,9 @@ void MailboxTransport::send_all(std::span<const Handover> group, std::span<SendO
 expected<void> MailboxTransport::check(const Mailbox& mailbox) const {
   if (mailbox.transport.empty()) return fail(Errc::invalid_value, "mailbox \"" + mailbox.id + "\" has no transport");
   if (is_outbox(mailbox)) return {};
-  return smtp_.check(mailbox);
+  auto usable = smtp_.check(mailbox);
+  if (usable) serves_smtp_ = true;
+  return usable;
 }
 
 }  // namespace outreach

@@ -252,9 +252,8 @@ expected<void> SqliteStore::Impl::prepare_statements() {
       {&statements.list_campaigns, "SELECT name, definition, fingerprint, started FROM campaigns ORDER BY id"},
       {&statements.forget_events, "DELETE FROM events WHERE lead = ?1 COLLATE NOCASE"},
       {&statements.forget_intents, "DELETE FROM intents WHERE lead = ?1 COLLATE NOCASE"},
-      // The index events_by_message_id's condition, so that it is used.
-      {&statements.find_sent,
-       "SELECT line FROM events WHERE message_id = ?1 AND message_id IS NOT NULL ORDER BY id LIMIT 1"},
+      // Through events_by_message_id.
+      {&statements.find_sent, "SELECT line FROM events WHERE message_id = ?1 ORDER BY id LIMIT 1"},
       // Through events_by_lead: a lead's events are few.
       {&statements.last_step_sent,
        "SELECT line FROM events WHERE lead = ?2 COLLATE NOCASE AND campaign = ?1 AND message_id IS NOT NULL "

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -333,4 +334,58 @@ TEST_CASE("ingest: a SQLite store finds sends by Message-ID and remembers taken-
     CHECK(replies == 1);
   }
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("ingest: a complaint in one campaign makes another campaign skip the address, and a domain reply stops the domain") {
+  MemoryStore store;
+  DryRunTransport transport;
+  ManualClock clock{at("2026-12-01T00:00:00Z")};
+  Engine engine(store, transport, clock);
+  REQUIRE(engine.add_campaign(inbound_campaign(R"({"reply":true,"domain_reply":true})")));
+  REQUIRE(engine.start("q1"));
+  // A second campaign with the same address and a colleague of Ann's, starting two days later.
+  auto later = CampaignDefinition::from_json(R"({"name":"q2",
+    "sequence":{"steps":[{"variants":[{"subject":"Hi","text":"Hello"}]}]},
+    "leads":[{"email":"cat@gamma.example"},{"email":"dora@alpha.example"}],
+    "schedule":{"timezone":"UTC","start":"2026-12-03"},
+    "mailboxes":[{"id":"m1","from":"Sam <sam@acme.example>","daily_limit":100}]})");
+  REQUIRE(later);
+  REQUIRE(engine.add_campaign(std::move(*later)));
+  REQUIRE(engine.start("q2"));
+  engine.simulate(clock, at("2026-12-02T00:00:00Z"));
+
+  std::string cat_id;
+  std::string ann_id;
+  for (const Event& event : store.events()) {
+    if (event.type != EventType::sent) continue;
+    if (event.lead == "cat@gamma.example") cat_id = event.message_id;
+    if (event.lead == "Ann@alpha.example") ann_id = event.message_id;
+  }
+  REQUIRE_FALSE(cat_id.empty());
+  REQUIRE_FALSE(ann_id.empty());
+  auto complaint = engine.ingest(
+      "From: fbl@isp.example\r\nTo: abuse@acme.example\r\nSubject: complaint\r\nMessage-ID: <c9@isp.example>\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=\"F\"\r\n\r\n"
+      "--F\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nVersion: 1\r\n\r\n"
+      "--F\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: " + cat_id + "\r\n\r\n--F--\r\n");
+  REQUIRE(complaint);
+  CHECK(complaint->campaign == "q1");
+  auto replied = engine.ingest("From: ann@alpha.example\r\nTo: sam@acme.example\r\nSubject: Re: Hello\r\n"
+                               "Message-ID: <a9@alpha.example>\r\nIn-Reply-To: " + ann_id + "\r\n\r\nLet's talk.\r\n");
+  REQUIRE(replied);
+  CHECK(replied->classification.type == InboundClass::reply);
+  engine.simulate(clock);
+
+  std::map<std::pair<std::string, std::string>, std::string> endings;  // (campaign, lead) -> how it ended
+  for (const Event& event : store.events()) {
+    if (event.type == EventType::stopped) endings[{event.campaign, event.lead}] = "stopped:" + event.reason;
+    if (event.type == EventType::skipped) endings[{event.campaign, event.lead}] = "skipped:" + event.reason;
+    if (event.type == EventType::completed) endings[{event.campaign, event.lead}] = "completed";
+  }
+  CHECK(endings[{"q1", "cat@gamma.example"}] == "stopped:complaint");
+  CHECK(endings[{"q2", "cat@gamma.example"}] == "skipped:suppressed");
+  CHECK(endings[{"q1", "Ann@alpha.example"}] == "stopped:reply");
+  CHECK(endings[{"q1", "bob@beta.example"}] == "completed");
+  // domain_reply is a rule of q1: q2's lead at alpha.example goes on.
+  CHECK(endings[{"q2", "dora@alpha.example"}] == "completed");
 }

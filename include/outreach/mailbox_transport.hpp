@@ -26,8 +26,9 @@ class MailboxTransport final : public Transport {
   /// @brief The SMTP mailboxes' messages go to the SMTP transport as one group; outbox
   /// messages are written one by one.
   void send_all(std::span<const Handover> group, std::span<SendOutcome> outcomes) override;
-  /// @brief What the SMTP transport can have in flight.
-  [[nodiscard]] std::size_t group_size() const override { return smtp_.group_size(); }
+  /// @brief What the SMTP transport can have in flight once an SMTP mailbox was checked (a
+  /// campaign added with one); one message at a time for outbox mailboxes only.
+  [[nodiscard]] std::size_t group_size() const override { return serves_smtp_ ? smtp_.group_size() : 1; }
 
   /// @brief Checks the mailbox's `transport`: set, and for SMTP what `SmtpTransport::check` checks.
   [[nodiscard]] expected<void> check(const Mailbox& mailbox) const override;
@@ -37,6 +38,7 @@ class MailboxTransport final : public Transport {
 
  private:
   SmtpTransport smtp_;
+  mutable bool serves_smtp_ = false;  // set by `check`, which the engine calls for each mailbox
   std::map<std::string, OutboxTransport, std::less<>> outboxes_;  // by folder
 };
 

@@ -36,6 +36,8 @@ class MemoryStore final : public Store {
   [[nodiscard]] std::optional<StoredCampaign> campaign(std::string_view name) const override;
   [[nodiscard]] std::vector<StoredCampaign> campaigns() const override;
   [[nodiscard]] expected<std::size_t> forget(std::string_view address) override;
+  /// @brief Yes: its writes never fail, so a unit is always whole.
+  [[nodiscard]] bool atomic_units() const noexcept override { return true; }
   /// @brief Reads the kept events, or the index of sends (`index_sends`) when events are not
   /// kept; nothing is found without either.
   [[nodiscard]] std::optional<SentMessage> find_sent(std::string_view message_id) const override;

@@ -112,6 +112,8 @@ class SqliteStore final : public Store {
   [[nodiscard]] expected<void> record_intent(const SendIntent& intent) override;
   [[nodiscard]] expected<void> begin() override;
   [[nodiscard]] expected<void> commit() override;
+  /// @brief Yes: a unit is one SQLite transaction.
+  [[nodiscard]] bool atomic_units() const noexcept override { return true; }
   [[nodiscard]] bool is_suppressed(std::string_view address) const override;
   [[nodiscard]] expected<void> suppress(std::string_view address, std::string_view reason) override;
   [[nodiscard]] expected<void> unsuppress(std::string_view address) override;

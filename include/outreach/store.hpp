@@ -90,6 +90,11 @@ class Store {
   /// After a failed write inside the unit, nothing of it is kept.
   [[nodiscard]] virtual expected<void> commit() { return {}; }
 
+  /// @brief Whether `begin`/`commit` make their writes one atomic unit (all kept or none). The
+  /// engine hands its transport several sends at once only then, since their intents must be
+  /// recorded together. The default, with `begin`/`commit` doing nothing, says no.
+  [[nodiscard]] virtual bool atomic_units() const noexcept { return false; }
+
   /// @brief True when the address (compared case-insensitively) is on the suppression list.
   /// @param address The address.
   [[nodiscard]] virtual bool is_suppressed(std::string_view address) const = 0;

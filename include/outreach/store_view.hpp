@@ -79,6 +79,21 @@ class ReadOnlyView final : public Store {
   [[nodiscard]] bool keeps_definitions() const noexcept override { return false; }
   /// @brief Erases nothing: the view never changes the base store.
   [[nodiscard]] expected<std::size_t> forget(std::string_view) override { return std::size_t{0}; }
+  /// @brief The base store's send of that Message-ID (through its index).
+  /// @param message_id The Message-ID.
+  [[nodiscard]] std::optional<SentMessage> find_sent(std::string_view message_id) const override {
+    return base_.find_sent(message_id);
+  }
+  /// @brief The base store's last send to the lead at or before the instant.
+  /// @param campaign The campaign's name.
+  /// @param lead The lead's address.
+  /// @param at_or_before The latest instant that counts.
+  [[nodiscard]] std::optional<int> last_step_sent(std::string_view campaign, std::string_view lead,
+                                                  Instant at_or_before) const override {
+    return base_.last_step_sent(campaign, lead, at_or_before);
+  }
+  /// @brief Yes: its writes go to memory and never fail.
+  [[nodiscard]] bool atomic_units() const noexcept override { return true; }
 
  private:
   const Store& base_;

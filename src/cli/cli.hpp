@@ -64,8 +64,9 @@ void print_errors(const Error& error);
 inline constexpr std::chrono::seconds inbox_interval{2};
 
 /// Takes in the messages waiting in the store's inbox, each with its removal from the inbox in
-/// one unit; a message that cannot be read is reported on standard error and removed.
-void take_in_queued(Engine& engine, SqliteStore& store);
+/// one unit; a message that cannot be read is reported on standard error and removed. False,
+/// with the engine stopped and the error on standard error, when the store cannot record it.
+[[nodiscard]] bool take_in_queued(Engine& engine, SqliteStore& store);
 
 int validate(int argc, char** argv);
 int render(int argc, char** argv);

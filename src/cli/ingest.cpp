@@ -1,5 +1,6 @@
 // `outreach ingest`: received messages taken in by the campaigns of a store.
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -35,20 +36,33 @@ void report(std::string_view source, const Error& error) {
 
 }  // namespace
 
-void take_in_queued(Engine& engine, SqliteStore& store) {
-  constexpr std::size_t batch = 100;
+bool take_in_queued(Engine& engine, SqliteStore& store) {
+  // A few at a time: each may be large.
+  constexpr std::size_t batch = 8;
   for (;;) {
     const std::vector<QueuedMessage> waiting = store.queued(batch);
     for (const QueuedMessage& message : waiting) {
-      if (engine.failure()) return;
       // Taken in and out of the inbox together: after a crash it is one or the other.
-      if (!store.begin()) return;
-      auto taken = engine.ingest(message.raw);
-      if (!taken && !engine.failure()) report("message " + std::to_string(message.id) + " of the inbox", taken.error());
-      const bool removed = store.unqueue(message.id).has_value();
-      if (!store.commit() || !removed) return;
+      auto begun = store.begin();
+      auto taken = begun ? engine.ingest(message.raw) : fail(begun.error());
+      if (!taken && !engine.failure() && begun) {
+        report("message " + std::to_string(message.id) + " of the inbox", taken.error());  // unreadable: dropped
+      }
+      auto removed = begun && !engine.failure() ? store.unqueue(message.id) : expected<void>{};
+      auto committed = store.commit();
+      std::optional<Error> problem = engine.failure();
+      if (!problem && !begun) problem = begun.error();
+      if (!problem && !removed) problem = removed.error();
+      if (!problem && !committed) problem = committed.error();
+      if (problem) {
+        // What the engine applied in memory may be ahead of the store: it stops, and starts
+        // again from the store.
+        print_errors(*problem);
+        engine.request_stop();
+        return false;
+      }
     }
-    if (waiting.size() < batch) return;
+    if (waiting.size() < batch) return true;
   }
 }
 
@@ -63,7 +77,7 @@ int take_in_files(const std::vector<std::string>& paths, SqliteStore& store) {
     print_errors(restored.error());
     return exit_code_for(restored.error());
   }
-  take_in_queued(engine, store);  // what was handed in before comes first
+  if (!take_in_queued(engine, store)) return exit_failure;  // what was handed in before comes first
   int status = exit_ok;
   for (const std::string& path : paths) {
     const auto message = read_message(path);
@@ -130,6 +144,11 @@ int ingest(int argc, char** argv) {
   const std::string* path = arguments->option("store");
   if (arguments->positional.empty() || !path) {
     std::cerr << usage;
+    return exit_bad_input;
+  }
+  std::error_code ignored;
+  if (!std::filesystem::exists(*path, ignored)) {  // an engine would create it: a typo, surely
+    std::cerr << "outreach: " << *path << ": no such store\n";
     return exit_bad_input;
   }
   auto store = open_store(*path, SqliteAccess::engine);

@@ -81,8 +81,9 @@ int run(int argc, char** argv) {
   });
   // Messages `outreach ingest` hands in while this runs are taken in as they come.
   boost::asio::steady_timer inbox_timer(io);
+  bool finished = false;  // a wait that completed before `cancel` must not start another
   std::function<void()> check_inbox = [&] {
-    take_in_queued(engine, **store);
+    if (finished || !take_in_queued(engine, **store)) return;
     inbox_timer.expires_after(inbox_interval);
     inbox_timer.async_wait([&](const boost::system::error_code& error) {
       if (!error) check_inbox();
@@ -90,6 +91,7 @@ int run(int argc, char** argv) {
   };
   check_inbox();
   engine.run_on(io, until, [&] {
+    finished = true;
     signals.cancel();
     inbox_timer.cancel();
   });

@@ -70,8 +70,9 @@ struct ZoneName {
   std::string_view name;
   int hours;
 };
-constexpr std::array<ZoneName, 10> zone_names{{{"ut", 0}, {"gmt", 0}, {"z", 0}, {"utc", 0}, {"est", -5},
-                                               {"edt", -4}, {"cst", -6}, {"cdt", -5}, {"mst", -7}, {"pst", -8}}};
+constexpr std::array<ZoneName, 12> zone_names{{{"ut", 0},   {"gmt", 0},  {"z", 0},    {"utc", 0},
+                                               {"est", -5}, {"edt", -4}, {"cst", -6}, {"cdt", -5},
+                                               {"mst", -7}, {"mdt", -6}, {"pst", -8}, {"pdt", -7}}};
 
 }  // namespace
 
@@ -103,6 +104,7 @@ std::optional<Instant> instant_of_date_field(std::string_view value) {
     (void)reader.take(sign);
     if (reader.digits_ahead() == 4) {
       const int zone = *reader.number(4);
+      if (zone % 100 > 59 || zone / 100 > 23) return std::nullopt;
       offset_minutes = (zone / 100) * 60 + zone % 100;
       if (sign == '-') offset_minutes = -offset_minutes;
     }

@@ -24,8 +24,8 @@ struct LeadMatch {
 /// What matching consults besides the message.
 struct MatchSources {
   const Store& store;  // the send log, by Message-ID
-  // The lead an address belongs to (compared case-insensitively), preferring the one most
-  // recently sent to when several campaigns have it.
+  // The lead an address belongs to (compared case-insensitively): of the campaigns that have
+  // it, one that sent it something and has not ended it, else one that sent it something.
   std::function<std::optional<LeadMatch>(std::string_view address)> lead_by_address;
   // Whether the engine runs the campaign of that name (a store may hold others).
   std::function<bool(std::string_view campaign)> runs_campaign;

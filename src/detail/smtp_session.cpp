@@ -454,7 +454,9 @@ void SmtpSession::append_envelope(InFlight& job) {
 }
 
 void SmtpSession::requeue(SmtpJob& job, const SendOutcome& why) {
-  if (job.retries < 1) {
+  // Twice: a message pipelined behind another shares that one's connection when it drops, so
+  // one lost connection can cost it a try that was not its own.
+  if (job.retries < max_requeues) {
     ++job.retries;
     host_.give_back(std::move(job));
   } else {

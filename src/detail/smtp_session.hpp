@@ -42,6 +42,10 @@ struct SmtpJob {
   int retries = 0;  // times it went back to the queue after a fault before any of it was accepted
 };
 
+/// How many times a message goes back to the queue, for a fresh connection, after a fault that
+/// took none of it.
+inline constexpr int max_requeues = 2;
+
 /// What a session needs from the pool that owns it. Every call happens on the thread running
 /// the transport's io_context.
 class SmtpSessionHost {
