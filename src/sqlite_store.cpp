@@ -81,6 +81,7 @@ struct SqliteStore::Impl {
     Statement list_campaigns;
     Statement forget_events;
     Statement forget_intents;
+    Statement forget_inbox;
     Statement find_sent;
     Statement last_step_sent;
     Statement record_received;
@@ -252,6 +253,9 @@ expected<void> SqliteStore::Impl::prepare_statements() {
       {&statements.list_campaigns, "SELECT name, definition, fingerprint, started FROM campaigns ORDER BY id"},
       {&statements.forget_events, "DELETE FROM events WHERE lead = ?1 COLLATE NOCASE"},
       {&statements.forget_intents, "DELETE FROM intents WHERE lead = ?1 COLLATE NOCASE"},
+      // Received mail waiting in the inbox that mentions the address anywhere (instr, not LIKE,
+      // whose `_` and `%` occur in addresses).
+      {&statements.forget_inbox, "DELETE FROM inbox WHERE instr(lower(CAST(raw AS TEXT)), lower(?1)) > 0"},
       // Through events_by_message_id.
       {&statements.find_sent, "SELECT line FROM events WHERE message_id = ?1 ORDER BY id LIMIT 1"},
       // Through events_by_lead: a lead's events are few.
@@ -504,7 +508,8 @@ expected<std::size_t> SqliteStore::forget(std::string_view address) {
   std::size_t erased = 0;
   auto written = impl_->write([&]() -> expected<void> {
     erased = 0;
-    for (Statement* erase : {&impl_->statements.forget_events, &impl_->statements.forget_intents}) {
+    for (Statement* erase :
+         {&impl_->statements.forget_events, &impl_->statements.forget_intents, &impl_->statements.forget_inbox}) {
       erase->bind_all(address);
       if (auto done = erase->run("cannot erase the address's records"); !done) return done;
       erased += static_cast<std::size_t>(erase->changes());

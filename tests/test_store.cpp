@@ -783,6 +783,16 @@ TEST_CASE("messages handed in beside a running engine wait in its inbox until it
   waiting = engine_store->queued(10);
   REQUIRE(waiting.size() == 1);
   CHECK(waiting[0].raw == "second");
+
+  // Forgetting an address also drops waiting mail that mentions it.
+  REQUIRE(engine_store->queue_received("From: Ann_O <ANN_O@example.com>\r\n\r\nhi", Instant{}));
+  REQUIRE(engine_store->queue_received("From: annXo@example.com\r\n\r\nhi", Instant{}));
+  const auto erased = engine_store->forget("ann_o@example.com");
+  REQUIRE(erased.has_value());
+  CHECK(*erased == 1);
+  waiting = engine_store->queued(10);
+  REQUIRE(waiting.size() == 2);
+  CHECK(waiting[1].raw.starts_with("From: annXo"));
 }
 
 TEST_CASE("an event line that cannot be read is skipped, reported, and stops every later write") {

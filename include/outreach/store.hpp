@@ -158,7 +158,8 @@ class Store {
   [[nodiscard]] virtual expected<bool> record_received(std::string_view fingerprint, Instant at);
 
   /// @brief Erases everything the store holds about an address (its events and intents in
-  /// every campaign) except its suppression entry.
+  /// every campaign, and received mail waiting to be taken in that mentions it) except its
+  /// suppression entry.
   /// @param address The address (compared case-insensitively).
   /// @return How many records were erased.
   [[nodiscard]] virtual expected<std::size_t> forget(std::string_view address) = 0;
