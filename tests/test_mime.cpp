@@ -981,3 +981,21 @@ TEST_CASE("mime hostile structures read in linear time") {
 }
 
 }  // TEST_SUITE
+
+TEST_CASE("mime: readable_text with a bound cuts at a character boundary and converts only the start of HTML") {
+  std::string plain = "Content-Type: text/plain; charset=utf-8\r\n\r\n";
+  for (int i = 0; i < 1000; ++i) plain += "\xC3\xA9";  // é, two bytes each
+  const auto message = outreach::parse_message(plain);
+  REQUIRE(message.has_value());
+  const std::string cut = outreach::readable_text(*message, 7);
+  CHECK(cut == "\xC3\xA9\xC3\xA9\xC3\xA9");  // 6 bytes: the seventh would split a character
+  CHECK(outreach::readable_text(*message).size() == 2000);
+
+  std::string html = "Content-Type: text/html\r\n\r\n<p>start</p>";
+  for (int i = 0; i < 100000; ++i) html += "<p>more text</p>";
+  const auto page = outreach::parse_message(html);
+  REQUIRE(page.has_value());
+  const std::string start = outreach::readable_text(*page, 64);
+  CHECK(start.size() <= 64);
+  CHECK(start.find("start") != std::string::npos);
+}

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -111,7 +112,9 @@ struct MimePart {
 /// removed, entities decoded and block elements as line breaks, else empty. Enclosed messages
 /// (`message/rfc822`) are not searched.
 /// @param message A message.
-[[nodiscard]] std::string readable_text(const MimePart& message);
+/// @param max_bytes At most this many bytes of text (cut at a character boundary); an HTML part
+/// is converted from its first `16 * max_bytes` bytes only, so the work stays bounded.
+[[nodiscard]] std::string readable_text(const MimePart& message, std::size_t max_bytes = SIZE_MAX);
 
 /// @brief The message ids in a field such as `In-Reply-To` or `References`, in order, each with
 /// its angle brackets (`<a@b>`) and without white space; comments, quoted strings and text around
