@@ -39,6 +39,7 @@ void report(std::string_view source, const Error& error) {
 bool take_in_queued(Engine& engine, SqliteStore& store) {
   // A few at a time: each may be large.
   constexpr std::size_t batch = 8;
+  if (engine.failure()) return false;  // stopped already, and its caller says why
   for (;;) {
     const std::vector<QueuedMessage> waiting = store.queued(batch);
     for (const QueuedMessage& message : waiting) {
