@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "detail/ascii.hpp"
+#include "detail/calendar_date.hpp"
 #include "detail/consumer_domains.hpp"
 #include "detail/hash.hpp"
 #include "detail/received.hpp"
@@ -204,13 +205,6 @@ std::optional<InboundType> inbound_type(InboundClass type) {
   return std::nullopt;
 }
 
-std::string format_date(std::chrono::sys_days day) {
-  const std::chrono::year_month_day ymd{day};
-  char buffer[16];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()));
-  return buffer;
-}
 
 }  // namespace
 
@@ -1144,7 +1138,7 @@ void Engine::State::apply_inbound(const InboundEvent& arrived, Instant now) {
       }
       case InboundType::auto_reply: {
         Event event = lead_event(EventType::auto_replied, now, c, lead, step);
-        if (arrived.return_date) event.return_date = format_date(std::chrono::sys_days{*arrived.return_date});
+        if (arrived.return_date) event.return_date = detail::format_date(*arrived.return_date);
         emit(event);
         if (stats) ++stats->auto_replied;
         if (rules.auto_reply == AutoReplyRule::stop) {
@@ -1334,7 +1328,7 @@ Summary Engine::summary() const {
     for (const LeadState& lead : c.leads) ++out.leads[std::string(status_names[static_cast<std::size_t>(lead.status)])];
     for (std::size_t i = 0; i < c.stats.size(); ++i) out.steps.push_back(StepStats{static_cast<int>(i + 1), c.stats[i]});
     for (const auto& [key, sent] : c.days) {
-      out.days.push_back(DaySends{format_date(key.first), state_->mailboxes[key.second].settings.id, sent});
+      out.days.push_back(DaySends{detail::format_date(std::chrono::year_month_day{key.first}), state_->mailboxes[key.second].settings.id, sent});
     }
     out.in_doubt = c.in_doubt;
     summary.campaigns.push_back(std::move(out));

@@ -2,30 +2,10 @@
 
 #include <boost/json.hpp>
 
+#include "detail/calendar_date.hpp"
 #include "detail/json_reader.hpp"
 
 namespace outreach {
-
-namespace {
-
-std::optional<std::chrono::year_month_day> parse_date(std::string_view text) {
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
-  int parts[3] = {0, 0, 0};
-  const std::size_t starts[3] = {0, 5, 8};
-  const std::size_t lengths[3] = {4, 2, 2};
-  for (int p = 0; p < 3; ++p) {
-    for (std::size_t i = starts[p]; i < starts[p] + lengths[p]; ++i) {
-      if (text[i] < '0' || text[i] > '9') return std::nullopt;
-      parts[p] = parts[p] * 10 + (text[i] - '0');
-    }
-  }
-  const std::chrono::year_month_day date{std::chrono::year{parts[0]}, std::chrono::month{static_cast<unsigned>(parts[1])},
-                                         std::chrono::day{static_cast<unsigned>(parts[2])}};
-  if (!date.ok()) return std::nullopt;
-  return date;
-}
-
-}  // namespace
 
 expected<InboundEvent> parse_inbound_line(std::string_view json_line) {
   auto value = detail::parse_json(json_line);
@@ -66,7 +46,7 @@ expected<InboundEvent> parse_inbound_line(std::string_view json_line) {
     errors.add(Error(Errc::invalid_value, "a bounce needs \"kind\": \"hard\" or \"soft\"", Location::at("kind")));
   }
   if (auto date = reader.string("return_date")) {
-    event.return_date = parse_date(*date);
+    event.return_date = detail::parse_date(*date);
     if (!event.return_date) errors.add(Error(Errc::invalid_value, "not a date such as 2026-12-24", Location::at("return_date")));
     if (type && *type != "auto_reply") {
       errors.add(Error(Errc::invalid_value, "return_date applies to auto-replies only", Location::at("return_date")));

@@ -4,8 +4,8 @@
 
 #include <array>
 #include <chrono>
-#include <cstdio>
 
+#include "detail/calendar_date.hpp"
 #include "detail/mail_date.hpp"
 #include "detail/received.hpp"
 #include "detail/sha256.hpp"
@@ -17,12 +17,6 @@ namespace {
 constexpr std::array<std::string_view, 6> match_method_names{"none",       "in_reply_to", "references",
                                                              "original_message_id", "recipient", "sender"};
 
-std::string format_day(std::chrono::year_month_day day) {
-  char buffer[16];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", static_cast<int>(day.year()), static_cast<unsigned>(day.month()),
-                static_cast<unsigned>(day.day()));
-  return buffer;
-}
 
 }  // namespace
 
@@ -44,7 +38,7 @@ std::string to_json(const IngestResult& result, std::string_view file) {
   if (!found.diagnostic.empty()) out["diagnostic"] = found.diagnostic;
   if (!found.recipient.empty()) out["recipient"] = found.recipient;
   if (!found.original_message_id.empty()) out["original_message_id"] = found.original_message_id;
-  if (found.return_date) out["return_date"] = format_day(*found.return_date);
+  if (found.return_date) out["return_date"] = detail::format_date(*found.return_date);
   if (!found.from.empty()) out["from"] = found.from;
   boost::json::array evidence;
   for (const std::string& clue : found.evidence) evidence.emplace_back(clue);

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "detail/calendar_date.hpp"
 #include "outreach/campaign.hpp"
 #include "outreach/engine.hpp"
 #include "outreach/memory_store.hpp"
@@ -60,11 +61,7 @@ std::optional<int> number(const boost::json::object& object, std::string_view ke
 }
 
 std::string day_text(const std::optional<std::chrono::year_month_day>& day) {
-  if (!day) return {};
-  char buffer[16];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", static_cast<int>(day->year()), static_cast<unsigned>(day->month()),
-                static_cast<unsigned>(day->day()));
-  return buffer;
+  return day ? detail::format_date(*day) : std::string();
 }
 
 struct Tally {

@@ -1,9 +1,9 @@
 #include "detail/classify_auto_reply.hpp"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "detail/ascii.hpp"
+#include "detail/calendar_date.hpp"
 #include "detail/return_date.hpp"
 
 namespace outreach::detail {
@@ -328,12 +328,7 @@ bool read_auto_reply(const Inbound& in, Classification& result) {
   dated += '\n';
   dated += text.empty() ? in.body() : text;
   result.return_date = find_return_date(dated, in.sent, day_order(in, language));
-  if (result.return_date) {
-    char day[16];
-    std::snprintf(day, sizeof day, "%04d-%02u-%02u", static_cast<int>(result.return_date->year()),
-                  static_cast<unsigned>(result.return_date->month()), static_cast<unsigned>(result.return_date->day()));
-    result.evidence.push_back(std::string("return date ") + day);
-  }
+  if (result.return_date) result.evidence.push_back("return date " + format_date(*result.return_date));
   return true;
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "detail/calendar_date.hpp"
 #include "detail/json_reader.hpp"
 #include "outreach/schedule.hpp"
 
@@ -20,14 +21,6 @@ namespace outreach::detail {
 inline constexpr std::size_t max_hour_windows = 96;
 /// The most dates `skip_dates` may list (ten years of days).
 inline constexpr std::size_t max_skip_dates = 3660;
-
-/// Parses a calendar date written `YYYY-MM-DD` (exactly; the date must exist).
-/// @param text The date, such as `2026-12-24`.
-/// @return The date, or nothing when the text is not one.
-[[nodiscard]] std::optional<std::chrono::year_month_day> parse_date(std::string_view text);
-
-/// Formats a calendar date as `YYYY-MM-DD` (the form `parse_date` reads; years 0 to 9999).
-[[nodiscard]] std::string format_date(std::chrono::year_month_day date);
 
 /// Reads the `schedule` object found at `path` (such as `schedule`):
 /// - `timezone`: required, an IANA name (an unknown one is an error at `<path>.timezone`);
