@@ -17,6 +17,7 @@
 #include "detail/charset.hpp"
 #include "detail/mime_decode.hpp"
 #include "detail/mime_html.hpp"
+#include "detail/utf8.hpp"
 
 namespace outreach {
 
@@ -514,18 +515,6 @@ expected<MimePart> parse_message(std::string_view raw, const MimeLimits& limits)
   return PartTreeBuilder(limits).build(raw);
 }
 
-namespace {
-
-// The first `max_bytes` of UTF-8 `text`, not cutting a character.
-std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) {
-  if (text.size() <= max_bytes) return text;
-  std::size_t cut = max_bytes;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return text.substr(0, cut);
-}
-
-}  // namespace
-
 std::string readable_text(const MimePart& message, std::size_t max_bytes) {
   const MimePart* html = nullptr;
   std::vector<const MimePart*> to_visit{&message};
@@ -538,14 +527,14 @@ std::string readable_text(const MimePart& message, std::size_t max_bytes) {
     }
     if (!part->is("text/plain") && !part->is("text/html")) continue;
     if (is_blank(part->body) || is_attachment(*part)) continue;
-    if (part->is("text/plain")) return std::string(utf8_prefix(part->body, max_bytes));
+    if (part->is("text/plain")) return std::string(detail::utf8_prefix(part->body, max_bytes));
     if (html == nullptr) html = part;
   }
   if (html == nullptr) return {};
   // Markup is most of an HTML part: sixteen bytes of it for each byte of text wanted.
   const std::size_t markup = max_bytes > SIZE_MAX / 16 ? SIZE_MAX : max_bytes * 16;
-  std::string text = detail::html_to_text(utf8_prefix(html->body, markup));
-  text.resize(utf8_prefix(text, max_bytes).size());
+  std::string text = detail::html_to_text(detail::utf8_prefix(html->body, markup));
+  text.resize(detail::utf8_prefix(text, max_bytes).size());
   return text;
 }
 

@@ -70,11 +70,6 @@ std::optional<EnclosedHead> enclosed_head_at(const MimePart& part, std::size_t d
 Inbound::Inbound(const MimePart& message_, const ClassifyContext& context) : message(message_) {
   if (const std::string* value = message.header("Subject")) subject = fold_text(*value, classify_subject_bytes);
   text = readable_text(message, classify_text_bytes);
-  if (text.size() > classify_text_bytes) {
-    std::size_t cut = classify_text_bytes;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // a code point boundary
-    text.resize(cut);
-  }
   folded = fold_text_mapped(text, text.size());
   new_text_size_ = new_text_of(folded.text).size();
   if (auto address = header_address(message, "From")) {

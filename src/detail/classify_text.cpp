@@ -63,11 +63,7 @@ constexpr bool is_domain_byte(char c) noexcept {
 
 // Folds `text` into `out`; with `origin`, records where each byte of `out` came from.
 void fold_into(std::string_view text, std::size_t max_bytes, std::string& out, std::vector<std::uint32_t>* origin) {
-  if (text.size() > max_bytes) {
-    std::size_t cut = max_bytes;
-    while (cut > 0 && is_continuation(text[cut])) --cut;
-    text = text.substr(0, cut);
-  }
+  text = utf8_prefix(text, max_bytes);
   out.reserve(text.size());
   if (origin) origin->reserve(text.size() + 1);
   const auto put = [&](char c, std::size_t from) {
@@ -208,9 +204,7 @@ std::string quote(std::string_view text, std::size_t max_bytes) {
   text = trim(text);
   text = trim(text.substr(0, std::min(text.find('\n'), text.size())));
   if (text.size() <= max_bytes) return printable(text);
-  std::size_t cut = max_bytes;
-  while (cut > 0 && is_continuation(text[cut])) --cut;
-  return printable(trim(text.substr(0, cut))) + "...";
+  return printable(trim(utf8_prefix(text, max_bytes))) + "...";
 }
 
 std::string printable(std::string_view text) {

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "detail/utf8.hpp"
+
 namespace outreach::detail {
 
 namespace json = boost::json;
@@ -24,8 +26,7 @@ constexpr std::array<std::string_view, 7> day_names{"sun", "mon", "tue", "wed", 
 std::string excerpt(std::string_view text) {
   constexpr std::size_t max_bytes = 40;
   std::string out = "\"";
-  std::size_t size = std::min(text.size(), max_bytes);
-  while (size < text.size() && size > 0 && (static_cast<unsigned char>(text[size]) & 0xC0) == 0x80) --size;
+  const std::size_t size = utf8_prefix(text, max_bytes).size();
   for (std::size_t i = 0; i < size; ++i) {
     const auto byte = static_cast<unsigned char>(text[i]);
     out += (byte < 0x20 || byte == 0x7F) ? '?' : text[i];

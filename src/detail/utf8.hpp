@@ -46,6 +46,15 @@ namespace outreach::detail {
   return !find_invalid_utf8(text).has_value();
 }
 
+/// The longest start of UTF-8 `text` of at most `max_bytes` bytes that does not cut a
+/// character in two.
+[[nodiscard]] constexpr std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) noexcept {
+  if (text.size() <= max_bytes) return text;
+  std::size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut);
+}
+
 /// Number of code points in the first `byte_offset` bytes (for error offsets people can use).
 [[nodiscard]] constexpr std::size_t code_point_offset(std::string_view text, std::size_t byte_offset) noexcept {
   std::size_t count = 0;
