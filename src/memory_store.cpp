@@ -23,7 +23,7 @@ std::string intent_key(std::string_view campaign, std::string_view lead, int ste
 expected<void> MemoryStore::append(const Event& event) {
   ++event_count_;
   if (is_send_outcome(event.type)) open_intents_.erase(intent_key(event.campaign, event.lead, event.step));
-  if (index_sends_ && (event.type == EventType::sent || event.type == EventType::in_doubt)) {
+  if (index_sends_ && went_out(event.type)) {
     sends_.try_emplace(event.message_id, SentMessage{event.campaign, event.lead, event.step});
   }
   if (keep_events_) events_.push_back(event);
@@ -115,7 +115,7 @@ std::optional<SentMessage> MemoryStore::find_sent(std::string_view message_id) c
     return found->second;
   }
   for (const Event& event : events_) {
-    if ((event.type == EventType::sent || event.type == EventType::in_doubt) && event.message_id == message_id) {
+    if (went_out(event.type) && event.message_id == message_id) {
       return SentMessage{event.campaign, event.lead, event.step};
     }
   }

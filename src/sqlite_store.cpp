@@ -342,10 +342,9 @@ expected<void> SqliteStore::append(const Event& event) {
   const std::string line = to_json_line(event);
   return impl_->write([&]() -> expected<void> {
     auto& insert = impl_->statements.insert_event;
-    const bool send = event.type == EventType::sent || event.type == EventType::in_doubt;
     insert.bind_all(std::string_view(event.campaign), std::string_view(event.lead), to_string(event.type),
                     milliseconds_of(event.at), std::string_view(line),
-                    send ? std::string_view(event.message_id) : std::string_view());
+                    went_out(event.type) ? std::string_view(event.message_id) : std::string_view());
     if (auto inserted = insert.run("cannot append the event"); !inserted) return inserted;
     if (!is_send_outcome(event.type)) return {};
     auto& close = impl_->statements.close_intent;

@@ -8,7 +8,7 @@ std::optional<SentMessage> Store::find_sent(std::string_view message_id) const {
   std::optional<SentMessage> found;
   for (const StoredCampaign& stored : campaigns()) {
     for_each_event(stored.name, [&](const Event& event) {
-      if (!found && (event.type == EventType::sent || event.type == EventType::in_doubt) &&
+      if (!found && went_out(event.type) &&
           event.message_id == message_id) {
         found = SentMessage{event.campaign, event.lead, event.step};
       }
@@ -21,7 +21,7 @@ std::optional<SentMessage> Store::find_sent(std::string_view message_id) const {
 std::optional<int> Store::last_step_sent(std::string_view campaign, std::string_view lead, Instant at_or_before) const {
   std::optional<int> step;
   for_each_event(campaign, [&](const Event& event) {
-    if ((event.type == EventType::sent || event.type == EventType::in_doubt) && event.at <= at_or_before &&
+    if (went_out(event.type) && event.at <= at_or_before &&
         detail::iequals_ascii(event.lead, lead)) {
       step = event.step;
     }

@@ -49,6 +49,13 @@ enum class EventType : std::uint8_t {
          type == EventType::in_doubt;
 }
 
+/// @brief True for the types of a message that went out, or may have (`sent`, `in_doubt`): the
+/// events that carry a Message-ID, by which received mail finds them.
+/// @param type The event type.
+[[nodiscard]] constexpr bool went_out(EventType type) noexcept {
+  return type == EventType::sent || type == EventType::in_doubt;
+}
+
 /// @brief One event. Fields that do not apply to the type are empty (and absent in JSON).
 struct Event {
   EventType type = EventType::sent;  ///< What happened.
