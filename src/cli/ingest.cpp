@@ -69,16 +69,10 @@ bool take_in_queued(Engine& engine, SqliteStore& store) {
 
 namespace {
 
-// Takes the files in with the store's engine access: applied at once.
-int take_in_files(const std::vector<std::string>& paths, SqliteStore& store) {
-  DryRunTransport transport;  // taking mail in sends nothing
-  SystemClock clock;
-  Engine engine(store, transport, clock);
-  if (auto restored = restore_campaigns(engine, store); !restored) {
-    print_errors(restored.error());
-    return exit_code_for(restored.error());
-  }
-  if (!take_in_queued(engine, store)) return exit_failure;  // what was handed in before comes first
+// Takes each file in through `engine` and prints its line. With `inbox`, `engine` only
+// previews (it runs on a view that records nothing) and each message is handed through the
+// store's inbox to the engine that holds it; its line says `"queued": true`.
+int take_in_each(const std::vector<std::string>& paths, Engine& engine, const Clock& clock, SqliteStore* inbox) {
   int status = exit_ok;
   for (const std::string& path : paths) {
     const auto message = read_message(path);
@@ -93,7 +87,16 @@ int take_in_files(const std::vector<std::string>& paths, SqliteStore& store) {
       status = exit_bad_input;
       continue;
     }
-    std::cout << to_json(*taken, path) << std::endl;  // a line at a time, for a reader of the pipe
+    std::string line = to_json(*taken, path);
+    if (inbox) {
+      if (auto queued = inbox->queue_received(*message, clock.now()); !queued) {
+        print_errors(queued.error());
+        return exit_failure;
+      }
+      line.back() = ',';
+      line += "\"queued\":true}";
+    }
+    std::cout << line << std::endl;  // a line at a time, for a reader of the pipe
   }
   if (engine.failure()) {  // the store cannot record: nothing more can be taken in
     print_errors(*engine.failure());
@@ -102,8 +105,20 @@ int take_in_files(const std::vector<std::string>& paths, SqliteStore& store) {
   return status;
 }
 
-// An engine runs on the store: the files wait in its inbox until it takes them in. What each is
-// and matches is worked out on a view that records nothing, and printed with "queued": true.
+// Takes the files in with the store's engine access: applied at once.
+int take_in_files(const std::vector<std::string>& paths, SqliteStore& store) {
+  DryRunTransport transport;  // taking mail in sends nothing
+  SystemClock clock;
+  Engine engine(store, transport, clock);
+  if (auto restored = restore_campaigns(engine, store); !restored) {
+    print_errors(restored.error());
+    return exit_code_for(restored.error());
+  }
+  if (!take_in_queued(engine, store)) return exit_failure;  // what was handed in before comes first
+  return take_in_each(paths, engine, clock, nullptr);
+}
+
+// An engine runs on the store: the files wait in its inbox until it takes them in.
 int hand_in_files(const std::vector<std::string>& paths, SqliteStore& store) {
   ReadOnlyView view(store);
   DryRunTransport transport;
@@ -113,28 +128,7 @@ int hand_in_files(const std::vector<std::string>& paths, SqliteStore& store) {
     print_errors(restored.error());
     return exit_failure;
   }
-  int status = exit_ok;
-  for (const std::string& path : paths) {
-    const auto message = read_message(path);
-    if (!message) {
-      status = exit_bad_input;
-      continue;
-    }
-    auto taken = preview.ingest(*message);
-    if (!taken) {
-      report(path, taken.error());
-      status = exit_bad_input;
-      continue;
-    }
-    if (auto queued = store.queue_received(*message, clock.now()); !queued) {
-      print_errors(queued.error());
-      return exit_failure;
-    }
-    std::string line = to_json(*taken, path);
-    line.back() = ',';
-    std::cout << line << "\"queued\":true}" << std::endl;
-  }
-  return status;
+  return take_in_each(paths, preview, clock, &store);
 }
 
 }  // namespace
