@@ -8,7 +8,7 @@
 #include <cstring>
 #include <new>
 
-#include "detail/utf8_check.hpp"
+#include "util/utf8_check.hpp"
 
 // outreach.h and outreach/version.hpp both define OUTREACH_VERSION_NUMBER; they must agree.
 namespace {

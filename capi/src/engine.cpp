@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "abi.hpp"
-#include "detail/utf8.hpp"
+#include "util/utf8.hpp"
 #include "engine.hpp"
 #include "handles.hpp"
 #include "outreach/clock.hpp"

@@ -1,7 +1,6 @@
 // outreach_smtp_*: an SmtpTransport for hosts that compose their own messages, with the
 // mailbox given as the campaign format's mailbox object and outcomes handed back as JSON.
 
-#include <boost/json.hpp>
 
 #include <atomic>
 #include <cstddef>
@@ -13,8 +12,6 @@
 #include <vector>
 
 #include "abi.hpp"
-#include "detail/json_reader.hpp"
-#include "detail/mailbox_json.hpp"
 #include "outreach/address.hpp"
 #include "outreach/dkim.hpp"
 #include "outreach/mailbox.hpp"
@@ -48,8 +45,6 @@ struct outreach_smtp {
 };
 
 namespace {
-
-namespace json = boost::json;
 
 /// Holds the handle for one call: refuses a second thread and, from the handle's own
 /// callbacks, everything but reading.
@@ -93,14 +88,9 @@ class SmtpUse {
 /// The mailbox object of the campaign format. Its sending limits mean nothing here, so the one
 /// the format requires (`daily_limit`) may be left out.
 int read_mailbox(const char* mailbox_json, outreach::Mailbox& mailbox) {
-  auto parsed = outreach::detail::parse_json(mailbox_json);
+  auto parsed = outreach::parse_mailbox(mailbox_json);
   if (!parsed) return fail_with(parsed.error());
-  if (json::object* object = parsed->if_object(); object && !object->contains("daily_limit")) {
-    (*object)["daily_limit"] = 1;
-  }
-  outreach::detail::ErrorList errors;
-  mailbox = outreach::detail::mailbox_from_json(*parsed, "", {}, errors);
-  if (!errors.empty()) return fail_with(errors.combined());
+  mailbox = std::move(*parsed);
   return OUTREACH_OK;
 }
 

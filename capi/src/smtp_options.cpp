@@ -9,9 +9,8 @@
 #include <utility>
 
 #include "abi.hpp"
-#include "detail/json_reader.hpp"
-#include "detail/mailbox_json.hpp"
-#include "detail/utf8.hpp"
+#include "util/json_reader.hpp"
+#include "util/utf8.hpp"
 #include "outreach/address.hpp"
 
 namespace outreach::capi {

@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "abi.hpp"
-#include "detail/utf8.hpp"
+#include "util/utf8.hpp"
 #include "outreach/lead.hpp"
 #include "outreach/unsubscribe.hpp"
 

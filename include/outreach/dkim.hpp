@@ -4,14 +4,23 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "outreach/error.hpp"
-#include "outreach/mailbox.hpp"
 
 namespace outreach {
+
+/// @brief DKIM signing settings: `d=domain; s=selector`, key from a PEM file (RSA or Ed25519).
+struct DkimSettings {
+  std::string domain;              ///< The signing domain (`d=`).
+  std::string selector;            ///< The selector (`s=`).
+  std::filesystem::path key_file;  ///< The private key (PEM), resolved against the campaign file.
+  /// @brief Settings compare equal when every part is equal.
+  friend bool operator==(const DkimSettings&, const DkimSettings&) = default;
+};
 
 /// @brief The signing algorithm of a DKIM key.
 enum class DkimAlgorithm : std::uint8_t {

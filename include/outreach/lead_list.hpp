@@ -66,4 +66,13 @@ struct LeadList {
 /// when it is not an array or has no valid lead (the problems are then in `others()`).
 [[nodiscard]] expected<LeadList> parse_lead_json(std::string_view json_text, std::string_view source_name = {});
 
+/// @brief Reads one lead from a JSON file holding one lead object, the form of an element of
+/// the JSON lead list (see `parse_lead_json`): `email`, the known fields, then custom fields.
+/// The time zone is not checked here. Thread-safe.
+/// @param path The file; its name is the `file` of every error.
+/// @return The lead, or every error found in it (the first, with the others attached), with
+/// JSON paths from the object's root; `not_found`/`io_error` when the file cannot be read,
+/// `parse_error` when it is not JSON.
+[[nodiscard]] expected<Lead> load_lead(const std::filesystem::path& path);
+
 }  // namespace outreach

@@ -7,8 +7,11 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "outreach/address.hpp"
+#include "outreach/error.hpp"
+#include "outreach/dkim.hpp"
 #include "outreach/timezone.hpp"
 
 namespace outreach {
@@ -35,15 +38,6 @@ enum class SmtpAuth : std::uint8_t {
   plain,    ///< AUTH PLAIN.
   login,    ///< AUTH LOGIN.
   xoauth2,  ///< AUTH XOAUTH2 with an OAuth2 access token.
-};
-
-/// @brief DKIM signing settings: `d=domain; s=selector`, key from a PEM file (RSA or Ed25519).
-struct DkimSettings {
-  std::string domain;              ///< The signing domain (`d=`).
-  std::string selector;            ///< The selector (`s=`).
-  std::filesystem::path key_file;  ///< The private key (PEM), resolved against the campaign file.
-  /// @brief Settings compare equal when every part is equal.
-  friend bool operator==(const DkimSettings&, const DkimSettings&) = default;
 };
 
 /// @brief A sending account. Its `id` names it across every campaign of a store: the limits
@@ -80,5 +74,16 @@ struct Mailbox {
   /// @brief Mailboxes compare equal when every setting is equal.
   friend bool operator==(const Mailbox&, const Mailbox&) = default;
 };
+
+/// @brief Reads one mailbox on its own from JSON, in the form of an element of a campaign's
+/// `mailboxes` (transport, security, authentication, DKIM, limits), every rule of the format
+/// checked. On its own (SMTP settings for a client, with no campaign), `daily_limit` may be left
+/// out: it is then 1.
+/// @param json The JSON text of one mailbox object.
+/// @param base_dir Where relative file names (`ca_file`, `dkim.key_file`, `outbox:DIR`) start;
+/// the working directory when empty.
+/// @return The mailbox, or every error found (the first, with the others attached), with JSON
+/// paths from the object's root; `parse_error` when the text is not JSON.
+[[nodiscard]] expected<Mailbox> parse_mailbox(std::string_view json, const std::filesystem::path& base_dir = {});
 
 }  // namespace outreach

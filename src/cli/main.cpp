@@ -1,4 +1,4 @@
-// outreach: the command-line tool (spec/formats.md, "Command line").
+// outreach: the command-line tool (docs/formats.md, "Command line").
 //
 // Exit status: 0 done; 2 bad input (the message names the file and line or JSON path);
 // 1 any other failure.

@@ -4,8 +4,7 @@
 #include <iostream>
 
 #include "cli/cli.hpp"
-#include "detail/json_reader.hpp"
-#include "detail/lead_json.hpp"
+#include "outreach/lead_list.hpp"
 #include "outreach/instant.hpp"
 #include "outreach/render.hpp"
 #include "outreach/sequence.hpp"
@@ -27,15 +26,10 @@ int render(int argc, char** argv) {
   }
 
   const std::string& lead_path = options.find("lead")->second;
-  auto lead_json = detail::load_json_file(lead_path);
-  if (!lead_json) {
-    print_errors(lead_json.error());
-    return exit_code_for(lead_json.error());
-  }
-  auto lead = detail::lead_from_json(*lead_json, "");
+  auto lead = load_lead(lead_path);
   if (!lead) {
-    print_errors(lead.error().in_file(lead_path));
-    return exit_bad_input;
+    print_errors(lead.error());
+    return exit_code_for(lead.error());
   }
 
   int step_number = 1;

@@ -9,8 +9,8 @@
 
 #include "cli/cli.hpp"
 #include "cli/store_access.hpp"
-#include "detail/ascii.hpp"
-#include "detail/json_reader.hpp"
+#include "util/ascii.hpp"
+#include "util/json_reader.hpp"
 #include "outreach/campaign.hpp"
 #include "outreach/engine.hpp"
 #include "outreach/memory_store.hpp"

@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "cli/cli.hpp"
-#include "detail/json_reader.hpp"
+#include "util/json_reader.hpp"
 #include "outreach/campaign.hpp"
 #include "outreach/sequence.hpp"
 

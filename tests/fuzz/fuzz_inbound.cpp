@@ -12,9 +12,9 @@
 #include <string_view>
 #include <vector>
 
-#include "detail/charset.hpp"
-#include "detail/mime_html.hpp"
-#include "detail/utf8.hpp"
+#include "mail/charset.hpp"
+#include "mail/mime_html.hpp"
+#include "util/utf8.hpp"
 #include "outreach/classify.hpp"
 #include "outreach/mime.hpp"
 

@@ -1,4 +1,4 @@
-// Randomized campaigns for the property tests of tests/test_guarantees.cpp (its only user):
+// Randomized campaigns for the property tests of tests/engine/test_guarantees.cpp (its only user):
 // what a scenario is, how it is generated from a seed, how it is run on a manual clock, and a
 // brute-force reading of the schedule on the wall clock (TimeZone::to_local and to_instant),
 // independent of Schedule's own functions.

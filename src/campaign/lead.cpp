@@ -1,0 +1,22 @@
+#include "outreach/lead.hpp"
+
+#include "util/ascii.hpp"
+
+namespace outreach {
+
+std::optional<std::string_view> Lead::field(std::string_view name) const noexcept {
+  if (name == "email") return email;
+  if (name == "first_name") return first_name;
+  if (name == "last_name") return last_name;
+  if (name == "company") return company;
+  if (name == "title") return title;
+  if (name == "timezone") return timezone;
+  for (const auto& [key, value] : custom) {
+    if (key == name) return value;
+  }
+  return std::nullopt;
+}
+
+std::string Lead::key() const { return detail::ascii_lower(email); }
+
+}  // namespace outreach

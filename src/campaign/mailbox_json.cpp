@@ -1,0 +1,437 @@
+#include "campaign/mailbox_json.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <utility>
+
+#include "util/ascii.hpp"
+#include "outreach/address.hpp"
+#include "outreach/timezone.hpp"
+
+namespace outreach::detail {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::int64_t max_daily_limit = 1000000;
+constexpr std::int64_t max_ramp_value = 1000000;
+constexpr std::size_t max_id_length = 64;
+
+bool is_id_character(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+         c == '-';
+}
+
+}  // namespace
+
+std::optional<std::string> environment_variable_member(ObjectReader& reader, std::string_view key) {
+  auto name = reader.string(key);
+  if (!name) return std::nullopt;
+  if (!is_environment_variable_name(*name)) {
+    reader.errors().add(problem(
+        "not an environment variable name (letters, digits and '_', not starting with a digit)", reader.path(key)));
+    return std::nullopt;
+  }
+  return name;
+}
+
+namespace {
+
+// `[A-Za-z0-9-]` labels separated by dots, none empty or starting or ending with '-'
+// (RFC 6376 `selector`).
+bool is_dkim_selector(std::string_view selector) noexcept {
+  if (selector.empty() || selector.size() > 253) return false;
+  std::size_t label_start = 0;
+  while (true) {
+    const std::size_t dot = selector.find('.', label_start);
+    const std::string_view label = selector.substr(label_start, dot - label_start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+    for (char c : label) {
+      if (!(is_id_character(c) && c != '.' && c != '_')) return false;
+    }
+    if (dot == std::string_view::npos) return true;
+    label_start = dot + 1;
+  }
+}
+
+enum class Scheme : std::uint8_t { none, smtp, smtps, outbox };
+
+struct Transport {
+  Scheme scheme = Scheme::none;
+  std::string stored;  // the form kept in Mailbox::transport
+};
+
+// `host[:port]` of an smtp:// or smtps:// URL: a host name (IDNA allowed, kept in its ASCII
+// form), an IPv4 address or a bracketed IPv6 address, and a port from 1 to 65535.
+expected<std::string> parse_authority(std::string_view authority) {
+  const auto invalid = [](std::string message) { return fail(Errc::invalid_value, std::move(message)); };
+  if (authority.empty()) return invalid("the transport names no host");
+  std::string_view host;
+  std::string_view port;
+  bool has_port = false;
+  if (authority.front() == '[') {
+    const std::size_t close = authority.find(']');
+    if (close == std::string_view::npos) return invalid("unbalanced '[' in the transport's host");
+    host = authority.substr(0, close + 1);
+    const std::string_view inside = authority.substr(1, close - 1);
+    const bool ipv6 = !inside.empty() && std::all_of(inside.begin(), inside.end(), [](char c) {
+      return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
+    });
+    if (!ipv6 || inside.find(':') == std::string_view::npos) return invalid("not an IPv6 address in brackets");
+    const std::string_view rest = authority.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return invalid("expected ':' and a port after the host");
+      has_port = true;
+      port = rest.substr(1);
+    }
+  } else {
+    const std::size_t colon = authority.find(':');
+    host = authority.substr(0, colon);
+    if (colon != std::string_view::npos) {
+      has_port = true;
+      port = authority.substr(colon + 1);
+    }
+  }
+  if (host.empty()) return invalid("the transport names no host");
+  std::string out;
+  if (host.front() == '[') {
+    out = std::string(host);
+  } else {
+    auto ascii = domain_to_ascii(host);
+    if (!ascii) return invalid("not a host name: " + ascii.error().message());
+    out = std::move(*ascii);
+  }
+  if (has_port) {
+    const bool digits = !port.empty() && port.size() <= 5 &&
+                        std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+    const long number = digits ? std::stol(std::string(port)) : 0;
+    if (!digits || number < 1 || number > 65535) return invalid("the port must be a number from 1 to 65535");
+    out += ':';
+    out += port;
+  }
+  return out;
+}
+
+// `smtp://host[:port]`, `smtps://host[:port]` or `outbox:DIR`.
+expected<Transport> parse_transport(std::string_view text, const fs::path& base_dir) {
+  const auto starts_with = [&](std::string_view prefix) {
+    return text.size() >= prefix.size() && iequals_ascii(text.substr(0, prefix.size()), prefix);
+  };
+  const auto invalid = [](std::string message) { return fail(Errc::invalid_value, std::move(message)); };
+  if (auto bad = control_character_problem(text)) return invalid(std::move(*bad));
+  Transport transport;
+  if (starts_with("outbox:")) {
+    const std::string_view folder = text.substr(7);
+    if (folder.empty()) return invalid("outbox: needs a folder, such as outbox:sent");
+    transport.scheme = Scheme::outbox;
+    transport.stored = "outbox:" + resolve_path(base_dir, folder).string();
+    return transport;
+  }
+  std::string_view authority;
+  if (starts_with("smtps://")) {
+    transport.scheme = Scheme::smtps;
+    authority = text.substr(8);
+  } else if (starts_with("smtp://")) {
+    transport.scheme = Scheme::smtp;
+    authority = text.substr(7);
+  } else {
+    return invalid("expected smtp://host[:port], smtps://host[:port] or outbox:DIR");
+  }
+  if (!authority.empty() && authority.back() == '/') authority.remove_suffix(1);
+  if (authority.find_first_of("/?#@ ") != std::string_view::npos) {
+    return invalid("expected only host[:port] after " +
+                   std::string(transport.scheme == Scheme::smtps ? "smtps://" : "smtp://") +
+                   " (no user, path or query; the user name goes in \"username\")");
+  }
+  auto host_and_port = parse_authority(authority);
+  if (!host_and_port) return fail(host_and_port.error());
+  transport.stored = (transport.scheme == Scheme::smtps ? "smtps://" : "smtp://") + *host_and_port;
+  return transport;
+}
+
+// A file name member, resolved against the campaign's folder.
+std::optional<fs::path> file_name(ObjectReader& reader, std::string_view key, const fs::path& base_dir,
+                                  bool required = false) {
+  auto name = text_member(reader, key, required);
+  if (!name) return std::nullopt;
+  return resolve_path(base_dir, *name);
+}
+
+std::optional<DkimSettings> dkim_from_json(const json::value& value, const std::string& path, const fs::path& base_dir,
+                                           ErrorList& errors) {
+  ObjectReader reader(value, path, errors);
+  const std::size_t before = errors.size();
+  DkimSettings dkim;
+  if (auto domain = text_member(reader, "domain", true)) {
+    if (auto ascii = domain_to_ascii(*domain); !ascii) {
+      errors.add(problem("not a domain: " + ascii.error().message(), reader.path("domain")));
+    } else {
+      dkim.domain = std::move(*domain);
+    }
+  }
+  if (auto selector = text_member(reader, "selector", true)) {
+    if (!is_dkim_selector(*selector)) {
+      errors.add(problem("not a DKIM selector (letters, digits and '-', in labels separated by dots)",
+                         reader.path("selector")));
+    } else {
+      dkim.selector = std::move(*selector);
+    }
+  }
+  if (auto key_file = file_name(reader, "key_file", base_dir, true)) dkim.key_file = std::move(*key_file);
+  reader.reject_unknown_keys();
+  if (!reader.is_object() || errors.size() != before) return std::nullopt;
+  return dkim;
+}
+
+}  // namespace
+
+fs::path resolve_path(const fs::path& base_dir, std::string_view name) {
+  const fs::path relative{std::string(name)};
+  const fs::path joined = base_dir.empty() ? relative : base_dir / relative;
+  std::error_code ec;
+  const fs::path absolute = fs::absolute(joined, ec);
+  return (ec ? joined : absolute).lexically_normal();
+}
+
+bool is_environment_variable_name(std::string_view name) noexcept {
+  if (name.empty() || name.size() > 255) return false;
+  if (name.front() >= '0' && name.front() <= '9') return false;
+  return std::all_of(name.begin(), name.end(), [](char c) { return is_id_character(c) && c != '.' && c != '-'; });
+}
+
+std::chrono::milliseconds duration_from_json(const json::value& value, const std::string& path, ErrorList& errors) {
+  constexpr std::int64_t max_minutes = max_mailbox_duration_days * 24 * 60;
+  ObjectReader reader(value, path, errors);
+  const std::int64_t minutes = reader.integer("minutes", 0, max_minutes).value_or(0);
+  const std::int64_t hours = reader.integer("hours", 0, max_minutes / 60).value_or(0);
+  const std::int64_t days = reader.integer("days", 0, max_mailbox_duration_days).value_or(0);
+  reader.reject_unknown_keys();
+  const std::int64_t total = minutes + hours * 60 + days * 24 * 60;
+  if (total > max_minutes) {
+    errors.add(problem("at most " + std::to_string(max_mailbox_duration_days) + " days in all", path));
+    return std::chrono::milliseconds{0};
+  }
+  return std::chrono::minutes{total};
+}
+
+json::object duration_to_json(std::chrono::milliseconds duration) {
+  constexpr std::int64_t minutes_a_day = 24 * 60;
+  const std::int64_t total = std::max<std::int64_t>(0, std::chrono::ceil<std::chrono::minutes>(duration).count());
+  json::object out;
+  if (const std::int64_t days = total / minutes_a_day; days != 0) out["days"] = days;
+  if (const std::int64_t hours = total % minutes_a_day / 60; hours != 0) out["hours"] = hours;
+  if (const std::int64_t minutes = total % 60; minutes != 0) out["minutes"] = minutes;
+  return out;
+}
+
+std::string address_to_text(const Address& address) {
+  const std::string& name = address.name;
+  if (name.empty()) return address.email;
+  // The plain form loses spaces around the name and cannot hold '"', '<' or '>'.
+  const bool plain = name.find_first_of("\"<>") == std::string::npos && name.front() != ' ' && name.back() != ' ';
+  std::string out;
+  if (plain) {
+    out = name;
+  } else {
+    out = "\"";
+    for (const char c : name) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += " <";
+  out += address.email;
+  out += '>';
+  return out;
+}
+
+namespace {
+
+std::string_view security_name(Security security) noexcept {
+  switch (security) {
+    case Security::tls: return "tls";
+    case Security::none: return "none";
+    case Security::starttls: break;
+  }
+  return "starttls";
+}
+
+std::string_view auth_name(SmtpAuth auth) noexcept {
+  switch (auth) {
+    case SmtpAuth::plain: return "plain";
+    case SmtpAuth::login: return "login";
+    case SmtpAuth::xoauth2: return "xoauth2";
+    case SmtpAuth::best: break;
+  }
+  return {};
+}
+
+// Empty text is how a mailbox says "not set"; the file says it with null.
+json::value text_or_null(std::string_view text) {
+  return text.empty() ? json::value(nullptr) : json::value(json::string_view(text.data(), text.size()));
+}
+
+}  // namespace
+
+json::object mailbox_to_json(const Mailbox& mailbox) {
+  json::object out;
+  out["id"] = mailbox.id;
+  out["from"] = address_to_text(mailbox.from);
+  out["daily_limit"] = mailbox.daily_limit;
+  out["min_interval"] = duration_to_json(mailbox.min_interval);
+  out["jitter"] = duration_to_json(mailbox.jitter);
+  if (mailbox.ramp) {
+    out["ramp"] = json::object{{"start", mailbox.ramp->start}, {"step", mailbox.ramp->step}};
+  } else {
+    out["ramp"] = nullptr;
+  }
+  out["timezone"] = mailbox.timezone ? text_or_null(mailbox.timezone->name()) : json::value(nullptr);
+  out["transport"] = text_or_null(mailbox.transport);
+  // In the file an smtps:// transport is implicit TLS whatever else is said; left out, the
+  // reader takes that.
+  constexpr std::string_view implicit_tls = "smtps://";
+  const bool smtps = mailbox.transport.size() >= implicit_tls.size() &&
+                     iequals_ascii(std::string_view(mailbox.transport).substr(0, implicit_tls.size()), implicit_tls);
+  out["security"] = smtps && mailbox.security != Security::tls ? json::value(nullptr)
+                                                                 : text_or_null(security_name(mailbox.security));
+  out["username"] = text_or_null(mailbox.username);
+  out["auth"] = text_or_null(auth_name(mailbox.auth));
+  out["password_env"] = text_or_null(mailbox.password_env);
+  out["token_env"] = text_or_null(mailbox.token_env);
+  out["ca_file"] = text_or_null(mailbox.ca_file.string());
+  if (mailbox.dkim) {
+    out["dkim"] = json::object{{"domain", mailbox.dkim->domain},
+                               {"selector", mailbox.dkim->selector},
+                               {"key_file", mailbox.dkim->key_file.string()}};
+  } else {
+    out["dkim"] = nullptr;
+  }
+  return out;
+}
+
+Mailbox mailbox_from_json(const json::value& value, const std::string& path, const fs::path& base_dir,
+                          ErrorList& errors) {
+  Mailbox mailbox;
+  ObjectReader reader(value, path, errors);
+
+  if (auto id = reader.string("id", true)) {
+    if (id->empty() || id->size() > max_id_length || !std::all_of(id->begin(), id->end(), is_id_character)) {
+      errors.add(problem("an id is 1 to 64 of the characters A-Z a-z 0-9 . _ -", reader.path("id")));
+    } else {
+      mailbox.id = std::move(*id);
+    }
+  }
+  if (auto from = reader.string("from", true)) {
+    if (auto address = Address::parse(*from)) {
+      mailbox.from = std::move(*address);
+    } else {
+      errors.add(Error(address.error().code(), "not an address: " + address.error().message(),
+                       Location::at(reader.path("from"))));
+    }
+  }
+  if (auto limit = reader.integer("daily_limit", 1, max_daily_limit, true)) mailbox.daily_limit = *limit;
+  if (const json::value* interval = reader.find("min_interval")) {
+    mailbox.min_interval = duration_from_json(*interval, reader.path("min_interval"), errors);
+  }
+  if (const json::value* jitter = reader.find("jitter")) {
+    mailbox.jitter = duration_from_json(*jitter, reader.path("jitter"), errors);
+  }
+  if (const json::value* ramp = reader.find("ramp")) {
+    ObjectReader ramp_reader(*ramp, reader.path("ramp"), errors);
+    const auto start = ramp_reader.integer("start", 1, max_ramp_value, true);
+    const auto step = ramp_reader.integer("step", 0, max_ramp_value, true);
+    ramp_reader.reject_unknown_keys();
+    if (start && step) mailbox.ramp = Ramp{*start, *step};
+  }
+  if (auto zone = reader.string("timezone")) {
+    if (auto located = TimeZone::locate(*zone)) {
+      mailbox.timezone = *located;
+    } else {
+      errors.add(problem("not a time zone of the tz database (such as \"America/New_York\")",
+                         reader.path("timezone")));
+    }
+  }
+
+  Scheme scheme = Scheme::none;
+  if (auto transport = reader.string("transport")) {
+    if (auto parsed = parse_transport(*transport, base_dir)) {
+      scheme = parsed->scheme;
+      mailbox.transport = std::move(parsed->stored);
+    } else {
+      errors.add(problem(parsed.error().message(), reader.path("transport")));
+    }
+  }
+  mailbox.security = scheme == Scheme::smtps ? Security::tls : Security::starttls;
+  if (auto security = reader.string("security")) {
+    const std::string security_path = reader.path("security");
+    if (*security == "tls") {
+      mailbox.security = Security::tls;
+    } else if (*security == "starttls" || *security == "none") {
+      if (scheme == Scheme::smtps) {
+        errors.add(problem("smtps:// is implicit TLS; \"" + *security + "\" needs an smtp:// transport", security_path));
+      } else {
+        mailbox.security = *security == "none" ? Security::none : Security::starttls;
+      }
+    } else {
+      errors.add(problem("expected \"tls\", \"starttls\" or \"none\"", security_path));
+    }
+  }
+
+  if (auto username = text_member(reader, "username")) mailbox.username = std::move(*username);
+  if (auto auth = reader.string("auth")) {
+    if (*auth == "plain") {
+      mailbox.auth = SmtpAuth::plain;
+    } else if (*auth == "login") {
+      mailbox.auth = SmtpAuth::login;
+    } else if (*auth == "xoauth2") {
+      mailbox.auth = SmtpAuth::xoauth2;
+    } else {
+      errors.add(problem("expected \"plain\", \"login\" or \"xoauth2\" (or no auth, for the best the server offers)",
+                         reader.path("auth")));
+    }
+  }
+  if (auto name = environment_variable_member(reader, "password_env")) mailbox.password_env = std::move(*name);
+  if (auto name = environment_variable_member(reader, "token_env")) mailbox.token_env = std::move(*name);
+  if (mailbox.auth == SmtpAuth::xoauth2 && mailbox.token_env.empty()) {
+    errors.add(problem("required with auth \"xoauth2\": the environment variable with the access token",
+                       reader.path("token_env")));
+  }
+  // A secret in the file would end up in version control and backups; refuse it by name,
+  // even when its value is null.
+  if (const json::object* object = value.if_object()) {
+    for (const std::string_view key : {std::string_view("password"), std::string_view("token")}) {
+      if (!object->contains(key)) continue;
+      static_cast<void>(reader.find(key));
+      errors.add(problem(std::string(secrets_message), reader.path(key)));
+    }
+  }
+  if (auto ca_file = file_name(reader, "ca_file", base_dir)) mailbox.ca_file = std::move(*ca_file);
+  if (const json::value* dkim = reader.find("dkim")) {
+    mailbox.dkim = dkim_from_json(*dkim, reader.path("dkim"), base_dir, errors);
+  }
+  reader.reject_unknown_keys();
+  return mailbox;
+}
+
+}  // namespace outreach::detail
+
+namespace outreach {
+
+expected<Mailbox> parse_mailbox(std::string_view json, const std::filesystem::path& base_dir) {
+  auto parsed = detail::parse_json(json);
+  if (!parsed) return tl::unexpected(std::move(parsed.error()));
+  if (boost::json::object* object = parsed->if_object(); object && !object->contains("daily_limit")) {
+    (*object)["daily_limit"] = 1;
+  }
+  detail::ErrorList errors;
+  Mailbox mailbox = detail::mailbox_from_json(*parsed, "", base_dir, errors);
+  if (!errors.empty()) return tl::unexpected(errors.combined());
+  return mailbox;
+}
+
+}  // namespace outreach

@@ -1,0 +1,107 @@
+#include "outreach/event.hpp"
+
+#include <boost/json.hpp>
+
+#include <array>
+#include <limits>
+
+#include "util/json_reader.hpp"
+
+namespace outreach {
+
+namespace {
+
+constexpr std::array<std::string_view, 16> type_names{
+    "sent",     "deferred", "failed",       "in_doubt", "skipped", "replied", "auto_replied", "bounced",
+    "unsubscribed", "complained", "stopped", "paused", "resumed", "completed", "campaign_paused", "campaign_resumed"};
+
+}  // namespace
+
+std::string_view to_string(EventType type) noexcept { return type_names[static_cast<std::size_t>(type)]; }
+
+std::optional<EventType> event_type_from_string(std::string_view name) noexcept {
+  for (std::size_t i = 0; i < type_names.size(); ++i) {
+    if (type_names[i] == name) return static_cast<EventType>(i);
+  }
+  return std::nullopt;
+}
+
+std::string to_json_line(const Event& event) {
+  boost::json::object line;
+  line["type"] = to_string(event.type);
+  line["at"] = format_instant(event.at);
+  line["campaign"] = event.campaign;
+  if (!event.lead.empty()) line["lead"] = event.lead;
+  if (event.step > 0) line["step"] = event.step;
+  if (!event.variant.empty()) line["variant"] = event.variant;
+  if (!event.mailbox.empty()) line["mailbox"] = event.mailbox;
+  if (!event.message_id.empty()) line["message_id"] = event.message_id;
+  if (!event.subject.empty()) line["subject"] = event.subject;
+  if (!event.in_reply_to.empty()) line["in_reply_to"] = event.in_reply_to;
+  if (!event.kind.empty()) line["kind"] = event.kind;
+  if (!event.return_date.empty()) line["return_date"] = event.return_date;
+  if (!event.reason.empty()) line["reason"] = event.reason;
+  if (event.code != 0) line["code"] = event.code;
+  if (!event.status.empty()) line["status"] = event.status;
+  if (event.retry_at) line["retry_at"] = format_instant(*event.retry_at);
+  return boost::json::serialize(line);
+}
+
+namespace {
+
+// An instant field: required or optional, reported at its key when it is not RFC 3339 UTC.
+std::optional<Instant> read_instant(detail::ObjectReader& reader, std::string_view key, bool required) {
+  const auto text = reader.string(key, required);
+  if (!text) return std::nullopt;
+  auto instant = parse_instant(*text);
+  if (!instant) {
+    reader.errors().add(Error(Errc::invalid_value, "expected an RFC 3339 instant in UTC such as 2026-12-01T14:03:12Z",
+                              Location::at(reader.path(key))));
+  }
+  return instant;
+}
+
+void read_string(detail::ObjectReader& reader, std::string_view key, std::string& field) {
+  if (auto text = reader.string(key)) field = std::move(*text);
+}
+
+}  // namespace
+
+expected<Event> parse_event_line(std::string_view line) {
+  auto document = detail::parse_json(line);
+  if (!document) return fail(document.error());
+  detail::ErrorList errors;
+  detail::ObjectReader reader(*document, "", errors);
+  if (!reader.is_object()) return fail(errors.combined());
+
+  Event event;
+  if (const auto type_name = reader.string("type", true)) {
+    if (const auto type = event_type_from_string(*type_name)) {
+      event.type = *type;
+    } else {
+      errors.add(Error(Errc::invalid_value, "unknown event type \"" + *type_name + "\"", Location::at("type")));
+    }
+  }
+  if (const auto at = read_instant(reader, "at", true)) event.at = *at;
+  if (auto campaign = reader.string("campaign", true)) event.campaign = std::move(*campaign);
+  read_string(reader, "lead", event.lead);
+  constexpr std::int64_t int_min = std::numeric_limits<int>::min();
+  constexpr std::int64_t int_max = std::numeric_limits<int>::max();
+  if (const auto step = reader.integer("step", 1, int_max)) event.step = static_cast<int>(*step);
+  read_string(reader, "variant", event.variant);
+  read_string(reader, "mailbox", event.mailbox);
+  read_string(reader, "message_id", event.message_id);
+  read_string(reader, "subject", event.subject);
+  read_string(reader, "in_reply_to", event.in_reply_to);
+  read_string(reader, "kind", event.kind);
+  read_string(reader, "return_date", event.return_date);
+  read_string(reader, "reason", event.reason);
+  if (const auto code = reader.integer("code", int_min, int_max)) event.code = static_cast<int>(*code);
+  read_string(reader, "status", event.status);
+  event.retry_at = read_instant(reader, "retry_at", false);
+  reader.reject_unknown_keys();
+  if (!errors.empty()) return fail(errors.combined());
+  return event;
+}
+
+}  // namespace outreach

@@ -1,0 +1,129 @@
+#include "outreach/memory_store.hpp"
+
+#include <algorithm>
+
+#include "util/ascii.hpp"
+
+namespace outreach {
+
+namespace {
+
+// One open intent per campaign, lead and step.
+std::string intent_key(std::string_view campaign, std::string_view lead, int step) {
+  std::string key(campaign);
+  key += '\n';
+  key += lead;
+  key += '\n';
+  key += std::to_string(step);
+  return key;
+}
+
+}  // namespace
+
+expected<void> MemoryStore::append(const Event& event) {
+  ++event_count_;
+  if (is_send_outcome(event.type)) open_intents_.erase(intent_key(event.campaign, event.lead, event.step));
+  if (index_sends_ && went_out(event.type)) {
+    sends_.try_emplace(event.message_id, SentMessage{event.campaign, event.lead, event.step});
+  }
+  if (keep_events_) events_.push_back(event);
+  return {};
+}
+
+expected<void> MemoryStore::record_intent(const SendIntent& intent) {
+  open_intents_[intent_key(intent.campaign, intent.lead, intent.step)] = {intents_recorded_++, intent};
+  return {};
+}
+
+std::size_t MemoryStore::CaseFoldedHash::operator()(std::string_view text) const noexcept {
+  std::size_t hash = 0xCBF29CE484222325ull;
+  for (char c : text) hash = (hash ^ static_cast<unsigned char>(detail::ascii_lower(c))) * 0x100000001B3ull;
+  return hash;
+}
+
+bool MemoryStore::CaseFoldedEqual::operator()(std::string_view a, std::string_view b) const noexcept {
+  return detail::iequals_ascii(a, b);
+}
+
+bool MemoryStore::is_suppressed(std::string_view address) const { return suppressed_.find(address) != suppressed_.end(); }
+
+expected<void> MemoryStore::suppress(std::string_view address, std::string_view reason) {
+  suppressed_.try_emplace(detail::ascii_lower(address), reason);
+  return {};
+}
+
+expected<void> MemoryStore::unsuppress(std::string_view address) {
+  if (const auto found = suppressed_.find(address); found != suppressed_.end()) suppressed_.erase(found);
+  return {};
+}
+
+std::vector<Suppression> MemoryStore::suppressions() const {
+  std::vector<Suppression> out;
+  out.reserve(suppressed_.size());
+  for (const auto& [address, reason] : suppressed_) out.push_back({address, reason, std::nullopt});
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.address < b.address; });
+  return out;
+}
+
+void MemoryStore::for_each_event(std::string_view campaign, const std::function<void(const Event&)>& visit) const {
+  for (const Event& event : events_) {
+    if (event.campaign == campaign) visit(event);
+  }
+}
+
+std::vector<SendIntent> MemoryStore::open_intents() const {
+  std::vector<std::pair<std::uint64_t, SendIntent>> ordered;
+  ordered.reserve(open_intents_.size());
+  for (const auto& [key, entry] : open_intents_) ordered.push_back(entry);
+  std::sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<SendIntent> out;
+  out.reserve(ordered.size());
+  for (auto& [order, intent] : ordered) out.push_back(std::move(intent));
+  return out;
+}
+
+expected<void> MemoryStore::save_campaign(const StoredCampaign& campaign) {
+  const auto found = std::find_if(campaigns_.begin(), campaigns_.end(), [&](const auto& kept) { return kept.name == campaign.name; });
+  if (found == campaigns_.end()) {
+    campaigns_.push_back(campaign);
+  } else {
+    *found = campaign;
+  }
+  return {};
+}
+
+std::optional<StoredCampaign> MemoryStore::campaign(std::string_view name) const {
+  const auto found = std::find_if(campaigns_.begin(), campaigns_.end(), [&](const auto& kept) { return kept.name == name; });
+  if (found == campaigns_.end()) return std::nullopt;
+  return *found;
+}
+
+std::vector<StoredCampaign> MemoryStore::campaigns() const { return campaigns_; }
+
+expected<std::size_t> MemoryStore::forget(std::string_view address) {
+  const std::size_t before = events_.size() + open_intents_.size();
+  std::erase_if(events_, [&](const Event& event) { return detail::iequals_ascii(event.lead, address); });
+  std::erase_if(sends_, [&](const auto& entry) { return detail::iequals_ascii(entry.second.lead, address); });
+  std::erase_if(open_intents_, [&](const auto& entry) { return detail::iequals_ascii(entry.second.second.lead, address); });
+  return before - events_.size() - open_intents_.size();
+}
+
+std::optional<SentMessage> MemoryStore::find_sent(std::string_view message_id) const {
+  if (index_sends_) {
+    const auto found = sends_.find(std::string(message_id));
+    if (found == sends_.end()) return std::nullopt;
+    return found->second;
+  }
+  for (const Event& event : events_) {
+    if (went_out(event.type) && event.message_id == message_id) {
+      return SentMessage{event.campaign, event.lead, event.step};
+    }
+  }
+  return std::nullopt;
+}
+
+expected<bool> MemoryStore::record_received(std::string_view fingerprint, Instant) {
+  return received_.emplace(fingerprint).second;
+}
+
+}  // namespace outreach

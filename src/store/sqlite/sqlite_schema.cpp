@@ -1,0 +1,121 @@
+#include "store/sqlite/sqlite_schema.hpp"
+
+#include <array>
+#include <string>
+
+#include "outreach/sqlite_store.hpp"
+
+namespace outreach::detail {
+
+namespace {
+
+// Version 1. Instants are milliseconds since the Unix epoch. STRICT: a value of the wrong type
+// is refused instead of converted. No foreign key ties events or intents to campaigns: the
+// store port lets an engine write for a campaign it has not saved.
+expected<void> create_version_1(sqlite::Connection& connection) {
+  return connection.execute(R"sql(
+    CREATE TABLE campaigns (
+      id          INTEGER PRIMARY KEY,  -- the order of first saving
+      name        TEXT NOT NULL UNIQUE,
+      definition  TEXT NOT NULL,        -- JSON, the sequence pinned inline
+      fingerprint TEXT NOT NULL,
+      started     INTEGER NOT NULL      -- when its leads entered it
+    ) STRICT;
+
+    CREATE TABLE events (
+      id       INTEGER PRIMARY KEY,     -- the order of appending
+      campaign TEXT NOT NULL,
+      lead     TEXT NOT NULL,           -- '' for an event of the whole campaign
+      type     TEXT NOT NULL,
+      at       INTEGER NOT NULL,
+      line     TEXT NOT NULL            -- the event as its JSON line, the form read back
+    ) STRICT;
+    -- Replaying a campaign in order: an index entry ends with the row id.
+    CREATE INDEX events_by_campaign ON events (campaign);
+    -- Everything about an address (forget), compared the way addresses are.
+    CREATE INDEX events_by_lead ON events (lead COLLATE NOCASE);
+
+    -- Sends handed to the transport whose outcome is not recorded yet.
+    CREATE TABLE intents (
+      id         INTEGER PRIMARY KEY,   -- the order of recording
+      campaign   TEXT NOT NULL,
+      lead       TEXT NOT NULL,
+      step       INTEGER NOT NULL,
+      mailbox    TEXT NOT NULL,
+      message_id TEXT NOT NULL,
+      at         INTEGER NOT NULL,
+      UNIQUE (campaign, lead, step)
+    ) STRICT;
+
+    CREATE TABLE suppressions (
+      address TEXT PRIMARY KEY,         -- in lower case
+      reason  TEXT NOT NULL,
+      added   INTEGER NOT NULL          -- when it was written (the system clock)
+    ) STRICT, WITHOUT ROWID;
+  )sql",
+                            "cannot create the schema (version 1)");
+}
+
+// Received mail: finding the send a message answers, and knowing a message taken in before.
+expected<void> create_version_2(sqlite::Connection& connection) {
+  return connection.execute(R"sql(
+    -- A send by its Message-ID (set on `sent` and `in_doubt` events only, so the index holds
+    -- nothing else), including the sends of a file written before this version.
+    ALTER TABLE events ADD COLUMN message_id TEXT;
+    UPDATE events SET message_id = json_extract(line, '$.message_id')
+      WHERE type IN ('sent', 'in_doubt') AND json_valid(line);
+    CREATE INDEX events_by_message_id ON events (message_id) WHERE message_id IS NOT NULL;
+
+    CREATE TABLE received (
+      fingerprint TEXT PRIMARY KEY,     -- a digest of the message's Message-ID, or of its bytes
+      at          INTEGER NOT NULL      -- when it was taken in
+    ) STRICT, WITHOUT ROWID;
+
+    -- Received messages handed in while an engine runs, waiting for it to take them in.
+    CREATE TABLE inbox (
+      id     INTEGER PRIMARY KEY,       -- the order of arrival
+      queued INTEGER NOT NULL,          -- when it was handed in
+      raw    BLOB NOT NULL              -- the message as received
+    ) STRICT;
+  )sql",
+                            "cannot create the received-mail tables (version 2)");
+}
+
+constexpr std::array<SqliteMigration, 2> migrations{&create_version_1, &create_version_2};
+static_assert(static_cast<std::int64_t>(migrations.size()) == SqliteStore::schema_version, "each schema version has its migration");
+
+}  // namespace
+
+std::span<const SqliteMigration> sqlite_migrations() noexcept { return migrations; }
+
+expected<void> migrate(sqlite::Connection& connection, std::int64_t from,
+                       std::span<const SqliteMigration> steps, std::int32_t application_id) {
+  const auto to = static_cast<std::int64_t>(steps.size());
+  if (from == to) return {};
+  if (from < 0 || from > to) {
+    return fail(Errc::internal, "cannot migrate from schema version " + std::to_string(from) + " to " +
+                                    std::to_string(to), Location::in(connection.file()));
+  }
+  if (auto begun = connection.execute("BEGIN IMMEDIATE", "cannot start the schema upgrade"); !begun) return begun;
+  auto upgrade = [&]() -> expected<void> {
+    for (std::int64_t version = from; version < to; ++version) {
+      if (auto done = steps[static_cast<std::size_t>(version)](connection); !done) {
+        return fail(Error(done.error().code(),
+                          "upgrading to schema version " + std::to_string(version + 1) + ": " + done.error().message(),
+                          done.error().where()));
+      }
+    }
+    // PRAGMA takes no parameters; both values are numbers of ours.
+    const std::string stamp = "PRAGMA application_id = " + std::to_string(application_id) +
+                              "; PRAGMA user_version = " + std::to_string(to);
+    if (auto stamped = connection.execute(stamp.c_str(), "cannot record the schema version"); !stamped) return stamped;
+    return connection.execute("COMMIT", "cannot commit the schema upgrade");
+  };
+  auto upgraded = upgrade();
+  if (!upgraded && !sqlite3_get_autocommit(connection.handle())) {
+    [[maybe_unused]] const auto rolled_back = connection.execute("ROLLBACK", "cannot roll back the schema upgrade");
+  }
+  return upgraded;
+}
+
+}  // namespace outreach::detail

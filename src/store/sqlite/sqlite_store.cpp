@@ -1,0 +1,589 @@
+#include "outreach/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <cstring>
+#include <fstream>
+#include <system_error>
+#include <utility>
+
+#include "util/ascii.hpp"
+#include "util/file_lock.hpp"
+#include "store/sqlite/sqlite.hpp"
+#include "store/sqlite/sqlite_schema.hpp"
+
+namespace outreach {
+
+namespace {
+
+using detail::sqlite::Connection;
+using detail::sqlite::ResetOnExit;
+using detail::sqlite::Statement;
+
+// Events read per query when a campaign is replayed: the statement is reset before the visitor
+// runs, so no read stays open across it and the visitor may use the store.
+constexpr std::int64_t replay_batch = 256;
+
+std::int64_t milliseconds_of(Instant instant) noexcept { return instant.time_since_epoch().count(); }
+Instant instant_of(std::int64_t milliseconds) noexcept { return Instant(std::chrono::milliseconds(milliseconds)); }
+
+// Every SQLite database starts with these 16 bytes. Checked before SQLite opens a file, so a
+// file that is not a database is refused without SQLite touching it.
+bool starts_like_sqlite(const std::filesystem::path& path) {
+  constexpr char magic[] = "SQLite format 3";  // with its terminating zero: 16 bytes
+  char header[sizeof magic] = {};
+  std::ifstream in(path, std::ios::binary);
+  in.read(header, sizeof header);
+  return in.gcount() == static_cast<std::streamsize>(sizeof header) && std::memcmp(header, magic, sizeof magic) == 0;
+}
+
+// quick_check's report, which starts with a header line and lists a problem a line, on one line.
+std::string one_line(std::string report) {
+  constexpr std::string_view header = "*** in database main ***\n";
+  if (report.starts_with(header)) report.erase(0, header.size());
+  std::replace(report.begin(), report.end(), '\n', ';');
+  return report;
+}
+
+Error refused(Errc code, const std::string& file, std::string why) {
+  return Error(code, std::move(why), Location::in(file));
+}
+
+}  // namespace
+
+struct SqliteStore::Impl {
+  std::filesystem::path path;
+  std::string file;
+  SqliteStoreOptions options;
+  // Members are destroyed in reverse order: the statements are finalized, then the connection
+  // is closed (checkpointing the WAL), then the lock is released.
+  std::optional<detail::ExclusiveFileLock> lock;
+  Connection connection;
+  struct Statements {
+    Statement begin_write;
+    Statement begin_read;
+    Statement commit;
+    Statement rollback;
+    Statement insert_event;
+    Statement close_intent;
+    Statement record_intent;
+    Statement find_suppression;
+    Statement suppress;
+    Statement unsuppress;
+    Statement list_suppressions;
+    Statement campaign_events;
+    Statement list_intents;
+    Statement save_campaign;
+    Statement find_campaign;
+    Statement list_campaigns;
+    Statement forget_events;
+    Statement forget_intents;
+    Statement forget_inbox;
+    Statement find_sent;
+    Statement last_step_sent;
+    Statement record_received;
+    Statement queue_received;
+    Statement list_queued;
+    Statement unqueue;
+  } statements;
+  int depth = 0;                        // nested begin() calls not yet committed
+  std::optional<Error> unit_error;      // the first failed write of the open unit
+  std::optional<Error> read_failure;    // the first failed read since open
+
+  expected<void> open_file();
+  expected<void> prepare_statements();
+  [[nodiscard]] expected<void> writable() const;
+  template <class Body>
+  expected<void> write(Body&& body);
+  void rollback() noexcept;
+  void note_read_failure(Error error);
+  template <class OnRow>
+  bool read_rows(Statement& statement, std::string_view doing, OnRow&& on_row);
+};
+
+expected<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& path,
+                                                         const SqliteStoreOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->file = path.string();
+  impl->options = options;
+  if (impl->file.empty()) return fail(Errc::invalid_argument, "no store file given");
+  if (auto opened = impl->open_file(); !opened) return fail(opened.error());
+  if (auto prepared = impl->prepare_statements(); !prepared) return fail(prepared.error());
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
+}
+
+expected<void> SqliteStore::Impl::open_file() {
+  const bool engine = options.access == SqliteAccess::engine;
+
+  // 1. The file, or for a new store its folder.
+  std::error_code ignored;
+  const auto status = std::filesystem::status(path, ignored);
+  const bool exists = std::filesystem::exists(status);
+  if (exists && !std::filesystem::is_regular_file(status)) {
+    return fail(refused(Errc::io_error, file, std::filesystem::is_directory(status)
+                                                  ? "is a folder, not a store file"
+                                                  : "is not a regular file, so it cannot be a store"));
+  }
+  if (!exists) {
+    if (!engine) return fail(refused(Errc::not_found, file, "no such store (an engine creates it when it opens it)"));
+    const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : ".";
+    if (!std::filesystem::is_directory(folder, ignored)) {
+      return fail(refused(Errc::not_found, file, "cannot create the store: the folder " + folder.string() +
+                                                     " does not exist"));
+    }
+  }
+  if (exists && std::filesystem::file_size(path, ignored) > 0 && !starts_like_sqlite(path)) {
+    return fail(refused(Errc::invalid_value, file, "not an outreach store: it is not a SQLite database"));
+  }
+
+  // 2. Open, then find out what the file is, reading only: a file we refuse stays as it was,
+  // with nothing new beside it.
+  const int flags = (engine                                   ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                     : options.access == SqliteAccess::inbox ? SQLITE_OPEN_READWRITE
+                                                             : SQLITE_OPEN_READONLY) |
+                    SQLITE_OPEN_NOMUTEX;
+  auto opened = Connection::open(path, flags);
+  if (!opened) return fail(opened.error());
+  connection = std::move(*opened);
+  const auto timeout = std::clamp<std::chrono::milliseconds::rep>(options.busy_timeout.count(), 0, INT_MAX);
+  sqlite3_busy_timeout(connection.handle(), static_cast<int>(timeout));
+
+  std::int64_t version = 0;
+  bool blank = false;
+  const auto identify = [&]() -> expected<void> {
+    const auto application = connection.integer("PRAGMA application_id", "cannot read the file's header");
+    if (!application) {
+      if (application.error().code() != Errc::invalid_value) return fail(application.error());
+      return fail(refused(Errc::invalid_value, file, "not an outreach store: " + application.error().message()));
+    }
+    const auto user_version = connection.integer("PRAGMA user_version", "cannot read the schema version");
+    if (!user_version) return fail(user_version.error());
+    const auto tables = connection.integer("SELECT count(*) FROM sqlite_schema", "cannot read the schema");
+    if (!tables) return fail(tables.error());
+    version = *user_version;
+    blank = *application == 0 && version == 0 && *tables == 0;
+    if (*application != SqliteStore::application_id && !blank) {
+      return fail(refused(Errc::invalid_value, file,
+                          *application != 0 ? "not an outreach store: it is a SQLite database of another application "
+                                              "(application_id " + std::to_string(*application) + ")"
+                                            : "not an outreach store: it is a SQLite database without outreach's "
+                                              "application_id"));
+    }
+    if (version > SqliteStore::schema_version) {
+      return fail(refused(Errc::invalid_value, file,
+                          "written by a newer version of outreach (schema version " + std::to_string(version) +
+                              "; this version reads up to " + std::to_string(SqliteStore::schema_version) +
+                              "): open it with that version"));
+    }
+    return {};
+  };
+  if (auto identified = identify(); !identified) return identified;
+
+  // 3. The engine lock, before anything is written; then the file is looked at again, since
+  // another engine may have changed it until the lock was ours.
+  if (engine) {
+    auto taken = detail::ExclusiveFileLock::acquire(file + "-lock");
+    if (!taken) {
+      if (taken.error().code() != Errc::unavailable) return fail(taken.error());
+      return fail(refused(Errc::unavailable, file, "in use by another engine (the lock " + file + "-lock is " +
+                                                       taken.error().message() +
+                                                       "); stop that engine first, or open the store for reading"));
+    }
+    lock.emplace(std::move(*taken));
+    if (auto identified = identify(); !identified) return identified;
+  }
+
+  if (options.check_integrity && !blank) {
+    const auto verdict = connection.text("PRAGMA quick_check(1)", "cannot check the file");
+    if (!verdict) return fail(refused(verdict.error().code(), file, "damaged: " + verdict.error().message()));
+    if (*verdict != "ok") return fail(refused(Errc::invalid_value, file, "damaged (PRAGMA quick_check): " + one_line(*verdict)));
+  }
+  if (!engine) {
+    if (blank) return fail(refused(Errc::invalid_value, file, "not an outreach store yet: the file is empty"));
+    if (version < SqliteStore::schema_version) {
+      return fail(refused(Errc::invalid_value, file,
+                          "written by an older version of outreach (schema version " + std::to_string(version) +
+                              "): open it as an engine once to upgrade it"));
+    }
+  }
+
+  // 4. Ours (or new): WAL, durability, foreign keys, and the schema brought up to date.
+  if (engine) {
+    const auto mode = connection.text("PRAGMA journal_mode = WAL", "cannot switch to WAL");
+    if (!mode) return fail(mode.error());
+    if (*mode != "wal") return fail(refused(Errc::io_error, file, "cannot switch to WAL (the journal mode stays " + *mode + ")"));
+    const char* synchronous = options.durability == SqliteDurability::power ? "PRAGMA synchronous = FULL"
+                                                                            : "PRAGMA synchronous = NORMAL";
+    if (auto set = connection.execute(synchronous, "cannot set the durability"); !set) return set;
+  }
+  if (auto set = connection.execute("PRAGMA foreign_keys = ON", "cannot turn foreign keys on"); !set) return set;
+  if (engine) {
+    return detail::migrate(connection, version, detail::sqlite_migrations(), SqliteStore::application_id);
+  }
+  return {};
+}
+
+expected<void> SqliteStore::Impl::prepare_statements() {
+  const std::pair<Statement*, const char*> all[] = {
+      {&statements.begin_write, "BEGIN IMMEDIATE"},
+      {&statements.begin_read, "BEGIN"},
+      {&statements.commit, "COMMIT"},
+      {&statements.rollback, "ROLLBACK"},
+      {&statements.insert_event,
+       "INSERT INTO events (campaign, lead, type, at, line, message_id) VALUES (?1, ?2, ?3, ?4, ?5, NULLIF(?6, ''))"},
+      {&statements.close_intent, "DELETE FROM intents WHERE campaign = ?1 AND lead = ?2 AND step = ?3"},
+      // REPLACE gives a recorded-again intent a new id, so it moves to the end of the order.
+      {&statements.record_intent,
+       "INSERT OR REPLACE INTO intents (campaign, lead, step, mailbox, message_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+      {&statements.find_suppression, "SELECT 1 FROM suppressions WHERE address = ?1"},
+      {&statements.suppress,
+       "INSERT INTO suppressions (address, reason, added) VALUES (?1, ?2, ?3) ON CONFLICT (address) DO NOTHING"},
+      {&statements.unsuppress, "DELETE FROM suppressions WHERE address = ?1"},
+      {&statements.list_suppressions, "SELECT address, reason, added FROM suppressions ORDER BY address"},
+      {&statements.campaign_events, "SELECT id, line FROM events WHERE campaign = ?1 AND id > ?2 ORDER BY id LIMIT ?3"},
+      {&statements.list_intents, "SELECT campaign, lead, step, mailbox, message_id, at FROM intents ORDER BY id"},
+      {&statements.save_campaign,
+       "INSERT INTO campaigns (name, definition, fingerprint, started) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO "
+       "UPDATE SET definition = excluded.definition, fingerprint = excluded.fingerprint, started = excluded.started"},
+      {&statements.find_campaign, "SELECT name, definition, fingerprint, started FROM campaigns WHERE name = ?1"},
+      {&statements.list_campaigns, "SELECT name, definition, fingerprint, started FROM campaigns ORDER BY id"},
+      {&statements.forget_events, "DELETE FROM events WHERE lead = ?1 COLLATE NOCASE"},
+      {&statements.forget_intents, "DELETE FROM intents WHERE lead = ?1 COLLATE NOCASE"},
+      // Received mail waiting in the inbox that mentions the address anywhere (instr, not LIKE,
+      // whose `_` and `%` occur in addresses).
+      {&statements.forget_inbox, "DELETE FROM inbox WHERE instr(lower(CAST(raw AS TEXT)), lower(?1)) > 0"},
+      // Through events_by_message_id.
+      {&statements.find_sent, "SELECT line FROM events WHERE message_id = ?1 ORDER BY id LIMIT 1"},
+      // Through events_by_lead: a lead's events are few.
+      {&statements.last_step_sent,
+       "SELECT line FROM events WHERE lead = ?2 COLLATE NOCASE AND campaign = ?1 AND message_id IS NOT NULL "
+       "AND at <= ?3 ORDER BY id DESC LIMIT 1"},
+      {&statements.record_received,
+       "INSERT INTO received (fingerprint, at) VALUES (?1, ?2) ON CONFLICT (fingerprint) DO NOTHING"},
+      {&statements.queue_received, "INSERT INTO inbox (queued, raw) VALUES (?1, ?2)"},
+      {&statements.list_queued, "SELECT id, raw FROM inbox ORDER BY id LIMIT ?1"},
+      {&statements.unqueue, "DELETE FROM inbox WHERE id = ?1"},
+  };
+  for (const auto& [statement, sql] : all) {
+    auto prepared = Statement::prepare(connection, sql);
+    if (!prepared) return fail(prepared.error());
+    *statement = std::move(*prepared);
+  }
+  return {};
+}
+
+expected<void> SqliteStore::Impl::writable() const {
+  if (options.access != SqliteAccess::engine) {
+    return fail(refused(Errc::invalid_argument, file,
+                        options.access == SqliteAccess::read
+                            ? "opened for reading: writing needs the engine access"
+                            : "opened to hand received messages in: other writes need the engine access"));
+  }
+  if (read_failure) {
+    return fail(Error(read_failure->code(), "nothing more is written after a failed read: " + read_failure->message(),
+                      read_failure->where()));
+  }
+  return {};
+}
+
+template <class Body>
+expected<void> SqliteStore::Impl::write(Body&& body) {
+  if (auto ready = writable(); !ready) {
+    if (depth > 0 && !unit_error) unit_error = ready.error();
+    return ready;
+  }
+  if (depth > 0) {
+    // SQLite may have rolled the transaction back by itself after a failure (a full disk, an
+    // I/O error): the unit's later writes must not go on as transactions of their own.
+    if (unit_error) return fail(*unit_error);
+    auto written = body();
+    if (!written) unit_error = written.error();
+    return written;
+  }
+  if (auto begun = statements.begin_write.run("cannot start a transaction"); !begun) return begun;
+  auto written = body();
+  if (written) written = statements.commit.run("cannot commit");
+  if (!written) rollback();
+  return written;
+}
+
+void SqliteStore::Impl::rollback() noexcept {
+  if (sqlite3_get_autocommit(connection.handle()) != 0) return;  // nothing open (SQLite may have rolled back)
+  [[maybe_unused]] const auto rolled_back = statements.rollback.run("cannot roll back");
+}
+
+void SqliteStore::Impl::note_read_failure(Error error) {
+  if (!read_failure) read_failure = std::move(error);
+}
+
+template <class OnRow>
+bool SqliteStore::Impl::read_rows(Statement& statement, std::string_view doing, OnRow&& on_row) {
+  const ResetOnExit reset(statement);
+  for (;;) {
+    const auto row = statement.step(doing);
+    if (!row) {
+      note_read_failure(row.error());
+      return false;
+    }
+    if (!*row) return true;
+    on_row(statement);
+  }
+}
+
+SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+
+SqliteStore::~SqliteStore() = default;
+
+expected<void> SqliteStore::append(const Event& event) {
+  const std::string line = to_json_line(event);
+  return impl_->write([&]() -> expected<void> {
+    auto& insert = impl_->statements.insert_event;
+    insert.bind_all(std::string_view(event.campaign), std::string_view(event.lead), to_string(event.type),
+                    milliseconds_of(event.at), std::string_view(line),
+                    went_out(event.type) ? std::string_view(event.message_id) : std::string_view());
+    if (auto inserted = insert.run("cannot append the event"); !inserted) return inserted;
+    if (!is_send_outcome(event.type)) return {};
+    auto& close = impl_->statements.close_intent;
+    close.bind_all(std::string_view(event.campaign), std::string_view(event.lead), event.step);
+    return close.run("cannot close the send's intent");
+  });
+}
+
+expected<void> SqliteStore::record_intent(const SendIntent& intent) {
+  return impl_->write([&]() -> expected<void> {
+    auto& record = impl_->statements.record_intent;
+    record.bind_all(std::string_view(intent.campaign), std::string_view(intent.lead), intent.step,
+                    std::string_view(intent.mailbox), std::string_view(intent.message_id), milliseconds_of(intent.at));
+    return record.run("cannot record the send's intent");
+  });
+}
+
+expected<void> SqliteStore::begin() {
+  Impl& impl = *impl_;
+  if (impl.depth++ > 0) return {};
+  impl.unit_error.reset();
+  // A reader's unit is a read transaction: what it reads comes from one snapshot.
+  if (impl.options.access != SqliteAccess::engine) return impl.statements.begin_read.run("cannot start a read");
+  if (auto ready = impl.writable(); !ready) {
+    impl.unit_error = ready.error();
+    return ready;
+  }
+  auto begun = impl.statements.begin_write.run("cannot start a unit of writes");
+  if (!begun) impl.unit_error = begun.error();
+  return begun;
+}
+
+expected<void> SqliteStore::commit() {
+  Impl& impl = *impl_;
+  if (impl.depth == 0) return fail(refused(Errc::invalid_argument, impl.file, "commit without begin"));
+  if (--impl.depth > 0) return {};
+  if (impl.unit_error) {
+    Error error = std::move(*impl.unit_error);
+    impl.unit_error.reset();
+    impl.rollback();
+    return fail(std::move(error));
+  }
+  if (sqlite3_get_autocommit(impl.connection.handle()) != 0) return {};  // a reader's failed begin
+  auto committed = impl.statements.commit.run("cannot commit");
+  if (!committed) impl.rollback();
+  return committed;
+}
+
+bool SqliteStore::is_suppressed(std::string_view address) const {
+  const std::string key = detail::ascii_lower(address);
+  auto& find = impl_->statements.find_suppression;
+  find.bind_all(std::string_view(key));
+  bool found = false;
+  // When the list cannot be read, the address counts as suppressed: not sending is the safe side.
+  if (!impl_->read_rows(find, "cannot read the suppression list", [&](const Statement&) { found = true; })) return true;
+  return found;
+}
+
+expected<void> SqliteStore::suppress(std::string_view address, std::string_view reason) {
+  const std::string key = detail::ascii_lower(address);
+  const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  return impl_->write([&]() -> expected<void> {
+    auto& insert = impl_->statements.suppress;
+    insert.bind_all(std::string_view(key), reason, milliseconds_of(now));
+    return insert.run("cannot add to the suppression list");
+  });
+}
+
+expected<void> SqliteStore::unsuppress(std::string_view address) {
+  const std::string key = detail::ascii_lower(address);
+  return impl_->write([&]() -> expected<void> {
+    auto& remove = impl_->statements.unsuppress;
+    remove.bind_all(std::string_view(key));
+    return remove.run("cannot remove from the suppression list");
+  });
+}
+
+std::vector<Suppression> SqliteStore::suppressions() const {
+  std::vector<Suppression> out;
+  impl_->read_rows(impl_->statements.list_suppressions, "cannot read the suppression list",
+                   [&](const Statement& row) {
+                     out.push_back({std::string(row.text(0)), std::string(row.text(1)), instant_of(row.integer(2))});
+                   });
+  return out;
+}
+
+void SqliteStore::for_each_event(std::string_view campaign, const std::function<void(const Event&)>& visit) const {
+  std::vector<std::pair<std::int64_t, std::string>> batch;
+  std::int64_t after = INT64_MIN;
+  for (;;) {
+    batch.clear();
+    auto& select = impl_->statements.campaign_events;
+    select.bind_all(campaign, after, replay_batch);
+    const bool read = impl_->read_rows(select, "cannot read the events", [&](const Statement& row) {
+      batch.emplace_back(row.integer(0), std::string(row.text(1)));
+    });
+    for (const auto& [id, line] : batch) {
+      auto event = parse_event_line(line);
+      if (!event) {
+        impl_->note_read_failure(refused(event.error().code(), impl_->file,
+                                         "event " + std::to_string(id) + " cannot be read: " + event.error().to_string()));
+        continue;
+      }
+      visit(*event);
+    }
+    if (!read || static_cast<std::int64_t>(batch.size()) < replay_batch) return;
+    after = batch.back().first;
+  }
+}
+
+std::vector<SendIntent> SqliteStore::open_intents() const {
+  std::vector<SendIntent> out;
+  impl_->read_rows(impl_->statements.list_intents, "cannot read the open intents", [&](const Statement& row) {
+    out.push_back(SendIntent{.campaign = std::string(row.text(0)),
+                             .lead = std::string(row.text(1)),
+                             .step = static_cast<int>(row.integer(2)),
+                             .mailbox = std::string(row.text(3)),
+                             .message_id = std::string(row.text(4)),
+                             .at = instant_of(row.integer(5))});
+  });
+  return out;
+}
+
+expected<void> SqliteStore::save_campaign(const StoredCampaign& campaign) {
+  return impl_->write([&]() -> expected<void> {
+    auto& save = impl_->statements.save_campaign;
+    save.bind_all(std::string_view(campaign.name), std::string_view(campaign.definition),
+                  std::string_view(campaign.fingerprint), milliseconds_of(campaign.started));
+    return save.run("cannot save the campaign");
+  });
+}
+
+namespace {
+
+StoredCampaign campaign_of(const Statement& row) {
+  return StoredCampaign{.name = std::string(row.text(0)),
+                        .definition = std::string(row.text(1)),
+                        .fingerprint = std::string(row.text(2)),
+                        .started = instant_of(row.integer(3))};
+}
+
+}  // namespace
+
+std::optional<StoredCampaign> SqliteStore::campaign(std::string_view name) const {
+  std::optional<StoredCampaign> found;
+  auto& find = impl_->statements.find_campaign;
+  find.bind_all(name);
+  impl_->read_rows(find, "cannot read the campaign", [&](const Statement& row) { found = campaign_of(row); });
+  return found;
+}
+
+std::vector<StoredCampaign> SqliteStore::campaigns() const {
+  std::vector<StoredCampaign> out;
+  impl_->read_rows(impl_->statements.list_campaigns, "cannot read the campaigns",
+                   [&](const Statement& row) { out.push_back(campaign_of(row)); });
+  return out;
+}
+
+expected<std::size_t> SqliteStore::forget(std::string_view address) {
+  std::size_t erased = 0;
+  auto written = impl_->write([&]() -> expected<void> {
+    erased = 0;
+    for (Statement* erase :
+         {&impl_->statements.forget_events, &impl_->statements.forget_intents, &impl_->statements.forget_inbox}) {
+      erase->bind_all(address);
+      if (auto done = erase->run("cannot erase the address's records"); !done) return done;
+      erased += static_cast<std::size_t>(erase->changes());
+    }
+    return {};
+  });
+  if (!written) return fail(written.error());
+  return erased;
+}
+
+std::optional<SentMessage> SqliteStore::find_sent(std::string_view message_id) const {
+  std::optional<SentMessage> found;
+  auto& find = impl_->statements.find_sent;
+  find.bind_all(message_id);
+  impl_->read_rows(find, "cannot read the sends", [&](const Statement& row) {
+    if (auto event = parse_event_line(row.text(0))) found = SentMessage{event->campaign, event->lead, event->step};
+  });
+  return found;
+}
+
+std::optional<int> SqliteStore::last_step_sent(std::string_view campaign, std::string_view lead,
+                                               Instant at_or_before) const {
+  std::optional<int> step;
+  auto& find = impl_->statements.last_step_sent;
+  find.bind_all(campaign, lead, milliseconds_of(at_or_before));
+  impl_->read_rows(find, "cannot read the sends", [&](const Statement& row) {
+    if (auto event = parse_event_line(row.text(0))) step = event->step;
+  });
+  return step;
+}
+
+expected<bool> SqliteStore::record_received(std::string_view fingerprint, Instant at) {
+  bool added = false;
+  auto written = impl_->write([&]() -> expected<void> {
+    auto& record = impl_->statements.record_received;
+    record.bind_all(fingerprint, milliseconds_of(at));
+    if (auto done = record.run("cannot record the received message"); !done) return done;
+    added = record.changes() > 0;
+    return {};
+  });
+  if (!written) return fail(written.error());
+  return added;
+}
+
+expected<void> SqliteStore::queue_received(std::string_view raw, Instant at) {
+  if (impl_->options.access == SqliteAccess::read) return impl_->writable();
+  // Inbox access writes this and nothing else: straight, not through `write`, which refuses it.
+  auto& queue = impl_->statements.queue_received;
+  queue.bind_all(milliseconds_of(at), detail::sqlite::Blob{raw});
+  if (impl_->options.access == SqliteAccess::inbox) return queue.run("cannot hand the message to the engine");
+  return impl_->write([&]() { return queue.run("cannot hand the message to the engine"); });
+}
+
+std::vector<QueuedMessage> SqliteStore::queued(std::size_t limit) const {
+  std::vector<QueuedMessage> out;
+  auto& list = impl_->statements.list_queued;
+  list.bind_all(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  impl_->read_rows(list, "cannot read the inbox", [&](const Statement& row) {
+    out.push_back(QueuedMessage{.id = row.integer(0), .raw = std::string(row.blob(1))});
+  });
+  return out;
+}
+
+expected<void> SqliteStore::unqueue(std::int64_t id) {
+  return impl_->write([&]() -> expected<void> {
+    auto& remove = impl_->statements.unqueue;
+    remove.bind_all(id);
+    return remove.run("cannot take the message out of the inbox");
+  });
+}
+
+const std::filesystem::path& SqliteStore::path() const noexcept { return impl_->path; }
+
+const SqliteStoreOptions& SqliteStore::options() const noexcept { return impl_->options; }
+
+std::optional<Error> SqliteStore::read_error() const { return impl_->read_failure; }
+
+}  // namespace outreach

@@ -1,0 +1,34 @@
+#include "outreach/store.hpp"
+
+#include "util/ascii.hpp"
+
+namespace outreach {
+
+std::optional<SentMessage> Store::find_sent(std::string_view message_id) const {
+  std::optional<SentMessage> found;
+  for (const StoredCampaign& stored : campaigns()) {
+    for_each_event(stored.name, [&](const Event& event) {
+      if (!found && went_out(event.type) &&
+          event.message_id == message_id) {
+        found = SentMessage{event.campaign, event.lead, event.step};
+      }
+    });
+    if (found) break;
+  }
+  return found;
+}
+
+std::optional<int> Store::last_step_sent(std::string_view campaign, std::string_view lead, Instant at_or_before) const {
+  std::optional<int> step;
+  for_each_event(campaign, [&](const Event& event) {
+    if (went_out(event.type) && event.at <= at_or_before &&
+        detail::iequals_ascii(event.lead, lead)) {
+      step = event.step;
+    }
+  });
+  return step;
+}
+
+expected<bool> Store::record_received(std::string_view, Instant) { return true; }
+
+}  // namespace outreach

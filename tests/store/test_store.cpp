@@ -1,0 +1,873 @@
+#include <doctest/doctest.h>
+
+#include <poll.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/sqlite/sqlite.hpp"
+#include "store/sqlite/sqlite_schema.hpp"
+#include "outreach/campaign.hpp"
+#include "outreach/clock.hpp"
+#include "outreach/engine.hpp"
+#include "outreach/memory_store.hpp"
+#include "outreach/memory_transport.hpp"
+#include "outreach/sqlite_store.hpp"
+#include "support/time.hpp"
+
+using namespace outreach;
+using outreach::testing::utc;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A private folder under the system's temporary folder, removed with its files at the end.
+class TempFolder {
+ public:
+  TempFolder() {
+    std::string pattern = (fs::temp_directory_path() / "outreach-store-XXXXXX").string();
+    REQUIRE(mkdtemp(pattern.data()) != nullptr);
+    path_ = pattern;
+  }
+  ~TempFolder() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  TempFolder(const TempFolder&) = delete;
+  TempFolder& operator=(const TempFolder&) = delete;
+  [[nodiscard]] const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::string bytes_of(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void write_bytes(const fs::path& path, std::string_view bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  REQUIRE(out.good());
+}
+
+// The file as another program sees it, through SQLite's C API directly.
+void raw_execute(const fs::path& path, const char* sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  char* message = nullptr;
+  const int result = sqlite3_exec(db, sql, nullptr, nullptr, &message);
+  const std::string text = message != nullptr ? message : "";
+  sqlite3_free(message);
+  sqlite3_close(db);
+  REQUIRE_MESSAGE(result == SQLITE_OK, text);
+}
+
+std::int64_t raw_integer(const fs::path& path, const char* sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* statement = nullptr;
+  std::int64_t value = -1;
+  if (sqlite3_prepare_v2(db, sql, -1, &statement, nullptr) == SQLITE_OK && sqlite3_step(statement) == SQLITE_ROW) {
+    value = sqlite3_column_int64(statement, 0);
+  }
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  return value;
+}
+
+SqliteStoreOptions fast_engine() {
+  SqliteStoreOptions options;
+  options.durability = SqliteDurability::process;
+  return options;
+}
+
+SqliteStoreOptions reader() {
+  SqliteStoreOptions options;
+  options.access = SqliteAccess::read;
+  return options;
+}
+
+std::unique_ptr<SqliteStore> open_store(const fs::path& path, const SqliteStoreOptions& options = fast_engine()) {
+  auto store = SqliteStore::open(path, options);
+  REQUIRE_MESSAGE(store.has_value(), (store ? std::string() : store.error().to_string()));
+  return std::move(*store);
+}
+
+Event event_of(EventType type, std::string campaign, std::string lead, int step = 0,
+               const char* when = "2026-12-01T09:00:00Z") {
+  Event event;
+  event.type = type;
+  event.at = utc(when);
+  event.campaign = std::move(campaign);
+  event.lead = std::move(lead);
+  event.step = step;
+  if (is_send_outcome(type)) {
+    event.mailbox = "alice";
+    event.message_id = "<" + std::to_string(step) + "." + event.lead + ">";
+  }
+  if (type == EventType::sent) event.subject = "Hello — ünïcode";
+  if (type == EventType::deferred) {
+    event.code = 451;
+    event.status = "4.2.2";
+    event.reason = "try later";
+    event.retry_at = utc("2026-12-01T09:10:00Z");
+  }
+  return event;
+}
+
+SendIntent intent_of(std::string campaign, std::string lead, int step) {
+  return SendIntent{.campaign = std::move(campaign),
+                    .lead = lead,
+                    .step = step,
+                    .mailbox = "alice",
+                    .message_id = "<" + std::to_string(step) + "." + lead + ">",
+                    .at = utc("2026-12-01T09:00:00.125Z")};
+}
+
+std::vector<Event> events_of(const Store& store, std::string_view campaign) {
+  std::vector<Event> out;
+  store.for_each_event(campaign, [&](const Event& event) { out.push_back(event); });
+  return out;
+}
+
+// What identifies an intent, for comparing orders briefly.
+std::vector<std::string> keys_of(const std::vector<SendIntent>& intents) {
+  std::vector<std::string> out;
+  for (const auto& intent : intents) out.push_back(intent.campaign + "/" + intent.lead + "/" + std::to_string(intent.step));
+  return out;
+}
+
+std::vector<std::string> addresses_of(const std::vector<Suppression>& list) {
+  std::vector<std::string> out;
+  for (const auto& entry : list) out.push_back(entry.address);
+  return out;
+}
+
+// The two stores, each as a fresh empty one.
+struct MemoryStoreKind {
+  MemoryStore store;
+  Store& get() { return store; }
+};
+
+struct SqliteStoreKind {
+  TempFolder folder;
+  std::unique_ptr<SqliteStore> store = open_store(folder.path() / "store.db");
+  Store& get() { return *store; }
+};
+
+// A process forked to hold a store. `work` runs in the child; it calls `ready` (with true when it
+// did its part) while its store is open, and the child then waits, store open, to be killed.
+class ChildProcess {
+ public:
+  using Ready = std::function<void(bool)>;
+
+  explicit ChildProcess(const std::function<void(const Ready&)>& work) {
+    int ends[2];
+    REQUIRE(pipe(ends) == 0);
+    std::fflush(nullptr);  // nothing buffered twice
+    pid_ = fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      close(ends[0]);
+      prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the tests
+      const int report = ends[1];
+      const Ready ready = [report](bool done) {
+        const char answer = done ? '1' : '0';
+        [[maybe_unused]] const ssize_t written = write(report, &answer, 1);
+        for (;;) pause();
+      };
+      work(ready);
+      ready(false);
+    }
+    close(ends[1]);
+    report_ = ends[0];
+  }
+  ~ChildProcess() {
+    kill();
+    if (report_ >= 0) close(report_);
+  }
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  // True when the child said it did its part (within 30 seconds).
+  bool ready() {
+    pollfd wait_for{.fd = report_, .events = POLLIN, .revents = 0};
+    if (poll(&wait_for, 1, 30000) != 1) return false;
+    char answer = 0;
+    return read(report_, &answer, 1) == 1 && answer == '1';
+  }
+
+  // SIGKILL: no destructor, no atexit handler, nothing of the child's runs any more.
+  void kill() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+  [[nodiscard]] pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  int report_ = -1;
+};
+
+}  // namespace
+
+TYPE_TO_STRING_AS("memory", MemoryStoreKind);
+TYPE_TO_STRING_AS("sqlite", SqliteStoreKind);
+
+TEST_SUITE("test_store") {
+
+TEST_CASE_TEMPLATE("a store visits a campaign's events in the order they were appended", Kind, MemoryStoreKind,
+                   SqliteStoreKind) {
+  Kind kind;
+  Store& store = kind.get();
+  const Event first = event_of(EventType::sent, "a", "x@example.com", 1);
+  const Event other = event_of(EventType::sent, "b", "x@example.com", 1);
+  const Event second = event_of(EventType::deferred, "a", "y@example.com", 1, "2026-12-01T09:05:00Z");
+  Event paused = event_of(EventType::campaign_paused, "a", "", 0, "2026-12-01T09:06:00Z");
+  paused.reason = "bounce_rate";
+  for (const Event& event : {first, other, second, paused}) REQUIRE(store.append(event));
+
+  CHECK(events_of(store, "a") == std::vector<Event>{first, second, paused});
+  CHECK(events_of(store, "b") == std::vector<Event>{other});
+  CHECK(events_of(store, "c").empty());
+
+  // A long log, read while the visitor uses the store.
+  REQUIRE(store.begin());
+  std::vector<Event> many;
+  for (int i = 0; i < 700; ++i) {
+    many.push_back(event_of(EventType::replied, "long", "lead" + std::to_string(i) + "@example.com", 1 + i % 3));
+    REQUIRE(store.append(many.back()));
+  }
+  REQUIRE(store.commit());
+  std::vector<Event> seen;
+  store.for_each_event("long", [&](const Event& event) {
+    seen.push_back(event);
+    CHECK_FALSE(store.is_suppressed(event.lead));
+  });
+  CHECK(seen == many);
+}
+
+TEST_CASE_TEMPLATE("an outcome event closes exactly its intent and the others stay open in recording order", Kind,
+                   MemoryStoreKind, SqliteStoreKind) {
+  Kind kind;
+  Store& store = kind.get();
+  const std::vector<SendIntent> intents = {intent_of("a", "x@example.com", 1), intent_of("a", "y@example.com", 1),
+                                           intent_of("b", "x@example.com", 1), intent_of("a", "x@example.com", 2),
+                                           intent_of("a", "z@example.com", 1)};
+  for (const SendIntent& intent : intents) REQUIRE(store.record_intent(intent));
+  CHECK(store.open_intents() == intents);
+
+  // Events that are not outcomes close nothing, nor does an outcome of another step.
+  REQUIRE(store.append(event_of(EventType::replied, "a", "x@example.com", 1)));
+  REQUIRE(store.append(event_of(EventType::skipped, "a", "y@example.com", 1)));
+  REQUIRE(store.append(event_of(EventType::sent, "a", "x@example.com", 3)));
+  CHECK(store.open_intents() == intents);
+
+  REQUIRE(store.append(event_of(EventType::sent, "a", "x@example.com", 1)));
+  CHECK(keys_of(store.open_intents()) ==
+        std::vector<std::string>{"a/y@example.com/1", "b/x@example.com/1", "a/x@example.com/2", "a/z@example.com/1"});
+  REQUIRE(store.append(event_of(EventType::deferred, "b", "x@example.com", 1)));
+  REQUIRE(store.append(event_of(EventType::failed, "a", "z@example.com", 1)));
+  CHECK(keys_of(store.open_intents()) == std::vector<std::string>{"a/y@example.com/1", "a/x@example.com/2"});
+
+  // Recorded again (a deferred send tried again), an intent moves to the end.
+  REQUIRE(store.record_intent(intent_of("a", "y@example.com", 1)));
+  CHECK(keys_of(store.open_intents()) == std::vector<std::string>{"a/x@example.com/2", "a/y@example.com/1"});
+  REQUIRE(store.append(event_of(EventType::in_doubt, "a", "x@example.com", 2)));
+  REQUIRE(store.append(event_of(EventType::sent, "a", "y@example.com", 1)));
+  CHECK(store.open_intents().empty());
+}
+
+TEST_CASE_TEMPLATE("the suppression list ignores case, removes on request and is sorted by address", Kind,
+                   MemoryStoreKind, SqliteStoreKind) {
+  Kind kind;
+  Store& store = kind.get();
+  REQUIRE(store.suppress("Zed@Example.com", "unsubscribe"));
+  REQUIRE(store.suppress("amy@example.com", "hard_bounce"));
+  REQUIRE(store.suppress("MAX@example.com", "complaint"));
+  REQUIRE(store.suppress("zed@EXAMPLE.com", "manual"));  // on the list already: no change
+
+  CHECK(store.is_suppressed("zed@example.com"));
+  CHECK(store.is_suppressed("ZED@EXAMPLE.COM"));
+  CHECK_FALSE(store.is_suppressed("zed@example.org"));
+  std::vector<std::pair<std::string, std::string>> listed;
+  for (const Suppression& entry : store.suppressions()) listed.emplace_back(entry.address, entry.reason);
+  CHECK(listed == std::vector<std::pair<std::string, std::string>>{{"amy@example.com", "hard_bounce"},
+                                                                    {"max@example.com", "complaint"},
+                                                                    {"zed@example.com", "unsubscribe"}});
+
+  REQUIRE(store.unsuppress("Max@Example.COM"));
+  REQUIRE(store.unsuppress("nobody@example.com"));  // not on it: no change
+  CHECK_FALSE(store.is_suppressed("max@example.com"));
+  CHECK(addresses_of(store.suppressions()) == std::vector<std::string>{"amy@example.com", "zed@example.com"});
+}
+
+TEST_CASE_TEMPLATE("campaigns are saved, replaced by name and listed in the order first saved", Kind,
+                   MemoryStoreKind, SqliteStoreKind) {
+  Kind kind;
+  Store& store = kind.get();
+  const StoredCampaign b{"b", R"({"name":"b"})", "sha256:bb", utc("2026-12-01T00:00:00Z")};
+  const StoredCampaign a{"a", R"({"name":"a"})", "sha256:aa", utc("2026-12-02T00:00:00.500Z")};
+  const StoredCampaign b_again{"b", R"({"name":"b","seed":2})", "sha256:b2", utc("2026-12-03T00:00:00Z")};
+  CHECK_FALSE(store.campaign("b").has_value());
+  REQUIRE(store.save_campaign(b));
+  REQUIRE(store.save_campaign(a));
+  REQUIRE(store.save_campaign(b_again));
+
+  CHECK(store.campaign("b") == b_again);
+  CHECK(store.campaign("a") == a);
+  CHECK_FALSE(store.campaign("B").has_value());
+  CHECK(store.campaigns() == std::vector<StoredCampaign>{b_again, a});
+}
+
+TEST_CASE_TEMPLATE("forgetting an address erases its events and intents everywhere but keeps its suppression", Kind,
+                   MemoryStoreKind, SqliteStoreKind) {
+  Kind kind;
+  Store& store = kind.get();
+  const Event kept_a = event_of(EventType::sent, "a", "keep@example.com", 1);
+  const Event kept_b = event_of(EventType::replied, "b", "keep@example.com", 1);
+  Event campaign_event = event_of(EventType::campaign_resumed, "a", "");
+  for (const Event& event : {event_of(EventType::sent, "a", "Gone@Example.com", 1), kept_a,
+                             event_of(EventType::replied, "b", "gone@example.com", 1), kept_b, campaign_event,
+                             event_of(EventType::unsubscribed, "b", "GONE@example.com", 1)}) {
+    REQUIRE(store.append(event));
+  }
+  REQUIRE(store.record_intent(intent_of("a", "gone@example.com", 2)));
+  REQUIRE(store.record_intent(intent_of("b", "Gone@example.com", 2)));
+  REQUIRE(store.record_intent(intent_of("a", "keep@example.com", 2)));
+  REQUIRE(store.suppress("gone@example.com", "unsubscribe"));
+
+  const auto erased = store.forget("gOnE@example.COM");
+  REQUIRE(erased.has_value());
+  CHECK(*erased == 5);  // three events and two intents
+  CHECK(events_of(store, "a") == std::vector<Event>{kept_a, campaign_event});
+  CHECK(events_of(store, "b") == std::vector<Event>{kept_b});
+  CHECK(keys_of(store.open_intents()) == std::vector<std::string>{"a/keep@example.com/2"});
+  CHECK(store.is_suppressed("gone@example.com"));
+
+  const auto again = store.forget("gone@example.com");
+  REQUIRE(again.has_value());
+  CHECK(*again == 0);
+}
+
+TEST_CASE_TEMPLATE("begin and commit nest and the writes of a unit are kept at its end", Kind, MemoryStoreKind,
+                   SqliteStoreKind) {
+  Kind kind;
+  Store& store = kind.get();
+  REQUIRE(store.record_intent(intent_of("a", "x@example.com", 1)));
+  REQUIRE(store.begin());
+  REQUIRE(store.append(event_of(EventType::sent, "a", "x@example.com", 1)));
+  REQUIRE(store.begin());
+  REQUIRE(store.suppress("x@example.com", "hard_bounce"));
+  REQUIRE(store.append(event_of(EventType::stopped, "a", "x@example.com")));
+  REQUIRE(store.commit());
+  // Inside the unit, its writes are seen.
+  CHECK(events_of(store, "a").size() == 2);
+  CHECK(store.open_intents().empty());
+  REQUIRE(store.commit());
+  CHECK(events_of(store, "a").size() == 2);
+  CHECK(store.is_suppressed("x@example.com"));
+  CHECK(store.open_intents().empty());
+}
+
+}  // TEST_SUITE
+
+TEST_SUITE("sqlite_store") {
+
+TEST_CASE("a SQLite store keeps everything across closing and opening again") {
+  TempFolder folder;
+  const fs::path file = folder.path() / "outreach.db";
+  const Event sent = event_of(EventType::sent, "a", "x@example.com", 1);
+  const Event deferred = event_of(EventType::deferred, "a", "y@example.com", 1);
+  const StoredCampaign campaign{"a", R"({"name":"a"})", "sha256:aa", utc("2026-12-01T00:00:00Z")};
+  {
+    auto store = open_store(file);
+    REQUIRE(store->save_campaign(campaign));
+    REQUIRE(store->record_intent(intent_of("a", "x@example.com", 1)));
+    REQUIRE(store->record_intent(intent_of("a", "z@example.com", 1)));
+    REQUIRE(store->append(sent));
+    REQUIRE(store->append(deferred));
+    REQUIRE(store->suppress("Bob@Example.com", "unsubscribe"));
+    // Not committed when the store closes: rolled back.
+    REQUIRE(store->begin());
+    REQUIRE(store->append(event_of(EventType::completed, "a", "x@example.com")));
+  }
+  CHECK(fs::exists(folder.path() / "outreach.db-lock"));
+  for (const auto& options : {fast_engine(), reader()}) {
+    auto store = open_store(file, options);
+    CHECK(store->path() == file);
+    CHECK(store->campaigns() == std::vector<StoredCampaign>{campaign});
+    CHECK(store->open_intents() == std::vector<SendIntent>{intent_of("a", "z@example.com", 1)});
+    CHECK(events_of(*store, "a") == std::vector<Event>{sent, deferred});
+    CHECK(store->is_suppressed("bob@example.com"));
+    CHECK_FALSE(store->read_error().has_value());
+  }
+  CHECK(raw_integer(file, "PRAGMA application_id") == SqliteStore::application_id);
+  CHECK(raw_integer(file, "PRAGMA user_version") == SqliteStore::schema_version);
+}
+
+TEST_CASE("a write that fails inside a unit keeps nothing of the unit") {
+  TempFolder folder;
+  const fs::path file = folder.path() / "outreach.db";
+  open_store(file).reset();
+  // Another program's trigger makes one write fail, as a full disk would.
+  raw_execute(file, "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.lead = 'poison@example.com' "
+                    "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+  auto store = open_store(file);
+  REQUIRE(store->record_intent(intent_of("a", "x@example.com", 1)));
+
+  REQUIRE(store->begin());
+  REQUIRE(store->append(event_of(EventType::sent, "a", "x@example.com", 1)));
+  REQUIRE(store->suppress("x@example.com", "hard_bounce"));
+  const auto failed = store->append(event_of(EventType::replied, "a", "poison@example.com"));
+  REQUIRE_FALSE(failed.has_value());
+  CHECK(failed.error().where().file == file.string());
+  CHECK(failed.error().message().find("refused by the test") != std::string::npos);
+  // Later writes of the unit fail with the same error and are not kept on their own either.
+  const auto after = store->append(event_of(EventType::completed, "a", "x@example.com"));
+  REQUIRE_FALSE(after.has_value());
+  CHECK(after.error().message() == failed.error().message());
+  const auto committed = store->commit();
+  REQUIRE_FALSE(committed.has_value());
+  CHECK(committed.error().message() == failed.error().message());
+
+  CHECK(events_of(*store, "a").empty());
+  CHECK_FALSE(store->is_suppressed("x@example.com"));
+  CHECK(store->open_intents().size() == 1);
+
+  // The same outside a unit: the failed write is its own transaction, and the store goes on.
+  REQUIRE_FALSE(store->append(event_of(EventType::replied, "a", "poison@example.com")).has_value());
+  REQUIRE(store->append(event_of(EventType::sent, "a", "x@example.com", 1)));
+  CHECK(store->open_intents().empty());
+  CHECK(events_of(*store, "a").size() == 1);
+
+  const auto unmatched = store->commit();
+  REQUIRE_FALSE(unmatched.has_value());
+  CHECK(unmatched.error().message() == "commit without begin");
+}
+
+TEST_CASE("an intent recorded by a process killed before its outcome is open when the store is opened again") {
+  TempFolder folder;
+  const fs::path file = folder.path() / "outreach.db";
+  {
+    ChildProcess child([&](const ChildProcess::Ready& ready) {
+      auto store = SqliteStore::open(file, fast_engine());
+      const bool done = store && (*store)->record_intent(intent_of("a", "done@example.com", 1)) &&
+                        (*store)->begin() && (*store)->append(event_of(EventType::sent, "a", "done@example.com", 1)) &&
+                        (*store)->commit() && (*store)->record_intent(intent_of("a", "doubt@example.com", 1));
+      ready(done);  // the transport would have the message now
+    });
+    REQUIRE(child.ready());
+    child.kill();
+  }
+  auto store = open_store(file);
+  CHECK(store->open_intents() == std::vector<SendIntent>{intent_of("a", "doubt@example.com", 1)});
+  CHECK(events_of(*store, "a") == std::vector<Event>{event_of(EventType::sent, "a", "done@example.com", 1)});
+}
+
+TEST_CASE("only one engine opens a store at a time, and a killed engine leaves it free") {
+  TempFolder folder;
+  const fs::path file = folder.path() / "outreach.db";
+  {
+    auto first = open_store(file);
+    const auto second = SqliteStore::open(file, fast_engine());
+    REQUIRE_FALSE(second.has_value());
+    CHECK(second.error().code() == Errc::unavailable);
+    CHECK(second.error().where().file == file.string());
+    CHECK(second.error().message().find("in use by another engine") != std::string::npos);
+    CHECK(second.error().message().find("held by process " + std::to_string(getpid())) != std::string::npos);
+    // A reader needs no lock.
+    auto reading = open_store(file, reader());
+    CHECK(reading->campaigns().empty());
+  }
+  open_store(file).reset();  // free once the first is closed
+
+  ChildProcess holder([&](const ChildProcess::Ready& ready) {
+    auto store = SqliteStore::open(file, fast_engine());
+    ready(store.has_value());
+  });
+  REQUIRE(holder.ready());
+  const auto refused = SqliteStore::open(file, fast_engine());
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().message().find("held by process " + std::to_string(holder.pid())) != std::string::npos);
+  holder.kill();
+  auto after_kill = SqliteStore::open(file, fast_engine());
+  CHECK_MESSAGE(after_kill.has_value(), (after_kill ? std::string() : after_kill.error().to_string()));
+}
+
+TEST_CASE("a reader sees what an engine committed, while the engine runs, and cannot write") {
+  TempFolder folder;
+  const fs::path file = folder.path() / "outreach.db";
+  auto engine = open_store(file);
+  REQUIRE(engine->append(event_of(EventType::sent, "a", "x@example.com", 1)));
+  auto reading = open_store(file, reader());
+  CHECK(events_of(*reading, "a").size() == 1);
+
+  REQUIRE(engine->append(event_of(EventType::replied, "a", "x@example.com", 1)));
+  REQUIRE(engine->begin());
+  REQUIRE(engine->append(event_of(EventType::stopped, "a", "x@example.com")));
+  CHECK(events_of(*reading, "a").size() == 2);  // not the unit still open
+  REQUIRE(engine->commit());
+  CHECK(events_of(*reading, "a").size() == 3);
+
+  // A reader's unit is one snapshot: the engine's commits after its begin are not in it.
+  REQUIRE(reading->begin());
+  CHECK(events_of(*reading, "a").size() == 3);
+  REQUIRE(engine->append(event_of(EventType::completed, "a", "y@example.com")));
+  CHECK(events_of(*reading, "a").size() == 3);
+  REQUIRE(reading->commit());
+  CHECK(events_of(*reading, "a").size() == 4);
+
+  const auto write = reading->suppress("x@example.com", "manual");
+  REQUIRE_FALSE(write.has_value());
+  CHECK(write.error().code() == Errc::invalid_argument);
+  CHECK(write.error().message().find("opened for reading") != std::string::npos);
+  CHECK_FALSE(reading->record_intent(intent_of("a", "x@example.com", 2)).has_value());
+}
+
+TEST_CASE("files that are not outreach stores are refused and left unchanged") {
+  TempFolder folder;
+  struct Case {
+    const char* name;
+    std::function<void(const fs::path&)> make;
+    const char* why;
+  };
+  const std::vector<Case> cases = {
+      {"garbage", [](const fs::path& path) { write_bytes(path, std::string(5000, 'x') + "not a database"); },
+       "not a SQLite database"},
+      {"a file with SQLite's first bytes and nothing else of one",
+       [](const fs::path& path) { write_bytes(path, std::string("SQLite format 3\0", 16) + std::string(600, '\xff')); },
+       "not an outreach store"},
+      {"another application's database",
+       [](const fs::path& path) {
+         raw_execute(path, "PRAGMA application_id = 1234; CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('hi')");
+       },
+       "another application (application_id 1234)"},
+      {"a database without an application id",
+       [](const fs::path& path) { raw_execute(path, "CREATE TABLE notes (body TEXT)"); },
+       "without outreach's application_id"},
+      {"a newer schema",
+       [](const fs::path& path) {
+         open_store(path).reset();
+         raw_execute(path, "PRAGMA user_version = 99");
+       },
+       "newer version of outreach (schema version 99"},
+      {"a damaged store",
+       [](const fs::path& path) {
+         {
+           auto store = open_store(path);
+           REQUIRE(store->begin());
+           for (int i = 0; i < 300; ++i) REQUIRE(store->append(event_of(EventType::sent, "a", std::to_string(i) + "@x.example", 1)));
+           REQUIRE(store->commit());
+         }
+         // Page 3 onwards are b-tree pages of the tables: their headers become nonsense.
+         std::string bytes = bytes_of(path);
+         const std::size_t page = static_cast<std::size_t>(raw_integer(path, "PRAGMA page_size"));
+         REQUIRE(bytes.size() > 6 * page);
+         for (std::size_t p = 2; p < 6; ++p) bytes.replace(p * page, 64, std::string(64, '\x7f'));
+         write_bytes(path, bytes);
+       },
+       "damaged"},
+  };
+  for (const Case& bad : cases) {
+    const std::string name = bad.name;
+    CAPTURE(name);
+    const fs::path file = folder.path() / (std::string(bad.name) + ".db");
+    bad.make(file);
+    fs::remove(file.string() + "-lock");  // left by the store that made some of them
+    const std::string before = bytes_of(file);
+    for (const auto& options : {fast_engine(), reader()}) {
+      const auto opened = SqliteStore::open(file, options);
+      REQUIRE_FALSE(opened.has_value());
+      CHECK(opened.error().code() == Errc::invalid_value);
+      CHECK(opened.error().where().file == file.string());
+      CHECK_MESSAGE(opened.error().message().find(bad.why) != std::string::npos, opened.error().message());
+      CHECK(bytes_of(file) == before);
+    }
+    // A store of ours, even damaged, may have its lock file; a file of someone else gets none.
+    if (std::string_view(bad.name) != "a damaged store") CHECK_FALSE(fs::exists(file.string() + "-lock"));
+  }
+
+  const auto no_folder = SqliteStore::open(folder.path() / "missing" / "outreach.db", fast_engine());
+  REQUIRE_FALSE(no_folder.has_value());
+  CHECK(no_folder.error().code() == Errc::not_found);
+  CHECK(no_folder.error().message().find("folder") != std::string::npos);
+  CHECK_FALSE(fs::exists(folder.path() / "missing"));
+
+  const auto no_file = SqliteStore::open(folder.path() / "absent.db", reader());
+  REQUIRE_FALSE(no_file.has_value());
+  CHECK(no_file.error().code() == Errc::not_found);
+  CHECK_FALSE(fs::exists(folder.path() / "absent.db"));
+
+  const auto a_folder = SqliteStore::open(folder.path(), fast_engine());
+  REQUIRE_FALSE(a_folder.has_value());
+  CHECK(a_folder.error().message().find("is a folder") != std::string::npos);
+}
+
+TEST_CASE("empty files become stores and a version 1 store written by hand is read") {
+  TempFolder folder;
+  SUBCASE("an empty file") {
+    const fs::path file = folder.path() / "empty.db";
+    write_bytes(file, "");
+    REQUIRE(open_store(file)->append(event_of(EventType::sent, "a", "x@example.com", 1)));
+    CHECK(raw_integer(file, "PRAGMA user_version") == SqliteStore::schema_version);
+    CHECK(raw_integer(file, "PRAGMA application_id") == SqliteStore::application_id);
+    CHECK(events_of(*open_store(file, reader()), "a").size() == 1);
+  }
+  SUBCASE("an empty SQLite database (version 0)") {
+    const fs::path file = folder.path() / "version0.db";
+    raw_execute(file, "PRAGMA page_size = 1024; VACUUM");
+    auto reading = SqliteStore::open(file, reader());
+    REQUIRE_FALSE(reading.has_value());
+    CHECK(reading.error().message().find("not an outreach store yet") != std::string::npos);
+    open_store(file).reset();
+    CHECK(raw_integer(file, "PRAGMA user_version") == SqliteStore::schema_version);
+    CHECK(raw_integer(file, "SELECT count(*) FROM sqlite_schema WHERE name = 'events'") == 1);
+  }
+  SUBCASE("version 1, as its schema was first released") {
+    const fs::path file = folder.path() / "version1.db";
+    raw_execute(file, R"sql(
+      PRAGMA journal_mode = WAL;
+      BEGIN;
+      CREATE TABLE campaigns (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, definition TEXT NOT NULL,
+                              fingerprint TEXT NOT NULL, started INTEGER NOT NULL) STRICT;
+      CREATE TABLE events (id INTEGER PRIMARY KEY, campaign TEXT NOT NULL, lead TEXT NOT NULL, type TEXT NOT NULL,
+                           at INTEGER NOT NULL, line TEXT NOT NULL) STRICT;
+      CREATE INDEX events_by_campaign ON events (campaign);
+      CREATE INDEX events_by_lead ON events (lead COLLATE NOCASE);
+      CREATE TABLE intents (id INTEGER PRIMARY KEY, campaign TEXT NOT NULL, lead TEXT NOT NULL, step INTEGER NOT NULL,
+                            mailbox TEXT NOT NULL, message_id TEXT NOT NULL, at INTEGER NOT NULL,
+                            UNIQUE (campaign, lead, step)) STRICT;
+      CREATE TABLE suppressions (address TEXT PRIMARY KEY, reason TEXT NOT NULL, added INTEGER NOT NULL)
+        STRICT, WITHOUT ROWID;
+      INSERT INTO campaigns VALUES (1, 'a', '{"name":"a"}', 'sha256:aa', 1764547200000);
+      INSERT INTO events VALUES (1, 'a', 'x@example.com', 'sent', 1764579600000,
+        '{"type":"sent","at":"2025-12-01T09:00:00Z","campaign":"a","lead":"x@example.com","step":1,"mailbox":"alice","message_id":"<1.x>"}');
+      INSERT INTO intents VALUES (1, 'a', 'y@example.com', 1, 'alice', '<1.y>', 1764579600000);
+      INSERT INTO suppressions VALUES ('z@example.com', 'complaint', 1764579600000);
+      PRAGMA application_id = 1330992210;
+      PRAGMA user_version = 1;
+      COMMIT;
+    )sql");
+    auto store = open_store(file);
+    REQUIRE(store->campaigns().size() == 1);
+    CHECK(store->campaigns()[0].started == utc("2025-12-01T00:00:00Z"));
+    const auto events = events_of(*store, "a");
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].message_id == "<1.x>");
+    CHECK(events[0].at == utc("2025-12-01T09:00:00Z"));
+    REQUIRE(store->open_intents().size() == 1);
+    CHECK(store->open_intents()[0].message_id == "<1.y>");
+    CHECK(store->is_suppressed("Z@example.com"));
+    REQUIRE(store->append(event_of(EventType::sent, "a", "y@example.com", 1)));
+    CHECK(store->open_intents().empty());
+  }
+}
+
+TEST_CASE("a schema migration is one function, and a failing one leaves the file as it was") {
+  TempFolder folder;
+  const fs::path file = folder.path() / "outreach.db";
+  {
+    auto store = open_store(file);
+    REQUIRE(store->append(event_of(EventType::sent, "a", "x@example.com", 1)));
+  }
+  const auto add_notes = [](detail::sqlite::Connection& connection) -> expected<void> {
+    return connection.execute("CREATE TABLE notes (body TEXT NOT NULL); INSERT INTO notes VALUES ('v2')", "notes");
+  };
+  const auto fails = [](detail::sqlite::Connection& connection) -> expected<void> {
+    return connection.execute("CREATE TABLE broken (x); INSERT INTO missing VALUES (1)", "broken");
+  };
+  std::vector<detail::SqliteMigration> migrations(detail::sqlite_migrations().begin(), detail::sqlite_migrations().end());
+  REQUIRE(migrations.size() == static_cast<std::size_t>(SqliteStore::schema_version));
+  migrations.push_back(add_notes);
+  migrations.push_back(fails);
+
+  const std::int64_t current = SqliteStore::schema_version;
+  const std::string before = bytes_of(file);
+  {
+    auto connection = detail::sqlite::Connection::open(file, SQLITE_OPEN_READWRITE);
+    REQUIRE(connection.has_value());
+    const auto failed = detail::migrate(*connection, current, migrations, SqliteStore::application_id);
+    REQUIRE_FALSE(failed.has_value());
+    CHECK(failed.error().message().find("upgrading to schema version " + std::to_string(current + 2) +
+                                        ": broken: no such table: missing") != std::string::npos);
+    CHECK(failed.error().where().file == file.string());
+  }
+  CHECK(bytes_of(file) == before);
+  CHECK(raw_integer(file, "PRAGMA user_version") == current);
+  CHECK(raw_integer(file, "SELECT count(*) FROM sqlite_schema WHERE name IN ('notes', 'broken')") == 0);
+
+  migrations.pop_back();
+  {
+    auto connection = detail::sqlite::Connection::open(file, SQLITE_OPEN_READWRITE);
+    REQUIRE(connection.has_value());
+    REQUIRE(detail::migrate(*connection, current, migrations, SqliteStore::application_id));
+  }
+  CHECK(raw_integer(file, "PRAGMA user_version") == current + 1);
+  CHECK(raw_integer(file, "SELECT count(*) FROM notes") == 1);
+  CHECK(raw_integer(file, "SELECT count(*) FROM events") == 1);
+  // This library reads up to the current version: the upgraded file is now too new for it.
+  const auto newer = SqliteStore::open(file, fast_engine());
+  REQUIRE_FALSE(newer.has_value());
+  CHECK(newer.error().message().find("newer version") != std::string::npos);
+}
+
+TEST_CASE("a store of schema version 1 is upgraded on open, and its earlier sends are found by Message-ID") {
+  TempFolder folder;
+  const fs::path file = folder.path() / "outreach.db";
+  {
+    auto connection = detail::sqlite::Connection::open(file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    REQUIRE(connection.has_value());
+    const auto all = detail::sqlite_migrations();
+    const std::vector<detail::SqliteMigration> first(all.begin(), all.begin() + 1);
+    REQUIRE(detail::migrate(*connection, 0, first, SqliteStore::application_id));
+  }
+  raw_execute(file, R"(INSERT INTO events (campaign, lead, type, at, line) VALUES ('a', 'x@example.com', 'sent', 1,
+    '{"type":"sent","at":"2026-12-01T00:00:00Z","campaign":"a","lead":"x@example.com","step":2,"message_id":"<m@acme.example>"}'))");
+  auto store = open_store(file);
+  CHECK(raw_integer(file, "PRAGMA user_version") == SqliteStore::schema_version);
+  const auto found = store->find_sent("<m@acme.example>");
+  REQUIRE(found.has_value());
+  CHECK(*found == SentMessage{"a", "x@example.com", 2});
+  auto fresh = store->record_received("digest", Instant{});
+  REQUIRE(fresh.has_value());
+  CHECK(*fresh);
+  auto again = store->record_received("digest", Instant{});
+  REQUIRE(again.has_value());
+  CHECK_FALSE(*again);
+}
+
+TEST_CASE("messages handed in beside a running engine wait in its inbox until it takes them out") {
+  TempFolder folder;
+  const fs::path file = folder.path() / "outreach.db";
+  auto engine_store = open_store(file);
+  SqliteStoreOptions inbox_access = fast_engine();
+  inbox_access.access = SqliteAccess::inbox;
+  auto inbox = open_store(file, inbox_access);  // no lock: works while the engine holds it
+  const std::string with_nul("From: a@example.com\r\n\r\nbody\0tail", 33);
+  REQUIRE(inbox->queue_received(with_nul, Instant{}));
+  REQUIRE(inbox->queue_received("second", Instant{}));
+  // Nothing else may be written with that access.
+  CHECK_FALSE(inbox->suppress("a@example.com", "manual").has_value());
+  CHECK_FALSE(inbox->append(event_of(EventType::completed, "a", "a@example.com")).has_value());
+  SqliteStoreOptions read_access = fast_engine();
+  read_access.access = SqliteAccess::read;
+  auto reader = open_store(file, read_access);
+  CHECK_FALSE(reader->queue_received("third", Instant{}).has_value());
+
+  auto waiting = engine_store->queued(10);
+  REQUIRE(waiting.size() == 2);
+  CHECK(waiting[0].raw == with_nul);
+  CHECK(waiting[1].raw == "second");
+  CHECK(engine_store->queued(1).size() == 1);
+  REQUIRE(engine_store->unqueue(waiting[0].id));
+  waiting = engine_store->queued(10);
+  REQUIRE(waiting.size() == 1);
+  CHECK(waiting[0].raw == "second");
+
+  // Forgetting an address also drops waiting mail that mentions it.
+  REQUIRE(engine_store->queue_received("From: Ann_O <ANN_O@example.com>\r\n\r\nhi", Instant{}));
+  REQUIRE(engine_store->queue_received("From: annXo@example.com\r\n\r\nhi", Instant{}));
+  const auto erased = engine_store->forget("ann_o@example.com");
+  REQUIRE(erased.has_value());
+  CHECK(*erased == 1);
+  waiting = engine_store->queued(10);
+  REQUIRE(waiting.size() == 2);
+  CHECK(waiting[1].raw.starts_with("From: annXo"));
+}
+
+TEST_CASE("an event line that cannot be read is skipped, reported, and stops every later write") {
+  TempFolder folder;
+  const fs::path file = folder.path() / "outreach.db";
+  {
+    auto store = open_store(file);
+    for (const char* lead : {"a@example.com", "b@example.com", "c@example.com"}) {
+      REQUIRE(store->append(event_of(EventType::sent, "a", lead, 1)));
+    }
+  }
+  raw_execute(file, R"(UPDATE events SET line = '{"type":"sent"' WHERE id = 2)");
+  auto store = open_store(file);
+  const auto events = events_of(*store, "a");
+  REQUIRE(events.size() == 2);
+  CHECK(events[1].lead == "c@example.com");
+  const auto problem = store->read_error();
+  REQUIRE(problem.has_value());
+  CHECK(problem->message().find("event 2 cannot be read") != std::string::npos);
+  const auto write = store->append(event_of(EventType::completed, "a", "a@example.com"));
+  REQUIRE_FALSE(write.has_value());
+  CHECK(write.error().message().find("after a failed read") != std::string::npos);
+}
+
+TEST_CASE("an engine on a SQLite store writes the same log as on a memory store, and resumes after closing") {
+  // Two steps, 40 leads, one mailbox; a few temporary failures, so intents are recorded again.
+  std::string leads = "[";
+  for (int i = 0; i < 40; ++i) {
+    leads += std::string(i ? "," : "") + R"({"email":"lead)" + std::to_string(i) + R"(@example.com","first_name":"L"})";
+  }
+  leads += "]";
+  const std::string json = R"({"name":"c","seed":7,"sequence":{"steps":[
+      {"variants":[{"subject":"Hi","text":"Hello {{first_name}}"}]},
+      {"delay":{"days":2},"variants":[{"text":"Again"}]}]},
+    "leads":)" + leads + R"(,"schedule":{"timezone":"UTC","start":"2026-12-01","hours":["09:00-17:00"]},
+    "mailboxes":[{"id":"m1","from":"M <m1@acme.example>","daily_limit":30,"min_interval":{"minutes":3}}]})";
+  std::size_t sends = 0;
+  const MemoryTransport::Script script = [&sends](const Mailbox&, const Message&) {
+    return ++sends % 7 == 0 ? SendOutcome{.kind = SendOutcome::Kind::temporary, .code = 451, .status = "4.3.0",
+                                          .reason = "later", .queue_id = {}, .maybe_delivered = false}
+                            : SendOutcome::accept();
+  };
+  const auto run = [&](Store& store, ManualClock& clock, std::optional<Instant> until) {
+    MemoryTransport transport(script);
+    Engine engine{store, transport, clock};
+    auto campaign = CampaignDefinition::from_json(json);
+    REQUIRE_MESSAGE(campaign.has_value(), (campaign ? std::string() : campaign.error().to_string()));
+    REQUIRE(engine.add_campaign(std::move(*campaign)));
+    REQUIRE(engine.start("c"));
+    engine.simulate(clock, until);
+    REQUIRE_FALSE(engine.failure().has_value());
+  };
+  const auto lines_of = [](const Store& store) {
+    std::vector<std::string> lines;
+    store.for_each_event("c", [&](const Event& event) { lines.push_back(to_json_line(event)); });
+    return lines;
+  };
+
+  MemoryStore memory;
+  ManualClock memory_clock{utc("2026-12-01T00:00:00Z")};
+  run(memory, memory_clock, std::nullopt);
+  const auto expected_lines = lines_of(memory);
+  REQUIRE(expected_lines.size() > 80);
+
+  TempFolder folder;
+  const fs::path file = folder.path() / "outreach.db";
+  sends = 0;
+  ManualClock clock{utc("2026-12-01T00:00:00Z")};
+  run(*open_store(file), clock, utc("2026-12-02T12:00:00Z"));
+  run(*open_store(file), clock, std::nullopt);
+  auto store = open_store(file, reader());
+  CHECK(lines_of(*store) == expected_lines);
+  CHECK(store->open_intents().empty());
+  REQUIRE(store->campaigns().size() == 1);
+  CHECK(store->campaigns()[0].name == "c");
+}
+
+}  // TEST_SUITE
