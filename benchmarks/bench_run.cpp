@@ -380,11 +380,11 @@ struct EngineResult {
 
 // The engine in this process: Engine::run on the system clock, as `outreach run` does.
 EngineResult run_engine(const Sink& sink, const outreach::CampaignDefinition& campaign, const fs::path& store_file,
-                        outreach::SqliteDurability durability, std::size_t keep) {
+                        outreach::StoreDurability durability, std::size_t keep) {
   EngineResult result;
   const std::size_t messages = campaign.leads.size() * steps;
   const std::string what = std::string("engine, SQLite ") +
-                           (durability == outreach::SqliteDurability::power ? "power" : "process");
+                           (durability == outreach::StoreDurability::power ? "power" : "process");
   result.run = measure(sink, what, messages, [&](Run& run) {
     outreach::SqliteStoreOptions options;
     options.durability = durability;
@@ -451,7 +451,7 @@ Run run_cli(const Sink& sink, const fs::path& cli, const fs::path& campaign, con
       return;
     }
     outreach::SqliteStoreOptions options;
-    options.access = outreach::SqliteAccess::read;
+    options.access = outreach::StoreAccess::read;
     options.check_integrity = false;
     auto store = outreach::SqliteStore::open(store_file, options);
     if (!store) {
@@ -650,7 +650,7 @@ int main(int argc, char** argv) {
               "client", "sink");
 
   std::vector<Run> runs;
-  EngineResult engine = run_engine(sink, *campaign, directory / "engine.db", outreach::SqliteDurability::process,
+  EngineResult engine = run_engine(sink, *campaign, directory / "engine.db", outreach::StoreDurability::process,
                                    std::min(sample, messages));
   print_run(engine.run);
   runs.push_back(engine.run);
@@ -693,7 +693,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     engine_power =
-        run_engine(sink, *power_campaign, directory / "engine-power.db", outreach::SqliteDurability::power, 0);
+        run_engine(sink, *power_campaign, directory / "engine-power.db", outreach::StoreDurability::power, 0);
     print_run(engine_power->run);
     runs.push_back(engine_power->run);
     python_power = run_python(sink, python, script, directory / "python-power.db", power_leads,

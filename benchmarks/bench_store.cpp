@@ -80,7 +80,7 @@ Rate rate_of(std::size_t sends, Clock::time_point wall_start, double cpu_start) 
           .ok = true};
 }
 
-Rate run_ours(const std::filesystem::path& file, outreach::SqliteDurability durability, const std::vector<Send>& sends) {
+Rate run_ours(const std::filesystem::path& file, outreach::StoreDurability durability, const std::vector<Send>& sends) {
   outreach::SqliteStoreOptions options;
   options.durability = durability;
   auto store = outreach::SqliteStore::open(file, options);
@@ -109,11 +109,11 @@ Rate run_ours(const std::filesystem::path& file, outreach::SqliteDurability dura
 // The peer: SQLite's C API, the same tables, indexes and PRAGMAs, statements prepared once.
 class RawSqlite {
  public:
-  RawSqlite(const std::filesystem::path& file, outreach::SqliteDurability durability) {
+  RawSqlite(const std::filesystem::path& file, outreach::StoreDurability durability) {
     if (sqlite3_open(file.c_str(), &db_) != SQLITE_OK) return;
     const std::string setup =
         std::string("PRAGMA journal_mode = WAL; PRAGMA synchronous = ") +
-        (durability == outreach::SqliteDurability::power ? "FULL" : "NORMAL") +
+        (durability == outreach::StoreDurability::power ? "FULL" : "NORMAL") +
         "; PRAGMA foreign_keys = ON;"
         "CREATE TABLE events (id INTEGER PRIMARY KEY, campaign TEXT NOT NULL, lead TEXT NOT NULL,"
         "  type TEXT NOT NULL, at INTEGER NOT NULL, line TEXT NOT NULL) STRICT;"
@@ -183,7 +183,7 @@ class RawSqlite {
   bool ok_ = false;
 };
 
-Rate run_raw(const std::filesystem::path& file, outreach::SqliteDurability durability, const std::vector<Send>& sends) {
+Rate run_raw(const std::filesystem::path& file, outreach::StoreDurability durability, const std::vector<Send>& sends) {
   RawSqlite raw(file, durability);
   if (!raw.ok()) {
     std::fprintf(stderr, "bench_store: raw SQLite could not set up %s\n", file.c_str());
@@ -238,11 +238,11 @@ int main(int argc, char** argv) {
   bool all_ok = true;
   struct Setting {
     const char* name;
-    outreach::SqliteDurability durability;
+    outreach::StoreDurability durability;
     std::size_t sends;
   };
-  for (const Setting setting : {Setting{"process (synchronous=NORMAL)", outreach::SqliteDurability::process, process_sends},
-                                Setting{"power (synchronous=FULL)", outreach::SqliteDurability::power, power_sends}}) {
+  for (const Setting setting : {Setting{"process (synchronous=NORMAL)", outreach::StoreDurability::process, process_sends},
+                                Setting{"power (synchronous=FULL)", outreach::StoreDurability::power, power_sends}}) {
     const std::vector<Send> sends = make_sends(setting.sends);
     std::vector<double> ours_rates, raw_rates, ours_cpu, raw_cpu, ratios;
     for (int round = 0; round < rounds; ++round) {

@@ -15,10 +15,16 @@ install(TARGETS outreach
   RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
 # (No INCLUDES DESTINATION: the target's $<INSTALL_INTERFACE:...> include dir already says it.)
 
-# Only the public headers; private helpers live in src/ and never reach the include path.
-install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/outreach"
-  DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
-  FILES_MATCHING PATTERN "*.hpp")
+# Only the public headers of the modules built, and the umbrella; private helpers live in src/
+# and never reach the include path.
+get_property(_outreach_modules GLOBAL PROPERTY OUTREACH_MODULES)
+set(_outreach_headers "${PROJECT_SOURCE_DIR}/include/outreach/outreach.hpp")
+foreach(_module IN LISTS _outreach_modules)
+  get_target_property(_module_headers outreach_${_module} OUTREACH_HEADERS)
+  list(TRANSFORM _module_headers PREPEND "${PROJECT_SOURCE_DIR}/include/outreach/")
+  list(APPEND _outreach_headers ${_module_headers})
+endforeach()
+install(FILES ${_outreach_headers} DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/outreach")
 
 if(TARGET outreach_cli)
   # OUTPUT_NAME makes the installed binary `outreach`.
@@ -73,8 +79,15 @@ _outreach_pc_dir(OUTREACH_PC_LIBDIR "${CMAKE_INSTALL_LIBDIR}")
 _outreach_pc_dir(OUTREACH_PC_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}")
 # Boost and date ship no .pc files, so a static link names their libraries directly;
 # OpenSSL's libssl.pc and libcrypto.pc and SQLite's sqlite3.pc are proper pkg-config dependencies.
+set(OUTREACH_PC_SQLITE "")
+if(OUTREACH_WITH_SQLITE)
+  set(OUTREACH_PC_SQLITE ", sqlite3")
+endif()
 configure_file("${CMAKE_CURRENT_LIST_DIR}/outreach.pc.in" "${PROJECT_BINARY_DIR}/outreach.pc" @ONLY)
 install(FILES "${PROJECT_BINARY_DIR}/outreach.pc" DESTINATION "${OUTREACH_INSTALL_PKGCONFIGDIR}")
 
 unset(_outreach_type)
+unset(_outreach_modules)
+unset(_outreach_headers)
+unset(_module_headers)
 unset(_outreach_up)

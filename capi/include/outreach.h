@@ -2,7 +2,7 @@
  * @file outreach.h
  * @brief The C interface of outreach: sequences, campaigns, the engine, received mail, the
  * store's suppression list and reading a store, and SMTP sending, with structured values passed
- * as UTF-8 JSON text (the formats of spec/formats.md).
+ * as UTF-8 JSON text (the formats of docs/formats.md).
  *
  * @section conventions Conventions
  *
@@ -194,7 +194,7 @@ OUTREACH_API void outreach_string_free(char *string);
 typedef struct outreach_sequence outreach_sequence;
 
 /**
- * @brief Parses and checks a sequence from JSON text (spec: "Sequence").
+ * @brief Parses and checks a sequence from JSON text (docs/formats.md, "Sequences").
  * @param out Receives the new sequence, or NULL on failure. Free it with `outreach_sequence_free`.
  * @param json The sequence JSON.
  * @return `OUTREACH_OK`; `OUTREACH_EINVAL` for a NULL argument, `OUTREACH_EUTF8`, or every error
@@ -242,8 +242,9 @@ OUTREACH_API void outreach_sequence_free(outreach_sequence *sequence);
 /* ---- campaigns ------------------------------------------------------------------------- */
 
 /**
- * @brief A campaign definition (who, when and how: spec "Campaign"), with its sequence and its
- * leads loaded and checked. Immutable; any number of threads may read one at once.
+ * @brief A campaign definition (who, when and how: docs/formats.md, "Campaigns"), with its
+ * sequence and its leads loaded and checked. Immutable; any number of threads may read one at
+ * once.
  */
 typedef struct outreach_campaign outreach_campaign;
 
@@ -461,7 +462,7 @@ typedef void (*outreach_log_fn)(int level, const char *message, void *user_data)
 /**
  * @brief Receives every event of the engine, as it happens.
  * @param json_line The event as one line of JSON without the line end, exactly as a line of
- * `outreach simulate --events` (spec: "Events"); valid only during the call.
+ * `outreach simulate --events` (docs/formats.md, "Events"); valid only during the call.
  * @param user_data The `user_data` given to `outreach_engine_set_event_callback`.
  * @return 0 to go on. Any other value stops the engine: the callback is not called again, the
  * call that is running returns `OUTREACH_ECALLBACK` when its current step is done, and the
@@ -633,9 +634,9 @@ OUTREACH_API int outreach_engine_resume(outreach_engine *engine, const char *nam
  * @brief Queues something that came back for a lead; it is applied at its `at` (at once if the
  * clock has passed it), as if the message had arrived then.
  * @param engine The engine.
- * @param json_line One line of an inbound script (spec: "Inbound script"): `{"at": "...",
- * "lead": "...", "type": "reply"|"auto_reply"|"bounce"|"unsubscribe"|"complaint", "kind":
- * "hard"|"soft", "return_date": "YYYY-MM-DD", "campaign": "..."}`.
+ * @param json_line One line of an inbound script (docs/formats.md, "Inbound scripts"):
+ * `{"at": "...", "lead": "...", "type": "reply"|"auto_reply"|"bounce"|"unsubscribe"|"complaint",
+ * "kind": "hard"|"soft", "return_date": "YYYY-MM-DD", "campaign": "..."}`.
  * @return `OUTREACH_OK`; `OUTREACH_EPARSE`, `OUTREACH_EVALUE` or `OUTREACH_EUNKNOWNKEY` for a
  * line that is not an inbound event; `OUTREACH_ENOTFOUND` when no campaign (or not the one
  * named) has the lead, and nothing changes; `OUTREACH_EINVAL`, `OUTREACH_EUTF8`,
@@ -723,7 +724,8 @@ OUTREACH_API int outreach_engine_event(const outreach_engine *engine, size_t ind
 
 /**
  * @brief Every campaign's status and analytics, as the JSON object of `outreach simulate
- * --json` and `outreach status --json` (spec: "Summary"): `{"campaigns": [...]}`, one line.
+ * --json` and `outreach status --json` (docs/formats.md, "Summaries"): `{"campaigns": [...]}`,
+ * one line.
  * @param engine The engine.
  * @param out_json Receives the JSON text; free it with `outreach_string_free`.
  * @return `OUTREACH_OK`, `OUTREACH_EINVAL`, `OUTREACH_ENOMEM` or `OUTREACH_EBUSY`.
@@ -823,8 +825,8 @@ OUTREACH_API int outreach_engine_suppressions(const outreach_engine *engine, cha
  *
  * The file is one address a line (spaces around it dropped; blank lines and lines starting with
  * `#` skipped), or, when its first line is a CSV header (it has a comma, or is `email`), a CSV
- * list with an `email` column, read as a lead list is (spec: "Leads"). Lines that are not an
- * address do not make the call fail: they are left out and reported.
+ * list with an `email` column, read as a lead list is (docs/formats.md, "Leads"). Lines that are
+ * not an address do not make the call fail: they are left out and reported.
  * @param engine The engine.
  * @param path The file.
  * @param reason Why, kept with each entry; NULL for `"manual"`.
@@ -882,8 +884,9 @@ OUTREACH_API int outreach_store_reader_open(outreach_store_reader **out, const c
 
 /**
  * @brief Every campaign of the store with its status and analytics, the JSON object of `outreach
- * status --json` (spec: "Summary"): the campaigns are rebuilt from their events, as an engine
- * opening the store would, without writing anything (a send left in doubt shows in `in_doubt`).
+ * status --json` (docs/formats.md, "Summaries"): the campaigns are rebuilt from their events, as
+ * an engine opening the store would, without writing anything (a send left in doubt shows in
+ * `in_doubt`).
  * @param reader The reader.
  * @param out_json Receives the JSON text; free it with `outreach_string_free`.
  * @return `OUTREACH_OK`; `OUTREACH_EINVAL`, `OUTREACH_ENOMEM`, `OUTREACH_EBUSY`; the error of a
@@ -894,8 +897,8 @@ OUTREACH_API int outreach_store_reader_status(const outreach_store_reader *reade
 
 /**
  * @brief The store's event log, as `outreach events` gives it: a JSON array of event objects
- * (each exactly a line of the log, spec: "Events") of every campaign in time order, events of
- * one instant in their campaign's order.
+ * (each exactly a line of the log, docs/formats.md, "Events") of every campaign in time order,
+ * events of one instant in their campaign's order.
  * @param reader The reader.
  * @param campaign Only this campaign's events; NULL for every campaign's.
  * @param since Only the events at or after this instant, RFC 3339; NULL for all.
@@ -1032,10 +1035,11 @@ OUTREACH_API int outreach_smtp_open(outreach_smtp **out, const char *settings_js
  * which the message may still have been delivered (the connection was lost after the whole
  * message was sent). `reason` never holds credentials.
  * @param smtp The client.
- * @param mailbox_json The sending mailbox, a mailbox object of a campaign's `mailboxes` (spec:
- * "Campaign"): `id`, `from`, `transport` (an `smtp://` or `smtps://` URL), `security`,
- * `username`, `auth`, `password_env`, `token_env`, `ca_file`, `dkim`. `daily_limit` may be left
- * out; the sending limits are not used here. Relative file names start at the working directory.
+ * @param mailbox_json The sending mailbox, a mailbox object of a campaign's `mailboxes`
+ * (docs/formats.md, "mailboxes"): `id`, `from`, `transport` (an `smtp://` or `smtps://` URL),
+ * `security`, `username`, `auth`, `password_env`, `token_env`, `ca_file`, `dkim`. `daily_limit`
+ * may be left out; the sending limits are not used here. Relative file names start at the
+ * working directory.
  * @param envelope_from The `MAIL FROM` address, or `""` for the null reverse path.
  * @param envelope_to The `RCPT TO` address. Domains of both may be UTF-8; they are sent as IDNA
  * A-labels.

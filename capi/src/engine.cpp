@@ -27,8 +27,8 @@
 #include "outreach/mailbox_transport.hpp"
 #include "outreach/memory_store.hpp"
 #include "outreach/memory_transport.hpp"
+#include "outreach/open_store.hpp"
 #include "outreach/outbox_transport.hpp"
-#include "outreach/sqlite_store.hpp"
 #include "smtp_options.hpp"
 
 using namespace outreach::capi;
@@ -257,10 +257,9 @@ OUTREACH_API int outreach_engine_open(outreach_engine** out, const char* store_p
     if (const int status = open_transport(*engine, chosen)) return status;
     // The store last, so that options refused above never create or lock its file.
     if (store_path) {
-      outreach::SqliteStoreOptions store_options;
-      store_options.access = outreach::SqliteAccess::engine;
-      store_options.durability = power ? outreach::SqliteDurability::power : outreach::SqliteDurability::process;
-      auto opened = outreach::SqliteStore::open(store_path, store_options);
+      auto opened = outreach::open_store(
+          store_path, {.access = outreach::StoreAccess::engine,
+                       .durability = power ? outreach::StoreDurability::power : outreach::StoreDurability::process});
       if (!opened) return fail_with(opened.error());
       engine->file_store = std::move(*opened);
       engine->store = engine->file_store.get();

@@ -21,7 +21,7 @@
 #include "outreach/event.hpp"
 #include "outreach/instant.hpp"
 #include "outreach/memory_store.hpp"
-#include "outreach/sqlite_store.hpp"
+#include "outreach/store.hpp"
 #include "outreach/transport.hpp"
 
 namespace outreach::capi {
@@ -73,7 +73,7 @@ struct outreach_engine {
   // is freed); `store` is whichever of them the engine uses.
   // Events go to `events` below; the store indexes the sends, so received mail is matched.
   outreach::MemoryStore memory_store = indexed_memory_store();
-  std::unique_ptr<outreach::SqliteStore> file_store;
+  std::unique_ptr<outreach::Store> file_store;
   outreach::Store* store = &memory_store;
   LogSink log;
   std::unique_ptr<outreach::Transport> transport;

@@ -16,7 +16,7 @@
 #include "engine.hpp"
 #include "outreach/event.hpp"
 #include "outreach/instant.hpp"
-#include "outreach/sqlite_store.hpp"
+#include "outreach/open_store.hpp"
 #include "outreach/store_view.hpp"
 #include "outreach/summary.hpp"
 #include "outreach/suppression_list.hpp"
@@ -25,7 +25,7 @@ using namespace outreach::capi;
 
 /// A store opened for reading, without the engine lock.
 struct outreach_store_reader {
-  std::unique_ptr<outreach::SqliteStore> store;
+  std::unique_ptr<outreach::Store> store;
   // One thread at a time: a connection is not shared between threads.
   mutable std::mutex mutex;
 };
@@ -188,9 +188,7 @@ OUTREACH_API int outreach_store_reader_open(outreach_store_reader** out, const c
   *out = nullptr;
   if (const int status = check_text(store_path, "store_path")) return status;
   return guarded([&] {
-    outreach::SqliteStoreOptions options;
-    options.access = outreach::SqliteAccess::read;
-    auto opened = outreach::SqliteStore::open(store_path, options);
+    auto opened = outreach::open_store(store_path, {.access = outreach::StoreAccess::read});
     if (!opened) return fail_with(opened.error());
     auto reader = std::make_unique<outreach_store_reader>();
     reader->store = std::move(*opened);

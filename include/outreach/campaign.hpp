@@ -1,5 +1,5 @@
 /// @file campaign.hpp
-/// @brief `CampaignDefinition`: who, when and how — a campaign file (spec: "Campaign").
+/// @brief `CampaignDefinition`: who, when and how — a campaign file (docs/formats.md, "Campaigns").
 #pragma once
 
 #include <cstdint>

@@ -15,7 +15,7 @@
 
 namespace outreach {
 
-/// @brief The class of a received message (spec: `ingest`).
+/// @brief The class of a received message (docs/formats.md, "Ingest results").
 enum class InboundClass : std::uint8_t {
   reply,        ///< A person answered.
   auto_reply,   ///< An automatic answer: out of office, vacation, ticket acknowledgement.
@@ -25,7 +25,7 @@ enum class InboundClass : std::uint8_t {
   unknown,      ///< Not mail about a send of ours (or not recognisable).
 };
 
-/// @brief The class's name as in the spec: `reply`, `auto_reply`, `bounce`, `unsubscribe`,
+/// @brief The class's name as in docs/formats.md: `reply`, `auto_reply`, `bounce`, `unsubscribe`,
 /// `complaint`, `unknown`.
 [[nodiscard]] std::string_view to_string(InboundClass value) noexcept;
 

@@ -1,5 +1,5 @@
 /// @file event.hpp
-/// @brief `Event`: one line of a campaign's event log (spec: "Events").
+/// @brief `Event`: one line of a campaign's event log (docs/formats.md, "Events").
 #pragma once
 
 #include <cstdint>

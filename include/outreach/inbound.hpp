@@ -1,6 +1,6 @@
 /// @file inbound.hpp
 /// @brief `InboundEvent`: something that came back for a lead — a reply, an auto-reply, a
-/// bounce, an unsubscribe or a complaint — as the engine applies it (spec: "Inbound script").
+/// bounce, an unsubscribe or a complaint — as the engine applies it (docs/formats.md, "Inbound scripts").
 #pragma once
 
 #include <chrono>

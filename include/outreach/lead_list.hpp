@@ -1,5 +1,5 @@
 /// @file lead_list.hpp
-/// @brief Loading a campaign's leads: the CSV lead list and its JSON form (spec: "Leads").
+/// @brief Loading a campaign's leads: the CSV lead list and its JSON form (docs/formats.md, "Leads").
 #pragma once
 
 #include <filesystem>

@@ -46,6 +46,9 @@ class MemoryStore final : public Store {
   /// hundred bytes per send; large simulations that take no mail in leave it off.
   void index_sends() { index_sends_ = true; }
   [[nodiscard]] expected<bool> record_received(std::string_view fingerprint, Instant at) override;
+  [[nodiscard]] expected<void> queue_received(std::string_view raw, Instant at) override;
+  [[nodiscard]] std::vector<QueuedMessage> queued(std::size_t limit) const override;
+  [[nodiscard]] expected<void> unqueue(std::int64_t id) override;
   /// @brief No: a memory store lives only as long as its engine, which has the definitions.
   [[nodiscard]] bool keeps_definitions() const noexcept override { return false; }
 
@@ -62,6 +65,8 @@ class MemoryStore final : public Store {
   std::map<std::string, std::pair<std::uint64_t, SendIntent>> open_intents_;  // by campaign, lead, step
   std::vector<StoredCampaign> campaigns_;
   std::set<std::string, std::less<>> received_;  // fingerprints
+  std::map<std::int64_t, std::string> inbox_;      // raw messages by their place
+  std::int64_t inbox_next_ = 1;
   bool index_sends_ = false;
   std::unordered_map<std::string, SentMessage> sends_;  // by Message-ID, with `index_sends`
   /// Hashes and compares addresses with ASCII letters folded, so lookups need no copy.

@@ -21,12 +21,12 @@
 #include "outreach/memory_transport.hpp"
 #include "outreach/message.hpp"
 #include "outreach/mime.hpp"
+#include "outreach/open_store.hpp"
 #include "outreach/outbox_transport.hpp"
 #include "outreach/render.hpp"
 #include "outreach/schedule.hpp"
 #include "outreach/sequence.hpp"
 #include "outreach/smtp_transport.hpp"
-#include "outreach/sqlite_store.hpp"
 #include "outreach/store.hpp"
 #include "outreach/store_view.hpp"
 #include "outreach/summary.hpp"
@@ -36,3 +36,8 @@
 #include "outreach/transport.hpp"
 #include "outreach/unsubscribe.hpp"
 #include "outreach/version.hpp"
+
+// The backends a build may leave out (OUTREACH_WITH_*): installed only when built.
+#if __has_include("outreach/sqlite_store.hpp")
+#include "outreach/sqlite_store.hpp"
+#endif

@@ -1,6 +1,6 @@
 /// @file schedule.hpp
 /// @brief `Schedule`: when a campaign may send — zone, sending days and hours, start and end,
-/// skipped dates, lead-local sending (spec: "Campaign", `schedule`).
+/// skipped dates, lead-local sending (docs/formats.md, "schedule").
 #pragma once
 
 #include <array>

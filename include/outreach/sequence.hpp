@@ -1,6 +1,6 @@
 /// @file sequence.hpp
 /// @brief `Sequence`: what a campaign sends — email steps in order, their delays, threading
-/// and A/B variants (spec: "Sequence").
+/// and A/B variants (docs/formats.md, "Sequences").
 #pragma once
 
 #include <chrono>

@@ -19,47 +19,12 @@
 
 namespace outreach {
 
-/// @brief What a write survives once it has returned (always in SQLite's WAL mode).
-enum class SqliteDurability : std::uint8_t {
-  /// A killed or crashed process (`synchronous=NORMAL`): the write is in the operating system's
-  /// hands, but a power cut or a crash of the system may lose the last ones (the file stays
-  /// consistent). The default.
-  process,
-  /// Also a power cut or a crash of the system (`synchronous=FULL`): each commit waits for the
-  /// disk, two per send. Without it, an intent lost to a power cut lets its send go again.
-  power,
-};
-
-/// @brief What a `SqliteStore` is opened for.
-enum class SqliteAccess : std::uint8_t {
-  /// Reading and writing, holding the store's engine lock, so that two engines never run one
-  /// store. The lock is flock() on a file beside the store named after it (`outreach.db-lock`
-  /// for `outreach.db`), which the system releases when the holder's process ends, even by
-  /// SIGKILL; the file says the holder's process id.
-  engine,
-  /// Reading only, without the lock: `status` and `events` work while an engine runs (WAL lets
-  /// readers and the writer go on together). Every write returns an `invalid_argument` error.
-  /// The file must exist and be at this library's schema version.
-  read,
-  /// Reading, and handing received messages to the engine that holds the store
-  /// (`queue_received`), without the lock: `ingest` beside a running engine. Every other write
-  /// returns an `invalid_argument` error. The file must exist and be at this library's schema
-  /// version.
-  inbox,
-};
-
-/// @brief A received message waiting in a store's inbox.
-struct QueuedMessage {
-  std::int64_t id = 0;  ///< Its place in the inbox.
-  std::string raw;      ///< The message as received.
-};
-
 /// @brief How a `SqliteStore` is opened.
 struct SqliteStoreOptions {
   /// What a write survives.
-  SqliteDurability durability = SqliteDurability::process;
+  StoreDurability durability = StoreDurability::process;
   /// Engine (lock, writes) or reader.
-  SqliteAccess access = SqliteAccess::engine;
+  StoreAccess access = StoreAccess::engine;
   /// How long a statement waits for another connection's lock before it fails with `unavailable`.
   std::chrono::milliseconds busy_timeout{5000};
   /// Runs `PRAGMA quick_check` when opening, so that a damaged file is refused before it is used
@@ -128,27 +93,18 @@ class SqliteStore final : public Store {
   [[nodiscard]] std::optional<int> last_step_sent(std::string_view campaign, std::string_view lead,
                                                   Instant at_or_before) const override;
   [[nodiscard]] expected<bool> record_received(std::string_view fingerprint, Instant at) override;
-
-  /// @brief Hands a received message to the engine holding the store: it waits in the inbox
-  /// until that engine takes it in (`queued`, `Engine::ingest`, `unqueue`). Durable when it
-  /// returns. Needs `engine` or `inbox` access.
-  /// @param raw The message as received.
-  /// @param at When it was handed in.
-  [[nodiscard]] expected<void> queue_received(std::string_view raw, Instant at);
-  /// @brief The messages waiting in the inbox, oldest first.
-  /// @param limit At most this many.
-  [[nodiscard]] std::vector<QueuedMessage> queued(std::size_t limit) const;
-  /// @brief Removes a message from the inbox once it was taken in (inside the same unit as what
-  /// it changed, so that it is taken in exactly once).
-  /// @param id The message's `QueuedMessage::id`.
-  [[nodiscard]] expected<void> unqueue(std::int64_t id);
+  /// @brief Durable when it returns; works with `engine` or `inbox` access.
+  [[nodiscard]] expected<void> queue_received(std::string_view raw, Instant at) override;
+  [[nodiscard]] std::vector<QueuedMessage> queued(std::size_t limit) const override;
+  [[nodiscard]] expected<void> unqueue(std::int64_t id) override;
+  [[nodiscard]] StoreAccess access() const noexcept override;
 
   /// @brief The store file, as given to `open`.
   [[nodiscard]] const std::filesystem::path& path() const noexcept;
   /// @brief The options it was opened with.
   [[nodiscard]] const SqliteStoreOptions& options() const noexcept;
   /// @brief The first read that failed since the store was opened, if any (see the class).
-  [[nodiscard]] std::optional<Error> read_error() const;
+  [[nodiscard]] std::optional<Error> read_error() const override;
 
  private:
   struct Impl;

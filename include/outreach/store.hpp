@@ -17,6 +17,39 @@
 
 namespace outreach {
 
+/// @brief What a durable store's write survives once it has returned.
+enum class StoreDurability : std::uint8_t {
+  /// A killed or crashed process: the write is in the operating system's hands, but a power cut
+  /// or a crash of the system may lose the last ones (the store stays consistent). The default.
+  process,
+  /// Also a power cut or a crash of the system: each commit waits for the disk. Without it, an
+  /// intent lost to a power cut lets its send go again.
+  power,
+};
+
+/// @brief What a store is opened for. A durable store is run by one engine at a time; people
+/// and programs beside it read it, or hand it received mail.
+enum class StoreAccess : std::uint8_t {
+  /// Reading and writing, holding the store's engine lock, so that two engines never run one
+  /// store: a second open for an engine fails with `unavailable` while the first holds it. The
+  /// lock goes with the holder's process, even when it is killed.
+  engine,
+  /// Reading only, without the lock: status and events while an engine runs. Every write returns
+  /// an `invalid_argument` error. The store must exist and be at this library's schema version.
+  read,
+  /// Reading, and handing received messages to the engine that holds the store
+  /// (`queue_received`), without the lock: mail taken in beside a running engine. Every other
+  /// write returns an `invalid_argument` error. The store must exist and be at this library's
+  /// schema version.
+  inbox,
+};
+
+/// @brief A received message waiting in a store's inbox for its engine.
+struct QueuedMessage {
+  std::int64_t id = 0;  ///< Its place in the inbox.
+  std::string raw;      ///< The message as received.
+};
+
 /// @brief A send about to be handed to the transport.
 struct SendIntent {
   std::string campaign;    ///< The campaign's name.
@@ -163,6 +196,34 @@ class Store {
   /// @param address The address (compared case-insensitively).
   /// @return How many records were erased.
   [[nodiscard]] virtual expected<std::size_t> forget(std::string_view address) = 0;
+
+  /// @brief Hands a received message to the engine that runs the store: it waits in the store's
+  /// inbox until that engine takes it in (`queued`, `Engine::ingest`, `unqueue`), so that mail
+  /// read by another process reaches a running engine. Works with `engine` or `inbox` access.
+  /// The default keeps no inbox and returns an `invalid_argument` error.
+  /// @param raw The message as received.
+  /// @param at When it was handed in.
+  [[nodiscard]] virtual expected<void> queue_received(std::string_view raw, Instant at);
+
+  /// @brief The messages waiting in the inbox, oldest first. The default has none.
+  /// @param limit At most this many.
+  [[nodiscard]] virtual std::vector<QueuedMessage> queued(std::size_t limit) const;
+
+  /// @brief Removes a message from the inbox once it was taken in, inside the same unit as what
+  /// it changed, so that it is taken in exactly once. The default returns an `invalid_argument`
+  /// error.
+  /// @param id The message's `QueuedMessage::id`.
+  [[nodiscard]] virtual expected<void> unqueue(std::int64_t id);
+
+  /// @brief What the store was opened for. The default, a store that lives with its engine,
+  /// says `engine`.
+  [[nodiscard]] virtual StoreAccess access() const noexcept { return StoreAccess::engine; }
+
+  /// @brief The first read that failed since the store was opened, if any. Reads cannot fail
+  /// through this port; a durable store whose read did fail returns what it could, keeps the
+  /// error here and fails every later write with it, so an engine stops before acting on a read
+  /// it could not trust. The default never fails a read.
+  [[nodiscard]] virtual std::optional<Error> read_error() const { return std::nullopt; }
 };
 
 }  // namespace outreach

@@ -1,7 +1,7 @@
 /// @file store_view.hpp
 /// @brief Looking at a store without running it: a view that records nothing, the campaigns
 /// rebuilt from their events, their summary (`outreach status`) and their event log
-/// (`outreach events`). A `SqliteStore` opened with `SqliteAccess::read` is looked at so while
+/// (`outreach events`). A `SqliteStore` opened with `StoreAccess::read` is looked at so while
 /// an engine runs on the file.
 #pragma once
 

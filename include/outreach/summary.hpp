@@ -1,6 +1,6 @@
 /// @file summary.hpp
 /// @brief Analytics: a campaign's summary — lead statuses, per step and variant counts and
-/// rates, sends per day per mailbox (spec: "Summary").
+/// rates, sends per day per mailbox (docs/formats.md, "Summaries").
 #pragma once
 
 #include <cstdint>

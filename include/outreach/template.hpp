@@ -1,5 +1,5 @@
 /// @file template.hpp
-/// @brief `Template`: a compiled subject, text or html template (spec: "Template syntax").
+/// @brief `Template`: a compiled subject, text or html template (docs/formats.md, "Templates").
 #pragma once
 
 #include <cstdint>
@@ -48,7 +48,7 @@ struct RenderContext {
 /// @brief A template compiled once and rendered many times: literal text, `{{field}}`,
 /// `{{field | "fallback"}}`, spintax `{a|b|c}` (nested), and the escapes `\{`, `\}`, `\|`.
 ///
-/// The syntax, where the spec leaves a choice:
+/// The syntax, where the format leaves a choice:
 /// - Fields: `{{ name }}` or `{{ name | "fallback" }}`, with optional whitespace around the
 ///   name and the `|`. A name is any text without `{`, `}`, `|` or `"`, trimmed; the known names
 ///   are `email`, `first_name`, `last_name`, `company`, `title`, `timezone`, `sender.name`,

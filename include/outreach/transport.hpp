@@ -14,7 +14,7 @@
 
 namespace outreach {
 
-/// @brief How a send ended, as the spec classifies transport outcomes.
+/// @brief How a send ended, as docs/sending.md classifies transport outcomes.
 struct SendOutcome {
   /// @brief The class of outcome.
   enum class Kind : std::uint8_t {

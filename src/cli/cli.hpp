@@ -14,7 +14,7 @@
 #include "outreach/engine.hpp"
 #include "outreach/error.hpp"
 #include "outreach/instant.hpp"
-#include "outreach/sqlite_store.hpp"
+#include "outreach/store.hpp"
 
 namespace outreach::cli {
 
@@ -58,7 +58,7 @@ void print_errors(const Error& error);
 
 /// The store of `--store`, opened with `access`; null, with a message on standard error and
 /// `status` set, when the option is missing or the store cannot be opened.
-[[nodiscard]] std::unique_ptr<SqliteStore> store_of(const Arguments& arguments, SqliteAccess access, int& status);
+[[nodiscard]] std::unique_ptr<Store> store_of(const Arguments& arguments, StoreAccess access, int& status);
 
 /// How often `run` looks for messages `ingest` handed in while it runs.
 inline constexpr std::chrono::seconds inbox_interval{2};
@@ -66,7 +66,7 @@ inline constexpr std::chrono::seconds inbox_interval{2};
 /// Takes in the messages waiting in the store's inbox, each with its removal from the inbox in
 /// one unit; a message that cannot be read is reported on standard error and removed. False,
 /// with the engine stopped and the error on standard error, when the store cannot record it.
-[[nodiscard]] bool take_in_queued(Engine& engine, SqliteStore& store);
+[[nodiscard]] bool take_in_queued(Engine& engine, Store& store);
 
 int validate(int argc, char** argv);
 int render(int argc, char** argv);

@@ -36,7 +36,7 @@ void report(std::string_view source, const Error& error) {
 
 }  // namespace
 
-bool take_in_queued(Engine& engine, SqliteStore& store) {
+bool take_in_queued(Engine& engine, Store& store) {
   // A few at a time: each may be large.
   constexpr std::size_t batch = 8;
   if (engine.failure()) return false;  // stopped already, and its caller says why
@@ -72,7 +72,7 @@ namespace {
 // Takes each file in through `engine` and prints its line. With `inbox`, `engine` only
 // previews (it runs on a view that records nothing) and each message is handed through the
 // store's inbox to the engine that holds it; its line says `"queued": true`.
-int take_in_each(const std::vector<std::string>& paths, Engine& engine, const Clock& clock, SqliteStore* inbox) {
+int take_in_each(const std::vector<std::string>& paths, Engine& engine, const Clock& clock, Store* inbox) {
   int status = exit_ok;
   for (const std::string& path : paths) {
     const auto message = read_message(path);
@@ -106,7 +106,7 @@ int take_in_each(const std::vector<std::string>& paths, Engine& engine, const Cl
 }
 
 // Takes the files in with the store's engine access: applied at once.
-int take_in_files(const std::vector<std::string>& paths, SqliteStore& store) {
+int take_in_files(const std::vector<std::string>& paths, Store& store) {
   DryRunTransport transport;  // taking mail in sends nothing
   SystemClock clock;
   Engine engine(store, transport, clock);
@@ -119,7 +119,7 @@ int take_in_files(const std::vector<std::string>& paths, SqliteStore& store) {
 }
 
 // An engine runs on the store: the files wait in its inbox until it takes them in.
-int hand_in_files(const std::vector<std::string>& paths, SqliteStore& store) {
+int hand_in_files(const std::vector<std::string>& paths, Store& store) {
   ReadOnlyView view(store);
   DryRunTransport transport;
   SystemClock clock;
@@ -146,10 +146,10 @@ int ingest(int argc, char** argv) {
     std::cerr << "outreach: " << *path << ": no such store\n";
     return exit_bad_input;
   }
-  auto store = open_store(*path, SqliteAccess::engine);
+  auto store = open_store(*path, {.access = StoreAccess::engine});
   if (!store && store.error().code() == Errc::unavailable) {
     // Held by a running engine: hand the messages to it.
-    auto inbox = open_store(*path, SqliteAccess::inbox);
+    auto inbox = open_store(*path, {.access = StoreAccess::inbox});
     if (!inbox) {
       print_errors(inbox.error());
       return exit_code_for(inbox.error());

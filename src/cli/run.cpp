@@ -40,7 +40,7 @@ int run(int argc, char** argv) {
     for (const Error& problem : campaign->lead_problems) std::cerr << "outreach: " << problem.to_string() << "\n";
     campaigns.push_back(std::move(*campaign));
   }
-  auto store = open_store(*store_path, SqliteAccess::engine);
+  auto store = open_store(*store_path, {.access = StoreAccess::engine});
   if (!store) {
     print_errors(store.error());
     return exit_code_for(store.error());

@@ -144,7 +144,7 @@ int simulate(int argc, char** argv) {
   // In memory, or in a store file that `status` and `events` can read afterwards.
   std::unique_ptr<Store> store;
   if (const std::string* store_path = arguments->option("store")) {
-    auto opened = open_store(*store_path, SqliteAccess::engine);
+    auto opened = open_store(*store_path, {.access = StoreAccess::engine});
     if (!opened) {
       print_errors(opened.error());
       return exit_code_for(opened.error());

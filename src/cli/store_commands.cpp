@@ -11,14 +11,14 @@
 
 namespace outreach::cli {
 
-std::unique_ptr<SqliteStore> store_of(const Arguments& arguments, SqliteAccess access, int& status) {
+std::unique_ptr<Store> store_of(const Arguments& arguments, StoreAccess access, int& status) {
   const std::string* path = arguments.option("store");
   if (!path) {
     std::cerr << "outreach: --store FILE.db is needed\n" << usage;
     status = exit_bad_input;
     return nullptr;
   }
-  auto store = open_store(*path, access);
+  auto store = open_store(*path, {.access = access});
   if (!store) {
     print_errors(store.error());
     status = exit_code_for(store.error());
@@ -31,7 +31,7 @@ int status(int argc, char** argv) {
   auto arguments = parse_arguments(argc, argv, {"store"}, {"json"});
   if (!arguments) return exit_bad_input;
   int failed = exit_ok;
-  auto store = store_of(*arguments, SqliteAccess::read, failed);
+  auto store = store_of(*arguments, StoreAccess::read, failed);
   if (!store) return failed;
   auto summary = summarize_store(*store);
   if (!summary) {
@@ -50,7 +50,7 @@ int pause_or_resume(int argc, char** argv, bool pause) {
     return exit_bad_input;
   }
   int failed = exit_ok;
-  auto store = store_of(*arguments, SqliteAccess::engine, failed);
+  auto store = store_of(*arguments, StoreAccess::engine, failed);
   if (!store) return failed;
   const std::string& name = arguments->positional[0];
   DryRunTransport transport;
@@ -75,7 +75,7 @@ int events(int argc, char** argv) {
   std::optional<Instant> since;
   if (!read_instant_option(*arguments, "since", since)) return exit_bad_input;
   int failed = exit_ok;
-  auto store = store_of(*arguments, SqliteAccess::read, failed);
+  auto store = store_of(*arguments, StoreAccess::read, failed);
   if (!store) return failed;
   const std::string* only = arguments->option("campaign");
   auto found = store_events(*store, only ? std::optional<std::string_view>(*only) : std::nullopt, since);
@@ -103,7 +103,7 @@ int suppress(int argc, char** argv) {
     return exit_bad_input;
   }
   int failed = exit_ok;
-  auto store = store_of(*arguments, listing ? SqliteAccess::read : SqliteAccess::engine, failed);
+  auto store = store_of(*arguments, listing ? StoreAccess::read : StoreAccess::engine, failed);
   if (!store) return failed;
   if (listing) {
     for (const Suppression& entry : store->suppressions()) std::cout << entry.address << '\t' << entry.reason << '\n';
@@ -142,7 +142,7 @@ int forget(int argc, char** argv) {
     return exit_bad_input;
   }
   int failed = exit_ok;
-  auto store = store_of(*arguments, SqliteAccess::engine, failed);
+  auto store = store_of(*arguments, StoreAccess::engine, failed);
   if (!store) return failed;
   auto erased = store->forget(arguments->positional[0]);
   if (!erased) {

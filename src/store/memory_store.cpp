@@ -101,11 +101,14 @@ std::optional<StoredCampaign> MemoryStore::campaign(std::string_view name) const
 std::vector<StoredCampaign> MemoryStore::campaigns() const { return campaigns_; }
 
 expected<std::size_t> MemoryStore::forget(std::string_view address) {
-  const std::size_t before = events_.size() + open_intents_.size();
+  const std::size_t before = events_.size() + open_intents_.size() + inbox_.size();
   std::erase_if(events_, [&](const Event& event) { return detail::iequals_ascii(event.lead, address); });
   std::erase_if(sends_, [&](const auto& entry) { return detail::iequals_ascii(entry.second.lead, address); });
   std::erase_if(open_intents_, [&](const auto& entry) { return detail::iequals_ascii(entry.second.second.lead, address); });
-  return before - events_.size() - open_intents_.size();
+  // Received mail that mentions the address anywhere, as the durable stores do.
+  const std::string folded = detail::ascii_lower(address);
+  std::erase_if(inbox_, [&](const auto& entry) { return detail::ascii_lower(entry.second).find(folded) != std::string::npos; });
+  return before - events_.size() - open_intents_.size() - inbox_.size();
 }
 
 std::optional<SentMessage> MemoryStore::find_sent(std::string_view message_id) const {
@@ -124,6 +127,24 @@ std::optional<SentMessage> MemoryStore::find_sent(std::string_view message_id) c
 
 expected<bool> MemoryStore::record_received(std::string_view fingerprint, Instant) {
   return received_.emplace(fingerprint).second;
+}
+
+expected<void> MemoryStore::queue_received(std::string_view raw, Instant) {
+  inbox_.emplace(inbox_next_++, std::string(raw));
+  return {};
+}
+
+std::vector<QueuedMessage> MemoryStore::queued(std::size_t limit) const {
+  std::vector<QueuedMessage> waiting;
+  for (auto it = inbox_.begin(); it != inbox_.end() && waiting.size() < limit; ++it) {
+    waiting.push_back({it->first, it->second});
+  }
+  return waiting;
+}
+
+expected<void> MemoryStore::unqueue(std::int64_t id) {
+  inbox_.erase(id);
+  return {};
 }
 
 }  // namespace outreach

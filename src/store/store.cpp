@@ -31,4 +31,12 @@ std::optional<int> Store::last_step_sent(std::string_view campaign, std::string_
 
 expected<bool> Store::record_received(std::string_view, Instant) { return true; }
 
+expected<void> Store::queue_received(std::string_view, Instant) {
+  return fail(Errc::invalid_argument, "this store keeps no inbox: take the message in with the engine itself");
+}
+
+std::vector<QueuedMessage> Store::queued(std::size_t) const { return {}; }
+
+expected<void> Store::unqueue(std::int64_t) { return fail(Errc::invalid_argument, "this store keeps no inbox"); }
+
 }  // namespace outreach

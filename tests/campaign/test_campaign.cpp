@@ -36,7 +36,7 @@ std::string read_text(const fs::path& path) {
   return std::move(content).str();
 }
 
-// The spec's example campaign as a JSON value, to change one thing at a time.
+// The format's example campaign as a JSON value, to change one thing at a time.
 json::value example_document() { return json::parse(read_text(example_dir / "campaign.json")); }
 
 json::object& first_mailbox(json::value& document) {
@@ -78,7 +78,7 @@ fs::path absolute_normal(const fs::path& path) { return fs::absolute(path).lexic
 
 }  // namespace
 
-TEST_CASE("the spec's example campaign loads with every field right") {
+TEST_CASE("the format's example campaign loads with every field right") {
   auto campaign = CampaignDefinition::load(example_dir / "campaign.json");
   REQUIRE_MESSAGE(campaign.has_value(), dump(campaign.error()));
 
@@ -952,7 +952,7 @@ TEST_CASE("the saas-founders example written as JSON reads back equal from any f
   CHECK(campaign->to_json().find("\"pause_rate\": 0.2,") != std::string::npos);
 }
 
-TEST_CASE("the spec's example written as JSON keeps every mailbox setting and no secret") {
+TEST_CASE("the format's example written as JSON keeps every mailbox setting and no secret") {
   auto campaign = CampaignDefinition::load(example_dir / "campaign.json");
   REQUIRE_MESSAGE(campaign.has_value(), dump(campaign.error()));
   check_round_trip(*campaign);

@@ -85,7 +85,7 @@ Schedule every_day(const char* zone_name, std::initializer_list<const char*> win
   return schedule;
 }
 
-const char* const spec_example = R"({
+const char* const format_example = R"({
   "timezone": "America/New_York",
   "lead_timezone": true,
   "days": ["mon", "tue", "wed", "thu", "fri"],
@@ -135,7 +135,7 @@ TEST_CASE("malformed hour windows are refused") {
 // ---- days, hours, skipped dates, start and end ---------------------------------------------
 
 TEST_CASE("a window is open from its start, included, to its end, excluded") {
-  const Schedule schedule = load(spec_example);
+  const Schedule schedule = load(format_example);
   const TimeZone ny = schedule.timezone;
   // Monday 2026-12-07, EST (UTC-5): 09:00 is 14:00Z.
   CHECK_FALSE(schedule.is_open(utc("2026-12-07T13:59:59.999Z"), ny));
@@ -184,7 +184,7 @@ TEST_CASE("only the sending days listed are open") {
 }
 
 TEST_CASE("a skipped date is closed all day, and next_open goes past it") {
-  const Schedule schedule = load(spec_example);
+  const Schedule schedule = load(format_example);
   const TimeZone ny = schedule.timezone;
   CHECK(schedule.is_open(utc("2026-12-23T15:00:00Z"), ny));        // Wednesday
   CHECK_FALSE(schedule.is_open(utc("2026-12-24T15:00:00Z"), ny));  // Thursday, skipped
@@ -276,7 +276,7 @@ TEST_CASE("next_open goes past a long run of skipped dates") {
 }
 
 TEST_CASE("extreme instants are never open and give well-defined answers") {
-  const Schedule schedule = load(spec_example);
+  const Schedule schedule = load(format_example);
   const TimeZone ny = schedule.timezone;
   for (const Instant extreme : {Instant::min(), Instant::max()}) {
     CHECK_FALSE(schedule.is_open(extreme, ny));
@@ -460,7 +460,7 @@ TEST_CASE("business days skip the weekend and keep the local time across a DST c
 }
 
 TEST_CASE("business days skip skipped dates") {
-  const Schedule schedule = load(spec_example);
+  const Schedule schedule = load(format_example);
   // Wednesday 2026-12-23 10:00 EST + 1: the 24th and 25th are skipped, so Monday the 28th.
   CHECK(schedule.add_business_days(utc("2026-12-23T15:00:00Z"), 1, schedule.timezone) ==
         utc("2026-12-28T15:00:00Z"));
@@ -540,7 +540,7 @@ TEST_CASE("the sending zone is the lead's zone only when lead_timezone is on and
 }
 
 TEST_CASE("with lead_timezone, a lead's hours are its own local hours") {
-  const Schedule schedule = load(spec_example);
+  const Schedule schedule = load(format_example);
   const TimeZone lead_zone = schedule.sending_zone(zone("Asia/Kolkata"));
   // Monday 2026-12-07 09:00 in Kolkata is 03:30Z, still Sunday night in New York.
   CHECK(schedule.next_open(utc("2026-12-07T00:00:00Z"), lead_zone) == utc("2026-12-07T03:30:00Z"));
@@ -551,8 +551,8 @@ TEST_CASE("with lead_timezone, a lead's hours are its own local hours") {
 
 // ---- loading from JSON -----------------------------------------------------------------------
 
-TEST_CASE("the spec's schedule loads") {
-  const Schedule schedule = load(spec_example);
+TEST_CASE("the format's example schedule loads") {
+  const Schedule schedule = load(format_example);
   CHECK(schedule.timezone.name() == "America/New_York");
   CHECK(schedule.lead_timezone);
   CHECK(schedule.days == std::array<bool, 7>{false, true, true, true, true, true, false});

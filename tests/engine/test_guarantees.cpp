@@ -574,7 +574,7 @@ class Checker {
     }
   }
 
-  // Transport outcomes as the spec classifies them: a 5.1.x failure is also a hard bounce, other
+  // Transport outcomes as docs/sending.md classifies them: a 5.1.x failure is also a hard bounce, other
   // failures are not; retries back off; inbound events name the last step the lead was sent.
   void check_outcomes() {
     for (const auto& campaign : leads_) {

@@ -127,7 +127,7 @@ constexpr std::string_view quoted_history =
 
 TEST_SUITE("classify") {
 
-TEST_CASE("classify: the class names are the spec's") {
+TEST_CASE("classify: the class names are the format's") {
   CHECK(outreach::to_string(InboundClass::reply) == "reply");
   CHECK(outreach::to_string(InboundClass::auto_reply) == "auto_reply");
   CHECK(outreach::to_string(InboundClass::bounce) == "bounce");

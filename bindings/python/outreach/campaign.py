@@ -1,5 +1,5 @@
-"""Campaigns: who is written to, when and how, with the sequence and the leads (spec:
-"Campaign")."""
+"""Campaigns: who is written to, when and how, with the sequence and the leads
+(docs/formats.md, "Campaigns")."""
 
 from __future__ import annotations
 

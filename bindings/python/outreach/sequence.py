@@ -1,4 +1,4 @@
-"""Sequences: the steps of email a campaign sends (spec: "Sequence")."""
+"""Sequences: the steps of email a campaign sends (docs/formats.md, "Sequences")."""
 
 from __future__ import annotations
 

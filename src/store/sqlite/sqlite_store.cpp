@@ -117,7 +117,7 @@ expected<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::
 }
 
 expected<void> SqliteStore::Impl::open_file() {
-  const bool engine = options.access == SqliteAccess::engine;
+  const bool engine = options.access == StoreAccess::engine;
 
   // 1. The file, or for a new store its folder.
   std::error_code ignored;
@@ -143,7 +143,7 @@ expected<void> SqliteStore::Impl::open_file() {
   // 2. Open, then find out what the file is, reading only: a file we refuse stays as it was,
   // with nothing new beside it.
   const int flags = (engine                                   ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-                     : options.access == SqliteAccess::inbox ? SQLITE_OPEN_READWRITE
+                     : options.access == StoreAccess::inbox ? SQLITE_OPEN_READWRITE
                                                              : SQLITE_OPEN_READONLY) |
                     SQLITE_OPEN_NOMUTEX;
   auto opened = Connection::open(path, flags);
@@ -216,7 +216,7 @@ expected<void> SqliteStore::Impl::open_file() {
     const auto mode = connection.text("PRAGMA journal_mode = WAL", "cannot switch to WAL");
     if (!mode) return fail(mode.error());
     if (*mode != "wal") return fail(refused(Errc::io_error, file, "cannot switch to WAL (the journal mode stays " + *mode + ")"));
-    const char* synchronous = options.durability == SqliteDurability::power ? "PRAGMA synchronous = FULL"
+    const char* synchronous = options.durability == StoreDurability::power ? "PRAGMA synchronous = FULL"
                                                                             : "PRAGMA synchronous = NORMAL";
     if (auto set = connection.execute(synchronous, "cannot set the durability"); !set) return set;
   }
@@ -277,9 +277,9 @@ expected<void> SqliteStore::Impl::prepare_statements() {
 }
 
 expected<void> SqliteStore::Impl::writable() const {
-  if (options.access != SqliteAccess::engine) {
+  if (options.access != StoreAccess::engine) {
     return fail(refused(Errc::invalid_argument, file,
-                        options.access == SqliteAccess::read
+                        options.access == StoreAccess::read
                             ? "opened for reading: writing needs the engine access"
                             : "opened to hand received messages in: other writes need the engine access"));
   }
@@ -367,7 +367,7 @@ expected<void> SqliteStore::begin() {
   if (impl.depth++ > 0) return {};
   impl.unit_error.reset();
   // A reader's unit is a read transaction: what it reads comes from one snapshot.
-  if (impl.options.access != SqliteAccess::engine) return impl.statements.begin_read.run("cannot start a read");
+  if (impl.options.access != StoreAccess::engine) return impl.statements.begin_read.run("cannot start a read");
   if (auto ready = impl.writable(); !ready) {
     impl.unit_error = ready.error();
     return ready;
@@ -554,11 +554,11 @@ expected<bool> SqliteStore::record_received(std::string_view fingerprint, Instan
 }
 
 expected<void> SqliteStore::queue_received(std::string_view raw, Instant at) {
-  if (impl_->options.access == SqliteAccess::read) return impl_->writable();
+  if (impl_->options.access == StoreAccess::read) return impl_->writable();
   // Inbox access writes this and nothing else: straight, not through `write`, which refuses it.
   auto& queue = impl_->statements.queue_received;
   queue.bind_all(milliseconds_of(at), detail::sqlite::Blob{raw});
-  if (impl_->options.access == SqliteAccess::inbox) return queue.run("cannot hand the message to the engine");
+  if (impl_->options.access == StoreAccess::inbox) return queue.run("cannot hand the message to the engine");
   return impl_->write([&]() { return queue.run("cannot hand the message to the engine"); });
 }
 
@@ -585,5 +585,7 @@ const std::filesystem::path& SqliteStore::path() const noexcept { return impl_->
 const SqliteStoreOptions& SqliteStore::options() const noexcept { return impl_->options; }
 
 std::optional<Error> SqliteStore::read_error() const { return impl_->read_failure; }
+
+StoreAccess SqliteStore::access() const noexcept { return impl_->options.access; }
 
 }  // namespace outreach

@@ -1,3 +1,6 @@
+// The SQLite store alone: reopening, failed units, a writer killed between intent and outcome,
+// the engine lock, readers, refused files, migrations, the inbox, damaged lines, and an engine
+// resuming on a reopened store.
 #include <doctest/doctest.h>
 
 #include <poll.h>
@@ -26,33 +29,13 @@
 #include "outreach/memory_store.hpp"
 #include "outreach/memory_transport.hpp"
 #include "outreach/sqlite_store.hpp"
+#include "store/store_fixtures.hpp"
 #include "support/time.hpp"
 
 using namespace outreach;
-using outreach::testing::utc;
-namespace fs = std::filesystem;
+using namespace outreach::testing;
 
 namespace {
-
-// A private folder under the system's temporary folder, removed with its files at the end.
-class TempFolder {
- public:
-  TempFolder() {
-    std::string pattern = (fs::temp_directory_path() / "outreach-store-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempFolder() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempFolder(const TempFolder&) = delete;
-  TempFolder& operator=(const TempFolder&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 std::string bytes_of(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -90,88 +73,6 @@ std::int64_t raw_integer(const fs::path& path, const char* sql) {
   return value;
 }
 
-SqliteStoreOptions fast_engine() {
-  SqliteStoreOptions options;
-  options.durability = SqliteDurability::process;
-  return options;
-}
-
-SqliteStoreOptions reader() {
-  SqliteStoreOptions options;
-  options.access = SqliteAccess::read;
-  return options;
-}
-
-std::unique_ptr<SqliteStore> open_store(const fs::path& path, const SqliteStoreOptions& options = fast_engine()) {
-  auto store = SqliteStore::open(path, options);
-  REQUIRE_MESSAGE(store.has_value(), (store ? std::string() : store.error().to_string()));
-  return std::move(*store);
-}
-
-Event event_of(EventType type, std::string campaign, std::string lead, int step = 0,
-               const char* when = "2026-12-01T09:00:00Z") {
-  Event event;
-  event.type = type;
-  event.at = utc(when);
-  event.campaign = std::move(campaign);
-  event.lead = std::move(lead);
-  event.step = step;
-  if (is_send_outcome(type)) {
-    event.mailbox = "alice";
-    event.message_id = "<" + std::to_string(step) + "." + event.lead + ">";
-  }
-  if (type == EventType::sent) event.subject = "Hello — ünïcode";
-  if (type == EventType::deferred) {
-    event.code = 451;
-    event.status = "4.2.2";
-    event.reason = "try later";
-    event.retry_at = utc("2026-12-01T09:10:00Z");
-  }
-  return event;
-}
-
-SendIntent intent_of(std::string campaign, std::string lead, int step) {
-  return SendIntent{.campaign = std::move(campaign),
-                    .lead = lead,
-                    .step = step,
-                    .mailbox = "alice",
-                    .message_id = "<" + std::to_string(step) + "." + lead + ">",
-                    .at = utc("2026-12-01T09:00:00.125Z")};
-}
-
-std::vector<Event> events_of(const Store& store, std::string_view campaign) {
-  std::vector<Event> out;
-  store.for_each_event(campaign, [&](const Event& event) { out.push_back(event); });
-  return out;
-}
-
-// What identifies an intent, for comparing orders briefly.
-std::vector<std::string> keys_of(const std::vector<SendIntent>& intents) {
-  std::vector<std::string> out;
-  for (const auto& intent : intents) out.push_back(intent.campaign + "/" + intent.lead + "/" + std::to_string(intent.step));
-  return out;
-}
-
-std::vector<std::string> addresses_of(const std::vector<Suppression>& list) {
-  std::vector<std::string> out;
-  for (const auto& entry : list) out.push_back(entry.address);
-  return out;
-}
-
-// The two stores, each as a fresh empty one.
-struct MemoryStoreKind {
-  MemoryStore store;
-  Store& get() { return store; }
-};
-
-struct SqliteStoreKind {
-  TempFolder folder;
-  std::unique_ptr<SqliteStore> store = open_store(folder.path() / "store.db");
-  Store& get() { return *store; }
-};
-
-// A process forked to hold a store. `work` runs in the child; it calls `ready` (with true when it
-// did its part) while its store is open, and the child then waits, store open, to be killed.
 class ChildProcess {
  public:
   using Ready = std::function<void(bool)>;
@@ -230,167 +131,6 @@ class ChildProcess {
 
 }  // namespace
 
-TYPE_TO_STRING_AS("memory", MemoryStoreKind);
-TYPE_TO_STRING_AS("sqlite", SqliteStoreKind);
-
-TEST_SUITE("test_store") {
-
-TEST_CASE_TEMPLATE("a store visits a campaign's events in the order they were appended", Kind, MemoryStoreKind,
-                   SqliteStoreKind) {
-  Kind kind;
-  Store& store = kind.get();
-  const Event first = event_of(EventType::sent, "a", "x@example.com", 1);
-  const Event other = event_of(EventType::sent, "b", "x@example.com", 1);
-  const Event second = event_of(EventType::deferred, "a", "y@example.com", 1, "2026-12-01T09:05:00Z");
-  Event paused = event_of(EventType::campaign_paused, "a", "", 0, "2026-12-01T09:06:00Z");
-  paused.reason = "bounce_rate";
-  for (const Event& event : {first, other, second, paused}) REQUIRE(store.append(event));
-
-  CHECK(events_of(store, "a") == std::vector<Event>{first, second, paused});
-  CHECK(events_of(store, "b") == std::vector<Event>{other});
-  CHECK(events_of(store, "c").empty());
-
-  // A long log, read while the visitor uses the store.
-  REQUIRE(store.begin());
-  std::vector<Event> many;
-  for (int i = 0; i < 700; ++i) {
-    many.push_back(event_of(EventType::replied, "long", "lead" + std::to_string(i) + "@example.com", 1 + i % 3));
-    REQUIRE(store.append(many.back()));
-  }
-  REQUIRE(store.commit());
-  std::vector<Event> seen;
-  store.for_each_event("long", [&](const Event& event) {
-    seen.push_back(event);
-    CHECK_FALSE(store.is_suppressed(event.lead));
-  });
-  CHECK(seen == many);
-}
-
-TEST_CASE_TEMPLATE("an outcome event closes exactly its intent and the others stay open in recording order", Kind,
-                   MemoryStoreKind, SqliteStoreKind) {
-  Kind kind;
-  Store& store = kind.get();
-  const std::vector<SendIntent> intents = {intent_of("a", "x@example.com", 1), intent_of("a", "y@example.com", 1),
-                                           intent_of("b", "x@example.com", 1), intent_of("a", "x@example.com", 2),
-                                           intent_of("a", "z@example.com", 1)};
-  for (const SendIntent& intent : intents) REQUIRE(store.record_intent(intent));
-  CHECK(store.open_intents() == intents);
-
-  // Events that are not outcomes close nothing, nor does an outcome of another step.
-  REQUIRE(store.append(event_of(EventType::replied, "a", "x@example.com", 1)));
-  REQUIRE(store.append(event_of(EventType::skipped, "a", "y@example.com", 1)));
-  REQUIRE(store.append(event_of(EventType::sent, "a", "x@example.com", 3)));
-  CHECK(store.open_intents() == intents);
-
-  REQUIRE(store.append(event_of(EventType::sent, "a", "x@example.com", 1)));
-  CHECK(keys_of(store.open_intents()) ==
-        std::vector<std::string>{"a/y@example.com/1", "b/x@example.com/1", "a/x@example.com/2", "a/z@example.com/1"});
-  REQUIRE(store.append(event_of(EventType::deferred, "b", "x@example.com", 1)));
-  REQUIRE(store.append(event_of(EventType::failed, "a", "z@example.com", 1)));
-  CHECK(keys_of(store.open_intents()) == std::vector<std::string>{"a/y@example.com/1", "a/x@example.com/2"});
-
-  // Recorded again (a deferred send tried again), an intent moves to the end.
-  REQUIRE(store.record_intent(intent_of("a", "y@example.com", 1)));
-  CHECK(keys_of(store.open_intents()) == std::vector<std::string>{"a/x@example.com/2", "a/y@example.com/1"});
-  REQUIRE(store.append(event_of(EventType::in_doubt, "a", "x@example.com", 2)));
-  REQUIRE(store.append(event_of(EventType::sent, "a", "y@example.com", 1)));
-  CHECK(store.open_intents().empty());
-}
-
-TEST_CASE_TEMPLATE("the suppression list ignores case, removes on request and is sorted by address", Kind,
-                   MemoryStoreKind, SqliteStoreKind) {
-  Kind kind;
-  Store& store = kind.get();
-  REQUIRE(store.suppress("Zed@Example.com", "unsubscribe"));
-  REQUIRE(store.suppress("amy@example.com", "hard_bounce"));
-  REQUIRE(store.suppress("MAX@example.com", "complaint"));
-  REQUIRE(store.suppress("zed@EXAMPLE.com", "manual"));  // on the list already: no change
-
-  CHECK(store.is_suppressed("zed@example.com"));
-  CHECK(store.is_suppressed("ZED@EXAMPLE.COM"));
-  CHECK_FALSE(store.is_suppressed("zed@example.org"));
-  std::vector<std::pair<std::string, std::string>> listed;
-  for (const Suppression& entry : store.suppressions()) listed.emplace_back(entry.address, entry.reason);
-  CHECK(listed == std::vector<std::pair<std::string, std::string>>{{"amy@example.com", "hard_bounce"},
-                                                                    {"max@example.com", "complaint"},
-                                                                    {"zed@example.com", "unsubscribe"}});
-
-  REQUIRE(store.unsuppress("Max@Example.COM"));
-  REQUIRE(store.unsuppress("nobody@example.com"));  // not on it: no change
-  CHECK_FALSE(store.is_suppressed("max@example.com"));
-  CHECK(addresses_of(store.suppressions()) == std::vector<std::string>{"amy@example.com", "zed@example.com"});
-}
-
-TEST_CASE_TEMPLATE("campaigns are saved, replaced by name and listed in the order first saved", Kind,
-                   MemoryStoreKind, SqliteStoreKind) {
-  Kind kind;
-  Store& store = kind.get();
-  const StoredCampaign b{"b", R"({"name":"b"})", "sha256:bb", utc("2026-12-01T00:00:00Z")};
-  const StoredCampaign a{"a", R"({"name":"a"})", "sha256:aa", utc("2026-12-02T00:00:00.500Z")};
-  const StoredCampaign b_again{"b", R"({"name":"b","seed":2})", "sha256:b2", utc("2026-12-03T00:00:00Z")};
-  CHECK_FALSE(store.campaign("b").has_value());
-  REQUIRE(store.save_campaign(b));
-  REQUIRE(store.save_campaign(a));
-  REQUIRE(store.save_campaign(b_again));
-
-  CHECK(store.campaign("b") == b_again);
-  CHECK(store.campaign("a") == a);
-  CHECK_FALSE(store.campaign("B").has_value());
-  CHECK(store.campaigns() == std::vector<StoredCampaign>{b_again, a});
-}
-
-TEST_CASE_TEMPLATE("forgetting an address erases its events and intents everywhere but keeps its suppression", Kind,
-                   MemoryStoreKind, SqliteStoreKind) {
-  Kind kind;
-  Store& store = kind.get();
-  const Event kept_a = event_of(EventType::sent, "a", "keep@example.com", 1);
-  const Event kept_b = event_of(EventType::replied, "b", "keep@example.com", 1);
-  Event campaign_event = event_of(EventType::campaign_resumed, "a", "");
-  for (const Event& event : {event_of(EventType::sent, "a", "Gone@Example.com", 1), kept_a,
-                             event_of(EventType::replied, "b", "gone@example.com", 1), kept_b, campaign_event,
-                             event_of(EventType::unsubscribed, "b", "GONE@example.com", 1)}) {
-    REQUIRE(store.append(event));
-  }
-  REQUIRE(store.record_intent(intent_of("a", "gone@example.com", 2)));
-  REQUIRE(store.record_intent(intent_of("b", "Gone@example.com", 2)));
-  REQUIRE(store.record_intent(intent_of("a", "keep@example.com", 2)));
-  REQUIRE(store.suppress("gone@example.com", "unsubscribe"));
-
-  const auto erased = store.forget("gOnE@example.COM");
-  REQUIRE(erased.has_value());
-  CHECK(*erased == 5);  // three events and two intents
-  CHECK(events_of(store, "a") == std::vector<Event>{kept_a, campaign_event});
-  CHECK(events_of(store, "b") == std::vector<Event>{kept_b});
-  CHECK(keys_of(store.open_intents()) == std::vector<std::string>{"a/keep@example.com/2"});
-  CHECK(store.is_suppressed("gone@example.com"));
-
-  const auto again = store.forget("gone@example.com");
-  REQUIRE(again.has_value());
-  CHECK(*again == 0);
-}
-
-TEST_CASE_TEMPLATE("begin and commit nest and the writes of a unit are kept at its end", Kind, MemoryStoreKind,
-                   SqliteStoreKind) {
-  Kind kind;
-  Store& store = kind.get();
-  REQUIRE(store.record_intent(intent_of("a", "x@example.com", 1)));
-  REQUIRE(store.begin());
-  REQUIRE(store.append(event_of(EventType::sent, "a", "x@example.com", 1)));
-  REQUIRE(store.begin());
-  REQUIRE(store.suppress("x@example.com", "hard_bounce"));
-  REQUIRE(store.append(event_of(EventType::stopped, "a", "x@example.com")));
-  REQUIRE(store.commit());
-  // Inside the unit, its writes are seen.
-  CHECK(events_of(store, "a").size() == 2);
-  CHECK(store.open_intents().empty());
-  REQUIRE(store.commit());
-  CHECK(events_of(store, "a").size() == 2);
-  CHECK(store.is_suppressed("x@example.com"));
-  CHECK(store.open_intents().empty());
-}
-
-}  // TEST_SUITE
-
 TEST_SUITE("sqlite_store") {
 
 TEST_CASE("a SQLite store keeps everything across closing and opening again") {
@@ -400,7 +140,7 @@ TEST_CASE("a SQLite store keeps everything across closing and opening again") {
   const Event deferred = event_of(EventType::deferred, "a", "y@example.com", 1);
   const StoredCampaign campaign{"a", R"({"name":"a"})", "sha256:aa", utc("2026-12-01T00:00:00Z")};
   {
-    auto store = open_store(file);
+    auto store = open_sqlite(file);
     REQUIRE(store->save_campaign(campaign));
     REQUIRE(store->record_intent(intent_of("a", "x@example.com", 1)));
     REQUIRE(store->record_intent(intent_of("a", "z@example.com", 1)));
@@ -413,7 +153,7 @@ TEST_CASE("a SQLite store keeps everything across closing and opening again") {
   }
   CHECK(fs::exists(folder.path() / "outreach.db-lock"));
   for (const auto& options : {fast_engine(), reader()}) {
-    auto store = open_store(file, options);
+    auto store = open_sqlite(file, options);
     CHECK(store->path() == file);
     CHECK(store->campaigns() == std::vector<StoredCampaign>{campaign});
     CHECK(store->open_intents() == std::vector<SendIntent>{intent_of("a", "z@example.com", 1)});
@@ -428,11 +168,11 @@ TEST_CASE("a SQLite store keeps everything across closing and opening again") {
 TEST_CASE("a write that fails inside a unit keeps nothing of the unit") {
   TempFolder folder;
   const fs::path file = folder.path() / "outreach.db";
-  open_store(file).reset();
+  open_sqlite(file).reset();
   // Another program's trigger makes one write fail, as a full disk would.
   raw_execute(file, "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.lead = 'poison@example.com' "
                     "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
-  auto store = open_store(file);
+  auto store = open_sqlite(file);
   REQUIRE(store->record_intent(intent_of("a", "x@example.com", 1)));
 
   REQUIRE(store->begin());
@@ -479,7 +219,7 @@ TEST_CASE("an intent recorded by a process killed before its outcome is open whe
     REQUIRE(child.ready());
     child.kill();
   }
-  auto store = open_store(file);
+  auto store = open_sqlite(file);
   CHECK(store->open_intents() == std::vector<SendIntent>{intent_of("a", "doubt@example.com", 1)});
   CHECK(events_of(*store, "a") == std::vector<Event>{event_of(EventType::sent, "a", "done@example.com", 1)});
 }
@@ -488,7 +228,7 @@ TEST_CASE("only one engine opens a store at a time, and a killed engine leaves i
   TempFolder folder;
   const fs::path file = folder.path() / "outreach.db";
   {
-    auto first = open_store(file);
+    auto first = open_sqlite(file);
     const auto second = SqliteStore::open(file, fast_engine());
     REQUIRE_FALSE(second.has_value());
     CHECK(second.error().code() == Errc::unavailable);
@@ -496,10 +236,10 @@ TEST_CASE("only one engine opens a store at a time, and a killed engine leaves i
     CHECK(second.error().message().find("in use by another engine") != std::string::npos);
     CHECK(second.error().message().find("held by process " + std::to_string(getpid())) != std::string::npos);
     // A reader needs no lock.
-    auto reading = open_store(file, reader());
+    auto reading = open_sqlite(file, reader());
     CHECK(reading->campaigns().empty());
   }
-  open_store(file).reset();  // free once the first is closed
+  open_sqlite(file).reset();  // free once the first is closed
 
   ChildProcess holder([&](const ChildProcess::Ready& ready) {
     auto store = SqliteStore::open(file, fast_engine());
@@ -517,9 +257,9 @@ TEST_CASE("only one engine opens a store at a time, and a killed engine leaves i
 TEST_CASE("a reader sees what an engine committed, while the engine runs, and cannot write") {
   TempFolder folder;
   const fs::path file = folder.path() / "outreach.db";
-  auto engine = open_store(file);
+  auto engine = open_sqlite(file);
   REQUIRE(engine->append(event_of(EventType::sent, "a", "x@example.com", 1)));
-  auto reading = open_store(file, reader());
+  auto reading = open_sqlite(file, reader());
   CHECK(events_of(*reading, "a").size() == 1);
 
   REQUIRE(engine->append(event_of(EventType::replied, "a", "x@example.com", 1)));
@@ -567,14 +307,14 @@ TEST_CASE("files that are not outreach stores are refused and left unchanged") {
        "without outreach's application_id"},
       {"a newer schema",
        [](const fs::path& path) {
-         open_store(path).reset();
+         open_sqlite(path).reset();
          raw_execute(path, "PRAGMA user_version = 99");
        },
        "newer version of outreach (schema version 99"},
       {"a damaged store",
        [](const fs::path& path) {
          {
-           auto store = open_store(path);
+           auto store = open_sqlite(path);
            REQUIRE(store->begin());
            for (int i = 0; i < 300; ++i) REQUIRE(store->append(event_of(EventType::sent, "a", std::to_string(i) + "@x.example", 1)));
            REQUIRE(store->commit());
@@ -628,10 +368,10 @@ TEST_CASE("empty files become stores and a version 1 store written by hand is re
   SUBCASE("an empty file") {
     const fs::path file = folder.path() / "empty.db";
     write_bytes(file, "");
-    REQUIRE(open_store(file)->append(event_of(EventType::sent, "a", "x@example.com", 1)));
+    REQUIRE(open_sqlite(file)->append(event_of(EventType::sent, "a", "x@example.com", 1)));
     CHECK(raw_integer(file, "PRAGMA user_version") == SqliteStore::schema_version);
     CHECK(raw_integer(file, "PRAGMA application_id") == SqliteStore::application_id);
-    CHECK(events_of(*open_store(file, reader()), "a").size() == 1);
+    CHECK(events_of(*open_sqlite(file, reader()), "a").size() == 1);
   }
   SUBCASE("an empty SQLite database (version 0)") {
     const fs::path file = folder.path() / "version0.db";
@@ -639,7 +379,7 @@ TEST_CASE("empty files become stores and a version 1 store written by hand is re
     auto reading = SqliteStore::open(file, reader());
     REQUIRE_FALSE(reading.has_value());
     CHECK(reading.error().message().find("not an outreach store yet") != std::string::npos);
-    open_store(file).reset();
+    open_sqlite(file).reset();
     CHECK(raw_integer(file, "PRAGMA user_version") == SqliteStore::schema_version);
     CHECK(raw_integer(file, "SELECT count(*) FROM sqlite_schema WHERE name = 'events'") == 1);
   }
@@ -668,7 +408,7 @@ TEST_CASE("empty files become stores and a version 1 store written by hand is re
       PRAGMA user_version = 1;
       COMMIT;
     )sql");
-    auto store = open_store(file);
+    auto store = open_sqlite(file);
     REQUIRE(store->campaigns().size() == 1);
     CHECK(store->campaigns()[0].started == utc("2025-12-01T00:00:00Z"));
     const auto events = events_of(*store, "a");
@@ -687,7 +427,7 @@ TEST_CASE("a schema migration is one function, and a failing one leaves the file
   TempFolder folder;
   const fs::path file = folder.path() / "outreach.db";
   {
-    auto store = open_store(file);
+    auto store = open_sqlite(file);
     REQUIRE(store->append(event_of(EventType::sent, "a", "x@example.com", 1)));
   }
   const auto add_notes = [](detail::sqlite::Connection& connection) -> expected<void> {
@@ -743,7 +483,7 @@ TEST_CASE("a store of schema version 1 is upgraded on open, and its earlier send
   }
   raw_execute(file, R"(INSERT INTO events (campaign, lead, type, at, line) VALUES ('a', 'x@example.com', 'sent', 1,
     '{"type":"sent","at":"2026-12-01T00:00:00Z","campaign":"a","lead":"x@example.com","step":2,"message_id":"<m@acme.example>"}'))");
-  auto store = open_store(file);
+  auto store = open_sqlite(file);
   CHECK(raw_integer(file, "PRAGMA user_version") == SqliteStore::schema_version);
   const auto found = store->find_sent("<m@acme.example>");
   REQUIRE(found.has_value());
@@ -759,10 +499,10 @@ TEST_CASE("a store of schema version 1 is upgraded on open, and its earlier send
 TEST_CASE("messages handed in beside a running engine wait in its inbox until it takes them out") {
   TempFolder folder;
   const fs::path file = folder.path() / "outreach.db";
-  auto engine_store = open_store(file);
+  auto engine_store = open_sqlite(file);
   SqliteStoreOptions inbox_access = fast_engine();
-  inbox_access.access = SqliteAccess::inbox;
-  auto inbox = open_store(file, inbox_access);  // no lock: works while the engine holds it
+  inbox_access.access = StoreAccess::inbox;
+  auto inbox = open_sqlite(file, inbox_access);  // no lock: works while the engine holds it
   const std::string with_nul("From: a@example.com\r\n\r\nbody\0tail", 33);
   REQUIRE(inbox->queue_received(with_nul, Instant{}));
   REQUIRE(inbox->queue_received("second", Instant{}));
@@ -770,8 +510,8 @@ TEST_CASE("messages handed in beside a running engine wait in its inbox until it
   CHECK_FALSE(inbox->suppress("a@example.com", "manual").has_value());
   CHECK_FALSE(inbox->append(event_of(EventType::completed, "a", "a@example.com")).has_value());
   SqliteStoreOptions read_access = fast_engine();
-  read_access.access = SqliteAccess::read;
-  auto reader = open_store(file, read_access);
+  read_access.access = StoreAccess::read;
+  auto reader = open_sqlite(file, read_access);
   CHECK_FALSE(reader->queue_received("third", Instant{}).has_value());
 
   auto waiting = engine_store->queued(10);
@@ -799,13 +539,13 @@ TEST_CASE("an event line that cannot be read is skipped, reported, and stops eve
   TempFolder folder;
   const fs::path file = folder.path() / "outreach.db";
   {
-    auto store = open_store(file);
+    auto store = open_sqlite(file);
     for (const char* lead : {"a@example.com", "b@example.com", "c@example.com"}) {
       REQUIRE(store->append(event_of(EventType::sent, "a", lead, 1)));
     }
   }
   raw_execute(file, R"(UPDATE events SET line = '{"type":"sent"' WHERE id = 2)");
-  auto store = open_store(file);
+  auto store = open_sqlite(file);
   const auto events = events_of(*store, "a");
   REQUIRE(events.size() == 2);
   CHECK(events[1].lead == "c@example.com");
@@ -861,9 +601,9 @@ TEST_CASE("an engine on a SQLite store writes the same log as on a memory store,
   const fs::path file = folder.path() / "outreach.db";
   sends = 0;
   ManualClock clock{utc("2026-12-01T00:00:00Z")};
-  run(*open_store(file), clock, utc("2026-12-02T12:00:00Z"));
-  run(*open_store(file), clock, std::nullopt);
-  auto store = open_store(file, reader());
+  run(*open_sqlite(file), clock, utc("2026-12-02T12:00:00Z"));
+  run(*open_sqlite(file), clock, std::nullopt);
+  auto store = open_sqlite(file, reader());
   CHECK(lines_of(*store) == expected_lines);
   CHECK(store->open_intents().empty());
   REQUIRE(store->campaigns().size() == 1);

@@ -1,0 +1,32 @@
+/// @file open_store.hpp
+/// @brief `open_store`: the durable store a location names, whichever backend keeps it.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "outreach/error.hpp"
+#include "outreach/store.hpp"
+
+namespace outreach {
+
+/// @brief How `open_store` opens a store.
+struct StoreOptions {
+  StoreAccess access = StoreAccess::engine;               ///< Engine (lock, writes), reader or inbox.
+  StoreDurability durability = StoreDurability::process;  ///< What a write survives.
+};
+
+/// @brief Opens the durable store that `location` names: a file path is a SQLite store
+/// (`SqliteStore`, created when missing for `engine` access).
+///
+/// The command line's `--store`, the C interface's `store_path` and the Python binding open
+/// their stores through it. A backend this build was made without (`OUTREACH_WITH_SQLITE=OFF`)
+/// is an error that says so, not a crash.
+/// @param location Where the store is, such as `outreach.db`.
+/// @param options Access and durability.
+/// @return The store, or the backend's error (`not_found`, `invalid_value`, `unavailable` when
+/// another engine holds it, `io_error`), or `invalid_argument` when this build has no backend
+/// for the location.
+[[nodiscard]] expected<std::unique_ptr<Store>> open_store(std::string_view location, const StoreOptions& options = {});
+
+}  // namespace outreach

@@ -1,0 +1,125 @@
+// What the store tests share: a temporary folder, events and intents to write, and the stores
+// the conformance suite runs on (a fresh empty one of each kind).
+#pragma once
+
+#include <doctest/doctest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "outreach/memory_store.hpp"
+#include "outreach/sqlite_store.hpp"
+#include "outreach/store.hpp"
+#include "support/time.hpp"
+
+namespace outreach::testing {
+
+namespace fs = std::filesystem;
+
+// A private folder under the system's temporary folder, removed with its files at the end.
+class TempFolder {
+ public:
+  TempFolder() {
+    std::string pattern = (fs::temp_directory_path() / "outreach-store-XXXXXX").string();
+    REQUIRE(mkdtemp(pattern.data()) != nullptr);
+    path_ = pattern;
+  }
+  ~TempFolder() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  TempFolder(const TempFolder&) = delete;
+  TempFolder& operator=(const TempFolder&) = delete;
+  [[nodiscard]] const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+inline SqliteStoreOptions fast_engine() {
+  SqliteStoreOptions options;
+  options.durability = StoreDurability::process;
+  return options;
+}
+
+inline SqliteStoreOptions reader() {
+  SqliteStoreOptions options;
+  options.access = StoreAccess::read;
+  return options;
+}
+
+inline std::unique_ptr<SqliteStore> open_sqlite(const fs::path& path, const SqliteStoreOptions& options = fast_engine()) {
+  auto store = SqliteStore::open(path, options);
+  REQUIRE_MESSAGE(store.has_value(), (store ? std::string() : store.error().to_string()));
+  return std::move(*store);
+}
+
+inline Event event_of(EventType type, std::string campaign, std::string lead, int step = 0,
+               const char* when = "2026-12-01T09:00:00Z") {
+  Event event;
+  event.type = type;
+  event.at = utc(when);
+  event.campaign = std::move(campaign);
+  event.lead = std::move(lead);
+  event.step = step;
+  if (is_send_outcome(type)) {
+    event.mailbox = "alice";
+    event.message_id = "<" + std::to_string(step) + "." + event.lead + ">";
+  }
+  if (type == EventType::sent) event.subject = "Hello — ünïcode";
+  if (type == EventType::deferred) {
+    event.code = 451;
+    event.status = "4.2.2";
+    event.reason = "try later";
+    event.retry_at = utc("2026-12-01T09:10:00Z");
+  }
+  return event;
+}
+
+inline SendIntent intent_of(std::string campaign, std::string lead, int step) {
+  return SendIntent{.campaign = std::move(campaign),
+                    .lead = lead,
+                    .step = step,
+                    .mailbox = "alice",
+                    .message_id = "<" + std::to_string(step) + "." + lead + ">",
+                    .at = utc("2026-12-01T09:00:00.125Z")};
+}
+
+inline std::vector<Event> events_of(const Store& store, std::string_view campaign) {
+  std::vector<Event> out;
+  store.for_each_event(campaign, [&](const Event& event) { out.push_back(event); });
+  return out;
+}
+
+// What identifies an intent, for comparing orders briefly.
+inline std::vector<std::string> keys_of(const std::vector<SendIntent>& intents) {
+  std::vector<std::string> out;
+  for (const auto& intent : intents) out.push_back(intent.campaign + "/" + intent.lead + "/" + std::to_string(intent.step));
+  return out;
+}
+
+inline std::vector<std::string> addresses_of(const std::vector<Suppression>& list) {
+  std::vector<std::string> out;
+  for (const auto& entry : list) out.push_back(entry.address);
+  return out;
+}
+
+// The two stores, each as a fresh empty one.
+struct MemoryStoreKind {
+  MemoryStore store;
+  Store& get() { return store; }
+};
+
+struct SqliteStoreKind {
+  TempFolder folder;
+  std::unique_ptr<SqliteStore> store = open_sqlite(folder.path() / "store.db");
+  Store& get() { return *store; }
+};
+
+// A process forked to hold a store. `work` runs in the child; it calls `ready` (with true when it
+
+}  // namespace outreach::testing

@@ -1,0 +1,241 @@
+// The Store conformance suite: every store runs the same cases (`<memory>`, `<sqlite>` in the
+// test names). A new store adds its kind to store_fixtures.hpp and to the lists below.
+#include <doctest/doctest.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/store_fixtures.hpp"
+
+using namespace outreach;
+using namespace outreach::testing;
+
+TYPE_TO_STRING_AS("memory", MemoryStoreKind);
+TYPE_TO_STRING_AS("sqlite", SqliteStoreKind);
+
+TEST_SUITE("test_store") {
+
+TEST_CASE_TEMPLATE("a store visits a campaign's events in the order they were appended", Kind, MemoryStoreKind,
+                   SqliteStoreKind) {
+  Kind kind;
+  Store& store = kind.get();
+  const Event first = event_of(EventType::sent, "a", "x@example.com", 1);
+  const Event other = event_of(EventType::sent, "b", "x@example.com", 1);
+  const Event second = event_of(EventType::deferred, "a", "y@example.com", 1, "2026-12-01T09:05:00Z");
+  Event paused = event_of(EventType::campaign_paused, "a", "", 0, "2026-12-01T09:06:00Z");
+  paused.reason = "bounce_rate";
+  for (const Event& event : {first, other, second, paused}) REQUIRE(store.append(event));
+
+  CHECK(events_of(store, "a") == std::vector<Event>{first, second, paused});
+  CHECK(events_of(store, "b") == std::vector<Event>{other});
+  CHECK(events_of(store, "c").empty());
+
+  // A long log, read while the visitor uses the store.
+  REQUIRE(store.begin());
+  std::vector<Event> many;
+  for (int i = 0; i < 700; ++i) {
+    many.push_back(event_of(EventType::replied, "long", "lead" + std::to_string(i) + "@example.com", 1 + i % 3));
+    REQUIRE(store.append(many.back()));
+  }
+  REQUIRE(store.commit());
+  std::vector<Event> seen;
+  store.for_each_event("long", [&](const Event& event) {
+    seen.push_back(event);
+    CHECK_FALSE(store.is_suppressed(event.lead));
+  });
+  CHECK(seen == many);
+}
+
+TEST_CASE_TEMPLATE("an outcome event closes exactly its intent and the others stay open in recording order", Kind,
+                   MemoryStoreKind, SqliteStoreKind) {
+  Kind kind;
+  Store& store = kind.get();
+  const std::vector<SendIntent> intents = {intent_of("a", "x@example.com", 1), intent_of("a", "y@example.com", 1),
+                                           intent_of("b", "x@example.com", 1), intent_of("a", "x@example.com", 2),
+                                           intent_of("a", "z@example.com", 1)};
+  for (const SendIntent& intent : intents) REQUIRE(store.record_intent(intent));
+  CHECK(store.open_intents() == intents);
+
+  // Events that are not outcomes close nothing, nor does an outcome of another step.
+  REQUIRE(store.append(event_of(EventType::replied, "a", "x@example.com", 1)));
+  REQUIRE(store.append(event_of(EventType::skipped, "a", "y@example.com", 1)));
+  REQUIRE(store.append(event_of(EventType::sent, "a", "x@example.com", 3)));
+  CHECK(store.open_intents() == intents);
+
+  REQUIRE(store.append(event_of(EventType::sent, "a", "x@example.com", 1)));
+  CHECK(keys_of(store.open_intents()) ==
+        std::vector<std::string>{"a/y@example.com/1", "b/x@example.com/1", "a/x@example.com/2", "a/z@example.com/1"});
+  REQUIRE(store.append(event_of(EventType::deferred, "b", "x@example.com", 1)));
+  REQUIRE(store.append(event_of(EventType::failed, "a", "z@example.com", 1)));
+  CHECK(keys_of(store.open_intents()) == std::vector<std::string>{"a/y@example.com/1", "a/x@example.com/2"});
+
+  // Recorded again (a deferred send tried again), an intent moves to the end.
+  REQUIRE(store.record_intent(intent_of("a", "y@example.com", 1)));
+  CHECK(keys_of(store.open_intents()) == std::vector<std::string>{"a/x@example.com/2", "a/y@example.com/1"});
+  REQUIRE(store.append(event_of(EventType::in_doubt, "a", "x@example.com", 2)));
+  REQUIRE(store.append(event_of(EventType::sent, "a", "y@example.com", 1)));
+  CHECK(store.open_intents().empty());
+}
+
+TEST_CASE_TEMPLATE("the suppression list ignores case, removes on request and is sorted by address", Kind,
+                   MemoryStoreKind, SqliteStoreKind) {
+  Kind kind;
+  Store& store = kind.get();
+  REQUIRE(store.suppress("Zed@Example.com", "unsubscribe"));
+  REQUIRE(store.suppress("amy@example.com", "hard_bounce"));
+  REQUIRE(store.suppress("MAX@example.com", "complaint"));
+  REQUIRE(store.suppress("zed@EXAMPLE.com", "manual"));  // on the list already: no change
+
+  CHECK(store.is_suppressed("zed@example.com"));
+  CHECK(store.is_suppressed("ZED@EXAMPLE.COM"));
+  CHECK_FALSE(store.is_suppressed("zed@example.org"));
+  std::vector<std::pair<std::string, std::string>> listed;
+  for (const Suppression& entry : store.suppressions()) listed.emplace_back(entry.address, entry.reason);
+  CHECK(listed == std::vector<std::pair<std::string, std::string>>{{"amy@example.com", "hard_bounce"},
+                                                                    {"max@example.com", "complaint"},
+                                                                    {"zed@example.com", "unsubscribe"}});
+
+  REQUIRE(store.unsuppress("Max@Example.COM"));
+  REQUIRE(store.unsuppress("nobody@example.com"));  // not on it: no change
+  CHECK_FALSE(store.is_suppressed("max@example.com"));
+  CHECK(addresses_of(store.suppressions()) == std::vector<std::string>{"amy@example.com", "zed@example.com"});
+}
+
+TEST_CASE_TEMPLATE("campaigns are saved, replaced by name and listed in the order first saved", Kind,
+                   MemoryStoreKind, SqliteStoreKind) {
+  Kind kind;
+  Store& store = kind.get();
+  const StoredCampaign b{"b", R"({"name":"b"})", "sha256:bb", utc("2026-12-01T00:00:00Z")};
+  const StoredCampaign a{"a", R"({"name":"a"})", "sha256:aa", utc("2026-12-02T00:00:00.500Z")};
+  const StoredCampaign b_again{"b", R"({"name":"b","seed":2})", "sha256:b2", utc("2026-12-03T00:00:00Z")};
+  CHECK_FALSE(store.campaign("b").has_value());
+  REQUIRE(store.save_campaign(b));
+  REQUIRE(store.save_campaign(a));
+  REQUIRE(store.save_campaign(b_again));
+
+  CHECK(store.campaign("b") == b_again);
+  CHECK(store.campaign("a") == a);
+  CHECK_FALSE(store.campaign("B").has_value());
+  CHECK(store.campaigns() == std::vector<StoredCampaign>{b_again, a});
+}
+
+TEST_CASE_TEMPLATE("forgetting an address erases its events and intents everywhere but keeps its suppression", Kind,
+                   MemoryStoreKind, SqliteStoreKind) {
+  Kind kind;
+  Store& store = kind.get();
+  const Event kept_a = event_of(EventType::sent, "a", "keep@example.com", 1);
+  const Event kept_b = event_of(EventType::replied, "b", "keep@example.com", 1);
+  Event campaign_event = event_of(EventType::campaign_resumed, "a", "");
+  for (const Event& event : {event_of(EventType::sent, "a", "Gone@Example.com", 1), kept_a,
+                             event_of(EventType::replied, "b", "gone@example.com", 1), kept_b, campaign_event,
+                             event_of(EventType::unsubscribed, "b", "GONE@example.com", 1)}) {
+    REQUIRE(store.append(event));
+  }
+  REQUIRE(store.record_intent(intent_of("a", "gone@example.com", 2)));
+  REQUIRE(store.record_intent(intent_of("b", "Gone@example.com", 2)));
+  REQUIRE(store.record_intent(intent_of("a", "keep@example.com", 2)));
+  REQUIRE(store.suppress("gone@example.com", "unsubscribe"));
+
+  const auto erased = store.forget("gOnE@example.COM");
+  REQUIRE(erased.has_value());
+  CHECK(*erased == 5);  // three events and two intents
+  CHECK(events_of(store, "a") == std::vector<Event>{kept_a, campaign_event});
+  CHECK(events_of(store, "b") == std::vector<Event>{kept_b});
+  CHECK(keys_of(store.open_intents()) == std::vector<std::string>{"a/keep@example.com/2"});
+  CHECK(store.is_suppressed("gone@example.com"));
+
+  const auto again = store.forget("gone@example.com");
+  REQUIRE(again.has_value());
+  CHECK(*again == 0);
+}
+
+TEST_CASE_TEMPLATE("begin and commit nest and the writes of a unit are kept at its end", Kind, MemoryStoreKind,
+                   SqliteStoreKind) {
+  Kind kind;
+  Store& store = kind.get();
+  REQUIRE(store.record_intent(intent_of("a", "x@example.com", 1)));
+  REQUIRE(store.begin());
+  REQUIRE(store.append(event_of(EventType::sent, "a", "x@example.com", 1)));
+  REQUIRE(store.begin());
+  REQUIRE(store.suppress("x@example.com", "hard_bounce"));
+  REQUIRE(store.append(event_of(EventType::stopped, "a", "x@example.com")));
+  REQUIRE(store.commit());
+  // Inside the unit, its writes are seen.
+  CHECK(events_of(store, "a").size() == 2);
+  CHECK(store.open_intents().empty());
+  REQUIRE(store.commit());
+  CHECK(events_of(store, "a").size() == 2);
+  CHECK(store.is_suppressed("x@example.com"));
+  CHECK(store.open_intents().empty());
+}
+
+TEST_CASE_TEMPLATE("received mail waits in the inbox in order until taken out, and forget drops what names the address",
+                   Kind, MemoryStoreKind, SqliteStoreKind) {
+  Kind kind;
+  Store& store = kind.get();
+  CHECK(store.access() == StoreAccess::engine);
+  CHECK(store.queued(10).empty());
+  const std::string with_nul("first\0bytes", 11);
+  REQUIRE(store.queue_received(with_nul, utc("2026-12-01T09:00:00Z")));
+  REQUIRE(store.queue_received("From: Ann <ANN@example.com>\r\n\r\nhi", utc("2026-12-01T09:01:00Z")));
+  REQUIRE(store.queue_received("third", utc("2026-12-01T09:02:00Z")));
+
+  auto waiting = store.queued(10);
+  REQUIRE(waiting.size() == 3);
+  CHECK(waiting[0].raw == with_nul);
+  CHECK(waiting[2].raw == "third");
+  CHECK(waiting[0].id < waiting[1].id);
+  CHECK(waiting[1].id < waiting[2].id);
+  CHECK(store.queued(2).size() == 2);
+
+  // Taken out inside the unit that applies it.
+  REQUIRE(store.begin());
+  REQUIRE(store.unqueue(waiting[0].id));
+  REQUIRE(store.commit());
+  waiting = store.queued(10);
+  REQUIRE(waiting.size() == 2);
+  CHECK(waiting[0].raw.starts_with("From: Ann"));
+
+  // The address in any case, anywhere in the message; the other message stays.
+  auto erased = store.forget("ann@example.com");
+  REQUIRE(erased);
+  CHECK(*erased == 1);
+  waiting = store.queued(10);
+  REQUIRE(waiting.size() == 1);
+  CHECK(waiting[0].raw == "third");
+}
+
+TEST_CASE("a store that keeps no inbox refuses mail handed to it and has nothing waiting") {
+  // Store's defaults, as a host's own store that does not override them has them.
+  struct Minimal final : Store {
+    MemoryStore inner;
+    expected<void> append(const Event& event) override { return inner.append(event); }
+    expected<void> record_intent(const SendIntent& intent) override { return inner.record_intent(intent); }
+    bool is_suppressed(std::string_view address) const override { return inner.is_suppressed(address); }
+    expected<void> suppress(std::string_view address, std::string_view reason) override {
+      return inner.suppress(address, reason);
+    }
+    expected<void> unsuppress(std::string_view address) override { return inner.unsuppress(address); }
+    std::vector<Suppression> suppressions() const override { return inner.suppressions(); }
+    void for_each_event(std::string_view campaign, const std::function<void(const Event&)>& visit) const override {
+      inner.for_each_event(campaign, visit);
+    }
+    std::vector<SendIntent> open_intents() const override { return inner.open_intents(); }
+    expected<void> save_campaign(const StoredCampaign& campaign) override { return inner.save_campaign(campaign); }
+    std::optional<StoredCampaign> campaign(std::string_view name) const override { return inner.campaign(name); }
+    std::vector<StoredCampaign> campaigns() const override { return inner.campaigns(); }
+    expected<std::size_t> forget(std::string_view address) override { return inner.forget(address); }
+  } store;
+  const auto queued = store.queue_received("hello", utc("2026-12-01T09:00:00Z"));
+  REQUIRE_FALSE(queued.has_value());
+  CHECK(queued.error().code() == Errc::invalid_argument);
+  CHECK(store.queued(10).empty());
+  CHECK_FALSE(store.unqueue(1).has_value());
+  CHECK(store.access() == StoreAccess::engine);
+  CHECK_FALSE(store.read_error().has_value());
+}
+
+}  // TEST_SUITE
