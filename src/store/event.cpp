@@ -52,10 +52,11 @@ std::string to_json_line(const Event& event) {
   if (!event.kind.empty()) line["kind"] = event.kind;
   if (!event.return_date.empty()) line["return_date"] = event.return_date;
   if (!event.reason.empty()) line["reason"] = event.reason;
-  if (event.cause != Cause::none) line["cause"] = to_string(event.cause);
   if (event.code != 0) line["code"] = event.code;
   if (!event.status.empty()) line["status"] = event.status;
   if (event.retry_at) line["retry_at"] = format_instant(*event.retry_at);
+  // Last, so that the rest of the line reads as before causes were written.
+  if (event.cause != Cause::none) line["cause"] = to_string(event.cause);
   return boost::json::serialize(line);
 }
 
