@@ -28,6 +28,18 @@ class io_context;
 
 namespace outreach {
 
+/// @brief What a campaign needs that its file does not hold: the secrets it names.
+struct CampaignSecrets {
+  /// @brief The key its unsubscribe tokens are signed with; nothing or empty: an empty key (with
+  /// a warning when the campaign names `unsubscribe.secret_env`).
+  std::optional<std::string> unsubscribe_secret;
+
+  /// @brief The secrets from the environment variables the campaign names
+  /// (`unsubscribe.secret_env`); an unset or empty variable gives nothing.
+  /// @param campaign The campaign.
+  [[nodiscard]] static CampaignSecrets from_environment(const CampaignDefinition& campaign);
+};
+
 /// @brief Runs any number of campaigns over one `Store`, one `Transport` and one `Clock`.
 ///
 /// Everything happens in `step()`: it does what is due at the clock's current time and says
@@ -50,11 +62,18 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  /// @brief Adds a campaign (in `draft` status until `start`).
+  /// @brief Adds a campaign (in `draft` status until `start`), with the secrets it names read
+  /// from the environment (`CampaignSecrets::from_environment`).
   /// @param campaign The campaign.
   /// @return Nothing, or `invalid_argument` when a campaign of that name exists. A mailbox id
   /// already known from another campaign takes the new settings (see `warnings()`).
   [[nodiscard]] expected<void> add_campaign(CampaignDefinition campaign);
+
+  /// @brief Adds a campaign (in `draft` status until `start`) with the secrets given.
+  /// @param campaign The campaign.
+  /// @param secrets Its secrets; nothing is read from the environment.
+  /// @return As `add_campaign(campaign)`.
+  [[nodiscard]] expected<void> add_campaign(CampaignDefinition campaign, CampaignSecrets secrets);
 
   /// @brief Starts a campaign: its leads enter at the schedule's start, or now if later.
   /// @param name The campaign's name.

@@ -56,6 +56,25 @@ enum class EventType : std::uint8_t {
   return type == EventType::sent || type == EventType::in_doubt;
 }
 
+/// @brief Why a `failed` event failed, for the engine to read back without parsing `reason`,
+/// which is for people. The names are the `cause` values of the event log.
+enum class Cause : std::uint8_t {
+  none,         ///< Not a failure, or a line written before events carried a cause.
+  refused,      ///< The server refused the message for good (a 5xx reply).
+  gave_up,      ///< Temporary failures reached the most attempts of a send.
+  unbuildable,  ///< The message could not be built; it never reached the transport.
+  unsignable,   ///< The message could not be signed; it never reached the transport.
+};
+
+/// @brief The `cause` name, such as `"gave_up"`; empty for `Cause::none`.
+/// @param cause The cause.
+[[nodiscard]] std::string_view to_string(Cause cause) noexcept;
+
+/// @brief Parses a `cause` name.
+/// @param name The name, such as `"refused"`.
+/// @return The cause, or nothing for an unknown name.
+[[nodiscard]] std::optional<Cause> cause_from_string(std::string_view name) noexcept;
+
 /// @brief One event. Fields that do not apply to the type are empty (and absent in JSON).
 struct Event {
   EventType type = EventType::sent;  ///< What happened.
@@ -74,6 +93,7 @@ struct Event {
   std::optional<Instant> retry_at;   ///< `deferred`: when it is tried again.
   std::string kind;                  ///< `bounced`: `hard` or `soft`.
   std::string return_date;           ///< `auto_replied`: the stated return date (`YYYY-MM-DD`).
+  Cause cause = Cause::none;         ///< `failed`: why, for the engine (see `failure_cause`).
 
   /// @brief Events compare equal when every field is equal.
   friend bool operator==(const Event&, const Event&) = default;
@@ -90,5 +110,12 @@ struct Event {
 /// @param line One JSON object (a trailing newline is allowed).
 /// @return The event, or the first error with the others in `Error::others()`.
 [[nodiscard]] expected<Event> parse_event_line(std::string_view line);
+
+/// @brief The cause of a `failed` event. A line written before events carried a cause has none;
+/// its cause is then read from the `reason` text those versions wrote (the only place that reads
+/// it), so that a store kept by them resumes as it would have.
+/// @param event The event.
+/// @return The cause, or `Cause::none` for an event that is not `failed`.
+[[nodiscard]] Cause failure_cause(const Event& event) noexcept;
 
 }  // namespace outreach

@@ -15,7 +15,18 @@ constexpr std::array<std::string_view, 16> type_names{
     "sent",     "deferred", "failed",       "in_doubt", "skipped", "replied", "auto_replied", "bounced",
     "unsubscribed", "complained", "stopped", "paused", "resumed", "completed", "campaign_paused", "campaign_resumed"};
 
+constexpr std::array<std::string_view, 5> cause_names{"", "refused", "gave_up", "unbuildable", "unsignable"};
+
 }  // namespace
+
+std::string_view to_string(Cause cause) noexcept { return cause_names[static_cast<std::size_t>(cause)]; }
+
+std::optional<Cause> cause_from_string(std::string_view name) noexcept {
+  for (std::size_t i = 1; i < cause_names.size(); ++i) {
+    if (cause_names[i] == name) return static_cast<Cause>(i);
+  }
+  return std::nullopt;
+}
 
 std::string_view to_string(EventType type) noexcept { return type_names[static_cast<std::size_t>(type)]; }
 
@@ -44,6 +55,8 @@ std::string to_json_line(const Event& event) {
   if (event.code != 0) line["code"] = event.code;
   if (!event.status.empty()) line["status"] = event.status;
   if (event.retry_at) line["retry_at"] = format_instant(*event.retry_at);
+  // Last, so that the rest of the line reads as before causes were written.
+  if (event.cause != Cause::none) line["cause"] = to_string(event.cause);
   return boost::json::serialize(line);
 }
 
@@ -96,12 +109,29 @@ expected<Event> parse_event_line(std::string_view line) {
   read_string(reader, "kind", event.kind);
   read_string(reader, "return_date", event.return_date);
   read_string(reader, "reason", event.reason);
+  if (const auto cause_name = reader.string("cause")) {
+    if (const auto cause = cause_from_string(*cause_name)) {
+      event.cause = *cause;
+    } else {
+      errors.add(Error(Errc::invalid_value, "unknown cause \"" + *cause_name + "\"", Location::at("cause")));
+    }
+  }
   if (const auto code = reader.integer("code", int_min, int_max)) event.code = static_cast<int>(*code);
   read_string(reader, "status", event.status);
   event.retry_at = read_instant(reader, "retry_at", false);
   reader.reject_unknown_keys();
   if (!errors.empty()) return fail(errors.combined());
   return event;
+}
+
+Cause failure_cause(const Event& event) noexcept {
+  if (event.type != EventType::failed) return Cause::none;
+  if (event.cause != Cause::none) return event.cause;
+  // Written before events carried a cause: these versions said it in the reason.
+  if (event.reason.starts_with("cannot build the message")) return Cause::unbuildable;
+  if (event.reason.starts_with("cannot sign the message")) return Cause::unsignable;
+  if (event.reason.starts_with("gave up after")) return Cause::gave_up;
+  return Cause::refused;
 }
 
 }  // namespace outreach

@@ -1,0 +1,45 @@
+// A campaign's analytics: per step and variant what happened to its sends, and sends per day
+// and mailbox. Received mail counts for the step the lead last received.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "outreach/sequence.hpp"
+#include "outreach/summary.hpp"
+
+namespace outreach::detail {
+
+class CampaignAnalytics {
+ public:
+  /// Zero counts for every step and variant of the sequence.
+  explicit CampaignAnalytics(const Sequence& sequence);
+
+  /// The counts of the variant `lead_key` gets at `step`, or nothing for a step out of range.
+  [[nodiscard]] VariantStats* variant_of(const Sequence& sequence, std::uint64_t seed, std::string_view lead_key,
+                                         int step);
+  /// One more send from a mailbox on its local day.
+  void count_day_send(std::chrono::sys_days day, std::size_t mailbox) { ++days_[{day, mailbox}]; }
+  void count_in_doubt() { ++in_doubt_; }
+
+  /// The analytics part of a summary: steps, days (mailboxes named by `mailbox_id`), in doubt.
+  template <class MailboxId>
+  void summarize(CampaignSummary& out, MailboxId&& mailbox_id) const {
+    for (std::size_t i = 0; i < stats_.size(); ++i) out.steps.push_back(StepStats{static_cast<int>(i + 1), stats_[i]});
+    for (const auto& [key, sent] : days_) out.days.push_back(day_sends(key.first, mailbox_id(key.second), sent));
+    out.in_doubt = in_doubt_;
+  }
+
+ private:
+  static DaySends day_sends(std::chrono::sys_days day, const std::string& mailbox, std::int64_t sent);
+
+  std::vector<std::vector<VariantStats>> stats_;
+  std::map<std::pair<std::chrono::sys_days, std::size_t>, std::int64_t> days_;
+  std::int64_t in_doubt_ = 0;
+};
+
+}  // namespace outreach::detail

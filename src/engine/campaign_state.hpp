@@ -1,0 +1,66 @@
+// What the engine keeps per campaign: its definition, status, leads, limits and analytics. The
+// reducer (reducer.hpp) is what changes it when an event happens.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/analytics.hpp"
+#include "engine/campaign_limits.hpp"
+#include "engine/lead_book.hpp"
+#include "outreach/campaign.hpp"
+#include "outreach/event.hpp"
+
+namespace outreach::detail {
+
+enum class CampaignStatus : std::uint8_t { draft, running, paused, finished };
+inline constexpr std::array<std::string_view, 4> campaign_status_names{"draft", "running", "paused", "finished"};
+
+struct CampaignState {
+  explicit CampaignState(CampaignDefinition definition)
+      : def(std::move(definition)), bounces(def.bounces.pause_window), analytics(def.sequence) {}
+
+  CampaignDefinition def;
+  CampaignStatus status = CampaignStatus::draft;
+  LeadBook leads;
+  std::vector<std::size_t> mailboxes;  // engine mailbox indices, in the campaign's order
+  std::string unsubscribe_secret;
+  DailyCaps caps;          // days in the schedule's zone
+  BounceWindow bounces;
+  CampaignAnalytics analytics;
+  // Return dates stated by auto-replies, by lead: a `paused` event waits until then.
+  std::unordered_map<std::uint32_t, Instant> returns;
+
+  [[nodiscard]] VariantStats* stats_for(std::uint32_t lead, int step) {
+    return analytics.variant_of(def.sequence, def.seed, leads.key_of(lead), step);
+  }
+  [[nodiscard]] std::size_t step_count() const { return def.sequence.steps().size(); }
+};
+
+/// An event of one lead of the campaign.
+[[nodiscard]] inline Event lead_event(EventType type, Instant at, const CampaignState& c, std::uint32_t lead,
+                                      int step = 0) {
+  Event event;
+  event.type = type;
+  event.at = at;
+  event.campaign = c.def.name;
+  event.lead = c.def.leads[lead].email;
+  event.step = step;
+  return event;
+}
+
+/// An event of the whole campaign.
+[[nodiscard]] inline Event campaign_event(EventType type, Instant at, const CampaignState& c, std::string reason) {
+  Event event;
+  event.type = type;
+  event.at = at;
+  event.campaign = c.def.name;
+  event.reason = std::move(reason);
+  return event;
+}
+
+}  // namespace outreach::detail

@@ -1,0 +1,57 @@
+#include "engine/composer.hpp"
+
+#include <chrono>
+#include <utility>
+
+#include "outreach/unsubscribe.hpp"
+
+namespace outreach::detail {
+
+std::string unsubscribe_url(const CampaignState& c, const std::string& lead_key) {
+  std::string url = c.def.unsubscribe.url;
+  const std::size_t token = url.find("{{token}}");
+  if (token != std::string::npos) {
+    url.replace(token, 9, make_unsubscribe_token(c.unsubscribe_secret, c.def.name, lead_key));
+  }
+  return url;
+}
+
+tl::expected<ComposedStep, Unsendable> compose_step(const CampaignState& c, std::uint32_t lead, const Mailbox& mailbox,
+                                                    const DkimSigner* signer, Instant now, bool build_message) {
+  const int step_number = c.leads[lead].next_step;
+  const Lead& person = c.def.leads[lead];
+  StepContext context;
+  context.campaign = c.def.name;
+  context.seed = c.def.seed;
+  context.sender = mailbox.from;
+  context.date = std::chrono::floor<std::chrono::seconds>(now);
+  context.build_message = build_message;
+  if (!c.def.unsubscribe.url.empty()) context.unsubscribe_url = unsubscribe_url(c, c.leads.key_of(lead));
+  context.unsubscribe_mailto = c.def.unsubscribe.mailto;
+  auto thread = rebuild_thread(c.def.sequence, step_number, person, context);
+  auto rendered = thread ? (context.thread = std::move(*thread), render_step(c.def.sequence, step_number, person, context))
+                         : expected<RenderedStep>(tl::unexpected<Error>(thread.error()));
+  if (!rendered) {
+    if (rendered.error().code() == Errc::missing_field) {
+      return tl::unexpected(Unsendable{EventType::skipped, Cause::none, rendered.error().message()});
+    }
+    return tl::unexpected(Unsendable{EventType::failed, Cause::unbuildable,
+                                     "cannot build the message: " + rendered.error().message()});
+  }
+  if (signer && build_message) {
+    // Signed last, when nothing will change the message any more.
+    auto signed_data = signer->sign(rendered->message.data);
+    if (!signed_data) {
+      return tl::unexpected(Unsendable{EventType::failed, Cause::unsignable,
+                                       "cannot sign the message: " + signed_data.error().message()});
+    }
+    rendered->message.data = std::move(*signed_data);
+  }
+  ComposedStep composed{std::move(*rendered), {}};
+  if (c.def.sequence.step(step_number).threading == Threading::reply) {
+    composed.in_reply_to = context.thread.message_ids.back();
+  }
+  return composed;
+}
+
+}  // namespace outreach::detail

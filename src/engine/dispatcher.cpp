@@ -1,0 +1,138 @@
+// The dispatcher: a due lead's step planned, composed and reserved against every limit, sends
+// handed to the transport in groups (their intents durable first), and their outcomes recorded
+// as events, which the reducer applies.
+#include <algorithm>
+#include <utility>
+
+#include "engine/engine_state.hpp"
+#include "engine/outcome_policy.hpp"
+#include "engine/planner.hpp"
+
+namespace outreach {
+
+using detail::CampaignState;
+using detail::LeadStatus;
+using detail::Plan;
+using detail::lead_event;
+
+Engine::State::Attempt Engine::State::attempt_send(CampaignState& c, std::uint32_t lead, Instant now) {
+  detail::LeadState& state = c.leads[lead];
+  const int step_number = state.next_step;
+  const Lead& person = c.def.leads[lead];
+  const Plan plan = detail::plan_step(c, mailboxes, lead, now, [&] { return store.is_suppressed(person.email); });
+  if (plan.kind == Plan::Kind::wait) return {false, plan.until};
+  if (plan.kind == Plan::Kind::skip_suppressed) {
+    Event event = lead_event(EventType::skipped, now, c, lead, step_number);
+    event.reason = "suppressed";
+    record(c, lead, event);
+    return {};
+  }
+
+  const detail::MailboxLimiter& mailbox = mailboxes[plan.mailbox];
+  auto composed = detail::compose_step(c, lead, mailbox.settings(), mailboxes.signer(plan.mailbox), now,
+                                       transport.needs_message_data());
+  if (!composed) {
+    Event event = lead_event(composed.error().type, now, c, lead, step_number);
+    event.reason = std::move(composed.error().reason);
+    event.cause = composed.error().cause;
+    if (event.type == EventType::failed) event.mailbox = mailbox.settings().id;
+    record(c, lead, event);
+    return {};
+  }
+
+  // Reserved before sending: an outcome in doubt counts for every limit.
+  mailboxes[plan.mailbox].reserve(now);
+  c.caps.reserve(step_number);
+  state.mailbox = static_cast<std::uint32_t>(plan.mailbox);
+  state.status = LeadStatus::active;
+  outgoing.push_back(Outgoing{.campaign = &c,
+                              .lead = lead,
+                              .step = step_number,
+                              .mailbox = plan.mailbox,
+                              .composed = std::move(*composed)});
+  if (outgoing.size() >= group_size()) send_outgoing(now);
+  return {};
+}
+
+// How many sends go to the transport at once: what it can have in flight, when the store
+// makes a group's intents one atomic unit (a store without units gets one send at a time, so
+// that a failed intent never leaves part of a group recorded and unsent).
+std::size_t Engine::State::group_size() const {
+  return store.atomic_units() ? std::max<std::size_t>(1, transport.group_size()) : 1;
+}
+
+// Gives back the reservation of a send that did not go: it counts against no limit (the
+// spacing still applies).
+void Engine::State::release(const Outgoing& send, Instant now) {
+  mailboxes[send.mailbox].release(now);
+  send.campaign->caps.release(send.step);
+}
+
+// Sends the messages decided so far: their intents are durable before any of them goes (one
+// commit for the group), then the transport has them all at once (pipelined over its
+// connections), then their outcomes and what follows are recorded as one unit. A crash in
+// between leaves at most the group in doubt, which is why a transport keeps it small.
+void Engine::State::send_outgoing(Instant now) {
+  // Taken out first: whatever happens below (even an exception from the transport), no send
+  // of this group is handed over twice.
+  std::vector<Outgoing> group = std::exchange(outgoing, {});
+  // A lead stopped since its send was decided (a listener may take mail in), or an engine that
+  // has failed, sends nothing more.
+  std::erase_if(group, [&](const Outgoing& send) {
+    const bool gone = log.failed() || send.campaign->leads[send.lead].status != LeadStatus::active;
+    if (gone) release(send, now);
+    return gone;
+  });
+  if (group.empty()) return;
+  bool recorded = log.kept_or_stop(store.begin());
+  for (const Outgoing& send : group) {
+    if (!recorded) break;
+    const CampaignState& c = *send.campaign;
+    recorded = log.kept_or_stop(store.record_intent(SendIntent{c.def.name, c.def.leads[send.lead].email, send.step,
+                                                               mailboxes[send.mailbox].settings().id,
+                                                               send.composed.rendered.message.message_id, now}));
+  }
+  recorded = log.kept_or_stop(store.commit()) && recorded;
+  if (!recorded) {  // nothing went: the engine stops, and the leads send again next time
+    for (const Outgoing& send : group) release(send, now);
+    return;
+  }
+  std::vector<Transport::Handover> handovers;
+  handovers.reserve(group.size());
+  for (const Outgoing& send : group) {
+    handovers.push_back({&mailboxes[send.mailbox].settings(), &send.composed.rendered.message});
+  }
+  std::vector<SendOutcome> outcomes(group.size());
+  transport.send_all(handovers, outcomes);
+  // The outcome events close the intents; they and what follows from them are kept together.
+  const detail::EventLog::Unit unit(log);
+  for (std::size_t i = 0; i < group.size(); ++i) record_outcome(group[i], outcomes[i], now);
+}
+
+void Engine::State::record_outcome(Outgoing& send, const SendOutcome& outcome, Instant now) {
+  CampaignState& c = *send.campaign;
+  const std::uint32_t lead = send.lead;
+  const RenderedStep& rendered = send.composed.rendered;
+  const detail::OutcomeVerdict verdict = detail::judge_outcome(outcome, c.def.delivery, c.leads[lead].attempts);
+  Event event = lead_event(verdict.type, now, c, lead, send.step);
+  event.mailbox = mailboxes[send.mailbox].settings().id;
+  if (went_out(verdict.type)) {
+    event.message_id = rendered.message.message_id;
+    if (verdict.type == EventType::sent) {
+      event.variant = rendered.variant_name;
+      event.subject = rendered.subject;
+      event.in_reply_to = std::move(send.composed.in_reply_to);
+    }
+  } else {
+    detail::describe_outcome(verdict, outcome, now, event);
+  }
+  if (record(c, lead, event).completed) completions.push_back(lead_event(EventType::completed, now, c, lead));
+  if (!verdict.hard_bounce) return;
+  Event bounce = lead_event(EventType::bounced, now, c, lead, send.step);
+  bounce.kind = "hard";
+  const bool paused = record(c, lead, bounce).bounce_rate_reached;
+  (void)log.kept_or_stop(store.suppress(c.def.leads[lead].email, "hard_bounce"));
+  if (paused) record_campaign(c, campaign_event(EventType::campaign_paused, now, c, "bounce_rate"));
+}
+
+}  // namespace outreach

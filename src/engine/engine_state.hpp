@@ -1,0 +1,100 @@
+// The engine's state, shared by the sources that act on it: set-up (setup.cpp), the
+// dispatcher (dispatcher.cpp), received mail (inbound.cpp), recovery (recovery.cpp), one
+// instant (engine.cpp) and the run loop (run_loop.cpp). What is decided is decided in the pure
+// parts; these sources do the I/O around them.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/campaign_state.hpp"
+#include "engine/composer.hpp"
+#include "engine/event_log.hpp"
+#include "engine/inbound_rules.hpp"
+#include "engine/mailbox_pool.hpp"
+#include "engine/reducer.hpp"
+#include "inbound/received.hpp"
+#include "outreach/engine.hpp"
+
+namespace outreach {
+
+// A send decided and counted, waiting to be handed to the transport with the others of its group.
+struct Outgoing {
+  detail::CampaignState* campaign = nullptr;
+  std::uint32_t lead = 0;
+  int step = 0;
+  std::size_t mailbox = 0;  // engine mailbox index
+  detail::ComposedStep composed;
+};
+
+struct Engine::State {
+  Store& store;
+  Transport& transport;
+  const Clock& clock;
+  std::vector<std::unique_ptr<detail::CampaignState>> campaigns;
+  detail::MailboxPool mailboxes;
+  std::multimap<Instant, InboundEvent> inbound;
+  std::vector<std::string> warnings;
+  std::vector<Event> completions;  // `completed` events wait until the sends of their instant are out
+  std::vector<Outgoing> outgoing;  // sends decided but not handed to the transport yet
+  std::atomic<bool> stop_requested{false};
+  detail::EventLog log;
+
+  State(Store& s, Transport& t, const Clock& c) : store(s), transport(t), clock(c), log(s, stop_requested) {}
+
+  detail::CampaignState* find(std::string_view name) {
+    for (auto& campaign : campaigns) {
+      if (campaign->def.name == name) return campaign.get();
+    }
+    return nullptr;
+  }
+
+  // Records an event of a lead and applies it: what the engine does, it does through events.
+  detail::Reduction record(detail::CampaignState& c, std::uint32_t lead, const Event& event) {
+    log.append(event);
+    return detail::apply_lead_event(c, mailboxes, lead, event, detail::Origin::live);
+  }
+  void record_campaign(detail::CampaignState& c, const Event& event) {
+    log.append(event);
+    detail::apply_campaign_event(c, event);
+  }
+
+  // ---- set-up (setup.cpp) -----------------------------------------------------------------
+  expected<void> add_campaign(CampaignDefinition campaign, CampaignSecrets secrets);
+  expected<void> start(detail::CampaignState& c, Instant now);
+
+  // ---- sending (dispatcher.cpp) -----------------------------------------------------------
+  // What an attempt to send a lead's next step came to.
+  struct Attempt {
+    bool done = true;                   // the lead moved on (sent, deferred, skipped, failed)
+    std::optional<Instant> wait_until;  // not done: when it could go (nothing: not in sight)
+  };
+  Attempt attempt_send(detail::CampaignState& c, std::uint32_t lead, Instant now);
+  std::size_t group_size() const;
+  void release(const Outgoing& send, Instant now);
+  void send_outgoing(Instant now);
+  void record_outcome(Outgoing& send, const SendOutcome& outcome, Instant now);
+
+  // ---- received mail (inbound.cpp) --------------------------------------------------------
+  void apply_inbound(const InboundEvent& arrived, Instant now);
+  std::optional<detail::LeadMatch> lead_by_address(std::string_view address) const;
+
+  // ---- one instant (engine.cpp) -----------------------------------------------------------
+  void run_follow_ups(detail::CampaignState& c, Instant now);
+  void run_new_leads(detail::CampaignState& c, Instant now);
+  void end_campaign(detail::CampaignState& c, Instant now);
+
+  // ---- resuming from the store (recovery.cpp) ---------------------------------------------
+  // Brings a campaign whose leads have entered back to where its events say it was, as if the
+  // engine had made them: the same counters, spacing, jitter sequence, analytics and due times.
+  void restore(detail::CampaignState& c);
+  void settle_in_doubt(detail::CampaignState& c, Instant now);
+  void rebuild_mailboxes(const detail::CampaignState& c);
+};
+
+}  // namespace outreach

@@ -1,0 +1,74 @@
+#include "engine/mailbox_limiter.hpp"
+
+#include <algorithm>
+
+#include "outreach/schedule.hpp"
+#include "util/hash.hpp"
+
+namespace outreach::detail {
+
+MailboxLimiter::MailboxLimiter(Mailbox settings, TimeZone zone)
+    : settings_(std::move(settings)), zone_(std::move(zone)), jitter_seed_(hash_bytes(settings_.id)) {}
+
+// The cap of the n-th day with sends, today being that day if a send goes out now. A day whose
+// only attempts were released is not a sending day: its cap stays the next one's.
+std::int64_t MailboxLimiter::cap_on(std::chrono::sys_days today) const {
+  const std::int64_t sending_day =
+      today == day_ ? days_before_ + 1 : days_before_ + (sent_today_ > 0 ? 1 : 0) + 1;
+  return settings_.cap_on_day(sending_day);
+}
+
+std::int64_t MailboxLimiter::room(Instant now) const {
+  const auto today = Schedule::local_day(now, zone_);
+  return cap_on(today) - (today == day_ ? sent_today_ : 0);
+}
+
+Instant MailboxLimiter::available_at(Instant now) const {
+  const Instant free = room(now) > 0 ? now : Schedule::next_local_midnight(now, zone_);
+  return std::max(free, next_allowed_);
+}
+
+void MailboxLimiter::reserve(Instant now) {
+  if (keeps_history_) history_.emplace_back(now, true);
+  tally(now);
+}
+
+void MailboxLimiter::release(Instant at) {
+  if (keeps_history_ && !history_.empty()) history_.back().second = false;
+  untally(at);
+}
+
+void MailboxLimiter::rebuild() {
+  std::stable_sort(history_.begin(), history_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  day_ = {};
+  sent_today_ = 0;
+  days_before_ = 0;
+  next_allowed_ = {};
+  sends_ = 0;
+  for (const auto& [at, counted] : history_) {
+    tally(at);
+    if (!counted) untally(at);
+  }
+}
+
+void MailboxLimiter::tally(Instant now) {
+  const auto today = Schedule::local_day(now, zone_);
+  if (today != day_) {
+    days_before_ += sent_today_ > 0 ? 1 : 0;
+    day_ = today;
+    sent_today_ = 0;
+  }
+  ++sent_today_;
+  ++sends_;
+  // Jitter in whole seconds, drawn from the mailbox's own deterministic sequence.
+  const auto jitter_seconds = static_cast<std::uint64_t>(settings_.jitter.count() / 1000);
+  const auto jitter = std::chrono::seconds(static_cast<std::chrono::seconds::rep>(
+      jitter_seconds == 0 ? 0 : pick_below(hash_combine(jitter_seed_, sends_), jitter_seconds + 1)));
+  next_allowed_ = now + settings_.min_interval + jitter;
+}
+
+void MailboxLimiter::untally(Instant at) {
+  if (Schedule::local_day(at, zone_) == day_ && sent_today_ > 0) --sent_today_;
+}
+
+}  // namespace outreach::detail

@@ -1,0 +1,76 @@
+// How much a mailbox may send, and when: its daily limit and warm-up ramp, counted in days of
+// its own zone (a new day starts at the local midnight, DST or not), and the spacing of
+// `min_interval` plus a jitter drawn from the mailbox's own deterministic sequence. A send is
+// reserved when it is decided and released if it did not go; every campaign of an engine
+// shares the limiter of a mailbox.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "outreach/instant.hpp"
+#include "outreach/mailbox.hpp"
+#include "outreach/timezone.hpp"
+
+namespace outreach::detail {
+
+class MailboxLimiter {
+ public:
+  /// A limiter with nothing sent yet; days in `zone`.
+  MailboxLimiter(Mailbox settings, TimeZone zone);
+
+  [[nodiscard]] const Mailbox& settings() const noexcept { return settings_; }
+  [[nodiscard]] const TimeZone& zone() const noexcept { return zone_; }
+  /// Later settings for the same mailbox (counters go on).
+  void replace_settings(Mailbox settings, TimeZone zone) {
+    settings_ = std::move(settings);
+    zone_ = std::move(zone);
+  }
+
+  /// Sends still allowed on the local day of `now` (negative when a lowered limit is passed).
+  [[nodiscard]] std::int64_t room(Instant now) const;
+  /// True when a send may go at `now`: room today and the spacing has passed.
+  [[nodiscard]] bool available(Instant now) const { return now >= next_allowed_ && room(now) > 0; }
+  /// The first instant from `now` at which a send may go: now, the end of the spacing, or the
+  /// next local midnight when today is full.
+  [[nodiscard]] Instant available_at(Instant now) const;
+  /// No send before this.
+  [[nodiscard]] Instant next_allowed() const noexcept { return next_allowed_; }
+
+  /// Counts a send decided at `now` against today's room, and starts the spacing after it.
+  void reserve(Instant now);
+  /// Gives the room of the last reserved send back: it did not go (the spacing still holds).
+  void release(Instant at);
+
+  /// Keeps every send from now on, so that the counters can be rebuilt in time order when a
+  /// campaign sharing the mailbox resumes and brings its own past sends.
+  void keep_history() noexcept { keeps_history_ = true; }
+  [[nodiscard]] bool keeps_history() const noexcept { return keeps_history_; }
+  /// A send read back from a campaign's log: kept for `rebuild`, not counted yet.
+  void remember(Instant at, bool counted) {
+    keeps_history_ = true;
+    history_.emplace_back(at, counted);
+  }
+  /// Counts again, from the kept sends in time order.
+  void rebuild();
+
+ private:
+  void tally(Instant now);
+  void untally(Instant at);
+  [[nodiscard]] std::int64_t cap_on(std::chrono::sys_days today) const;
+
+  Mailbox settings_;
+  TimeZone zone_;
+  std::chrono::sys_days day_{};  // the local day `sent_today_` counts
+  std::int64_t sent_today_ = 0;
+  std::int64_t days_before_ = 0;  // days with a send before `day_`
+  Instant next_allowed_{};
+  std::uint64_t sends_ = 0;  // every reserved send, for the jitter sequence
+  std::uint64_t jitter_seed_ = 0;
+  std::vector<std::pair<Instant, bool>> history_;  // (instant, still counted)
+  bool keeps_history_ = false;
+};
+
+}  // namespace outreach::detail

@@ -1,0 +1,41 @@
+// The mailboxes of an engine, shared by every campaign: each one's limiter and DKIM signer,
+// found by index (as leads keep them) or by id (as events name them).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/mailbox_limiter.hpp"
+#include "outreach/dkim.hpp"
+#include "outreach/mailbox.hpp"
+
+namespace outreach::detail {
+
+class MailboxPool {
+ public:
+  /// The index of a campaign's mailbox, added when new. A mailbox already known takes the new
+  /// settings and signer when they differ, and `replaced` says so.
+  std::size_t add(const Mailbox& settings, const TimeZone& default_zone, std::shared_ptr<const DkimSigner> signer,
+                  bool keep_history, bool& replaced);
+
+  [[nodiscard]] std::optional<std::size_t> find(const std::string& id) const {
+    const auto found = by_id_.find(id);
+    if (found == by_id_.end()) return std::nullopt;
+    return found->second;
+  }
+  [[nodiscard]] MailboxLimiter& operator[](std::size_t index) { return limiters_[index]; }
+  [[nodiscard]] const MailboxLimiter& operator[](std::size_t index) const { return limiters_[index]; }
+  [[nodiscard]] const DkimSigner* signer(std::size_t index) const { return signers_[index].get(); }
+
+ private:
+  std::vector<MailboxLimiter> limiters_;
+  std::vector<std::shared_ptr<const DkimSigner>> signers_;
+  std::unordered_map<std::string, std::size_t> by_id_;
+};
+
+}  // namespace outreach::detail

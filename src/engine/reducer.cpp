@@ -1,0 +1,161 @@
+#include "engine/reducer.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <string>
+
+#include "engine/inbound_rules.hpp"
+#include "engine/outcome_policy.hpp"
+#include "outreach/schedule.hpp"
+
+namespace outreach::detail {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+// A send that reached the transport, from its outcome event: counted for every limit when it
+// went out or may have, given back when it did not.
+void apply_send(CampaignState& c, MailboxPool& mailboxes, std::uint32_t lead, const Event& event, bool counted,
+                Origin origin) {
+  LeadState& state = c.leads[lead];
+  const auto mailbox = mailboxes.find(event.mailbox);
+  if (origin == Origin::log) {
+    c.caps.roll(event.at, c.def.schedule.timezone);
+    if (mailbox) {
+      mailboxes[*mailbox].remember(event.at, counted);
+      state.mailbox = static_cast<std::uint32_t>(*mailbox);
+    }
+    if (counted) c.caps.reserve(event.step);
+    if (state.status == LeadStatus::pending) state.status = LeadStatus::active;
+  } else if (!counted) {
+    if (mailbox) mailboxes[*mailbox].release(event.at);
+    c.caps.release(event.step);
+  }
+  if (counted && mailbox) {
+    c.analytics.count_day_send(Schedule::local_day(event.at, mailboxes[*mailbox].zone()), *mailbox);
+  }
+}
+
+// The status a `stopped` event leaves, by its reason.
+LeadStatus stopped_status(const std::string& reason) {
+  static const std::map<std::string, LeadStatus, std::less<>> by_reason{
+      {"reply", LeadStatus::replied},         {"auto_reply", LeadStatus::auto_replied},
+      {"bounce", LeadStatus::bounced},        {"unsubscribe", LeadStatus::unsubscribed},
+      {"complaint", LeadStatus::unsubscribed}};
+  const auto found = by_reason.find(reason);
+  return found == by_reason.end() ? LeadStatus::stopped : found->second;
+}
+
+}  // namespace
+
+void apply_campaign_event(CampaignState& c, const Event& event) {
+  if (event.type == EventType::campaign_paused) c.status = CampaignStatus::paused;
+  if (event.type == EventType::campaign_resumed) c.status = CampaignStatus::running;
+}
+
+Reduction apply_lead_event(CampaignState& c, MailboxPool& mailboxes, std::uint32_t lead, const Event& event,
+                           Origin origin) {
+  Reduction reduction;
+  LeadState& state = c.leads[lead];
+  VariantStats* stats = c.stats_for(lead, event.step);
+  switch (event.type) {
+    case EventType::sent:
+    case EventType::in_doubt:
+      apply_send(c, mailboxes, lead, event, true, origin);
+      if (event.type == EventType::in_doubt) {
+        c.analytics.count_in_doubt();
+      } else if (stats) {
+        ++stats->sent;
+      }
+      c.bounces.record_send(lead);
+      state.attempts = 0;
+      state.next_step = static_cast<std::uint8_t>(event.step + 1);
+      if (static_cast<std::size_t>(state.next_step) > c.step_count()) {
+        c.leads.finish(lead, LeadStatus::completed);
+        reduction.completed = true;
+      } else {
+        state.due = due_after(c.def.schedule, c.def.sequence.step(state.next_step).delay, event.at, c.leads.zone_of(state));
+        if (origin == Origin::live) c.leads.push_due(lead);
+      }
+      break;
+    case EventType::deferred:
+      apply_send(c, mailboxes, lead, event, false, origin);
+      ++state.attempts;
+      state.due = event.retry_at.value_or(event.at);
+      if (stats) ++stats->deferred;
+      if (origin == Origin::live) c.leads.push_due(lead);
+      break;
+    case EventType::failed: {
+      const Cause cause = failure_cause(event);
+      // Only a send that reached the transport was reserved (not one that could not be built).
+      if (!event.mailbox.empty() && (cause == Cause::refused || cause == Cause::gave_up)) {
+        apply_send(c, mailboxes, lead, event, false, origin);
+      }
+      if (stats) ++stats->failed;
+      c.leads.finish(lead, LeadStatus::failed);
+      // Refused at once as an address that does not exist: a send that bounced, for the rate.
+      if (cause == Cause::refused && refused_as_unknown_address(event.status)) c.bounces.record_send(lead);
+      break;
+    }
+    case EventType::skipped:
+      if (stats) ++stats->skipped;
+      c.leads.finish(lead, LeadStatus::skipped);
+      break;
+    case EventType::completed:
+      c.leads.finish(lead, LeadStatus::completed);
+      break;
+    case EventType::stopped:
+      c.leads.finish(lead, stopped_status(event.reason));
+      break;
+    case EventType::replied:
+      if (stats) ++stats->replied;
+      break;
+    case EventType::auto_replied:
+      if (stats) ++stats->auto_replied;
+      c.returns.erase(lead);
+      if (!event.return_date.empty()) {
+        if (auto day = parse_instant(event.return_date + "T00:00:00Z")) {
+          const auto date = std::chrono::floor<std::chrono::days>(std::chrono::sys_time<milliseconds>(*day));
+          const LocalTime midnight{std::chrono::local_days{date.time_since_epoch()}.time_since_epoch()};
+          c.returns[lead] = c.leads.zone_of(state).to_instant(midnight);
+        }
+      }
+      break;
+    case EventType::paused: {
+      const auto returning = c.returns.find(lead);
+      const Instant until = returning != c.returns.end() ? returning->second : event.at + pause_without_return;
+      state.status = LeadStatus::paused;
+      state.due = std::max({state.due, until, event.at + milliseconds(1)});
+      if (origin == Origin::live) c.leads.push_due(lead);
+      break;
+    }
+    case EventType::resumed:
+      state.status = LeadStatus::active;
+      break;
+    case EventType::bounced:
+      if (stats) ++stats->bounced;
+      if (event.kind == "hard") {
+        c.bounces.record_hard_bounce(lead);
+        const auto& rate = c.def.bounces.pause_rate;
+        if (rate && c.status == CampaignStatus::running && c.bounces.reaches(*rate)) {
+          c.status = CampaignStatus::paused;
+          reduction.bounce_rate_reached = true;
+        }
+      } else {
+        ++state.soft_bounces;
+      }
+      break;
+    case EventType::unsubscribed:
+      if (stats) ++stats->unsubscribed;
+      break;
+    case EventType::complained:
+    case EventType::campaign_paused:
+    case EventType::campaign_resumed:
+      break;
+  }
+  return reduction;
+}
+
+}  // namespace outreach::detail

@@ -1,0 +1,55 @@
+// The run loop: the engine's steps driven by a manual clock (simulations) or by Boost.Asio
+// timers on the system clock. The only part of the engine that knows Asio.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <algorithm>
+
+#include "engine/engine_state.hpp"
+
+namespace outreach {
+
+void Engine::simulate(ManualClock& clock, std::optional<Instant> until) {
+  while (!state_->stop_requested.load()) {
+    const auto next = step();
+    if (!next || (until && *next > *until)) break;
+    clock.set(*next);
+  }
+}
+
+void Engine::run(std::optional<Instant> until) {
+  boost::asio::io_context io;
+  run_on(io, until);
+  io.run();
+}
+
+void Engine::run_on(boost::asio::io_context& io, std::optional<Instant> until, std::function<void()> done) {
+  // One timer for the whole run; each wake-up does a step and sets the timer for the next.
+  struct Loop : std::enable_shared_from_this<Loop> {
+    Engine& engine;
+    boost::asio::steady_timer timer;
+    std::optional<Instant> until;
+    std::function<void()> done;
+    Loop(Engine& e, boost::asio::io_context& context, std::optional<Instant> last, std::function<void()> finished)
+        : engine(e), timer(context), until(last), done(std::move(finished)) {}
+    void wake() {
+      // Nothing is done after `until`, not even at the first wake-up.
+      const bool over = engine.state_->stop_requested.load() || (until && engine.state_->clock.now() > *until);
+      const auto next = over ? std::nullopt : engine.step();
+      if (!next || (until && *next > *until)) {
+        if (done) done();
+        return;
+      }
+      // Slices of at most 200 ms, so that a stop request is seen soon.
+      const auto left = *next - engine.state_->clock.now();
+      timer.expires_after(std::clamp<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(0),
+                                                                           std::chrono::milliseconds(200)));
+      timer.async_wait([self = shared_from_this()](const boost::system::error_code&) { self->wake(); });
+    }
+  };
+  auto loop = std::make_shared<Loop>(*this, io, until, std::move(done));
+  boost::asio::post(io, [loop] { loop->wake(); });
+}
+
+}  // namespace outreach

@@ -1,0 +1,145 @@
+// Set-up: campaigns added (their mailboxes checked and their DKIM keys read before anything is
+// kept), started (or resumed from the store), paused and resumed. Secrets come from the caller;
+// reading them from the environment is the caller's default, here at the edge.
+#include <algorithm>
+#include <cstdlib>
+
+#include "engine/engine_state.hpp"
+
+namespace outreach {
+
+using detail::CampaignState;
+using detail::CampaignStatus;
+using detail::campaign_event;
+
+CampaignSecrets CampaignSecrets::from_environment(const CampaignDefinition& campaign) {
+  CampaignSecrets secrets;
+  if (!campaign.unsubscribe.secret_env.empty()) {
+    const char* secret = std::getenv(campaign.unsubscribe.secret_env.c_str());
+    if (secret && *secret) secrets.unsubscribe_secret = secret;
+  }
+  return secrets;
+}
+
+Engine::Engine(Store& store, Transport& transport, const Clock& clock)
+    : state_(std::make_unique<State>(store, transport, clock)) {}
+
+Engine::~Engine() = default;
+
+expected<void> Engine::add_campaign(CampaignDefinition campaign) {
+  CampaignSecrets secrets = CampaignSecrets::from_environment(campaign);
+  return state_->add_campaign(std::move(campaign), std::move(secrets));
+}
+
+expected<void> Engine::add_campaign(CampaignDefinition campaign, CampaignSecrets secrets) {
+  return state_->add_campaign(std::move(campaign), std::move(secrets));
+}
+
+expected<void> Engine::State::add_campaign(CampaignDefinition campaign, CampaignSecrets secrets) {
+  if (find(campaign.name)) {
+    return fail(Errc::invalid_argument, "a campaign named \"" + campaign.name + "\" was already added");
+  }
+  if (campaign.mailboxes.empty()) return fail(Errc::invalid_argument, "the campaign has no mailbox");
+  if (campaign.leads.size() >= UINT32_MAX) return fail(Errc::limit_exceeded, "too many leads in one campaign");
+  auto c = std::make_unique<CampaignState>(std::move(campaign));
+  if (auto loaded = c->leads.load(c->def.leads); !loaded) return loaded;
+  // Every mailbox is checked (and its DKIM key read) before anything of the campaign is kept.
+  std::vector<std::shared_ptr<const DkimSigner>> signers;
+  for (const Mailbox& mailbox : c->def.mailboxes) {
+    if (auto usable = transport.check(mailbox); !usable) {
+      return fail(usable.error().code(), "campaign \"" + c->def.name + "\": " + usable.error().message(),
+                  usable.error().where());
+    }
+    std::shared_ptr<const DkimSigner> signer;
+    if (mailbox.dkim && transport.needs_message_data()) {
+      auto loaded = DkimSigner::load(*mailbox.dkim);
+      if (!loaded) {
+        return fail(loaded.error().code(), "mailbox \"" + mailbox.id + "\": " + loaded.error().message(),
+                    loaded.error().where());
+      }
+      signer = std::make_shared<const DkimSigner>(std::move(*loaded));
+    }
+    signers.push_back(std::move(signer));
+  }
+  for (std::size_t i = 0; i < c->def.mailboxes.size(); ++i) {
+    const Mailbox& settings = c->def.mailboxes[i];
+    bool replaced = false;
+    c->mailboxes.push_back(mailboxes.add(settings, c->def.schedule.timezone, std::move(signers[i]),
+                                         store.keeps_definitions(), replaced));
+    if (replaced) warnings.push_back("mailbox \"" + settings.id + "\" is defined again; the later settings are used");
+  }
+  if (secrets.unsubscribe_secret && !secrets.unsubscribe_secret->empty()) {
+    c->unsubscribe_secret = std::move(*secrets.unsubscribe_secret);
+  } else if (!c->def.unsubscribe.secret_env.empty()) {
+    warnings.push_back("campaign \"" + c->def.name + "\": " + c->def.unsubscribe.secret_env +
+                       " is not set; unsubscribe tokens are signed with an empty secret");
+  }
+  campaigns.push_back(std::move(c));
+  return {};
+}
+
+expected<void> Engine::start(std::string_view name) {
+  CampaignState* c = state_->find(name);
+  if (!c) return fail(Errc::not_found, "no campaign named \"" + std::string(name) + "\"");
+  if (c->status != CampaignStatus::draft) return {};
+  return state_->start(*c, state_->clock.now());
+}
+
+expected<void> Engine::State::start(CampaignState& c, Instant now) {
+  c.status = CampaignStatus::running;
+  const Delay& first_delay = c.def.sequence.step(1).delay;
+  if (auto stored = store.campaign(c.def.name)) {
+    // Started before: it goes on where its events left it, with the sequence it started with.
+    if (stored->fingerprint != c.def.sequence.fingerprint()) {
+      c.status = CampaignStatus::draft;
+      return fail(Errc::invalid_value, "campaign \"" + c.def.name + "\" was started with another sequence (" +
+                                           stored->fingerprint.substr(0, 12) + "...); a campaign keeps the sequence it "
+                                           "started with: give a changed sequence a new campaign");
+    }
+    // Settings other than the sequence may change: the store keeps the latest.
+    if (std::string definition = store.keeps_definitions() ? c.def.to_json() : std::string();
+        definition != stored->definition) {
+      stored->definition = std::move(definition);
+      if (auto saved = store.save_campaign(*stored); !saved) {
+        c.status = CampaignStatus::draft;
+        return fail(saved.error());
+      }
+    }
+    c.leads.enter(c.def.leads, c.def.schedule, first_delay, stored->started);
+    restore(c);
+    settle_in_doubt(c, now);
+  } else {
+    const Instant entered = std::max(now, c.def.schedule.start.value_or(now));
+    const StoredCampaign kept{c.def.name, store.keeps_definitions() ? c.def.to_json() : std::string(),
+                              c.def.sequence.fingerprint(), entered};
+    if (auto saved = store.save_campaign(kept); !saved) {
+      c.status = CampaignStatus::draft;
+      return fail(saved.error());
+    }
+    c.leads.enter(c.def.leads, c.def.schedule, first_delay, entered);
+  }
+  c.leads.recount_unfinished();
+  if (c.leads.unfinished_count() == 0) c.status = CampaignStatus::finished;
+  if (log.failed()) return fail(*log.failure());
+  return {};
+}
+
+expected<void> Engine::pause(std::string_view name) {
+  CampaignState* c = state_->find(name);
+  if (!c) return fail(Errc::not_found, "no campaign named \"" + std::string(name) + "\"");
+  if (c->status == CampaignStatus::running) {
+    state_->record_campaign(*c, campaign_event(EventType::campaign_paused, state_->clock.now(), *c, "request"));
+  }
+  return {};
+}
+
+expected<void> Engine::resume(std::string_view name) {
+  CampaignState* c = state_->find(name);
+  if (!c) return fail(Errc::not_found, "no campaign named \"" + std::string(name) + "\"");
+  if (c->status == CampaignStatus::paused) {
+    state_->record_campaign(*c, campaign_event(EventType::campaign_resumed, state_->clock.now(), *c, "request"));
+  }
+  return {};
+}
+
+}  // namespace outreach

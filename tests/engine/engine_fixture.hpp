@@ -1,0 +1,58 @@
+// A campaign's state and its mailboxes, built as the engine builds them, for the tests of the
+// engine's pure parts: leads entered, campaign running, nothing sent.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "engine/campaign_state.hpp"
+#include "engine/mailbox_pool.hpp"
+
+namespace outreach::test {
+
+inline Instant at(const char* text) { return *parse_instant(text); }
+
+inline std::string leads_json(int count, const char* domain = "example.com") {
+  std::string out = "[";
+  for (int i = 0; i < count; ++i) {
+    if (i) out += ",";
+    out += R"({"email":"lead)" + std::to_string(i) + "@" + domain + R"(","first_name":"L)" + std::to_string(i) + "\"}";
+  }
+  return out + "]";
+}
+
+inline CampaignDefinition definition(const std::string& leads, const std::string& extra = "",
+                                     const std::string& schedule = R"({"timezone":"UTC","start":"2026-12-01"})",
+                                     const std::string& mailboxes =
+                                         R"([{"id":"m1","from":"m1@acme.example","daily_limit":1000}])") {
+  const std::string json = R"({"name":"c","sequence":{"steps":[
+      {"variants":[{"subject":"Hi","text":"Hello {{first_name}}"}]},
+      {"delay":{"days":2},"variants":[{"text":"Again {{first_name}}"}]}]},"leads":)" +
+                           leads + R"(,"schedule":)" + schedule + R"(,"mailboxes":)" + mailboxes + extra + "}";
+  auto loaded = CampaignDefinition::from_json(json);
+  REQUIRE_MESSAGE(loaded.has_value(), (loaded ? "" : loaded.error().to_string()));
+  return std::move(*loaded);
+}
+
+struct CampaignFixture {
+  detail::CampaignState campaign;
+  detail::MailboxPool mailboxes;
+
+  explicit CampaignFixture(CampaignDefinition def, Instant entered = at("2026-12-01T00:00:00Z"))
+      : campaign(std::move(def)) {
+    REQUIRE(campaign.leads.load(campaign.def.leads).has_value());
+    for (const Mailbox& mailbox : campaign.def.mailboxes) {
+      bool replaced = false;
+      campaign.mailboxes.push_back(mailboxes.add(mailbox, campaign.def.schedule.timezone, nullptr, false, replaced));
+    }
+    campaign.leads.enter(campaign.def.leads, campaign.def.schedule, campaign.def.sequence.step(1).delay, entered);
+    campaign.status = detail::CampaignStatus::running;
+  }
+
+  Event event(EventType type, Instant when, std::uint32_t lead, int step = 0) const {
+    return detail::lead_event(type, when, campaign, lead, step);
+  }
+};
+
+}  // namespace outreach::test
