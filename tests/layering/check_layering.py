@@ -47,7 +47,7 @@ CAPABILITIES: list[tuple[re.Pattern[str], str]] = [
 ALWAYS = re.compile(r"^tl/expected\.hpp$")
 # The C++ standard library (<string>, <cstdint>) and the C headers of the C interface's own C.
 STANDARD = re.compile(r"^[a-z_]+$")
-C_STANDARD = re.compile(r"^(stddef|stdint|stdbool|stddef|stdio|stdlib|string)\.h$")
+C_STANDARD = re.compile(r"^(stddef|stdint|stdbool|stdio|stdlib|string)\.h$")
 
 SOURCE_SUFFIXES = {".cpp", ".hpp", ".h", ".c"}
 
