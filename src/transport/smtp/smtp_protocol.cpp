@@ -265,30 +265,6 @@ void append_rcpt_to(std::string& out, std::string_view to) {
   out += ">\r\n";
 }
 
-std::string base64_of(std::string_view text) {
-  std::string out;
-  append_base64(out, text);
-  return out;
-}
-
-std::string auth_plain_response(std::string_view username, std::string_view password) {
-  std::string raw;
-  raw += '\0';
-  raw += username;
-  raw += '\0';
-  raw += password;
-  return base64_of(raw);
-}
-
-std::string auth_xoauth2_response(std::string_view username, std::string_view token) {
-  std::string raw = "user=";
-  raw += username;
-  raw += "\x01" "auth=Bearer ";
-  raw += token;
-  raw += "\x01\x01";
-  return base64_of(raw);
-}
-
 bool is_command_safe(std::string_view value) noexcept {
   return !value.empty() && value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
 }

@@ -101,15 +101,6 @@ void append_mail_from(std::string& out, std::string_view from, std::size_t size,
 /// `RCPT TO:<to>` and CRLF.
 void append_rcpt_to(std::string& out, std::string_view to);
 
-/// The initial response of AUTH PLAIN (RFC 4616): base64 of NUL user NUL password.
-[[nodiscard]] std::string auth_plain_response(std::string_view username, std::string_view password);
-
-/// The initial response of AUTH XOAUTH2: base64 of "user=U^Aauth=Bearer T^A^A".
-[[nodiscard]] std::string auth_xoauth2_response(std::string_view username, std::string_view token);
-
-/// Base64 of `text`, for AUTH LOGIN's user name and password.
-[[nodiscard]] std::string base64_of(std::string_view text);
-
 /// Whether a value may go on a command line: no CR, LF or NUL, and not empty.
 [[nodiscard]] bool is_command_safe(std::string_view value) noexcept;
 

@@ -13,9 +13,10 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
+#include "net/credentials.hpp"
+#include "net/sasl.hpp"
+#include "net/tls.hpp"
 #include "util/ascii.hpp"
 
 namespace outreach::detail {
@@ -30,12 +31,6 @@ constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t read_chunk = 16 * 1024;
 constexpr std::size_t max_in_buffer = 2 * max_reply_line * max_reply_lines;
 
-bool is_ip_address(const std::string& host) {
-  boost::system::error_code ec;
-  (void)asio::ip::make_address(host, ec);
-  return !ec;
-}
-
 std::string local_host_name() {
   std::array<char, 256> name{};
   if (::gethostname(name.data(), name.size() - 1) != 0) return {};
@@ -44,39 +39,9 @@ std::string local_host_name() {
 
 }  // namespace
 
-expected<SmtpEndpoint> smtp_endpoint(const Mailbox& mailbox) {
-  std::string_view url = mailbox.transport;
-  SmtpEndpoint endpoint;
-  std::string default_port;
-  if (url.starts_with("smtps://")) {
-    url.remove_prefix(8);
-    default_port = "465";
-  } else if (url.starts_with("smtp://")) {
-    url.remove_prefix(7);
-    default_port = "587";
-  } else {
-    return fail(Errc::invalid_value, "mailbox \"" + mailbox.id + "\": the transport \"" + mailbox.transport +
-                                         "\" is not an smtp:// or smtps:// URL");
-  }
-  endpoint.security = mailbox.security;
-  if (default_port == "465") endpoint.security = Security::tls;
-  std::string_view port;
-  if (url.starts_with('[')) {
-    const std::size_t close = url.find(']');
-    if (close == std::string_view::npos) return fail(Errc::invalid_value, "unbalanced '[' in " + mailbox.transport);
-    endpoint.host = std::string(url.substr(1, close - 1));
-    if (close + 1 < url.size() && url[close + 1] == ':') port = url.substr(close + 2);
-  } else {
-    const std::size_t colon = url.find(':');
-    endpoint.host = std::string(url.substr(0, colon));
-    if (colon != std::string_view::npos) port = url.substr(colon + 1);
-  }
-  if (endpoint.host.empty()) return fail(Errc::invalid_value, "the transport \"" + mailbox.transport + "\" names no host");
-  endpoint.port = port.empty() ? default_port : std::string(port);
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(endpoint.host, ec);
-  endpoint.loopback = ec ? ascii_lower(endpoint.host) == "localhost" : address.is_loopback();
-  return endpoint;
+expected<Endpoint> smtp_endpoint(const Mailbox& mailbox) {
+  return parse_endpoint(mailbox.transport, {"smtp", "587", "smtps", "465"}, mailbox.security,
+                        "mailbox \"" + mailbox.id + "\"'s transport");
 }
 
 SmtpSession::SmtpSession(asio::io_context& io, SmtpSessionHost& host, std::shared_ptr<asio::ssl::context> tls)
@@ -231,7 +196,7 @@ awaitable<void> SmtpSession::run() {
 }
 
 awaitable<SmtpSession::Result<void>> SmtpSession::open() {
-  const SmtpEndpoint& endpoint = host_.endpoint();
+  const Endpoint& endpoint = host_.endpoint();
   const SmtpTimeouts& timeouts = host_.options().timeouts;
   arm(timeouts.connect, SmtpStage::connect);
   const auto [resolve_error, found] = co_await resolver_.async_resolve(endpoint.host, endpoint.port, nothrow);
@@ -281,29 +246,12 @@ awaitable<SmtpSession::Result<void>> SmtpSession::open() {
 }
 
 awaitable<SmtpSession::Result<void>> SmtpSession::handshake() {
-  const SmtpEndpoint& endpoint = host_.endpoint();
+  const Endpoint& endpoint = host_.endpoint();
   SSL* ssl = stream_.native_handle();
-  const bool address = is_ip_address(endpoint.host);
-  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
-  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-  // SNI carries host names only (RFC 6066 section 3); an address is checked against the
-  // certificate's IP entries.
-  const bool named = address ? X509_VERIFY_PARAM_set1_ip_asc(param, endpoint.host.c_str()) == 1
-                             : SSL_set_tlsext_host_name(ssl, endpoint.host.c_str()) == 1 &&
-                                   X509_VERIFY_PARAM_set1_host(param, endpoint.host.c_str(), 0) == 1;
-  if (!named) co_return Fault(fault_outcome("cannot set up TLS for " + endpoint.host));
-  stream_.set_verify_mode(asio::ssl::verify_peer);
+  if (!expect_server(ssl, endpoint.host)) co_return Fault(fault_outcome("cannot set up TLS for " + endpoint.host));
   arm(host_.options().timeouts.tls, SmtpStage::tls);
   const auto [error] = co_await stream_.async_handshake(asio::ssl::stream_base::client, nothrow);
-  if (error) {
-    const long verified = SSL_get_verify_result(ssl);
-    if (verified != X509_V_OK) {
-      co_return Fault(fault_outcome("the certificate of " + endpoint.host + " failed verification: " +
-                                    X509_verify_cert_error_string(verified)));
-    }
-    co_return Fault(timed_out_ ? fault_outcome("timed out during the TLS handshake with " + endpoint.host)
-                               : fault_outcome("the TLS handshake with " + endpoint.host + " failed: " + error.message()));
-  }
+  if (error) co_return Fault(fault_outcome(handshake_failure(ssl, endpoint.host, error, timed_out_)));
   tls_active_ = true;
   co_return Result<void>{};
 }
@@ -353,14 +301,11 @@ awaitable<SmtpSession::Result<void>> SmtpSession::authenticate() {
       if (!given) co_return Fault(fault_outcome("no credentials for mailbox \"" + mailbox.id + "\": " + given.error().message()));
       login = std::move(*given);
     } else {
-      const std::string& variable = mechanism == SmtpAuth::xoauth2 ? mailbox.token_env : mailbox.password_env;
-      const char* secret = variable.empty() ? nullptr : std::getenv(variable.c_str());
-      if (!secret) {
-        co_return Fault(fault_outcome(variable.empty() ? "mailbox \"" + mailbox.id + "\" names no " +
-                                                             (mechanism == SmtpAuth::xoauth2 ? "token_env" : "password_env")
-                                                       : "the environment variable " + variable + " is not set"));
-      }
-      login = {mailbox.username, secret};
+      const bool oauth = mechanism == SmtpAuth::xoauth2;
+      auto secret = secret_from_environment(oauth ? mailbox.token_env : mailbox.password_env,
+                                            "mailbox \"" + mailbox.id + "\"", oauth ? "token_env" : "password_env");
+      if (!secret) co_return Fault(fault_outcome(secret.error().message()));
+      login = {mailbox.username, std::move(*secret)};
     }
     auto reply = co_await auth_exchange(mechanism, login);
     if (!reply) co_return Fault(reply.error());
@@ -377,10 +322,10 @@ awaitable<SmtpSession::Result<void>> SmtpSession::authenticate() {
 awaitable<SmtpSession::Result<SmtpReply>> SmtpSession::auth_exchange(SmtpAuth mechanism, const SmtpCredentials& login) {
   switch (mechanism) {
     case SmtpAuth::plain:
-      co_return co_await command("AUTH PLAIN " + auth_plain_response(login.username, login.secret), SmtpStage::auth,
+      co_return co_await command("AUTH PLAIN " + sasl_plain(login.username, login.secret), SmtpStage::auth,
                                  "AUTH PLAIN <redacted>");
     case SmtpAuth::xoauth2: {
-      auto reply = co_await command("AUTH XOAUTH2 " + auth_xoauth2_response(login.username, login.secret),
+      auto reply = co_await command("AUTH XOAUTH2 " + sasl_xoauth2(login.username, login.secret),
                                     SmtpStage::auth, "AUTH XOAUTH2 <redacted>");
       // A refused token comes as a 334 challenge carrying the error; an empty line ends it.
       if (reply && reply->code == 334) co_return co_await command("", SmtpStage::auth);

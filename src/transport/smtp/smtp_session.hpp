@@ -19,21 +19,15 @@
 #include <boost/asio/steady_timer.hpp>
 #include <tl/expected.hpp>
 
+#include "net/endpoint.hpp"
 #include "transport/smtp/smtp_protocol.hpp"
 #include "outreach/smtp_transport.hpp"
 
 namespace outreach::detail {
 
-/// Where a mailbox's server is and how to secure the connection.
-struct SmtpEndpoint {
-  std::string host;  // name or address, without IPv6 brackets
-  std::string port;
-  Security security = Security::starttls;
-  bool loopback = false;  // credentials may go without TLS only here
-};
-
-/// The endpoint of an smtp:// or smtps:// transport, or `invalid_value`.
-[[nodiscard]] expected<SmtpEndpoint> smtp_endpoint(const Mailbox& mailbox);
+/// The endpoint of the mailbox's smtp:// (port 587) or smtps:// (465) transport, or
+/// `invalid_value`.
+[[nodiscard]] expected<Endpoint> smtp_endpoint(const Mailbox& mailbox);
 
 /// A message waiting for, or in, a transaction.
 struct SmtpJob {
@@ -52,7 +46,7 @@ class SmtpSessionHost {
  public:
   virtual ~SmtpSessionHost() = default;
   [[nodiscard]] virtual const Mailbox& mailbox() const = 0;
-  [[nodiscard]] virtual const SmtpEndpoint& endpoint() const = 0;
+  [[nodiscard]] virtual const Endpoint& endpoint() const = 0;
   [[nodiscard]] virtual const SmtpOptions& options() const = 0;
   /// The next queued message, if any.
   [[nodiscard]] virtual std::optional<SmtpJob> take() = 0;

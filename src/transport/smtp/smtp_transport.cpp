@@ -13,41 +13,17 @@
 #include <boost/asio/ssl/context.hpp>
 #include <openssl/ssl.h>
 
+#include "net/credentials.hpp"
+#include "net/tls.hpp"
 #include "transport/smtp/smtp_session.hpp"
 
 namespace outreach {
 
 namespace asio = boost::asio;
-using detail::SmtpEndpoint;
 using detail::SmtpJob;
 using detail::SmtpSession;
 
 namespace {
-
-// A context per mailbox: its trust store is the mailbox's ca_file or the system's CAs. Reading
-// the system's bundle costs milliseconds, so a plain-text mailbox gets a context without one.
-expected<std::shared_ptr<asio::ssl::context>> make_tls_context(const Mailbox& mailbox) {
-  try {
-    auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
-    if (mailbox.security == Security::none) return context;
-    SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
-    context->set_verify_mode(asio::ssl::verify_peer);
-    boost::system::error_code error;
-    if (mailbox.ca_file.empty()) {
-      context->set_default_verify_paths(error);
-    } else {
-      context->load_verify_file(mailbox.ca_file.string(), error);
-    }
-    if (error) {
-      return fail(Errc::io_error, "mailbox \"" + mailbox.id + "\": cannot load the certificates to trust: " +
-                                      error.message(),
-                  Location::in(mailbox.ca_file.string()));
-    }
-    return context;
-  } catch (const std::exception& error) {
-    return fail(Errc::io_error, std::string("cannot set up TLS: ") + error.what());
-  }
-}
 
 // Mailboxes with the same connection settings share connections.
 bool same_connection(const Mailbox& a, const Mailbox& b) {
@@ -100,7 +76,7 @@ class SmtpPool final : public detail::SmtpSessionHost {
 
   // ---- SmtpSessionHost ----
   const Mailbox& mailbox() const override { return mailbox_; }
-  const SmtpEndpoint& endpoint() const override { return endpoint_; }
+  const detail::Endpoint& endpoint() const override { return endpoint_; }
   const SmtpOptions& options() const override { return options_; }
 
   std::optional<SmtpJob> take() override {
@@ -162,7 +138,7 @@ class SmtpPool final : public detail::SmtpSessionHost {
       return;
     }
     endpoint_ = std::move(*endpoint);
-    auto context = make_tls_context(mailbox_);
+    auto context = detail::make_client_tls_context(mailbox_.security, mailbox_.ca_file, "mailbox \"" + mailbox_.id + "\"");
     if (!context) {
       setup_error_ = detail::fault_outcome(context.error().message());
       return;
@@ -195,7 +171,7 @@ class SmtpPool final : public detail::SmtpSessionHost {
   std::optional<SendOutcome> setup_error_;  // the mailbox's settings cannot work at all
   std::optional<SendOutcome> last_failure_;  // the last session that could not be set up ...
   std::chrono::steady_clock::time_point failed_until_{};  // ... and until when it stands
-  SmtpEndpoint endpoint_;
+  detail::Endpoint endpoint_;
   std::shared_ptr<asio::ssl::context> tls_;
   std::deque<SmtpJob> queue_;
   std::vector<std::shared_ptr<SmtpSession>> sessions_;
@@ -292,15 +268,11 @@ expected<void> SmtpTransport::check(const Mailbox& mailbox) const {
   }
   if (needs_auth(mailbox) && !impl_->options.credentials) {
     const bool oauth = mailbox.auth == SmtpAuth::xoauth2;
-    const std::string& variable = oauth ? mailbox.token_env : mailbox.password_env;
-    if (variable.empty()) {
-      return fail(Errc::invalid_value, "mailbox \"" + mailbox.id + "\" logs in as \"" + mailbox.username +
-                                           "\" but names no " + (oauth ? "token_env" : "password_env"));
-    }
-    if (std::getenv(variable.c_str()) == nullptr) {
-      return fail(Errc::invalid_value,
-                  "mailbox \"" + mailbox.id + "\": the environment variable " + variable + " is not set");
-    }
+    auto secret = detail::secret_from_environment(oauth ? mailbox.token_env : mailbox.password_env,
+                                                  "mailbox \"" + mailbox.id + "\" logs in as \"" + mailbox.username +
+                                                      "\" but",
+                                                  oauth ? "token_env" : "password_env");
+    if (!secret) return fail(secret.error().code(), secret.error().message());
   }
   return {};
 }

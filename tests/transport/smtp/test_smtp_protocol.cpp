@@ -233,15 +233,6 @@ TEST_CASE("MAIL FROM carries SIZE, BODY=8BITMIME and SMTPUTF8 only as the server
   CHECK(out == "RCPT TO:<c@d.example>\r\n");
 }
 
-TEST_CASE("AUTH initial responses") {
-  // RFC 4616 section 4's example, and Google's documented XOAUTH2 example.
-  CHECK(auth_plain_response("tim", "tanstaaftanstaaf") == "AHRpbQB0YW5zdGFhZnRhbnN0YWFm");
-  CHECK(auth_xoauth2_response("someuser@example.com", "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg") ==
-        "dXNlcj1zb21ldXNlckBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5LnZGOWRmdDRxbVRjMk52YjNSbGNrQmhkSFJoZG1semRH"
-        "RXVZMjl0Q2cBAQ==");
-  CHECK(base64_of("username") == "dXNlcm5hbWU=");
-}
-
 TEST_CASE("the endpoint of a mailbox's transport") {
   Mailbox mailbox;
   mailbox.id = "m";
