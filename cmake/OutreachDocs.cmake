@@ -18,6 +18,24 @@ if(EXISTS "${PROJECT_SOURCE_DIR}/README.md")
   list(APPEND _outreach_doc_inputs "${OUTREACH_DOCS_MAINPAGE}")
 endif()
 
+# The module map, drawn by Graphviz from the modules' declarations (modules.dot, written by the
+# configure step), on a page of its own.
+find_program(OUTREACH_DOT_PROGRAM dot)
+set(OUTREACH_DOCS_HAVE_DOT NO)
+set(OUTREACH_DOCS_MODULES_PAGE "")
+if(OUTREACH_DOT_PROGRAM)
+  set(OUTREACH_DOCS_HAVE_DOT YES)
+  set(OUTREACH_DOCS_MODULES_PAGE "${OUTREACH_DOCS_DIR}/modules.md")
+  file(WRITE "${OUTREACH_DOCS_MODULES_PAGE}" "# The modules {#modules}\n\n"
+    "The library's modules and the modules each may include, drawn from their declarations in "
+    "`src/*/CMakeLists.txt`; green modules are pure (no I/O). docs/architecture.md gives the rules "
+    "and where each behaviour lives.\n\n"
+    "\\dotfile modules.dot\n")
+  list(APPEND _outreach_doc_inputs "${PROJECT_BINARY_DIR}/modules.dot")
+else()
+  message(STATUS "outreach: Graphviz (dot) not found, the API reference has no module map")
+endif()
+
 configure_file("${PROJECT_SOURCE_DIR}/docs/Doxyfile.in" "${OUTREACH_DOCS_DIR}/Doxyfile" @ONLY)
 
 # The stamp is touched only when Doxygen succeeds: with FAIL_ON_WARNINGS Doxygen still writes

@@ -14,7 +14,7 @@ packages=(
   libsqlite3-dev sqlite3
   libhowardhinnant-date-dev tzdata
   python3 python3-pytest python3-aiosmtpd python3-dkim python3-venv python3-setuptools python3-wheel python3-pip
-  postfix
+  postfix graphviz dovecot-imapd
 )
 
 missing=()
