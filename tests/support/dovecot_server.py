@@ -181,8 +181,7 @@ class DovecotServer:
                 raise ValueError(f"unusable user for a passwd-file: {address!r}")
         self.users: Dict[str, str] = dict(users)
         self._own_dir = directory is None
-        self._given_dir = Path(directory).resolve() if directory is not None else None
-        self.dir: Optional[Path] = self._given_dir
+        self.dir: Optional[Path] = Path(directory).resolve() if directory is not None else None
         self.imap_port = 0
         self.imaps_port = 0
         self.pid: Optional[int] = None

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import imaplib
 import json
-import os
 import re
 import ssl
 import subprocess
