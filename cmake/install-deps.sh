@@ -14,7 +14,8 @@ packages=(
   libsqlite3-dev sqlite3
   libhowardhinnant-date-dev tzdata
   python3 python3-pytest python3-aiosmtpd python3-dkim python3-venv python3-setuptools python3-wheel python3-pip
-  postfix graphviz dovecot-imapd
+  postfix graphviz
+  dovecot-core dovecot-imapd
 )
 
 missing=()
@@ -32,6 +33,16 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 # postfix is only wanted for its smtp-sink / smtp-source test tools: no mail system is configured.
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+# Dovecot is only ever run by the tests, from folders of their own (tests/support/dovecot_server.py):
+# while installing, a policy-rc.d that refuses every service start keeps the packages from
+# starting the system's Dovecot, which could fail the install (no init in a container, port 143
+# taken). One already present is left as it is.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod 755 "$policy"
+  trap '$SUDO rm -f "$policy"' EXIT
+fi
 echo "install-deps: installing ${missing[*]}"
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
