@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "util/ascii.hpp"
+#include "util/host_port.hpp"
 #include "outreach/address.hpp"
 #include "outreach/timezone.hpp"
 
@@ -70,48 +71,27 @@ struct Transport {
 expected<std::string> parse_authority(std::string_view authority) {
   const auto invalid = [](std::string message) { return fail(Errc::invalid_value, std::move(message)); };
   if (authority.empty()) return invalid("the transport names no host");
-  std::string_view host;
-  std::string_view port;
-  bool has_port = false;
-  if (authority.front() == '[') {
-    const std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) return invalid("unbalanced '[' in the transport's host");
-    host = authority.substr(0, close + 1);
-    const std::string_view inside = authority.substr(1, close - 1);
+  const HostPort parts = split_host_port(authority);
+  if (parts.problem == HostPortProblem::unbalanced_bracket) return invalid("unbalanced '[' in the transport's host");
+  std::string out;
+  if (parts.bracketed) {
+    const std::string_view inside = parts.host;
     const bool ipv6 = !inside.empty() && std::all_of(inside.begin(), inside.end(), [](char c) {
       return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
     });
     if (!ipv6 || inside.find(':') == std::string_view::npos) return invalid("not an IPv6 address in brackets");
-    const std::string_view rest = authority.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') return invalid("expected ':' and a port after the host");
-      has_port = true;
-      port = rest.substr(1);
-    }
+    if (parts.problem) return invalid("expected ':' and a port after the host");
+    out = "[" + std::string(inside) + "]";
   } else {
-    const std::size_t colon = authority.find(':');
-    host = authority.substr(0, colon);
-    if (colon != std::string_view::npos) {
-      has_port = true;
-      port = authority.substr(colon + 1);
-    }
-  }
-  if (host.empty()) return invalid("the transport names no host");
-  std::string out;
-  if (host.front() == '[') {
-    out = std::string(host);
-  } else {
-    auto ascii = domain_to_ascii(host);
+    if (parts.host.empty()) return invalid("the transport names no host");
+    auto ascii = domain_to_ascii(parts.host);
     if (!ascii) return invalid("not a host name: " + ascii.error().message());
     out = std::move(*ascii);
   }
-  if (has_port) {
-    const bool digits = !port.empty() && port.size() <= 5 &&
-                        std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
-    const long number = digits ? std::stol(std::string(port)) : 0;
-    if (!digits || number < 1 || number > 65535) return invalid("the port must be a number from 1 to 65535");
+  if (parts.port) {
+    if (!is_port_number(*parts.port)) return invalid("the port must be a number from 1 to 65535");
     out += ':';
-    out += port;
+    out += *parts.port;
   }
   return out;
 }

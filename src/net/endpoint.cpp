@@ -3,22 +3,9 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "util/ascii.hpp"
+#include "util/host_port.hpp"
 
 namespace outreach::detail {
-
-namespace {
-
-bool is_port(std::string_view port) {
-  if (port.empty() || port.size() > 5) return false;
-  unsigned value = 0;
-  for (const char c : port) {
-    if (c < '0' || c > '9') return false;
-    value = value * 10 + static_cast<unsigned>(c - '0');
-  }
-  return value > 0 && value <= 65535;
-}
-
-}  // namespace
 
 bool is_ip_address(const std::string& host) {
   boost::system::error_code ec;
@@ -47,22 +34,13 @@ expected<Endpoint> parse_endpoint(std::string_view url, const UrlSchemes& scheme
   } else {
     return refuse("is not a " + plain_prefix + " or " + tls_prefix + " URL");
   }
-  std::string_view port;
-  if (url.starts_with('[')) {
-    const std::size_t close = url.find(']');
-    if (close == std::string_view::npos) return refuse("has an unbalanced '['");
-    endpoint.host = std::string(url.substr(1, close - 1));
-    const std::string_view rest = url.substr(close + 1);
-    if (!rest.empty() && rest.front() != ':') return refuse("has text after the address in brackets");
-    if (!rest.empty()) port = rest.substr(1);
-  } else {
-    const std::size_t colon = url.find(':');
-    endpoint.host = std::string(url.substr(0, colon));
-    if (colon != std::string_view::npos) port = url.substr(colon + 1);
-  }
+  const HostPort parts = split_host_port(url);
+  if (parts.problem == HostPortProblem::unbalanced_bracket) return refuse("has an unbalanced '['");
+  if (parts.problem == HostPortProblem::text_after_bracket) return refuse("has text after the address in brackets");
+  endpoint.host = std::string(parts.host);
   if (endpoint.host.empty()) return refuse("names no host");
-  if (!port.empty() && !is_port(port)) return refuse("has a port that is not a number from 1 to 65535");
-  endpoint.port = port.empty() ? std::string(default_port) : std::string(port);
+  if (parts.port && !is_port_number(*parts.port)) return refuse("has a port that is not a number from 1 to 65535");
+  endpoint.port = parts.port ? std::string(*parts.port) : std::string(default_port);
   boost::system::error_code ec;
   const auto address = boost::asio::ip::make_address(endpoint.host, ec);
   endpoint.loopback = ec ? ascii_lower(endpoint.host) == "localhost" : address.is_loopback();
