@@ -49,6 +49,8 @@ from certificates import make_certificates  # noqa: E402
 DOVECOT = "/usr/sbin/dovecot"
 DOVEADM = "/usr/bin/doveadm"
 MAIL_UID = MAIL_GID = 65534
+# Folders every test user has from the start, each with its special-use flag (RFC 6154).
+SPECIAL_FOLDERS = ("Sent", "Drafts", "Trash", "Junk")
 HOST = "127.0.0.1"
 STATE_FILE = "server.json"
 # Unix socket paths are limited to 108 bytes; the longest name Dovecot puts under base_dir is
@@ -315,6 +317,9 @@ class DovecotServer:
             if not dh.exists():
                 subprocess.run(["openssl", "dhparam", "-dsaparam", "-out", str(dh), "2048"],
                                check=True, capture_output=True)
+        special_folders = "".join(
+            f"  mailbox {name} {{\n    special_use = \\{name}\n    auto = subscribe\n  }}\n"
+            for name in SPECIAL_FOLDERS)
         self.config.write_text(f"""\
 # A Dovecot for one test run; see tests/support/dovecot_server.py. Nothing of /etc/dovecot.
 base_dir = {shared}/run
@@ -353,23 +358,7 @@ mail_location = maildir:{shared}/mail/%u
 namespace inbox {{
   inbox = yes
   separator = /
-  mailbox Sent {{
-    special_use = \\Sent
-    auto = subscribe
-  }}
-  mailbox Drafts {{
-    special_use = \\Drafts
-    auto = subscribe
-  }}
-  mailbox Trash {{
-    special_use = \\Trash
-    auto = subscribe
-  }}
-  mailbox Junk {{
-    special_use = \\Junk
-    auto = subscribe
-  }}
-}}
+{special_folders}}}
 
 protocol imap {{
   # Tests open many connections from one address; the default allows 10 per user.
