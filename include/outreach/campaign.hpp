@@ -2,6 +2,7 @@
 /// @brief `CampaignDefinition`: who, when and how — a campaign file (docs/formats.md, "Campaigns").
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -81,6 +82,9 @@ struct CampaignDefinition {
   BounceRules bounces;                  ///< Bounce handling.
   Delivery delivery = Delivery::at_most_once;  ///< In-doubt sends after a crash.
   UnsubscribeSettings unsubscribe;      ///< Unsubscribe headers and tokens.
+  /// How long its mailboxes' received mail is still read after its last send, so that replies
+  /// to the last step count (mailboxes with `imap` settings).
+  std::chrono::seconds read_after_last_send{std::chrono::days(14)};
 
   /// @brief Loads `campaign.json`; relative paths in it (sequence, leads, key_file, ca_file,
   /// outbox:DIR) are relative to the file's folder.

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "outreach/address.hpp"
 #include "outreach/error.hpp"
@@ -40,6 +41,37 @@ enum class SmtpAuth : std::uint8_t {
   xoauth2,  ///< AUTH XOAUTH2 with an OAuth2 access token.
 };
 
+/// @brief How the reader logs in to the IMAP server.
+enum class ImapAuth : std::uint8_t {
+  best,     ///< The best the server offers: AUTHENTICATE PLAIN, else the LOGIN command.
+  plain,    ///< AUTHENTICATE PLAIN.
+  login,    ///< The LOGIN command.
+  xoauth2,  ///< AUTHENTICATE XOAUTH2 with an OAuth2 access token.
+};
+
+/// @brief Where and how the engine reads a mailbox's received mail (replies, bounces,
+/// auto-replies) and its Sent folder. In the shape of the SMTP settings of `Mailbox`.
+///
+/// The reader never changes the mailbox: folders are opened read-only (EXAMINE) and messages
+/// fetched with `BODY.PEEK`, so no flag is set and nothing is moved or deleted.
+struct ImapSettings {
+  std::string url;                          ///< `imaps://host[:port]` (993) or `imap://host[:port]` (143).
+  Security security = Security::tls;        ///< `tls` for `imaps://`; `starttls` by default for `imap://`.
+  std::string username;                     ///< Login name; empty: the mailbox's SMTP `username`.
+  ImapAuth auth = ImapAuth::best;           ///< Login mechanism.
+  std::string password_env;                 ///< Environment variable with the password; empty: the SMTP one.
+  std::string token_env;                    ///< Environment variable with an OAuth2 token; empty: the SMTP one.
+  std::filesystem::path ca_file;            ///< PEM bundle to verify the server with; empty: the SMTP one, else system CAs.
+  std::vector<std::string> folders{"INBOX"};  ///< Folders read for received mail, by name.
+  std::chrono::seconds poll_interval{60};   ///< How often to look when the server has no IDLE.
+  /// True when the provider files every SMTP submission in the Sent folder by itself (Gmail,
+  /// Microsoft 365): a send in doubt that is not there after `resend_after` can go again.
+  bool sent_files_submissions = false;
+  std::chrono::seconds resend_after{15 * 60};  ///< See `sent_files_submissions`.
+  /// @brief Settings compare equal when every setting is equal.
+  friend bool operator==(const ImapSettings&, const ImapSettings&) = default;
+};
+
 /// @brief A sending account. Its `id` names it across every campaign of a store: the limits
 /// count the sends of all of them.
 struct Mailbox {
@@ -58,6 +90,7 @@ struct Mailbox {
   std::string token_env;                        ///< Name of the environment variable with an OAuth2 token.
   std::filesystem::path ca_file;                ///< PEM bundle to verify the server with; empty: system CAs.
   std::optional<DkimSettings> dkim;             ///< DKIM signing, if any.
+  std::optional<ImapSettings> imap;             ///< Reading its received mail, if any.
 
   /// @brief The most sends allowed on the n-th day on which the mailbox sends (n >= 1):
   /// `daily_limit`, or less while the warm-up ramp is below it.

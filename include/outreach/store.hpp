@@ -91,6 +91,27 @@ struct SentMessage {
   friend bool operator==(const SentMessage&, const SentMessage&) = default;
 };
 
+/// @brief How far the reading of one folder of a mailbox has got: every message up to
+/// `last_uid` under `uidvalidity` has been taken in.
+struct FolderPosition {
+  std::string mailbox;            ///< The mailbox id.
+  std::string folder;             ///< The folder's name, as in the settings (`INBOX`).
+  std::uint32_t uidvalidity = 0;  ///< The folder's UIDVALIDITY when it was read.
+  std::uint32_t last_uid = 0;     ///< The highest UID taken in (0: none yet).
+  /// @brief Positions compare equal when every part is equal.
+  friend bool operator==(const FolderPosition&, const FolderPosition&) = default;
+};
+
+/// @brief The last reading of a mailbox's received mail, for `status`.
+struct MailboxCheck {
+  std::string mailbox;               ///< The mailbox id.
+  std::optional<Instant> checked;    ///< When its folders were last read through, if ever.
+  std::optional<Instant> failed;     ///< When the last failure happened, if one came after `checked`.
+  std::string error;                 ///< That failure; empty when the last reading succeeded.
+  /// @brief Checks compare equal when every part is equal.
+  friend bool operator==(const MailboxCheck&, const MailboxCheck&) = default;
+};
+
 /// @brief Durable state of the engine. The engine calls it from one thread.
 ///
 /// The event log is the truth: a lead's state is what its events say, and an engine that opens
@@ -214,6 +235,27 @@ class Store {
   /// error.
   /// @param id The message's `QueuedMessage::id`.
   [[nodiscard]] virtual expected<void> unqueue(std::int64_t id);
+
+  /// @brief Where the reading of a mailbox's folder has got, if it was read before. The default
+  /// keeps nothing.
+  /// @param mailbox The mailbox id.
+  /// @param folder The folder's name.
+  [[nodiscard]] virtual std::optional<FolderPosition> folder_position(std::string_view mailbox,
+                                                                      std::string_view folder) const;
+
+  /// @brief Records where the reading of a folder has got (replacing what was there), inside the
+  /// unit that took the message in, so that a message is neither lost nor taken in twice. The
+  /// default keeps nothing.
+  /// @param position The position.
+  [[nodiscard]] virtual expected<void> save_folder_position(const FolderPosition& position);
+
+  /// @brief Records the outcome of reading a mailbox (replacing the last one of that mailbox).
+  /// The default keeps nothing.
+  /// @param check The outcome.
+  [[nodiscard]] virtual expected<void> record_mailbox_check(const MailboxCheck& check);
+
+  /// @brief The last outcome of reading each mailbox, ordered by mailbox id. The default has none.
+  [[nodiscard]] virtual std::vector<MailboxCheck> mailbox_checks() const;
 
   /// @brief What the store was opened for. The default, a store that lives with its engine,
   /// says `engine`.

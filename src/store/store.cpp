@@ -39,4 +39,12 @@ std::vector<QueuedMessage> Store::queued(std::size_t) const { return {}; }
 
 expected<void> Store::unqueue(std::int64_t) { return fail(Errc::invalid_argument, "this store keeps no inbox"); }
 
+std::optional<FolderPosition> Store::folder_position(std::string_view, std::string_view) const { return std::nullopt; }
+
+expected<void> Store::save_folder_position(const FolderPosition&) { return {}; }
+
+expected<void> Store::record_mailbox_check(const MailboxCheck&) { return {}; }
+
+std::vector<MailboxCheck> Store::mailbox_checks() const { return {}; }
+
 }  // namespace outreach
