@@ -106,6 +106,32 @@ class Engine {
   /// the store cannot record it (then nothing was applied).
   [[nodiscard]] expected<IngestResult> ingest(std::string_view raw_message, const MimeLimits& limits = {});
 
+  /// @brief Takes in a message read from a folder of a mailbox, as `ingest(raw_message, limits)`
+  /// does, and records the folder's position after it in the same atomic unit: after a crash
+  /// the message is either taken in and its position recorded, or neither, so reading the
+  /// folder again neither loses nor doubles it. A message that changes nothing, or cannot be
+  /// read (its error is returned), still moves the position past it.
+  /// @param raw_message The message as received.
+  /// @param read_up_to The folder's position once this message is taken in.
+  /// @param limits Bounds on reading it.
+  [[nodiscard]] expected<IngestResult> ingest(std::string_view raw_message, const FolderPosition& read_up_to,
+                                              const MimeLimits& limits = {});
+
+  /// @brief Records a folder's position past a message that is not taken in (one too large to
+  /// fetch). An error when the store cannot record it (the engine stops, as on any failed write).
+  /// @param read_up_to The position.
+  [[nodiscard]] expected<void> record_folder_position(const FolderPosition& read_up_to);
+
+  /// @brief While true, `step` keeps the engine running after each campaign's last send for the
+  /// campaign's `read_after_last_send`, so that received mail read meanwhile (replies to the
+  /// last step) is applied; `MailReading` sets it. False by default: `run` ends with the sends.
+  /// @param reading Whether received mail is being read.
+  void expect_mail(bool reading) noexcept;
+
+  /// @brief Every mailbox of its campaigns, one per id with the settings added last, in the
+  /// order they were first added.
+  [[nodiscard]] std::vector<Mailbox> mailboxes() const;
+
   /// @brief Does everything due at the clock's current time.
   /// @return When to call again: nothing when no campaign has anything left to do.
   std::optional<Instant> step();

@@ -41,3 +41,7 @@
 #if __has_include("outreach/sqlite_store.hpp")
 #include "outreach/sqlite_store.hpp"
 #endif
+#if __has_include("outreach/mail_reading.hpp")
+#include "outreach/imap_reader.hpp"
+#include "outreach/mail_reading.hpp"
+#endif

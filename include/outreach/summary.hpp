@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "outreach/store.hpp"
+
 namespace outreach {
 
 /// @brief Counts for one variant of one step.
@@ -55,6 +57,8 @@ struct CampaignSummary {
 /// @brief Every campaign's summary, in the order they were added.
 struct Summary {
   std::vector<CampaignSummary> campaigns;  ///< The campaigns.
+  /// The last reading of each mailbox that is read over IMAP (`status` only; empty otherwise).
+  std::vector<MailboxCheck> mail_checks;
 };
 
 /// @brief The summary as the JSON of `simulate --json` and `status --json` (one line).

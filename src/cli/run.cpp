@@ -17,6 +17,9 @@
 #include "outreach/clock.hpp"
 #include "outreach/engine.hpp"
 #include "outreach/mailbox_transport.hpp"
+#if OUTREACH_WITH_IMAP
+#include "outreach/mail_reading.hpp"
+#endif
 
 namespace outreach::cli {
 
@@ -90,12 +93,34 @@ int run(int argc, char** argv) {
     });
   };
   check_inbox();
+#if OUTREACH_WITH_IMAP
+  // Every mailbox with imap settings is read while the campaigns run, and after their last send
+  // for their `read_after_last_send`.
+  MailReading reading(engine, **store);
+  auto reading_started = reading.start(io, [](const MailboxCheck& check) {
+    if (!check.error.empty()) {
+      std::cerr << "outreach: mailbox \"" << check.mailbox << "\": " << check.error << " (retrying)\n";
+    } else {
+      std::cerr << "outreach: mailbox \"" << check.mailbox << "\": reading its mail\n";
+    }
+  });
+  if (!reading_started) {
+    print_errors(reading_started.error());
+    return exit_code_for(reading_started.error());
+  }
+#endif
   engine.run_on(io, until, [&] {
     finished = true;
     signals.cancel();
     inbox_timer.cancel();
+#if OUTREACH_WITH_IMAP
+    reading.stop();
+#endif
   });
   io.run();
+#if OUTREACH_WITH_IMAP
+  for (const std::string& warning : reading.warnings()) std::cerr << "outreach: warning: " << warning << "\n";
+#endif
 
   for (const std::string& warning : engine.warnings()) std::cerr << "outreach: warning: " << warning << "\n";
   if (const auto& failure = engine.failure()) {

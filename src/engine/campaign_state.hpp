@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -34,6 +35,9 @@ struct CampaignState {
   CampaignAnalytics analytics;
   // Return dates stated by auto-replies, by lead: a `paused` event waits until then.
   std::unordered_map<std::uint32_t, Instant> returns;
+  // The latest send that went out (or may have): received mail is read until
+  // `read_after_last_send` after it.
+  std::optional<Instant> last_sent;
 
   [[nodiscard]] VariantStats* stats_for(std::uint32_t lead, int step) {
     return analytics.variant_of(def.sequence, def.seed, leads.key_of(lead), step);

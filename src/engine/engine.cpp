@@ -94,7 +94,25 @@ std::optional<Instant> Engine::step() {
     if (c.status == CampaignStatus::running && c.leads.unfinished_count() == 0) c.status = CampaignStatus::finished;
     if (auto at = detail::next_wake(c, s.mailboxes, now); at && (!wake || *at < *wake)) wake = *at;
   }
+  if (!wake && s.reads_mail) {
+    // Nothing left to send: received mail is still read until every campaign's reading ends.
+    for (const auto& campaign : s.campaigns) {
+      const CampaignState& c = *campaign;
+      if (!c.last_sent) continue;
+      const Instant ends = *c.last_sent + c.def.read_after_last_send;
+      if (ends > now && (!wake || ends > *wake)) wake = ends;
+    }
+  }
   return wake;
+}
+
+void Engine::expect_mail(bool reading) noexcept { state_->reads_mail = reading; }
+
+std::vector<Mailbox> Engine::mailboxes() const {
+  std::vector<Mailbox> all;
+  all.reserve(state_->mailboxes.size());
+  for (std::size_t i = 0; i < state_->mailboxes.size(); ++i) all.push_back(state_->mailboxes[i].settings());
+  return all;
 }
 
 void Engine::request_stop() noexcept { state_->stop_requested.store(true); }

@@ -43,9 +43,13 @@ struct Engine::State {
   std::vector<Event> completions;  // `completed` events wait until the sends of their instant are out
   std::vector<Outgoing> outgoing;  // sends decided but not handed to the transport yet
   std::atomic<bool> stop_requested{false};
+  bool reads_mail = false;  // `expect_mail`: keep running while received mail is still read
   detail::EventLog log;
 
   State(Store& s, Transport& t, const Clock& c) : store(s), transport(t), clock(c), log(s, stop_requested) {}
+
+  // Takes a received message in; with a folder position, records it in the same unit.
+  expected<IngestResult> take_in(std::string_view raw_message, const MimeLimits& limits, const FolderPosition* position);
 
   detail::CampaignState* find(std::string_view name) {
     for (auto& campaign : campaigns) {

@@ -84,7 +84,24 @@ expected<void> Engine::apply(const InboundEvent& event) {
 }
 
 expected<IngestResult> Engine::ingest(std::string_view raw_message, const MimeLimits& limits) {
+  return state_->take_in(raw_message, limits, nullptr);
+}
+
+expected<IngestResult> Engine::ingest(std::string_view raw_message, const FolderPosition& read_up_to,
+                                      const MimeLimits& limits) {
+  return state_->take_in(raw_message, limits, &read_up_to);
+}
+
+expected<void> Engine::record_folder_position(const FolderPosition& read_up_to) {
   State& s = *state_;
+  if (s.log.failed()) return fail(*s.log.failure());
+  if (!s.log.kept_or_stop(s.store.save_folder_position(read_up_to))) return fail(*s.log.failure());
+  return {};
+}
+
+expected<IngestResult> Engine::State::take_in(std::string_view raw_message, const MimeLimits& limits,
+                                              const FolderPosition* position) {
+  State& s = *this;
   if (s.log.failed()) return fail(*s.log.failure());  // the store cannot record what the message would change
   ClassifyContext context;
   for (const auto& campaign : s.campaigns) {
@@ -103,14 +120,26 @@ expected<IngestResult> Engine::ingest(std::string_view raw_message, const MimeLi
                               Instant at) { return s.store.last_step_sent(campaign, lead, at); },
       .lead_by_address = [&](std::string_view address) { return s.lead_by_address(address); },
       .runs_campaign = [&](std::string_view name) { return s.find(name) != nullptr; }};
+  // A message that changes nothing (unreadable, unmatched, unknown) still moves the folder's
+  // position past it.
+  const auto pass_over = [&]() -> expected<void> {
+    if (position && !s.log.kept_or_stop(s.store.save_folder_position(*position))) return fail(*s.log.failure());
+    return {};
+  };
   auto received = detail::read_received(raw_message, limits, context, sources);
-  if (!received) return fail(received.error());
+  if (!received) {
+    if (auto passed = pass_over(); !passed) return fail(passed.error());
+    return fail(received.error());
+  }
   IngestResult& result = received->result;
   const std::optional<InboundType> type = inbound_type(result.classification.type);
-  if (result.matched_by == MatchMethod::none || !type) return std::move(result);
+  if (result.matched_by == MatchMethod::none || !type) {
+    if (auto passed = pass_over(); !passed) return fail(passed.error());
+    return std::move(result);
+  }
 
-  // The record that the message was taken in and what it does to the lead are one unit: after a
-  // crash it is either applied and known, or neither. A write that fails stops the engine, as
+  // The record that the message was taken in, what it does to the lead and the folder's position
+  // after it are one unit: after a crash it is either applied and known, or neither. A write that fails stops the engine, as
   // every failed write does: what it holds in memory may then be ahead of its store.
   bool fresh = false;
   {
@@ -129,6 +158,7 @@ expected<IngestResult> Engine::ingest(std::string_view raw_message, const MimeLi
                            .step = result.step};
         s.apply_inbound(event, now);
       }
+      if (position && !s.log.failed()) (void)s.log.kept_or_stop(s.store.save_folder_position(*position));
     }
   }
   if (s.log.failed()) return fail(*s.log.failure());

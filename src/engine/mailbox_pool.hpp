@@ -28,6 +28,7 @@ class MailboxPool {
     if (found == by_id_.end()) return std::nullopt;
     return found->second;
   }
+  [[nodiscard]] std::size_t size() const noexcept { return limiters_.size(); }
   [[nodiscard]] MailboxLimiter& operator[](std::size_t index) { return limiters_[index]; }
   [[nodiscard]] const MailboxLimiter& operator[](std::size_t index) const { return limiters_[index]; }
   [[nodiscard]] const DkimSigner* signer(std::size_t index) const { return signers_[index].get(); }

@@ -70,6 +70,7 @@ Reduction apply_lead_event(CampaignState& c, MailboxPool& mailboxes, std::uint32
         ++stats->sent;
       }
       c.bounces.record_send(lead);
+      if (!c.last_sent || *c.last_sent < event.at) c.last_sent = event.at;
       state.attempts = 0;
       state.next_step = static_cast<std::uint8_t>(event.step + 1);
       if (static_cast<std::size_t>(state.next_step) > c.step_count()) {

@@ -32,7 +32,9 @@ expected<Summary> summarize_store(const Store& store) {
   SystemClock clock;
   Engine engine(view, transport, clock);
   if (auto restored = restore_campaigns(engine, view); !restored) return fail(restored.error());
-  return engine.summary();
+  Summary summary = engine.summary();
+  summary.mail_checks = store.mailbox_checks();
+  return summary;
 }
 
 expected<std::vector<Event>> store_events(const Store& store, std::optional<std::string_view> campaign,

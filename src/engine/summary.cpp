@@ -54,7 +54,19 @@ std::string to_json(const Summary& summary) {
                                      {"days", std::move(days)},
                                      {"in_doubt", campaign.in_doubt}});
   }
-  return json::serialize(json::object{{"campaigns", std::move(campaigns)}});
+  json::object out{{"campaigns", std::move(campaigns)}};
+  if (!summary.mail_checks.empty()) {
+    json::array checks;
+    for (const MailboxCheck& check : summary.mail_checks) {
+      json::object entry{{"mailbox", check.mailbox}};
+      entry["checked"] = check.checked ? json::value(format_instant(*check.checked)) : json::value(nullptr);
+      entry["failed"] = check.failed ? json::value(format_instant(*check.failed)) : json::value(nullptr);
+      entry["error"] = check.error.empty() ? json::value(nullptr) : json::value(check.error);
+      checks.push_back(std::move(entry));
+    }
+    out["mail_checks"] = std::move(checks);
+  }
+  return json::serialize(out);
 }
 
 namespace {
@@ -135,6 +147,17 @@ std::string to_text(const Summary& summary) {
     if (out.back() == ',') out.pop_back();
     out += "\n";
     if (campaign.in_doubt != 0) append_line(out, "  in doubt: %lld", static_cast<long long>(campaign.in_doubt));
+    out += "\n";
+  }
+  if (!summary.mail_checks.empty()) {
+    out += "mail read over IMAP\n";
+    for (const MailboxCheck& check : summary.mail_checks) {
+      out += "  " + check.mailbox + ": last read " + (check.checked ? format_instant(*check.checked) : std::string("never"));
+      if (!check.error.empty()) {
+        out += "; failing since " + (check.failed ? format_instant(*check.failed) : std::string("?")) + ": " + check.error;
+      }
+      out += "\n";
+    }
     out += "\n";
   }
   return out;

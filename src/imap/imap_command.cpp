@@ -1,5 +1,6 @@
 #include "imap/imap_command.hpp"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -239,6 +240,14 @@ expected<std::string> search_header(std::string_view field, std::string_view val
   out += ' ';
   out += *quoted_value;
   return out;
+}
+
+std::string since_criterion(std::chrono::sys_days day) {
+  static constexpr std::array<std::string_view, 12> months{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const std::chrono::year_month_day date(day);
+  return "SINCE " + std::to_string(static_cast<unsigned>(date.day())) + "-" +
+         std::string(months[static_cast<unsigned>(date.month()) - 1]) + "-" + std::to_string(static_cast<int>(date.year()));
 }
 
 }  // namespace outreach::detail::imap

@@ -3,6 +3,7 @@
 // UTF-7 (RFC 3501 section 5.1.3).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -57,5 +58,9 @@ inline constexpr std::size_t max_quoted_length = 4096;
 /// but `:`, not empty), for an empty value (it would match every message with the field), and
 /// for a value `quoted` refuses.
 [[nodiscard]] expected<std::string> search_header(std::string_view field, std::string_view value);
+
+/// @brief `SINCE d-Mon-yyyy`: the search criterion for messages whose internal date is on or after
+/// a day (RFC 3501 compares dates without time or zone).
+[[nodiscard]] std::string since_criterion(std::chrono::sys_days day);
 
 }  // namespace outreach::detail::imap
