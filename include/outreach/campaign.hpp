@@ -83,16 +83,17 @@ struct CampaignDefinition {
   Delivery delivery = Delivery::at_most_once;  ///< In-doubt sends after a crash.
   UnsubscribeSettings unsubscribe;      ///< Unsubscribe headers and tokens.
   /// How long its mailboxes' received mail is still read after its last send, so that replies
-  /// to the last step count (mailboxes with `imap` settings).
+  /// to the last step count (mailboxes with `imap` settings): `read_after_last_send`, 0 to 365
+  /// days (whole minutes in the file).
   std::chrono::seconds read_after_last_send{std::chrono::days(14)};
 
   /// @brief Loads `campaign.json`; relative paths in it (sequence, leads, key_file, ca_file,
-  /// outbox:DIR) are relative to the file's folder.
+  /// imap.ca_file, outbox:DIR) are relative to the file's folder.
   ///
   /// `sequence` and `leads` may name files or hold the value inline; a lead file is CSV, or the
   /// JSON form when its name ends in `.json`. Rows of the lead list that are not leads go to
   /// `lead_problems`; a list that cannot be read or has no valid row is an error. The stored
-  /// `ca_file`, `dkim.key_file` and `outbox:DIR` are absolute. Thread-safe.
+  /// `ca_file`, `dkim.key_file`, `outbox:DIR` and `imap.ca_file` are absolute. Thread-safe.
   /// @param path The campaign file.
   /// @return The campaign, or every error found, each with the file and JSON path (or the
   /// file and line, for the sequence and lead files it names): `not_found`, `io_error`,
@@ -127,13 +128,14 @@ struct CampaignDefinition {
   /// two spaces for people to read), so definitions can be compared by their text.
   ///
   /// A definition changed in code can hold what the file format cannot say; that is written in
-  /// its closest form: `min_interval` and `jitter` rounded up to whole minutes; a relative path
-  /// as it stands (the reader resolves it against its `base_dir`); an `smtps://` transport
-  /// without `security` when another was set (in the file it is always implicit TLS); no custom
-  /// lead field with an empty name, the name of a known field, or a name used before. Values
-  /// that break a rule of the format are written as they are, and reading them back reports
-  /// them as it would in a file: no lead is an error, a lead time zone the tz database does
-  /// not know is a lead problem (the lead is kept without it).
+  /// its closest form: `min_interval`, `jitter` and `read_after_last_send` rounded up to whole
+  /// minutes; a relative path as it stands (the reader resolves it against its `base_dir`); an
+  /// `smtps://` transport or an `imaps://` url without `security` when another was set (in the
+  /// file they are always implicit TLS); no custom lead field with an empty name, the name of a
+  /// known field, or a name used before. Values that break a rule of the format are written as
+  /// they are, and reading them back reports them as it would in a file: no lead is an error, a
+  /// lead time zone the tz database does not know is a lead problem (the lead is kept without
+  /// it).
   ///
   /// `bounces.pause_rate` is written as the shortest decimal that names it exactly. It reads
   /// back exactly when that has at most 15 significant digits and 22 decimal places (as every

@@ -50,24 +50,30 @@ enum class ImapAuth : std::uint8_t {
 };
 
 /// @brief Where and how the engine reads a mailbox's received mail (replies, bounces,
-/// auto-replies) and its Sent folder. In the shape of the SMTP settings of `Mailbox`.
+/// auto-replies) and its Sent folder: a mailbox's `imap` object (docs/formats.md), in the shape
+/// of the SMTP settings of `Mailbox`, whose login settings it falls back to.
 ///
 /// The reader never changes the mailbox: folders are opened read-only (EXAMINE) and messages
-/// fetched with `BODY.PEEK`, so no flag is set and nothing is moved or deleted.
+/// fetched with `BODY.PEEK`, so no flag is set and nothing is moved or deleted. The Sent folder
+/// is the one the server marks `\Sent` (SPECIAL-USE), never one found by its name.
 struct ImapSettings {
-  std::string url;                          ///< `imaps://host[:port]` (993) or `imap://host[:port]` (143).
+  /// `imaps://host[:port]` (993) or `imap://host[:port]` (143); read from a file, the scheme is
+  /// in lower case and the host in its ASCII form.
+  std::string url;
   Security security = Security::tls;        ///< `tls` for `imaps://`; `starttls` by default for `imap://`.
   std::string username;                     ///< Login name; empty: the mailbox's SMTP `username`.
   ImapAuth auth = ImapAuth::best;           ///< Login mechanism.
   std::string password_env;                 ///< Environment variable with the password; empty: the SMTP one.
   std::string token_env;                    ///< Environment variable with an OAuth2 token; empty: the SMTP one.
   std::filesystem::path ca_file;            ///< PEM bundle to verify the server with; empty: the SMTP one, else system CAs.
-  std::vector<std::string> folders{"INBOX"};  ///< Folders read for received mail, by name.
-  std::chrono::seconds poll_interval{60};   ///< How often to look when the server has no IDLE.
+  std::vector<std::string> folders{"INBOX"};  ///< Folders read for received mail, by name (1 to 100, none twice).
+  /// How often to look when the server has no IDLE (`poll_seconds`: 10 seconds to a day).
+  std::chrono::seconds poll_interval{60};
   /// True when the provider files every SMTP submission in the Sent folder by itself (Gmail,
   /// Microsoft 365): a send in doubt that is not there after `resend_after` can go again.
   bool sent_files_submissions = false;
-  std::chrono::seconds resend_after{15 * 60};  ///< See `sent_files_submissions`.
+  /// See `sent_files_submissions` (`resend_after_seconds`: a minute to 30 days).
+  std::chrono::seconds resend_after{15 * 60};
   /// @brief Settings compare equal when every setting is equal.
   friend bool operator==(const ImapSettings&, const ImapSettings&) = default;
 };
@@ -109,12 +115,12 @@ struct Mailbox {
 };
 
 /// @brief Reads one mailbox on its own from JSON, in the form of an element of a campaign's
-/// `mailboxes` (transport, security, authentication, DKIM, limits), every rule of the format
-/// checked. On its own (SMTP settings for a client, with no campaign), `daily_limit` may be left
-/// out: it is then 1.
+/// `mailboxes` (transport, security, authentication, DKIM, limits, IMAP reading), every rule of
+/// the format checked. On its own (SMTP settings for a client, with no campaign), `daily_limit`
+/// may be left out: it is then 1.
 /// @param json The JSON text of one mailbox object.
-/// @param base_dir Where relative file names (`ca_file`, `dkim.key_file`, `outbox:DIR`) start;
-/// the working directory when empty.
+/// @param base_dir Where relative file names (`ca_file`, `dkim.key_file`, `outbox:DIR`,
+/// `imap.ca_file`) start; the working directory when empty.
 /// @return The mailbox, or every error found (the first, with the others attached), with JSON
 /// paths from the object's root; `parse_error` when the text is not JSON.
 [[nodiscard]] expected<Mailbox> parse_mailbox(std::string_view json, const std::filesystem::path& base_dir = {});

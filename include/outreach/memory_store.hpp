@@ -6,10 +6,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "outreach/store.hpp"
@@ -49,6 +51,11 @@ class MemoryStore final : public Store {
   [[nodiscard]] expected<void> queue_received(std::string_view raw, Instant at) override;
   [[nodiscard]] std::vector<QueuedMessage> queued(std::size_t limit) const override;
   [[nodiscard]] expected<void> unqueue(std::int64_t id) override;
+  [[nodiscard]] std::optional<FolderPosition> folder_position(std::string_view mailbox,
+                                                              std::string_view folder) const override;
+  [[nodiscard]] expected<void> save_folder_position(const FolderPosition& position) override;
+  [[nodiscard]] expected<void> record_mailbox_check(const MailboxCheck& check) override;
+  [[nodiscard]] std::vector<MailboxCheck> mailbox_checks() const override;
   /// @brief No: a memory store lives only as long as its engine, which has the definitions.
   [[nodiscard]] bool keeps_definitions() const noexcept override { return false; }
 
@@ -66,6 +73,8 @@ class MemoryStore final : public Store {
   std::vector<StoredCampaign> campaigns_;
   std::set<std::string, std::less<>> received_;  // fingerprints
   std::map<std::int64_t, std::string> inbox_;      // raw messages by their place
+  std::map<std::pair<std::string, std::string>, FolderPosition> folder_positions_;  // by mailbox and folder
+  std::map<std::string, MailboxCheck, std::less<>> mailbox_checks_;                // by mailbox
   std::int64_t inbox_next_ = 1;
   bool index_sends_ = false;
   std::unordered_map<std::string, SentMessage> sends_;  // by Message-ID, with `index_sends`

@@ -33,7 +33,8 @@ struct SqliteStoreOptions {
 };
 
 /// @brief A `Store` in a SQLite file: the campaigns, the event log (each event as its JSON line),
-/// the open send intents and the suppression list.
+/// the open send intents, the suppression list, received mail, and how far each mailbox's
+/// folders were read.
 ///
 /// Writes outside `begin`/`commit` are each their own transaction, committed when they return;
 /// `begin`/`commit` nest, and only the outermost `commit` writes. After a write failed inside a
@@ -51,7 +52,7 @@ struct SqliteStoreOptions {
 class SqliteStore final : public Store {
  public:
   /// @brief The schema version this library writes (`PRAGMA user_version`).
-  static constexpr std::int64_t schema_version = 2;
+  static constexpr std::int64_t schema_version = 3;
   /// @brief `PRAGMA application_id` of an outreach store ("OUTR").
   static constexpr std::int32_t application_id = 0x4F555452;
 
@@ -97,6 +98,11 @@ class SqliteStore final : public Store {
   [[nodiscard]] expected<void> queue_received(std::string_view raw, Instant at) override;
   [[nodiscard]] std::vector<QueuedMessage> queued(std::size_t limit) const override;
   [[nodiscard]] expected<void> unqueue(std::int64_t id) override;
+  [[nodiscard]] std::optional<FolderPosition> folder_position(std::string_view mailbox,
+                                                              std::string_view folder) const override;
+  [[nodiscard]] expected<void> save_folder_position(const FolderPosition& position) override;
+  [[nodiscard]] expected<void> record_mailbox_check(const MailboxCheck& check) override;
+  [[nodiscard]] std::vector<MailboxCheck> mailbox_checks() const override;
   [[nodiscard]] StoreAccess access() const noexcept override;
 
   /// @brief The store file, as given to `open`.

@@ -92,6 +92,27 @@ class ReadOnlyView final : public Store {
                                                   Instant at_or_before) const override {
     return base_.last_step_sent(campaign, lead, at_or_before);
   }
+  /// @brief The view's own position of the folder, else the base store's.
+  /// @param mailbox The mailbox id.
+  /// @param folder The folder's name.
+  [[nodiscard]] std::optional<FolderPosition> folder_position(std::string_view mailbox,
+                                                              std::string_view folder) const override {
+    if (auto own = written_.folder_position(mailbox, folder)) return own;
+    return base_.folder_position(mailbox, folder);
+  }
+  /// @brief Keeps the position in the view.
+  /// @param position The position.
+  [[nodiscard]] expected<void> save_folder_position(const FolderPosition& position) override {
+    return written_.save_folder_position(position);
+  }
+  /// @brief Keeps the check in the view.
+  /// @param check The outcome.
+  [[nodiscard]] expected<void> record_mailbox_check(const MailboxCheck& check) override {
+    return written_.record_mailbox_check(check);
+  }
+  /// @brief The base store's checks, each replaced by the view's own of the same mailbox, ordered
+  /// by mailbox id.
+  [[nodiscard]] std::vector<MailboxCheck> mailbox_checks() const override;
   /// @brief Yes: its writes go to memory and never fail.
   [[nodiscard]] bool atomic_units() const noexcept override { return true; }
 

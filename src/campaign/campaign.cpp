@@ -4,6 +4,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <exception>
 #include <map>
@@ -65,6 +66,7 @@ struct Draft {
   BounceRules bounces;
   Delivery delivery = Delivery::at_most_once;
   UnsubscribeSettings unsubscribe;
+  std::optional<std::chrono::seconds> read_after_last_send;  // the definition's default when not given
 };
 
 // Reads one campaign document. Its own errors are kept one per JSON path; the errors of the
@@ -89,14 +91,17 @@ class CampaignReader {
     read_bounces(reader, campaign);
     read_delivery(reader, campaign);
     read_unsubscribe(reader, campaign);
+    read_after_last_send(reader, campaign);
     reader.reject_unknown_keys();
     if (!errors_.empty() || !elsewhere_.empty() || !campaign.sequence) return fail(combined());
-    return CampaignDefinition{std::move(campaign.name),          std::move(*campaign.sequence),
-                              std::move(campaign.leads),         std::move(campaign.lead_problems),
-                              campaign.seed,                     std::move(campaign.schedule),
-                              std::move(campaign.mailboxes),     campaign.limits,
-                              campaign.stop_on,                  campaign.bounces,
-                              campaign.delivery,                 std::move(campaign.unsubscribe)};
+    CampaignDefinition definition{std::move(campaign.name),      std::move(*campaign.sequence),
+                                  std::move(campaign.leads),     std::move(campaign.lead_problems),
+                                  campaign.seed,                 std::move(campaign.schedule),
+                                  std::move(campaign.mailboxes), campaign.limits,
+                                  campaign.stop_on,              campaign.bounces,
+                                  campaign.delivery,             std::move(campaign.unsubscribe)};
+    if (campaign.read_after_last_send) definition.read_after_last_send = *campaign.read_after_last_send;
+    return definition;
   }
 
  private:
@@ -403,6 +408,13 @@ class CampaignReader {
     unsubscribe.reject_unknown_keys();
   }
 
+  void read_after_last_send(ObjectReader& reader, Draft& campaign) {
+    const json::value* value = reader.find("read_after_last_send");
+    if (!value) return;
+    campaign.read_after_last_send = std::chrono::duration_cast<std::chrono::seconds>(
+        detail::duration_from_json(*value, reader.path("read_after_last_send"), errors_));
+  }
+
   // The campaign's own errors (with the campaign file), then those of the files it names.
   [[nodiscard]] Error combined() const {
     std::vector<Error> all;
@@ -485,6 +497,7 @@ std::string CampaignDefinition::to_json() const {
   out["unsubscribe"] = json::object{{"url", text_or_null(unsubscribe.url)},
                                     {"mailto", text_or_null(unsubscribe.mailto)},
                                     {"secret_env", text_or_null(unsubscribe.secret_env)}};
+  out["read_after_last_send"] = detail::duration_to_json(read_after_last_send);
   return detail::to_pretty_json(out);
 }
 
@@ -493,7 +506,7 @@ bool operator==(const CampaignDefinition& a, const CampaignDefinition& b) {
   // belongs here too.
   const auto defined = [](const CampaignDefinition& c) {
     return std::tie(c.name, c.sequence, c.leads, c.seed, c.schedule, c.mailboxes, c.limits, c.stop_on, c.bounces,
-                    c.delivery, c.unsubscribe);
+                    c.delivery, c.unsubscribe, c.read_after_last_send);
   };
   return defined(a) == defined(b);
 }

@@ -17,7 +17,7 @@
 
 namespace outreach::detail {
 
-/// Longest `min_interval` or `jitter` a mailbox accepts.
+/// Longest `min_interval` or `jitter` a mailbox accepts, and `read_after_last_send`.
 inline constexpr std::int64_t max_mailbox_duration_days = 365;
 
 /// A file name from a campaign made absolute: relative names start at `base_dir` (or at the
@@ -49,7 +49,7 @@ inline constexpr std::string_view secrets_message =
 [[nodiscard]] std::string address_to_text(const Address& address);
 
 /// Reads one mailbox object at `path` (such as `mailboxes[0]`): every rule of the format, with
-/// `ca_file`, `dkim.key_file` and `outbox:DIR` resolved against `base_dir`. Errors go to
+/// `ca_file`, `dkim.key_file`, `outbox:DIR` and `imap.ca_file` resolved against `base_dir`. Errors go to
 /// `errors`; the mailbox returned is only meaningful when none were added. Unique ids across
 /// mailboxes are the caller's to check.
 [[nodiscard]] Mailbox mailbox_from_json(const boost::json::value& value, const std::string& path,
@@ -59,8 +59,8 @@ inline constexpr std::string_view secrets_message =
 /// a setting is absent). Paths are written as they are held: the absolute paths the reader
 /// makes read back the same from any folder. Where the file cannot say what the mailbox holds
 /// (only possible for one made in code), the closest form is written: durations rounded up to
-/// whole minutes, and no `security` for an `smtps://` transport (which is always implicit TLS
-/// in the file) when the mailbox asks for another.
+/// whole minutes, and no `security` for an `smtps://` transport or an `imaps://` url (which are
+/// always implicit TLS in the file) when the mailbox asks for another.
 [[nodiscard]] boost::json::object mailbox_to_json(const Mailbox& mailbox);
 
 }  // namespace outreach::detail

@@ -1,12 +1,25 @@
 #include "outreach/store_view.hpp"
 
 #include <algorithm>
+#include <utility>
+#include <vector>
 
 #include "outreach/campaign.hpp"
 #include "outreach/clock.hpp"
 #include "outreach/memory_transport.hpp"
 
 namespace outreach {
+
+std::vector<MailboxCheck> ReadOnlyView::mailbox_checks() const {
+  std::vector<MailboxCheck> checks = written_.mailbox_checks();
+  for (MailboxCheck& check : base_.mailbox_checks()) {
+    const bool replaced = std::any_of(checks.begin(), checks.end(),
+                                      [&](const MailboxCheck& own) { return own.mailbox == check.mailbox; });
+    if (!replaced) checks.push_back(std::move(check));
+  }
+  std::sort(checks.begin(), checks.end(), [](const auto& a, const auto& b) { return a.mailbox < b.mailbox; });
+  return checks;
+}
 
 expected<void> restore_campaigns(Engine& engine, const Store& store, std::optional<std::string_view> only) {
   bool found = false;

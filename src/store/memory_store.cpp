@@ -147,4 +147,27 @@ expected<void> MemoryStore::unqueue(std::int64_t id) {
   return {};
 }
 
+std::optional<FolderPosition> MemoryStore::folder_position(std::string_view mailbox, std::string_view folder) const {
+  const auto found = folder_positions_.find({std::string(mailbox), std::string(folder)});
+  if (found == folder_positions_.end()) return std::nullopt;
+  return found->second;
+}
+
+expected<void> MemoryStore::save_folder_position(const FolderPosition& position) {
+  folder_positions_.insert_or_assign({position.mailbox, position.folder}, position);
+  return {};
+}
+
+expected<void> MemoryStore::record_mailbox_check(const MailboxCheck& check) {
+  mailbox_checks_.insert_or_assign(check.mailbox, check);
+  return {};
+}
+
+std::vector<MailboxCheck> MemoryStore::mailbox_checks() const {
+  std::vector<MailboxCheck> out;
+  out.reserve(mailbox_checks_.size());
+  for (const auto& [mailbox, check] : mailbox_checks_) out.push_back(check);
+  return out;
+}
+
 }  // namespace outreach

@@ -24,6 +24,10 @@ namespace outreach::detail {
   return true;
 }
 
+[[nodiscard]] inline bool starts_with_ascii_nocase(std::string_view text, std::string_view prefix) noexcept {
+  return text.size() >= prefix.size() && iequals_ascii(text.substr(0, prefix.size()), prefix);
+}
+
 [[nodiscard]] constexpr bool is_ascii(std::string_view text) noexcept {
   for (char c : text) {
     if (static_cast<unsigned char>(c) >= 0x80) return false;

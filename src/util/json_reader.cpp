@@ -325,21 +325,20 @@ std::optional<std::string> control_character_problem(std::string_view text) {
   return std::nullopt;
 }
 
+std::optional<Error> text_problem(std::string_view text, const std::string& path) {
+  if (text.empty()) return problem("must not be empty", path);
+  if (text.size() > max_text_length) {
+    return Error(Errc::limit_exceeded, "longer than " + std::to_string(max_text_length) + " bytes", Location::at(path));
+  }
+  if (auto bad = control_character_problem(text)) return problem(std::move(*bad), path);
+  return std::nullopt;
+}
+
 std::optional<std::string> text_member(ObjectReader& reader, std::string_view key, bool required) {
   auto text = reader.string(key, required);
   if (!text) return std::nullopt;
-  const std::string path = reader.path(key);
-  if (text->empty()) {
-    reader.errors().add(problem("must not be empty", path));
-    return std::nullopt;
-  }
-  if (text->size() > max_text_length) {
-    reader.errors().add(Error(Errc::limit_exceeded, "longer than " + std::to_string(max_text_length) + " bytes",
-                              Location::at(path)));
-    return std::nullopt;
-  }
-  if (auto bad = control_character_problem(*text)) {
-    reader.errors().add(problem(std::move(*bad), path));
+  if (auto bad = text_problem(*text, reader.path(key))) {
+    reader.errors().add(std::move(*bad));
     return std::nullopt;
   }
   return text;

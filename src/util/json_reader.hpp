@@ -104,6 +104,10 @@ class ObjectReader {
 /// An `invalid_value` error at a JSON path.
 [[nodiscard]] Error problem(std::string message, const std::string& path);
 
+/// Nothing when `text` is fit for a setting: not empty, at most 1000 bytes, no control
+/// characters; else the error at `path`.
+[[nodiscard]] std::optional<Error> text_problem(std::string_view text, const std::string& path);
+
 /// A string member that must not be empty, longer than 1000 bytes or hold control characters.
 [[nodiscard]] std::optional<std::string> text_member(ObjectReader& reader, std::string_view key,
                                                      bool required = false);

@@ -21,6 +21,8 @@ using outreach::CampaignDefinition;
 using outreach::Delivery;
 using outreach::Errc;
 using outreach::Error;
+using outreach::ImapAuth;
+using outreach::ImapSettings;
 using outreach::Security;
 using outreach::SmtpAuth;
 
@@ -75,6 +77,35 @@ bool has_error(const Error& error, std::string_view path, std::string_view words
 }
 
 fs::path absolute_normal(const fs::path& path) { return fs::absolute(path).lexically_normal(); }
+
+// A server URL as given in a file, as kept, and the security it gets when none is given.
+struct UrlForm {
+  const char* given;
+  const char* stored;
+  Security security;
+};
+
+// A rule broken by changing a good document, and the one error that must say so.
+struct Broken {
+  const char* rule;
+  std::function<void(json::value&)> change;
+  const char* path;
+  const char* words;
+};
+
+// Breaks each rule in a fresh `good()` document: the campaign gets exactly that error, at its path.
+void check_each_broken(const std::function<json::value()>& good, const std::vector<Broken>& cases) {
+  for (const Broken& broken : cases) {
+    CAPTURE(broken.rule);
+    json::value document = good();
+    broken.change(document);
+    auto campaign = from_document(document);
+    REQUIRE_FALSE(campaign.has_value());
+    CHECK_MESSAGE(has_error(campaign.error(), broken.path, broken.words), dump(campaign.error()));
+    CHECK_MESSAGE(all_errors(campaign.error()).size() == 1, dump(campaign.error()));
+    CHECK(campaign.error().where().file.empty());
+  }
+}
 
 }  // namespace
 
@@ -244,6 +275,7 @@ TEST_CASE("optional settings take their defaults when left out") {
   CHECK(campaign->bounces == outreach::BounceRules{});
   CHECK(campaign->delivery == Delivery::at_most_once);
   CHECK(campaign->unsubscribe == outreach::UnsubscribeSettings{});
+  CHECK(campaign->read_after_last_send == std::chrono::days(14));
   const outreach::Mailbox& mailbox = campaign->mailboxes.at(0);
   CHECK(mailbox.from.name.empty());
   CHECK(mailbox.min_interval == std::chrono::milliseconds(0));
@@ -253,6 +285,7 @@ TEST_CASE("optional settings take their defaults when left out") {
   CHECK(mailbox.transport.empty());
   CHECK(mailbox.auth == SmtpAuth::best);
   CHECK_FALSE(mailbox.dkim.has_value());
+  CHECK_FALSE(mailbox.imap.has_value());
 }
 
 TEST_CASE("settings other than the defaults are read") {
@@ -271,6 +304,7 @@ TEST_CASE("settings other than the defaults are read") {
   root["bounces"] = json::parse(R"({"soft_limit": 1, "pause_rate": 0.05, "pause_window": 20})");
   root["delivery"] = "at_least_once";
   root["unsubscribe"] = json::parse(R"({"url": "https://acme.example/unsubscribe"})");
+  root["read_after_last_send"] = json::parse(R"({"days": 30, "hours": 12})");
   root.erase("limits");
 
   auto campaign = from_document(document);
@@ -291,6 +325,7 @@ TEST_CASE("settings other than the defaults are read") {
   CHECK(campaign->delivery == Delivery::at_least_once);
   CHECK(campaign->unsubscribe.url == "https://acme.example/unsubscribe");
   CHECK(campaign->unsubscribe.secret_env.empty());
+  CHECK(campaign->read_after_last_send == std::chrono::days(30) + std::chrono::hours(12));
   CHECK(campaign->limits == outreach::CampaignLimits{});
 
   root["stop_on"] = json::parse(R"({"auto_reply": true})");
@@ -302,12 +337,7 @@ TEST_CASE("settings other than the defaults are read") {
 }
 
 TEST_CASE("transports: smtp and smtps URLs with a host and optional port, or an outbox folder") {
-  struct Form {
-    const char* given;
-    const char* stored;
-    Security security;
-  };
-  const Form forms[] = {
+  const UrlForm forms[] = {
       {"smtp://smtp.acme.example", "smtp://smtp.acme.example", Security::starttls},
       {"SMTP://Smtp.Acme.Example:25", "smtp://smtp.acme.example:25", Security::starttls},
       {"smtps://127.0.0.1:465/", "smtps://127.0.0.1:465", Security::tls},
@@ -316,7 +346,7 @@ TEST_CASE("transports: smtp and smtps URLs with a host and optional port, or an 
       {"smtp://bücher.example", "smtp://xn--bcher-kva.example", Security::starttls},
       {"outbox:/var/mail/out", "outbox:/var/mail/out", Security::starttls},
   };
-  for (const Form& form : forms) {
+  for (const UrlForm& form : forms) {
     CAPTURE(form.given);
     json::value document = example_document();
     first_mailbox(document)["transport"] = form.given;
@@ -339,13 +369,6 @@ TEST_CASE("transports: smtp and smtps URLs with a host and optional port, or an 
 }
 
 TEST_CASE("every rule broken once is an error at its exact JSON path") {
-  using Change = std::function<void(json::value&)>;
-  struct Broken {
-    const char* rule;
-    Change change;
-    const char* path;
-    const char* words;
-  };
   const auto set = [](const char* key, json::value value) {
     return [key, value](json::value& document) { document.as_object()[key] = value; };
   };
@@ -499,20 +522,283 @@ TEST_CASE("every rule broken once is an error at its exact JSON path") {
       {"mailto is an address", set_in("unsubscribe", "mailto", "unsubscribe"), "unsubscribe.mailto", "not an address"},
       {"mailto is a plain address", set_in("unsubscribe", "mailto", "Unsubscribe <u@acme.example>"),
        "unsubscribe.mailto", "plain address"},
+      {"read_after_last_send is a duration", set("read_after_last_send", 14), "read_after_last_send",
+       "expected an object"},
+      {"read_after_last_send parts are bounded", set("read_after_last_send", json::parse(R"({"days": 366})")),
+       "read_after_last_send.days", "from 0 to 365"},
+      {"read_after_last_send is at most 365 days in all",
+       set("read_after_last_send", json::parse(R"({"days": 365, "minutes": 1})")), "read_after_last_send",
+       "at most 365 days"},
+      {"read_after_last_send has only minutes, hours and days",
+       set("read_after_last_send", json::parse(R"({"weeks": 2})")), "read_after_last_send.weeks", "unknown key"},
       {"unknown keys are refused", set("owner", "sales"), "owner", "unknown key \"owner\""},
       {"unknown mailbox keys are refused", set_mailbox("signature", "--"), "mailboxes[0].signature", "unknown key"},
   };
+  check_each_broken(example_document, cases);
+}
 
-  for (const Broken& broken : cases) {
-    CAPTURE(broken.rule);
-    json::value document = example_document();
-    broken.change(document);
-    auto campaign = from_document(document);
-    REQUIRE_FALSE(campaign.has_value());
-    CHECK_MESSAGE(has_error(campaign.error(), broken.path, broken.words), dump(campaign.error()));
-    CHECK_MESSAGE(all_errors(campaign.error()).size() == 1, dump(campaign.error()));
-    CHECK(campaign.error().where().file.empty());
+namespace {
+
+// The example with imap settings on its first mailbox: the mailbox's SMTP login (username,
+// password_env) is there to fall back on.
+json::value example_with_imap(json::value imap = json::parse(R"({"url": "imaps://imap.acme.example"})")) {
+  json::value document = example_document();
+  first_mailbox(document)["imap"] = std::move(imap);
+  return document;
+}
+
+json::object& first_imap(json::value& document) { return first_mailbox(document).at("imap").as_object(); }
+
+// Settings made in code: the defaults but for the URL and the security.
+ImapSettings imap_settings(std::string url, Security security = Security::tls) {
+  ImapSettings imap;
+  imap.url = std::move(url);
+  imap.security = security;
+  return imap;
+}
+
+}  // namespace
+
+TEST_CASE("a mailbox's imap settings take their defaults and leave the login to the SMTP settings") {
+  auto campaign = from_document(example_with_imap());
+  REQUIRE_MESSAGE(campaign.has_value(), dump(campaign.error()));
+  const outreach::Mailbox& alice = campaign->mailboxes.at(0);
+  REQUIRE(alice.imap.has_value());
+  const ImapSettings& imap = *alice.imap;
+  CHECK(imap.url == "imaps://imap.acme.example");
+  CHECK(imap.security == Security::tls);
+  // Left empty: the reader uses the mailbox's username, password_env, token_env and ca_file.
+  CHECK(imap.username.empty());
+  CHECK(imap.auth == ImapAuth::best);
+  CHECK(imap.password_env.empty());
+  CHECK(imap.token_env.empty());
+  CHECK(imap.ca_file.empty());
+  CHECK(imap.folders == std::vector<std::string>{"INBOX"});
+  CHECK(imap.poll_interval == std::chrono::seconds(60));
+  CHECK_FALSE(imap.sent_files_submissions);
+  CHECK(imap.resend_after == std::chrono::minutes(15));
+  CHECK(imap == imap_settings("imaps://imap.acme.example"));
+  CHECK(alice.username == "alice@acme.example");
+  CHECK(alice.password_env == "ALICE_SMTP_PASSWORD");
+}
+
+TEST_CASE("a mailbox's imap settings other than the defaults are read") {
+  auto campaign = from_document(example_with_imap(json::parse(R"({
+    "url": "imap://imap.acme.example:1143", "security": "starttls", "username": "alice.reader@acme.example",
+    "auth": "login", "password_env": "ALICE_IMAP_PASSWORD", "token_env": "ALICE_IMAP_TOKEN",
+    "ca_file": "certs/imap-ca.pem", "folders": ["INBOX", "Bounces", "Archives/2026 — Ünïcode", "inbox.old"],
+    "poll_seconds": 300, "sent_files_submissions": true, "resend_after_seconds": 3600})")));
+  REQUIRE_MESSAGE(campaign.has_value(), dump(campaign.error()));
+  const ImapSettings& imap = campaign->mailboxes.at(0).imap.value();
+  CHECK(imap.url == "imap://imap.acme.example:1143");
+  CHECK(imap.security == Security::starttls);
+  CHECK(imap.username == "alice.reader@acme.example");
+  CHECK(imap.auth == ImapAuth::login);
+  CHECK(imap.password_env == "ALICE_IMAP_PASSWORD");
+  CHECK(imap.token_env == "ALICE_IMAP_TOKEN");
+  CHECK(imap.ca_file == absolute_normal(example_dir / "certs" / "imap-ca.pem"));
+  CHECK(imap.folders == std::vector<std::string>{"INBOX", "Bounces", "Archives/2026 — Ünïcode", "inbox.old"});
+  CHECK(imap.poll_interval == std::chrono::minutes(5));
+  CHECK(imap.sent_files_submissions);
+  CHECK(imap.resend_after == std::chrono::hours(1));
+
+  // Each mechanism, xoauth2 on the mailbox's own token, and the bounds of each range.
+  for (const auto& [name, auth] : {std::pair{"plain", ImapAuth::plain}, std::pair{"login", ImapAuth::login}}) {
+    CAPTURE(name);
+    auto read = from_document(example_with_imap(json::object{{"url", "imaps://imap.acme.example"}, {"auth", name}}));
+    REQUIRE_MESSAGE(read.has_value(), dump(read.error()));
+    CHECK(read->mailboxes[0].imap->auth == auth);
   }
+  json::value oauth = example_with_imap(json::parse(R"({"url": "imaps://imap.acme.example", "auth": "xoauth2"})"));
+  first_mailbox(oauth)["token_env"] = "ALICE_TOKEN";
+  auto with_token = from_document(oauth);
+  REQUIRE_MESSAGE(with_token.has_value(), dump(with_token.error()));
+  CHECK(with_token->mailboxes[0].imap->auth == ImapAuth::xoauth2);
+  CHECK(with_token->mailboxes[0].imap->token_env.empty());
+
+  json::array hundred;
+  for (int i = 0; i < 100; ++i) hundred.emplace_back("Folder " + std::to_string(i));
+  hundred.emplace_back(std::string(1000, 'f'));
+  hundred.erase(hundred.begin());
+  auto bounds = from_document(example_with_imap(json::object{{"url", "imaps://imap.acme.example"},
+                                                             {"folders", hundred},
+                                                             {"poll_seconds", 10},
+                                                             {"resend_after_seconds", 60}}));
+  REQUIRE_MESSAGE(bounds.has_value(), dump(bounds.error()));
+  CHECK(bounds->mailboxes[0].imap->folders.size() == 100);
+  CHECK(bounds->mailboxes[0].imap->folders.back() == std::string(1000, 'f'));
+  CHECK(bounds->mailboxes[0].imap->poll_interval == std::chrono::seconds(10));
+  CHECK(bounds->mailboxes[0].imap->resend_after == std::chrono::seconds(60));
+  auto upper = from_document(example_with_imap(json::parse(
+      R"({"url": "imaps://imap.acme.example", "poll_seconds": 86400, "resend_after_seconds": 2592000})")));
+  REQUIRE_MESSAGE(upper.has_value(), dump(upper.error()));
+  CHECK(upper->mailboxes[0].imap->poll_interval == std::chrono::days(1));
+  CHECK(upper->mailboxes[0].imap->resend_after == std::chrono::days(30));
+}
+
+TEST_CASE("imap URLs: imaps is implicit TLS, imap is STARTTLS unless said otherwise, host[:port] as for SMTP") {
+  const UrlForm forms[] = {
+      {"imaps://imap.acme.example", "imaps://imap.acme.example", Security::tls},
+      {"IMAPS://Imap.Acme.Example:993/", "imaps://imap.acme.example:993", Security::tls},
+      {"imap://imap.acme.example", "imap://imap.acme.example", Security::starttls},
+      {"Imap://127.0.0.1:1143", "imap://127.0.0.1:1143", Security::starttls},
+      {"imap://[::1]:143", "imap://[::1]:143", Security::starttls},
+      {"imaps://bücher.example", "imaps://xn--bcher-kva.example", Security::tls},
+      {"imap://localhost:65535", "imap://localhost:65535", Security::starttls},
+  };
+  for (const UrlForm& form : forms) {
+    CAPTURE(form.given);
+    auto campaign = from_document(example_with_imap(json::object{{"url", form.given}}));
+    REQUIRE_MESSAGE(campaign.has_value(), dump(campaign.error()));
+    CHECK(campaign->mailboxes[0].imap->url == form.stored);
+    CHECK(campaign->mailboxes[0].imap->security == form.security);
+  }
+  for (const auto& [name, security] : {std::pair{"none", Security::none}, std::pair{"tls", Security::tls},
+                                       std::pair{"starttls", Security::starttls}}) {
+    CAPTURE(name);
+    auto campaign =
+        from_document(example_with_imap(json::object{{"url", "imap://127.0.0.1:1143"}, {"security", name}}));
+    REQUIRE_MESSAGE(campaign.has_value(), dump(campaign.error()));
+    CHECK(campaign->mailboxes[0].imap->security == security);
+  }
+  auto tls = from_document(example_with_imap(json::object{{"url", "imaps://imap.acme.example"}, {"security", "tls"}}));
+  REQUIRE_MESSAGE(tls.has_value(), dump(tls.error()));
+  CHECK(tls->mailboxes[0].imap->security == Security::tls);
+}
+
+TEST_CASE("every rule of a mailbox's imap settings broken once is an error at its exact JSON path") {
+  const auto set_imap = [](json::value value) {
+    return [value](json::value& document) { first_mailbox(document)["imap"] = value; };
+  };
+  const auto set = [](const char* key, json::value value) {
+    return [key, value](json::value& document) { first_imap(document)[key] = value; };
+  };
+  const auto folders = [](const char* list) {
+    return [list](json::value& document) { first_imap(document)["folders"] = json::parse(list); };
+  };
+  json::array hundred_and_one;
+  for (int i = 0; i < 101; ++i) hundred_and_one.emplace_back("F" + std::to_string(i));
+  const std::string long_name(1001, 'f');
+
+  const std::vector<Broken> cases = {
+      {"imap is an object", set_imap("imaps://imap.acme.example"), "mailboxes[0].imap", "expected an object"},
+      {"url is required", set_imap(json::object()), "mailboxes[0].imap.url", "required"},
+      {"url is a string", set("url", 993), "mailboxes[0].imap.url", "expected a string"},
+      {"url is imap or imaps", set("url", "https://imap.acme.example"), "mailboxes[0].imap.url",
+       "expected imaps://host[:port] or imap://host[:port]"},
+      {"url is not an SMTP URL", set("url", "smtps://imap.acme.example"), "mailboxes[0].imap.url",
+       "expected imaps://host[:port] or imap://host[:port]"},
+      {"url names a host", set("url", "imaps://"), "mailboxes[0].imap.url", "no host"},
+      {"url names a host before its port", set("url", "imap://:143"), "mailboxes[0].imap.url", "no host"},
+      {"url port is at least 1", set("url", "imaps://imap.acme.example:0"), "mailboxes[0].imap.url", "1 to 65535"},
+      {"url port is at most 65535", set("url", "imaps://imap.acme.example:65536"), "mailboxes[0].imap.url",
+       "1 to 65535"},
+      {"url port is a number", set("url", "imap://imap.acme.example:imap"), "mailboxes[0].imap.url", "1 to 65535"},
+      {"url has no user", set("url", "imaps://alice@imap.acme.example"), "mailboxes[0].imap.url", "username"},
+      {"url has no path", set("url", "imaps://imap.acme.example/INBOX"), "mailboxes[0].imap.url",
+       "no user, path or query"},
+      {"url host is a host name", set("url", "imaps://imap_acme!.example"), "mailboxes[0].imap.url",
+       "not a host name"},
+      {"url IPv6 brackets are balanced", set("url", "imap://[::1:143"), "mailboxes[0].imap.url", "unbalanced"},
+      {"url has no line break", set("url", "imaps://imap.acme.example\r\n"), "mailboxes[0].imap.url",
+       "control characters"},
+      {"security is tls, starttls or none", set("security", "ssl"), "mailboxes[0].imap.security",
+       "expected \"tls\", \"starttls\" or \"none\""},
+      {"starttls is refused for imaps", set("security", "starttls"), "mailboxes[0].imap.security",
+       "imaps:// is implicit TLS; \"starttls\" needs an imap:// url"},
+      {"none is refused for imaps", set("security", "none"), "mailboxes[0].imap.security",
+       "imaps:// is implicit TLS; \"none\" needs an imap:// url"},
+      {"username is not empty", set("username", ""), "mailboxes[0].imap.username", "empty"},
+      {"username has no control characters", set("username", "alice\n"), "mailboxes[0].imap.username",
+       "control characters"},
+      {"auth is plain, login or xoauth2", set("auth", "cram-md5"), "mailboxes[0].imap.auth",
+       "expected \"plain\", \"login\" or \"xoauth2\""},
+      {"xoauth2 needs a token_env, here or in the mailbox", set("auth", "xoauth2"), "mailboxes[0].imap.token_env",
+       "required with auth \"xoauth2\""},
+      {"password_env is a variable name", set("password_env", "1PASSWORD"), "mailboxes[0].imap.password_env",
+       "environment variable name"},
+      {"token_env is a variable name", set("token_env", "MY-TOKEN"), "mailboxes[0].imap.token_env",
+       "environment variable name"},
+      {"ca_file is not empty", set("ca_file", ""), "mailboxes[0].imap.ca_file", "empty"},
+      {"a password is refused", set("password", "hunter2"), "mailboxes[0].imap.password", "secrets are not stored"},
+      {"a token is refused even when null", set("token", nullptr), "mailboxes[0].imap.token",
+       "secrets are not stored"},
+      {"folders is an array", set("folders", "INBOX"), "mailboxes[0].imap.folders", "expected an array"},
+      {"folders is not empty", folders("[]"), "mailboxes[0].imap.folders", "1 to 100 folders, found 0"},
+      {"folders has at most 100 names", set("folders", hundred_and_one), "mailboxes[0].imap.folders",
+       "1 to 100 folders, found 101"},
+      {"a folder is a string", folders(R"(["INBOX", 7])"), "mailboxes[0].imap.folders[1]",
+       "expected a folder name, found an integer"},
+      {"a folder is not null", folders(R"(["INBOX", null])"), "mailboxes[0].imap.folders[1]",
+       "expected a folder name, found null"},
+      {"a folder is not empty", folders(R"(["INBOX", "Bounces", ""])"), "mailboxes[0].imap.folders[2]",
+       "must not be empty"},
+      {"a folder has at most 1000 bytes", set("folders", json::array{"INBOX", json::string(long_name)}),
+       "mailboxes[0].imap.folders[1]", "longer than 1000 bytes"},
+      {"a folder has no CR", folders(R"(["INBOX", "Bounces\r"])"), "mailboxes[0].imap.folders[1]",
+       "control characters"},
+      {"a folder has no LF", folders(R"(["INBOX", "A\nB"])"), "mailboxes[0].imap.folders[1]", "control characters"},
+      {"a folder has no NUL", folders(R"(["A\u0000B"])"), "mailboxes[0].imap.folders[0]", "control characters"},
+      {"a folder has no C1 control", folders(R"(["A\u0085B"])"), "mailboxes[0].imap.folders[0]",
+       "control characters"},
+      {"a folder is listed once", folders(R"(["INBOX", "Bounces", "Bounces"])"), "mailboxes[0].imap.folders[2]",
+       "already listed at mailboxes[0].imap.folders[1]"},
+      {"INBOX is one folder in any case", folders(R"(["INBOX", "Bounces", "Inbox"])"), "mailboxes[0].imap.folders[2]",
+       "already listed at mailboxes[0].imap.folders[0]"},
+      {"poll_seconds is at least 10", set("poll_seconds", 9), "mailboxes[0].imap.poll_seconds", "from 10 to 86400"},
+      {"poll_seconds is at most a day", set("poll_seconds", 86401), "mailboxes[0].imap.poll_seconds",
+       "from 10 to 86400"},
+      {"poll_seconds is an integer", set("poll_seconds", 1.5), "mailboxes[0].imap.poll_seconds",
+       "expected an integer"},
+      {"poll_seconds is a number", set("poll_seconds", "60"), "mailboxes[0].imap.poll_seconds", "expected an integer"},
+      {"sent_files_submissions is a boolean", set("sent_files_submissions", "yes"),
+       "mailboxes[0].imap.sent_files_submissions", "true or false"},
+      {"resend_after_seconds is at least a minute", set("resend_after_seconds", 59),
+       "mailboxes[0].imap.resend_after_seconds", "from 60 to 2592000"},
+      {"resend_after_seconds is at most 30 days", set("resend_after_seconds", 2592001),
+       "mailboxes[0].imap.resend_after_seconds", "from 60 to 2592000"},
+      {"unknown keys are refused with a suggestion", set("folder", "INBOX"), "mailboxes[0].imap.folder",
+       "unknown key \"folder\" (did you mean \"folders\"?)"},
+      {"durations are in seconds", set("poll_interval", 60), "mailboxes[0].imap.poll_interval", "unknown key"},
+  };
+  check_each_broken([] { return example_with_imap(); }, cases);
+
+  // Every folder that breaks a rule is reported, each at its place.
+  json::value document = example_with_imap();
+  first_imap(document)["folders"] = json::parse(R"(["INBOX", "", "Bounces", "inbox", 1, "Bounces"])");
+  auto campaign = from_document(document);
+  REQUIRE_FALSE(campaign.has_value());
+  INFO(dump(campaign.error()));
+  CHECK(has_error(campaign.error(), "mailboxes[0].imap.folders[1]", "empty"));
+  CHECK(has_error(campaign.error(), "mailboxes[0].imap.folders[3]", "already listed"));
+  CHECK(has_error(campaign.error(), "mailboxes[0].imap.folders[4]", "expected a folder name"));
+  CHECK(has_error(campaign.error(), "mailboxes[0].imap.folders[5]", "already listed at mailboxes[0].imap.folders[2]"));
+  CHECK(all_errors(campaign.error()).size() == 4);
+}
+
+TEST_CASE("a mailbox read on its own takes imap settings, with errors at paths from its root") {
+  auto mailbox = outreach::parse_mailbox(R"({"id": "alice", "from": "alice@acme.example",
+    "transport": "smtps://smtp.acme.example", "username": "alice@acme.example", "auth": "xoauth2",
+    "token_env": "ALICE_TOKEN",
+    "imap": {"url": "imaps://imap.acme.example", "auth": "xoauth2", "ca_file": "ca.pem",
+             "folders": ["INBOX", "Bounces"]}})",
+                                         "/srv/mail");
+  REQUIRE_MESSAGE(mailbox.has_value(), dump(mailbox.error()));
+  REQUIRE(mailbox->imap.has_value());
+  CHECK(mailbox->imap->auth == ImapAuth::xoauth2);
+  CHECK(mailbox->imap->ca_file == fs::path("/srv/mail/ca.pem"));
+  CHECK(mailbox->imap->folders == std::vector<std::string>{"INBOX", "Bounces"});
+
+  auto broken = outreach::parse_mailbox(R"({"id": "alice", "from": "alice@acme.example",
+    "imap": {"url": "imaps://imap.acme.example", "auth": "xoauth2", "security": "none",
+             "folders": ["INBOX", "Bounces", "INBOX\r\nA1 DELETE INBOX"], "pol_seconds": 5}})");
+  REQUIRE_FALSE(broken.has_value());
+  INFO(dump(broken.error()));
+  CHECK(has_error(broken.error(), "imap.token_env", "when the mailbox has no token_env"));
+  CHECK(has_error(broken.error(), "imap.security", "implicit TLS"));
+  CHECK(has_error(broken.error(), "imap.folders[2]", "control characters"));
+  CHECK(has_error(broken.error(), "imap.pol_seconds", "did you mean \"poll_seconds\""));
+  CHECK(all_errors(broken.error()).size() == 4);
 }
 
 TEST_CASE("several broken rules in one file are all reported together, each at its path") {
@@ -963,7 +1249,8 @@ TEST_CASE("the format's example written as JSON keeps every mailbox setting and 
   for (const auto& member : alice) keys.emplace_back(member.key());
   CHECK(keys == std::vector<std::string>{"id", "from", "daily_limit", "min_interval", "jitter", "ramp", "timezone",
                                          "transport", "security", "username", "auth", "password_env", "token_env",
-                                         "ca_file", "dkim"});
+                                         "ca_file", "dkim", "imap"});
+  CHECK(alice.at("imap").is_null());
   CHECK(alice.at("security").as_string() == "starttls");
   CHECK(alice.at("auth").as_string() == "plain");
   CHECK(alice.at("password_env").as_string() == "ALICE_SMTP_PASSWORD");
@@ -1088,6 +1375,37 @@ TEST_CASE("every optional field and both forms of each choice read back equal") 
       {"unsubscribe url without a token",
        [](json::value& d) {
          d.as_object()["unsubscribe"] = json::parse(R"({"url": "https://acme.example/unsubscribe?x=1&y=%20"})");
+       }},
+      {"imap with every setting",
+       [](json::value& d) {
+         mailbox_at(d, 0)["imap"] = json::parse(R"({"url": "imap://imap.acme.example:1143", "security": "none",
+           "username": "alice.reader@acme.example", "auth": "login", "password_env": "ALICE_IMAP_PASSWORD",
+           "token_env": "ALICE_IMAP_TOKEN", "ca_file": "/etc/ssl/imap-ca.pem",
+           "folders": ["INBOX", "Bounces", "Ünïcode/Ärchive", "x\\y \"quoted\""], "poll_seconds": 86400,
+           "sent_files_submissions": true, "resend_after_seconds": 2592000})");
+       }},
+      {"imap with only a url, on each mailbox",
+       [](json::value& d) {
+         mailbox_at(d, 0)["imap"] = json::parse(R"({"url": "imaps://imap.acme.example"})");
+         mailbox_at(d, 1)["imap"] = json::parse(R"({"url": "imap://[::1]"})");
+         mailbox_at(d, 2)["imap"] = json::parse(R"({"url": "IMAPS://Bücher.example:993/"})");
+       }},
+      {"imap over xoauth2 with the SMTP token, and tls on imap://",
+       [](json::value& d) {
+         mailbox_at(d, 1)["imap"] = json::parse(R"({"url": "imap://imap.acme.example", "security": "tls",
+           "auth": "xoauth2", "poll_seconds": 10, "resend_after_seconds": 60})");
+       }},
+      {"imap with tls given on imaps and plain auth",
+       [](json::value& d) {
+         mailbox_at(d, 0)["imap"] = json::parse(R"({"url": "imaps://imap.acme.example", "security": "tls",
+           "auth": "plain", "folders": ["Inbox"]})");
+       }},
+      {"read_after_last_send of none", [](json::value& d) { d.as_object()["read_after_last_send"] = json::object(); }},
+      {"read_after_last_send of a year",
+       [](json::value& d) { d.as_object()["read_after_last_send"] = json::parse(R"({"days": 365})"); }},
+      {"read_after_last_send mixed",
+       [](json::value& d) {
+         d.as_object()["read_after_last_send"] = json::parse(R"({"days": 1, "hours": 36, "minutes": 61})");
        }},
       {"one lead with nothing but an address",
        [](json::value& d) { d.as_object()["leads"] = json::parse(R"([{"email": "only@one.example"}])"); }},
@@ -1227,7 +1545,8 @@ TEST_CASE("to_json gives byte-identical text for equal definitions") {
       "password_env": null,
       "token_env": null,
       "ca_file": null,
-      "dkim": null
+      "dkim": null,
+      "imap": null
     }
   ],
   "limits": {
@@ -1250,6 +1569,9 @@ TEST_CASE("to_json gives byte-identical text for equal definitions") {
     "url": null,
     "mailto": null,
     "secret_env": null
+  },
+  "read_after_last_send": {
+    "days": 14
   }
 }
 )");
@@ -1277,6 +1599,13 @@ TEST_CASE("every part of a definition but lead_problems takes part in its equali
       {"bounces", [](CampaignDefinition& c) { c.bounces.pause_rate = 0.5; }},
       {"delivery", [](CampaignDefinition& c) { c.delivery = Delivery::at_least_once; }},
       {"unsubscribe", [](CampaignDefinition& c) { c.unsubscribe.mailto = "u@acme.example"; }},
+      {"read_after_last_send", [](CampaignDefinition& c) { c.read_after_last_send = std::chrono::days(15); }},
+      {"a mailbox's imap", [](CampaignDefinition& c) { c.mailboxes[0].imap = imap_settings("imaps://i.example"); }},
+      {"a mailbox's imap folders",
+       [](CampaignDefinition& c) {
+         c.mailboxes[0].imap = imap_settings("imaps://i.example");
+         c.mailboxes[0].imap->folders.emplace_back("Bounces");
+       }},
   };
   for (const auto& [part, change] : changes) {
     CAPTURE(part);
@@ -1333,6 +1662,52 @@ TEST_CASE("what the file format cannot say is written in its closest form") {
     auto back = CampaignDefinition::from_json(campaign.to_json());
     REQUIRE_MESSAGE(back.has_value(), dump(back.error()));
     CHECK(back->mailboxes[0].security == Security::tls);
+  }
+
+  SUBCASE("an imaps url is implicit TLS whatever security was set") {
+    mailbox.imap = imap_settings("imaps://imap.acme.example", Security::none);
+    const json::value written = json::parse(campaign.to_json());
+    CHECK(written.at("mailboxes").at(0).at("imap").at("security").is_null());
+    auto back = CampaignDefinition::from_json(campaign.to_json());
+    REQUIRE_MESSAGE(back.has_value(), dump(back.error()));
+    CHECK(back->mailboxes[0].imap->security == Security::tls);
+  }
+
+  SUBCASE("imap settings are written in full, in the order they are read") {
+    mailbox.imap = imap_settings("imap://imap.acme.example", Security::starttls);
+    const json::value written = json::parse(campaign.to_json());
+    CHECK(written.at("mailboxes").at(0).at("imap") == json::parse(R"({"url": "imap://imap.acme.example",
+      "security": "starttls", "username": null, "auth": null, "password_env": null, "token_env": null,
+      "ca_file": null, "folders": ["INBOX"], "poll_seconds": 60, "sent_files_submissions": false,
+      "resend_after_seconds": 900})"));
+    std::vector<std::string> keys;
+    for (const auto& member : written.at("mailboxes").at(0).at("imap").as_object()) keys.emplace_back(member.key());
+    CHECK(keys == std::vector<std::string>{"url", "security", "username", "auth", "password_env", "token_env",
+                                           "ca_file", "folders", "poll_seconds", "sent_files_submissions",
+                                           "resend_after_seconds"});
+    auto back = CampaignDefinition::from_json(campaign.to_json());
+    REQUIRE_MESSAGE(back.has_value(), dump(back.error()));
+    CHECK(*back == campaign);
+  }
+
+  SUBCASE("read_after_last_send with part of a minute is rounded up to whole minutes") {
+    campaign.read_after_last_send = std::chrono::seconds(90);
+    CHECK(json::parse(campaign.to_json()).at("read_after_last_send") == json::parse(R"({"minutes": 2})"));
+    auto back = CampaignDefinition::from_json(campaign.to_json());
+    REQUIRE_MESSAGE(back.has_value(), dump(back.error()));
+    CHECK(back->read_after_last_send == std::chrono::minutes(2));
+  }
+
+  SUBCASE("imap settings that break a rule are written as they are and refused on reading") {
+    mailbox.imap = imap_settings("imaps://imap.acme.example");
+    mailbox.imap->folders.clear();
+    mailbox.imap->poll_interval = std::chrono::seconds(1);
+    const json::value written = json::parse(campaign.to_json());
+    CHECK(written.at("mailboxes").at(0).at("imap").at("folders") == json::array());
+    auto back = CampaignDefinition::from_json(campaign.to_json());
+    REQUIRE_FALSE(back.has_value());
+    CHECK(has_error(back.error(), "mailboxes[0].imap.folders", "1 to 100 folders"));
+    CHECK(has_error(back.error(), "mailboxes[0].imap.poll_seconds", "from 10"));
   }
 
   SUBCASE("custom fields a lead list cannot give are left out, the lead is kept") {

@@ -208,27 +208,93 @@ TEST_CASE_TEMPLATE("received mail waits in the inbox in order until taken out, a
   CHECK(waiting[0].raw == "third");
 }
 
+TEST_CASE_TEMPLATE("a folder's position is kept per mailbox and folder and replaced by the next", Kind,
+                   MemoryStoreKind, SqliteStoreKind) {
+  Kind kind;
+  Store& store = kind.get();
+  CHECK_FALSE(store.folder_position("alice", "INBOX").has_value());
+
+  const FolderPosition inbox{"alice", "INBOX", 1700000000, 41};
+  const FolderPosition bounces{"alice", "Bounces", 7, 0};
+  const FolderPosition bob_inbox{"bob", "INBOX", 4294967295u, 4294967295u};
+  for (const FolderPosition& position : {inbox, bounces, bob_inbox}) REQUIRE(store.save_folder_position(position));
+  CHECK(store.folder_position("alice", "INBOX") == inbox);
+  CHECK(store.folder_position("alice", "Bounces") == bounces);
+  CHECK(store.folder_position("bob", "INBOX") == bob_inbox);
+  CHECK_FALSE(store.folder_position("bob", "Bounces").has_value());
+  CHECK_FALSE(store.folder_position("alice", "inbox").has_value());  // names as the settings give them
+  CHECK_FALSE(store.folder_position("carol", "INBOX").has_value());
+
+  // Further on, and then under a new UIDVALIDITY (the folder was made again): each replaces it.
+  const FolderPosition further{"alice", "INBOX", 1700000000, 57};
+  REQUIRE(store.save_folder_position(further));
+  CHECK(store.folder_position("alice", "INBOX") == further);
+  const FolderPosition renewed{"alice", "INBOX", 1800000000, 3};
+  REQUIRE(store.save_folder_position(renewed));
+  CHECK(store.folder_position("alice", "INBOX") == renewed);
+  CHECK(store.folder_position("alice", "Bounces") == bounces);
+
+  // In the unit that takes a message in, and seen inside it.
+  REQUIRE(store.begin());
+  REQUIRE(store.append(event_of(EventType::replied, "a", "x@example.com", 1)));
+  const FolderPosition taken{"alice", "INBOX", 1800000000, 4};
+  REQUIRE(store.save_folder_position(taken));
+  CHECK(store.folder_position("alice", "INBOX") == taken);
+  REQUIRE(store.commit());
+  CHECK(store.folder_position("alice", "INBOX") == taken);
+
+  // Forgetting an address leaves the positions alone.
+  REQUIRE(store.forget("x@example.com"));
+  CHECK(store.folder_position("alice", "INBOX") == taken);
+}
+
+TEST_CASE_TEMPLATE("a mailbox's last check replaces the one before and checks are listed by mailbox id", Kind,
+                   MemoryStoreKind, SqliteStoreKind) {
+  Kind kind;
+  Store& store = kind.get();
+  CHECK(store.mailbox_checks().empty());
+
+  const MailboxCheck carol{"carol", utc("2026-12-01T09:00:00Z"), std::nullopt, ""};
+  const MailboxCheck alice{"alice", std::nullopt, utc("2026-12-01T09:01:00.250Z"),
+                           "imap.acme.example:993: login refused: [AUTHENTICATIONFAILED] ünïcode"};
+  const MailboxCheck bob{"bob", std::nullopt, std::nullopt, ""};
+  for (const MailboxCheck& check : {carol, alice, bob}) REQUIRE(store.record_mailbox_check(check));
+  CHECK(store.mailbox_checks() == std::vector<MailboxCheck>{alice, bob, carol});
+
+  // Read through after failing, then failing again after a reading went through.
+  const MailboxCheck alice_read{"alice", utc("2026-12-01T09:02:00Z"), std::nullopt, ""};
+  REQUIRE(store.record_mailbox_check(alice_read));
+  CHECK(store.mailbox_checks() == std::vector<MailboxCheck>{alice_read, bob, carol});
+  const MailboxCheck carol_failed{"carol", utc("2026-12-01T09:00:00Z"), utc("2026-12-01T10:00:00Z"), "timed out"};
+  REQUIRE(store.begin());
+  REQUIRE(store.record_mailbox_check(carol_failed));
+  REQUIRE(store.commit());
+  CHECK(store.mailbox_checks() == std::vector<MailboxCheck>{alice_read, bob, carol_failed});
+}
+
+// Store's defaults, as a host's own store that does not override them has them.
+struct MinimalStore final : Store {
+  MemoryStore inner;
+  expected<void> append(const Event& event) override { return inner.append(event); }
+  expected<void> record_intent(const SendIntent& intent) override { return inner.record_intent(intent); }
+  bool is_suppressed(std::string_view address) const override { return inner.is_suppressed(address); }
+  expected<void> suppress(std::string_view address, std::string_view reason) override {
+    return inner.suppress(address, reason);
+  }
+  expected<void> unsuppress(std::string_view address) override { return inner.unsuppress(address); }
+  std::vector<Suppression> suppressions() const override { return inner.suppressions(); }
+  void for_each_event(std::string_view campaign, const std::function<void(const Event&)>& visit) const override {
+    inner.for_each_event(campaign, visit);
+  }
+  std::vector<SendIntent> open_intents() const override { return inner.open_intents(); }
+  expected<void> save_campaign(const StoredCampaign& campaign) override { return inner.save_campaign(campaign); }
+  std::optional<StoredCampaign> campaign(std::string_view name) const override { return inner.campaign(name); }
+  std::vector<StoredCampaign> campaigns() const override { return inner.campaigns(); }
+  expected<std::size_t> forget(std::string_view address) override { return inner.forget(address); }
+};
+
 TEST_CASE("a store that keeps no inbox refuses mail handed to it and has nothing waiting") {
-  // Store's defaults, as a host's own store that does not override them has them.
-  struct Minimal final : Store {
-    MemoryStore inner;
-    expected<void> append(const Event& event) override { return inner.append(event); }
-    expected<void> record_intent(const SendIntent& intent) override { return inner.record_intent(intent); }
-    bool is_suppressed(std::string_view address) const override { return inner.is_suppressed(address); }
-    expected<void> suppress(std::string_view address, std::string_view reason) override {
-      return inner.suppress(address, reason);
-    }
-    expected<void> unsuppress(std::string_view address) override { return inner.unsuppress(address); }
-    std::vector<Suppression> suppressions() const override { return inner.suppressions(); }
-    void for_each_event(std::string_view campaign, const std::function<void(const Event&)>& visit) const override {
-      inner.for_each_event(campaign, visit);
-    }
-    std::vector<SendIntent> open_intents() const override { return inner.open_intents(); }
-    expected<void> save_campaign(const StoredCampaign& campaign) override { return inner.save_campaign(campaign); }
-    std::optional<StoredCampaign> campaign(std::string_view name) const override { return inner.campaign(name); }
-    std::vector<StoredCampaign> campaigns() const override { return inner.campaigns(); }
-    expected<std::size_t> forget(std::string_view address) override { return inner.forget(address); }
-  } store;
+  MinimalStore store;
   const auto queued = store.queue_received("hello", utc("2026-12-01T09:00:00Z"));
   REQUIRE_FALSE(queued.has_value());
   CHECK(queued.error().code() == Errc::invalid_argument);
@@ -236,6 +302,14 @@ TEST_CASE("a store that keeps no inbox refuses mail handed to it and has nothing
   CHECK_FALSE(store.unqueue(1).has_value());
   CHECK(store.access() == StoreAccess::engine);
   CHECK_FALSE(store.read_error().has_value());
+}
+
+TEST_CASE("a store that keeps no folder positions or checks takes them and has none") {
+  MinimalStore store;
+  REQUIRE(store.save_folder_position({"alice", "INBOX", 1, 2}));
+  CHECK_FALSE(store.folder_position("alice", "INBOX").has_value());
+  REQUIRE(store.record_mailbox_check({"alice", utc("2026-12-01T09:00:00Z"), std::nullopt, ""}));
+  CHECK(store.mailbox_checks().empty());
 }
 
 }  // TEST_SUITE

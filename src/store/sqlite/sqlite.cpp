@@ -123,6 +123,12 @@ void Statement::bind(int index, std::int64_t number) noexcept {
   if (bind_result_ == SQLITE_OK) bind_result_ = result;
 }
 
+void Statement::bind(int index, std::optional<std::int64_t> number) noexcept {
+  if (number) return bind(index, *number);
+  const int result = sqlite3_bind_null(handle_, index);
+  if (bind_result_ == SQLITE_OK) bind_result_ = result;
+}
+
 expected<bool> Statement::step(std::string_view doing) {
   if (bind_result_ != SQLITE_OK) return fail(connection_->error(bind_result_, doing));
   const int result = sqlite3_step(handle_);
@@ -161,5 +167,10 @@ std::string_view Statement::blob(int column) const noexcept {
 }
 
 std::int64_t Statement::integer(int column) const noexcept { return sqlite3_column_int64(handle_, column); }
+
+std::optional<std::int64_t> Statement::optional_integer(int column) const noexcept {
+  if (sqlite3_column_type(handle_, column) == SQLITE_NULL) return std::nullopt;
+  return integer(column);
+}
 
 }  // namespace outreach::detail::sqlite

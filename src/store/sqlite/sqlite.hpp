@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -85,6 +86,8 @@ class Statement {
   void bind(int index, std::int64_t number) noexcept;
   /// Binds an int to a 1-based parameter.
   void bind(int index, int number) noexcept { bind(index, static_cast<std::int64_t>(number)); }
+  /// Binds an integer, or NULL when there is none, to a 1-based parameter.
+  void bind(int index, std::optional<std::int64_t> number) noexcept;
 
   /// Binds every value to the parameters 1, 2, ... in order.
   template <class... Values>
@@ -112,6 +115,8 @@ class Statement {
   [[nodiscard]] std::string_view blob(int column) const noexcept;
   /// A column of the current row as an integer.
   [[nodiscard]] std::int64_t integer(int column) const noexcept;
+  /// A column of the current row as an integer, or nothing for NULL.
+  [[nodiscard]] std::optional<std::int64_t> optional_integer(int column) const noexcept;
 
  private:
   sqlite3_stmt* handle_ = nullptr;

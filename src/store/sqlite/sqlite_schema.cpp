@@ -81,7 +81,31 @@ expected<void> create_version_2(sqlite::Connection& connection) {
                             "cannot create the received-mail tables (version 2)");
 }
 
-constexpr std::array<SqliteMigration, 2> migrations{&create_version_1, &create_version_2};
+// Reading mailboxes over IMAP: how far each folder was taken in, and each mailbox's last reading.
+expected<void> create_version_3(sqlite::Connection& connection) {
+  return connection.execute(R"sql(
+    -- Every message of the folder up to last_uid under uidvalidity has been taken in. Written in
+    -- the unit that takes a message in, so that none is lost or taken in twice.
+    CREATE TABLE folder_positions (
+      mailbox     TEXT NOT NULL,        -- the mailbox id
+      folder      TEXT NOT NULL,        -- the folder's name, as in the settings
+      uidvalidity INTEGER NOT NULL CHECK (uidvalidity BETWEEN 0 AND 4294967295),
+      last_uid    INTEGER NOT NULL CHECK (last_uid BETWEEN 0 AND 4294967295),
+      PRIMARY KEY (mailbox, folder)
+    ) STRICT, WITHOUT ROWID;
+
+    -- The last reading of each mailbox, for status.
+    CREATE TABLE mailbox_checks (
+      mailbox TEXT PRIMARY KEY,         -- the mailbox id
+      checked INTEGER,                  -- when its folders were last read through; NULL: never
+      failed  INTEGER,                  -- when the last failure after that happened; NULL: none
+      error   TEXT NOT NULL             -- that failure; '' when the last reading succeeded
+    ) STRICT, WITHOUT ROWID;
+  )sql",
+                            "cannot create the mailbox reading tables (version 3)");
+}
+
+constexpr std::array<SqliteMigration, 3> migrations{&create_version_1, &create_version_2, &create_version_3};
 static_assert(static_cast<std::int64_t>(migrations.size()) == SqliteStore::schema_version, "each schema version has its migration");
 
 }  // namespace

@@ -1,6 +1,6 @@
 // The SQLite store's schema and its migrations. A file's PRAGMA user_version is its schema
 // version and PRAGMA application_id says the file is ours; migration i takes a file from
-// version i to i + 1 (migration 0 makes version 1 from an empty file). Adding version 2 is
+// version i to i + 1 (migration 0 makes version 1 from an empty file). Adding a version is
 // writing one function and appending it to the list in sqlite_schema.cpp.
 #pragma once
 

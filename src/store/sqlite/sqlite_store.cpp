@@ -29,6 +29,15 @@ constexpr std::int64_t replay_batch = 256;
 
 std::int64_t milliseconds_of(Instant instant) noexcept { return instant.time_since_epoch().count(); }
 Instant instant_of(std::int64_t milliseconds) noexcept { return Instant(std::chrono::milliseconds(milliseconds)); }
+// An instant that may be absent is NULL in the file.
+std::optional<std::int64_t> milliseconds_of(const std::optional<Instant>& instant) noexcept {
+  if (!instant) return std::nullopt;
+  return milliseconds_of(*instant);
+}
+std::optional<Instant> instant_of(std::optional<std::int64_t> milliseconds) noexcept {
+  if (!milliseconds) return std::nullopt;
+  return instant_of(*milliseconds);
+}
 
 // Every SQLite database starts with these 16 bytes. Checked before SQLite opens a file, so a
 // file that is not a database is refused without SQLite touching it.
@@ -88,6 +97,10 @@ struct SqliteStore::Impl {
     Statement queue_received;
     Statement list_queued;
     Statement unqueue;
+    Statement find_folder_position;
+    Statement save_folder_position;
+    Statement record_mailbox_check;
+    Statement list_mailbox_checks;
   } statements;
   int depth = 0;                        // nested begin() calls not yet committed
   std::optional<Error> unit_error;      // the first failed write of the open unit
@@ -267,6 +280,15 @@ expected<void> SqliteStore::Impl::prepare_statements() {
       {&statements.queue_received, "INSERT INTO inbox (queued, raw) VALUES (?1, ?2)"},
       {&statements.list_queued, "SELECT id, raw FROM inbox ORDER BY id LIMIT ?1"},
       {&statements.unqueue, "DELETE FROM inbox WHERE id = ?1"},
+      {&statements.find_folder_position,
+       "SELECT uidvalidity, last_uid FROM folder_positions WHERE mailbox = ?1 AND folder = ?2"},
+      {&statements.save_folder_position,
+       "INSERT INTO folder_positions (mailbox, folder, uidvalidity, last_uid) VALUES (?1, ?2, ?3, ?4) "
+       "ON CONFLICT (mailbox, folder) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid"},
+      {&statements.record_mailbox_check,
+       "INSERT INTO mailbox_checks (mailbox, checked, failed, error) VALUES (?1, ?2, ?3, ?4) "
+       "ON CONFLICT (mailbox) DO UPDATE SET checked = excluded.checked, failed = excluded.failed, error = excluded.error"},
+      {&statements.list_mailbox_checks, "SELECT mailbox, checked, failed, error FROM mailbox_checks ORDER BY mailbox"},
   };
   for (const auto& [statement, sql] : all) {
     auto prepared = Statement::prepare(connection, sql);
@@ -578,6 +600,49 @@ expected<void> SqliteStore::unqueue(std::int64_t id) {
     remove.bind_all(id);
     return remove.run("cannot take the message out of the inbox");
   });
+}
+
+std::optional<FolderPosition> SqliteStore::folder_position(std::string_view mailbox, std::string_view folder) const {
+  std::optional<FolderPosition> found;
+  auto& find = impl_->statements.find_folder_position;
+  find.bind_all(mailbox, folder);
+  impl_->read_rows(find, "cannot read the folder's position", [&](const Statement& row) {
+    // The table's CHECKs keep both within 32 bits.
+    found = FolderPosition{.mailbox = std::string(mailbox),
+                           .folder = std::string(folder),
+                           .uidvalidity = static_cast<std::uint32_t>(row.integer(0)),
+                           .last_uid = static_cast<std::uint32_t>(row.integer(1))};
+  });
+  return found;
+}
+
+expected<void> SqliteStore::save_folder_position(const FolderPosition& position) {
+  return impl_->write([&]() -> expected<void> {
+    auto& save = impl_->statements.save_folder_position;
+    save.bind_all(std::string_view(position.mailbox), std::string_view(position.folder),
+                  std::int64_t{position.uidvalidity}, std::int64_t{position.last_uid});
+    return save.run("cannot record the folder's position");
+  });
+}
+
+expected<void> SqliteStore::record_mailbox_check(const MailboxCheck& check) {
+  return impl_->write([&]() -> expected<void> {
+    auto& record = impl_->statements.record_mailbox_check;
+    record.bind_all(std::string_view(check.mailbox), milliseconds_of(check.checked), milliseconds_of(check.failed),
+                    std::string_view(check.error));
+    return record.run("cannot record the mailbox's check");
+  });
+}
+
+std::vector<MailboxCheck> SqliteStore::mailbox_checks() const {
+  std::vector<MailboxCheck> out;
+  impl_->read_rows(impl_->statements.list_mailbox_checks, "cannot read the mailbox checks", [&](const Statement& row) {
+    out.push_back(MailboxCheck{.mailbox = std::string(row.text(0)),
+                               .checked = instant_of(row.optional_integer(1)),
+                               .failed = instant_of(row.optional_integer(2)),
+                               .error = std::string(row.text(3))});
+  });
+  return out;
 }
 
 const std::filesystem::path& SqliteStore::path() const noexcept { return impl_->path; }

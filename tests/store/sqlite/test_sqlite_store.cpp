@@ -1,6 +1,6 @@
 // The SQLite store alone: reopening, failed units, a writer killed between intent and outcome,
-// the engine lock, readers, refused files, migrations, the inbox, damaged lines, and an engine
-// resuming on a reopened store.
+// the engine lock, readers, refused files, migrations, the inbox, folder positions, damaged
+// lines, and an engine resuming on a reopened store.
 #include <doctest/doctest.h>
 
 #include <poll.h>
@@ -29,6 +29,7 @@
 #include "outreach/memory_store.hpp"
 #include "outreach/memory_transport.hpp"
 #include "outreach/sqlite_store.hpp"
+#include "outreach/store_view.hpp"
 #include "store/store_fixtures.hpp"
 #include "support/time.hpp"
 
@@ -71,6 +72,16 @@ std::int64_t raw_integer(const fs::path& path, const char* sql) {
   sqlite3_finalize(statement);
   sqlite3_close(db);
   return value;
+}
+
+// A new store file at an earlier schema version, as that version's library made it.
+void make_store_of_version(const fs::path& file, std::size_t version) {
+  auto connection = detail::sqlite::Connection::open(file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  REQUIRE(connection.has_value());
+  const auto all = detail::sqlite_migrations();
+  REQUIRE(version <= all.size());
+  const std::vector<detail::SqliteMigration> earlier(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(version));
+  REQUIRE(detail::migrate(*connection, 0, earlier, SqliteStore::application_id));
 }
 
 class ChildProcess {
@@ -139,6 +150,8 @@ TEST_CASE("a SQLite store keeps everything across closing and opening again") {
   const Event sent = event_of(EventType::sent, "a", "x@example.com", 1);
   const Event deferred = event_of(EventType::deferred, "a", "y@example.com", 1);
   const StoredCampaign campaign{"a", R"({"name":"a"})", "sha256:aa", utc("2026-12-01T00:00:00Z")};
+  const FolderPosition position{"alice", "INBOX", 1700000000, 42};
+  const MailboxCheck check{"alice", utc("2026-12-01T09:00:00.125Z"), utc("2026-12-01T09:05:00Z"), "timed out"};
   {
     auto store = open_sqlite(file);
     REQUIRE(store->save_campaign(campaign));
@@ -147,9 +160,12 @@ TEST_CASE("a SQLite store keeps everything across closing and opening again") {
     REQUIRE(store->append(sent));
     REQUIRE(store->append(deferred));
     REQUIRE(store->suppress("Bob@Example.com", "unsubscribe"));
+    REQUIRE(store->save_folder_position(position));
+    REQUIRE(store->record_mailbox_check(check));
     // Not committed when the store closes: rolled back.
     REQUIRE(store->begin());
     REQUIRE(store->append(event_of(EventType::completed, "a", "x@example.com")));
+    REQUIRE(store->save_folder_position({"alice", "INBOX", 1700000000, 99}));
   }
   CHECK(fs::exists(folder.path() / "outreach.db-lock"));
   for (const auto& options : {fast_engine(), reader()}) {
@@ -159,6 +175,8 @@ TEST_CASE("a SQLite store keeps everything across closing and opening again") {
     CHECK(store->open_intents() == std::vector<SendIntent>{intent_of("a", "z@example.com", 1)});
     CHECK(events_of(*store, "a") == std::vector<Event>{sent, deferred});
     CHECK(store->is_suppressed("bob@example.com"));
+    CHECK(store->folder_position("alice", "INBOX") == position);
+    CHECK(store->mailbox_checks() == std::vector<MailboxCheck>{check});
     CHECK_FALSE(store->read_error().has_value());
   }
   CHECK(raw_integer(file, "PRAGMA application_id") == SqliteStore::application_id);
@@ -175,9 +193,13 @@ TEST_CASE("a write that fails inside a unit keeps nothing of the unit") {
   auto store = open_sqlite(file);
   REQUIRE(store->record_intent(intent_of("a", "x@example.com", 1)));
 
+  REQUIRE(store->save_folder_position({"alice", "INBOX", 7, 10}));
+
   REQUIRE(store->begin());
   REQUIRE(store->append(event_of(EventType::sent, "a", "x@example.com", 1)));
   REQUIRE(store->suppress("x@example.com", "hard_bounce"));
+  REQUIRE(store->save_folder_position({"alice", "INBOX", 7, 11}));
+  REQUIRE(store->record_mailbox_check({"alice", utc("2026-12-01T09:00:00Z"), std::nullopt, ""}));
   const auto failed = store->append(event_of(EventType::replied, "a", "poison@example.com"));
   REQUIRE_FALSE(failed.has_value());
   CHECK(failed.error().where().file == file.string());
@@ -186,6 +208,9 @@ TEST_CASE("a write that fails inside a unit keeps nothing of the unit") {
   const auto after = store->append(event_of(EventType::completed, "a", "x@example.com"));
   REQUIRE_FALSE(after.has_value());
   CHECK(after.error().message() == failed.error().message());
+  const auto position_after = store->save_folder_position({"alice", "INBOX", 7, 12});
+  REQUIRE_FALSE(position_after.has_value());
+  CHECK(position_after.error().message() == failed.error().message());
   const auto committed = store->commit();
   REQUIRE_FALSE(committed.has_value());
   CHECK(committed.error().message() == failed.error().message());
@@ -193,6 +218,9 @@ TEST_CASE("a write that fails inside a unit keeps nothing of the unit") {
   CHECK(events_of(*store, "a").empty());
   CHECK_FALSE(store->is_suppressed("x@example.com"));
   CHECK(store->open_intents().size() == 1);
+  // The message the unit took in is not counted as read: it will be read again.
+  CHECK(store->folder_position("alice", "INBOX") == FolderPosition{"alice", "INBOX", 7, 10});
+  CHECK(store->mailbox_checks().empty());
 
   // The same outside a unit: the failed write is its own transaction, and the store goes on.
   REQUIRE_FALSE(store->append(event_of(EventType::replied, "a", "poison@example.com")).has_value());
@@ -282,6 +310,17 @@ TEST_CASE("a reader sees what an engine committed, while the engine runs, and ca
   CHECK(write.error().code() == Errc::invalid_argument);
   CHECK(write.error().message().find("opened for reading") != std::string::npos);
   CHECK_FALSE(reading->record_intent(intent_of("a", "x@example.com", 2)).has_value());
+  for (const auto& refused : {reading->save_folder_position({"alice", "INBOX", 1, 1}),
+                              reading->record_mailbox_check({"alice", std::nullopt, std::nullopt, ""})}) {
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().code() == Errc::invalid_argument);
+  }
+
+  // What the engine records of its reading of mailboxes, the reader sees.
+  REQUIRE(engine->save_folder_position({"alice", "INBOX", 1, 5}));
+  REQUIRE(engine->record_mailbox_check({"alice", utc("2026-12-01T09:00:00Z"), std::nullopt, ""}));
+  CHECK(reading->folder_position("alice", "INBOX") == FolderPosition{"alice", "INBOX", 1, 5});
+  CHECK(reading->mailbox_checks().size() == 1);
 }
 
 TEST_CASE("files that are not outreach stores are refused and left unchanged") {
@@ -474,13 +513,7 @@ TEST_CASE("a schema migration is one function, and a failing one leaves the file
 TEST_CASE("a store of schema version 1 is upgraded on open, and its earlier sends are found by Message-ID") {
   TempFolder folder;
   const fs::path file = folder.path() / "outreach.db";
-  {
-    auto connection = detail::sqlite::Connection::open(file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    REQUIRE(connection.has_value());
-    const auto all = detail::sqlite_migrations();
-    const std::vector<detail::SqliteMigration> first(all.begin(), all.begin() + 1);
-    REQUIRE(detail::migrate(*connection, 0, first, SqliteStore::application_id));
-  }
+  make_store_of_version(file, 1);
   raw_execute(file, R"(INSERT INTO events (campaign, lead, type, at, line) VALUES ('a', 'x@example.com', 'sent', 1,
     '{"type":"sent","at":"2026-12-01T00:00:00Z","campaign":"a","lead":"x@example.com","step":2,"message_id":"<m@acme.example>"}'))");
   auto store = open_sqlite(file);
@@ -496,6 +529,91 @@ TEST_CASE("a store of schema version 1 is upgraded on open, and its earlier send
   CHECK_FALSE(*again);
 }
 
+TEST_CASE("a store of schema version 2 is upgraded on open with its data intact, and reads mailboxes from the start") {
+  TempFolder folder;
+  const fs::path file = folder.path() / "outreach.db";
+  make_store_of_version(file, 2);
+  raw_execute(file, R"sql(
+    INSERT INTO campaigns (name, definition, fingerprint, started) VALUES ('a', '{"name":"a"}', 'sha256:aa', 1764547200000);
+    INSERT INTO events (campaign, lead, type, at, line, message_id) VALUES ('a', 'x@example.com', 'sent', 1764579600000,
+      '{"type":"sent","at":"2025-12-01T09:00:00Z","campaign":"a","lead":"x@example.com","step":1,"mailbox":"alice","message_id":"<1.x>"}',
+      '<1.x>');
+    INSERT INTO intents (campaign, lead, step, mailbox, message_id, at) VALUES ('a', 'y@example.com', 1, 'alice', '<1.y>', 1764579600000);
+    INSERT INTO suppressions VALUES ('z@example.com', 'complaint', 1764579600000);
+    INSERT INTO received VALUES ('digest', 1764579600000);
+    INSERT INTO inbox (queued, raw) VALUES (1764579600000, CAST('From: w@example.com' AS BLOB));
+  )sql");
+  REQUIRE(raw_integer(file, "PRAGMA user_version") == 2);
+
+  // A reader does not upgrade: the engine opens it first.
+  REQUIRE_FALSE(SqliteStore::open(file, reader()).has_value());
+  auto store = open_sqlite(file);
+  CHECK(raw_integer(file, "PRAGMA user_version") == 3);
+  CHECK(raw_integer(file, "SELECT count(*) FROM sqlite_schema WHERE name IN ('folder_positions', 'mailbox_checks')") == 2);
+  REQUIRE(store->campaigns().size() == 1);
+  CHECK(store->campaigns()[0].started == utc("2025-12-01T00:00:00Z"));
+  CHECK(events_of(*store, "a").size() == 1);
+  CHECK(store->find_sent("<1.x>") == SentMessage{"a", "x@example.com", 1});
+  CHECK(keys_of(store->open_intents()) == std::vector<std::string>{"a/y@example.com/1"});
+  CHECK(store->is_suppressed("z@example.com"));
+  const auto again = store->record_received("digest", Instant{});
+  REQUIRE(again.has_value());
+  CHECK_FALSE(*again);
+  REQUIRE(store->queued(10).size() == 1);
+  CHECK(store->queued(10)[0].raw == "From: w@example.com");
+
+  CHECK_FALSE(store->folder_position("alice", "INBOX").has_value());
+  CHECK(store->mailbox_checks().empty());
+  REQUIRE(store->save_folder_position({"alice", "INBOX", 3, 9}));
+  CHECK(store->folder_position("alice", "INBOX") == FolderPosition{"alice", "INBOX", 3, 9});
+}
+
+TEST_CASE("the file refuses a UID or UIDVALIDITY outside 32 bits written by another program") {
+  TempFolder folder;
+  const fs::path file = folder.path() / "outreach.db";
+  open_sqlite(file).reset();
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+  for (const std::string sql : {"INSERT INTO folder_positions VALUES ('alice', 'INBOX', 4294967296, 1)",
+                                 "INSERT INTO folder_positions VALUES ('alice', 'INBOX', 1, -1)",
+                                 "INSERT INTO folder_positions VALUES ('alice', 'INBOX', 1.5, 1)"}) {
+    CAPTURE(sql);
+    CHECK(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK);
+  }
+  CHECK(sqlite3_exec(db, "INSERT INTO folder_positions VALUES ('alice', 'INBOX', 4294967295, 0)", nullptr, nullptr,
+                     nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+}
+
+TEST_CASE("a view of a store read while an engine runs shows its folder positions and checks, and keeps its own") {
+  TempFolder folder;
+  const fs::path file = folder.path() / "outreach.db";
+  auto engine_store = open_sqlite(file);
+  REQUIRE(engine_store->save_folder_position({"alice", "INBOX", 1, 5}));
+  REQUIRE(engine_store->save_folder_position({"alice", "Bounces", 2, 1}));
+  const MailboxCheck alice{"alice", utc("2026-12-01T09:00:00Z"), std::nullopt, ""};
+  const MailboxCheck carol{"carol", std::nullopt, utc("2026-12-01T09:00:00Z"), "login refused"};
+  REQUIRE(engine_store->record_mailbox_check(alice));
+  REQUIRE(engine_store->record_mailbox_check(carol));
+
+  auto reading = open_sqlite(file, reader());
+  ReadOnlyView view(*reading);
+  CHECK(view.folder_position("alice", "INBOX") == FolderPosition{"alice", "INBOX", 1, 5});
+  CHECK(view.mailbox_checks() == std::vector<MailboxCheck>{alice, carol});
+
+  // The view's writes are its own: seen through it, never written to the store.
+  REQUIRE(view.save_folder_position({"alice", "INBOX", 1, 8}));
+  const MailboxCheck bob{"bob", utc("2026-12-01T09:10:00Z"), std::nullopt, ""};
+  const MailboxCheck carol_read{"carol", utc("2026-12-01T09:10:00Z"), std::nullopt, ""};
+  REQUIRE(view.record_mailbox_check(bob));
+  REQUIRE(view.record_mailbox_check(carol_read));
+  CHECK(view.folder_position("alice", "INBOX") == FolderPosition{"alice", "INBOX", 1, 8});
+  CHECK(view.folder_position("alice", "Bounces") == FolderPosition{"alice", "Bounces", 2, 1});
+  CHECK(view.mailbox_checks() == std::vector<MailboxCheck>{alice, bob, carol_read});
+  CHECK(reading->folder_position("alice", "INBOX") == FolderPosition{"alice", "INBOX", 1, 5});
+  CHECK(engine_store->mailbox_checks() == std::vector<MailboxCheck>{alice, carol});
+}
+
 TEST_CASE("messages handed in beside a running engine wait in its inbox until it takes them out") {
   TempFolder folder;
   const fs::path file = folder.path() / "outreach.db";
@@ -509,6 +627,8 @@ TEST_CASE("messages handed in beside a running engine wait in its inbox until it
   // Nothing else may be written with that access.
   CHECK_FALSE(inbox->suppress("a@example.com", "manual").has_value());
   CHECK_FALSE(inbox->append(event_of(EventType::completed, "a", "a@example.com")).has_value());
+  CHECK_FALSE(inbox->save_folder_position({"alice", "INBOX", 1, 1}).has_value());
+  CHECK_FALSE(inbox->record_mailbox_check({"alice", std::nullopt, std::nullopt, ""}).has_value());
   SqliteStoreOptions read_access = fast_engine();
   read_access.access = StoreAccess::read;
   auto reader = open_sqlite(file, read_access);
