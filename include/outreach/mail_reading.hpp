@@ -26,8 +26,9 @@ namespace outreach {
 /// highest UID taken in, recorded in the same unit as the message (`Engine::ingest` with a
 /// position), so a crash neither loses nor doubles a message. The first reading of a folder, and
 /// a reading after its UIDVALIDITY changed, take the messages since the day before the first
-/// campaign started. New mail is noticed with IDLE where the server offers it (issued again
-/// every `ImapOptions::idle_renewal`) and by polling every `poll_interval` otherwise. A
+/// campaign started. New mail is noticed at once with IDLE where the server offers it, and every
+/// folder is looked at every `poll_interval` in any case (IDLE ended and issued again then, or
+/// after `ImapOptions::idle_renewal` if sooner). A
 /// connection that fails (network, login, TLS) is retried with exponential backoff and jitter,
 /// from 2 seconds to 5 minutes; the failure is recorded (`Store::record_mailbox_check`) and
 /// reported to `on_check`, and the campaign goes on.

@@ -36,8 +36,12 @@ void Engine::run_on(boost::asio::io_context& io, std::optional<Instant> until, s
     void wake() {
       // Nothing is done after `until`, not even at the first wake-up.
       const bool over = engine.state_->stop_requested.load() || (until && engine.state_->clock.now() > *until);
-      const auto next = over ? std::nullopt : engine.step();
-      if (!next || (until && *next > *until)) {
+      auto next = over ? std::nullopt : engine.step();
+      // Past `until` nothing more is sent, but received mail is still read until then.
+      if (next && until && *next > *until) {
+        next = engine.state_->reads_mail ? std::optional<Instant>(*until + std::chrono::milliseconds(1)) : std::nullopt;
+      }
+      if (!next) {
         if (done) done();
         return;
       }

@@ -189,7 +189,8 @@ def test_replies_bounces_and_reports_are_read_while_the_campaign_runs(dovecot, t
 def test_a_new_uidvalidity_applies_nothing_twice(dovecot, tmp_path):
     folder = "Replies"
     dovecot.create_folder(SENDER, folder)
-    campaign = write_campaign(tmp_path, imap_settings(dovecot, folders=[folder]), follow_up_minutes=60)
+    # Deleting the folder is noticed at the next look, at most poll_seconds later.
+    campaign = write_campaign(tmp_path, imap_settings(dovecot, folders=[folder], poll_seconds=10), follow_up_minutes=60)
     run = Run(tmp_path, campaign, until_seconds=40)
     try:
         run.wait_for(lambda e: e["type"] == "sent" and e["lead"] == "fay@fay.example", 20, "first steps")

@@ -118,11 +118,11 @@ class MailReading::Reader : public std::enable_shared_from_this<MailReading::Rea
         if (stopping_) co_return expected<void>{};
       }
       report_success();
-      const bool several = settings.folders.size() > 1;
       if (connection_->capabilities().idle) {
-        // IDLE watches the folder examined last; with several folders, the others are polled.
-        const auto renewal = std::chrono::duration_cast<std::chrono::steady_clock::duration>(shared_->options.idle_renewal);
-        const auto limit = several ? std::min<std::chrono::steady_clock::duration>(renewal, settings.poll_interval) : renewal;
+        // IDLE watches the folder examined last, for news within a second; every folder is
+        // still looked at every poll interval, which also catches what IDLE does not report
+        // (a folder deleted and made again, a server that misses an event).
+        const auto limit = std::min<std::chrono::steady_clock::duration>(shared_->options.idle_renewal, settings.poll_interval);
         auto idled = co_await connection_->idle(limit);
         if (!idled) co_return fail(idled.error());
       } else {
