@@ -1,7 +1,6 @@
 /// @file imap_reader.hpp
-/// @brief Reading a mailbox over IMAP: the options of every IMAP connection, and `ImapReader`,
-/// which lists what is new in a folder and fetches a message, for hosts that read mail
-/// themselves. (An engine reads its mailboxes on its own with `MailReading`.)
+/// @brief Reading a mailbox over IMAP: the options of every IMAP connection (deadlines,
+/// credentials, limits, trace). An engine reads its mailboxes with `MailReading`.
 #pragma once
 
 #include <chrono>
@@ -40,10 +39,11 @@ struct ImapTimeouts {
 
 /// @brief Settings shared by every IMAP connection of a reader.
 struct ImapOptions {
-  ImapTimeouts timeouts;  ///< Deadlines of every step.
-  /// @brief Largest message fetched (checked against RFC822.SIZE before fetching); larger ones
-  /// are left unread and reported.
-  std::uint64_t max_message_bytes = std::uint64_t{48} << 20;
+  /// @brief Deadlines of every step.
+  ImapTimeouts timeouts;
+  /// @brief The largest message fetched, in bytes: its size is read first, and a larger one is
+  /// left unread and reported.
+  std::uint64_t max_message_bytes = 48 * 1024 * 1024;
   /// @brief IDLE is ended and issued again at least this often (servers drop it after 30 minutes;
   /// some middleboxes sooner). At most 29 minutes.
   std::chrono::seconds idle_renewal{9 * 60};

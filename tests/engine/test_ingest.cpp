@@ -389,3 +389,89 @@ TEST_CASE("ingest: a complaint in one campaign makes another campaign skip the a
   // domain_reply is a rule of q1: q2's lead at alpha.example goes on.
   CHECK(endings[{"q2", "dora@alpha.example"}] == "completed");
 }
+
+TEST_CASE("ingest: a message read from a folder moves the folder's place with it, whatever it is") {
+  Inbox inbox;
+  const auto place = [](std::uint32_t uid) {
+    return FolderPosition{.mailbox = "m1", .folder = "INBOX", .uidvalidity = 9, .last_uid = uid};
+  };
+  // A reply: applied, and the place recorded.
+  const std::string answer = reply("Ann@alpha.example", inbox.message_id("Ann@alpha.example", 1), "Yes.");
+  auto taken = inbox.engine.ingest(answer, place(3));
+  REQUIRE(taken);
+  CHECK(taken->classification.type == InboundClass::reply);
+  CHECK(inbox.store.folder_position("m1", "INBOX") == place(3));
+  // The same message again (a re-created folder): nothing applied twice, the place moves.
+  taken = inbox.engine.ingest(answer, place(4));
+  REQUIRE(taken);
+  CHECK(taken->duplicate);
+  CHECK(inbox.store.folder_position("m1", "INBOX") == place(4));
+  // Mail from a stranger, and a message too large to read: nothing applied, the place moves.
+  CHECK(inbox.engine.ingest(reply("x@stranger.example", "", "Hi"), place(5)));
+  CHECK(inbox.store.folder_position("m1", "INBOX") == place(5));
+  CHECK_FALSE(inbox.engine.ingest(std::string(100, 'x'), place(6), MimeLimits{.max_message_bytes = 16}));
+  CHECK(inbox.store.folder_position("m1", "INBOX") == place(6));
+  // A message not taken in at all (too large to fetch).
+  CHECK(inbox.engine.record_folder_position(place(7)));
+  CHECK(inbox.store.folder_position("m1", "INBOX") == place(7));
+  int replies = 0;
+  for (const Event& event : inbox.store.events()) replies += event.type == EventType::replied;
+  CHECK(replies == 1);
+}
+
+TEST_CASE("ingest: on a SQLite store, a reply and its folder's place are recorded together") {
+  const auto dir = std::filesystem::temp_directory_path() / ("outreach-ingest-place-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const FolderPosition place{.mailbox = "m1", .folder = "INBOX", .uidvalidity = 1, .last_uid = 12};
+  {
+    auto store = SqliteStore::open(dir / "store.db");
+    REQUIRE(store);
+    DryRunTransport transport;
+    ManualClock clock{at("2026-12-01T00:00:00Z")};
+    Engine engine(**store, transport, clock);
+    REQUIRE(engine.add_campaign(inbound_campaign()));
+    REQUIRE(engine.start("q1"));
+    engine.simulate(clock, at("2026-12-02T00:00:00Z"));
+    std::string sent_id;
+    (*store)->for_each_event("q1", [&](const Event& event) {
+      if (event.type == EventType::sent && event.lead == "cat@gamma.example") sent_id = event.message_id;
+    });
+    REQUIRE_FALSE(sent_id.empty());
+    auto taken = engine.ingest(reply("cat@gamma.example", sent_id, "Tell me more.", "<c1@gamma.example>"), place);
+    REQUIRE(taken);
+    CHECK_FALSE(taken->duplicate);
+  }
+  // Opened again: both are there.
+  auto reopened = SqliteStore::open(dir / "store.db");
+  REQUIRE(reopened);
+  CHECK((*reopened)->folder_position("m1", "INBOX") == place);
+  int replies = 0;
+  (*reopened)->for_each_event("q1", [&](const Event& event) { replies += event.type == EventType::replied; });
+  CHECK(replies == 1);
+  reopened->reset();
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("engine: while mail is expected, a run goes on after the last send for read_after_last_send") {
+  CampaignDefinition definition = inbound_campaign();
+  definition.read_after_last_send = std::chrono::hours(48);
+  MemoryStore store;
+  DryRunTransport transport;
+  ManualClock clock{at("2026-12-01T00:00:00Z")};
+  Engine engine(store, transport, clock);
+  REQUIRE(engine.add_campaign(std::move(definition)));
+  REQUIRE(engine.start("q1"));
+  engine.simulate(clock);
+  Instant last_send{};
+  for (const Event& event : store.events()) {
+    if (event.type == EventType::sent) last_send = std::max(last_send, event.at);
+  }
+  CHECK_FALSE(engine.step().has_value());  // nothing left to send: a run would end here
+  engine.expect_mail(true);
+  const auto next = engine.step();
+  REQUIRE(next.has_value());
+  CHECK(*next == last_send + std::chrono::hours(48));
+  clock.set(*next);
+  CHECK_FALSE(engine.step().has_value());  // the reading is over too
+}

@@ -589,14 +589,18 @@ awaitable<expected<IdleEnd>> Connection::idle(Clock::duration limit) {
   const std::string tag = "a" + std::to_string(next_tag_++);
   trace("C: ", tag + " IDLE");
   if (auto sent = co_await send(tag + " IDLE\r\n", "IDLE", options_.timeouts.command); !sent) co_return fail(sent.error());
-  auto accepted = co_await receive("IDLE", options_.timeouts.command);
-  if (!accepted) co_return fail(accepted.error());
-  if (accepted->kind == Response::Kind::tagged) {
-    co_return fail(accepted->tag == tag ? refused(*accepted, "IDLE")
-                                        : Error(Errc::parse_error, "IMAP server " + endpoint_.host +
-                                                                       " answered IDLE with another tag"));
+  while (true) {
+    auto accepted = co_await receive("IDLE", options_.timeouts.command);
+    if (!accepted) co_return fail(accepted.error());
+    if (accepted->kind == Response::Kind::continuation) break;
+    if (accepted->kind == Response::Kind::tagged) {
+      co_return fail(accepted->tag == tag ? refused(*accepted, "IDLE")
+                                          : Error(Errc::parse_error, "IMAP server " + endpoint_.host +
+                                                                         " answered IDLE with another tag"));
+    }
+    note_untagged(*accepted);
+    if (is_message_data(*accepted)) co_return fail(out_of_order("before IDLE"));
   }
-  if (accepted->kind == Response::Kind::untagged) note_untagged(*accepted);
   IdleEnd end = IdleEnd::timeout;
   if (!news_) {
     // The wait: the socket's reads are cancelled when the time is up or `wake` is called.
