@@ -242,12 +242,10 @@ expected<std::string> search_header(std::string_view field, std::string_view val
   return out;
 }
 
-std::string since_criterion(std::chrono::sys_days day) {
+std::string since_criterion(int year, unsigned month, unsigned day) {
   static constexpr std::array<std::string_view, 12> months{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  const std::chrono::year_month_day date(day);
-  return "SINCE " + std::to_string(static_cast<unsigned>(date.day())) + "-" +
-         std::string(months[static_cast<unsigned>(date.month()) - 1]) + "-" + std::to_string(static_cast<int>(date.year()));
+  return "SINCE " + std::to_string(day) + "-" + std::string(months[(month - 1) % 12]) + "-" + std::to_string(year);
 }
 
 }  // namespace outreach::detail::imap

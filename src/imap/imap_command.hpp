@@ -3,7 +3,6 @@
 // UTF-7 (RFC 3501 section 5.1.3).
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -61,6 +60,9 @@ inline constexpr std::size_t max_quoted_length = 4096;
 
 /// @brief `SINCE d-Mon-yyyy`: the search criterion for messages whose internal date is on or after
 /// a day (RFC 3501 compares dates without time or zone).
-[[nodiscard]] std::string since_criterion(std::chrono::sys_days day);
+/// @param year The year, such as 2026.
+/// @param month 1 to 12.
+/// @param day 1 to 31.
+[[nodiscard]] std::string since_criterion(int year, unsigned month, unsigned day);
 
 }  // namespace outreach::detail::imap

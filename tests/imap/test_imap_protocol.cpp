@@ -716,6 +716,9 @@ TEST_CASE("imap: command lines, UID ranges and header searches") {
   CHECK(search_header("Message ID", "x").error().code() == Errc::invalid_value);
   CHECK(search_header("Message-ID:", "x").error().code() == Errc::invalid_value);
   CHECK(search_header("", "x").error().code() == Errc::invalid_value);
+
+  CHECK(since_criterion(2026, 12, 5) == "SINCE 5-Dec-2026");
+  CHECK(since_criterion(2027, 1, 31) == "SINCE 31-Jan-2027");
 }
 
 }  // TEST_SUITE

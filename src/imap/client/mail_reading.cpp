@@ -157,7 +157,9 @@ class MailReading::Reader : public std::enable_shared_from_this<MailReading::Rea
                       std::to_string(kept->uidvalidity) + " before, " + std::to_string(state->uidvalidity) +
                       " now); its recent messages are read again");
       }
-      uids = co_await connection_->uid_search(detail::imap::since_criterion(read_since()));
+      const std::chrono::year_month_day since(read_since());
+      uids = co_await connection_->uid_search(detail::imap::since_criterion(
+          static_cast<int>(since.year()), static_cast<unsigned>(since.month()), static_cast<unsigned>(since.day())));
     }
     if (!uids) co_return fail(uids.error());
     auto taken = co_await take_in(*uids, position);
