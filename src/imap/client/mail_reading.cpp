@@ -3,6 +3,7 @@
 #include "outreach/mail_reading.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <random>
 #include <set>
@@ -145,7 +146,9 @@ class MailReading::Reader : public std::enable_shared_from_this<MailReading::Rea
     expected<std::vector<std::uint32_t>> uids = std::vector<std::uint32_t>{};
     if (kept && kept->uidvalidity == state->uidvalidity) {
       position.last_uid = kept->last_uid;
-      if (state->uid_next && *state->uid_next <= kept->last_uid + 1) co_return expected<void>{};  // nothing new
+      if (kept->last_uid == UINT32_MAX || (state->uid_next && *state->uid_next <= kept->last_uid + 1)) {
+        co_return expected<void>{};  // nothing new
+      }
       uids = co_await connection_->uid_search("UID " + detail::imap::uid_range(kept->last_uid + 1, std::nullopt));
       // `n:*` always matches the highest UID, even one below n.
       if (uids) std::erase_if(*uids, [&](std::uint32_t uid) { return uid <= kept->last_uid; });
@@ -168,7 +171,7 @@ class MailReading::Reader : public std::enable_shared_from_this<MailReading::Rea
     // on purpose), so the next reading starts from here; unless a message searched for was not
     // there to fetch, which the next reading looks for again.
     const bool by_date = !kept || kept->uidvalidity != state->uidvalidity;
-    if (by_date && *taken && state->uid_next && *state->uid_next - 1 > position.last_uid) {
+    if (by_date && *taken && state->uid_next && *state->uid_next > 0 && *state->uid_next - 1 > position.last_uid) {
       position.last_uid = *state->uid_next - 1;
       if (auto saved = shared_->engine.record_folder_position(position); !saved) co_return fail(saved.error());
     } else if (by_date) {
