@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -112,6 +114,34 @@ std::string dsn(const std::string& recipient, const std::string& status, const s
          "--B1\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: Sam <sam@acme.example>\r\nTo: " + recipient +
          "\r\nSubject: Hello\r\nMessage-ID: " + original_id + "\r\n\r\n--B1--\r\n";
 }
+
+// An engine on a SQLite store, run to a day after the first steps went out.
+struct SqliteInbox {
+  std::unique_ptr<SqliteStore> store;
+  DryRunTransport transport;
+  ManualClock clock{at("2026-12-01T00:00:00Z")};
+  std::optional<Engine> engine;
+
+  explicit SqliteInbox(const std::filesystem::path& path) {
+    auto opened = SqliteStore::open(path);
+    REQUIRE(opened);
+    store = std::move(*opened);
+    engine.emplace(*store, transport, clock);
+    REQUIRE(engine->add_campaign(inbound_campaign()));
+    REQUIRE(engine->start("q1"));
+    engine->simulate(clock, at("2026-12-02T00:00:00Z"));
+  }
+
+  // The Message-ID of the first step sent to a lead.
+  std::string first_message_id(std::string_view lead) const {
+    std::string found;
+    store->for_each_event("q1", [&](const Event& event) {
+      if (event.type == EventType::sent && event.lead == lead && event.step == 1) found = event.message_id;
+    });
+    REQUIRE_FALSE(found.empty());
+    return found;
+  }
+};
 
 }  // namespace
 
@@ -295,23 +325,14 @@ TEST_CASE("ingest: a SQLite store finds sends by Message-ID and remembers taken-
   const auto path = dir / "store.db";
   std::string raw;
   {
-    auto store = SqliteStore::open(path);
-    REQUIRE(store);
-    DryRunTransport transport;
-    ManualClock clock{at("2026-12-01T00:00:00Z")};
-    Engine engine(**store, transport, clock);
-    REQUIRE(engine.add_campaign(inbound_campaign()));
-    REQUIRE(engine.start("q1"));
-    engine.simulate(clock, at("2026-12-02T00:00:00Z"));
-    std::string sent_id;
-    (*store)->for_each_event("q1", [&](const Event& event) {
-      if (event.type == EventType::sent && event.lead == "bob@beta.example") sent_id = event.message_id;
-    });
-    REQUIRE_FALSE(sent_id.empty());
-    const auto found = (*store)->find_sent(sent_id);
+    SqliteInbox inbox(path);
+    const std::string sent_id = inbox.first_message_id("bob@beta.example");
+    auto& store = inbox.store;
+    auto& engine = *inbox.engine;
+    const auto found = store->find_sent(sent_id);
     REQUIRE(found);
     CHECK(*found == SentMessage{"q1", "bob@beta.example", 1});
-    CHECK_FALSE((*store)->find_sent("<nothing@else.example>"));
+    CHECK_FALSE(store->find_sent("<nothing@else.example>"));
     raw = reply("bob@beta.example", sent_id, "Interested.", "<b9@beta.example>");
     auto first = engine.ingest(raw);
     REQUIRE(first);
@@ -425,19 +446,9 @@ TEST_CASE("ingest: on a SQLite store, a reply and its folder's place are recorde
   std::filesystem::create_directories(dir);
   const FolderPosition place{.mailbox = "m1", .folder = "INBOX", .uidvalidity = 1, .last_uid = 12};
   {
-    auto store = SqliteStore::open(dir / "store.db");
-    REQUIRE(store);
-    DryRunTransport transport;
-    ManualClock clock{at("2026-12-01T00:00:00Z")};
-    Engine engine(**store, transport, clock);
-    REQUIRE(engine.add_campaign(inbound_campaign()));
-    REQUIRE(engine.start("q1"));
-    engine.simulate(clock, at("2026-12-02T00:00:00Z"));
-    std::string sent_id;
-    (*store)->for_each_event("q1", [&](const Event& event) {
-      if (event.type == EventType::sent && event.lead == "cat@gamma.example") sent_id = event.message_id;
-    });
-    REQUIRE_FALSE(sent_id.empty());
+    SqliteInbox inbox(dir / "store.db");
+    const std::string sent_id = inbox.first_message_id("cat@gamma.example");
+    auto& engine = *inbox.engine;
     auto taken = engine.ingest(reply("cat@gamma.example", sent_id, "Tell me more.", "<c1@gamma.example>"), place);
     REQUIRE(taken);
     CHECK_FALSE(taken->duplicate);
