@@ -242,7 +242,12 @@ def test_a_mailbox_that_cannot_be_read_is_reported_and_the_campaign_goes_on(dove
         password = "wrong"
     campaign = write_campaign(tmp_path, settings, follow_up_minutes=60)
     run = Run(tmp_path, campaign, until_seconds=6, password=password)
-    code, _, err = run.finish()
+    try:
+        code, _, err = run.finish()
+    finally:
+        if run.process.poll() is None:
+            run.process.kill()
+            run.process.wait()
     assert code == 0, err
     assert len([e for e in run.events() if e["type"] == "sent"]) == len(LEADS)
     expected = "certificate" if problem == "untrusted" else "refused"
