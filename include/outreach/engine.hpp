@@ -18,6 +18,7 @@
 #include "outreach/inbound.hpp"
 #include "outreach/ingest.hpp"
 #include "outreach/instant.hpp"
+#include "outreach/send_in_doubt.hpp"
 #include "outreach/store.hpp"
 #include "outreach/summary.hpp"
 #include "outreach/transport.hpp"
@@ -121,6 +122,23 @@ class Engine {
   /// fetch). An error when the store cannot record it (the engine stops, as on any failed write).
   /// @param read_up_to The position.
   [[nodiscard]] expected<void> record_folder_position(const FolderPosition& read_up_to);
+
+  /// @brief The sends from a mailbox that a crash left in doubt and nothing has settled yet,
+  /// oldest first: what a mail reader looks for in the mailbox's Sent folder.
+  /// @param mailbox_id The mailbox's id.
+  [[nodiscard]] std::vector<SendInDoubt> sends_in_doubt(std::string_view mailbox_id) const;
+
+  /// @brief Settles a send in doubt by what its mailbox's Sent folder holds. Found there, it went
+  /// out: a `sent` event with `settled: found_in_sent`. Not found, it stays in doubt, unless its
+  /// mailbox's provider files every submission there by itself
+  /// (`ImapSettings::sent_files_submissions`), `resend_after` has passed since it was found in
+  /// doubt, and its lead has done nothing since; then it is sent again with the same Message-ID:
+  /// a `deferred` event with `settled: not_in_sent`, due at once.
+  /// @param send The send, as `sends_in_doubt` listed it.
+  /// @param found_in_sent Whether a message with its Message-ID is in the Sent folder.
+  /// @return What was recorded (`Settlement::none`: nothing, as for a send settled before), or the
+  /// store's error when it cannot record it (the engine stops, as on any failed write).
+  [[nodiscard]] expected<Settlement> settle(const SendInDoubt& send, bool found_in_sent);
 
   /// @brief While true, `step` keeps the engine running after each campaign's last send for the
   /// campaign's `read_after_last_send`, so that received mail read meanwhile (replies to the

@@ -75,6 +75,23 @@ enum class Cause : std::uint8_t {
 /// @return The cause, or nothing for an unknown name.
 [[nodiscard]] std::optional<Cause> cause_from_string(std::string_view name) noexcept;
 
+/// @brief How a send left in doubt by a crash was settled, by looking for it in its mailbox's
+/// Sent folder (docs/imap.md, "Sends in doubt"). The names are the `settled` values of the log.
+enum class Settlement : std::uint8_t {
+  none,           ///< Not a settlement.
+  found_in_sent,  ///< `sent`: the message was found in the Sent folder: it went out.
+  not_in_sent,    ///< `deferred`: absent from a Sent folder its provider files every send in: it goes again.
+};
+
+/// @brief The `settled` name, such as `"found_in_sent"`; empty for `Settlement::none`.
+/// @param settlement The settlement.
+[[nodiscard]] std::string_view to_string(Settlement settlement) noexcept;
+
+/// @brief Parses a `settled` name.
+/// @param name The name, such as `"not_in_sent"`.
+/// @return The settlement, or nothing for an unknown name.
+[[nodiscard]] std::optional<Settlement> settlement_from_string(std::string_view name) noexcept;
+
 /// @brief One event. Fields that do not apply to the type are empty (and absent in JSON).
 struct Event {
   EventType type = EventType::sent;  ///< What happened.
@@ -94,6 +111,8 @@ struct Event {
   std::string kind;                  ///< `bounced`: `hard` or `soft`.
   std::string return_date;           ///< `auto_replied`: the stated return date (`YYYY-MM-DD`).
   Cause cause = Cause::none;         ///< `failed`: why, for the engine (see `failure_cause`).
+  /// `sent`, `deferred`: the send in doubt this event settles, and how.
+  Settlement settled = Settlement::none;
 
   /// @brief Events compare equal when every field is equal.
   friend bool operator==(const Event&, const Event&) = default;

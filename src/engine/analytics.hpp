@@ -24,7 +24,13 @@ class CampaignAnalytics {
                                          int step);
   /// One more send from a mailbox on its local day.
   void count_day_send(std::chrono::sys_days day, std::size_t mailbox) { ++days_[{day, mailbox}]; }
+  /// One send fewer from a mailbox on its local day (one in doubt that is to be sent again).
+  void uncount_day_send(std::chrono::sys_days day, std::size_t mailbox) {
+    const auto found = days_.find({day, mailbox});
+    if (found != days_.end() && --found->second == 0) days_.erase(found);
+  }
   void count_in_doubt() { ++in_doubt_; }
+  void uncount_in_doubt() { --in_doubt_; }
 
   /// The analytics part of a summary: steps, days (mailboxes named by `mailbox_id`), in doubt.
   template <class MailboxId>

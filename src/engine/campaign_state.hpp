@@ -21,6 +21,15 @@ namespace outreach::detail {
 enum class CampaignStatus : std::uint8_t { draft, running, paused, finished };
 inline constexpr std::array<std::string_view, 4> campaign_status_names{"draft", "running", "paused", "finished"};
 
+/// A send left in doubt by a crash (its `in_doubt` event) that nothing has settled yet.
+struct DoubtfulSend {
+  std::uint32_t lead = 0;
+  int step = 0;
+  std::string mailbox;     // the mailbox id
+  std::string message_id;  // with angle brackets
+  Instant since{};         // when it was found in doubt
+};
+
 struct CampaignState {
   explicit CampaignState(CampaignDefinition definition)
       : def(std::move(definition)), bounces(def.bounces.pause_window), analytics(def.sequence) {}
@@ -38,6 +47,8 @@ struct CampaignState {
   // The latest send that went out (or may have): received mail is read until
   // `read_after_last_send` after it.
   std::optional<Instant> last_sent;
+  // Sends in doubt not settled yet, oldest first (a crash leaves few).
+  std::vector<DoubtfulSend> in_doubt;
 
   [[nodiscard]] VariantStats* stats_for(std::uint32_t lead, int step) {
     return analytics.variant_of(def.sequence, def.seed, leads.key_of(lead), step);

@@ -98,6 +98,9 @@ struct Engine::State {
   // engine had made them: the same counters, spacing, jitter sequence, analytics and due times.
   void restore(detail::CampaignState& c);
   void settle_in_doubt(detail::CampaignState& c, Instant now);
+  // Whether a send in doubt absent from its mailbox's Sent folder may go again now.
+  bool may_send_again(const detail::CampaignState& c, std::uint32_t lead, const detail::DoubtfulSend& doubt,
+                      Instant now) const;
   void rebuild_mailboxes(const detail::CampaignState& c);
 };
 

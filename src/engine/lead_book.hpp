@@ -103,6 +103,12 @@ class LeadBook {
     if (unfinished(state.status) && unfinished_ > 0) --unfinished_;
     state.status = status;
   }
+  /// Sets an ended lead going again (`active`): a send it ended with is to be sent again.
+  void reopen(std::uint32_t lead) {
+    LeadState& state = states_[lead];
+    if (!unfinished(state.status)) ++unfinished_;
+    state.status = LeadStatus::active;
+  }
   [[nodiscard]] std::size_t unfinished_count() const noexcept { return unfinished_; }
   /// Counts again the leads not ended (after a resume rebuilt their statuses).
   void recount_unfinished();

@@ -1,6 +1,10 @@
 // Recovery: a campaign started before is brought back from its store's events, applied by the
-// same reducer as live, and the sends cut off mid-way (intents without an outcome) are settled.
+// same reducer as live, and the sends cut off mid-way (intents without an outcome) are settled:
+// at once by the campaign's delivery rule, later through the mailbox's Sent folder.
 #include "engine/engine_state.hpp"
+
+#include <algorithm>
+
 #include "util/ascii.hpp"
 
 namespace outreach {
@@ -82,6 +86,62 @@ void Engine::State::settle_in_doubt(CampaignState& c, Instant now) {
     }
   }
   for (const std::uint32_t lead : completed) log.append(lead_event(EventType::completed, now, c, lead));
+}
+
+std::vector<SendInDoubt> Engine::sends_in_doubt(std::string_view mailbox_id) const {
+  std::vector<SendInDoubt> found;
+  for (const auto& campaign : state_->campaigns) {
+    const CampaignState& c = *campaign;
+    for (const detail::DoubtfulSend& send : c.in_doubt) {
+      if (send.mailbox != mailbox_id) continue;
+      found.push_back({c.def.name, c.def.leads[send.lead].email, send.step, send.mailbox, send.message_id, send.since});
+    }
+  }
+  std::stable_sort(found.begin(), found.end(), [](const SendInDoubt& a, const SendInDoubt& b) { return a.since < b.since; });
+  return found;
+}
+
+expected<Settlement> Engine::settle(const SendInDoubt& send, bool found_in_sent) {
+  State& s = *state_;
+  if (s.log.failed()) return fail(*s.log.failure());
+  CampaignState* c = s.find(send.campaign);
+  if (!c) return Settlement::none;
+  const auto lead = c->leads.find(detail::ascii_lower(send.lead));
+  if (!lead) return Settlement::none;
+  const auto doubt = std::find_if(c->in_doubt.begin(), c->in_doubt.end(), [&](const detail::DoubtfulSend& kept) {
+    return kept.lead == *lead && kept.step == send.step && kept.message_id == send.message_id;
+  });
+  if (doubt == c->in_doubt.end()) return Settlement::none;
+  const Instant now = s.clock.now();
+  Event event = lead_event(found_in_sent ? EventType::sent : EventType::deferred, now, *c, *lead, send.step);
+  event.mailbox = doubt->mailbox;
+  if (found_in_sent) {
+    event.message_id = doubt->message_id;
+    event.settled = Settlement::found_in_sent;
+  } else {
+    if (!s.may_send_again(*c, *lead, *doubt, now)) return Settlement::none;
+    event.settled = Settlement::not_in_sent;
+    event.reason = "in doubt, and not in the Sent folder of a mailbox whose provider files every send there: sent "
+                   "again with the same Message-ID";
+    event.retry_at = now;
+  }
+  s.record(*c, *lead, event);
+  if (s.log.failed()) return fail(*s.log.failure());
+  return event.settled;
+}
+
+// Only a provider that files every submission in Sent makes an absent message one that never
+// went, and only after it had time to file it; a lead that did anything since (a reply, an
+// unsubscribe) is left alone.
+bool Engine::State::may_send_again(const CampaignState& c, std::uint32_t lead, const detail::DoubtfulSend& doubt,
+                                   Instant now) const {
+  const auto mailbox = mailboxes.find(doubt.mailbox);
+  if (!mailbox) return false;
+  const std::optional<ImapSettings>& imap = mailboxes[*mailbox].settings().imap;
+  if (!imap || !imap->sent_files_submissions || now - doubt.since < imap->resend_after) return false;
+  const detail::LeadState& state = c.leads[lead];
+  if (state.next_step != doubt.step + 1) return false;
+  return detail::unfinished(state.status) || state.status == LeadStatus::completed;
 }
 
 }  // namespace outreach

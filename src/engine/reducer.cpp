@@ -48,6 +48,35 @@ LeadStatus stopped_status(const std::string& reason) {
   return found == by_reason.end() ? LeadStatus::stopped : found->second;
 }
 
+// A send in doubt settled through its mailbox's Sent folder. Its `in_doubt` event counted it
+// for every limit and moved the lead on. Found, it only becomes a send in its step's counts.
+// Absent, the lead goes back to that step to send it again (the same Message-ID), and the day's
+// count gives it back; the mailbox's limits keep it, since it may have gone.
+void apply_settlement(CampaignState& c, const MailboxPool& mailboxes, std::uint32_t lead, const Event& event,
+                      Origin origin) {
+  const auto doubt = std::find_if(c.in_doubt.begin(), c.in_doubt.end(), [&](const DoubtfulSend& send) {
+    return send.lead == lead && send.step == event.step;
+  });
+  if (doubt == c.in_doubt.end()) return;  // settled before
+  const DoubtfulSend settled = *doubt;
+  c.in_doubt.erase(doubt);
+  c.analytics.uncount_in_doubt();
+  if (event.settled == Settlement::found_in_sent) {
+    if (VariantStats* stats = c.stats_for(lead, event.step)) ++stats->sent;
+    return;
+  }
+  if (const auto mailbox = mailboxes.find(settled.mailbox)) {
+    c.analytics.uncount_day_send(Schedule::local_day(settled.since, mailboxes[*mailbox].zone()), *mailbox);
+  }
+  LeadState& state = c.leads[lead];
+  c.leads.reopen(lead);
+  state.next_step = static_cast<std::uint8_t>(event.step);
+  state.attempts = 0;
+  state.due = event.retry_at.value_or(event.at);
+  if (c.status == CampaignStatus::finished) c.status = CampaignStatus::running;
+  if (origin == Origin::live) c.leads.push_due(lead);
+}
+
 }  // namespace
 
 void apply_campaign_event(CampaignState& c, const Event& event) {
@@ -58,6 +87,10 @@ void apply_campaign_event(CampaignState& c, const Event& event) {
 Reduction apply_lead_event(CampaignState& c, MailboxPool& mailboxes, std::uint32_t lead, const Event& event,
                            Origin origin) {
   Reduction reduction;
+  if (event.settled != Settlement::none) {
+    apply_settlement(c, mailboxes, lead, event, origin);
+    return reduction;
+  }
   LeadState& state = c.leads[lead];
   VariantStats* stats = c.stats_for(lead, event.step);
   switch (event.type) {
@@ -66,6 +99,7 @@ Reduction apply_lead_event(CampaignState& c, MailboxPool& mailboxes, std::uint32
       apply_send(c, mailboxes, lead, event, true, origin);
       if (event.type == EventType::in_doubt) {
         c.analytics.count_in_doubt();
+        c.in_doubt.push_back({lead, event.step, event.mailbox, event.message_id, event.at});
       } else if (stats) {
         ++stats->sent;
       }

@@ -227,7 +227,7 @@ expected<std::string> search_header(std::string_view field, std::string_view val
   if (value.empty()) return fail(Errc::invalid_value, "a header search for an empty value would match every message");
   auto quoted_value = quoted(value);
   if (!quoted_value) return quoted_value;
-  std::string out = "UID SEARCH HEADER ";
+  std::string out = "HEADER ";
   bool atom = true;
   for (const char c : field) atom = atom && is_atom_char(c);
   if (atom) {

@@ -51,8 +51,9 @@ inline constexpr std::size_t max_quoted_length = 4096;
 /// `Errc::invalid_value` for CR, LF or NUL in `verb_and_args`.
 [[nodiscard]] expected<std::string> command_line(std::string_view tag, std::string_view verb_and_args);
 
-/// @brief `UID SEARCH HEADER <field> "<value>"`, for finding a message by a header such as
-/// Message-ID. `field` goes as an atom (quoted when it holds a character an atom cannot).
+/// @brief `HEADER <field> "<value>"`: the search criterion for a message by a header such as
+/// Message-ID (a substring match). `field` goes as an atom (quoted when it holds a character an
+/// atom cannot).
 /// @return `Errc::invalid_value` for a field that is not a header field name (printable ASCII
 /// but `:`, not empty), for an empty value (it would match every message with the field), and
 /// for a value `quoted` refuses.

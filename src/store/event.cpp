@@ -16,16 +16,30 @@ constexpr std::array<std::string_view, 16> type_names{
     "unsubscribed", "complained", "stopped", "paused", "resumed", "completed", "campaign_paused", "campaign_resumed"};
 
 constexpr std::array<std::string_view, 5> cause_names{"", "refused", "gave_up", "unbuildable", "unsignable"};
+constexpr std::array<std::string_view, 3> settlement_names{"", "found_in_sent", "not_in_sent"};
+
+// The value of a name among `names`, whose first (empty) name is the enum's "none" and is not
+// read back.
+template <class Enum, std::size_t N>
+std::optional<Enum> named_value(const std::array<std::string_view, N>& names, std::string_view name) noexcept {
+  for (std::size_t i = 1; i < N; ++i) {
+    if (names[i] == name) return static_cast<Enum>(i);
+  }
+  return std::nullopt;
+}
 
 }  // namespace
 
 std::string_view to_string(Cause cause) noexcept { return cause_names[static_cast<std::size_t>(cause)]; }
 
-std::optional<Cause> cause_from_string(std::string_view name) noexcept {
-  for (std::size_t i = 1; i < cause_names.size(); ++i) {
-    if (cause_names[i] == name) return static_cast<Cause>(i);
-  }
-  return std::nullopt;
+std::optional<Cause> cause_from_string(std::string_view name) noexcept { return named_value<Cause>(cause_names, name); }
+
+std::string_view to_string(Settlement settlement) noexcept {
+  return settlement_names[static_cast<std::size_t>(settlement)];
+}
+
+std::optional<Settlement> settlement_from_string(std::string_view name) noexcept {
+  return named_value<Settlement>(settlement_names, name);
 }
 
 std::string_view to_string(EventType type) noexcept { return type_names[static_cast<std::size_t>(type)]; }
@@ -57,6 +71,7 @@ std::string to_json_line(const Event& event) {
   if (event.retry_at) line["retry_at"] = format_instant(*event.retry_at);
   // Last, so that the rest of the line reads as before causes were written.
   if (event.cause != Cause::none) line["cause"] = to_string(event.cause);
+  if (event.settled != Settlement::none) line["settled"] = to_string(event.settled);
   return boost::json::serialize(line);
 }
 
@@ -114,6 +129,13 @@ expected<Event> parse_event_line(std::string_view line) {
       event.cause = *cause;
     } else {
       errors.add(Error(Errc::invalid_value, "unknown cause \"" + *cause_name + "\"", Location::at("cause")));
+    }
+  }
+  if (const auto settled_name = reader.string("settled")) {
+    if (const auto settled = settlement_from_string(*settled_name)) {
+      event.settled = *settled;
+    } else {
+      errors.add(Error(Errc::invalid_value, "unknown settlement \"" + *settled_name + "\"", Location::at("settled")));
     }
   }
   if (const auto code = reader.integer("code", int_min, int_max)) event.code = static_cast<int>(*code);

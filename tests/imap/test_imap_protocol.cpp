@@ -708,9 +708,9 @@ TEST_CASE("imap: command lines, UID ranges and header searches") {
   CHECK(uid_range(5, std::nullopt) == "5:*");
   CHECK(uid_range(5, 9u) == "5:9");
 
-  CHECK(search_header("Message-ID", "<abc@example.com>").value() == "UID SEARCH HEADER Message-ID \"<abc@example.com>\"");
-  CHECK(search_header("Message-ID", "<a\"b\\c@x>").value() == "UID SEARCH HEADER Message-ID \"<a\\\"b\\\\c@x>\"");
-  CHECK(search_header("X-(odd)", "v").value() == "UID SEARCH HEADER \"X-(odd)\" \"v\"");
+  CHECK(search_header("Message-ID", "<abc@example.com>").value() == "HEADER Message-ID \"<abc@example.com>\"");
+  CHECK(search_header("Message-ID", "<a\"b\\c@x>").value() == "HEADER Message-ID \"<a\\\"b\\\\c@x>\"");
+  CHECK(search_header("X-(odd)", "v").value() == "HEADER \"X-(odd)\" \"v\"");
   CHECK(search_header("Message-ID", "<a@b>\r\na2 DELETE INBOX").error().code() == Errc::invalid_value);
   CHECK(search_header("Message-ID", "").error().code() == Errc::invalid_value);
   CHECK(search_header("Message ID", "x").error().code() == Errc::invalid_value);

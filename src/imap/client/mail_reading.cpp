@@ -113,7 +113,10 @@ class MailReading::Reader : public std::enable_shared_from_this<MailReading::Rea
   awaitable<expected<void>> serve() {
     if (auto opened = co_await connection_->open(); !opened) co_return fail(opened.error());
     const ImapSettings& settings = *mailbox_.imap;
+    sent_folder_.reset();
     while (!stopping_) {
+      // First, so that the folder IDLE watches is the last one read below.
+      if (auto looked = co_await look_in_sent(); !looked) co_return fail(looked.error());
       for (const std::string& folder : settings.folders) {
         if (auto read = co_await read_folder(folder); !read) co_return fail(read.error());
         if (stopping_) co_return expected<void>{};
@@ -133,6 +136,35 @@ class MailReading::Reader : public std::enable_shared_from_this<MailReading::Rea
           if (auto alive = co_await connection_->noop(); !alive) co_return fail(alive.error());
         }
       }
+    }
+    co_return expected<void>{};
+  }
+
+  // Settles the mailbox's sends in doubt by looking for their Message-IDs in its Sent folder
+  // (found by its special use, never by a name), at most once per poll interval.
+  awaitable<expected<void>> look_in_sent() {
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_look_in_sent_) co_return expected<void>{};
+    next_look_in_sent_ = now + mailbox_.imap->poll_interval;
+    const std::vector<SendInDoubt> doubts = shared_->engine.sends_in_doubt(mailbox_.id);
+    if (doubts.empty()) co_return expected<void>{};
+    if (!sent_folder_) {
+      auto found = co_await connection_->find_sent_folder();
+      if (!found) co_return fail(found.error());
+      if (!*found) {
+        shared_->warn("mailbox \"" + mailbox_.id + "\" has no folder marked \\Sent: its sends in doubt stay in doubt");
+        co_return expected<void>{};
+      }
+      sent_folder_ = std::move(**found);
+    }
+    if (auto state = co_await connection_->examine(*sent_folder_); !state) co_return fail(state.error());
+    for (const SendInDoubt& send : doubts) {
+      if (stopping_) break;
+      auto criterion = detail::imap::search_header("Message-ID", send.message_id);
+      if (!criterion) continue;  // a Message-ID we wrote: cannot happen
+      auto uids = co_await connection_->uid_search(*criterion);
+      if (!uids) co_return fail(uids.error());
+      if (auto settled = shared_->engine.settle(send, !uids->empty()); !settled) co_return fail(settled.error());
     }
     co_return expected<void>{};
   }
@@ -279,6 +311,8 @@ class MailReading::Reader : public std::enable_shared_from_this<MailReading::Rea
   MailboxCheck check_;
   bool stopping_ = false;
   bool read_through_ = false;  // the current connection read every folder at least once
+  std::optional<std::string> sent_folder_;  // found on the current connection
+  std::chrono::steady_clock::time_point next_look_in_sent_{};
 };
 
 MailReading::MailReading(Engine& engine, Store& store, ImapOptions options)
