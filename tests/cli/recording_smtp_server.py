@@ -13,6 +13,9 @@ The transaction after a drop always goes through: the client sends a message tha
 before its data once more on a fresh connection, and a second drop would turn it into a
 deferral retried only minutes later.
 
+With --drop-first-to ADDRESS (repeatable), the first transaction to each of these recipients is
+dropped after its final "." as well: a send left in doubt on purpose.
+
 It prints its port on standard output once it listens, and stops on SIGTERM or SIGINT.
 """
 
@@ -45,8 +48,10 @@ def append_durably(file: BinaryIO, entry: dict) -> None:
 class Recorder:
     """The handler shared by every connection: the record, the drops, and the dice."""
 
-    def __init__(self, record: BinaryIO, drops: Optional[BinaryIO], drop_rate: float, seed: int) -> None:
+    def __init__(self, record: BinaryIO, drops: Optional[BinaryIO], drop_rate: float, seed: int,
+                 drop_first_to: frozenset = frozenset()) -> None:
         self.record = record
+        self.drop_first_to = set(drop_first_to)
         self.drops = drops
         self.drop_rate = drop_rate
         self.dice = random.Random(seed)
@@ -78,6 +83,10 @@ class Recorder:
         headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(envelope.original_content)
         message_id = (headers.get("Message-ID") or "").strip()
         step_found = STEP_IN_SUBJECT.search(headers.get("Subject") or "")
+        first_to = envelope.rcpt_tos[0].lower() if envelope.rcpt_tos else ""
+        if first_to in self.drop_first_to:
+            self.drop_first_to.discard(first_to)
+            server.planned_drop = "after_data"
         if server.planned_drop == "after_data":
             self.note_drop("after_data", envelope, message_id)
             server.transport.abort()
@@ -123,7 +132,8 @@ class DroppingSMTP(SMTP):
 async def serve(arguments: argparse.Namespace) -> None:
     with open(arguments.record, "ab") as record, \
             (open(arguments.drops, "ab") if arguments.drops else open(os.devnull, "wb")) as drops:
-        recorder = Recorder(record, drops if arguments.drops else None, arguments.drop_rate, arguments.seed)
+        recorder = Recorder(record, drops if arguments.drops else None, arguments.drop_rate, arguments.seed,
+                            frozenset(address.lower() for address in arguments.drop_first_to))
         loop = asyncio.get_running_loop()
         server = await loop.create_server(lambda: DroppingSMTP(recorder), "127.0.0.1", 0)
         stop = asyncio.Event()
@@ -141,6 +151,8 @@ def main() -> int:
     parser.add_argument("--drops", help="the file of dropped connections, one JSON line each")
     parser.add_argument("--drop-rate", type=float, default=0.0, help="the share of transactions that lose their connection")
     parser.add_argument("--seed", type=int, default=0, help="the seed of the drops")
+    parser.add_argument("--drop-first-to", action="append", default=[],
+                        help="a recipient whose first transaction is dropped after its data (repeatable)")
     asyncio.run(serve(parser.parse_args()))
     return 0
 
