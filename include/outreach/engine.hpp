@@ -140,6 +140,14 @@ class Engine {
   /// store's error when it cannot record it (the engine stops, as on any failed write).
   [[nodiscard]] expected<Settlement> settle(const SendInDoubt& send, bool found_in_sent);
 
+  /// @brief Records in the log of every campaign that sends from a mailbox that reading its mail
+  /// fails (`mailbox_unreadable`, with `failure` as its reason) or works again (`mailbox_readable`,
+  /// when `failure` is empty). `MailReading` calls it when a mailbox's reading changes between the two.
+  /// @param mailbox_id The mailbox's id.
+  /// @param failure Why it cannot be read; empty: it is read again.
+  /// @return The store's error when it cannot record it (the engine stops, as on any failed write).
+  [[nodiscard]] expected<void> record_mail_reading(std::string_view mailbox_id, std::string_view failure);
+
   /// @brief While true, `step` keeps the engine running after each campaign's last send for the
   /// campaign's `read_after_last_send`, so that received mail read meanwhile (replies to the
   /// last step) is applied; `MailReading` sets it. False by default: `run` ends with the sends.

@@ -30,6 +30,8 @@ enum class EventType : std::uint8_t {
   completed,         ///< The lead got every step.
   campaign_paused,   ///< The whole campaign stops (`reason`); no lead.
   campaign_resumed,  ///< The whole campaign goes on; no lead.
+  mailbox_unreadable,  ///< A mailbox of the campaign cannot be read over IMAP (`mailbox`, `reason`); no lead.
+  mailbox_readable,    ///< ... and is read again; no lead.
 };
 
 /// @brief The `type` name of an event type, such as `"auto_replied"`.

@@ -1,6 +1,9 @@
 // Received mail: inbound events queued or taken in from raw messages, matched to a lead, and
 // applied through the inbound rules, whose events the reducer applies.
 #include "engine/engine_state.hpp"
+
+#include <algorithm>
+
 #include "util/ascii.hpp"
 
 namespace outreach {
@@ -96,6 +99,24 @@ expected<void> Engine::record_folder_position(const FolderPosition& read_up_to) 
   State& s = *state_;
   if (s.log.failed()) return fail(*s.log.failure());
   if (!s.log.kept_or_stop(s.store.save_folder_position(read_up_to))) return fail(*s.log.failure());
+  return {};
+}
+
+expected<void> Engine::record_mail_reading(std::string_view mailbox_id, std::string_view failure) {
+  State& s = *state_;
+  if (s.log.failed()) return fail(*s.log.failure());
+  const auto mailbox = s.mailboxes.find(std::string(mailbox_id));
+  if (!mailbox) return {};
+  const Instant now = s.clock.now();
+  for (const auto& campaign : s.campaigns) {
+    CampaignState& c = *campaign;
+    if (std::find(c.mailboxes.begin(), c.mailboxes.end(), *mailbox) == c.mailboxes.end()) continue;
+    Event event = detail::campaign_event(failure.empty() ? EventType::mailbox_readable : EventType::mailbox_unreadable,
+                                         now, c, std::string(failure));
+    event.mailbox = std::string(mailbox_id);
+    s.record_campaign(c, event);
+  }
+  if (s.log.failed()) return fail(*s.log.failure());
   return {};
 }
 

@@ -188,6 +188,8 @@ Reduction apply_lead_event(CampaignState& c, MailboxPool& mailboxes, std::uint32
     case EventType::complained:
     case EventType::campaign_paused:
     case EventType::campaign_resumed:
+    case EventType::mailbox_unreadable:
+    case EventType::mailbox_readable:
       break;
   }
   return reduction;

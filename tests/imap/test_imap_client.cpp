@@ -72,6 +72,14 @@ struct Reading {
   std::vector<std::string> warnings;
 };
 
+std::vector<Event> events_of(const MemoryStore& store, EventType type) {
+  std::vector<Event> found;
+  for (const Event& event : store.events()) {
+    if (event.type == type) found.push_back(event);
+  }
+  return found;
+}
+
 Reading read_once(MemoryStore& store, CampaignDefinition campaign,
                   std::chrono::milliseconds command_limit = std::chrono::milliseconds(2000), bool until_failure = false) {
   ::setenv("OUTREACH_TEST_IMAP_PASSWORD", "secret", 1);
@@ -111,6 +119,12 @@ void check_refused(const char* scenario, const char* expected, Security security
   CHECK(reading.took < std::chrono::seconds(10));
   // Nothing was taken in, and the folder's place did not move.
   CHECK_FALSE(store.folder_position("m1", "INBOX").has_value());
+  // The campaign's log says so once.
+  const auto unreadable = events_of(store, EventType::mailbox_unreadable);
+  REQUIRE(unreadable.size() == 1);
+  CHECK(unreadable[0].mailbox == "m1");
+  CHECK(unreadable[0].lead.empty());
+  CHECK(unreadable[0].reason == reading.outcome.error);
 }
 
 }  // namespace
@@ -179,6 +193,24 @@ TEST_CASE("IMAP reader: a server that stalls times out within the step's deadlin
   const Reading reading = read_once(store, campaign_reading(server, Security::starttls), std::chrono::milliseconds(500));
   CHECK_MESSAGE(reading.outcome.error.find("timed out") != std::string::npos, reading.outcome.error);
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+}
+
+TEST_CASE("IMAP reader: a mailbox that cannot be read, then can, is logged once each way") {
+  MemoryStore store;
+  {
+    HostileServer failing("bye");
+    CHECK_FALSE(read_once(store, campaign_reading(failing, Security::starttls)).outcome.error.empty());
+  }
+  HostileServer server("normal");
+  CHECK(read_once(store, campaign_reading(server, Security::starttls)).outcome.error.empty());
+  std::vector<std::string> types;
+  for (const Event& event : store.events()) {
+    if (event.type == EventType::mailbox_unreadable || event.type == EventType::mailbox_readable) {
+      types.emplace_back(to_string(event.type));
+      CHECK(event.mailbox == "m1");
+    }
+  }
+  CHECK(types == std::vector<std::string>{"mailbox_unreadable", "mailbox_readable"});
 }
 
 TEST_CASE("IMAP reader: BYE is reported with the server's words") {

@@ -253,6 +253,9 @@ def test_a_mailbox_that_cannot_be_read_is_reported_and_the_campaign_goes_on(dove
     expected = "certificate" if problem == "untrusted" else "refused"
     assert f'mailbox "m1"' in err and expected in err, err
     assert password not in err or password == PASSWORD
+    # Once in the campaign's log, however often it was retried.
+    unreadable = [e for e in run.events() if e["type"] == "mailbox_unreadable"]
+    assert len(unreadable) == 1 and unreadable[0]["mailbox"] == "m1" and expected in unreadable[0]["reason"]
     status = subprocess.run([CLI, "status", "--store", str(run.store), "--json"], capture_output=True, check=True)
     check = json.loads(status.stdout)["mail_checks"][0]
     assert check["checked"] is None and check["failed"] and expected in check["error"]

@@ -15,7 +15,8 @@ constexpr EventType every_type[] = {
     EventType::sent,     EventType::deferred,     EventType::failed,   EventType::in_doubt,
     EventType::skipped,  EventType::replied,      EventType::auto_replied, EventType::bounced,
     EventType::unsubscribed, EventType::complained, EventType::stopped, EventType::paused,
-    EventType::resumed,  EventType::completed,    EventType::campaign_paused, EventType::campaign_resumed};
+    EventType::resumed,  EventType::completed,    EventType::campaign_paused, EventType::campaign_resumed,
+    EventType::mailbox_unreadable, EventType::mailbox_readable};
 
 // An event of the type with every field set, whether or not the type uses it: the line must keep
 // whatever the event holds.

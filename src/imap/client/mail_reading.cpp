@@ -277,19 +277,28 @@ class MailReading::Reader : public std::enable_shared_from_this<MailReading::Rea
   }
 
   void report_success() {
-    const bool tell = !check_.checked || !check_.error.empty();
+    const bool was_failing = !check_.error.empty();
+    const bool tell = !check_.checked || was_failing;
     check_.checked = now();
     check_.error.clear();
     check_.failed.reset();
     read_through_ = true;
     record(tell);
+    if (was_failing) log_change("");
   }
 
   void report_failure(const Error& error) {
+    // Told when reading starts failing, not at each retry; the time is that of the latest.
+    const bool was_failing = !check_.error.empty();
     check_.failed = now();
     check_.error = error.message();
     record(true);
+    if (!was_failing) log_change(check_.error);
   }
+
+  // Into the log of the campaigns that use this mailbox; a store that cannot take it has stopped
+  // the engine, which the next step of the reader sees.
+  void log_change(std::string_view failure) { (void)shared_->engine.record_mail_reading(mailbox_.id, failure); }
 
   void record(bool tell) {
     if (auto kept = shared_->store.record_mailbox_check(check_); !kept) {
