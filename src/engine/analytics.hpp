@@ -22,6 +22,12 @@ class CampaignAnalytics {
   /// The counts of the variant `lead_key` gets at `step`, or nothing for a step out of range.
   [[nodiscard]] VariantStats* variant_of(const Sequence& sequence, std::uint64_t seed, std::string_view lead_key,
                                          int step);
+  /// The counts of a step's variant by index, or nothing for a step or variant out of range.
+  [[nodiscard]] VariantStats* variant_at(int step, std::size_t variant) {
+    if (step < 1 || static_cast<std::size_t>(step) > stats_.size()) return nullptr;
+    auto& variants = stats_[static_cast<std::size_t>(step - 1)];
+    return variant < variants.size() ? &variants[variant] : nullptr;
+  }
   /// One more send from a mailbox on its local day.
   void count_day_send(std::chrono::sys_days day, std::size_t mailbox) { ++days_[{day, mailbox}]; }
   /// One send fewer from a mailbox on its local day (one in doubt that is to be sent again).

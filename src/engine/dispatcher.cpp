@@ -76,6 +76,7 @@ void Engine::State::send_outgoing(Instant now) {
   // Taken out first: whatever happens below (even an exception from the transport), no send
   // of this group is handed over twice.
   std::vector<Outgoing> group = std::exchange(outgoing, {});
+  outgoing.reserve(group_size());  // the next group, without growing step by step
   // A lead stopped since its send was decided (a listener may take mail in), or an engine that
   // has failed, sends nothing more.
   std::erase_if(group, [&](const Outgoing& send) {
@@ -126,7 +127,7 @@ void Engine::State::record_outcome(Outgoing& send, const SendOutcome& outcome, I
   } else {
     detail::describe_outcome(verdict, outcome, now, event);
   }
-  if (record(c, lead, event).completed) completions.push_back(lead_event(EventType::completed, now, c, lead));
+  if (record(c, lead, event, rendered.variant).completed) completions.push_back(lead_event(EventType::completed, now, c, lead));
   if (!verdict.hard_bounce) return;
   Event bounce = lead_event(EventType::bounced, now, c, lead, send.step);
   bounce.kind = "hard";

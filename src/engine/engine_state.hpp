@@ -59,9 +59,10 @@ struct Engine::State {
   }
 
   // Records an event of a lead and applies it: what the engine does, it does through events.
-  detail::Reduction record(detail::CampaignState& c, std::uint32_t lead, const Event& event) {
+  detail::Reduction record(detail::CampaignState& c, std::uint32_t lead, const Event& event,
+                           std::optional<std::size_t> variant = std::nullopt) {
     log.append(event);
-    return detail::apply_lead_event(c, mailboxes, lead, event, detail::Origin::live);
+    return detail::apply_lead_event(c, mailboxes, lead, event, detail::Origin::live, variant);
   }
   void record_campaign(detail::CampaignState& c, const Event& event) {
     log.append(event);

@@ -10,19 +10,6 @@ namespace outreach::detail {
 MailboxLimiter::MailboxLimiter(Mailbox settings, TimeZone zone)
     : settings_(std::move(settings)), zone_(std::move(zone)), jitter_seed_(hash_bytes(settings_.id)) {}
 
-// The cap of the n-th day with sends, today being that day if a send goes out now. A day whose
-// only attempts were released is not a sending day: its cap stays the next one's.
-std::int64_t MailboxLimiter::cap_on(std::chrono::sys_days today) const {
-  const std::int64_t sending_day =
-      today == day_ ? days_before_ + 1 : days_before_ + (sent_today_ > 0 ? 1 : 0) + 1;
-  return settings_.cap_on_day(sending_day);
-}
-
-std::int64_t MailboxLimiter::room(Instant now) const {
-  const auto today = Schedule::local_day(now, zone_);
-  return cap_on(today) - (today == day_ ? sent_today_ : 0);
-}
-
 Instant MailboxLimiter::available_at(Instant now) const {
   const Instant free = room(now) > 0 ? now : Schedule::next_local_midnight(now, zone_);
   return std::max(free, next_allowed_);
@@ -41,6 +28,8 @@ void MailboxLimiter::release(Instant at) {
 void MailboxLimiter::rebuild() {
   std::stable_sort(history_.begin(), history_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   day_ = {};
+  day_seen_ = {};
+  day_ends_ = {};
   sent_today_ = 0;
   days_before_ = 0;
   next_allowed_ = {};
@@ -52,10 +41,12 @@ void MailboxLimiter::rebuild() {
 }
 
 void MailboxLimiter::tally(Instant now) {
-  const auto today = Schedule::local_day(now, zone_);
+  const auto today = local_day(now);
   if (today != day_) {
     days_before_ += sent_today_ > 0 ? 1 : 0;
     day_ = today;
+    day_seen_ = now;
+    day_ends_ = Schedule::next_local_midnight(now, zone_);
     sent_today_ = 0;
   }
   ++sent_today_;
@@ -68,7 +59,7 @@ void MailboxLimiter::tally(Instant now) {
 }
 
 void MailboxLimiter::untally(Instant at) {
-  if (Schedule::local_day(at, zone_) == day_ && sent_today_ > 0) --sent_today_;
+  if (local_day(at) == day_ && sent_today_ > 0) --sent_today_;
 }
 
 }  // namespace outreach::detail

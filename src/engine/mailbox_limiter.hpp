@@ -12,6 +12,7 @@
 
 #include "outreach/instant.hpp"
 #include "outreach/mailbox.hpp"
+#include "outreach/schedule.hpp"
 #include "outreach/timezone.hpp"
 
 namespace outreach::detail {
@@ -27,10 +28,15 @@ class MailboxLimiter {
   void replace_settings(Mailbox settings, TimeZone zone) {
     settings_ = std::move(settings);
     zone_ = std::move(zone);
+    day_ends_ = {};
   }
 
   /// Sends still allowed on the local day of `now` (negative when a lowered limit is passed).
-  [[nodiscard]] std::int64_t room(Instant now) const;
+  /// Inline, with `cap_on`: every mailbox is asked for every send.
+  [[nodiscard]] std::int64_t room(Instant now) const {
+    const auto today = local_day(now);
+    return cap_on(today) - (today == day_ ? sent_today_ : 0);
+  }
   /// True when a send may go at `now`: room today and the spacing has passed.
   [[nodiscard]] bool available(Instant now) const { return now >= next_allowed_ && room(now) > 0; }
   /// The first instant from `now` at which a send may go: now, the end of the spacing, or the
@@ -58,12 +64,24 @@ class MailboxLimiter {
 
  private:
   void tally(Instant now);
+  // The local day of `now`; without a time zone lookup when `now` is on the day counted, which
+  // is almost always (every mailbox is asked for every send).
+  [[nodiscard]] std::chrono::sys_days local_day(Instant now) const {
+    return now >= day_seen_ && now < day_ends_ ? day_ : Schedule::local_day(now, zone_);
+  }
   void untally(Instant at);
-  [[nodiscard]] std::int64_t cap_on(std::chrono::sys_days today) const;
+  // The cap of the n-th day with sends, today being that day if a send goes out now. A day whose
+  // only attempts were released is not a sending day: its cap stays the next one's.
+  [[nodiscard]] std::int64_t cap_on(std::chrono::sys_days today) const {
+    const std::int64_t sending_day = today == day_ ? days_before_ + 1 : days_before_ + (sent_today_ > 0 ? 1 : 0) + 1;
+    return settings_.cap_on_day(sending_day);
+  }
 
   Mailbox settings_;
   TimeZone zone_;
   std::chrono::sys_days day_{};  // the local day `sent_today_` counts
+  Instant day_seen_{};           // an instant on `day_` ...
+  Instant day_ends_{};           // ... and the local midnight after it: instants between are on `day_`
   std::int64_t sent_today_ = 0;
   std::int64_t days_before_ = 0;  // days with a send before `day_`
   Instant next_allowed_{};

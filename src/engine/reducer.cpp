@@ -85,14 +85,18 @@ void apply_campaign_event(CampaignState& c, const Event& event) {
 }
 
 Reduction apply_lead_event(CampaignState& c, MailboxPool& mailboxes, std::uint32_t lead, const Event& event,
-                           Origin origin) {
+                           Origin origin, std::optional<std::size_t> variant) {
   Reduction reduction;
   if (event.settled != Settlement::none) {
     apply_settlement(c, mailboxes, lead, event, origin);
     return reduction;
   }
   LeadState& state = c.leads[lead];
-  VariantStats* stats = c.stats_for(lead, event.step);
+  // The counts of the variant the lead got at the event's step, found only when counted.
+  const auto count = [&](std::int64_t VariantStats::*field) {
+    VariantStats* stats = variant ? c.analytics.variant_at(event.step, *variant) : c.stats_for(lead, event.step);
+    if (stats) ++(stats->*field);
+  };
   switch (event.type) {
     case EventType::sent:
     case EventType::in_doubt:
@@ -100,8 +104,8 @@ Reduction apply_lead_event(CampaignState& c, MailboxPool& mailboxes, std::uint32
       if (event.type == EventType::in_doubt) {
         c.analytics.count_in_doubt();
         c.in_doubt.push_back({lead, event.step, event.mailbox, event.message_id, event.at});
-      } else if (stats) {
-        ++stats->sent;
+      } else {
+        count(&VariantStats::sent);
       }
       c.bounces.record_send(lead);
       if (!c.last_sent || *c.last_sent < event.at) c.last_sent = event.at;
@@ -119,7 +123,7 @@ Reduction apply_lead_event(CampaignState& c, MailboxPool& mailboxes, std::uint32
       apply_send(c, mailboxes, lead, event, false, origin);
       ++state.attempts;
       state.due = event.retry_at.value_or(event.at);
-      if (stats) ++stats->deferred;
+      count(&VariantStats::deferred);
       if (origin == Origin::live) c.leads.push_due(lead);
       break;
     case EventType::failed: {
@@ -128,14 +132,14 @@ Reduction apply_lead_event(CampaignState& c, MailboxPool& mailboxes, std::uint32
       if (!event.mailbox.empty() && (cause == Cause::refused || cause == Cause::gave_up)) {
         apply_send(c, mailboxes, lead, event, false, origin);
       }
-      if (stats) ++stats->failed;
+      count(&VariantStats::failed);
       c.leads.finish(lead, LeadStatus::failed);
       // Refused at once as an address that does not exist: a send that bounced, for the rate.
       if (cause == Cause::refused && refused_as_unknown_address(event.status)) c.bounces.record_send(lead);
       break;
     }
     case EventType::skipped:
-      if (stats) ++stats->skipped;
+      count(&VariantStats::skipped);
       c.leads.finish(lead, LeadStatus::skipped);
       break;
     case EventType::completed:
@@ -145,10 +149,10 @@ Reduction apply_lead_event(CampaignState& c, MailboxPool& mailboxes, std::uint32
       c.leads.finish(lead, stopped_status(event.reason));
       break;
     case EventType::replied:
-      if (stats) ++stats->replied;
+      count(&VariantStats::replied);
       break;
     case EventType::auto_replied:
-      if (stats) ++stats->auto_replied;
+      count(&VariantStats::auto_replied);
       c.returns.erase(lead);
       if (!event.return_date.empty()) {
         if (auto day = parse_instant(event.return_date + "T00:00:00Z")) {
@@ -170,7 +174,7 @@ Reduction apply_lead_event(CampaignState& c, MailboxPool& mailboxes, std::uint32
       state.status = LeadStatus::active;
       break;
     case EventType::bounced:
-      if (stats) ++stats->bounced;
+      count(&VariantStats::bounced);
       if (event.kind == "hard") {
         c.bounces.record_hard_bounce(lead);
         const auto& rate = c.def.bounces.pause_rate;
@@ -183,7 +187,7 @@ Reduction apply_lead_event(CampaignState& c, MailboxPool& mailboxes, std::uint32
       }
       break;
     case EventType::unsubscribed:
-      if (stats) ++stats->unsubscribed;
+      count(&VariantStats::unsubscribed);
       break;
     case EventType::complained:
     case EventType::campaign_paused:

@@ -3,7 +3,9 @@
 // rules of what an event does exist once and a resumed campaign is where it was.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "engine/campaign_state.hpp"
 #include "engine/mailbox_pool.hpp"
@@ -30,8 +32,10 @@ struct Reduction {
 /// Applies a campaign event (no lead): paused or resumed.
 void apply_campaign_event(CampaignState& campaign, const Event& event);
 
-/// Applies an event of one lead of the campaign.
+/// Applies an event of one lead of the campaign. `variant`: the index of the variant the lead
+/// got at the event's step when the caller knows it (the dispatcher does), which spares hashing
+/// the lead's key again to find it.
 Reduction apply_lead_event(CampaignState& campaign, MailboxPool& mailboxes, std::uint32_t lead, const Event& event,
-                           Origin origin);
+                           Origin origin, std::optional<std::size_t> variant = std::nullopt);
 
 }  // namespace outreach::detail
