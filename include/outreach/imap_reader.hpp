@@ -1,6 +1,7 @@
 /// @file imap_reader.hpp
 /// @brief Reading a mailbox over IMAP: the options of every IMAP connection (deadlines,
-/// credentials, limits, trace). An engine reads its mailboxes with `MailReading`.
+/// credentials, limits, trace), and `ImapReader`, a blocking reader of one mailbox for hosts
+/// that read their mail their own way. An engine reads its mailboxes with `MailReading`.
 #pragma once
 
 #include <chrono>
@@ -53,6 +54,62 @@ struct ImapOptions {
   /// @brief Receives the protocol as it happens, one line per call: `C: ` for the client, `S: `
   /// for the server. Secrets are written as `<redacted>`, message bodies are left out. Empty: no trace.
   std::function<void(std::string_view line)> trace;
+};
+
+/// @brief A message of a folder, as `ImapReader::list_new` lists it.
+struct ListedMessage {
+  std::uint32_t uid = 0;   ///< Its UID in the folder.
+  std::uint64_t size = 0;  ///< Its size in bytes (`RFC822.SIZE`).
+  /// @brief Messages compare equal when both parts are equal.
+  friend bool operator==(const ListedMessage&, const ListedMessage&) = default;
+};
+
+/// @brief What is new in a folder: its UIDVALIDITY, to keep with the last UID taken, and the
+/// messages after the given one.
+struct FolderListing {
+  std::uint32_t uidvalidity = 0;           ///< The folder's UIDVALIDITY.
+  std::optional<std::uint32_t> uid_next;   ///< The UID the next message will get, when the server says.
+  std::vector<ListedMessage> messages;     ///< Ascending by UID.
+};
+
+/// @brief Reads one mailbox over IMAP, blocking: what is new in a folder, and one message at a
+/// time. It connects at the first call and keeps the connection for the next ones (a call that
+/// fails closes it; the next call connects again). The same rules as `MailReading`: verified TLS,
+/// read-only (EXAMINE, `BODY.PEEK[]`), every step bounded by a deadline and a size limit.
+/// Used by one thread at a time.
+class ImapReader {
+ public:
+  /// @brief A reader of `mailbox`, which needs `imap` settings (checked by the first call).
+  /// @param mailbox The mailbox, as in a campaign.
+  /// @param options Deadlines, limits, credentials, trace.
+  explicit ImapReader(Mailbox mailbox, ImapOptions options = {});
+  ~ImapReader();
+  ImapReader(const ImapReader&) = delete;
+  ImapReader& operator=(const ImapReader&) = delete;
+
+  /// @brief The messages of a folder with a UID above `after_uid`. A `uidvalidity` that is not
+  /// the folder's (0 for a first reading) lists every message: UIDs of another validity say nothing.
+  /// @param folder The folder's name, UTF-8, such as `INBOX`.
+  /// @param uidvalidity The UIDVALIDITY `after_uid` belongs to, or 0.
+  /// @param after_uid The last UID already taken.
+  /// @return The listing; `invalid_value` for a mailbox without usable `imap` settings or a folder
+  /// name that cannot be sent; the connection's errors (`unavailable`, `permission_denied`, ...).
+  [[nodiscard]] expected<FolderListing> list_new(std::string_view folder, std::uint32_t uidvalidity,
+                                                 std::uint32_t after_uid);
+
+  /// @brief One whole message, as received.
+  /// @param folder The folder's name.
+  /// @param uid The message's UID.
+  /// @return Its bytes; `not_found` when no message has this UID; `limit_exceeded` when it is
+  /// larger than `ImapOptions::max_message_bytes`; the connection's errors.
+  [[nodiscard]] expected<std::string> fetch(std::string_view folder, std::uint32_t uid);
+
+  /// @brief Logs out and closes the connection, if one is open.
+  void close();
+
+ private:
+  struct Session;
+  std::unique_ptr<Session> session_;
 };
 
 }  // namespace outreach

@@ -3,6 +3,8 @@
 // against its well-behaved scenario, a folder is read once and its place kept.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <signal.h>
 
 #include <boost/asio/io_context.hpp>
@@ -223,6 +225,54 @@ TEST_CASE("IMAP reader: an untrusted certificate is refused, and no credentials 
   const Reading reading = read_once(store, campaign_reading(server, Security::tls, false));
   CHECK_MESSAGE(reading.outcome.error.find("certificate") != std::string::npos, reading.outcome.error);
   CHECK(reading.outcome.error.find("secret") == std::string::npos);
+}
+
+TEST_CASE("IMAP reader on its own: lists what is new after a place, fetches one message, and says why not") {
+  ::setenv("OUTREACH_TEST_IMAP_PASSWORD", "secret", 1);
+  HostileServer server("normal");
+  std::vector<std::string> trace;
+  ImapOptions options;
+  options.trace = [&](std::string_view line) { trace.emplace_back(line); };
+  ImapReader reader(campaign_reading(server, Security::starttls).mailboxes[0], options);
+
+  const auto first = reader.list_new("INBOX", 0, 0);
+  REQUIRE_MESSAGE(first.has_value(), first.error().message());
+  CHECK(first->uidvalidity == 7);
+  REQUIRE(first->messages.size() == 2);
+  CHECK(first->messages[0].uid == 1);
+  CHECK(first->messages[0].size > 0);
+  // After the first message of the same validity: the second; of another validity: both again.
+  const auto after = reader.list_new("INBOX", 7, 1);
+  REQUIRE(after.has_value());
+  REQUIRE(after->messages.size() == 1);
+  CHECK(after->messages[0].uid == 2);
+  CHECK(reader.list_new("INBOX", 8, 1)->messages.size() == 2);
+  CHECK(reader.list_new("INBOX", 7, 2)->messages.empty());
+
+  const auto message = reader.fetch("INBOX", 1);
+  REQUIRE_MESSAGE(message.has_value(), message.error().message());
+  CHECK(message->find("Message-ID: <m1@example.test>") != std::string::npos);
+  CHECK(message->size() == first->messages[0].size);
+  CHECK(reader.fetch("INBOX", 99).error().code() == Errc::not_found);
+  // One connection for all of it, read-only, and the password never in the trace.
+  CHECK(std::count_if(trace.begin(), trace.end(), [](const std::string& line) {
+          return line.starts_with("C: ") && (line.find(" LOGIN ") != std::string::npos ||
+                                             line.find(" AUTHENTICATE ") != std::string::npos);
+        }) == 1);
+  CHECK(std::none_of(trace.begin(), trace.end(), [](const std::string& line) {
+    return line.find("secret") != std::string::npos || line.find(" SELECT ") != std::string::npos ||
+           line.find("BODY[") != std::string::npos;
+  }));
+  reader.close();
+
+  ImapOptions small;
+  small.max_message_bytes = 10;
+  ImapReader limited(campaign_reading(server, Security::starttls).mailboxes[0], small);
+  CHECK(limited.fetch("INBOX", 1).error().code() == Errc::limit_exceeded);
+
+  Mailbox without = campaign_reading(server, Security::starttls).mailboxes[0];
+  without.imap.reset();
+  CHECK(ImapReader(without).list_new("INBOX", 0, 0).error().code() == Errc::invalid_value);
 }
 
 TEST_SUITE_END();
