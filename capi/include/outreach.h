@@ -46,6 +46,8 @@
  *   never free the engine.
  * - `outreach_smtp`: used by one thread at a time, like an engine; its callbacks run on the thread
  *   that called into it, and from them only `outreach_smtp_connections_opened` may be called on it.
+ * - `outreach_imap`: used by one thread at a time, like an engine; its callbacks (credentials,
+ *   trace) run inside its calls and may not call it.
  * - `outreach_store_reader`: used by one thread at a time; a call made while another thread is
  *   inside one of its functions fails with `OUTREACH_EBUSY`. Open one per thread.
  * - Error messages (`outreach_last_error`, `outreach_last_error_details`) are per thread.
@@ -62,6 +64,7 @@
 #define OUTREACH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /** @cond OUTREACH_INTERNAL */
 #if defined(OUTREACH_DOXYGEN)
@@ -389,7 +392,8 @@ typedef struct outreach_transport {
  */
 typedef struct outreach_smtp_credentials {
   const char *username; /**< The login name (for XOAUTH2 the account's address), UTF-8; NULL for
-                             the mailbox's own `username`. */
+                             the mailbox's own `username` (for IMAP, that of its `imap`
+                             settings when they have one). */
   const char *secret;   /**< The password, or for XOAUTH2 the OAuth2 access token, UTF-8
                              (required). Never logged, traced or put in an error message. */
 } outreach_smtp_credentials;
@@ -437,6 +441,29 @@ typedef struct outreach_smtp_callbacks {
   void *user_data; /**< Passed to both; it must stay valid while the engine or handle lives. */
 } outreach_smtp_callbacks;
 
+/* ---- IMAP ------------------------------------------------------------------------------ */
+
+/** @brief The `version` of `outreach_imap_callbacks` that this header describes. */
+#define OUTREACH_IMAP_CALLBACKS_VERSION 1
+
+/**
+ * @brief The host's callbacks for reading mailboxes over IMAP (docs/imap.md): a struct copied
+ * when the engine or reader is opened. Every callback is optional.
+ *
+ * `credentials` is called before each login, on the thread reading, with `mechanism` `"plain"`
+ * (AUTHENTICATE PLAIN), `"login"` (the LOGIN command) or `"xoauth2"`, and `refresh` 1 once after
+ * the server refused the secret given last; without it, each mailbox's password (or token) comes
+ * from the environment variable its `imap` settings (or else its SMTP settings) name. `trace`
+ * receives the protocol (`"C: "` and `"S: "` lines; secrets as `<redacted>`, message bodies left
+ * out).
+ */
+typedef struct outreach_imap_callbacks {
+  int version;                              /**< `OUTREACH_IMAP_CALLBACKS_VERSION`. */
+  outreach_smtp_credentials_fn credentials; /**< Supplies credentials, or NULL. */
+  outreach_smtp_trace_fn trace;             /**< Receives the protocol, or NULL. */
+  void *user_data; /**< Passed to both; it must stay valid while the engine or reader lives. */
+} outreach_imap_callbacks;
+
 /* ---- engines --------------------------------------------------------------------------- */
 
 /**
@@ -449,6 +476,8 @@ typedef struct outreach_engine outreach_engine;
 #define OUTREACH_LOG_ERROR 1
 /** @brief Log level: worth telling a person, not an error (see `outreach_engine_warnings`). */
 #define OUTREACH_LOG_WARNING 2
+/** @brief Log level: what is going on, such as a mailbox read again after a failure. */
+#define OUTREACH_LOG_INFO 3
 
 /**
  * @brief Receives the engine's log messages: the warnings of `outreach_engine_warnings` as they
@@ -496,10 +525,14 @@ typedef int (*outreach_event_fn)(const char *json_line, void *user_data);
  * intent lost so lets its send go again). Refused without a `store_path`. */
 #define OUTREACH_ENGINE_DURABLE_POWER 2u
 
-/** @brief The `version` of `outreach_engine_options` that this header describes. Version 1
- * (the struct without `smtp_settings` and `smtp_callbacks`) is still accepted: those fields are
- * then not read, and a mailbox transport has the default settings. */
-#define OUTREACH_ENGINE_OPTIONS_VERSION 2
+/** @brief `outreach_engine_options::flags`: `outreach_engine_run` does not read the mailboxes
+ * that have `imap` settings (by default it does, as `outreach run` does). */
+#define OUTREACH_ENGINE_NO_MAIL_READING 4u
+
+/** @brief The `version` of `outreach_engine_options` that this header describes. Versions 1
+ * (without `smtp_settings` and `smtp_callbacks`) and 2 (without `imap_callbacks`) are still
+ * accepted: the fields they lack are then not read, and have their defaults. */
+#define OUTREACH_ENGINE_OPTIONS_VERSION 3
 
 /**
  * @brief How to open an engine. Set every field (a zeroed struct with `version` set is a dry
@@ -512,8 +545,9 @@ typedef struct outreach_engine_options {
                                otherwise NULL. */
   const outreach_transport *custom_transport; /**< For `OUTREACH_TRANSPORT_CUSTOM`: the
                                                    callbacks (copied); otherwise NULL. */
-  unsigned int flags;     /**< 0, or `OUTREACH_ENGINE_DISCARD_EVENTS` and/or
-                               `OUTREACH_ENGINE_DURABLE_POWER` (bits that any version of
+  unsigned int flags;     /**< 0, or any of `OUTREACH_ENGINE_DISCARD_EVENTS`,
+                               `OUTREACH_ENGINE_DURABLE_POWER` and
+                               `OUTREACH_ENGINE_NO_MAIL_READING` (bits that any version of
                                the struct may set). */
   outreach_log_fn log;    /**< Receives log messages, or NULL. */
   void *log_user_data;    /**< Passed to `log`; it must stay valid while the engine lives. */
@@ -524,6 +558,9 @@ typedef struct outreach_engine_options {
                                                       `OUTREACH_TRANSPORT_MAILBOX`: the
                                                       credentials and trace callbacks (copied),
                                                       or NULL; otherwise NULL. */
+  const outreach_imap_callbacks *imap_callbacks; /**< Version 3. The IMAP credentials and trace
+                                                      callbacks (copied), or NULL; for any
+                                                      transport. */
 } outreach_engine_options;
 
 /**
@@ -671,10 +708,19 @@ OUTREACH_API int outreach_engine_simulate(outreach_engine *engine, const char *f
 /**
  * @brief Runs on the system clock, in real time: blocks, waiting until something is due, until
  * nothing is left to do, `until` passes, or `outreach_engine_request_stop` is called.
+ *
+ * Meanwhile it reads every mailbox that has `imap` settings (unless the engine was opened with
+ * `OUTREACH_ENGINE_NO_MAIL_READING`), as `outreach run` does (docs/imap.md): replies, bounces,
+ * auto-replies, unsubscribe requests and complaints are applied as they arrive, sends left in
+ * doubt are settled through the Sent folder, and it keeps running after a campaign's last send
+ * for its `read_after_last_send` (or until `until`). A mailbox that cannot be read goes to the log
+ * callback (`OUTREACH_LOG_WARNING`; `OUTREACH_LOG_INFO` when it is read again), to the
+ * campaigns' events (`mailbox_unreadable`) and to the summary's `mail_checks`; the run goes on.
  * @param engine The engine.
  * @param until The last instant to run, RFC 3339; NULL for no limit.
  * @return `OUTREACH_OK` (also after a stop request); `OUTREACH_EINVAL` for a NULL engine, an
- * instant that is not RFC 3339, or an engine that simulated on a manual clock;
+ * instant that is not RFC 3339, or an engine that simulated on a manual clock; `OUTREACH_EVALUE`
+ * for a mailbox whose `imap` settings cannot be used (a `ca_file` that cannot be read);
  * `OUTREACH_EUTF8`, `OUTREACH_EBUSY`, `OUTREACH_ECALLBACK`; the store's code when the engine
  * stopped because its store could not write, as for `outreach_engine_simulate`.
  */
@@ -725,7 +771,7 @@ OUTREACH_API int outreach_engine_event(const outreach_engine *engine, size_t ind
 /**
  * @brief Every campaign's status and analytics, as the JSON object of `outreach simulate
  * --json` and `outreach status --json` (docs/formats.md, "Summaries"): `{"campaigns": [...]}`,
- * one line.
+ * one line, with `mail_checks` when a mailbox was read over IMAP.
  * @param engine The engine.
  * @param out_json Receives the JSON text; free it with `outreach_string_free`.
  * @return `OUTREACH_OK`, `OUTREACH_EINVAL`, `OUTREACH_ENOMEM` or `OUTREACH_EBUSY`.
@@ -1115,6 +1161,71 @@ OUTREACH_API int outreach_smtp_connections_opened(const outreach_smtp *smtp, siz
  * @param smtp The client, or NULL (then nothing happens).
  */
 OUTREACH_API void outreach_smtp_free(outreach_smtp *smtp);
+
+/* ---- reading a mailbox ------------------------------------------------------------------ */
+
+/**
+ * @brief A reader of one mailbox over IMAP, for hosts that read their mail their own way: what
+ * is new in a folder after a place they keep, and one message at a time (docs/imap.md). It
+ * connects at the first call and keeps the connection for the next ones; a call that fails
+ * closes it, and the next one connects again. Read-only (EXAMINE, `BODY.PEEK[]`), TLS verified,
+ * every step bounded. Used by one thread at a time.
+ */
+typedef struct outreach_imap outreach_imap;
+
+/**
+ * @brief Opens a reader. No connection is made until the first call.
+ * @param out Receives the reader, or NULL on failure. Free it with `outreach_imap_free`.
+ * @param mailbox_json The mailbox as a JSON object of the campaign format, with its `imap`
+ * settings (docs/formats.md, "imap"); `daily_limit` may be left out.
+ * @param callbacks The credentials and trace callbacks (copied), or NULL for none.
+ * @return `OUTREACH_OK`; `OUTREACH_EINVAL` for a NULL `out` or `mailbox_json`, or an unknown
+ * callbacks version; `OUTREACH_EUTF8`; `OUTREACH_EPARSE`, `OUTREACH_EVALUE`,
+ * `OUTREACH_EUNKNOWNKEY` for a mailbox that is not valid (a mailbox without `imap` settings is
+ * `OUTREACH_EVALUE`). Thread-safe.
+ */
+OUTREACH_API int outreach_imap_open(outreach_imap **out, const char *mailbox_json,
+                                    const outreach_imap_callbacks *callbacks);
+
+/**
+ * @brief What is new in a folder: `{"uidvalidity": 7, "uid_next": 42, "messages": [{"uid": 40,
+ * "size": 2817}, ...]}`, the messages with a UID above `after_uid` in UID order (`uid_next` is
+ * null when the server does not say). Keep `uidvalidity` with the last UID taken: a
+ * `uidvalidity` that is not the folder's (0 for a first reading) lists every message.
+ * @param reader The reader.
+ * @param folder The folder's name, UTF-8, such as `"INBOX"`.
+ * @param uidvalidity The UIDVALIDITY `after_uid` belongs to, or 0.
+ * @param after_uid The last UID taken.
+ * @param out_json Receives the JSON text; free it with `outreach_string_free`.
+ * @return `OUTREACH_OK`; `OUTREACH_EINVAL`, `OUTREACH_EUTF8`, `OUTREACH_EBUSY`;
+ * `OUTREACH_EUNAVAILABLE` (the network, a timeout, the server's refusal of the folder),
+ * `OUTREACH_EPERMFAIL` (a refused login, an untrusted certificate, STARTTLS missing or attacked),
+ * `OUTREACH_EPARSE` or `OUTREACH_ELIMIT` (a server that does not speak IMAP, or too much), each
+ * with `outreach_last_error` naming the server and the step.
+ */
+OUTREACH_API int outreach_imap_list_new(outreach_imap *reader, const char *folder, uint32_t uidvalidity,
+                                        uint32_t after_uid, char **out_json);
+
+/**
+ * @brief One whole message, as received (RFC 5322 bytes, which may hold NULs or be any size up
+ * to the limit of 48 MiB).
+ * @param reader The reader.
+ * @param folder The folder's name.
+ * @param uid The message's UID (from `outreach_imap_list_new`).
+ * @param out_message Receives the bytes (NUL-terminated as well); free them with
+ * `outreach_string_free`.
+ * @param out_length Receives the number of bytes.
+ * @return `OUTREACH_OK`; `OUTREACH_ENOTFOUND` when the folder has no such message;
+ * `OUTREACH_ELIMIT` when it is over the limit; otherwise as `outreach_imap_list_new`.
+ */
+OUTREACH_API int outreach_imap_fetch(outreach_imap *reader, const char *folder, uint32_t uid, char **out_message,
+                                     size_t *out_length);
+
+/**
+ * @brief Logs out and frees the reader. No other thread may be using it.
+ * @param reader The reader, or NULL (then nothing happens).
+ */
+OUTREACH_API void outreach_imap_free(outreach_imap *reader);
 
 #ifdef __cplusplus
 }  /* extern "C" */

@@ -1,6 +1,7 @@
 // outreach_engine_*: an Engine with its store, transport and clock, its event log kept for the
 // host, and the rules for which thread may call it when.
 
+#include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <boost/system/system_error.hpp>
 
@@ -24,12 +25,13 @@
 #include "outreach/event.hpp"
 #include "outreach/inbound.hpp"
 #include "outreach/instant.hpp"
+#include "outreach/mail_reading.hpp"
 #include "outreach/mailbox_transport.hpp"
 #include "outreach/memory_store.hpp"
 #include "outreach/memory_transport.hpp"
 #include "outreach/open_store.hpp"
 #include "outreach/outbox_transport.hpp"
-#include "smtp_options.hpp"
+#include "mail_options.hpp"
 
 using namespace outreach::capi;
 
@@ -96,19 +98,51 @@ class CallbackTransport final : public outreach::Transport {
   const LogSink& log_;
 };
 
-/// Runs on the system clock through signals: Engine::run waits with a Boost.Asio timer, whose
-/// wait throws when a signal handler interrupts it (EINTR). A signal is no reason to stop (a
-/// handler that wants a stop requests one), so the run goes on; it returns at once if a stop
-/// was requested.
-void run_through_signals(outreach::Engine& engine, std::optional<Instant> until) {
+/// Runs an io_context through signals: a Boost.Asio wait throws when a signal handler
+/// interrupts it (EINTR). A signal is no reason to stop (a handler that wants a stop requests
+/// one), so the run goes on.
+void run_through_signals(boost::asio::io_context& io) {
   for (;;) {
     try {
-      engine.run(until);
+      io.run();
       return;
     } catch (const boost::system::system_error& error) {
       if (error.code() != boost::system::errc::interrupted) throw;
     }
   }
+}
+
+/// Runs the engine on the system clock until it is done, reading its mailboxes meanwhile when it
+/// has any with imap settings (and was not told not to), as `outreach run` does.
+int run_engine(outreach_engine& engine, std::optional<Instant> until) {
+  boost::asio::io_context io;
+#if OUTREACH_WITH_IMAP
+  std::optional<outreach::MailReading> reading;
+  if (engine.reads_mail) {
+    reading.emplace(*engine.engine, *engine.store, engine.imap);
+    const LogSink& log = engine.log;
+    auto started = reading->start(io, [&log](const outreach::MailboxCheck& check) {
+      if (!check.error.empty()) {
+        log(OUTREACH_LOG_WARNING, "mailbox \"" + check.mailbox + "\": " + check.error + " (retrying)");
+      } else {
+        log(OUTREACH_LOG_INFO, "mailbox \"" + check.mailbox + "\": reading its mail");
+      }
+    });
+    if (!started) return fail_with(started.error());
+  }
+#endif
+  engine.engine->run_on(io, until, [&] {
+#if OUTREACH_WITH_IMAP
+    if (reading) reading->stop();
+#endif
+  });
+  run_through_signals(io);
+#if OUTREACH_WITH_IMAP
+  if (reading) {
+    for (const std::string& warning : reading->warnings()) engine.log(OUTREACH_LOG_WARNING, warning);
+  }
+#endif
+  return OUTREACH_OK;
 }
 
 /// Start, pause or resume a campaign by name.
@@ -190,16 +224,15 @@ int open_transport(outreach_engine& engine, const outreach_engine_options& optio
   }
 }
 
-/// The host's options as this library's struct. A version-1 struct ends before the SMTP fields:
-/// only its own fields are read, and the rest stay zero.
+/// The host's options as this library's struct. An older struct ends before the fields added
+/// since: only its own fields are read, and the rest stay zero.
 int read_engine_options(const outreach_engine_options* options, outreach_engine_options& chosen) {
   chosen = outreach_engine_options{};
   chosen.version = OUTREACH_ENGINE_OPTIONS_VERSION;
   if (!options) return OUTREACH_OK;
-  constexpr int first_version = 1;
-  constexpr std::size_t first_version_size = offsetof(outreach_engine_options, smtp_settings);
   switch (options->version) {
-    case first_version: std::memcpy(&chosen, options, first_version_size); return OUTREACH_OK;
+    case 1: std::memcpy(&chosen, options, offsetof(outreach_engine_options, smtp_settings)); return OUTREACH_OK;
+    case 2: std::memcpy(&chosen, options, offsetof(outreach_engine_options, imap_callbacks)); return OUTREACH_OK;
     case OUTREACH_ENGINE_OPTIONS_VERSION: chosen = *options; return OUTREACH_OK;
     default:
       return fail_with(OUTREACH_EINVAL, "options: version " + std::to_string(options->version) +
@@ -242,7 +275,8 @@ OUTREACH_API int outreach_engine_open(outreach_engine** out, const char* store_p
   return guarded([&] {
     outreach_engine_options chosen;
     if (const int status = read_engine_options(options, chosen)) return status;
-    constexpr unsigned int known_flags = OUTREACH_ENGINE_DISCARD_EVENTS | OUTREACH_ENGINE_DURABLE_POWER;
+    constexpr unsigned int known_flags =
+        OUTREACH_ENGINE_DISCARD_EVENTS | OUTREACH_ENGINE_DURABLE_POWER | OUTREACH_ENGINE_NO_MAIL_READING;
     if ((chosen.flags & ~known_flags) != 0) {
       return fail_with(OUTREACH_EINVAL, "options: unknown flags " + std::to_string(chosen.flags & ~known_flags));
     }
@@ -254,6 +288,10 @@ OUTREACH_API int outreach_engine_open(outreach_engine** out, const char* store_p
     auto engine = std::make_unique<outreach_engine>();
     engine->log = LogSink{chosen.log, chosen.log_user_data};
     engine->keep_events = (chosen.flags & OUTREACH_ENGINE_DISCARD_EVENTS) == 0;
+    engine->reads_mail = (chosen.flags & OUTREACH_ENGINE_NO_MAIL_READING) == 0;
+    if (const int status = install_imap_callbacks(chosen.imap_callbacks, "options.imap_callbacks", engine->imap)) {
+      return status;
+    }
     if (const int status = open_transport(*engine, chosen)) return status;
     // The store last, so that options refused above never create or lock its file.
     if (store_path) {
@@ -387,8 +425,7 @@ OUTREACH_API int outreach_engine_run(outreach_engine* engine, const char* until)
                                         "also run on the system clock");
     }
     if (const int status = engine->choose_system_clock()) return engine->finish(status);
-    run_through_signals(*engine->engine, last);
-    return engine->finish(OUTREACH_OK);
+    return engine->finish(run_engine(*engine, last));
   });
 }
 
@@ -450,7 +487,9 @@ OUTREACH_API int outreach_engine_summary(const outreach_engine* engine, char** o
   return guarded([&] {
     EngineUse use(engine, EngineUse::Kind::read);
     if (use.status()) return use.status();
-    return copy_out(outreach::to_json(engine->engine->summary()), out_json);
+    outreach::Summary summary = engine->engine->summary();
+    summary.mail_checks = engine->store->mailbox_checks();
+    return copy_out(outreach::to_json(summary), out_json);
   });
 }
 

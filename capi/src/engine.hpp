@@ -15,10 +15,12 @@
 #include <vector>
 
 #include "abi.hpp"
+#include "handle_use.hpp"
 #include "outreach.h"
 #include "outreach/clock.hpp"
 #include "outreach/engine.hpp"
 #include "outreach/event.hpp"
+#include "outreach/imap_reader.hpp"
 #include "outreach/instant.hpp"
 #include "outreach/memory_store.hpp"
 #include "outreach/store.hpp"
@@ -78,10 +80,11 @@ struct outreach_engine {
   LogSink log;
   std::unique_ptr<outreach::Transport> transport;
   HostClock clock;
+  // `outreach_engine_run` reads the mailboxes with imap settings, with these options.
+  bool reads_mail = true;
+  outreach::ImapOptions imap;
 
-  // One thread at a time: the thread inside a call holds `mutex` and is `owner`.
-  mutable std::mutex mutex;
-  mutable std::atomic<std::thread::id> owner{};
+  outreach::capi::HandleLock lock;  // one thread at a time
 
   // The event log, as JSON lines.
   bool keep_events = true;
@@ -200,42 +203,14 @@ namespace outreach::capi {
 
 /// Holds an engine for one call: refuses a second thread, and, from the engine's own callbacks,
 /// everything but reading.
-class EngineUse {
+class EngineUse : public HandleUse {
  public:
-  enum class Kind : unsigned char { read, change };
-
-  EngineUse(const outreach_engine* engine, Kind kind) : engine_(engine) {
-    if (engine_->owner.load() == std::this_thread::get_id()) {
-      // A callback of a call this thread is making.
-      if (kind == Kind::read) return;
-      status_ = fail_with(OUTREACH_EBUSY,
-                          "the engine is running a call of this thread: from its callbacks, only the functions "
-                          "that read and outreach_engine_request_stop may be used");
-      return;
-    }
-    if (!engine_->mutex.try_lock()) {
-      status_ = fail_with(OUTREACH_EBUSY, "the engine is in use by another thread (an engine is used by one thread "
-                                          "at a time; only outreach_engine_request_stop may be called meanwhile)");
-      return;
-    }
-    engine_->owner.store(std::this_thread::get_id());
-    locked_ = true;
-  }
-  ~EngineUse() {
-    if (!locked_) return;
-    engine_->owner.store(std::thread::id());
-    engine_->mutex.unlock();
-  }
-  EngineUse(const EngineUse&) = delete;
-  EngineUse& operator=(const EngineUse&) = delete;
-
-  /// OK, or why the engine cannot be used now.
-  [[nodiscard]] int status() const noexcept { return status_; }
-
- private:
-  const outreach_engine* engine_;
-  bool locked_ = false;
-  int status_ = OUTREACH_OK;
+  EngineUse(const outreach_engine* engine, Kind kind)
+      : HandleUse(engine->lock, kind,
+                  "the engine is running a call of this thread: from its callbacks, only the functions that read and "
+                  "outreach_engine_request_stop may be used",
+                  "the engine is in use by another thread (an engine is used by one thread at a time; only "
+                  "outreach_engine_request_stop may be called meanwhile)") {}
 };
 
 }  // namespace outreach::capi

@@ -12,12 +12,13 @@
 #include <vector>
 
 #include "abi.hpp"
+#include "handle_use.hpp"
 #include "outreach/address.hpp"
 #include "outreach/dkim.hpp"
 #include "outreach/mailbox.hpp"
 #include "outreach/message.hpp"
 #include "outreach/smtp_transport.hpp"
-#include "smtp_options.hpp"
+#include "mail_options.hpp"
 
 using namespace outreach::capi;
 
@@ -37,9 +38,7 @@ struct outreach_smtp {
   /// Signers of the DKIM keys used so far: a key file is read once per handle.
   std::vector<std::pair<outreach::DkimSettings, outreach::DkimSigner>> signers;
 
-  // One thread at a time: the thread inside a call holds `mutex` and is `owner`.
-  mutable std::mutex mutex;
-  mutable std::atomic<std::thread::id> owner{};
+  HandleLock lock;  // one thread at a time
 
   outreach::SmtpTransport transport;
 };
@@ -48,41 +47,13 @@ namespace {
 
 /// Holds the handle for one call: refuses a second thread and, from the handle's own
 /// callbacks, everything but reading.
-class SmtpUse {
+class SmtpUse : public HandleUse {
  public:
-  enum class Kind : unsigned char { read, change };
-
-  SmtpUse(const outreach_smtp* smtp, Kind kind) : smtp_(smtp) {
-    if (smtp_->owner.load() == std::this_thread::get_id()) {
-      if (kind == Kind::read) return;
-      status_ = fail_with(OUTREACH_EBUSY,
-                          "the SMTP client is running a call of this thread: from its callbacks, only "
-                          "outreach_smtp_connections_opened may be used");
-      return;
-    }
-    if (!smtp_->mutex.try_lock()) {
-      status_ = fail_with(OUTREACH_EBUSY, "the SMTP client is in use by another thread (it is used by one thread at "
-                                          "a time)");
-      return;
-    }
-    smtp_->owner.store(std::this_thread::get_id());
-    locked_ = true;
-  }
-  ~SmtpUse() {
-    if (!locked_) return;
-    smtp_->owner.store(std::thread::id());
-    smtp_->mutex.unlock();
-  }
-  SmtpUse(const SmtpUse&) = delete;
-  SmtpUse& operator=(const SmtpUse&) = delete;
-
-  /// OK, or why the handle cannot be used now.
-  [[nodiscard]] int status() const noexcept { return status_; }
-
- private:
-  const outreach_smtp* smtp_;
-  bool locked_ = false;
-  int status_ = OUTREACH_OK;
+  SmtpUse(const outreach_smtp* smtp, Kind kind)
+      : HandleUse(smtp->lock, kind,
+                  "the SMTP client is running a call of this thread: from its callbacks, only "
+                  "outreach_smtp_connections_opened may be used",
+                  "the SMTP client is in use by another thread (it is used by one thread at a time)") {}
 };
 
 /// The mailbox object of the campaign format. Its sending limits mean nothing here, so the one
@@ -290,18 +261,18 @@ OUTREACH_API int outreach_smtp_connections_opened(const outreach_smtp* smtp, siz
 OUTREACH_API void outreach_smtp_free(outreach_smtp* smtp) {
   if (!smtp) return;
   // Freeing from one of the handle's own callbacks is forbidden; doing nothing beats a deadlock.
-  if (smtp->owner.load() == std::this_thread::get_id()) return;
+  if (smtp->lock.owner.load() == std::this_thread::get_id()) return;
   {
     // Held while the last callbacks run, so that they cannot use the handle.
-    const std::lock_guard<std::mutex> lock(smtp->mutex);
-    smtp->owner.store(std::this_thread::get_id());
+    const std::lock_guard<std::mutex> held(smtp->lock.mutex);
+    smtp->lock.owner.store(std::this_thread::get_id());
     try {
       smtp->transport.close();
     } catch (...) {  // NOLINT(bugprone-empty-catch): nothing can be reported from a free
     }
     for (const auto& message : smtp->finished) message.done(message.outcome_json.c_str(), message.user_data);
     smtp->finished.clear();
-    smtp->owner.store(std::thread::id());
+    smtp->lock.owner.store(std::thread::id());
   }
   delete smtp;
 }

@@ -93,7 +93,7 @@ class ImapReader {
   /// @param uidvalidity The UIDVALIDITY `after_uid` belongs to, or 0.
   /// @param after_uid The last UID already taken.
   /// @return The listing; `invalid_value` for a mailbox without usable `imap` settings or a folder
-  /// name that cannot be sent; the connection's errors (`unavailable`, `permission_denied`, ...).
+  /// name that cannot be sent; the connection's errors (`unavailable`, `permanent_failure` for a refused login or an untrusted certificate, ...).
   [[nodiscard]] expected<FolderListing> list_new(std::string_view folder, std::uint32_t uidvalidity,
                                                  std::uint32_t after_uid);
 

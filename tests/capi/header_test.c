@@ -53,8 +53,10 @@ int main(void) {
                               OUTREACH_EUNSUPPORTED, OUTREACH_EBUSY};
   outreach_transport transport = {OUTREACH_TRANSPORT_VERSION, 1, send_nothing, NULL};
   outreach_engine_options options = {OUTREACH_ENGINE_OPTIONS_VERSION, OUTREACH_TRANSPORT_CUSTOM, NULL, NULL,
-                                     OUTREACH_ENGINE_DISCARD_EVENTS, log_nothing, NULL, NULL, NULL};
+                                     OUTREACH_ENGINE_DISCARD_EVENTS, log_nothing, NULL, NULL, NULL, NULL};
   outreach_smtp_callbacks smtp_callbacks = {OUTREACH_SMTP_CALLBACKS_VERSION, no_credentials, trace_nothing, NULL};
+  outreach_imap_callbacks imap_callbacks = {OUTREACH_IMAP_CALLBACKS_VERSION, no_credentials, trace_nothing, NULL};
+  outreach_imap *imap = NULL;
   outreach_smtp_done_fn done = take_outcome;
   outreach_smtp *smtp = NULL;
   size_t connections = 1;
@@ -65,7 +67,7 @@ int main(void) {
   outreach_engine *engine = NULL;
   outreach_store_reader *reader = NULL;
   size_t i;
-  int levels = OUTREACH_LOG_ERROR + OUTREACH_LOG_WARNING;
+  int levels = OUTREACH_LOG_ERROR + OUTREACH_LOG_WARNING + OUTREACH_LOG_INFO;
   int kinds = OUTREACH_SEND_PERMANENT + OUTREACH_TRANSPORT_DRY_RUN + OUTREACH_TRANSPORT_OUTBOX;
   int mailbox_transport = OUTREACH_TRANSPORT_MAILBOX;
 
@@ -95,10 +97,24 @@ int main(void) {
   outreach_smtp_free(smtp);
   if (outreach_store_reader_open(&reader, "no-such-store.db") != OUTREACH_ENOTFOUND || reader != NULL) return 1;
   outreach_store_reader_free(reader);
+  options.imap_callbacks = &imap_callbacks;
+  options.flags |= OUTREACH_ENGINE_NO_MAIL_READING;
+  if (outreach_engine_open(&engine, NULL, &options) != OUTREACH_OK) {
+    printf("outreach_engine_open with IMAP callbacks: %s\n", outreach_last_error());
+    return 1;
+  }
+  outreach_engine_free(engine);
+  /* No imap settings: refused at once, before any connection. */
+  if (outreach_imap_open(&imap, "{\"id\": \"m1\", \"from\": \"m1@acme.example\"}", &imap_callbacks) !=
+          OUTREACH_EVALUE ||
+      imap != NULL) {
+    return 1;
+  }
+  outreach_imap_free(imap);
   (void)done;
   outreach_campaign_free(campaign);
   outreach_sequence_free(sequence);
   (void)outcome;
-  if (levels != 3 || kinds != 3 || mailbox_transport != 3) return 1;
+  if (levels != 6 || kinds != 3 || mailbox_transport != 3) return 1;
   return outreach_header_test_cpp();
 }

@@ -439,6 +439,13 @@ typedef struct {
   void *log_user_data;
 } engine_options_v1;
 
+/* ... and against the second, before the IMAP callbacks. */
+typedef struct {
+  engine_options_v1 first;
+  const char *smtp_settings;
+  const outreach_smtp_callbacks *smtp_callbacks;
+} engine_options_v2;
+
 static void test_engine_options(void) {
   outreach_engine *engine = NULL;
   outreach_engine_options options;
@@ -460,12 +467,38 @@ static void test_engine_options(void) {
               OUTREACH_EINVAL, "outbox_dir");
   free(old);
 
+  {
+    engine_options_v2 *second = malloc(sizeof *second);
+    if (!second) abort();
+    memset(second, 0, sizeof *second);
+    second->first.version = 2;
+    second->first.transport = OUTREACH_TRANSPORT_MAILBOX;
+    second->smtp_settings = "{\"pipelining\": false}";
+    CHECK_OK(outreach_engine_open(&engine, NULL, (const outreach_engine_options *)(const void *)second));
+    outreach_engine_free(engine);
+    free(second);
+  }
+  {
+    outreach_imap_callbacks imap_callbacks;
+    memset(&options, 0, sizeof options);
+    memset(&imap_callbacks, 0, sizeof imap_callbacks);
+    options.version = OUTREACH_ENGINE_OPTIONS_VERSION;
+    options.imap_callbacks = &imap_callbacks;
+    CHECK_FAILS(outreach_engine_open(&engine, NULL, &options), OUTREACH_EINVAL, "options.imap_callbacks: version 0");
+    imap_callbacks.version = OUTREACH_IMAP_CALLBACKS_VERSION;
+    options.flags = OUTREACH_ENGINE_NO_MAIL_READING | 8u;
+    CHECK_FAILS(outreach_engine_open(&engine, NULL, &options), OUTREACH_EINVAL, "unknown flags 8");
+    options.flags = OUTREACH_ENGINE_NO_MAIL_READING;
+    CHECK_OK(outreach_engine_open(&engine, NULL, &options));
+    outreach_engine_free(engine);
+  }
+
   memset(&options, 0, sizeof options);
   memset(&callbacks, 0, sizeof callbacks);
-  options.version = 3;
-  CHECK_FAILS(outreach_engine_open(&engine, NULL, &options), OUTREACH_EINVAL, "version 3");
+  options.version = 4;
+  CHECK_FAILS(outreach_engine_open(&engine, NULL, &options), OUTREACH_EINVAL, "version 4");
   options.version = OUTREACH_ENGINE_OPTIONS_VERSION;
-  CHECK(OUTREACH_ENGINE_OPTIONS_VERSION == 2);
+  CHECK(OUTREACH_ENGINE_OPTIONS_VERSION == 3);
   options.smtp_settings = "{}";
   CHECK_FAILS(outreach_engine_open(&engine, NULL, &options), OUTREACH_EINVAL, "smtp_settings");
   options.smtp_settings = NULL;

@@ -3,8 +3,9 @@
 A binding over the C interface of the outreach library (``liboutreach_c.so``), through ctypes.
 It mirrors the ``outreach`` command line — simulating and running campaigns, taking in received
 mail (:meth:`Engine.ingest`), keeping the suppression list, reading a store another process runs
-(:class:`StoreReader`) — and sends over SMTP (:class:`SmtpTransport`,
-``Engine(transport="mailbox")``)::
+(:class:`StoreReader`) — sends over SMTP (:class:`SmtpTransport`,
+``Engine(transport="mailbox")``) and reads mailboxes over IMAP (``Engine.run``,
+:class:`ImapReader`)::
 
     import outreach
 
@@ -46,6 +47,7 @@ from .errors import (
     Unsupported,
 )
 from .sequence import Sequence
+from .imap import FolderListing, ImapReader, ListedMessage
 from .smtp import SendOutcome, SmtpTransport
 from .store import StoreReader, SuppressionImport
 from .transport import Accepted, Message, Permanent, SendResult, Temporary, Transport
@@ -71,6 +73,9 @@ __all__ = [
     "Transport",
     "SmtpTransport",
     "SendOutcome",
+    "ImapReader",
+    "FolderListing",
+    "ListedMessage",
     "StoreReader",
     "SuppressionImport",
     "UnsubscribeTarget",

@@ -21,6 +21,7 @@ from ctypes import (
     c_int,
     c_size_t,
     c_uint,
+    c_uint32,
     c_void_p,
 )
 from pathlib import Path
@@ -62,6 +63,7 @@ TRANSPORT_VERSION = 1
 
 LOG_ERROR = 1
 LOG_WARNING = 2
+LOG_INFO = 3
 
 TRANSPORT_DRY_RUN = 0
 TRANSPORT_OUTBOX = 1
@@ -70,10 +72,12 @@ TRANSPORT_MAILBOX = 3
 
 ENGINE_DISCARD_EVENTS = 1
 ENGINE_DURABLE_POWER = 2
+ENGINE_NO_MAIL_READING = 4
 
-ENGINE_OPTIONS_VERSION = 2
+ENGINE_OPTIONS_VERSION = 3
 
 SMTP_CALLBACKS_VERSION = 1
+IMAP_CALLBACKS_VERSION = 1
 
 # ---- handles: one pointer type each, so that one cannot be passed for another --------------
 
@@ -92,6 +96,10 @@ class EnginePointer(c_void_p):
 
 class SmtpPointer(c_void_p):
     """An ``outreach_smtp *``."""
+
+
+class ImapPointer(c_void_p):
+    """An ``outreach_imap *``."""
 
 
 class StoreReaderPointer(c_void_p):
@@ -164,6 +172,13 @@ class SmtpCallbacks(Structure):
     ]
 
 
+class ImapCallbacks(Structure):
+    """``outreach_imap_callbacks``: the host's credentials and trace callbacks for IMAP (the
+    layout of the SMTP ones)."""
+
+    _fields_ = SmtpCallbacks._fields_
+
+
 class EngineOptions(Structure):
     """``outreach_engine_options``: how to open an engine."""
 
@@ -177,6 +192,7 @@ class EngineOptions(Structure):
         ("log_user_data", c_void_p),
         ("smtp_settings", c_char_p),
         ("smtp_callbacks", POINTER(SmtpCallbacks)),
+        ("imap_callbacks", POINTER(ImapCallbacks)),
     ]
 
 
@@ -254,6 +270,11 @@ FUNCTIONS: List[Tuple[str, List[Any], Any]] = [
     ("outreach_smtp_close", [SmtpPointer], c_int),
     ("outreach_smtp_connections_opened", [SmtpPointer, POINTER(c_size_t)], c_int),
     ("outreach_smtp_free", [SmtpPointer], None),
+    # reading a mailbox over IMAP. The message comes back as a c_void_p with its length (it may hold NULs).
+    ("outreach_imap_open", [POINTER(ImapPointer), c_char_p, POINTER(ImapCallbacks)], c_int),
+    ("outreach_imap_list_new", [ImapPointer, c_char_p, c_uint32, c_uint32, _c_owned_pp], c_int),
+    ("outreach_imap_fetch", [ImapPointer, c_char_p, c_uint32, _c_owned_pp, POINTER(c_size_t)], c_int),
+    ("outreach_imap_free", [ImapPointer], None),
 ]
 
 # ---- finding and loading the library -------------------------------------------------------

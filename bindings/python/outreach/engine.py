@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import logging
 import os
 import sys
 import threading
@@ -18,9 +19,12 @@ from ._instant import Instant, instant_text
 from ._library import (
     ENGINE_DISCARD_EVENTS,
     ENGINE_DURABLE_POWER,
+    ENGINE_NO_MAIL_READING,
     ENGINE_OPTIONS_VERSION,
     EVENT_FN,
+    IMAP_CALLBACKS_VERSION,
     LOG_ERROR,
+    LOG_INFO,
     LOG_FN,
     SEND_FN,
     TRANSPORT_CUSTOM,
@@ -30,6 +34,7 @@ from ._library import (
     TRANSPORT_VERSION,
     EngineOptions,
     EnginePointer,
+    ImapCallbacks,
     TransportStruct,
     check,
     encode,
@@ -70,6 +75,9 @@ CampaignSource = Union[Campaign, PathLike, Mapping[str, Any]]
 
 # Errors that make an inbound line bad input: the line is reported and left out, as the CLI does.
 _BAD_LINE_ERRORS = (ParseError, InvalidValue, UnknownKey, MissingField, InvalidUtf8, LimitExceeded, NotFound)
+
+#: Where what the engine says it is doing goes (such as a mailbox read again after a failure).
+_logger = logging.getLogger("outreach")
 
 
 def _warn(message: str) -> None:
@@ -119,6 +127,14 @@ class Engine(Handle):
             refresh)``, as for :class:`outreach.SmtpTransport`; without it, the environment
             variables the mailboxes name.
         smtp_trace: For ``transport="mailbox"``: ``smtp_trace(line)`` receives the protocol.
+        read_mail: :meth:`run` reads every mailbox that has ``imap`` settings while it runs, as
+            ``outreach run`` does (the default): replies, bounces, auto-replies, unsubscribe
+            requests and complaints are applied as they arrive, and sends left in doubt are
+            settled through the Sent folder. ``False``: it does not.
+        imap_credentials: ``imap_credentials(mailbox_id, mechanism, refresh)`` for IMAP logins
+            (``mechanism`` ``"plain"``, ``"login"`` or ``"xoauth2"``), returning as
+            ``credentials`` does; without it, the environment variables the mailboxes name.
+        imap_trace: ``imap_trace(line)`` receives the IMAP protocol (secrets redacted).
 
     Raises:
         Unavailable: Another engine holds the store (the message names the file and the
@@ -155,6 +171,9 @@ class Engine(Handle):
         smtp: Optional[Mapping[str, Any]] = None,
         credentials: Optional[CredentialsCallback] = None,
         smtp_trace: Optional[TraceCallback] = None,
+        read_mail: bool = True,
+        imap_credentials: Optional[CredentialsCallback] = None,
+        imap_trace: Optional[TraceCallback] = None,
     ) -> None:
         self._lock = threading.RLock()
         self._idle = threading.Condition(self._lock)
@@ -189,10 +208,18 @@ class Engine(Handle):
 
         options = EngineOptions()
         options.version = ENGINE_OPTIONS_VERSION
-        options.flags = (0 if keep_events else ENGINE_DISCARD_EVENTS) | (
-            ENGINE_DURABLE_POWER if durability == "power" else 0
+        options.flags = (
+            (0 if keep_events else ENGINE_DISCARD_EVENTS)
+            | (ENGINE_DURABLE_POWER if durability == "power" else 0)
+            | (0 if read_mail else ENGINE_NO_MAIL_READING)
         )
         options.log = self._log_callback
+        self._imap_callbacks: Optional[SmtpCallbackSet] = None
+        if imap_credentials is not None or imap_trace is not None:
+            self._imap_callbacks = SmtpCallbackSet(
+                imap_credentials, imap_trace, _smtp_failure_hook(this), ImapCallbacks, IMAP_CALLBACKS_VERSION
+            )
+            options.imap_callbacks = self._imap_callbacks.pointer
         self._transport_struct: Optional[TransportStruct] = None
         self._smtp_callbacks: Optional[SmtpCallbackSet] = None
         if mailbox_transport:
@@ -248,6 +275,7 @@ class Engine(Handle):
         self._transport = None
         self._listener = None
         self._smtp_callbacks = None
+        self._imap_callbacks = None
 
     def _enter(self) -> Tuple[EnginePointer, bool]:
         """Marks this thread as inside the engine; gives the pointer and whether this is the
@@ -295,8 +323,9 @@ class Engine(Handle):
             check(status)
         except Error as raised:
             error = raised
-        if self._smtp_callbacks is not None:
-            self._smtp_callbacks.forget_login()
+        for callbacks in (self._smtp_callbacks, self._imap_callbacks):
+            if callbacks is not None:
+                callbacks.forget_login()
         if outermost:
             failure, self._failure = self._failure, None
             self._emit_log()
@@ -314,10 +343,14 @@ class Engine(Handle):
             self._leave()
 
     def _emit_log(self) -> None:
-        """Gives the engine's log messages to the ``warnings`` module, on the calling thread."""
+        """Gives the engine's warnings to the ``warnings`` module and what it says it is doing (a
+        mailbox read again) to the ``outreach`` logger, on the calling thread."""
         messages, self._log = self._log, []
-        for _, message in messages:
-            _warn(message)
+        for level, message in messages:
+            if level == LOG_INFO:
+                _logger.info("%s", message)
+            else:
+                _warn(message)
 
     def _callback_failed(self, error: BaseException, where: str, stop: bool) -> None:
         """Keeps the first exception a callback raised, to raise it from the call that is running."""
@@ -802,8 +835,8 @@ def _log_trampoline(this: "weakref.ref[Engine]") -> Callable[[int, Optional[byte
 
 
 def _smtp_failure_hook(this: "weakref.ref[Engine]") -> Callable[[BaseException, str], None]:
-    """Where an exception of an SMTP credentials or trace callback goes: the engine stops, and the
-    running call raises it (as for a transport that raises)."""
+    """Where an exception of an SMTP or IMAP credentials or trace callback goes: the engine stops,
+    and the running call raises it (as for a transport that raises)."""
     def failed(error: BaseException, where: str) -> None:
         engine = this()
         if engine is not None:

@@ -144,15 +144,19 @@ def settings_text(settings: Optional[Mapping[str, Any]]) -> Optional[str]:
 
 
 class SmtpCallbackSet:
-    """The ``outreach_smtp_callbacks`` of an engine or an :class:`SmtpTransport`: the host's Python
-    callables behind ctypes callbacks. An exception they raise goes to ``on_failure`` (nothing may
-    cross into C); the C side then sees a failed callback."""
+    """The ``outreach_smtp_callbacks`` of an engine or an :class:`SmtpTransport` (or, with
+    ``struct_type=ImapCallbacks``, the ``outreach_imap_callbacks`` of an engine or an
+    :class:`ImapReader`, which have the same layout): the host's Python callables behind ctypes
+    callbacks. An exception they raise goes to ``on_failure`` (nothing may cross into C); the C
+    side then sees a failed callback."""
 
     def __init__(
         self,
         credentials: Optional[CredentialsCallback],
         trace: Optional[TraceCallback],
         on_failure: Callable[[BaseException, str], None],
+        struct_type: Any = SmtpCallbacks,
+        version: int = SMTP_CALLBACKS_VERSION,
     ) -> None:
         if credentials is not None and not callable(credentials):
             raise TypeError(f"credentials: {type(credentials).__name__} is not callable")
@@ -165,14 +169,14 @@ class SmtpCallbackSet:
         self._login: Tuple[Optional[bytes], Optional[bytes]] = (None, None)
         self._credentials_function = SMTP_CREDENTIALS_FN(self._give_credentials) if credentials else SMTP_CREDENTIALS_FN()
         self._trace_function = SMTP_TRACE_FN(self._give_trace) if trace else SMTP_TRACE_FN()
-        self.struct = SmtpCallbacks()
-        self.struct.version = SMTP_CALLBACKS_VERSION
+        self.struct = struct_type()
+        self.struct.version = version
         self.struct.credentials = self._credentials_function
         self.struct.trace = self._trace_function
 
     @property
     def pointer(self) -> Any:
-        """The ``const outreach_smtp_callbacks *`` to pass (the struct stays alive with this object)."""
+        """The ``const outreach_smtp_callbacks *`` (or IMAP) to pass (the struct stays alive with this object)."""
         return ctypes.pointer(self.struct)
 
     def forget_login(self) -> None:

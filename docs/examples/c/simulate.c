@@ -53,7 +53,7 @@ int main(int argc, char **argv) {
   struct counter counter = {0, 0};
   outreach_transport transport = {OUTREACH_TRANSPORT_VERSION, 1, count_message, NULL};
   outreach_engine_options options = {OUTREACH_ENGINE_OPTIONS_VERSION, OUTREACH_TRANSPORT_CUSTOM, NULL, NULL, 0,
-                                     print_log, NULL, NULL, NULL};
+                                     print_log, NULL, NULL, NULL, NULL};
   outreach_campaign *campaign = NULL;
   outreach_engine *engine = NULL;
   const char *name = NULL;

@@ -54,7 +54,7 @@ enum class IdleEnd : std::uint8_t {
 
 /// One connection to a mailbox's IMAP server. Its coroutines run on one io_context; one command
 /// at a time. Any error leaves the connection unusable (`close` it); errors are `unavailable`
-/// (network, timeout, the server's BYE or NO/BAD), `permission_denied` (login refused, an
+/// (network, timeout, the server's BYE or NO/BAD), `permanent_failure` (login refused, an
 /// untrusted certificate, STARTTLS missing or attacked) and `parse_error`/`limit_exceeded`
 /// (a response that is not IMAP or too large), with messages that name the server and the step.
 class Connection : public std::enable_shared_from_this<Connection> {

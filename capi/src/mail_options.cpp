@@ -1,4 +1,4 @@
-#include "smtp_options.hpp"
+#include "mail_options.hpp"
 
 #include <boost/json.hpp>
 
@@ -88,18 +88,35 @@ const char* mechanism_name(SmtpAuth mechanism) noexcept {
   return "plain";
 }
 
-/// The host's credentials callback as a credentials provider. Its messages name the mailbox,
-/// never the secret.
-SmtpCredentialsProvider credentials_provider(const outreach_smtp_callbacks& callbacks) {
-  return [callbacks](const Mailbox& mailbox, SmtpAuth mechanism, bool refresh) -> expected<SmtpCredentials> {
+const char* mechanism_name(ImapAuth mechanism) noexcept {
+  switch (mechanism) {
+    case ImapAuth::login: return "login";
+    case ImapAuth::xoauth2: return "xoauth2";
+    case ImapAuth::plain:
+    case ImapAuth::best: break;  // the connection names the mechanism it chose
+  }
+  return "plain";
+}
+
+/// The login name when the callback gives none: the mailbox's, for SMTP; for IMAP its `imap`
+/// settings' own, if they have one.
+const std::string& default_username(const Mailbox& mailbox, SmtpAuth) noexcept { return mailbox.username; }
+const std::string& default_username(const Mailbox& mailbox, ImapAuth) noexcept {
+  return mailbox.imap && !mailbox.imap->username.empty() ? mailbox.imap->username : mailbox.username;
+}
+
+/// The host's credentials callback as a credentials provider, for SMTP (`SmtpAuth`) or IMAP
+/// (`ImapAuth`). Its messages name the mailbox, never the secret.
+template <class Mechanism>
+auto credentials_provider(outreach_smtp_credentials_fn function, void* user_data) {
+  return [function, user_data](const Mailbox& mailbox, Mechanism mechanism, bool refresh) -> expected<SmtpCredentials> {
     const std::string who = "the credentials callback for mailbox \"" + mailbox.id + "\"";
     outreach_smtp_credentials filled{};
-    const int status =
-        callbacks.credentials(mailbox.id.c_str(), mechanism_name(mechanism), refresh ? 1 : 0, &filled, callbacks.user_data);
+    const int status = function(mailbox.id.c_str(), mechanism_name(mechanism), refresh ? 1 : 0, &filled, user_data);
     if (status != 0) return fail(Errc::temporary_failure, who + " failed (it returned " + std::to_string(status) + ")");
     if (!filled.secret) return fail(Errc::temporary_failure, who + " gave no secret");
     SmtpCredentials credentials;
-    credentials.username = filled.username ? std::string(filled.username) : mailbox.username;
+    credentials.username = filled.username ? std::string(filled.username) : default_username(mailbox, mechanism);
     credentials.secret = filled.secret;
     if (!detail::is_valid_utf8(credentials.username)) {
       return fail(Errc::temporary_failure, who + " gave a username that is not valid UTF-8");
@@ -109,6 +126,21 @@ SmtpCredentialsProvider credentials_provider(const outreach_smtp_callbacks& call
     }
     return credentials;
   };
+}
+
+/// The host's trace callback, with every line made valid UTF-8.
+std::function<void(std::string_view)> trace_function(outreach_smtp_trace_fn function, void* user_data) {
+  return [function, user_data](std::string_view line) {
+    const std::string text = valid_utf8(line);
+    function(text.c_str(), user_data);
+  };
+}
+
+/// Fails for a callbacks struct of a version this library does not know.
+int check_callbacks_version(int version, int known, std::string_view what) {
+  if (version == known) return OUTREACH_OK;
+  return fail_with(OUTREACH_EINVAL, std::string(what) + ": version " + std::to_string(version) +
+                                        " is not one this library knows (" + std::to_string(known) + ")");
 }
 
 }  // namespace
@@ -163,19 +195,21 @@ int read_smtp_settings(const char* json_text, std::string_view what, SmtpOptions
 
 int install_smtp_callbacks(const outreach_smtp_callbacks* callbacks, std::string_view what, SmtpOptions& options) {
   if (!callbacks) return OUTREACH_OK;
-  if (callbacks->version != OUTREACH_SMTP_CALLBACKS_VERSION) {
-    return fail_with(OUTREACH_EINVAL, std::string(what) + ": version " + std::to_string(callbacks->version) +
-                                          " is not one this library knows (" +
-                                          std::to_string(OUTREACH_SMTP_CALLBACKS_VERSION) + ")");
+  if (const int status = check_callbacks_version(callbacks->version, OUTREACH_SMTP_CALLBACKS_VERSION, what)) {
+    return status;
   }
-  const outreach_smtp_callbacks copy = *callbacks;
-  if (copy.credentials) options.credentials = credentials_provider(copy);
-  if (copy.trace) {
-    options.trace = [copy](std::string_view line) {
-      const std::string text = valid_utf8(line);
-      copy.trace(text.c_str(), copy.user_data);
-    };
+  if (callbacks->credentials) options.credentials = credentials_provider<SmtpAuth>(callbacks->credentials, callbacks->user_data);
+  if (callbacks->trace) options.trace = trace_function(callbacks->trace, callbacks->user_data);
+  return OUTREACH_OK;
+}
+
+int install_imap_callbacks(const outreach_imap_callbacks* callbacks, std::string_view what, ImapOptions& options) {
+  if (!callbacks) return OUTREACH_OK;
+  if (const int status = check_callbacks_version(callbacks->version, OUTREACH_IMAP_CALLBACKS_VERSION, what)) {
+    return status;
   }
+  if (callbacks->credentials) options.credentials = credentials_provider<ImapAuth>(callbacks->credentials, callbacks->user_data);
+  if (callbacks->trace) options.trace = trace_function(callbacks->trace, callbacks->user_data);
   return OUTREACH_OK;
 }
 
