@@ -193,24 +193,28 @@ int read_smtp_settings(const char* json_text, std::string_view what, SmtpOptions
   return OUTREACH_OK;
 }
 
-int install_smtp_callbacks(const outreach_smtp_callbacks* callbacks, std::string_view what, SmtpOptions& options) {
+namespace {
+
+/// Checks a callbacks struct (NULL: none) of `version` and installs its callables in `options`.
+template <class Mechanism, class Callbacks, class Options>
+int install_callbacks(const Callbacks* callbacks, int version, std::string_view what, Options& options) {
   if (!callbacks) return OUTREACH_OK;
-  if (const int status = check_callbacks_version(callbacks->version, OUTREACH_SMTP_CALLBACKS_VERSION, what)) {
-    return status;
+  if (const int status = check_callbacks_version(callbacks->version, version, what)) return status;
+  if (callbacks->credentials) {
+    options.credentials = credentials_provider<Mechanism>(callbacks->credentials, callbacks->user_data);
   }
-  if (callbacks->credentials) options.credentials = credentials_provider<SmtpAuth>(callbacks->credentials, callbacks->user_data);
   if (callbacks->trace) options.trace = trace_function(callbacks->trace, callbacks->user_data);
   return OUTREACH_OK;
 }
 
+}  // namespace
+
+int install_smtp_callbacks(const outreach_smtp_callbacks* callbacks, std::string_view what, SmtpOptions& options) {
+  return install_callbacks<SmtpAuth>(callbacks, OUTREACH_SMTP_CALLBACKS_VERSION, what, options);
+}
+
 int install_imap_callbacks(const outreach_imap_callbacks* callbacks, std::string_view what, ImapOptions& options) {
-  if (!callbacks) return OUTREACH_OK;
-  if (const int status = check_callbacks_version(callbacks->version, OUTREACH_IMAP_CALLBACKS_VERSION, what)) {
-    return status;
-  }
-  if (callbacks->credentials) options.credentials = credentials_provider<ImapAuth>(callbacks->credentials, callbacks->user_data);
-  if (callbacks->trace) options.trace = trace_function(callbacks->trace, callbacks->user_data);
-  return OUTREACH_OK;
+  return install_callbacks<ImapAuth>(callbacks, OUTREACH_IMAP_CALLBACKS_VERSION, what, options);
 }
 
 std::string outcome_json(const SendOutcome& outcome) {

@@ -16,12 +16,20 @@ import threading
 import weakref
 from ctypes import byref, c_size_t, c_void_p
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional
+from typing import List, Optional
 
 from ._handle import Handle
 from ._library import IMAP_CALLBACKS_VERSION, ImapCallbacks, ImapPointer, check, encode, lib, take_json
-from .errors import Busy, InvalidArgument
-from .smtp import CredentialsCallback, MailboxSource, SmtpCallbackSet, TraceCallback, _mailbox_text
+from .errors import InvalidArgument
+from .smtp import (
+    CallbackCarrier,
+    CredentialsCallback,
+    MailboxSource,
+    SmtpCallbackSet,
+    TraceCallback,
+    _mailbox_text,
+    failure_hook,
+)
 
 
 @dataclass(frozen=True)
@@ -48,7 +56,7 @@ def _uid(value: int, what: str) -> int:
     return value
 
 
-class ImapReader(Handle):
+class ImapReader(CallbackCarrier, Handle):
     """Reads one mailbox over IMAP: what is new in a folder after a place the host keeps, and one
     message at a time. It connects at the first call and keeps the connection; a call that fails
     closes it and the next one connects again. Read-only (EXAMINE, ``BODY.PEEK[]``), TLS verified,
@@ -70,6 +78,7 @@ class ImapReader(Handle):
     Used by one thread at a time (another raises :class:`Busy`).
     """
 
+    _what = "IMAP reader"
     _free_function = "outreach_imap_free"
     _pointer_type = ImapPointer
 
@@ -80,11 +89,11 @@ class ImapReader(Handle):
         credentials: Optional[CredentialsCallback] = None,
         trace: Optional[TraceCallback] = None,
     ) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._failure: Optional[BaseException] = None
         this = weakref.ref(self)
         self._callbacks = SmtpCallbackSet(
-            credentials, trace, _failure_hook(this), ImapCallbacks, IMAP_CALLBACKS_VERSION
+            credentials, trace, failure_hook(this), ImapCallbacks, IMAP_CALLBACKS_VERSION
         )
         out = ImapPointer()
         check(lib().outreach_imap_open(byref(out), _mailbox_text(mailbox), self._callbacks.pointer))
@@ -133,47 +142,5 @@ class ImapReader(Handle):
             finally:
                 lib().outreach_string_free(out)
 
-    # ---- calls ------------------------------------------------------------------------------
-
-    def _using(self) -> "_Using":
-        return _Using(self)
-
-    def _after(self, status: int) -> None:
-        self._callbacks.forget_login()
-        failure, self._failure = self._failure, None
-        if failure is not None:
-            raise failure
-        check(status)
-
-    def _callback_failed(self, error: BaseException, where: str) -> None:
-        if self._failure is None:
-            add_note = getattr(error, "add_note", None)
-            if add_note is not None:
-                add_note(f"raised in {where}, called by the outreach IMAP reader")
-            self._failure = error
-
     def __repr__(self) -> str:
         return "<outreach.ImapReader (closed)>" if self.closed else "<outreach.ImapReader>"
-
-
-class _Using:
-    """One call at a time: another thread (or a callback of this call) gets :class:`Busy`."""
-
-    def __init__(self, reader: ImapReader) -> None:
-        self._reader = reader
-
-    def __enter__(self) -> None:
-        if not self._reader._lock.acquire(blocking=False):
-            raise Busy("this ImapReader is in use by another thread, or by one of its own callbacks")
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._reader._lock.release()
-
-
-def _failure_hook(this: "weakref.ref[ImapReader]") -> Callable[[BaseException, str], None]:
-    def failed(error: BaseException, where: str) -> None:
-        reader = this()
-        if reader is not None:
-            reader._callback_failed(error, where)
-
-    return failed

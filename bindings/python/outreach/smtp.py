@@ -220,6 +220,64 @@ class SmtpCallbackSet:
             self._on_failure(error, "the trace callback")
 
 
+class CallbackCarrier:
+    """What a handle with credentials and trace callbacks shares (:class:`SmtpTransport`,
+    :class:`outreach.ImapReader`): one call at a time, and the first exception a callback raised
+    kept and raised by the call running once the library is done. ``_what`` names the handle in
+    messages; ``_lock``, ``_callbacks`` and ``_failure`` are set by its ``__init__``."""
+
+    _what = ""
+    _lock: threading.RLock
+    _callbacks: SmtpCallbackSet
+    _failure: Optional[BaseException]
+
+    def _using(self) -> "_Using":
+        return _Using(self)
+
+    def _after(self, status: int) -> None:
+        """Raises a callback's exception first, then the status's error; forgets the login."""
+        self._callbacks.forget_login()
+        failure, self._failure = self._failure, None
+        if failure is not None:
+            raise failure
+        check(status)
+
+    def _callback_failed(self, error: BaseException, where: str) -> None:
+        if self._failure is None:
+            add_note = getattr(error, "add_note", None)
+            if add_note is not None:
+                add_note(f"raised in {where}, called by the outreach {self._what}")
+            self._failure = error
+
+
+def failure_hook(this: "weakref.ref[Any]") -> Callable[[BaseException, str], None]:
+    """Where an exception of a :class:`CallbackCarrier`'s callback goes (through a weak
+    reference: no cycle)."""
+    def failed(error: BaseException, where: str) -> None:
+        carrier = this()
+        if carrier is not None:
+            carrier._callback_failed(error, where)
+
+    return failed
+
+
+class _Using:
+    """One call at a time from Python's side too: a second thread gets :class:`Busy` at once."""
+
+    def __init__(self, carrier: CallbackCarrier) -> None:
+        self._carrier = carrier
+        self._acquired = False
+
+    def __enter__(self) -> None:
+        self._acquired = self._carrier._lock.acquire(blocking=False)
+        if not self._acquired:
+            raise Busy(f"the {self._carrier._what} is in use by another thread (it is used by one thread at a time)")
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self._acquired:
+            self._carrier._lock.release()
+
+
 # ---- the transport -------------------------------------------------------------------------------
 
 
@@ -251,7 +309,7 @@ def _envelope(address: str, what: str) -> bytes:
     return encoded
 
 
-class SmtpTransport(Handle):
+class SmtpTransport(CallbackCarrier, Handle):
     """An SMTP client for messages you compose yourself (``outreach_smtp``): it sends each
     message through the server of the mailbox given with it, keeps connections per mailbox open
     and reuses them, and signs messages whose mailbox has ``dkim`` settings.
@@ -282,6 +340,8 @@ class SmtpTransport(Handle):
     _free_function = "outreach_smtp_free"
     _pointer_type = SmtpPointer
 
+    _what = "SMTP transport"
+
     def __init__(
         self,
         *,
@@ -308,7 +368,7 @@ class SmtpTransport(Handle):
         # The callbacks reach the transport through a weak reference: no cycle, so dropping the
         # last reference frees it at once.
         this = weakref.ref(self)
-        self._callbacks = SmtpCallbackSet(credentials, trace, _failure_hook(this))
+        self._callbacks = SmtpCallbackSet(credentials, trace, failure_hook(this))
         self._done_function = SMTP_DONE_FN(_done_trampoline(this))
         out = SmtpPointer()
         check(lib().outreach_smtp_open(byref(out), encode(settings, "settings"), self._callbacks.pointer))
@@ -425,24 +485,6 @@ class SmtpTransport(Handle):
 
     # ---- plumbing ---------------------------------------------------------------------------------
 
-    def _using(self) -> "_Using":
-        return _Using(self)
-
-    def _after(self, status: int) -> None:
-        """Raises a callback's exception first, then the status's error; forgets the login."""
-        self._callbacks.forget_login()
-        failure, self._failure = self._failure, None
-        if failure is not None:
-            raise failure
-        check(status)
-
-    def _callback_failed(self, error: BaseException, where: str) -> None:
-        if self._failure is None:
-            add_note = getattr(error, "add_note", None)
-            if add_note is not None:
-                add_note(f"raised in {where}, called by the outreach SMTP transport")
-            self._failure = error
-
     def _give_outcome(self, outcome_json: Optional[bytes], user_data: Optional[int]) -> int:
         try:
             outcome = SendOutcome.from_json(outcome_json or b"{}")
@@ -464,15 +506,6 @@ class SmtpTransport(Handle):
         return "<outreach.SmtpTransport (closed)>" if self.closed else "<outreach.SmtpTransport>"
 
 
-def _failure_hook(this: "weakref.ref[SmtpTransport]") -> Callable[[BaseException, str], None]:
-    def failed(error: BaseException, where: str) -> None:
-        transport = this()
-        if transport is not None:
-            transport._callback_failed(error, where)
-
-    return failed
-
-
 def _done_trampoline(this: "weakref.ref[SmtpTransport]") -> Callable[[Optional[bytes], Optional[int]], int]:
     """The ``outreach_smtp_done_fn``: each submitted message's outcome, to its ``done``."""
     def done(outcome_json: Optional[bytes], user_data: Optional[int]) -> int:
@@ -480,20 +513,3 @@ def _done_trampoline(this: "weakref.ref[SmtpTransport]") -> Callable[[Optional[b
         return 1 if transport is None else transport._give_outcome(outcome_json, user_data)
 
     return done
-
-
-class _Using:
-    """One call at a time from Python's side too: a second thread gets :class:`Busy` at once."""
-
-    def __init__(self, transport: SmtpTransport) -> None:
-        self._transport = transport
-        self._acquired = False
-
-    def __enter__(self) -> None:
-        self._acquired = self._transport._lock.acquire(blocking=False)
-        if not self._acquired:
-            raise Busy("the SmtpTransport is in use by another thread (it is used by one thread at a time)")
-
-    def __exit__(self, *exc_info: Any) -> None:
-        if self._acquired:
-            self._transport._lock.release()
