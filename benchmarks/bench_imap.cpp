@@ -93,7 +93,7 @@ Reading read_with_outreach(const Server& server, const fs::path& store_file, std
   }
   const std::string campaign_json =
       R"({"name":"bench","sequence":{"steps":[{"variants":[{"subject":"Hi","text":"Hello"}]}]},)"
-      R"("leads":[{"email":"lead@leads.example"}],"schedule":{"timezone":"UTC","start":"2099-01-01"},)"
+      R"("leads":[{"email":"lead@leads.example"}],"schedule":{"timezone":"UTC","start":"2020-01-01"},)"
       R"("mailboxes":[{"id":"m1","from":"bench@acme.example","daily_limit":10,"imap":{"url":"imap://)" +
       server.host + ":" + server.port + R"(","security":"starttls","username":")" + user +
       R"(","password_env":"BENCH_IMAP_PASSWORD","ca_file":")" + server.ca_file + R"("}}]})";
@@ -107,7 +107,16 @@ Reading read_with_outreach(const Server& server, const fs::path& store_file, std
   outreach::Engine engine(**store, transport, clock);
   if (!engine.add_campaign(std::move(*campaign)) || !engine.start("bench")) return result;
   boost::asio::io_context io;
-  outreach::MailReading reading(engine, **store);
+  // The messages fetched whole, counted from the protocol trace (which leaves bodies out): the
+  // FETCH responses to the commands that ask for BODY.PEEK[].
+  std::size_t bodies = 0;
+  bool fetching_bodies = false;
+  outreach::ImapOptions options;
+  options.trace = [&](std::string_view line) {
+    if (line.starts_with("C: ")) fetching_bodies = line.find("BODY.PEEK[]") != std::string_view::npos;
+    if (fetching_bodies && line.starts_with("S: * ") && line.find(" FETCH") != std::string_view::npos) ++bodies;
+  };
+  outreach::MailReading reading(engine, **store, options);
   const double cpu_before = bench::own_cpu_seconds();
   const auto started = std::chrono::steady_clock::now();
   auto count = reading.start(io, [&](const outreach::MailboxCheck& check) {
@@ -125,8 +134,8 @@ Reading read_with_outreach(const Server& server, const fs::path& store_file, std
   engine.run_on(io, std::nullopt, [&] { reading.stop(); });
   io.run();
   const auto position = (*store)->folder_position("m1", "INBOX");
-  result.messages = position ? position->last_uid : 0;
-  result.ok = result.ok && result.messages == expected;
+  result.messages = bodies;
+  result.ok = result.ok && bodies == expected && position && position->last_uid == expected;
   return result;
 }
 
