@@ -132,7 +132,7 @@ expected<Settlement> Engine::settle(const SendInDoubt& send, bool found_in_sent)
 
 // Only a provider that files every submission in Sent makes an absent message one that never
 // went, and only after it had time to file it; a lead that did anything since (a reply, an
-// unsubscribe) is left alone.
+// unsubscribe, an auto-reply that paused it) is left alone.
 bool Engine::State::may_send_again(const CampaignState& c, std::uint32_t lead, const detail::DoubtfulSend& doubt,
                                    Instant now) const {
   const auto mailbox = mailboxes.find(doubt.mailbox);
@@ -141,7 +141,7 @@ bool Engine::State::may_send_again(const CampaignState& c, std::uint32_t lead, c
   if (!imap || !imap->sent_files_submissions || now - doubt.since < imap->resend_after) return false;
   const detail::LeadState& state = c.leads[lead];
   if (state.next_step != doubt.step + 1) return false;
-  return detail::unfinished(state.status) || state.status == LeadStatus::completed;
+  return state.status == LeadStatus::active || state.status == LeadStatus::completed;
 }
 
 }  // namespace outreach

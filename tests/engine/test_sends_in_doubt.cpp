@@ -47,8 +47,8 @@ struct DoubtfulRun {
   ManualClock clock{at("2026-12-01T00:00:00Z")};
   Engine engine{store, transport, clock};
 
-  explicit DoubtfulRun(bool files_sends, int leads = 1, const std::string& steps = "") {
-    auto def = definition(leads_json(leads), "", one_day, mailboxes(files_sends));
+  explicit DoubtfulRun(bool files_sends, int leads = 1, const std::string& steps = "", const std::string& extra = "") {
+    auto def = definition(leads_json(leads), extra, one_day, mailboxes(files_sends));
     if (!steps.empty()) def = with_steps(std::move(def), steps);
     REQUIRE(engine.add_campaign(std::move(def)));
     REQUIRE(engine.start("c"));
@@ -223,6 +223,21 @@ TEST_CASE("a lead that answered meanwhile is not sent to again") {
   // Found, it is still counted as sent: the reply answered it.
   CHECK(run.engine.settle(doubt, true).value() == Settlement::found_in_sent);
   CHECK(run.summary().steps[0].variants[0].sent == 1);
+}
+
+TEST_CASE("a lead paused by an auto-reply is not sent to again while it is away") {
+  DoubtfulRun run(true, 1, "", R"(,"stop_on":{"auto_reply":"pause_until_return"})");
+  const SendInDoubt doubt = run.engine.sends_in_doubt("m1").at(0);
+  InboundEvent away;
+  away.at = at("2026-12-01T12:30:00Z");
+  away.lead = "lead0@example.com";
+  away.type = InboundType::auto_reply;
+  REQUIRE(run.engine.apply(away));
+  run.clock.set(at("2026-12-01T13:00:00Z"));
+  run.engine.simulate(run.clock, run.clock.now());
+  REQUIRE(run.summary().leads.at("paused") == 1);
+  CHECK(run.engine.settle(doubt, false).value() == Settlement::none);
+  CHECK(run.engine.sends_in_doubt("m1").size() == 1);
 }
 
 TEST_CASE("a settled event's line reads back, and an unknown settlement is an error at its key") {
