@@ -526,7 +526,8 @@ typedef int (*outreach_event_fn)(const char *json_line, void *user_data);
 #define OUTREACH_ENGINE_DURABLE_POWER 2u
 
 /** @brief `outreach_engine_options::flags`: `outreach_engine_run` does not read the mailboxes
- * that have `imap` settings (by default it does, as `outreach run` does). */
+ * that have `imap` settings (with options of version 3 it does by default, as `outreach run`
+ * does; with older options, or none, it never does). */
 #define OUTREACH_ENGINE_NO_MAIL_READING 4u
 
 /** @brief The `version` of `outreach_engine_options` that this header describes. Versions 1
@@ -709,8 +710,8 @@ OUTREACH_API int outreach_engine_simulate(outreach_engine *engine, const char *f
  * @brief Runs on the system clock, in real time: blocks, waiting until something is due, until
  * nothing is left to do, `until` passes, or `outreach_engine_request_stop` is called.
  *
- * Meanwhile it reads every mailbox that has `imap` settings (unless the engine was opened with
- * `OUTREACH_ENGINE_NO_MAIL_READING`), as `outreach run` does (docs/imap.md): replies, bounces,
+ * Meanwhile it reads every mailbox that has `imap` settings (when the engine was opened with
+ * options of version 3 or later, without `OUTREACH_ENGINE_NO_MAIL_READING`), as `outreach run` does (docs/imap.md): replies, bounces,
  * auto-replies, unsubscribe requests and complaints are applied as they arrive, sends left in
  * doubt are settled through the Sent folder, and it keeps running after a campaign's last send
  * for its `read_after_last_send` (or until `until`). A mailbox that cannot be read goes to the log

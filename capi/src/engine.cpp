@@ -288,7 +288,8 @@ OUTREACH_API int outreach_engine_open(outreach_engine** out, const char* store_p
     auto engine = std::make_unique<outreach_engine>();
     engine->log = LogSink{chosen.log, chosen.log_user_data};
     engine->keep_events = (chosen.flags & OUTREACH_ENGINE_DISCARD_EVENTS) == 0;
-    engine->reads_mail = (chosen.flags & OUTREACH_ENGINE_NO_MAIL_READING) == 0;
+    // A host built before engines read mail (older options, or none) keeps the run it knew.
+    engine->reads_mail = options && options->version >= 3 && (chosen.flags & OUTREACH_ENGINE_NO_MAIL_READING) == 0;
     if (const int status = install_imap_callbacks(chosen.imap_callbacks, "options.imap_callbacks", engine->imap)) {
       return status;
     }

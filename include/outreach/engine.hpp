@@ -131,9 +131,10 @@ class Engine {
   /// @brief Settles a send in doubt by what its mailbox's Sent folder holds. Found there, it went
   /// out: a `sent` event with `settled: found_in_sent`. Not found, it stays in doubt, unless its
   /// mailbox's provider files every submission there by itself
-  /// (`ImapSettings::sent_files_submissions`), `resend_after` has passed since it was found in
-  /// doubt, and its lead has done nothing since; then it is sent again with the same Message-ID:
-  /// a `deferred` event with `settled: not_in_sent`, due at once.
+  /// (`ImapSettings::sent_files_submissions`), `resend_after` (and not a week more) has passed
+  /// since it was found in doubt, no mail came back from its lead since, and the lead is not
+  /// paused; then it is sent again with the same Message-ID: a `deferred` event with
+  /// `settled: not_in_sent`, due at once.
   /// @param send The send, as `sends_in_doubt` listed it.
   /// @param found_in_sent Whether a message with its Message-ID is in the Sent folder.
   /// @return What was recorded (`Settlement::none`: nothing, as for a send settled before), or the

@@ -28,6 +28,7 @@ struct DoubtfulSend {
   std::string mailbox;     // the mailbox id
   std::string message_id;  // with angle brackets
   Instant since{};         // when it was found in doubt
+  bool answered = false;   // mail from the lead came back since: it went out, never send it again
 };
 
 struct CampaignState {

@@ -110,6 +110,7 @@ expected<void> Engine::record_mail_reading(std::string_view mailbox_id, std::str
   const Instant now = s.clock.now();
   for (const auto& campaign : s.campaigns) {
     CampaignState& c = *campaign;
+    if (c.status == detail::CampaignStatus::draft) continue;  // not started: no log to write to yet
     if (std::find(c.mailboxes.begin(), c.mailboxes.end(), *mailbox) == c.mailboxes.end()) continue;
     Event event = detail::campaign_event(failure.empty() ? EventType::mailbox_readable : EventType::mailbox_unreadable,
                                          now, c, std::string(failure));

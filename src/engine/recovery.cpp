@@ -4,6 +4,7 @@
 #include "engine/engine_state.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include "util/ascii.hpp"
 
@@ -12,6 +13,14 @@ namespace outreach {
 using detail::CampaignState;
 using detail::LeadStatus;
 using detail::lead_event;
+
+namespace {
+
+// How long after `resend_after` a send in doubt may still be sent again. Later, its absence
+// from Sent may be a folder emptied since: it stays in doubt.
+constexpr std::chrono::hours resend_window{7 * 24};
+
+}  // namespace
 
 // Mailboxes may be shared with campaigns resumed before: their sends are counted in time order.
 void Engine::State::rebuild_mailboxes(const CampaignState& c) {
@@ -131,14 +140,16 @@ expected<Settlement> Engine::settle(const SendInDoubt& send, bool found_in_sent)
 }
 
 // Only a provider that files every submission in Sent makes an absent message one that never
-// went, and only after it had time to file it; a lead that did anything since (a reply, an
-// unsubscribe, an auto-reply that paused it) is left alone.
+// went, and only after it had time to file it, and not long after (a Sent folder emptied since
+// says nothing); a lead from whom mail came back since, or that is paused by an auto-reply, is
+// left alone.
 bool Engine::State::may_send_again(const CampaignState& c, std::uint32_t lead, const detail::DoubtfulSend& doubt,
                                    Instant now) const {
   const auto mailbox = mailboxes.find(doubt.mailbox);
-  if (!mailbox) return false;
+  if (!mailbox || doubt.answered) return false;
   const std::optional<ImapSettings>& imap = mailboxes[*mailbox].settings().imap;
   if (!imap || !imap->sent_files_submissions || now - doubt.since < imap->resend_after) return false;
+  if (now - doubt.since > imap->resend_after + resend_window) return false;
   const detail::LeadState& state = c.leads[lead];
   if (state.next_step != doubt.step + 1) return false;
   return state.status == LeadStatus::active || state.status == LeadStatus::completed;

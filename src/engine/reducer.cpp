@@ -48,6 +48,13 @@ LeadStatus stopped_status(const std::string& reason) {
   return found == by_reason.end() ? LeadStatus::stopped : found->second;
 }
 
+// Mail that came back from the lead: a reply, an auto-reply, a bounce, an unsubscribe request or
+// a complaint. After a send in doubt, it shows the send went out.
+bool is_received_mail(EventType type) {
+  return type == EventType::replied || type == EventType::auto_replied || type == EventType::bounced ||
+         type == EventType::unsubscribed || type == EventType::complained;
+}
+
 // A send in doubt settled through its mailbox's Sent folder. Its `in_doubt` event counted it
 // for every limit and moved the lead on. Found, it only becomes a send in its step's counts.
 // Absent, the lead goes back to that step to send it again (the same Message-ID), and the day's
@@ -92,6 +99,11 @@ Reduction apply_lead_event(CampaignState& c, MailboxPool& mailboxes, std::uint32
     return reduction;
   }
   LeadState& state = c.leads[lead];
+  if (is_received_mail(event.type)) {
+    for (DoubtfulSend& doubt : c.in_doubt) {
+      if (doubt.lead == lead && event.at >= doubt.since) doubt.answered = true;
+    }
+  }
   // The counts of the variant the lead got at the event's step, found only when counted.
   const auto count = [&](std::int64_t VariantStats::*field) {
     VariantStats* stats = variant ? c.analytics.variant_at(event.step, *variant) : c.stats_for(lead, event.step);

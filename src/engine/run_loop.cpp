@@ -3,6 +3,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <algorithm>
 
@@ -36,7 +37,17 @@ void Engine::run_on(boost::asio::io_context& io, std::optional<Instant> until, s
     void wake() {
       // Nothing is done after `until`, not even at the first wake-up.
       const bool over = engine.state_->stop_requested.load() || (until && engine.state_->clock.now() > *until);
-      auto next = over ? std::nullopt : engine.step();
+      std::optional<Instant> next;
+      try {
+        if (!over) next = engine.step();
+      } catch (const boost::system::system_error& error) {
+        // A signal handler interrupted a wait inside the step (EINTR): no reason to stop (a
+        // handler that wants a stop requests one), so the step is taken again at once.
+        if (error.code() != boost::system::errc::interrupted) throw;
+        timer.expires_after(std::chrono::milliseconds(0));
+        timer.async_wait([self = shared_from_this()](const boost::system::error_code&) { self->wake(); });
+        return;
+      }
       // Past `until` nothing more is sent, but received mail is still read until then.
       if (next && until && *next > *until) {
         next = engine.state_->reads_mail ? std::optional<Instant>(*until + std::chrono::milliseconds(1)) : std::nullopt;

@@ -133,8 +133,14 @@ expected<Event> parse_event_line(std::string_view line) {
     }
   }
   if (const auto settled_name = reader.string("settled")) {
-    if (const auto settled = settlement_from_string(*settled_name)) {
+    const auto settled = settlement_from_string(*settled_name);
+    const EventType settles = settled == Settlement::found_in_sent ? EventType::sent : EventType::deferred;
+    if (settled && event.type == settles) {
       event.settled = *settled;
+    } else if (settled) {
+      errors.add(Error(Errc::invalid_value,
+                       "\"" + *settled_name + "\" settles a \"" + std::string(to_string(settles)) + "\" event only",
+                       Location::at("settled")));
     } else {
       errors.add(Error(Errc::invalid_value, "unknown settlement \"" + *settled_name + "\"", Location::at("settled")));
     }

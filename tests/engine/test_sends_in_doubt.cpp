@@ -225,6 +225,37 @@ TEST_CASE("a lead that answered meanwhile is not sent to again") {
   CHECK(run.summary().steps[0].variants[0].sent == 1);
 }
 
+TEST_CASE("mail back from the lead since shows the send went out: it is not sent again, even after a resume") {
+  DoubtfulRun run(true, 1, "", R"(,"stop_on":{"auto_reply":false,"reply":false})");
+  const SendInDoubt doubt = run.engine.sends_in_doubt("m1").at(0);
+  InboundEvent soft;
+  soft.at = at("2026-12-01T12:30:00Z");
+  soft.lead = "lead0@example.com";
+  soft.type = InboundType::bounce;
+  soft.hard = false;
+  REQUIRE(run.engine.apply(soft));
+  run.clock.set(at("2026-12-01T13:00:00Z"));
+  run.engine.simulate(run.clock, run.clock.now());
+  REQUIRE(run.summary().leads.at("active") == 1);
+  CHECK(run.engine.settle(doubt, false).value() == Settlement::none);
+  // Resumed from its store, it still knows.
+  MemoryTransport transport;
+  Engine resumed{run.store, transport, run.clock};
+  REQUIRE(resumed.add_campaign(definition(leads_json(1), R"(,"stop_on":{"auto_reply":false,"reply":false})", one_day,
+                                          mailboxes(true))));
+  REQUIRE(resumed.start("c"));
+  CHECK(resumed.settle(resumed.sends_in_doubt("m1").at(0), false).value() == Settlement::none);
+}
+
+TEST_CASE("a send in doubt for over a week past resend_after is not sent again: its absence says too little") {
+  DoubtfulRun run(true);
+  const SendInDoubt doubt = run.engine.sends_in_doubt("m1").at(0);
+  run.clock.set(doubt.since + std::chrono::hours(1) + std::chrono::days(7) + std::chrono::minutes(1));
+  CHECK(run.engine.settle(doubt, false).value() == Settlement::none);
+  // Found, it is still settled.
+  CHECK(run.engine.settle(doubt, true).value() == Settlement::found_in_sent);
+}
+
 TEST_CASE("a lead paused by an auto-reply is not sent to again while it is away") {
   DoubtfulRun run(true, 1, "", R"(,"stop_on":{"auto_reply":"pause_until_return"})");
   const SendInDoubt doubt = run.engine.sends_in_doubt("m1").at(0);
@@ -254,6 +285,15 @@ TEST_CASE("a settled event's line reads back, and an unknown settlement is an er
   const auto bad = parse_event_line(R"({"type":"sent","at":"2026-12-01T00:00:00Z","campaign":"c","settled":"maybe"})");
   REQUIRE_FALSE(bad.has_value());
   CHECK(bad.error().where().json_path == "settled");
+  // Each settlement belongs to one type of event.
+  for (const char* line : {R"({"type":"failed","at":"2026-12-01T00:00:00Z","campaign":"c","settled":"not_in_sent"})",
+                           R"({"type":"sent","at":"2026-12-01T00:00:00Z","campaign":"c","settled":"not_in_sent"})",
+                           R"({"type":"deferred","at":"2026-12-01T00:00:00Z","campaign":"c","settled":"found_in_sent"})"}) {
+    CAPTURE(line);
+    const auto wrong = parse_event_line(line);
+    REQUIRE_FALSE(wrong.has_value());
+    CHECK(wrong.error().where().json_path == "settled");
+  }
 }
 
 }  // TEST_SUITE

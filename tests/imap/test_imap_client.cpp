@@ -254,6 +254,7 @@ TEST_CASE("IMAP reader on its own: lists what is new after a place, fetches one 
   CHECK(message->find("Message-ID: <m1@example.test>") != std::string::npos);
   CHECK(message->size() == first->messages[0].size);
   CHECK(reader.fetch("INBOX", 99).error().code() == Errc::not_found);
+  CHECK(reader.fetch("INBOX", 0).error().code() == Errc::not_found);
   // One connection for all of it, read-only, and the password never in the trace.
   CHECK(std::count_if(trace.begin(), trace.end(), [](const std::string& line) {
           return line.starts_with("C: ") && (line.find(" LOGIN ") != std::string::npos ||

@@ -142,5 +142,14 @@ class ImapReader(CallbackCarrier, Handle):
             finally:
                 lib().outreach_string_free(out)
 
+    def close(self) -> None:
+        """Logs out and frees the reader. Calling it again does nothing; a call in progress on
+        another thread makes it raise :class:`Busy` rather than free the reader under it."""
+        lock = getattr(self, "_lock", None)
+        if lock is None or self._pointer is None:  # __init__ failed, or closed already
+            return
+        with self._using():
+            super().close()
+
     def __repr__(self) -> str:
         return "<outreach.ImapReader (closed)>" if self.closed else "<outreach.ImapReader>"

@@ -68,9 +68,11 @@ struct ImapReader::Session {
     io.poll();  // lets the closed connection's handlers end
   }
 
+  // A failure leaves the connection in a state nobody knows, except an argument refused before
+  // anything was sent (a folder name with CR, LF or NUL).
   template <class T>
   expected<T> kept(expected<T> result) {
-    if (!result) drop();
+    if (!result && result.error().code() != Errc::invalid_value) drop();
     return result;
   }
 };
@@ -105,6 +107,7 @@ expected<FolderListing> ImapReader::list_new(std::string_view folder, std::uint3
 
 expected<std::string> ImapReader::fetch(std::string_view folder, std::uint32_t uid) {
   Session& s = *session_;
+  if (uid == 0) return fail(Errc::not_found, "no message has UID 0 (UIDs start at 1)");
   auto connection = s.connected();
   if (!connection) return fail(connection.error());
   if (auto state = s.kept(s.wait_for((*connection)->examine(folder))); !state) return fail(state.error());

@@ -34,6 +34,9 @@ constexpr std::chrono::seconds last_backoff{5 * 60};
 /// taken in step by step with bounded memory.
 constexpr std::size_t messages_per_batch = 100;
 constexpr std::uint64_t bytes_per_batch = std::uint64_t{32} << 20;
+/// Sends in doubt for longer are no longer looked for in the Sent folder: what settles them has
+/// had a month to show.
+constexpr std::chrono::hours look_for_doubts{30 * 24};
 
 }  // namespace
 
@@ -114,12 +117,18 @@ class MailReading::Reader : public std::enable_shared_from_this<MailReading::Rea
     if (auto opened = co_await connection_->open(); !opened) co_return fail(opened.error());
     const ImapSettings& settings = *mailbox_.imap;
     sent_folder_.reset();
+    next_look_in_sent_ = {};  // at once on each connection
     while (!stopping_) {
-      // First, so that the folder IDLE watches is the last one read below.
-      if (auto looked = co_await look_in_sent(); !looked) co_return fail(looked.error());
       for (const std::string& folder : settings.folders) {
         if (auto read = co_await read_folder(folder); !read) co_return fail(read.error());
         if (stopping_) co_return expected<void>{};
+      }
+      // After the folders: mail that came back from a lead (which shows a send went out) is
+      // taken in before its send is judged absent. Then IDLE watches the last folder again.
+      auto looked = co_await look_in_sent();
+      if (!looked) co_return fail(looked.error());
+      if (*looked) {
+        if (auto state = co_await connection_->examine(settings.folders.back()); !state) co_return fail(state.error());
       }
       report_success();
       if (connection_->capabilities().idle) {
@@ -141,19 +150,23 @@ class MailReading::Reader : public std::enable_shared_from_this<MailReading::Rea
   }
 
   // Settles the mailbox's sends in doubt by looking for their Message-IDs in its Sent folder
-  // (found by its special use, never by a name), at most once per poll interval.
-  awaitable<expected<void>> look_in_sent() {
+  // (found by its special use, never by a name): on each connection, then at most once per poll
+  // interval; sends in doubt for longer than `look_for_doubts` are no longer looked for. True
+  // when it examined the Sent folder.
+  awaitable<expected<bool>> look_in_sent() {
     const auto now = std::chrono::steady_clock::now();
-    if (now < next_look_in_sent_) co_return expected<void>{};
+    if (now < next_look_in_sent_) co_return false;
     next_look_in_sent_ = now + mailbox_.imap->poll_interval;
-    const std::vector<SendInDoubt> doubts = shared_->engine.sends_in_doubt(mailbox_.id);
-    if (doubts.empty()) co_return expected<void>{};
+    std::vector<SendInDoubt> doubts = shared_->engine.sends_in_doubt(mailbox_.id);
+    const Instant oldest = Reader::now() - look_for_doubts;
+    std::erase_if(doubts, [&](const SendInDoubt& send) { return send.since < oldest; });
+    if (doubts.empty()) co_return false;
     if (!sent_folder_) {
       auto found = co_await connection_->find_sent_folder();
       if (!found) co_return fail(found.error());
       if (!*found) {
         shared_->warn("mailbox \"" + mailbox_.id + "\" has no folder marked \\Sent: its sends in doubt stay in doubt");
-        co_return expected<void>{};
+        co_return false;
       }
       sent_folder_ = std::move(**found);
     }
@@ -166,7 +179,7 @@ class MailReading::Reader : public std::enable_shared_from_this<MailReading::Rea
       if (!uids) co_return fail(uids.error());
       if (auto settled = shared_->engine.settle(send, !uids->empty()); !settled) co_return fail(settled.error());
     }
-    co_return expected<void>{};
+    co_return true;
   }
 
   // Takes in every message of a folder past the recorded position, in UID order.
