@@ -74,6 +74,16 @@ struct DoubtfulRun {
   [[nodiscard]] CampaignSummary summary() const { return engine.summary().campaigns.at(0); }
 };
 
+// Mail of `type` back from the first lead at `when`.
+InboundEvent from_lead(InboundType type, const char* when, bool hard = true) {
+  InboundEvent event;
+  event.at = at(when);
+  event.lead = "lead0@example.com";
+  event.type = type;
+  event.hard = hard;
+  return event;
+}
+
 std::int64_t day_sends(const CampaignSummary& summary) {
   std::int64_t total = 0;
   for (const DaySends& day : summary.days) total += day.sent;
@@ -209,11 +219,7 @@ TEST_CASE("a last step in doubt and absent from Sent opens its completed lead an
 TEST_CASE("a lead that answered meanwhile is not sent to again") {
   DoubtfulRun run(true);
   const SendInDoubt doubt = run.engine.sends_in_doubt("m1").at(0);
-  InboundEvent reply;
-  reply.at = at("2026-12-01T12:30:00Z");
-  reply.lead = "lead0@example.com";
-  reply.type = InboundType::reply;
-  REQUIRE(run.engine.apply(reply));
+  REQUIRE(run.engine.apply(from_lead(InboundType::reply, "2026-12-01T12:30:00Z")));
   run.clock.set(at("2026-12-01T13:00:00Z"));  // past `resend_after`
   run.engine.simulate(run.clock, run.clock.now());
   REQUIRE(run.summary().leads.at("replied") == 1);
@@ -228,12 +234,7 @@ TEST_CASE("a lead that answered meanwhile is not sent to again") {
 TEST_CASE("mail back from the lead since shows the send went out: it is not sent again, even after a resume") {
   DoubtfulRun run(true, 1, "", R"(,"stop_on":{"auto_reply":false,"reply":false})");
   const SendInDoubt doubt = run.engine.sends_in_doubt("m1").at(0);
-  InboundEvent soft;
-  soft.at = at("2026-12-01T12:30:00Z");
-  soft.lead = "lead0@example.com";
-  soft.type = InboundType::bounce;
-  soft.hard = false;
-  REQUIRE(run.engine.apply(soft));
+  REQUIRE(run.engine.apply(from_lead(InboundType::bounce, "2026-12-01T12:30:00Z", false)));
   run.clock.set(at("2026-12-01T13:00:00Z"));
   run.engine.simulate(run.clock, run.clock.now());
   REQUIRE(run.summary().leads.at("active") == 1);
@@ -259,11 +260,7 @@ TEST_CASE("a send in doubt for over a week past resend_after is not sent again: 
 TEST_CASE("a lead paused by an auto-reply is not sent to again while it is away") {
   DoubtfulRun run(true, 1, "", R"(,"stop_on":{"auto_reply":"pause_until_return"})");
   const SendInDoubt doubt = run.engine.sends_in_doubt("m1").at(0);
-  InboundEvent away;
-  away.at = at("2026-12-01T12:30:00Z");
-  away.lead = "lead0@example.com";
-  away.type = InboundType::auto_reply;
-  REQUIRE(run.engine.apply(away));
+  REQUIRE(run.engine.apply(from_lead(InboundType::auto_reply, "2026-12-01T12:30:00Z")));
   run.clock.set(at("2026-12-01T13:00:00Z"));
   run.engine.simulate(run.clock, run.clock.now());
   REQUIRE(run.summary().leads.at("paused") == 1);
