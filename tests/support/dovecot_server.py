@@ -64,6 +64,13 @@ class DovecotNotInstalled(RuntimeError):
     pass
 
 
+def _server_environment() -> Dict[str, str]:
+    """This process's environment without what a sanitizer run preloads into its tests (the ASan
+    runtime in LD_PRELOAD): Dovecot's processes, limited in virtual memory, cannot start with it."""
+    return {name: value for name, value in os.environ.items()
+            if name not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")}
+
+
 def _require_dovecot() -> None:
     for binary in (DOVECOT, DOVEADM):
         if not os.access(binary, os.X_OK):
@@ -393,7 +400,8 @@ service imap-login {{
             # outlives the `start` command when that is how it was started.
             self._process = subprocess.Popen(
                 [DOVECOT, "-F", "-c", str(self.config)], stdin=subprocess.DEVNULL,
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True, close_fds=True,
+                env=_server_environment())
         finally:
             out.close()
         self.pid = self._process.pid
@@ -482,7 +490,7 @@ service imap-login {{
     # --- mail, through doveadm ---------------------------------------------------------------
     def doveadm(self, *args: str, input: Optional[bytes] = None) -> str:
         result = subprocess.run([DOVEADM, "-c", str(self.config), *args], input=input,
-                                capture_output=True)
+                                capture_output=True, env=_server_environment())
         if result.returncode != 0:
             raise RuntimeError(f"doveadm {' '.join(args)} failed ({result.returncode}): "
                                f"{result.stderr.decode(errors='replace').strip()}")
