@@ -529,6 +529,17 @@ awaitable<expected<FolderState>> Connection::examine(std::string_view folder) {
   co_return state;
 }
 
+awaitable<expected<std::vector<std::uint32_t>>> Connection::uids_after(std::uint32_t last_uid,
+                                                                       const FolderState& state) {
+  if (last_uid == UINT32_MAX || (state.uid_next && *state.uid_next <= last_uid + 1)) {
+    co_return std::vector<std::uint32_t>{};
+  }
+  auto uids = co_await uid_search("UID " + uid_range(last_uid + 1, std::nullopt));
+  // `n:*` always matches the highest UID, even one below n.
+  if (uids) std::erase_if(*uids, [&](std::uint32_t uid) { return uid <= last_uid; });
+  co_return uids;
+}
+
 awaitable<expected<std::vector<std::uint32_t>>> Connection::uid_search(std::string_view criteria) {
   std::vector<std::uint32_t> found;
   auto reply = co_await command("UID SEARCH " + std::string(criteria), "SEARCH", [&](Response&& response) {

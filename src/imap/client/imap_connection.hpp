@@ -74,6 +74,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   /// `UID SEARCH <criteria>`; the UIDs found, ascending. `criteria` is written as given: build it
   /// from the command helpers only.
   [[nodiscard]] boost::asio::awaitable<expected<std::vector<std::uint32_t>>> uid_search(std::string_view criteria);
+  /// The UIDs above `last_uid` in the folder `state` describes (examined last), ascending; none
+  /// without a search when its UIDNEXT says nothing came since.
+  [[nodiscard]] boost::asio::awaitable<expected<std::vector<std::uint32_t>>> uids_after(std::uint32_t last_uid,
+                                                                                        const FolderState& state);
   /// The sizes of the messages with these UIDs (those still there), ascending by UID.
   [[nodiscard]] boost::asio::awaitable<expected<std::vector<MessageSize>>> fetch_sizes(
       const std::vector<std::uint32_t>& uids);

@@ -10,7 +10,6 @@
 #include <boost/asio/io_context.hpp>
 
 #include "imap/client/imap_connection.hpp"
-#include "imap/imap_command.hpp"
 #include "net/tls.hpp"
 
 namespace outreach {
@@ -93,11 +92,8 @@ expected<FolderListing> ImapReader::list_new(std::string_view folder, std::uint3
   if (!state) return fail(state.error());
   FolderListing listing{.uidvalidity = state->uidvalidity, .uid_next = state->uid_next, .messages = {}};
   const std::uint32_t after = uidvalidity == state->uidvalidity ? after_uid : 0;
-  if (after == UINT32_MAX || (state->uid_next && *state->uid_next <= after + 1)) return listing;
-  auto uids = s.kept(s.wait_for((*connection)->uid_search("UID " + detail::imap::uid_range(after + 1, std::nullopt))));
+  auto uids = s.kept(s.wait_for((*connection)->uids_after(after, *state)));
   if (!uids) return fail(uids.error());
-  // `n:*` always matches the highest UID, even one below n.
-  std::erase_if(*uids, [&](std::uint32_t uid) { return uid <= after; });
   if (uids->empty()) return listing;
   auto sizes = s.kept(s.wait_for((*connection)->fetch_sizes(*uids)));
   if (!sizes) return fail(sizes.error());

@@ -189,14 +189,10 @@ class MailReading::Reader : public std::enable_shared_from_this<MailReading::Rea
     const auto kept = shared_->store.folder_position(mailbox_.id, folder);
     FolderPosition position{.mailbox = mailbox_.id, .folder = folder, .uidvalidity = state->uidvalidity, .last_uid = 0};
     expected<std::vector<std::uint32_t>> uids = std::vector<std::uint32_t>{};
-    if (kept && kept->uidvalidity == state->uidvalidity) {
+    const bool by_date = !kept || kept->uidvalidity != state->uidvalidity;
+    if (!by_date) {
       position.last_uid = kept->last_uid;
-      if (kept->last_uid == UINT32_MAX || (state->uid_next && *state->uid_next <= kept->last_uid + 1)) {
-        co_return expected<void>{};  // nothing new
-      }
-      uids = co_await connection_->uid_search("UID " + detail::imap::uid_range(kept->last_uid + 1, std::nullopt));
-      // `n:*` always matches the highest UID, even one below n.
-      if (uids) std::erase_if(*uids, [&](std::uint32_t uid) { return uid <= kept->last_uid; });
+      uids = co_await connection_->uids_after(kept->last_uid, *state);
     } else {
       // Read for the first time, or the folder was re-created: the messages of the campaigns'
       // time; ingest leaves alone any it has taken in before.
@@ -215,11 +211,10 @@ class MailReading::Reader : public std::enable_shared_from_this<MailReading::Rea
     // After a first reading by date, past every message there is now (older ones were left out
     // on purpose), so the next reading starts from here; unless a message searched for was not
     // there to fetch, which the next reading looks for again.
-    const bool by_date = !kept || kept->uidvalidity != state->uidvalidity;
-    if (by_date && *taken && state->uid_next && *state->uid_next > 0 && *state->uid_next - 1 > position.last_uid) {
-      position.last_uid = *state->uid_next - 1;
-      if (auto saved = shared_->engine.record_folder_position(position); !saved) co_return fail(saved.error());
-    } else if (by_date) {
+    if (by_date) {
+      if (*taken && state->uid_next && *state->uid_next > 0 && *state->uid_next - 1 > position.last_uid) {
+        position.last_uid = *state->uid_next - 1;
+      }
       if (auto saved = shared_->engine.record_folder_position(position); !saved) co_return fail(saved.error());
     }
     co_return expected<void>{};
