@@ -2,6 +2,7 @@
 // reducer (reducer.hpp) is what changes it when an event happens.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -55,6 +56,11 @@ struct CampaignState {
     return analytics.variant_of(def.sequence, def.seed, leads.key_of(lead), step);
   }
   [[nodiscard]] std::size_t step_count() const { return def.sequence.steps().size(); }
+  /// The unsettled send in doubt of a lead's step, if any.
+  [[nodiscard]] std::vector<DoubtfulSend>::iterator doubt_of(std::uint32_t lead, int step) {
+    return std::find_if(in_doubt.begin(), in_doubt.end(),
+                        [&](const DoubtfulSend& send) { return send.lead == lead && send.step == step; });
+  }
 };
 
 /// An event of one lead of the campaign.

@@ -161,8 +161,9 @@ expected<IngestResult> Engine::State::take_in(std::string_view raw_message, cons
   }
 
   // The record that the message was taken in, what it does to the lead and the folder's position
-  // after it are one unit: after a crash it is either applied and known, or neither. A write that fails stops the engine, as
-  // every failed write does: what it holds in memory may then be ahead of its store.
+  // after it are one unit: after a crash it is either applied and known, or neither. A write
+  // that fails stops the engine, as every failed write does: what it holds in memory may then be
+  // ahead of its store.
   bool fresh = false;
   {
     const detail::EventLog::Unit unit(s.log);

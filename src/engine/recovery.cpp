@@ -117,10 +117,8 @@ expected<Settlement> Engine::settle(const SendInDoubt& send, bool found_in_sent)
   if (!c) return Settlement::none;
   const auto lead = c->leads.find(detail::ascii_lower(send.lead));
   if (!lead) return Settlement::none;
-  const auto doubt = std::find_if(c->in_doubt.begin(), c->in_doubt.end(), [&](const detail::DoubtfulSend& kept) {
-    return kept.lead == *lead && kept.step == send.step && kept.message_id == send.message_id;
-  });
-  if (doubt == c->in_doubt.end()) return Settlement::none;
+  const auto doubt = c->doubt_of(*lead, send.step);
+  if (doubt == c->in_doubt.end() || doubt->message_id != send.message_id) return Settlement::none;
   const Instant now = s.clock.now();
   Event event = lead_event(found_in_sent ? EventType::sent : EventType::deferred, now, *c, *lead, send.step);
   event.mailbox = doubt->mailbox;

@@ -61,9 +61,7 @@ bool is_received_mail(EventType type) {
 // count gives it back; the mailbox's limits keep it, since it may have gone.
 void apply_settlement(CampaignState& c, const MailboxPool& mailboxes, std::uint32_t lead, const Event& event,
                       Origin origin) {
-  const auto doubt = std::find_if(c.in_doubt.begin(), c.in_doubt.end(), [&](const DoubtfulSend& send) {
-    return send.lead == lead && send.step == event.step;
-  });
+  const auto doubt = c.doubt_of(lead, event.step);
   if (doubt == c.in_doubt.end()) return;  // settled before
   const DoubtfulSend settled = *doubt;
   c.in_doubt.erase(doubt);
