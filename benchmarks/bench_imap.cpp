@@ -25,7 +25,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -158,6 +160,47 @@ Reading read_with_peer(const fs::path& python, const fs::path& script, const Ser
 
 void usage() { std::fprintf(stderr, "usage: bench_imap [--messages N] [--rounds R] [--python PATH]\n"); }
 
+// Fills the mailbox, then takes turns reading it (ours, then the peer) and prints the medians.
+int measure(const fs::path& python, const fs::path& peer, const fs::path& corpus, const Server& server,
+            std::size_t messages, std::size_t rounds, const fs::path& temporary) {
+
+  const auto filled = bench::run_process({python.string(), peer.string(), "fill", server.host, server.port,
+                                          server.ca_file, user, password, corpus.string(), std::to_string(messages)},
+                                         temporary / "fill.txt");
+  if (filled.exit_status != 0) {
+    std::fprintf(stderr, "bench_imap: filling the mailbox failed: %s\n", filled.errors.c_str());
+    return 1;
+  }
+  std::printf("outreach IMAP benchmark: %zu messages in a Dovecot inbox (the inbound corpus with fresh Message-IDs), "
+              "filled in %.1f s\n",
+              messages, filled.seconds);
+
+  (void)read_with_peer(python, peer, server, temporary / "warm.txt");  // Dovecot's caches
+  std::vector<double> ours_rate, ours_cpu, peer_rate, peer_cpu;
+  for (std::size_t round = 0; round < rounds; ++round) {
+    const Reading ours = read_with_outreach(server, temporary / ("store-" + std::to_string(round) + ".db"), messages);
+    const Reading theirs = read_with_peer(python, peer, server, temporary / "peer.txt");
+    if (!ours.ok || !theirs.ok || theirs.messages != messages) {
+      std::fprintf(stderr, "bench_imap: round %zu failed (outreach read %zu, the peer %zu of %zu)\n", round + 1,
+                   ours.messages, theirs.messages, messages);
+      return 1;
+    }
+    ours_rate.push_back(static_cast<double>(messages) / ours.seconds);
+    ours_cpu.push_back(ours.cpu_seconds / static_cast<double>(messages) * 1e6);
+    peer_rate.push_back(static_cast<double>(messages) / theirs.seconds);
+    peer_cpu.push_back(theirs.cpu_seconds / static_cast<double>(messages) * 1e6);
+  }
+
+  std::printf("  outreach (MailReading + ingest, SQLite)  %9.0f messages/s  %7.1f us CPU each\n", median(ours_rate),
+              median(ours_cpu));
+  std::printf("  imaplib + email (peer)                   %9.0f messages/s  %7.1f us CPU each\n", median(peer_rate),
+              median(peer_cpu));
+  std::printf("  ratio  %.2f (rounds:", median(ours_rate) / median(peer_rate));
+  for (std::size_t i = 0; i < rounds; ++i) std::printf(" %.2f", ours_rate[i] / peer_rate[i]);
+  std::printf(")  goal >= 5: %s\n", median(ours_rate) / median(peer_rate) >= 5 ? "reached" : "not reached");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -207,47 +250,19 @@ int main(int argc, char** argv) {
   const Server server{std::string(described.at("host").as_string()),
                       std::to_string(described.at("imap_port").as_int64()),
                       std::string(described.at("ca_file").as_string()), std::string(described.at("dir").as_string())};
-  const auto stop_server = [&] {
+  // Dovecot is stopped (by the pid its harness kept) however this ends.
+  struct StopAtEnd {
+    std::function<void()> stop;
+    ~StopAtEnd() { stop(); }
+  } const stopping{[&] {
     (void)bench::run_process({python.string(), harness.string(), "stop", "--dir", server.dir},
                              temporary.path() / "stop.txt");
-  };
-
-  const auto filled = bench::run_process({python.string(), peer.string(), "fill", server.host, server.port,
-                                          server.ca_file, user, password, corpus.string(), std::to_string(messages)},
-                                         temporary.path() / "fill.txt");
-  if (filled.exit_status != 0) {
-    std::fprintf(stderr, "bench_imap: filling the mailbox failed: %s\n", filled.errors.c_str());
-    stop_server();
+  }};
+  try {
+    return measure(python, peer, corpus, server, messages, rounds, temporary.path());
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "bench_imap: %s\n", error.what());
     return 1;
   }
-  std::printf("outreach IMAP benchmark: %zu messages in a Dovecot inbox (the inbound corpus with fresh Message-IDs), "
-              "filled in %.1f s\n",
-              messages, filled.seconds);
-
-  (void)read_with_peer(python, peer, server, temporary.path() / "warm.txt");  // Dovecot's caches
-  std::vector<double> ours_rate, ours_cpu, peer_rate, peer_cpu;
-  for (std::size_t round = 0; round < rounds; ++round) {
-    const Reading ours = read_with_outreach(server, temporary.path() / ("store-" + std::to_string(round) + ".db"), messages);
-    const Reading theirs = read_with_peer(python, peer, server, temporary.path() / "peer.txt");
-    if (!ours.ok || !theirs.ok || theirs.messages != messages) {
-      std::fprintf(stderr, "bench_imap: round %zu failed (outreach read %zu, the peer %zu of %zu)\n", round + 1,
-                   ours.messages, theirs.messages, messages);
-      stop_server();
-      return 1;
-    }
-    ours_rate.push_back(static_cast<double>(messages) / ours.seconds);
-    ours_cpu.push_back(ours.cpu_seconds / static_cast<double>(messages) * 1e6);
-    peer_rate.push_back(static_cast<double>(messages) / theirs.seconds);
-    peer_cpu.push_back(theirs.cpu_seconds / static_cast<double>(messages) * 1e6);
-  }
-  stop_server();
-
-  std::printf("  outreach (MailReading + ingest, SQLite)  %9.0f messages/s  %7.1f us CPU each\n", median(ours_rate),
-              median(ours_cpu));
-  std::printf("  imaplib + email (peer)                   %9.0f messages/s  %7.1f us CPU each\n", median(peer_rate),
-              median(peer_cpu));
-  std::printf("  ratio  %.2f (rounds:", median(ours_rate) / median(peer_rate));
-  for (std::size_t i = 0; i < rounds; ++i) std::printf(" %.2f", ours_rate[i] / peer_rate[i]);
-  std::printf(")  goal >= 5: %s\n", median(ours_rate) / median(peer_rate) >= 5 ? "reached" : "not reached");
-  return 0;
 }
+
