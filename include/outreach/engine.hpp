@@ -86,8 +86,25 @@ class Engine {
   [[nodiscard]] expected<void> pause(std::string_view name);
   /// @brief Resumes a paused campaign.
   /// @param name The campaign's name.
-  /// @return Nothing, or `not_found`.
+  /// @return Nothing, or `not_found`, or `invalid_argument` for a stopped campaign.
   [[nodiscard]] expected<void> resume(std::string_view name);
+  /// @brief Ends a campaign for good (`campaign_stopped`, reason `request`): nothing more is sent
+  /// for it, received mail is still taken in, and nothing resumes it. A draft or a campaign
+  /// stopped already is left as it is.
+  /// @param name The campaign's name.
+  /// @return Nothing, or `not_found`.
+  [[nodiscard]] expected<void> stop(std::string_view name);
+
+  /// @brief Applies what other processes left in the store for this engine, oldest first:
+  /// received messages handed in (`Store::queue_received`, as `ingest` takes them) and requests
+  /// (`Store::queue_request`, outreach/request.hpp), each in one unit of the store with its
+  /// removal or its answer, so that it is applied exactly once even across a crash. A request
+  /// for a campaign the store has but this engine does not run is left for the engine that
+  /// does. `run` and `run_on` call it at every wake-up (at least every 200 ms), so a host that
+  /// runs the engine needs no call of its own; one that drives `step` itself calls it between
+  /// steps. A message that cannot be taken in is dropped with a warning.
+  /// @return How many were applied; or the store's error, with the engine stopped.
+  [[nodiscard]] expected<std::size_t> apply_waiting();
 
   /// @brief Queues an inbound event; it is applied at its `at` (at once if that has passed).
   /// @param event The event.

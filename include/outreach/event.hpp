@@ -32,6 +32,7 @@ enum class EventType : std::uint8_t {
   campaign_resumed,  ///< The whole campaign goes on; no lead.
   mailbox_unreadable,  ///< A mailbox of the campaign cannot be read over IMAP (`mailbox`, `reason`); no lead.
   mailbox_readable,    ///< ... and is read again; no lead.
+  campaign_stopped,    ///< The campaign ended for good (`reason`): nothing more is sent; no lead.
 };
 
 /// @brief The `type` name of an event type, such as `"auto_replied"`.

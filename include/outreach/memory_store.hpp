@@ -51,6 +51,10 @@ class MemoryStore final : public Store {
   [[nodiscard]] expected<void> queue_received(std::string_view raw, Instant at) override;
   [[nodiscard]] std::vector<QueuedMessage> queued(std::size_t limit) const override;
   [[nodiscard]] expected<void> unqueue(std::int64_t id) override;
+  [[nodiscard]] expected<std::int64_t> queue_request(std::string_view body, Instant at) override;
+  [[nodiscard]] std::vector<StoredRequest> waiting_requests(std::size_t limit) const override;
+  [[nodiscard]] expected<void> answer_request(std::int64_t id, std::string_view answer, Instant at) override;
+  [[nodiscard]] std::optional<StoredRequest> request(std::int64_t id) const override;
   [[nodiscard]] std::optional<FolderPosition> folder_position(std::string_view mailbox,
                                                               std::string_view folder) const override;
   [[nodiscard]] expected<void> save_folder_position(const FolderPosition& position) override;
@@ -73,6 +77,7 @@ class MemoryStore final : public Store {
   std::vector<StoredCampaign> campaigns_;
   std::set<std::string, std::less<>> received_;  // fingerprints
   std::map<std::int64_t, std::string> inbox_;      // raw messages by their place
+  std::map<std::int64_t, StoredRequest> requests_;  // by id
   std::map<std::pair<std::string, std::string>, FolderPosition> folder_positions_;  // by mailbox and folder
   std::map<std::string, MailboxCheck, std::less<>> mailbox_checks_;                // by mailbox
   std::int64_t inbox_next_ = 1;

@@ -52,7 +52,7 @@ struct SqliteStoreOptions {
 class SqliteStore final : public Store {
  public:
   /// @brief The schema version this library writes (`PRAGMA user_version`).
-  static constexpr std::int64_t schema_version = 3;
+  static constexpr std::int64_t schema_version = 4;
   /// @brief `PRAGMA application_id` of an outreach store ("OUTR").
   static constexpr std::int32_t application_id = 0x4F555452;
 
@@ -98,6 +98,12 @@ class SqliteStore final : public Store {
   [[nodiscard]] expected<void> queue_received(std::string_view raw, Instant at) override;
   [[nodiscard]] std::vector<QueuedMessage> queued(std::size_t limit) const override;
   [[nodiscard]] expected<void> unqueue(std::int64_t id) override;
+  /// @brief Durable when it returns; works with `engine` or `inbox` access.
+  [[nodiscard]] expected<std::int64_t> queue_request(std::string_view body, Instant at) override;
+  [[nodiscard]] std::vector<StoredRequest> waiting_requests(std::size_t limit) const override;
+  /// @brief Also drops answers older than a week.
+  [[nodiscard]] expected<void> answer_request(std::int64_t id, std::string_view answer, Instant at) override;
+  [[nodiscard]] std::optional<StoredRequest> request(std::int64_t id) const override;
   [[nodiscard]] std::optional<FolderPosition> folder_position(std::string_view mailbox,
                                                               std::string_view folder) const override;
   [[nodiscard]] expected<void> save_folder_position(const FolderPosition& position) override;

@@ -37,10 +37,10 @@ enum class StoreAccess : std::uint8_t {
   /// Reading only, without the lock: status and events while an engine runs. Every write returns
   /// an `invalid_argument` error. The store must exist and be at this library's schema version.
   read,
-  /// Reading, and handing received messages to the engine that holds the store
-  /// (`queue_received`), without the lock: mail taken in beside a running engine. Every other
-  /// write returns an `invalid_argument` error. The store must exist and be at this library's
-  /// schema version.
+  /// Reading, and handing received messages and requests to the engine that holds the store
+  /// (`queue_received`, `queue_request`), without the lock: mail taken in and changes asked for
+  /// beside a running engine. Every other write returns an `invalid_argument` error. The store
+  /// must exist and be at this library's schema version.
   inbox,
 };
 
@@ -48,6 +48,18 @@ enum class StoreAccess : std::uint8_t {
 struct QueuedMessage {
   std::int64_t id = 0;  ///< Its place in the inbox.
   std::string raw;      ///< The message as received.
+};
+
+/// @brief A change asked of the engine that runs a store (pause a campaign, suppress an
+/// address, ...), kept in the store until that engine has applied it and answered.
+struct StoredRequest {
+  std::int64_t id = 0;              ///< Its place in the queue: requests are applied in this order.
+  std::string body;                 ///< What is asked, as JSON (`Request`, outreach/request.hpp).
+  Instant queued{};                 ///< When it was asked.
+  std::optional<Instant> answered;  ///< When the engine applied it or refused it; nothing while it waits.
+  std::string answer;               ///< The engine's answer, as JSON (`RequestAnswer`); empty while it waits.
+  /// @brief Requests compare equal when every part is equal.
+  friend bool operator==(const StoredRequest&, const StoredRequest&) = default;
 };
 
 /// @brief A send about to be handed to the transport.
@@ -235,6 +247,31 @@ class Store {
   /// error.
   /// @param id The message's `QueuedMessage::id`.
   [[nodiscard]] virtual expected<void> unqueue(std::int64_t id);
+
+  /// @brief Asks the engine that runs the store for a change: the request waits in the store,
+  /// durably, until that engine applies it (`waiting_requests`, `answer_request`). Works with
+  /// `engine` or `inbox` access. The default keeps no requests and returns an
+  /// `invalid_argument` error.
+  /// @param body What is asked, as JSON.
+  /// @param at When it was asked.
+  /// @return The request's id, to find its answer with `request`.
+  [[nodiscard]] virtual expected<std::int64_t> queue_request(std::string_view body, Instant at);
+
+  /// @brief The requests not answered yet, oldest first. The default has none.
+  /// @param limit At most this many.
+  [[nodiscard]] virtual std::vector<StoredRequest> waiting_requests(std::size_t limit) const;
+
+  /// @brief Records the engine's answer to a request, inside the same unit as what the request
+  /// changed, so that it is applied exactly once. The default returns an `invalid_argument` error.
+  /// @param id The request's id.
+  /// @param answer The answer, as JSON.
+  /// @param at When it was answered.
+  [[nodiscard]] virtual expected<void> answer_request(std::int64_t id, std::string_view answer, Instant at);
+
+  /// @brief A request by its id, answered or not; nothing for an id the store does not have
+  /// (never asked, or answered long ago and dropped). The default has none.
+  /// @param id The request's id.
+  [[nodiscard]] virtual std::optional<StoredRequest> request(std::int64_t id) const;
 
   /// @brief Where the reading of a mailbox's folder has got, if it was read before. The default
   /// keeps nothing.

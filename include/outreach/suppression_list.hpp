@@ -31,6 +31,19 @@ struct SuppressionImport {
   std::vector<Error> problems;
 };
 
+/// @brief The addresses of a file of addresses to suppress, read without writing anything.
+struct SuppressionFile {
+  std::vector<std::string> addresses;  ///< In file order, each checked by `suppression_address`.
+  std::vector<Error> problems;         ///< The lines left out, each located at the file and line.
+};
+
+/// @brief Reads a file of addresses to suppress, as `import_suppressions` does, without writing
+/// them: for a request to the engine that runs a store.
+/// @param file The file.
+/// @return Its addresses and the lines left out; or the errors of `import_suppressions` that
+/// concern the file.
+[[nodiscard]] expected<SuppressionFile> read_suppression_file(const std::filesystem::path& file);
+
 /// @brief Adds every address of a file to the store's suppression list, in one unit of the
 /// store (all of them, or none when a write fails).
 ///

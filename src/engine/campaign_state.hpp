@@ -19,8 +19,10 @@
 
 namespace outreach::detail {
 
-enum class CampaignStatus : std::uint8_t { draft, running, paused, finished };
-inline constexpr std::array<std::string_view, 4> campaign_status_names{"draft", "running", "paused", "finished"};
+// `stopped`: ended for good by a person (`campaign_stopped`); nothing reopens it.
+enum class CampaignStatus : std::uint8_t { draft, running, paused, finished, stopped };
+inline constexpr std::array<std::string_view, 5> campaign_status_names{"draft", "running", "paused", "finished",
+                                                                       "stopped"};
 
 /// A send left in doubt by a crash (its `in_doubt` event) that nothing has settled yet.
 struct DoubtfulSend {

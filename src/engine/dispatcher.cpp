@@ -105,6 +105,10 @@ void Engine::State::send_outgoing(Instant now) {
   }
   std::vector<SendOutcome> outcomes(group.size());
   transport.send_all(handovers, outcomes);
+  if (serves_requests) {
+    const Instant handed = clock.now();
+    for (const Outgoing& send : group) note_handover(send, handed);
+  }
   // The outcome events close the intents; they and what follows from them are kept together.
   const detail::EventLog::Unit unit(log);
   for (std::size_t i = 0; i < group.size(); ++i) record_outcome(group[i], outcomes[i], now);

@@ -4,6 +4,7 @@
 // parts; these sources do the I/O around them.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -20,6 +21,7 @@
 #include "engine/reducer.hpp"
 #include "inbound/received.hpp"
 #include "outreach/engine.hpp"
+#include "outreach/request.hpp"
 
 namespace outreach {
 
@@ -44,6 +46,13 @@ struct Engine::State {
   std::vector<Outgoing> outgoing;  // sends decided but not handed to the transport yet
   std::atomic<bool> stop_requested{false};
   bool reads_mail = false;  // `expect_mail`: keep running while received mail is still read
+  bool serves_requests = false;  // `apply_waiting` was called: sends are noted for its answers
+  struct Handover {
+    Instant at;  // the system clock's time of the handover
+    const detail::CampaignState* campaign;
+    std::uint32_t lead;
+  };
+  std::vector<Handover> recent_handovers;  // since the last `apply_waiting`
   detail::EventLog log;
 
   State(Store& s, Transport& t, const Clock& c) : store(s), transport(t), clock(c), log(s, stop_requested) {}
@@ -85,11 +94,23 @@ struct Engine::State {
   void send_outgoing(Instant now);
   void record_outcome(Outgoing& send, const SendOutcome& outcome, Instant now);
 
+  // ---- what waits in the store (waiting.cpp) ----------------------------------------------
+  void note_handover(const Outgoing& send, Instant at);
+  std::int64_t handovers_since(Instant asked, const detail::CampaignState* campaign,
+                               const std::vector<std::string>& addresses) const;
+  RequestAnswer apply_campaign_request(const Request& request, Instant asked, Engine& engine);
+  RequestAnswer apply_address_request(const Request& request, Instant asked);
+
   // ---- received mail (inbound.cpp) --------------------------------------------------------
   void apply_inbound(const InboundEvent& arrived, Instant now);
   std::optional<detail::LeadMatch> lead_by_address(std::string_view address) const;
 
   // ---- one instant (engine.cpp) -----------------------------------------------------------
+  bool has_paused_campaign() const {
+    return std::any_of(campaigns.begin(), campaigns.end(), [](const auto& c) {
+      return c->status == detail::CampaignStatus::paused && c->leads.unfinished_count() > 0;
+    });
+  }
   void run_follow_ups(detail::CampaignState& c, Instant now);
   void run_new_leads(detail::CampaignState& c, Instant now);
   void end_campaign(detail::CampaignState& c, Instant now);

@@ -87,6 +87,7 @@ void apply_settlement(CampaignState& c, const MailboxPool& mailboxes, std::uint3
 void apply_campaign_event(CampaignState& c, const Event& event) {
   if (event.type == EventType::campaign_paused) c.status = CampaignStatus::paused;
   if (event.type == EventType::campaign_resumed) c.status = CampaignStatus::running;
+  if (event.type == EventType::campaign_stopped) c.status = CampaignStatus::stopped;
 }
 
 Reduction apply_lead_event(CampaignState& c, MailboxPool& mailboxes, std::uint32_t lead, const Event& event,
@@ -202,6 +203,7 @@ Reduction apply_lead_event(CampaignState& c, MailboxPool& mailboxes, std::uint32
     case EventType::complained:
     case EventType::campaign_paused:
     case EventType::campaign_resumed:
+    case EventType::campaign_stopped:
     case EventType::mailbox_unreadable:
     case EventType::mailbox_readable:
       break;

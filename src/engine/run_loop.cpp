@@ -39,6 +39,9 @@ void Engine::run_on(boost::asio::io_context& io, std::optional<Instant> until, s
       const bool over = engine.state_->stop_requested.load() || (until && engine.state_->clock.now() > *until);
       std::optional<Instant> next;
       try {
+        // What other processes asked for comes before the next send (a store error stops the
+        // engine, which the step then sees).
+        if (!over) (void)engine.apply_waiting();
         if (!over) next = engine.step();
       } catch (const boost::system::system_error& error) {
         // A signal handler interrupted a wait inside the step (EINTR): no reason to stop (a
@@ -47,6 +50,10 @@ void Engine::run_on(boost::asio::io_context& io, std::optional<Instant> until, s
         timer.expires_after(std::chrono::milliseconds(0));
         timer.async_wait([self = shared_from_this()](const boost::system::error_code&) { self->wake(); });
         return;
+      }
+      // A paused campaign waits for a request to resume it: looked for every second.
+      if (!next && !over && engine.state_->has_paused_campaign()) {
+        next = engine.state_->clock.now() + std::chrono::seconds(1);
       }
       // Past `until` nothing more is sent, but received mail is still read until then.
       if (next && until && *next > *until) {

@@ -119,7 +119,7 @@ expected<void> Engine::State::start(CampaignState& c, Instant now) {
     c.leads.enter(c.def.leads, c.def.schedule, first_delay, entered);
   }
   c.leads.recount_unfinished();
-  if (c.leads.unfinished_count() == 0) c.status = CampaignStatus::finished;
+  if (c.status == CampaignStatus::running && c.leads.unfinished_count() == 0) c.status = CampaignStatus::finished;
   if (log.failed()) return fail(*log.failure());
   return {};
 }
@@ -136,8 +136,22 @@ expected<void> Engine::pause(std::string_view name) {
 expected<void> Engine::resume(std::string_view name) {
   CampaignState* c = state_->find(name);
   if (!c) return fail(Errc::not_found, "no campaign named \"" + std::string(name) + "\"");
+  if (c->status == CampaignStatus::stopped) {
+    return fail(Errc::invalid_argument, "campaign \"" + std::string(name) + "\" was stopped for good: it cannot be resumed");
+  }
   if (c->status == CampaignStatus::paused) {
     state_->record_campaign(*c, campaign_event(EventType::campaign_resumed, state_->clock.now(), *c, "request"));
+  }
+  return {};
+}
+
+expected<void> Engine::stop(std::string_view name) {
+  CampaignState* c = state_->find(name);
+  if (!c) return fail(Errc::not_found, "no campaign named \"" + std::string(name) + "\"");
+  // A draft has no log to record in; a finished campaign may still be reopened by a send found
+  // missing from its Sent folder, which a stop rules out too.
+  if (c->status != CampaignStatus::draft && c->status != CampaignStatus::stopped) {
+    state_->record_campaign(*c, campaign_event(EventType::campaign_stopped, state_->clock.now(), *c, "request"));
   }
   return {};
 }

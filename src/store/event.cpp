@@ -11,10 +11,10 @@ namespace outreach {
 
 namespace {
 
-constexpr std::array<std::string_view, 18> type_names{
+constexpr std::array<std::string_view, 19> type_names{
     "sent",     "deferred", "failed",       "in_doubt", "skipped", "replied", "auto_replied", "bounced",
     "unsubscribed", "complained", "stopped", "paused", "resumed", "completed", "campaign_paused", "campaign_resumed",
-    "mailbox_unreadable", "mailbox_readable"};
+    "mailbox_unreadable", "mailbox_readable", "campaign_stopped"};
 
 constexpr std::array<std::string_view, 5> cause_names{"", "refused", "gave_up", "unbuildable", "unsignable"};
 constexpr std::array<std::string_view, 3> settlement_names{"", "found_in_sent", "not_in_sent"};

@@ -107,8 +107,25 @@ expected<std::size_t> MemoryStore::forget(std::string_view address) {
   std::erase_if(open_intents_, [&](const auto& entry) { return detail::iequals_ascii(entry.second.second.lead, address); });
   // Received mail that mentions the address anywhere, as the durable stores do.
   const std::string folded = detail::ascii_lower(address);
-  std::erase_if(inbox_, [&](const auto& entry) { return detail::ascii_lower(entry.second).find(folded) != std::string::npos; });
-  return before - events_.size() - open_intents_.size() - inbox_.size();
+  const auto names = [&](std::string_view text) { return detail::ascii_lower(text).find(folded) != std::string::npos; };
+  std::erase_if(inbox_, [&](const auto& entry) { return names(entry.second); });
+  // Requests that name it: answered ones go, waiting ones lose what they asked.
+  std::size_t requests = 0;
+  for (auto it = requests_.begin(); it != requests_.end();) {
+    StoredRequest& request = it->second;
+    if (!names(request.body)) {
+      ++it;
+      continue;
+    }
+    ++requests;
+    if (request.answered) {
+      it = requests_.erase(it);
+    } else {
+      request.body = "{}";
+      ++it;
+    }
+  }
+  return before - events_.size() - open_intents_.size() - inbox_.size() + requests;
 }
 
 std::optional<SentMessage> MemoryStore::find_sent(std::string_view message_id) const {
@@ -145,6 +162,36 @@ std::vector<QueuedMessage> MemoryStore::queued(std::size_t limit) const {
 expected<void> MemoryStore::unqueue(std::int64_t id) {
   inbox_.erase(id);
   return {};
+}
+
+expected<std::int64_t> MemoryStore::queue_request(std::string_view body, Instant at) {
+  const std::int64_t id = requests_.empty() ? 1 : requests_.rbegin()->first + 1;
+  requests_.emplace(id, StoredRequest{.id = id, .body = std::string(body), .queued = at, .answered = std::nullopt, .answer = {}});
+  return id;
+}
+
+std::vector<StoredRequest> MemoryStore::waiting_requests(std::size_t limit) const {
+  std::vector<StoredRequest> waiting;
+  for (auto it = requests_.begin(); it != requests_.end() && waiting.size() < limit; ++it) {
+    if (!it->second.answered) waiting.push_back(it->second);
+  }
+  return waiting;
+}
+
+expected<void> MemoryStore::answer_request(std::int64_t id, std::string_view answer, Instant at) {
+  const auto found = requests_.find(id);
+  if (found == requests_.end() || found->second.answered) {
+    return fail(Errc::not_found, "no waiting request " + std::to_string(id));
+  }
+  found->second.answered = at;
+  found->second.answer = std::string(answer);
+  return {};
+}
+
+std::optional<StoredRequest> MemoryStore::request(std::int64_t id) const {
+  const auto found = requests_.find(id);
+  if (found == requests_.end()) return std::nullopt;
+  return found->second;
 }
 
 std::optional<FolderPosition> MemoryStore::folder_position(std::string_view mailbox, std::string_view folder) const {

@@ -39,6 +39,18 @@ std::vector<QueuedMessage> Store::queued(std::size_t) const { return {}; }
 
 expected<void> Store::unqueue(std::int64_t) { return fail(Errc::invalid_argument, "this store keeps no inbox"); }
 
+expected<std::int64_t> Store::queue_request(std::string_view, Instant) {
+  return fail(Errc::invalid_argument, "this store keeps no requests: ask the engine itself");
+}
+
+std::vector<StoredRequest> Store::waiting_requests(std::size_t) const { return {}; }
+
+expected<void> Store::answer_request(std::int64_t, std::string_view, Instant) {
+  return fail(Errc::invalid_argument, "this store keeps no requests");
+}
+
+std::optional<StoredRequest> Store::request(std::int64_t) const { return std::nullopt; }
+
 std::optional<FolderPosition> Store::folder_position(std::string_view, std::string_view) const { return std::nullopt; }
 
 expected<void> Store::save_folder_position(const FolderPosition&) { return {}; }

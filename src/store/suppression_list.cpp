@@ -28,8 +28,7 @@ Error at_line(const Error& error, const std::filesystem::path& file, std::size_t
 }
 
 // One address a line; blank lines and lines starting with '#' are skipped.
-expected<void> import_lines(Store& store, std::string_view text, const std::filesystem::path& file,
-                            std::string_view reason, SuppressionImport& done) {
+void read_lines(std::string_view text, const std::filesystem::path& file, SuppressionFile& read) {
   std::size_t line_number = 0;
   std::size_t start = 0;
   while (start < text.size()) {
@@ -41,25 +40,19 @@ expected<void> import_lines(Store& store, std::string_view text, const std::file
     if (line.empty() || line.front() == '#') continue;
     auto address = suppression_address(line);
     if (!address) {
-      done.problems.push_back(at_line(address.error(), file, line_number));
+      read.problems.push_back(at_line(address.error(), file, line_number));
       continue;
     }
-    if (auto kept = store.suppress(*address, reason); !kept) return kept;
-    ++done.suppressed;
+    read.addresses.push_back(std::move(*address));
   }
-  return {};
 }
 
 // A CSV list read as a lead list: its rows' addresses; the rows it leaves out are the problems.
-expected<void> import_csv(Store& store, std::string_view text, const std::filesystem::path& file,
-                          std::string_view reason, SuppressionImport& done) {
+expected<void> read_csv(std::string_view text, const std::filesystem::path& file, SuppressionFile& read) {
   auto list = parse_lead_csv(text, file.string());
   if (!list) return fail(list.error());
-  done.problems = std::move(list->problems);
-  for (const Lead& lead : list->leads) {
-    if (auto kept = store.suppress(lead.email, reason); !kept) return kept;
-    ++done.suppressed;
-  }
+  read.problems = std::move(list->problems);
+  for (Lead& lead : list->leads) read.addresses.push_back(std::move(lead.email));
   return {};
 }
 
@@ -74,21 +67,35 @@ expected<std::string> suppression_address(std::string_view text) {
   return address;
 }
 
-expected<SuppressionImport> import_suppressions(Store& store, const std::filesystem::path& file,
-                                               std::string_view reason) {
+expected<SuppressionFile> read_suppression_file(const std::filesystem::path& file) {
   auto text = detail::read_file(file);
   if (!text) return fail(text.error());
   std::string_view content = *text;
   if (content.starts_with(byte_order_mark)) content.remove_prefix(byte_order_mark.size());
-  const bool csv = is_csv_header(content.substr(0, content.find('\n')));
+  SuppressionFile read;
+  if (is_csv_header(content.substr(0, content.find('\n')))) {
+    if (auto done = read_csv(content, file, read); !done) return fail(done.error());
+  } else {
+    read_lines(content, file, read);
+  }
+  return read;
+}
 
-  SuppressionImport done;
+expected<SuppressionImport> import_suppressions(Store& store, const std::filesystem::path& file,
+                                               std::string_view reason) {
+  auto read = read_suppression_file(file);
+  if (!read) return fail(read.error());
+  SuppressionImport done{.suppressed = 0, .problems = std::move(read->problems)};
   if (auto began = store.begin(); !began) return fail(began.error());
-  auto imported =
-      csv ? import_csv(store, content, file, reason, done) : import_lines(store, content, file, reason, done);
+  expected<void> written;
+  for (const std::string& address : read->addresses) {
+    written = store.suppress(address, reason);
+    if (!written) break;
+    ++done.suppressed;
+  }
   // After a failed write the unit's commit rolls it back and gives the error again.
   auto committed = store.commit();
-  if (!imported) return fail(imported.error());
+  if (!written) return fail(written.error());
   if (!committed) return fail(committed.error());
   return done;
 }

@@ -208,6 +208,58 @@ TEST_CASE_TEMPLATE("received mail waits in the inbox in order until taken out, a
   CHECK(waiting[0].raw == "third");
 }
 
+TEST_CASE_TEMPLATE("requests wait in order until answered, keep their answer, and forget drops what names the address",
+                   Kind, MemoryStoreKind, SqliteStoreKind) {
+  Kind kind;
+  Store& store = kind.get();
+  CHECK(store.waiting_requests(10).empty());
+  CHECK_FALSE(store.request(1).has_value());
+  const auto pause = store.queue_request(R"({"action":"pause","campaign":"q4"})", utc("2026-12-01T09:00:00Z"));
+  const auto suppress = store.queue_request(R"({"action":"suppress","addresses":["Ann@Example.com"]})",
+                                            utc("2026-12-01T09:00:01Z"));
+  const auto forget = store.queue_request(R"({"action":"forget","addresses":["bob@example.com"]})",
+                                          utc("2026-12-01T09:00:02Z"));
+  REQUIRE(pause);
+  REQUIRE(suppress);
+  REQUIRE(forget);
+  CHECK(*pause < *suppress);
+  CHECK(*suppress < *forget);
+
+  auto waiting = store.waiting_requests(10);
+  REQUIRE(waiting.size() == 3);
+  CHECK(waiting[0].id == *pause);
+  CHECK(waiting[0].body == R"({"action":"pause","campaign":"q4"})");
+  CHECK(waiting[0].queued == utc("2026-12-01T09:00:00Z"));
+  CHECK_FALSE(waiting[0].answered.has_value());
+  CHECK(store.waiting_requests(1).size() == 1);
+
+  // Answered inside the unit that applies it; answered once.
+  REQUIRE(store.begin());
+  REQUIRE(store.answer_request(*pause, R"({"applied":true})", utc("2026-12-01T09:00:03Z")));
+  REQUIRE(store.commit());
+  REQUIRE(store.answer_request(*suppress, R"({"applied":true})", utc("2026-12-01T09:00:04Z")));
+  CHECK_FALSE(store.answer_request(*suppress, R"({"applied":false})", utc("2026-12-01T09:00:05Z")).has_value());
+  waiting = store.waiting_requests(10);
+  REQUIRE(waiting.size() == 1);
+  CHECK(waiting[0].id == *forget);
+  const auto answered = store.request(*pause);
+  REQUIRE(answered.has_value());
+  CHECK(answered->answered == utc("2026-12-01T09:00:03Z"));
+  CHECK(answered->answer == R"({"applied":true})");
+
+  // The answered request naming the address goes; the waiting one naming the other keeps nothing.
+  auto erased = store.forget("ann@example.com");
+  REQUIRE(erased);
+  CHECK(*erased == 1);
+  CHECK_FALSE(store.request(*suppress).has_value());
+  CHECK(store.request(*pause).has_value());
+  REQUIRE(store.forget("BOB@example.com"));
+  const auto emptied = store.request(*forget);
+  REQUIRE(emptied.has_value());
+  CHECK(emptied->body == "{}");
+  CHECK_FALSE(emptied->answered.has_value());
+}
+
 TEST_CASE_TEMPLATE("a folder's position is kept per mailbox and folder and replaced by the next", Kind,
                    MemoryStoreKind, SqliteStoreKind) {
   Kind kind;
@@ -300,6 +352,10 @@ TEST_CASE("a store that keeps no inbox refuses mail handed to it and has nothing
   CHECK(queued.error().code() == Errc::invalid_argument);
   CHECK(store.queued(10).empty());
   CHECK_FALSE(store.unqueue(1).has_value());
+  CHECK(store.queue_request("{}", utc("2026-12-01T09:00:00Z")).error().code() == Errc::invalid_argument);
+  CHECK(store.waiting_requests(10).empty());
+  CHECK_FALSE(store.request(1).has_value());
+  CHECK_FALSE(store.answer_request(1, "{}", utc("2026-12-01T09:00:00Z")).has_value());
   CHECK(store.access() == StoreAccess::engine);
   CHECK_FALSE(store.read_error().has_value());
 }

@@ -105,7 +105,24 @@ expected<void> create_version_3(sqlite::Connection& connection) {
                             "cannot create the mailbox reading tables (version 3)");
 }
 
-constexpr std::array<SqliteMigration, 3> migrations{&create_version_1, &create_version_2, &create_version_3};
+// Changes asked of a running engine by other processes: pause, suppress, add leads, ...
+expected<void> create_version_4(sqlite::Connection& connection) {
+  return connection.execute(R"sql(
+    -- Answered in the unit that applies the request, so that it is applied exactly once.
+    CREATE TABLE requests (
+      id       INTEGER PRIMARY KEY,     -- the order of asking, which is the order of applying
+      queued   INTEGER NOT NULL,        -- when it was asked
+      body     TEXT NOT NULL,           -- what is asked, as JSON
+      answered INTEGER,                 -- when the engine answered; NULL while it waits
+      answer   TEXT                     -- the answer, as JSON
+    ) STRICT;
+    CREATE INDEX requests_waiting ON requests (id) WHERE answered IS NULL;
+  )sql",
+                            "cannot create the requests table (version 4)");
+}
+
+constexpr std::array<SqliteMigration, 4> migrations{&create_version_1, &create_version_2, &create_version_3,
+                                                    &create_version_4};
 static_assert(static_cast<std::int64_t>(migrations.size()) == SqliteStore::schema_version, "each schema version has its migration");
 
 }  // namespace

@@ -91,12 +91,19 @@ struct SqliteStore::Impl {
     Statement forget_events;
     Statement forget_intents;
     Statement forget_inbox;
+    Statement forget_answered_requests;
+    Statement forget_waiting_requests;
     Statement find_sent;
     Statement last_step_sent;
     Statement record_received;
     Statement queue_received;
     Statement list_queued;
     Statement unqueue;
+    Statement queue_request;
+    Statement waiting_requests;
+    Statement answer_request;
+    Statement find_request;
+    Statement drop_old_requests;
     Statement find_folder_position;
     Statement save_folder_position;
     Statement record_mailbox_check;
@@ -269,6 +276,12 @@ expected<void> SqliteStore::Impl::prepare_statements() {
       // Received mail waiting in the inbox that mentions the address anywhere (instr, not LIKE,
       // whose `_` and `%` occur in addresses).
       {&statements.forget_inbox, "DELETE FROM inbox WHERE instr(lower(CAST(raw AS TEXT)), lower(?1)) > 0"},
+      // Requests that name the address: answered ones go; a waiting one loses what it asked (the
+      // engine answers it as empty), the forget being applied included.
+      {&statements.forget_answered_requests,
+       "DELETE FROM requests WHERE answered IS NOT NULL AND instr(lower(body), lower(?1)) > 0"},
+      {&statements.forget_waiting_requests,
+       "UPDATE requests SET body = '{}' WHERE answered IS NULL AND instr(lower(body), lower(?1)) > 0"},
       // Through events_by_message_id.
       {&statements.find_sent, "SELECT line FROM events WHERE message_id = ?1 ORDER BY id LIMIT 1"},
       // Through events_by_lead: a lead's events are few.
@@ -280,6 +293,13 @@ expected<void> SqliteStore::Impl::prepare_statements() {
       {&statements.queue_received, "INSERT INTO inbox (queued, raw) VALUES (?1, ?2)"},
       {&statements.list_queued, "SELECT id, raw FROM inbox ORDER BY id LIMIT ?1"},
       {&statements.unqueue, "DELETE FROM inbox WHERE id = ?1"},
+      {&statements.queue_request, "INSERT INTO requests (queued, body) VALUES (?1, ?2) RETURNING id"},
+      // Through requests_waiting.
+      {&statements.waiting_requests,
+       "SELECT id, queued, body FROM requests WHERE answered IS NULL ORDER BY id LIMIT ?1"},
+      {&statements.answer_request, "UPDATE requests SET answered = ?2, answer = ?3 WHERE id = ?1 AND answered IS NULL"},
+      {&statements.find_request, "SELECT id, queued, body, answered, answer FROM requests WHERE id = ?1"},
+      {&statements.drop_old_requests, "DELETE FROM requests WHERE answered IS NOT NULL AND answered < ?1"},
       {&statements.find_folder_position,
        "SELECT uidvalidity, last_uid FROM folder_positions WHERE mailbox = ?1 AND folder = ?2"},
       {&statements.save_folder_position,
@@ -530,7 +550,8 @@ expected<std::size_t> SqliteStore::forget(std::string_view address) {
   auto written = impl_->write([&]() -> expected<void> {
     erased = 0;
     for (Statement* erase :
-         {&impl_->statements.forget_events, &impl_->statements.forget_intents, &impl_->statements.forget_inbox}) {
+         {&impl_->statements.forget_events, &impl_->statements.forget_intents, &impl_->statements.forget_inbox,
+          &impl_->statements.forget_answered_requests, &impl_->statements.forget_waiting_requests}) {
       erase->bind_all(address);
       if (auto done = erase->run("cannot erase the address's records"); !done) return done;
       erased += static_cast<std::size_t>(erase->changes());
@@ -600,6 +621,67 @@ expected<void> SqliteStore::unqueue(std::int64_t id) {
     remove.bind_all(id);
     return remove.run("cannot take the message out of the inbox");
   });
+}
+
+expected<std::int64_t> SqliteStore::queue_request(std::string_view body, Instant at) {
+  if (impl_->options.access == StoreAccess::read) return fail(impl_->writable().error());
+  std::int64_t id = 0;
+  auto queue = [&]() -> expected<void> {
+    auto& insert = impl_->statements.queue_request;
+    insert.bind_all(milliseconds_of(at), body);
+    auto row = insert.step("cannot write the request");
+    if (!row || !*row) {  // RETURNING gives a row, unless the insert failed
+      insert.reset();
+      return fail(row ? impl_->connection.error(SQLITE_ERROR, "cannot write the request") : row.error());
+    }
+    id = insert.integer(0);
+    return insert.run("cannot write the request");  // steps to the end, and resets
+  };
+  // Inbox access writes this and nothing else: straight, not through `write`, which refuses it.
+  auto written = impl_->options.access == StoreAccess::inbox ? queue() : impl_->write(queue);
+  if (!written) return fail(written.error());
+  return id;
+}
+
+std::vector<StoredRequest> SqliteStore::waiting_requests(std::size_t limit) const {
+  std::vector<StoredRequest> out;
+  auto& list = impl_->statements.waiting_requests;
+  list.bind_all(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  impl_->read_rows(list, "cannot read the requests", [&](const Statement& row) {
+    out.push_back(StoredRequest{
+        .id = row.integer(0), .body = std::string(row.text(2)), .queued = instant_of(row.integer(1)), .answered = {}, .answer = {}});
+  });
+  return out;
+}
+
+expected<void> SqliteStore::answer_request(std::int64_t id, std::string_view answer, Instant at) {
+  // Answers are read within moments by whoever asked; a week later they only take room.
+  constexpr std::chrono::hours kept{7 * 24};
+  return impl_->write([&]() -> expected<void> {
+    auto& record = impl_->statements.answer_request;
+    record.bind_all(id, milliseconds_of(at), answer);
+    if (auto done = record.run("cannot record the request's answer"); !done) return done;
+    if (record.changes() == 0) {
+      return fail(refused(Errc::not_found, impl_->file, "no waiting request " + std::to_string(id)));
+    }
+    auto& drop = impl_->statements.drop_old_requests;
+    drop.bind_all(milliseconds_of(at - kept));
+    return drop.run("cannot drop old requests");
+  });
+}
+
+std::optional<StoredRequest> SqliteStore::request(std::int64_t id) const {
+  std::optional<StoredRequest> found;
+  auto& find = impl_->statements.find_request;
+  find.bind_all(id);
+  impl_->read_rows(find, "cannot read the request", [&](const Statement& row) {
+    found = StoredRequest{.id = row.integer(0),
+                          .body = std::string(row.text(2)),
+                          .queued = instant_of(row.integer(1)),
+                          .answered = instant_of(row.optional_integer(3)),
+                          .answer = std::string(row.text(4))};
+  });
+  return found;
 }
 
 std::optional<FolderPosition> SqliteStore::folder_position(std::string_view mailbox, std::string_view folder) const {

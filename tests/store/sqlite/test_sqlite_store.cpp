@@ -529,7 +529,7 @@ TEST_CASE("a store of schema version 1 is upgraded on open, and its earlier send
   CHECK_FALSE(*again);
 }
 
-TEST_CASE("a store of schema version 2 is upgraded on open with its data intact, and reads mailboxes from the start") {
+TEST_CASE("a store of schema version 2 is upgraded on open with its data intact, reads mailboxes from the start and takes requests") {
   TempFolder folder;
   const fs::path file = folder.path() / "outreach.db";
   make_store_of_version(file, 2);
@@ -548,8 +548,10 @@ TEST_CASE("a store of schema version 2 is upgraded on open with its data intact,
   // A reader does not upgrade: the engine opens it first.
   REQUIRE_FALSE(SqliteStore::open(file, reader()).has_value());
   auto store = open_sqlite(file);
-  CHECK(raw_integer(file, "PRAGMA user_version") == 3);
+  CHECK(raw_integer(file, "PRAGMA user_version") == SqliteStore::schema_version);
   CHECK(raw_integer(file, "SELECT count(*) FROM sqlite_schema WHERE name IN ('folder_positions', 'mailbox_checks')") == 2);
+  CHECK(store->waiting_requests(10).empty());
+  CHECK(store->queue_request(R"({"action":"pause","campaign":"a"})", Instant{}).has_value());
   REQUIRE(store->campaigns().size() == 1);
   CHECK(store->campaigns()[0].started == utc("2025-12-01T00:00:00Z"));
   CHECK(events_of(*store, "a").size() == 1);
@@ -653,6 +655,39 @@ TEST_CASE("messages handed in beside a running engine wait in its inbox until it
   waiting = engine_store->queued(10);
   REQUIRE(waiting.size() == 2);
   CHECK(waiting[1].raw.starts_with("From: annXo"));
+}
+
+TEST_CASE("requests written beside a running engine wait for it, and whoever asked reads its answer") {
+  TempFolder folder;
+  const fs::path file = folder.path() / "outreach.db";
+  auto engine_store = open_sqlite(file);
+  SqliteStoreOptions inbox_access = fast_engine();
+  inbox_access.access = StoreAccess::inbox;
+  auto asker = open_sqlite(file, inbox_access);  // no lock: works while the engine holds it
+  const auto id = asker->queue_request(R"({"action":"pause","campaign":"q4"})", utc("2026-12-01T09:00:00Z"));
+  REQUIRE(id.has_value());
+  // Answering is the engine's: the asker may not.
+  CHECK_FALSE(asker->answer_request(*id, "{}", utc("2026-12-01T09:00:01Z")).has_value());
+  SqliteStoreOptions read_access = fast_engine();
+  read_access.access = StoreAccess::read;
+  auto reader = open_sqlite(file, read_access);
+  CHECK_FALSE(reader->queue_request("{}", Instant{}).has_value());
+
+  const auto waiting = engine_store->waiting_requests(10);
+  REQUIRE(waiting.size() == 1);
+  CHECK(waiting[0].id == *id);
+  REQUIRE(engine_store->answer_request(*id, R"({"applied":true})", utc("2026-12-01T09:00:02Z")));
+  const auto seen = asker->request(*id);
+  REQUIRE(seen.has_value());
+  CHECK(seen->answer == R"({"applied":true})");
+  CHECK(reader->request(*id) == seen);
+
+  // Answers are dropped a week after they were given, at the next answer.
+  const auto later = asker->queue_request(R"({"action":"resume","campaign":"q4"})", utc("2026-12-09T09:00:00Z"));
+  REQUIRE(later.has_value());
+  REQUIRE(engine_store->answer_request(*later, R"({"applied":true})", utc("2026-12-09T09:00:03Z")));
+  CHECK_FALSE(asker->request(*id).has_value());
+  CHECK(asker->request(*later).has_value());
 }
 
 TEST_CASE("an event line that cannot be read is skipped, reported, and stops every later write") {

@@ -1,0 +1,144 @@
+// Requests and their answers as the JSON a store keeps, and asking through a store.
+#include "outreach/request.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <array>
+#include <thread>
+
+#include "outreach/suppression_list.hpp"
+#include "util/json_reader.hpp"
+
+namespace outreach {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::array<std::string_view, 6> action_names{"pause", "resume", "stop", "suppress", "unsuppress", "forget"};
+
+constexpr bool names_campaign(RequestAction action) noexcept {
+  return action == RequestAction::pause || action == RequestAction::resume || action == RequestAction::stop;
+}
+
+// The code of a name `to_string(Errc)` gives.
+std::optional<Errc> errc_named(std::string_view name) {
+  for (int code = static_cast<int>(Errc::invalid_argument); code <= static_cast<int>(Errc::internal); ++code) {
+    if (to_string(static_cast<Errc>(code)) == name) return static_cast<Errc>(code);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view to_string(RequestAction action) noexcept { return action_names[static_cast<std::size_t>(action)]; }
+
+std::string to_json(const Request& request) {
+  json::object out;
+  out["action"] = to_string(request.action);
+  if (names_campaign(request.action)) {
+    out["campaign"] = request.campaign;
+  } else {
+    json::array addresses;
+    for (const std::string& address : request.addresses) addresses.emplace_back(address);
+    out["addresses"] = std::move(addresses);
+    if (request.action == RequestAction::suppress) out["reason"] = request.reason;
+  }
+  return json::serialize(out);
+}
+
+expected<Request> request_from_json(std::string_view text) {
+  auto parsed = detail::parse_json(text, "request");
+  if (!parsed) return fail(parsed.error());
+  detail::ErrorList errors;
+  detail::ObjectReader reader(*parsed, "", errors);
+  Request request;
+  if (const auto action = reader.string("action", true)) {
+    const auto* found = std::find(action_names.begin(), action_names.end(), *action);
+    if (found == action_names.end()) {
+      errors.add(detail::problem("\"" + *action + "\" is not a request this engine knows", reader.path("action")));
+    } else {
+      request.action = static_cast<RequestAction>(found - action_names.begin());
+    }
+  }
+  if (errors.empty() && names_campaign(request.action)) {
+    if (auto campaign = detail::text_member(reader, "campaign", true)) request.campaign = std::move(*campaign);
+  } else if (errors.empty()) {
+    const std::string path = reader.path("addresses");
+    const json::value* addresses = reader.find("addresses");
+    if (!addresses || !addresses->is_array() || addresses->as_array().empty()) {
+      errors.add(detail::problem("a list of one or more addresses is needed", path));
+    } else if (request.action == RequestAction::forget && addresses->as_array().size() != 1) {
+      errors.add(detail::problem("forget takes one address", path));
+    } else {
+      for (std::size_t i = 0; i < addresses->as_array().size(); ++i) {
+        const json::value& item = addresses->as_array()[i];
+        auto address = item.is_string() ? suppression_address(std::string_view(item.as_string()))
+                                        : fail(Errc::invalid_value, "an address is a string");
+        if (!address) {
+          errors.add(detail::problem(address.error().message(), detail::path_index(path, i)));
+        } else {
+          request.addresses.push_back(std::move(*address));
+        }
+      }
+    }
+    if (request.action == RequestAction::suppress) {
+      if (auto reason = detail::text_member(reader, "reason")) request.reason = std::move(*reason);
+    }
+  }
+  reader.reject_unknown_keys();
+  if (!errors.empty()) return fail(errors.combined());
+  return request;
+}
+
+std::string to_json(const RequestAnswer& answer) {
+  json::object out;
+  out["applied"] = answer.applied;
+  out["message"] = answer.message;
+  if (answer.error) out["error"] = to_string(*answer.error);
+  out["sends_before"] = answer.sends_before;
+  out["changed"] = answer.changed;
+  return json::serialize(out);
+}
+
+expected<RequestAnswer> request_answer_from_json(std::string_view text) {
+  auto parsed = detail::parse_json(text, "answer");
+  if (!parsed) return fail(parsed.error());
+  detail::ErrorList errors;
+  detail::ObjectReader reader(*parsed, "", errors);
+  RequestAnswer answer;
+  answer.applied = reader.boolean("applied", true).value_or(false);
+  answer.message = reader.string("message", true).value_or("");
+  if (auto error = reader.string("error")) answer.error = errc_named(*error).value_or(Errc::internal);
+  answer.sends_before = reader.integer("sends_before", 0, INT64_MAX).value_or(0);
+  answer.changed = reader.integer("changed", 0, INT64_MAX).value_or(0);
+  reader.reject_unknown_keys();
+  if (!errors.empty()) return fail(errors.combined());
+  return answer;
+}
+
+expected<std::int64_t> ask(Store& store, const Request& request, Instant at) {
+  return store.queue_request(to_json(request), at);
+}
+
+std::optional<RequestAnswer> await_answer(const Store& store, std::int64_t id, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const std::optional<StoredRequest> found = store.request(id);
+    if (!found) return std::nullopt;
+    if (found->answered) {
+      auto answer = request_answer_from_json(found->answer);
+      if (answer) return *answer;
+      RequestAnswer unreadable;
+      unreadable.message = "the engine's answer cannot be read: " + answer.error().message();
+      unreadable.error = Errc::internal;
+      return unreadable;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+}  // namespace outreach

@@ -1,0 +1,173 @@
+// What other processes leave in the store for the engine that runs it: received messages
+// (`outreach ingest`, a mail reader elsewhere) and requests (`outreach pause`, `suppress`, ...).
+// Each is applied in one unit with its removal or its answer, so that across a crash it is
+// applied exactly once.
+#include <algorithm>
+
+#include "engine/engine_state.hpp"
+#include "outreach/request.hpp"
+#include "util/ascii.hpp"
+
+namespace outreach {
+
+using detail::CampaignState;
+using detail::CampaignStatus;
+
+namespace {
+
+// A few messages at a time: each may be large. Requests are small; more wait for the next call.
+constexpr std::size_t message_batch = 8;
+constexpr std::size_t request_batch = 256;
+
+std::string in_quotes(std::string_view name) { return "\"" + std::string(name) + "\""; }
+
+RequestAnswer refused(Errc code, std::string why) {
+  RequestAnswer answer;
+  answer.message = std::move(why);
+  answer.error = code;
+  return answer;
+}
+
+RequestAnswer applied(std::int64_t sends_before) {
+  RequestAnswer answer;
+  answer.applied = true;
+  answer.sends_before = sends_before;
+  return answer;
+}
+
+}  // namespace
+
+// The sends handed over since the last call, so that an answer says which of them came after
+// its request was asked.
+void Engine::State::note_handover(const Outgoing& send, Instant at) {
+  if (serves_requests) recent_handovers.push_back({at, send.campaign, send.lead});
+}
+
+std::int64_t Engine::State::handovers_since(Instant asked, const CampaignState* campaign,
+                                            const std::vector<std::string>& addresses) const {
+  return std::count_if(recent_handovers.begin(), recent_handovers.end(), [&](const Handover& sent) {
+    if (sent.at < asked) return false;
+    if (campaign) return sent.campaign == campaign;
+    const std::string& key = sent.campaign->leads.key_of(sent.lead);
+    return std::any_of(addresses.begin(), addresses.end(),
+                       [&](const std::string& address) { return detail::iequals_ascii(address, key); });
+  });
+}
+
+RequestAnswer Engine::State::apply_campaign_request(const Request& request, Instant asked, Engine& engine) {
+  CampaignState* c = find(request.campaign);
+  if (!c) return refused(Errc::not_found, "no campaign named " + in_quotes(request.campaign));
+  const CampaignStatus before = c->status;
+  const auto changed = request.action == RequestAction::pause    ? engine.pause(request.campaign)
+                       : request.action == RequestAction::resume ? engine.resume(request.campaign)
+                                                                 : engine.stop(request.campaign);
+  if (!changed) return refused(changed.error().code(), changed.error().message());
+  RequestAnswer answer = applied(handovers_since(asked, c, {}));
+  const std::string name = "campaign " + in_quotes(request.campaign);
+  const std::string_view status = detail::campaign_status_names[static_cast<std::size_t>(c->status)];
+  if (before == c->status) {
+    answer.message = name + " is " + std::string(before == CampaignStatus::draft ? "not started" : status) +
+                     ": nothing to change";
+  } else {
+    answer.message = name + " " + std::string(c->status == CampaignStatus::running ? "resumed" : status);
+  }
+  return answer;
+}
+
+RequestAnswer Engine::State::apply_address_request(const Request& request, Instant asked) {
+  RequestAnswer answer = applied(handovers_since(asked, nullptr, request.addresses));
+  const auto kept = [&](const expected<void>& written) { return log.kept_or_stop(written); };
+  switch (request.action) {
+    case RequestAction::suppress:
+    case RequestAction::unsuppress: {
+      const bool adding = request.action == RequestAction::suppress;
+      for (const std::string& address : request.addresses) {
+        const bool was = store.is_suppressed(address);
+        if (!kept(adding ? store.suppress(address, request.reason) : store.unsuppress(address))) break;
+        if (was != adding) ++answer.changed;
+      }
+      answer.message = std::to_string(answer.changed) + (answer.changed == 1 ? " address " : " addresses ") +
+                       (adding ? "suppressed" : "taken off the suppression list");
+      const auto unchanged = static_cast<std::int64_t>(request.addresses.size()) - answer.changed;
+      if (unchanged > 0) {
+        answer.message += " (" + std::to_string(unchanged) + (adding ? " on the list already)" : " not on the list)");
+      }
+      break;
+    }
+    case RequestAction::forget: {
+      const std::string& address = request.addresses.front();
+      auto erased = store.forget(address);
+      if (!erased) {
+        (void)kept(fail(erased.error()));
+        break;
+      }
+      answer.changed = static_cast<std::int64_t>(*erased);
+      // Its leads end in memory too, with no event (that would write the address again), and
+      // the suppression keeps every campaign, this one after a restart included, from mailing it.
+      const std::string key = detail::ascii_lower(address);
+      for (auto& campaign : campaigns) {
+        if (const auto lead = campaign->leads.find(key)) campaign->leads.finish(*lead, detail::LeadStatus::stopped);
+      }
+      if (!store.is_suppressed(address)) (void)kept(store.suppress(address, "forget"));
+      answer.message = std::to_string(*erased) + " records erased; the address stays suppressed";
+      break;
+    }
+    default: break;
+  }
+  return answer;
+}
+
+expected<std::size_t> Engine::apply_waiting() {
+  State& s = *state_;
+  s.serves_requests = true;
+  std::size_t count = 0;
+  // Applies one waiting thing in a unit of its own; false, with the engine stopped, when the
+  // store cannot record it (what was applied in memory may be ahead of the store: the engine
+  // starts again from the store).
+  const auto in_one_unit = [&](const std::function<void()>& apply) {
+    if (!s.log.kept_or_stop(s.store.begin())) return false;
+    apply();
+    (void)s.log.kept_or_stop(s.store.commit());
+    if (s.log.failed()) return false;
+    ++count;
+    return true;
+  };
+
+  for (bool more = true; more && !s.log.failed();) {
+    const std::vector<QueuedMessage> waiting = s.store.queued(message_batch);
+    more = waiting.size() == message_batch;
+    for (const QueuedMessage& message : waiting) {
+      const bool done = in_one_unit([&] {
+        auto taken = ingest(message.raw);
+        if (!taken && !s.log.failed()) {  // unreadable: dropped, said once
+          s.warnings.push_back("message " + std::to_string(message.id) +
+                               " of the inbox cannot be taken in: " + taken.error().to_string());
+        }
+        if (!s.log.failed()) (void)s.log.kept_or_stop(s.store.unqueue(message.id));
+      });
+      if (!done) return fail(*s.log.failure());
+    }
+  }
+
+  for (const StoredRequest& stored : s.store.waiting_requests(request_batch)) {
+    auto request = request_from_json(stored.body);
+    // A campaign of the store that this engine does not run: its requests wait for the engine
+    // that does (in their order, since each is left).
+    if (request && !request->campaign.empty() && !s.find(request->campaign) && s.store.campaign(request->campaign)) {
+      continue;
+    }
+    const bool done = in_one_unit([&] {
+      const RequestAnswer answer =
+          !request ? refused(request.error().code(), "the request cannot be read: " + request.error().to_string())
+          : request->campaign.empty() ? s.apply_address_request(*request, stored.queued)
+                                      : s.apply_campaign_request(*request, stored.queued, *this);
+      if (!s.log.failed()) (void)s.log.kept_or_stop(s.store.answer_request(stored.id, to_json(answer), s.clock.now()));
+    });
+    if (!done) return fail(*s.log.failure());
+  }
+  s.recent_handovers.clear();
+  if (s.log.failed()) return fail(*s.log.failure());
+  return count;
+}
+
+}  // namespace outreach
