@@ -1,6 +1,7 @@
 """The commands that keep state in a store file: run, simulate --store, status, events, pause,
 resume, suppress and forget, driven as a user would."""
 
+import datetime
 import json
 import os
 import subprocess
@@ -109,7 +110,9 @@ def test_pause_and_resume_are_kept_in_the_store(tmp_path):
     run("run", campaign, "--store", store, "--until", "2025-06-01T00:00:00Z", check=0)
     run("pause", "--store", store, "now", check=0)
     assert json.loads(run("status", "--store", store, "--json", check=0).stdout)["campaigns"][0]["status"] == "paused"
-    run("run", campaign, "--store", store, check=0)
+    # A paused campaign waits for a resume: the run goes on until --until, sending nothing.
+    soon = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    run("run", campaign, "--store", store, "--until", soon, check=0)
     assert not os.path.exists(outbox / "new") or not os.listdir(outbox / "new")
     run("resume", "--store", store, "now", check=0)
     run("run", campaign, "--store", store, check=0)
