@@ -968,6 +968,36 @@ OUTREACH_API int outreach_store_reader_events(const outreach_store_reader *reade
 OUTREACH_API int outreach_store_reader_suppressions(const outreach_store_reader *reader, char **out_json);
 
 /**
+ * @brief Asks for a change of a store's campaigns — pause, resume or stop one, suppress,
+ * unsuppress or forget addresses — as `outreach pause`, `suppress`, ... do, whether or not an
+ * engine runs the store (docs/operations.md, "Requests").
+ *
+ * The request is written to the store either way and applied exactly once, in order with the
+ * others. When no engine holds the store, this call applies it at once (it takes the store like
+ * an engine for that moment). When one does (`outreach run`, an engine of this or another
+ * process running with `outreach_engine_run`), that engine applies it within a second and this
+ * call waits up to `wait_ms` for its answer.
+ * @param store_path The store file.
+ * @param request_json The request: `{"action": "pause"|"resume"|"stop", "campaign": NAME}`,
+ * `{"action": "suppress", "addresses": [...], "reason": "manual"}` (`reason` optional),
+ * `{"action": "unsuppress", "addresses": [...]}` or `{"action": "forget", "addresses": [ONE]}`.
+ * @param wait_ms How long to wait for a running engine's answer, in milliseconds; 0: not at all.
+ * @param out_json Receives `{"id": 7, "applied_here": true, "answer": {...}, "warnings": [...]}`;
+ * `answer` is `{"applied": true, "message": "campaign "q4" paused", "sends_before": 0,
+ * "changed": 0}` (with `"error": "not_found"` and `applied` false when the engine refused it,
+ * such as a resume of a stopped campaign), or null while the request waits for the running
+ * engine (not lost: it applies it when it comes to it). Free it with `outreach_string_free`.
+ * @return `OUTREACH_OK` (also when the engine refused the request: see `answer`);
+ * `OUTREACH_EVALUE` / `OUTREACH_EPARSE` for a request that breaks a rule (the message names the
+ * JSON path); `OUTREACH_ENOTFOUND` when no engine runs the store and it has no such campaign (a
+ * missing store file is made, as an engine makes it); the store's code when it cannot be opened
+ * or written;
+ * `OUTREACH_EINVAL`, `OUTREACH_EUTF8`, `OUTREACH_ENOMEM`. Thread-safe; it blocks while it waits.
+ */
+OUTREACH_API int outreach_store_request(const char *store_path, const char *request_json, uint32_t wait_ms,
+                                        char **out_json);
+
+/**
  * @brief Closes the file and frees the reader. No other thread may be using it.
  * @param reader The reader, or NULL (then nothing happens).
  */

@@ -49,7 +49,9 @@ from .errors import (
 from .sequence import Sequence
 from .imap import FolderListing, ImapReader, ListedMessage
 from .smtp import SendOutcome, SmtpTransport
+from .steering import RequestResult
 from .store import StoreReader, SuppressionImport
+from . import steering
 from .transport import Accepted, Message, Permanent, SendResult, Temporary, Transport
 from .unsubscribe import UnsubscribeTarget, make_unsubscribe_token, verify_unsubscribe_token
 
@@ -77,6 +79,8 @@ __all__ = [
     "FolderListing",
     "ListedMessage",
     "StoreReader",
+    "RequestResult",
+    "steering",
     "SuppressionImport",
     "UnsubscribeTarget",
     "make_unsubscribe_token",

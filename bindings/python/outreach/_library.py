@@ -255,6 +255,8 @@ FUNCTIONS: List[Tuple[str, List[Any], Any]] = [
     ("outreach_store_reader_events", [StoreReaderPointer, c_char_p, c_char_p, _c_owned_pp], c_int),
     ("outreach_store_reader_suppressions", [StoreReaderPointer, _c_owned_pp], c_int),
     ("outreach_store_reader_free", [StoreReaderPointer], None),
+    # requests of a store's campaigns, whether or not an engine runs them
+    ("outreach_store_request", [c_char_p, c_char_p, c_uint32, _c_owned_pp], c_int),
     # one-click unsubscribe tokens
     ("outreach_unsubscribe_token", [_c_owned_pp, c_char_p, c_char_p, c_char_p], c_int),
     ("outreach_unsubscribe_verify", [_c_owned_pp, c_char_p, c_char_p], c_int),

@@ -1,0 +1,100 @@
+"""Changing a store's campaigns whether or not an engine runs them, as ``outreach pause``,
+``suppress``, ``forget``, ... do (``outreach_store_request``): :func:`request` and the
+shorthands :func:`pause`, :func:`resume`, :func:`stop`, :func:`suppress`, :func:`unsuppress` and
+:func:`forget`."""
+
+from __future__ import annotations
+
+import json
+import os
+from ctypes import byref, c_void_p
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+
+from ._library import check, encode, encode_path, lib, take_json
+
+__all__ = ["RequestResult", "request", "pause", "resume", "stop", "suppress", "unsuppress", "forget"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+@dataclass(frozen=True)
+class RequestResult:
+    """How a request of a store's campaigns ended.
+
+    Attributes:
+        id: The request's id in the store.
+        applied_here: No engine ran the store: the call applied the request itself.
+        answer: The engine's answer — ``applied``, ``message`` (what took effect, for people),
+            ``sends_before`` (sends handed to the transport after the request was asked and
+            before it was applied), ``changed``, and ``error`` (a code name) when it was
+            refused — or ``None`` while the request waits for the running engine (it is not
+            lost: that engine applies it when it comes to it).
+        warnings: What applying it here warned of.
+    """
+
+    id: int
+    applied_here: bool
+    answer: Optional[Dict[str, Any]]
+    warnings: List[str] = field(default_factory=list)
+
+    @property
+    def applied(self) -> bool:
+        """The request took effect (False when refused or still waiting)."""
+        return bool(self.answer and self.answer.get("applied"))
+
+
+def request(store: PathLike, body: Mapping[str, Any], wait: float = 10.0) -> RequestResult:
+    """Makes a request of the campaigns of the store at ``store``: applied at once when no
+    engine runs the store, or by the engine that runs it (``outreach run``, an
+    :class:`~outreach.Engine` running in this or another process), whose answer is awaited for
+    up to ``wait`` seconds (0: not at all).
+
+    Args:
+        store: The store file.
+        body: The request, such as ``{"action": "pause", "campaign": "q4"}`` (docs/operations.md,
+            "Requests").
+        wait: Seconds to wait for a running engine's answer.
+
+    Raises:
+        InvalidValue: The request breaks a rule (the message names the JSON path).
+        NotFound: No engine runs the store and it has no such campaign.
+    """
+    if wait < 0:
+        raise ValueError("wait: a number of seconds, 0 or more")
+    out = c_void_p()
+    check(lib().outreach_store_request(encode_path(store, "store"), encode(json.dumps(body), "body"),
+                                       min(int(wait * 1000), 0xFFFFFFFF), byref(out)))
+    result = take_json(out)
+    return RequestResult(id=int(result["id"]), applied_here=bool(result["applied_here"]),
+                         answer=result["answer"], warnings=list(result["warnings"]))
+
+
+def pause(store: PathLike, campaign: str, wait: float = 10.0) -> RequestResult:
+    """Pauses a campaign of the store (event ``campaign_paused``, reason ``request``)."""
+    return request(store, {"action": "pause", "campaign": campaign}, wait)
+
+
+def resume(store: PathLike, campaign: str, wait: float = 10.0) -> RequestResult:
+    """Resumes a paused campaign of the store; a stopped one is refused."""
+    return request(store, {"action": "resume", "campaign": campaign}, wait)
+
+
+def stop(store: PathLike, campaign: str, wait: float = 10.0) -> RequestResult:
+    """Ends a campaign of the store for good (event ``campaign_stopped``)."""
+    return request(store, {"action": "stop", "campaign": campaign}, wait)
+
+
+def suppress(store: PathLike, addresses: Sequence[str], reason: str = "manual", wait: float = 10.0) -> RequestResult:
+    """Puts bare addresses on the store's suppression list; honoured before the next send."""
+    return request(store, {"action": "suppress", "addresses": list(addresses), "reason": reason}, wait)
+
+
+def unsuppress(store: PathLike, addresses: Sequence[str], wait: float = 10.0) -> RequestResult:
+    """Takes addresses off the store's suppression list."""
+    return request(store, {"action": "unsuppress", "addresses": list(addresses)}, wait)
+
+
+def forget(store: PathLike, address: str, wait: float = 10.0) -> RequestResult:
+    """Erases an address's data from the store and suppresses it (reason ``forget``)."""
+    return request(store, {"action": "forget", "addresses": [address]}, wait)
