@@ -534,6 +534,54 @@ static void test_changes_refused_from_callbacks(void) {
   outreach_engine_free(engine);
 }
 
+/* ---- requests of a store's campaigns ------------------------------------------------------ */
+
+/* With no engine holding the store the call applies the request itself; while one holds it the
+   request waits in the store for that engine (here one that only simulates, so never), and the
+   next call that applies requests applies it first, in order. */
+static void test_store_request(void) {
+  char *folder = make_temp_dir("store");
+  char *path = format("%s/outreach.db", folder);
+  outreach_engine *engine = open_engine(path);
+  outreach_store_reader *reader = NULL;
+  char *json = NULL;
+
+  simulate_spring(engine, "2026-12-02T00:00:00Z");
+  CHECK_OK(outreach_store_request(path, "{\"action\":\"pause\",\"campaign\":\"spring\"}", 0, &json));
+  CHECK(contains(json, "\"applied_here\":false"));
+  CHECK(contains(json, "\"answer\":null"));
+  outreach_string_free(json);
+  json = NULL;
+  outreach_engine_free(engine);
+
+  CHECK_OK(outreach_store_request(path, "{\"action\":\"stop\",\"campaign\":\"spring\"}", 1000, &json));
+  CHECK(contains(json, "\"applied_here\":true"));
+  CHECK(contains(json, "\"message\":\"campaign \\\"spring\\\" stopped\""));
+  outreach_string_free(json);
+  json = NULL;
+  CHECK_OK(outreach_store_reader_open(&reader, path));
+  CHECK_OK(outreach_store_reader_events(reader, "spring", NULL, &json));
+  CHECK(contains(json, "\"type\":\"campaign_paused\""));
+  CHECK(strstr(json, "campaign_paused") < strstr(json, "campaign_stopped"));
+  outreach_string_free(json);
+  json = NULL;
+
+  /* Refused by the engine: an answer, not an error. */
+  CHECK_OK(outreach_store_request(path, "{\"action\":\"resume\",\"campaign\":\"spring\"}", 0, &json));
+  CHECK(contains(json, "\"applied\":false"));
+  CHECK(contains(json, "\"error\":\"invalid_argument\""));
+  outreach_string_free(json);
+  json = NULL;
+  CHECK_FAILS(outreach_store_request(path, "{\"action\":\"pause\",\"campaign\":\"autumn\"}", 0, &json),
+              OUTREACH_ENOTFOUND, "autumn");
+  CHECK_FAILS(outreach_store_request(path, "{\"action\":\"suppress\",\"addresses\":[\"a b@x.example\"]}", 0, &json),
+              OUTREACH_EVALUE, "addresses[0]");
+  CHECK_FAILS(outreach_store_request(path, "{\"action\":\"pause\"", 0, &json), OUTREACH_EPARSE, "request");
+  CHECK_FAILS(outreach_store_request(NULL, "{}", 0, &json), OUTREACH_EINVAL, "store_path");
+  CHECK(json == NULL);
+  outreach_store_reader_free(reader);
+}
+
 static const test_case cases[] = {
     {"suppression_list", test_suppression_list, NULL},
     {"suppressed_lead_is_skipped", test_suppressed_lead_is_skipped, NULL},
@@ -544,6 +592,7 @@ static const test_case cases[] = {
     {"reader_refused", test_reader_refused, NULL},
     {"null_arguments", test_null_arguments, NULL},
     {"changes_refused_from_callbacks", test_changes_refused_from_callbacks, NULL},
+    {"store_request", test_store_request, NULL},
 };
 
 int main(int argc, char **argv) { return run_cases(cases, sizeof cases / sizeof cases[0], argc, argv); }
