@@ -580,6 +580,9 @@ static void test_store_request(void) {
   CHECK_FAILS(outreach_store_request(NULL, "{}", 0, &json), OUTREACH_EINVAL, "store_path");
   CHECK(json == NULL);
   outreach_store_reader_free(reader);
+  remove_tree(folder);
+  free(path);
+  free(folder);
 }
 
 static const test_case cases[] = {
