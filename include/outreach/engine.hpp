@@ -53,6 +53,8 @@ class Engine {
  public:
   /// @brief Receives every event as it happens.
   using EventListener = std::function<void(const Event&)>;
+  /// @brief Called with each warning as it is found (see `warnings()`).
+  using WarningListener = std::function<void(const std::string&)>;
 
   /// @brief An engine over a store, a transport and a clock, which must outlive it.
   /// @param store Where events and the send log go.
@@ -206,6 +208,11 @@ class Engine {
   /// @brief Adds a listener for every event (after the store has it).
   /// @param listener The function to call.
   void on_event(EventListener listener);
+
+  /// @brief Adds a listener for every warning, told as it is found (the warnings are also kept
+  /// in `warnings()`): for a log that shows them at once rather than at the end of a run.
+  /// @param listener The function to call.
+  void on_warning(WarningListener listener);
 
   /// @brief Every campaign's summary: lead statuses, per step and variant, per day and mailbox.
   [[nodiscard]] Summary summary() const;

@@ -105,6 +105,7 @@ void Engine::State::send_outgoing(Instant now) {
   }
   std::vector<SendOutcome> outcomes(group.size());
   transport.send_all(handovers, outcomes);
+  if (yield_after && std::chrono::steady_clock::now() >= *yield_after) yielding = true;
   if (serves_requests) {
     const Instant handed = clock.now();
     for (const Outgoing& send : group) note_handover(send, handed);

@@ -16,8 +16,7 @@ using detail::LeadStatus;
 using detail::lead_event;
 
 void Engine::State::run_follow_ups(CampaignState& c, Instant now) {
-  while (c.leads.has_due() && c.leads.next_due().due <= now && c.status == CampaignStatus::running &&
-         !stop_requested.load()) {
+  while (c.leads.has_due() && c.leads.next_due().due <= now && c.status == CampaignStatus::running && deciding()) {
     const detail::DueEntry entry = c.leads.next_due();
     c.leads.pop_due();
     detail::LeadState& state = c.leads[entry.lead];
@@ -37,7 +36,7 @@ void Engine::State::run_follow_ups(CampaignState& c, Instant now) {
 }
 
 void Engine::State::run_new_leads(CampaignState& c, Instant now) {
-  while (c.status == CampaignStatus::running && !stop_requested.load()) {
+  while (c.status == CampaignStatus::running && deciding()) {
     detail::PendingQueue* best = nullptr;
     for (detail::PendingQueue& queue : c.leads.pending()) {
       while (queue.next < queue.leads.size() && c.leads[queue.leads[queue.next]].status != LeadStatus::pending) {
@@ -77,7 +76,7 @@ std::optional<Instant> Engine::step() {
     if (c.status == CampaignStatus::running && c.def.schedule.end && now >= *c.def.schedule.end) s.end_campaign(c, now);
     // A step with no delay is due at once: go round until nothing is due now, so that every
     // send of this instant comes before its `completed` events.
-    while (c.status == CampaignStatus::running && !s.stop_requested.load()) {
+    while (c.status == CampaignStatus::running && s.deciding()) {
       s.run_follow_ups(c, now);
       s.run_new_leads(c, now);
       s.send_outgoing(now);
@@ -86,6 +85,10 @@ std::optional<Instant> Engine::step() {
   }
   for (const Event& event : s.completions) s.log.append(event);
   s.completions.clear();
+  if (s.yielding) {  // more is due now: the next step comes at once, after what waits in the store
+    s.yielding = false;
+    return now;
+  }
 
   std::optional<Instant> wake;
   if (!s.inbound.empty()) wake = s.inbound.begin()->first;
@@ -122,6 +125,13 @@ const std::optional<Error>& Engine::failure() const noexcept { return state_->lo
 void Engine::on_event(EventListener listener) { state_->log.add_listener(std::move(listener)); }
 
 const std::vector<std::string>& Engine::warnings() const noexcept { return state_->warnings; }
+
+void Engine::on_warning(WarningListener listener) { state_->warning_listeners.push_back(std::move(listener)); }
+
+void Engine::State::warn(std::string warning) {
+  warnings.push_back(std::move(warning));
+  for (const auto& listener : warning_listeners) listener(warnings.back());
+}
 
 Summary Engine::summary() const {
   Summary summary;

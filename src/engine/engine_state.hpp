@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -42,11 +43,19 @@ struct Engine::State {
   detail::MailboxPool mailboxes;
   std::multimap<Instant, InboundEvent> inbound;
   std::vector<std::string> warnings;
+  std::vector<WarningListener> warning_listeners;
+  void warn(std::string warning);  // kept in `warnings` and told to the listeners
   std::vector<Event> completions;  // `completed` events wait until the sends of their instant are out
   std::vector<Outgoing> outgoing;  // sends decided but not handed to the transport yet
   std::atomic<bool> stop_requested{false};
   bool reads_mail = false;  // `expect_mail`: keep running while received mail is still read
   bool serves_requests = false;  // `apply_waiting` was called: sends are noted for its answers
+  // On the system clock, a step with much due ends after the group under way once this time
+  // has passed, so that the run loop applies what waits in the store (a pause, a suppression)
+  // before the next group rather than after the whole backlog. Unset in simulations.
+  std::optional<std::chrono::steady_clock::time_point> yield_after;
+  bool yielding = false;  // `yield_after` passed: no new send is decided in this step
+  [[nodiscard]] bool deciding() const noexcept { return !stop_requested.load() && !yielding; }
   struct Handover {
     Instant at;  // the system clock's time of the handover
     const detail::CampaignState* campaign;

@@ -25,6 +25,12 @@ void Engine::run(std::optional<Instant> until) {
   io.run();
 }
 
+namespace {
+// How long a step on the system clock goes on deciding sends when much is due at once, before it
+// lets the run loop look at what waits in the store.
+constexpr std::chrono::milliseconds step_slice{250};
+}  // namespace
+
 void Engine::run_on(boost::asio::io_context& io, std::optional<Instant> until, std::function<void()> done) {
   // One timer for the whole run; each wake-up does a step and sets the timer for the next.
   struct Loop : std::enable_shared_from_this<Loop> {
@@ -42,7 +48,10 @@ void Engine::run_on(boost::asio::io_context& io, std::optional<Instant> until, s
         // What other processes asked for comes before the next send (a store error stops the
         // engine, which the step then sees).
         if (!over) (void)engine.apply_waiting();
-        if (!over) next = engine.step();
+        if (!over) {
+          engine.state_->yield_after = std::chrono::steady_clock::now() + step_slice;
+          next = engine.step();
+        }
       } catch (const boost::system::system_error& error) {
         // A signal handler interrupted a wait inside the step (EINTR): no reason to stop (a
         // handler that wants a stop requests one), so the step is taken again at once.

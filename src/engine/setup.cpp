@@ -66,13 +66,13 @@ expected<void> Engine::State::add_campaign(CampaignDefinition campaign, Campaign
     bool replaced = false;
     c->mailboxes.push_back(mailboxes.add(settings, c->def.schedule.timezone, std::move(signers[i]),
                                          store.keeps_definitions(), replaced));
-    if (replaced) warnings.push_back("mailbox \"" + settings.id + "\" is defined again; the later settings are used");
+    if (replaced) warn("mailbox \"" + settings.id + "\" is defined again; the later settings are used");
   }
   if (secrets.unsubscribe_secret && !secrets.unsubscribe_secret->empty()) {
     c->unsubscribe_secret = std::move(*secrets.unsubscribe_secret);
   } else if (!c->def.unsubscribe.secret_env.empty()) {
-    warnings.push_back("campaign \"" + c->def.name + "\": " + c->def.unsubscribe.secret_env +
-                       " is not set; unsubscribe tokens are signed with an empty secret");
+    warn("campaign \"" + c->def.name + "\": " + c->def.unsubscribe.secret_env +
+         " is not set; unsubscribe tokens are signed with an empty secret");
   }
   campaigns.push_back(std::move(c));
   return {};

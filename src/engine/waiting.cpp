@@ -140,8 +140,8 @@ expected<std::size_t> Engine::apply_waiting() {
       const bool done = in_one_unit([&] {
         auto taken = ingest(message.raw);
         if (!taken && !s.log.failed()) {  // unreadable: dropped, said once
-          s.warnings.push_back("message " + std::to_string(message.id) +
-                               " of the inbox cannot be taken in: " + taken.error().to_string());
+          s.warn("message " + std::to_string(message.id) + " of the inbox cannot be taken in: " +
+                 taken.error().to_string());
         }
         if (!s.log.failed()) (void)s.log.kept_or_stop(s.store.unqueue(message.id));
       });
