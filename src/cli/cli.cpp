@@ -10,13 +10,15 @@ const std::string_view usage = R"(usage:
                   [--from "Name <address>"] [--at INSTANT] [--campaign NAME]
   outreach simulate CAMPAIGN.json [--from INSTANT] [--until INSTANT | --days N]
                   [--inbound FILE.jsonl] [--events FILE.jsonl] [--outbox DIR] [--store FILE.db] [--json]
-  outreach run CAMPAIGN.json... --store FILE.db [--events FILE.jsonl] [--until INSTANT]
+  outreach run [CAMPAIGN.json...] --store FILE.db [--events FILE.jsonl] [--until INSTANT]
+               [--log-format text|json]
   outreach status --store FILE.db [--json]
-  outreach pause|resume --store FILE.db CAMPAIGN
+  outreach pause|resume|stop --store FILE.db CAMPAIGN [--wait SECONDS | --no-wait]
   outreach events --store FILE.db [--campaign NAME] [--since INSTANT]
   outreach ingest --store FILE.db MESSAGE.eml...
-  outreach suppress add|remove|list|import --store FILE.db [ADDRESS|FILE]
-  outreach forget --store FILE.db ADDRESS
+  outreach suppress add|remove|import --store FILE.db ADDRESS|FILE [--wait SECONDS | --no-wait]
+  outreach suppress list --store FILE.db
+  outreach forget --store FILE.db ADDRESS [--wait SECONDS | --no-wait]
   outreach --version | --help
 )";
 

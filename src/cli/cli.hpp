@@ -14,6 +14,7 @@
 #include "outreach/engine.hpp"
 #include "outreach/error.hpp"
 #include "outreach/instant.hpp"
+#include "outreach/request.hpp"
 #include "outreach/store.hpp"
 
 namespace outreach::cli {
@@ -21,6 +22,8 @@ namespace outreach::cli {
 constexpr int exit_ok = 0;
 constexpr int exit_failure = 1;
 constexpr int exit_bad_input = 2;
+/// A request waits in the store for the running engine, which did not answer in time.
+constexpr int exit_queued = 3;
 
 /// The usage text printed for --help and after a wrong command line.
 extern const std::string_view usage;
@@ -60,20 +63,17 @@ void print_errors(const Error& error);
 /// `status` set, when the option is missing or the store cannot be opened.
 [[nodiscard]] std::unique_ptr<Store> store_of(const Arguments& arguments, StoreAccess access, int& status);
 
-/// How often `run` looks for messages `ingest` handed in while it runs.
-inline constexpr std::chrono::seconds inbox_interval{2};
-
-/// Takes in the messages waiting in the store's inbox, each with its removal from the inbox in
-/// one unit; a message that cannot be read is reported on standard error and removed. False,
-/// with the engine stopped and the error on standard error, when the store cannot record it.
-[[nodiscard]] bool take_in_queued(Engine& engine, Store& store);
+/// True when the store at `location` exists; false, with `no such store` on standard error,
+/// when it does not (a command that needs a store with campaigns would only make an empty one).
+[[nodiscard]] bool store_exists(const std::string& location);
 
 int validate(int argc, char** argv);
 int render(int argc, char** argv);
 int simulate(int argc, char** argv);
 int run(int argc, char** argv);
 int status(int argc, char** argv);
-int pause_or_resume(int argc, char** argv, bool pause);
+/// `pause`, `resume` and `stop`: a request of one campaign (src/cli/change_commands.cpp).
+int change_campaign(int argc, char** argv, RequestAction action);
 int events(int argc, char** argv);
 int suppress(int argc, char** argv);
 int forget(int argc, char** argv);

@@ -1,6 +1,5 @@
 // `outreach ingest`: received messages taken in by the campaigns of a store.
 
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -33,41 +32,6 @@ std::optional<std::string> read_message(const std::string& path) {
 void report(std::string_view source, const Error& error) {
   std::cerr << "outreach: " << source << ": " << error.to_string() << '\n';
 }
-
-}  // namespace
-
-bool take_in_queued(Engine& engine, Store& store) {
-  // A few at a time: each may be large.
-  constexpr std::size_t batch = 8;
-  if (engine.failure()) return false;  // stopped already, and its caller says why
-  for (;;) {
-    const std::vector<QueuedMessage> waiting = store.queued(batch);
-    for (const QueuedMessage& message : waiting) {
-      // Taken in and out of the inbox together: after a crash it is one or the other.
-      auto begun = store.begin();
-      auto taken = begun ? engine.ingest(message.raw) : fail(begun.error());
-      if (!taken && !engine.failure() && begun) {
-        report("message " + std::to_string(message.id) + " of the inbox", taken.error());  // unreadable: dropped
-      }
-      auto removed = begun && !engine.failure() ? store.unqueue(message.id) : expected<void>{};
-      auto committed = store.commit();
-      std::optional<Error> problem = engine.failure();
-      if (!problem && !begun) problem = begun.error();
-      if (!problem && !removed) problem = removed.error();
-      if (!problem && !committed) problem = committed.error();
-      if (problem) {
-        // What the engine applied in memory may be ahead of the store: it stops, and starts
-        // again from the store.
-        print_errors(*problem);
-        engine.request_stop();
-        return false;
-      }
-    }
-    if (waiting.size() < batch) return true;
-  }
-}
-
-namespace {
 
 // Takes each file in through `engine` and prints its line. With `inbox`, `engine` only
 // previews (it runs on a view that records nothing) and each message is handed through the
@@ -114,7 +78,13 @@ int take_in_files(const std::vector<std::string>& paths, Store& store) {
     print_errors(restored.error());
     return exit_code_for(restored.error());
   }
-  if (!take_in_queued(engine, store)) return exit_failure;  // what was handed in before comes first
+  // What was handed in or asked before comes first.
+  auto applied = engine.apply_waiting();
+  for (const std::string& warning : engine.warnings()) std::cerr << "outreach: warning: " << warning << "\n";
+  if (!applied) {
+    print_errors(applied.error());
+    return exit_failure;
+  }
   return take_in_each(paths, engine, clock, nullptr);
 }
 
@@ -141,11 +111,7 @@ int ingest(int argc, char** argv) {
     std::cerr << usage;
     return exit_bad_input;
   }
-  std::error_code ignored;
-  if (!std::filesystem::exists(*path, ignored)) {  // an engine would create it: a typo, surely
-    std::cerr << "outreach: " << *path << ": no such store\n";
-    return exit_bad_input;
-  }
+  if (!store_exists(*path)) return exit_bad_input;  // an engine would create it: a typo, surely
   auto store = open_store(*path, {.access = StoreAccess::engine});
   if (!store && store.error().code() == Errc::unavailable) {
     // Held by a running engine: hand the messages to it.

@@ -1,7 +1,8 @@
 // outreach: the command-line tool (docs/formats.md, "Command line").
 //
 // Exit status: 0 done; 2 bad input (the message names the file and line or JSON path);
-// 1 any other failure.
+// 3 a request left waiting for the running engine, which did not answer in time; 1 any other
+// failure.
 
 #include <exception>
 #include <iostream>
@@ -32,7 +33,9 @@ int dispatch(int argc, char** argv) {
   if (command == "simulate") return simulate(argc, argv);
   if (command == "run") return run(argc, argv);
   if (command == "status") return status(argc, argv);
-  if (command == "pause" || command == "resume") return pause_or_resume(argc, argv, command == "pause");
+  if (command == "pause") return change_campaign(argc, argv, outreach::RequestAction::pause);
+  if (command == "resume") return change_campaign(argc, argv, outreach::RequestAction::resume);
+  if (command == "stop") return change_campaign(argc, argv, outreach::RequestAction::stop);
   if (command == "events") return events(argc, argv);
   if (command == "suppress") return suppress(argc, argv);
   if (command == "forget") return forget(argc, argv);

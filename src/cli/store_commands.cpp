@@ -1,13 +1,12 @@
-// The commands that look at or change a store: status, pause, resume, events, suppress, forget.
+// The commands that look at a store: status and events (the ones that change it are
+// src/cli/change_commands.cpp).
 
+#include <filesystem>
 #include <iostream>
 
 #include "cli/cli.hpp"
-#include "cli/store_access.hpp"
-#include "outreach/clock.hpp"
-#include "outreach/memory_transport.hpp"
+#include "outreach/open_store.hpp"
 #include "outreach/store_view.hpp"
-#include "outreach/suppression_list.hpp"
 
 namespace outreach::cli {
 
@@ -27,6 +26,13 @@ std::unique_ptr<Store> store_of(const Arguments& arguments, StoreAccess access, 
   return std::move(*store);
 }
 
+bool store_exists(const std::string& location) {
+  std::error_code ignored;
+  if (std::filesystem::exists(location, ignored)) return true;
+  std::cerr << "outreach: " << location << ": no such store\n";
+  return false;
+}
+
 int status(int argc, char** argv) {
   auto arguments = parse_arguments(argc, argv, {"store"}, {"json"});
   if (!arguments) return exit_bad_input;
@@ -39,33 +45,6 @@ int status(int argc, char** argv) {
     return exit_failure;
   }
   std::cout << (arguments->flag("json") ? to_json(*summary) + "\n" : to_text(*summary));
-  return exit_ok;
-}
-
-int pause_or_resume(int argc, char** argv, bool pause) {
-  auto arguments = parse_arguments(argc, argv, {"store"});
-  if (!arguments) return exit_bad_input;
-  if (arguments->positional.size() != 1) {
-    std::cerr << usage;
-    return exit_bad_input;
-  }
-  int failed = exit_ok;
-  auto store = store_of(*arguments, StoreAccess::engine, failed);
-  if (!store) return failed;
-  const std::string& name = arguments->positional[0];
-  DryRunTransport transport;
-  SystemClock clock;
-  Engine engine(*store, transport, clock);
-  if (auto restored = restore_campaigns(engine, *store, &name); !restored) {
-    print_errors(restored.error());
-    return exit_code_for(restored.error());
-  }
-  auto changed = pause ? engine.pause(name) : engine.resume(name);
-  if (changed && engine.failure()) changed = fail(*engine.failure());
-  if (!changed) {
-    print_errors(changed.error());
-    return exit_failure;
-  }
   return exit_ok;
 }
 
@@ -88,68 +67,6 @@ int events(int argc, char** argv) {
     print_errors(*problem);
     return exit_failure;
   }
-  return exit_ok;
-}
-
-int suppress(int argc, char** argv) {
-  auto arguments = parse_arguments(argc, argv, {"store"});
-  if (!arguments) return exit_bad_input;
-  const std::vector<std::string>& words = arguments->positional;
-  const std::string action = words.empty() ? "" : words[0];
-  const bool listing = action == "list";
-  if ((listing && words.size() != 1) || (!listing && words.size() != 2) ||
-      (action != "add" && action != "remove" && action != "import" && !listing)) {
-    std::cerr << usage;
-    return exit_bad_input;
-  }
-  int failed = exit_ok;
-  auto store = store_of(*arguments, listing ? StoreAccess::read : StoreAccess::engine, failed);
-  if (!store) return failed;
-  if (listing) {
-    for (const Suppression& entry : store->suppressions()) std::cout << entry.address << '\t' << entry.reason << '\n';
-    return exit_ok;
-  }
-  if (action == "import") {
-    auto imported = import_suppressions(*store, words[1]);
-    if (!imported) {
-      print_errors(imported.error());
-      return exit_code_for(imported.error());
-    }
-    for (const Error& problem : imported->problems) {
-      std::cerr << "outreach: " << problem.to_string() << " (line left out)\n";
-    }
-    std::cout << imported->suppressed << " addresses suppressed\n";
-    return imported->problems.empty() ? exit_ok : exit_bad_input;
-  }
-  auto address = suppression_address(words[1]);
-  if (!address) {
-    print_errors(address.error());
-    return exit_bad_input;
-  }
-  auto written = action == "add" ? store->suppress(*address, "manual") : store->unsuppress(*address);
-  if (!written) {
-    print_errors(written.error());
-    return exit_failure;
-  }
-  return exit_ok;
-}
-
-int forget(int argc, char** argv) {
-  auto arguments = parse_arguments(argc, argv, {"store"});
-  if (!arguments) return exit_bad_input;
-  if (arguments->positional.size() != 1) {
-    std::cerr << usage;
-    return exit_bad_input;
-  }
-  int failed = exit_ok;
-  auto store = store_of(*arguments, StoreAccess::engine, failed);
-  if (!store) return failed;
-  auto erased = store->forget(arguments->positional[0]);
-  if (!erased) {
-    print_errors(erased.error());
-    return exit_failure;
-  }
-  std::cout << *erased << " records erased\n";
   return exit_ok;
 }
 

@@ -13,6 +13,9 @@ The transaction after a drop always goes through: the client sends a message tha
 before its data once more on a fresh connection, and a second drop would turn it into a
 deferral retried only minutes later.
 
+With --reply-delay SECONDS it waits that long before answering each message's data, so that a
+client sends at the pace of the server: a campaign that takes seconds rather than moments.
+
 With --drop-first-to ADDRESS (repeatable), the first transaction to each of these recipients is
 dropped after its final "." as well: a send left in doubt on purpose.
 
@@ -49,8 +52,9 @@ class Recorder:
     """The handler shared by every connection: the record, the drops, and the dice."""
 
     def __init__(self, record: BinaryIO, drops: Optional[BinaryIO], drop_rate: float, seed: int,
-                 drop_first_to: frozenset = frozenset()) -> None:
+                 drop_first_to: frozenset = frozenset(), reply_delay: float = 0.0) -> None:
         self.record = record
+        self.reply_delay = reply_delay
         self.drop_first_to = set(drop_first_to)
         self.drops = drops
         self.drop_rate = drop_rate
@@ -91,6 +95,8 @@ class Recorder:
             self.note_drop("after_data", envelope, message_id)
             server.transport.abort()
             return "421 4.4.2 never sent: the connection is gone"
+        if self.reply_delay > 0:
+            await asyncio.sleep(self.reply_delay)
         append_durably(self.record, {
             "message_id": message_id,
             "rcpt": envelope.rcpt_tos[0],
@@ -133,7 +139,7 @@ async def serve(arguments: argparse.Namespace) -> None:
     with open(arguments.record, "ab") as record, \
             (open(arguments.drops, "ab") if arguments.drops else open(os.devnull, "wb")) as drops:
         recorder = Recorder(record, drops if arguments.drops else None, arguments.drop_rate, arguments.seed,
-                            frozenset(address.lower() for address in arguments.drop_first_to))
+                            frozenset(address.lower() for address in arguments.drop_first_to), arguments.reply_delay)
         loop = asyncio.get_running_loop()
         server = await loop.create_server(lambda: DroppingSMTP(recorder), "127.0.0.1", 0)
         stop = asyncio.Event()
@@ -153,6 +159,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0, help="the seed of the drops")
     parser.add_argument("--drop-first-to", action="append", default=[],
                         help="a recipient whose first transaction is dropped after its data (repeatable)")
+    parser.add_argument("--reply-delay", type=float, default=0.0,
+                        help="seconds to wait before answering each message's data")
     asyncio.run(serve(parser.parse_args()))
     return 0
 

@@ -124,6 +124,48 @@ def test_pause_and_resume_are_kept_in_the_store(tmp_path):
     assert b"no campaign named \"other\"" in missing.stderr
 
 
+def test_run_with_only_the_store_runs_the_campaigns_it_has(tmp_path):
+    outbox = tmp_path / "outbox"
+    campaign = write_campaign(tmp_path, 5, outbox)
+    store = tmp_path / "state.db"
+    # Entered with its file (nothing sent: --until is past), then run from the store alone, the
+    # files gone: the store keeps the settings and the leads.
+    run("run", campaign, "--store", store, "--until", "2025-06-01T00:00:00Z", check=0)
+    for name in ("campaign.json", "sequence.json", "leads.csv"):
+        (tmp_path / name).unlink(missing_ok=True)
+    finished = run("run", "--store", store, check=0)
+    assert b"completed 5" in finished.stdout
+    assert len(os.listdir(outbox / "new")) == 10
+    # Once more: nothing is left to send.
+    run("run", "--store", store, check=0)
+    assert len(os.listdir(outbox / "new")) == 10
+
+    missing = run("run", "--store", tmp_path / "typo.db")
+    assert missing.returncode == 2 and b"no such store" in missing.stderr
+    assert not (tmp_path / "typo.db").exists()
+    empty = tmp_path / "empty.db"
+    run("suppress", "add", "--store", empty, "ann@example.com", check=0)
+    nothing = run("run", "--store", empty)
+    assert nothing.returncode == 2 and b"has no campaign yet" in nothing.stderr
+
+
+def test_run_logs_every_event_on_standard_error_as_text_or_json(tmp_path):
+    outbox = tmp_path / "outbox"
+    campaign = write_campaign(tmp_path, 2, outbox)
+    text = run("run", campaign, "--store", tmp_path / "text.db", check=0).stderr.decode().splitlines()
+    sent = [line for line in text if " sent " in line]
+    assert len(sent) == 4
+    assert all(line.startswith("outreach: 20") for line in text)
+    assert "sent campaign=now lead=lead0@example.com step=1 variant=A mailbox=m1" in sent[0]
+
+    logged = run("run", campaign, "--store", tmp_path / "json.db", "--log-format", "json", check=0)
+    lines = [json.loads(line) for line in logged.stderr.decode().splitlines()]
+    assert lines == events_of(tmp_path / "json.db")
+
+    wrong = run("run", campaign, "--store", tmp_path / "json.db", "--log-format", "xml")
+    assert wrong.returncode == 2 and b"neither text nor json" in wrong.stderr
+
+
 def test_suppressed_addresses_are_skipped_and_the_list_is_kept(tmp_path):
     outbox = tmp_path / "outbox"
     campaign = write_campaign(tmp_path, 4, outbox)

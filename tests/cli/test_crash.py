@@ -99,14 +99,15 @@ def write_campaign(directory: Path, port: int) -> Path:
 class RecordingServer:
     """recording_smtp_server.py, started on a free loopback port and stopped with SIGTERM."""
 
-    def __init__(self, directory: Path, drop_rate: float, seed: int, drop_first_to: Sequence[str] = ()) -> None:
+    def __init__(self, directory: Path, drop_rate: float, seed: int, drop_first_to: Sequence[str] = (),
+                 reply_delay: float = 0.0) -> None:
         self.record = directory / "accepted.jsonl"
         self.drops = directory / "drops.jsonl"
         self.log = directory / "server.log"
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, str(SERVER_SCRIPT), "--record", str(self.record), "--drops", str(self.drops),
-                 "--drop-rate", str(drop_rate), "--seed", str(seed)]
+                 "--drop-rate", str(drop_rate), "--seed", str(seed), "--reply-delay", str(reply_delay)]
                 + [argument for address in drop_first_to for argument in ("--drop-first-to", address)],
                 stdout=subprocess.PIPE, stderr=log)
         assert self.process.stdout is not None

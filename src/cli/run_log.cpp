@@ -1,0 +1,83 @@
+#include "cli/run_log.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
+
+#include <chrono>
+#include <iostream>
+#include <string>
+
+namespace outreach::cli {
+
+namespace {
+
+// A value of a text line: bare when it is one word, else quoted as a JSON string (so a reason
+// with spaces, or text from a server, stays on its line and cannot fake another field).
+std::string field_value(std::string_view value) {
+  const bool bare = !value.empty() && value.find_first_of(" \t\r\n\"=\\") == std::string_view::npos;
+  return bare ? std::string(value) : boost::json::serialize(boost::json::string(value));
+}
+
+void add_field(std::string& line, std::string_view name, std::string_view value) {
+  if (value.empty()) return;
+  line += ' ';
+  line += name;
+  line += '=';
+  line += field_value(value);
+}
+
+// The text line of an event: the fields people look for, in a fixed order.
+std::string text_line(const Event& event) {
+  std::string line = "outreach: " + format_instant(event.at) + " " + std::string(to_string(event.type));
+  add_field(line, "campaign", event.campaign);
+  add_field(line, "lead", event.lead);
+  if (event.step > 0) add_field(line, "step", std::to_string(event.step));
+  add_field(line, "variant", event.variant);
+  add_field(line, "mailbox", event.mailbox);
+  add_field(line, "kind", event.kind);
+  add_field(line, "reason", event.reason);
+  if (event.code > 0) add_field(line, "code", std::to_string(event.code));
+  add_field(line, "status", event.status);
+  if (event.retry_at) add_field(line, "retry_at", format_instant(*event.retry_at));
+  return line;
+}
+
+}  // namespace
+
+std::optional<LogFormat> log_format_of(const Arguments& arguments) {
+  const std::string* name = arguments.option("log-format");
+  if (!name || *name == "text") return LogFormat::text;
+  if (*name == "json") return LogFormat::json;
+  std::cerr << "outreach: --log-format: \"" << *name << "\" is neither text nor json\n";
+  return std::nullopt;
+}
+
+RunLog::RunLog(LogFormat format, std::ostream& out) : format_(format), out_(out) {}
+
+void RunLog::event(const Event& event) {
+  out_ << (format_ == LogFormat::json ? to_json_line(event) : text_line(event)) << std::endl;
+}
+
+void RunLog::info(std::string_view message) { line("info", message); }
+
+void RunLog::warning(std::string_view message) { line("warning", message); }
+
+void RunLog::error(std::string_view message) { line("error", message); }
+
+void RunLog::errors(const Error& error) {
+  line("error", error.to_string());
+  for (const Error& other : error.others()) line("error", other.to_string());
+}
+
+void RunLog::line(std::string_view type, std::string_view message) {
+  if (format_ == LogFormat::text) {
+    out_ << "outreach: " << (type == "warning" ? "warning: " : "") << message << std::endl;
+    return;
+  }
+  const Instant now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  out_ << R"({"type":)" << boost::json::serialize(boost::json::string(type)) << R"(,"at":")" << format_instant(now)
+       << R"(","message":)"
+       << boost::json::serialize(boost::json::string(message)) << "}" << std::endl;
+}
+
+}  // namespace outreach::cli

@@ -1,0 +1,226 @@
+"""Changing a campaign while `outreach run` sends it: pause, resume, stop and suppress from other
+processes, checked against what an SMTP server on loopback (recording_smtp_server.py) accepted;
+then the same requests while the engine is killed with SIGKILL at random moments.
+
+The server answers each message after a delay, so a run lasts long enough to be steered. The random schedule is seeded (OUTREACH_STEER_SEED) and printed on failure."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import List
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_crash import RecordingServer  # noqa: E402
+
+CLI = os.environ["OUTREACH_CLI"]
+SEED = int(os.environ.get("OUTREACH_STEER_SEED") or random.SystemRandom().randrange(1, 2**31))
+NAME = "steer"
+
+
+def address(number: int) -> str:
+    return f"lead{number:03d}@leads.test"
+
+
+def write_campaign(directory: Path, port: int, leads: int, steps: int = 1) -> Path:
+    sequence = {"name": "steer", "steps": [{"variants": [{"subject": "Step 1 for {{first_name}}", "text": "Hello."}]}]}
+    for step in range(2, steps + 1):
+        sequence["steps"].append({"delay": {"minutes": 0}, "thread": "new",
+                                  "variants": [{"subject": f"Step {step} for {{{{first_name}}}}", "text": "Again."}]})
+    (directory / "sequence.json").write_text(json.dumps(sequence), encoding="utf-8")
+    rows = "".join(f"{address(number)},Lead{number}\n" for number in range(leads))
+    (directory / "leads.csv").write_text("email,first_name\n" + rows, encoding="utf-8")
+    campaign = {
+        "name": NAME,
+        "sequence": "sequence.json",
+        "leads": "leads.csv",
+        "schedule": {"timezone": "UTC", "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                     "hours": ["00:00-24:00"]},
+        "mailboxes": [{"id": "m", "from": "M <m@sender.test>", "daily_limit": 100000, "timezone": "UTC",
+                       "transport": f"smtp://127.0.0.1:{port}", "security": "none"}],
+        "limits": {"new_leads_per_day": 100000, "sends_per_day": 100000},
+        "delivery": "at_most_once",
+    }
+    path = directory / "campaign.json"
+    path.write_text(json.dumps(campaign), encoding="utf-8")
+    return path
+
+
+def cli(*args: object, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([CLI, *map(str, args)], capture_output=True, timeout=timeout)
+
+
+def start_run(directory: Path, campaign: Path, store: Path) -> subprocess.Popen:
+    log = open(directory / "run.log", "ab")
+    return subprocess.Popen([CLI, "run", str(campaign), "--store", str(store)], stdout=log, stderr=log)
+
+
+def wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def recipients(server: RecordingServer) -> List[str]:
+    return [entry["rcpt"] for entry in server.accepted()]
+
+
+def stop_run(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def test_pause_holds_every_send_until_resume_and_a_suppressed_address_due_next_gets_nothing(tmp_path):
+    server = RecordingServer(tmp_path, drop_rate=0.0, seed=0, reply_delay=0.3)
+    leads = 12
+    campaign = write_campaign(tmp_path, server.port, leads)
+    store = tmp_path / "state.db"
+    run = start_run(tmp_path, campaign, store)
+    try:
+        wait_for(lambda: len(server.accepted()) >= 2, 30, "the first sends")
+        paused = cli("pause", "--store", store, NAME)
+        assert paused.returncode == 0, paused.stderr
+        assert f'campaign "{NAME}" paused' in paused.stdout.decode()
+        # The engine answers between sends: what was handed over is at the server already.
+        at_answer = len(server.accepted())
+        time.sleep(3)
+        assert len(server.accepted()) == at_answer
+        status = json.loads(cli("status", "--store", store, "--json").stdout)
+        assert status["campaigns"][0]["status"] == "paused"
+
+        # The next lead in line is due a second after the resume: suppressed now, it gets nothing.
+        due_next = address(at_answer)
+        suppressed = cli("suppress", "add", "--store", store, due_next)
+        assert suppressed.returncode == 0, suppressed.stderr
+        assert "1 address suppressed" in suppressed.stdout.decode()
+        resumed = cli("resume", "--store", store, NAME)
+        assert resumed.returncode == 0, resumed.stderr
+        assert f'campaign "{NAME}" resumed' in resumed.stdout.decode()
+        wait_for(lambda: run.poll() is not None, 60, "the run to end with the campaign")
+        assert run.returncode == 0
+    finally:
+        stop_run(run)
+        server.stop()
+    sent_to = recipients(server)
+    assert due_next not in sent_to
+    assert sorted(sent_to) == sorted(address(n) for n in range(leads) if address(n) != due_next)
+    events = [json.loads(line) for line in cli("events", "--store", store).stdout.splitlines()]
+    assert [e["type"] for e in events if "lead" not in e] == ["campaign_paused", "campaign_resumed"]
+    assert any(e["type"] == "skipped" and e["lead"] == due_next and e["reason"] == "suppressed" for e in events)
+
+
+def test_stop_ends_the_campaign_for_good_and_the_run_with_it(tmp_path):
+    server = RecordingServer(tmp_path, drop_rate=0.0, seed=0, reply_delay=0.3)
+    campaign = write_campaign(tmp_path, server.port, 30)
+    store = tmp_path / "state.db"
+    run = start_run(tmp_path, campaign, store)
+    try:
+        wait_for(lambda: len(server.accepted()) >= 2, 30, "the first sends")
+        stopped = cli("stop", "--store", store, NAME)
+        assert stopped.returncode == 0, stopped.stderr
+        assert f'campaign "{NAME}" stopped' in stopped.stdout.decode()
+        at_answer = len(server.accepted())
+        wait_for(lambda: run.poll() is not None, 30, "the run to end")
+        assert run.returncode == 0
+    finally:
+        stop_run(run)
+        server.stop()
+    assert len(server.accepted()) == at_answer
+    refused = cli("resume", "--store", store, NAME)
+    assert refused.returncode == 1
+    assert b"stopped for good" in refused.stderr
+    status = json.loads(cli("status", "--store", store, "--json").stdout)
+    assert status["campaigns"][0]["status"] == "stopped"
+
+
+def test_a_request_nobody_answers_in_time_is_queued_not_lost(tmp_path):
+    server = RecordingServer(tmp_path, drop_rate=0.0, seed=0, reply_delay=0.3)
+    campaign = write_campaign(tmp_path, server.port, 30)
+    store = tmp_path / "state.db"
+    run = start_run(tmp_path, campaign, store)
+    try:
+        wait_for(lambda: len(server.accepted()) >= 1, 30, "the first send")
+        # Stopped, the engine holds the store but answers nothing.
+        run.send_signal(signal.SIGSTOP)
+        waited = cli("pause", "--store", store, NAME, "--wait", "1")
+        assert waited.returncode == 3, waited.stderr
+        assert b"queued" in waited.stderr and b"not lost" in waited.stderr
+        queued = cli("suppress", "add", "--store", store, address(29), "--no-wait")
+        assert queued.returncode == 0, queued.stderr
+        assert b"queued for the running engine" in queued.stdout
+        run.send_signal(signal.SIGCONT)
+        wait_for(lambda: json.loads(cli("status", "--store", store, "--json").stdout)["campaigns"][0]["status"]
+                 == "paused", 10, "the queued pause to be applied")
+    finally:
+        run.send_signal(signal.SIGCONT)
+        stop_run(run)
+        server.stop()
+    suppressions = cli("suppress", "list", "--store", store).stdout.decode().splitlines()
+    assert suppressions == [f"{address(29)}\tmanual"]
+
+
+def test_requests_are_applied_exactly_once_across_kills_of_the_engine(tmp_path):
+    """Pauses and resumes alternate, so each one applied changes the campaign's state and leaves
+    one event: as many events as requests means each was applied once. Suppressions of leads
+    not yet sent to must keep them from ever getting a message."""
+    dice = random.Random(SEED)
+    server = RecordingServer(tmp_path, drop_rate=0.0, seed=SEED, reply_delay=0.05)
+    leads = 60
+    campaign = write_campaign(tmp_path, server.port, leads, steps=2)
+    store = tmp_path / "state.db"
+    schedule: List[str] = []
+    toggles = 0
+    suppressed: List[str] = []
+    run = start_run(tmp_path, campaign, store)
+    try:
+        wait_for(lambda: len(server.accepted()) >= 1, 30, "the first send")
+        for round_number in range(12):
+            action = "pause" if toggles % 2 == 0 else "resume"
+            arguments: List[object] = [action, "--store", store, NAME, "--no-wait"]
+            # A suppression of a lead far enough ahead that it has not been reached.
+            target = address(leads - 1 - round_number)
+            if round_number % 3 == 0:
+                arguments = ["suppress", "add", "--store", store, target, "--no-wait"]
+            asked = cli(*arguments)
+            assert asked.returncode == 0, asked.stderr
+            if arguments[0] == "suppress":
+                suppressed.append(target)
+            else:
+                toggles += 1
+            pause_for = dice.uniform(0.0, 0.4)
+            schedule.append(f"{arguments[0]} then kill after {pause_for:.2f} s")
+            time.sleep(pause_for)
+            run.kill()
+            run.wait()
+            run = start_run(tmp_path, campaign, store)
+        if toggles % 2 == 1:  # end resumed, so the campaign finishes
+            assert cli("resume", "--store", store, NAME, "--no-wait").returncode == 0
+            toggles += 1
+        wait_for(lambda: run.poll() is not None, 120, "the campaign to finish")
+    except AssertionError as error:
+        raise AssertionError(f"seed {SEED}; schedule: {schedule}") from error
+    finally:
+        stop_run(run)
+        server.stop()
+    with sqlite3.connect(store) as db:
+        waiting = db.execute("SELECT count(*) FROM requests WHERE answered IS NULL").fetchone()[0]
+        asked = db.execute("SELECT count(*) FROM requests").fetchone()[0]
+    assert waiting == 0, f"seed {SEED}"
+    assert asked == toggles + len(suppressed), f"seed {SEED}"
+    events = [json.loads(line) for line in cli("events", "--store", store).stdout.splitlines()]
+    toggled = [e["type"] for e in events if e["type"] in ("campaign_paused", "campaign_resumed")]
+    assert len(toggled) == toggles, f"seed {SEED}; schedule: {schedule}"
+    assert toggled == ["campaign_paused", "campaign_resumed"] * (toggles // 2)
+    received = [(entry["rcpt"], entry["step"]) for entry in server.accepted()]
+    assert len(received) == len(set(received)), f"seed {SEED}: a message arrived twice"
+    assert not set(suppressed) & {rcpt for rcpt, _ in received}, f"seed {SEED}"
