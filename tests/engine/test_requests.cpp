@@ -184,4 +184,23 @@ TEST_CASE("a request that cannot be read is answered with why, and received mail
   CHECK(run.store.queued(10).empty());
 }
 
+TEST_CASE("warnings are told to listeners as they are found, and kept") {
+  MemoryStore store;
+  MemoryTransport transport;
+  ManualClock clock{at("2026-12-01T09:00:00Z")};
+  Engine engine{store, transport, clock};
+  std::vector<std::string> told;
+  engine.on_warning([&](const std::string& warning) { told.push_back(warning); });
+  REQUIRE(engine.add_campaign(definition(leads_json(1))));
+  CHECK(told.empty());
+  // A second campaign that defines mailbox m1 again, with another limit.
+  CampaignDefinition other = definition(leads_json(1), "", R"({"timezone":"UTC","start":"2026-12-01"})",
+                                        R"([{"id":"m1","from":"m1@acme.example","daily_limit":5}])");
+  other.name = "d";
+  REQUIRE(engine.add_campaign(std::move(other)));
+  REQUIRE(told.size() == 1);
+  CHECK(told[0].find("mailbox \"m1\" is defined again") != std::string::npos);
+  CHECK(engine.warnings() == told);
+}
+
 }  // TEST_SUITE
