@@ -23,18 +23,16 @@
 
 namespace outreach::cli {
 
-int run(int argc, char** argv) {
-  auto arguments = parse_arguments(argc, argv, {"store", "events", "until"});
-  if (!arguments) return exit_bad_input;
-  const std::string* store_path = arguments->option("store");
-  if (arguments->positional.empty() || !store_path) {
+int run(const Arguments& arguments) {
+  const std::string* store_path = arguments.option("store");
+  if (arguments.positional.empty() || !store_path) {
     std::cerr << usage;
     return exit_bad_input;
   }
   std::optional<Instant> until;
-  if (!read_instant_option(*arguments, "until", until)) return exit_bad_input;
+  if (!read_instant_option(arguments, "until", until)) return exit_bad_input;
   std::vector<CampaignDefinition> campaigns;
-  for (const std::string& path : arguments->positional) {
+  for (const std::string& path : arguments.positional) {
     auto campaign = CampaignDefinition::load(path);
     if (!campaign) {
       print_errors(campaign.error());
@@ -49,7 +47,7 @@ int run(int argc, char** argv) {
     return exit_code_for(store.error());
   }
   std::ofstream events_file;
-  if (const std::string* events_path = arguments->option("events")) {
+  if (const std::string* events_path = arguments.option("events")) {
     events_file.open(*events_path, std::ios::binary | std::ios::app);
     if (!events_file) {
       std::cerr << "outreach: " << *events_path << ": cannot write the event log\n";

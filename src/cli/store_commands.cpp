@@ -27,9 +27,8 @@ std::unique_ptr<Store> store_of(const Arguments& arguments, StoreAccess access, 
   return std::move(*store);
 }
 
-int status(int argc, char** argv) {
-  auto arguments = parse_arguments(argc, argv, {"store"}, {"json"});
-  if (!arguments) return exit_bad_input;
+int status(const Arguments& given) {
+  const Arguments* arguments = &given;
   int failed = exit_ok;
   auto store = store_of(*arguments, StoreAccess::read, failed);
   if (!store) return failed;
@@ -42,9 +41,8 @@ int status(int argc, char** argv) {
   return exit_ok;
 }
 
-int pause_or_resume(int argc, char** argv, bool pause) {
-  auto arguments = parse_arguments(argc, argv, {"store"});
-  if (!arguments) return exit_bad_input;
+int pause_or_resume(const Arguments& given, bool pause) {
+  const Arguments* arguments = &given;
   if (arguments->positional.size() != 1) {
     std::cerr << usage;
     return exit_bad_input;
@@ -69,9 +67,8 @@ int pause_or_resume(int argc, char** argv, bool pause) {
   return exit_ok;
 }
 
-int events(int argc, char** argv) {
-  auto arguments = parse_arguments(argc, argv, {"store", "campaign", "since"});
-  if (!arguments) return exit_bad_input;
+int events(const Arguments& given) {
+  const Arguments* arguments = &given;
   std::optional<Instant> since;
   if (!read_instant_option(*arguments, "since", since)) return exit_bad_input;
   int failed = exit_ok;
@@ -91,9 +88,8 @@ int events(int argc, char** argv) {
   return exit_ok;
 }
 
-int suppress(int argc, char** argv) {
-  auto arguments = parse_arguments(argc, argv, {"store"});
-  if (!arguments) return exit_bad_input;
+int suppress(const Arguments& given) {
+  const Arguments* arguments = &given;
   const std::vector<std::string>& words = arguments->positional;
   const std::string action = words.empty() ? "" : words[0];
   const bool listing = action == "list";
@@ -134,9 +130,8 @@ int suppress(int argc, char** argv) {
   return exit_ok;
 }
 
-int forget(int argc, char** argv) {
-  auto arguments = parse_arguments(argc, argv, {"store"});
-  if (!arguments) return exit_bad_input;
+int forget(const Arguments& given) {
+  const Arguments* arguments = &given;
   if (arguments->positional.size() != 1) {
     std::cerr << usage;
     return exit_bad_input;
