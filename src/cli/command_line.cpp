@@ -96,7 +96,7 @@ CommandLine::CommandLine()
   app_.set_help_flag("-h,--help", "Print this help and exit");
   app_.require_subcommand(1);
   app_.get_formatter()->label("SUBCOMMAND", "COMMAND");
-  app_.footer("Run \"outreach COMMAND --help\" for a command's options and an example.\n"
+  app_.footer("Run \"outreach COMMAND --help\" or \"outreach help COMMAND\" for a command's options and an example.\n"
               "Exit status: 0 done, 2 bad input or a wrong command line, 1 any other failure.\n");
   const std::string campaign(example_campaign);
 
@@ -174,8 +174,8 @@ CommandLine::CommandLine()
   auto actions = std::make_shared<CLI::Formatter>();
   actions->label("SUBCOMMAND", "ACTION");
   command->formatter(actions);
-  store_option(*command, "the store")->group("");
-  const std::string store_needed = "the store (required)";
+  store_option(*command, "the store (here or after the action; required)");
+  const std::string store_needed = "the store (here or before the action; required)";
   CLI::App* action = add_command(*command, "add", "Put an address on the suppression list",
                                  "outreach suppress add --store state.db ann@example.com", nullptr);
   store_option(*action, store_needed);
@@ -199,6 +199,11 @@ CommandLine::CommandLine()
                         "outreach forget --store state.db ann@example.com", forget);
   store_option(*command, "the store")->required();
   positional(*command, "ADDRESS", "the address, in any case");
+
+  command = add_command(app_, "help", "Print the commands, or a command's usage, options and an example",
+                        "outreach help suppress add",
+                        [this](const Arguments& arguments) { return print_help(arguments.positional); });
+  command->add_option("COMMAND", "a command, and an action of it")->expected(0, 2)->allow_extra_args();
 }
 
 CLI::App* CommandLine::add_command(CLI::App& parent, const std::string& name, const std::string& description,
@@ -238,6 +243,20 @@ int CommandLine::parse_and_do(int argc, const char* const* argv) {
     if (body != bodies_.end()) return body->second(arguments_of(chain, i));
   }
   return refuse("no command given", app_.get_name());
+}
+
+int CommandLine::print_help(const std::vector<std::string>& names) const {
+  const CLI::App* command = &app_;
+  std::string path = app_.get_name();
+  for (const std::string& name : names) {
+    const CLI::App* below = find_command(*command, name);
+    if (!below) return refuse("unknown command \"" + name + "\"", path);
+    command = below;
+    path += " " + name;
+  }
+  // Not `help()`, which would describe the command chosen now: `help` itself.
+  std::cout << command->get_formatter()->make_help(command, path, CLI::AppFormatMode::Normal);
+  return exit_ok;
 }
 
 }  // namespace outreach::cli

@@ -1,6 +1,6 @@
 // The command line's grammar (docs/formats.md, "Command line"), on CLI11: every command with its
-// options, positional arguments, a one-line description and an example; `--help` and `--version`;
-// the messages for a command line that breaks it.
+// options, positional arguments, a one-line description and an example; `--help`, `help COMMAND`
+// and `--version`; the messages for a command line that breaks it.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -42,6 +42,8 @@ class CommandLine {
                         const std::string& example, Body body);
   /// Parses and dispatches; lets CLI11's exceptions through to `run`.
   int parse_and_do(int argc, const char* const* argv);
+  /// `outreach help [COMMAND [ACTION]]`: the help of the command named, or the list of commands.
+  int print_help(const std::vector<std::string>& names) const;
 
   CLI::App app_;
   std::map<const CLI::App*, Body> bodies_;
