@@ -3,6 +3,7 @@
 #include <iostream>
 #include <string_view>
 
+#include "cli/completion.hpp"
 
 namespace outreach::cli {
 
@@ -204,6 +205,14 @@ CommandLine::CommandLine()
                         "outreach help suppress add",
                         [this](const Arguments& arguments) { return print_help(arguments.positional); });
   command->add_option("COMMAND", "a command, and an action of it")->expected(0, 2)->allow_extra_args();
+
+  command = add_command(app_, "completion", "Print a shell completion script",
+                        "outreach completion bash > /etc/bash_completion.d/outreach",
+                        [this](const Arguments&) {
+                          std::cout << bash_completion(app_);
+                          return exit_ok;
+                        });
+  positional(*command, "SHELL", "the shell: bash")->check(CLI::IsMember({"bash"}));
 }
 
 CLI::App* CommandLine::add_command(CLI::App& parent, const std::string& name, const std::string& description,

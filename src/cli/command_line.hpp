@@ -1,6 +1,6 @@
 // The command line's grammar (docs/formats.md, "Command line"), on CLI11: every command with its
-// options, positional arguments, a one-line description and an example; `--help`, `help COMMAND`
-// and `--version`; the messages for a command line that breaks it.
+// options, positional arguments, a one-line description and an example; `--help`, `help COMMAND`,
+// `--version` and `completion bash`; the messages for a command line that breaks it.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -24,12 +24,12 @@ class CommandLine {
   /// Not copied, as above.
   CommandLine& operator=(const CommandLine&) = delete;
 
-  /// Parses `argv` and does what it asks: a command, a command's help or the version. A command
-  /// line that breaks the grammar is refused on standard error with CLI11's message and where
-  /// the usage is, status 2. Returns the exit status.
+  /// Parses `argv` and does what it asks: a command, a command's help, the version or a
+  /// completion script. A command line that breaks the grammar is refused on standard error with
+  /// CLI11's message and where the usage is, status 2. Returns the exit status.
   [[nodiscard]] int run(int argc, const char* const* argv);
 
-  /// Every command and option, as defined: what `--help` is made from.
+  /// Every command and option, as defined: what `--help` and the completion script are made from.
   [[nodiscard]] const CLI::App& app() const { return app_; }
 
  private:

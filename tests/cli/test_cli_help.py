@@ -117,3 +117,74 @@ def test_options_may_come_before_the_action_of_suppress(tmp_path):
     store = str(tmp_path / "state.db")
     assert run("suppress", "--store", store, "add", "ann@example.com").returncode == 0
     assert run("suppress", "list", "--store", store).stdout == "ann@example.com\tmanual\n"
+
+
+# ---- bash completion ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def script(tmp_path_factory):
+    result = run("completion", "bash")
+    assert result.returncode == 0, result.stderr
+    path = tmp_path_factory.mktemp("completion") / "outreach.bash"
+    path.write_text(result.stdout, encoding="utf-8")
+    return path
+
+
+def complete(script, *words, cwd=None):
+    """What the script offers for the last of `words` (the command line typed so far)."""
+    array = " ".join("'" + word.replace("'", "'\\''") + "'" for word in ("outreach", *words))
+    program = (f"source '{script}'\n"
+               f"COMP_WORDS=({array}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); COMP_LINE=\"${{COMP_WORDS[*]}}\"\n"
+               "_outreach\n"
+               "printf '%s\\n' \"${COMPREPLY[@]}\"\n")
+    result = subprocess.run(["bash", "-c", program], capture_output=True, text=True, timeout=60, cwd=cwd)
+    assert result.returncode == 0, result.stderr
+    return [line for line in result.stdout.splitlines() if line]
+
+
+def test_the_completion_script_is_valid_bash(script):
+    result = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "complete -F _outreach outreach" in script.read_text(encoding="utf-8")
+
+
+def test_only_bash_is_offered():
+    assert "zsh" in refused(run("completion", "zsh"), "outreach completion")
+
+
+def test_commands_complete(script):
+    assert complete(script, "pa") == ["pause"]
+    assert complete(script, "su") == ["suppress"]
+    assert set(complete(script, "")) >= {command[0] for command in COMMANDS}
+
+
+def test_options_complete_after_their_command(script):
+    assert complete(script, "run", "--st") == ["--store"]
+    assert complete(script, "run", "campaign.json", "--st") == ["--store"]
+    assert complete(script, "status", "--store", "state.db", "--j") == ["--json"]
+    assert "--lead" in complete(script, "render", "--")
+    assert complete(script, "events", "--c") == ["--campaign"]
+
+
+def test_actions_of_suppress_complete(script):
+    assert complete(script, "suppress", "a") == ["add"]
+    assert complete(script, "suppress", "--store", "state.db", "i") == ["import"]
+    assert complete(script, "suppress", "add", "--s") == ["--store"]
+
+
+def test_files_complete_for_arguments_and_option_values(script, tmp_path):
+    (tmp_path / "campaign.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "state.db").write_text("", encoding="utf-8")
+    assert complete(script, "validate", "camp", cwd=tmp_path) == ["campaign.json"]
+    assert complete(script, "status", "--store", "st", cwd=tmp_path) == ["state.db"]
+    # A command that takes no argument offers no file.
+    assert complete(script, "status", "camp", cwd=tmp_path) == []
+
+
+def test_the_script_follows_the_command_line(script):
+    """Every command and option the help names is in the script, so it cannot fall behind."""
+    text = script.read_text(encoding="utf-8")
+    for command, options in COMMANDS.items():
+        assert "/" + "/".join(command) in text
+        for option in options:
+            assert option in text
