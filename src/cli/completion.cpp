@@ -8,16 +8,18 @@ namespace {
 
 /// What the script needs of one command.
 struct Completable {
-  std::string path;                      ///< "" for the program, "/suppress/add" for an action
-  std::vector<std::string> words;        ///< its commands, then its options
-  std::vector<std::string> with_value;   ///< its options that take a value
-  bool takes_arguments;                  ///< whether positional arguments (files, names) follow it
+  std::string path;                     ///< "" for the program, "/suppress/add" for an action
+  std::vector<std::string> words;       ///< its commands, then its options
+  std::vector<std::string> with_value;  ///< its options that take a value
+  bool takes_arguments;                 ///< whether positional arguments (files, names) follow it
 };
 
+/// The commands directly under `app`, in the order they were defined.
 std::vector<const CLI::App*> commands_of(const CLI::App& app) {
   return app.get_subcommands([](const CLI::App*) { return true; });
 }
 
+/// `app` at `path`, then every command below it.
 void collect(const CLI::App& app, const std::string& path, std::vector<Completable>& out) {
   Completable command{.path = path, .words = {}, .with_value = {}, .takes_arguments = false};
   for (const CLI::App* below : commands_of(app)) command.words.push_back(below->get_name());
@@ -39,6 +41,7 @@ void collect(const CLI::App& app, const std::string& path, std::vector<Completab
   for (const CLI::App* below : commands_of(app)) collect(*below, path + "/" + below->get_name(), out);
 }
 
+/// The words separated by spaces, as `compgen -W` takes them.
 std::string joined(const std::vector<std::string>& words) {
   std::string out;
   for (const std::string& word : words) out += (out.empty() ? "" : " ") + word;
