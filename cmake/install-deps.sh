@@ -9,7 +9,7 @@ packages=(
   libboost1.81-dev libboost-date-time1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libboost-program-options1.81-dev libboost-system1.81-dev
   libssl-dev openssl ca-certificates
-  libexpected-dev doctest-dev doxygen
+  libexpected-dev doctest-dev doxygen libcli11-dev
   clang-14 libclang-rt-14-dev
   libsqlite3-dev sqlite3
   libhowardhinnant-date-dev tzdata

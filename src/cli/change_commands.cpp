@@ -124,51 +124,42 @@ int import_file(const Arguments& arguments, const std::string& file) {
   return made != exit_ok ? made : status;
 }
 
-const std::set<std::string_view> request_options{"store", "wait"};
-const std::set<std::string_view> request_flags{"no-wait"};
-
 }  // namespace
 
-int change_campaign(int argc, char** argv, RequestAction action) {
-  auto arguments = parse_arguments(argc, argv, request_options, request_flags);
-  if (!arguments) return exit_bad_input;
-  if (arguments->positional.size() != 1) {
+int change_campaign(const Arguments& arguments, RequestAction action) {
+  if (arguments.positional.size() != 1) {
     std::cerr << usage;
     return exit_bad_input;
   }
-  return make_request(*arguments,
-                      {.action = action, .campaign = arguments->positional[0], .addresses = {}, .reason = "manual"});
+  return make_request(arguments,
+                      {.action = action, .campaign = arguments.positional[0], .addresses = {}, .reason = "manual"});
 }
 
-int suppress(int argc, char** argv) {
-  auto arguments = parse_arguments(argc, argv, request_options, request_flags);
-  if (!arguments) return exit_bad_input;
-  const std::vector<std::string>& words = arguments->positional;
+int suppress(const Arguments& arguments) {
+  const std::vector<std::string>& words = arguments.positional;
   const std::string action = words.empty() ? "" : words[0];
-  if (action == "list" && words.size() == 1) return list_suppressions(*arguments);
+  if (action == "list" && words.size() == 1) return list_suppressions(arguments);
   if (words.size() != 2 || (action != "add" && action != "remove" && action != "import")) {
     std::cerr << usage;
     return exit_bad_input;
   }
-  if (action == "import") return import_file(*arguments, words[1]);
+  if (action == "import") return import_file(arguments, words[1]);
   auto address = address_argument(words[1]);
   if (!address) return exit_bad_input;
-  return make_request(*arguments, {.action = action == "add" ? RequestAction::suppress : RequestAction::unsuppress,
+  return make_request(arguments, {.action = action == "add" ? RequestAction::suppress : RequestAction::unsuppress,
                                    .campaign = {},
                                    .addresses = {std::move(*address)},
                                    .reason = "manual"});
 }
 
-int forget(int argc, char** argv) {
-  auto arguments = parse_arguments(argc, argv, request_options, request_flags);
-  if (!arguments) return exit_bad_input;
-  if (arguments->positional.size() != 1) {
+int forget(const Arguments& arguments) {
+  if (arguments.positional.size() != 1) {
     std::cerr << usage;
     return exit_bad_input;
   }
-  auto address = address_argument(arguments->positional[0]);
+  auto address = address_argument(arguments.positional[0]);
   if (!address) return exit_bad_input;
-  return make_request(*arguments,
+  return make_request(arguments,
                       {.action = RequestAction::forget, .campaign = {}, .addresses = {std::move(*address)}, .reason = "manual"});
 }
 

@@ -4,49 +4,7 @@
 
 namespace outreach::cli {
 
-const std::string_view usage = R"(usage:
-  outreach validate CAMPAIGN.json|SEQUENCE.json
-  outreach render SEQUENCE.json --lead LEAD.json [--step N] [--seed S]
-                  [--from "Name <address>"] [--at INSTANT] [--campaign NAME]
-  outreach simulate CAMPAIGN.json [--from INSTANT] [--until INSTANT | --days N]
-                  [--inbound FILE.jsonl] [--events FILE.jsonl] [--outbox DIR] [--store FILE.db] [--json]
-  outreach run [CAMPAIGN.json...] --store FILE.db [--events FILE.jsonl] [--until INSTANT]
-               [--log-format text|json]
-  outreach status --store FILE.db [--json]
-  outreach pause|resume|stop --store FILE.db CAMPAIGN [--wait SECONDS | --no-wait]
-  outreach events --store FILE.db [--campaign NAME] [--since INSTANT]
-  outreach ingest --store FILE.db MESSAGE.eml...
-  outreach suppress add|remove|import --store FILE.db ADDRESS|FILE [--wait SECONDS | --no-wait]
-  outreach suppress list --store FILE.db
-  outreach forget --store FILE.db ADDRESS [--wait SECONDS | --no-wait]
-  outreach --version | --help
-)";
-
-std::optional<Arguments> parse_arguments(int argc, char** argv, const std::set<std::string_view>& with_value,
-                                         const std::set<std::string_view>& flags) {
-  Arguments arguments;
-  for (int i = 2; i < argc; ++i) {
-    const std::string_view argument = argv[i];
-    if (!argument.starts_with("--")) {
-      arguments.positional.emplace_back(argument);
-      continue;
-    }
-    const std::string_view name = argument.substr(2);
-    if (flags.contains(name)) {
-      arguments.flags.emplace(name);
-    } else if (with_value.contains(name)) {
-      if (i + 1 >= argc) {
-        std::cerr << "outreach: option " << argument << " needs a value\n";
-        return std::nullopt;
-      }
-      arguments.options[std::string(name)] = argv[++i];
-    } else {
-      std::cerr << "outreach: unknown option " << argument << "\n" << usage;
-      return std::nullopt;
-    }
-  }
-  return arguments;
-}
+const std::string_view usage = "run \"outreach --help\" for the usage of every command\n";
 
 void print_errors(const Error& error) {
   std::cerr << "outreach: " << error.to_string() << "\n";

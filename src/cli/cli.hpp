@@ -1,4 +1,4 @@
-// Shared pieces of the command-line tool: exit codes, argument parsing, error printing.
+// Shared pieces of the command-line tool: exit codes, a command's arguments, error printing.
 #pragma once
 
 #include <chrono>
@@ -25,26 +25,27 @@ constexpr int exit_bad_input = 2;
 /// A request waits in the store for the running engine, which did not answer in time.
 constexpr int exit_queued = 3;
 
-/// The usage text printed for --help and after a wrong command line.
+/// The line printed after a command line a command refuses: where its usage is.
 extern const std::string_view usage;
 
-/// A command's arguments: positional ones in order, and `--name value` options.
+/// A command's arguments as the command line gave them (command_line.hpp parses them): positional
+/// ones in order, `--name value` options and `--name` flags, each by its name without dashes.
 struct Arguments {
+  /// The positional arguments, in order (for `suppress`, the action first).
   std::vector<std::string> positional;
+  /// Each option given, with its value (the last one when it was given twice).
   std::map<std::string, std::string, std::less<>> options;
+  /// Each flag given.
   std::set<std::string, std::less<>> flags;
 
+  /// The value of option `--name`, or null when it was not given.
   [[nodiscard]] const std::string* option(std::string_view name) const {
     const auto it = options.find(name);
     return it == options.end() ? nullptr : &it->second;
   }
+  /// Whether flag `--name` was given.
   [[nodiscard]] bool flag(std::string_view name) const { return flags.contains(name); }
 };
-
-/// Splits the arguments after the command. `with_value` options take a value, `flags` do not;
-/// anything else starting with `--` is refused with a message on standard error.
-[[nodiscard]] std::optional<Arguments> parse_arguments(int argc, char** argv, const std::set<std::string_view>& with_value,
-                                                       const std::set<std::string_view>& flags = {});
 
 /// Prints an error and every other error found with it, one a line, on standard error.
 void print_errors(const Error& error);
@@ -67,16 +68,25 @@ void print_errors(const Error& error);
 /// when it does not (a command that needs a store with campaigns would only make an empty one).
 [[nodiscard]] bool store_exists(const std::string& location);
 
-int validate(int argc, char** argv);
-int render(int argc, char** argv);
-int simulate(int argc, char** argv);
-int run(int argc, char** argv);
-int status(int argc, char** argv);
-/// `pause`, `resume` and `stop`: a request of one campaign (src/cli/change_commands.cpp).
-int change_campaign(int argc, char** argv, RequestAction action);
-int events(int argc, char** argv);
-int suppress(int argc, char** argv);
-int forget(int argc, char** argv);
-int ingest(int argc, char** argv);
+/// The commands (docs/formats.md, "Command line"), each given its arguments and returning the
+/// exit status.
+/// @{
+[[nodiscard]] int validate(const Arguments& arguments);
+[[nodiscard]] int render(const Arguments& arguments);
+[[nodiscard]] int simulate(const Arguments& arguments);
+[[nodiscard]] int run(const Arguments& arguments);
+[[nodiscard]] int status(const Arguments& arguments);
+[[nodiscard]] int events(const Arguments& arguments);
+[[nodiscard]] int ingest(const Arguments& arguments);
+/// @}
+
+/// The commands that change a store's campaigns or its suppression list, each a request
+/// (src/cli/change_commands.cpp).
+/// @{
+/// `pause`, `resume` and `stop` of one campaign.
+[[nodiscard]] int change_campaign(const Arguments& arguments, RequestAction action);
+[[nodiscard]] int suppress(const Arguments& arguments);
+[[nodiscard]] int forget(const Arguments& arguments);
+/// @}
 
 }  // namespace outreach::cli

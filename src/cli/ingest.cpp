@@ -103,11 +103,9 @@ int hand_in_files(const std::vector<std::string>& paths, Store& store) {
 
 }  // namespace
 
-int ingest(int argc, char** argv) {
-  auto arguments = parse_arguments(argc, argv, {"store"});
-  if (!arguments) return exit_bad_input;
-  const std::string* path = arguments->option("store");
-  if (arguments->positional.empty() || !path) {
+int ingest(const Arguments& arguments) {
+  const std::string* path = arguments.option("store");
+  if (arguments.positional.empty() || !path) {
     std::cerr << usage;
     return exit_bad_input;
   }
@@ -120,13 +118,13 @@ int ingest(int argc, char** argv) {
       print_errors(inbox.error());
       return exit_code_for(inbox.error());
     }
-    return hand_in_files(arguments->positional, **inbox);
+    return hand_in_files(arguments.positional, **inbox);
   }
   if (!store) {
     print_errors(store.error());
     return exit_code_for(store.error());
   }
-  return take_in_files(arguments->positional, **store);
+  return take_in_files(arguments.positional, **store);
 }
 
 }  // namespace outreach::cli

@@ -11,15 +11,13 @@
 
 namespace outreach::cli {
 
-int render(int argc, char** argv) {
-  auto arguments = parse_arguments(argc, argv, {"lead", "step", "seed", "from", "at", "campaign"});
-  if (!arguments) return exit_bad_input;
-  const auto& options = arguments->options;
-  if (arguments->positional.size() != 1 || !options.contains("lead")) {
+int render(const Arguments& arguments) {
+  const auto& options = arguments.options;
+  if (arguments.positional.size() != 1 || !options.contains("lead")) {
     std::cerr << usage;
     return exit_bad_input;
   }
-  auto sequence = Sequence::load(arguments->positional[0]);
+  auto sequence = Sequence::load(arguments.positional[0]);
   if (!sequence) {
     print_errors(sequence.error());
     return exit_code_for(sequence.error());

@@ -23,24 +23,22 @@
 
 namespace outreach::cli {
 
-int run(int argc, char** argv) {
-  auto arguments = parse_arguments(argc, argv, {"store", "events", "until", "log-format"});
-  if (!arguments) return exit_bad_input;
-  const auto log_format = log_format_of(*arguments);
+int run(const Arguments& arguments) {
+  const auto log_format = log_format_of(arguments);
   if (!log_format) return exit_bad_input;
   RunLog log(*log_format, std::cerr);
-  const std::string* store_path = arguments->option("store");
+  const std::string* store_path = arguments.option("store");
   if (!store_path) {
     std::cerr << "outreach: --store FILE.db is needed\n" << usage;
     return exit_bad_input;
   }
   // With no campaign file, every campaign of the store goes on: a service needs only its store.
-  const bool from_store = arguments->positional.empty();
+  const bool from_store = arguments.positional.empty();
   if (from_store && !store_exists(*store_path)) return exit_bad_input;
   std::optional<Instant> until;
-  if (!read_instant_option(*arguments, "until", until)) return exit_bad_input;
+  if (!read_instant_option(arguments, "until", until)) return exit_bad_input;
   std::vector<CampaignDefinition> campaigns;
-  for (const std::string& path : arguments->positional) {
+  for (const std::string& path : arguments.positional) {
     auto campaign = CampaignDefinition::load(path);
     if (!campaign) {
       log.errors(campaign.error());
@@ -55,7 +53,7 @@ int run(int argc, char** argv) {
     return exit_code_for(store.error());
   }
   std::ofstream events_file;
-  if (const std::string* events_path = arguments->option("events")) {
+  if (const std::string* events_path = arguments.option("events")) {
     events_file.open(*events_path, std::ios::binary | std::ios::app);
     if (!events_file) {
       log.error(*events_path + ": cannot write the event log");

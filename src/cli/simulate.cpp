@@ -77,18 +77,16 @@ class Progress {
 
 }  // namespace
 
-int simulate(int argc, char** argv) {
-  auto arguments = parse_arguments(argc, argv, {"from", "until", "days", "inbound", "events", "outbox", "store"}, {"json"});
-  if (!arguments) return exit_bad_input;
-  if (arguments->positional.size() != 1) {
+int simulate(const Arguments& arguments) {
+  if (arguments.positional.size() != 1) {
     std::cerr << usage;
     return exit_bad_input;
   }
-  if (arguments->option("until") && arguments->option("days")) {
+  if (arguments.option("until") && arguments.option("days")) {
     std::cerr << "outreach: give --until or --days, not both\n";
     return exit_bad_input;
   }
-  const std::string& path = arguments->positional[0];
+  const std::string& path = arguments.positional[0];
   auto campaign = CampaignDefinition::load(path);
   if (!campaign) {
     print_errors(campaign.error());
@@ -97,14 +95,14 @@ int simulate(int argc, char** argv) {
   for (const Error& problem : campaign->lead_problems) std::cerr << "outreach: " << problem.to_string() << "\n";
 
   std::optional<Instant> from = campaign->schedule.start;
-  if (!read_instant_option(*arguments, "from", from)) return exit_bad_input;
+  if (!read_instant_option(arguments, "from", from)) return exit_bad_input;
   if (!from) {
     std::cerr << "outreach: " << path << ": schedule.start: simulate needs a start (or --from)\n";
     return exit_bad_input;
   }
   std::optional<Instant> until;
-  if (!read_instant_option(*arguments, "until", until)) return exit_bad_input;
-  if (const std::string* text = arguments->option("days")) {
+  if (!read_instant_option(arguments, "until", until)) return exit_bad_input;
+  if (const std::string* text = arguments.option("days")) {
     const auto days = parse_integer(*text);
     if (!days || *days < 1 || *days > 36500) {
       std::cerr << "outreach: --days must be a whole number from 1 to 36500\n";
@@ -114,14 +112,14 @@ int simulate(int argc, char** argv) {
   }
 
   std::vector<InboundEvent> inbound;
-  if (const std::string* inbound_path = arguments->option("inbound")) {
+  if (const std::string* inbound_path = arguments.option("inbound")) {
     bool unreadable = false;
     inbound = read_inbound(*inbound_path, unreadable);
     if (unreadable) return exit_bad_input;
   }
 
   std::unique_ptr<Transport> transport;
-  if (const std::string* outbox = arguments->option("outbox")) {
+  if (const std::string* outbox = arguments.option("outbox")) {
     auto opened = OutboxTransport::open(*outbox);
     if (!opened) {
       print_errors(opened.error());
@@ -133,7 +131,7 @@ int simulate(int argc, char** argv) {
   }
 
   std::ofstream events_file;
-  if (const std::string* events_path = arguments->option("events")) {
+  if (const std::string* events_path = arguments.option("events")) {
     events_file.open(*events_path, std::ios::binary | std::ios::trunc);
     if (!events_file) {
       std::cerr << "outreach: " << *events_path << ": cannot write the event log\n";
@@ -143,7 +141,7 @@ int simulate(int argc, char** argv) {
 
   // In memory, or in a store file that `status` and `events` can read afterwards.
   std::unique_ptr<Store> store;
-  if (const std::string* store_path = arguments->option("store")) {
+  if (const std::string* store_path = arguments.option("store")) {
     auto opened = open_store(*store_path, {.access = StoreAccess::engine});
     if (!opened) {
       print_errors(opened.error());
@@ -160,7 +158,7 @@ int simulate(int argc, char** argv) {
   ManualClock clock(*from);
   Engine engine(*store, *transport, clock);
   std::int64_t sends = 0;
-  Progress progress(isatty(STDERR_FILENO) != 0 && !arguments->flag("json"));
+  Progress progress(isatty(STDERR_FILENO) != 0 && !arguments.flag("json"));
   engine.on_event([&](const Event& event) {
     if (events_file.is_open()) events_file << to_json_line(event) << '\n';
     if (event.type == EventType::sent) progress.update(event.at, ++sends);
@@ -176,7 +174,7 @@ int simulate(int argc, char** argv) {
   }
   for (const InboundEvent& event : inbound) {
     if (auto applied = engine.apply(event); !applied) {
-      std::cerr << "outreach: " << *arguments->option("inbound") << ": " << applied.error().message() << " (line left out)\n";
+      std::cerr << "outreach: " << arguments.option("inbound") << ": " << applied.error().message() << " (line left out)\n";
     }
   }
   engine.simulate(clock, until);
@@ -193,7 +191,7 @@ int simulate(int argc, char** argv) {
     }
   }
   const Summary summary = engine.summary();
-  std::cout << (arguments->flag("json") ? to_json(summary) + "\n" : to_text(summary));
+  std::cout << (arguments.flag("json") ? to_json(summary) + "\n" : to_text(summary));
   return exit_ok;
 }
 

@@ -33,30 +33,26 @@ bool store_exists(const std::string& location) {
   return false;
 }
 
-int status(int argc, char** argv) {
-  auto arguments = parse_arguments(argc, argv, {"store"}, {"json"});
-  if (!arguments) return exit_bad_input;
+int status(const Arguments& arguments) {
   int failed = exit_ok;
-  auto store = store_of(*arguments, StoreAccess::read, failed);
+  auto store = store_of(arguments, StoreAccess::read, failed);
   if (!store) return failed;
   auto summary = summarize_store(*store);
   if (!summary) {
     print_errors(summary.error());
     return exit_failure;
   }
-  std::cout << (arguments->flag("json") ? to_json(*summary) + "\n" : to_text(*summary));
+  std::cout << (arguments.flag("json") ? to_json(*summary) + "\n" : to_text(*summary));
   return exit_ok;
 }
 
-int events(int argc, char** argv) {
-  auto arguments = parse_arguments(argc, argv, {"store", "campaign", "since"});
-  if (!arguments) return exit_bad_input;
+int events(const Arguments& arguments) {
   std::optional<Instant> since;
-  if (!read_instant_option(*arguments, "since", since)) return exit_bad_input;
+  if (!read_instant_option(arguments, "since", since)) return exit_bad_input;
   int failed = exit_ok;
-  auto store = store_of(*arguments, StoreAccess::read, failed);
+  auto store = store_of(arguments, StoreAccess::read, failed);
   if (!store) return failed;
-  const std::string* only = arguments->option("campaign");
+  const std::string* only = arguments.option("campaign");
   auto found = store_events(*store, only ? std::optional<std::string_view>(*only) : std::nullopt, since);
   if (!found) {
     std::cerr << "outreach: " << found.error().message() << "\n";

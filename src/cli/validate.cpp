@@ -88,14 +88,12 @@ int validate_campaign(const std::string& path) {
 
 }  // namespace
 
-int validate(int argc, char** argv) {
-  auto arguments = parse_arguments(argc, argv, {});
-  if (!arguments) return exit_bad_input;
-  if (arguments->positional.size() != 1) {
+int validate(const Arguments& arguments) {
+  if (arguments.positional.size() != 1) {
     std::cerr << usage;
     return exit_bad_input;
   }
-  const std::string& path = arguments->positional[0];
+  const std::string& path = arguments.positional[0];
   auto document = detail::load_json_file(path);
   if (!document) {
     print_errors(document.error());

@@ -43,6 +43,8 @@ CAPABILITIES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^libpq-fe\.h$"), "postgresql"),
     (re.compile(r"^iconv\.h$"), "iconv"),
     (re.compile(r"^(fcntl|unistd|poll|netdb|signal)\.h$|^sys/"), "posix"),
+    # The command line's parser: for the command-line tool alone (no module may declare it).
+    (re.compile(r"^CLI/"), "cli11"),
 ]
 ALWAYS = re.compile(r"^tl/expected\.hpp$")
 # The C++ standard library (<string>, <cstdint>) and the C headers of the C interface's own C.

@@ -51,6 +51,8 @@ BREACHES = [
     ("src/cli/run.cpp", '#include "campaign/lead_json.hpp"', "private to module campaign"),
     ("include/outreach/lead.hpp", "#include <boost/json.hpp>", "in a public header"),
     ("src/util/hash.hpp", "#include <zlib.h>", "outside library no capability names"),
+    ("src/engine/engine.cpp", "#include <CLI/CLI.hpp>", "needs cli11, which module engine does not USE"),
+    ("capi/src/abi.cpp", "#include <CLI/CLI.hpp>", "needs cli11, which module capi does not USE"),
     ("bindings/python/outreach/engine.py", "import subprocess", "starts no program"),
     ("bindings/python/outreach/store.py", "handle = ctypes.CDLL('liboutreach_c.so.0')", "in _library.py only"),
 ]
