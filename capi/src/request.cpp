@@ -25,6 +25,11 @@ OUTREACH_API int outreach_store_request(const char* store_path, const char* requ
     if (!request) return fail_with(request.error());
     auto steered = outreach::steer(store_path, *request, std::chrono::milliseconds(wait_ms));
     if (!steered) return fail_with(steered.error());
+    // A campaign the store does not have is an error of the call, as elsewhere in this
+    // interface; the request is answered all the same, so nothing applies it later.
+    if (steered->answer && steered->answer->error == outreach::Errc::not_found) {
+      return fail_with(outreach::Error(outreach::Errc::not_found, steered->answer->message));
+    }
     boost::json::object out{{"id", steered->id}, {"applied_here", steered->applied_here}};
     out["answer"] = steered->answer ? boost::json::parse(outreach::to_json(*steered->answer)) : boost::json::value();
     boost::json::array warnings;

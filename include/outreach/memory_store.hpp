@@ -52,7 +52,7 @@ class MemoryStore final : public Store {
   [[nodiscard]] std::vector<QueuedMessage> queued(std::size_t limit) const override;
   [[nodiscard]] expected<void> unqueue(std::int64_t id) override;
   [[nodiscard]] expected<std::int64_t> queue_request(std::string_view body, Instant at) override;
-  [[nodiscard]] std::vector<StoredRequest> waiting_requests(std::size_t limit) const override;
+  [[nodiscard]] std::vector<StoredRequest> waiting_requests(std::size_t limit, std::int64_t after = 0) const override;
   [[nodiscard]] expected<void> answer_request(std::int64_t id, std::string_view answer, Instant at) override;
   [[nodiscard]] std::optional<StoredRequest> request(std::int64_t id) const override;
   [[nodiscard]] std::optional<FolderPosition> folder_position(std::string_view mailbox,

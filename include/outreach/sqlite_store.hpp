@@ -100,7 +100,7 @@ class SqliteStore final : public Store {
   [[nodiscard]] expected<void> unqueue(std::int64_t id) override;
   /// @brief Durable when it returns; works with `engine` or `inbox` access.
   [[nodiscard]] expected<std::int64_t> queue_request(std::string_view body, Instant at) override;
-  [[nodiscard]] std::vector<StoredRequest> waiting_requests(std::size_t limit) const override;
+  [[nodiscard]] std::vector<StoredRequest> waiting_requests(std::size_t limit, std::int64_t after = 0) const override;
   /// @brief Also drops answers older than a week.
   [[nodiscard]] expected<void> answer_request(std::int64_t id, std::string_view answer, Instant at) override;
   [[nodiscard]] std::optional<StoredRequest> request(std::int64_t id) const override;

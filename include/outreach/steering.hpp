@@ -32,14 +32,15 @@ struct Steered {
 ///
 /// The request is written to the store either way, so that it is applied exactly once and in
 /// order with the others. When no engine holds the store, this call takes it like an engine,
-/// restores the request's campaign and applies what waits (`Engine::apply_waiting`). When an
+/// restores the store's campaigns and applies what waits (`Engine::apply_waiting`). When an
 /// engine holds it (`outreach run`, a host program), the request is handed to that engine through
-/// the store, which applies it within a second, and the call waits for its answer.
+/// the store, which applies it within a second, and the call waits for its answer; if that
+/// engine lets go of the store meanwhile, the call applies the request itself.
 /// @param store_location The store (`open_store`).
 /// @param request The request.
 /// @param wait How long to wait for a running engine's answer (zero: not at all).
-/// @return How it ended; or the store's error (nothing was asked), or the error of restoring
-/// the request's campaign (`not_found` when the store has no campaign of that name).
+/// @return How it ended (a request for a campaign the store does not have is answered, refused
+/// with `not_found`); or the store's error, or the error of restoring its campaigns.
 [[nodiscard]] expected<Steered> steer(std::string_view store_location, const Request& request,
                                       std::chrono::milliseconds wait);
 

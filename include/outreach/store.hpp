@@ -259,7 +259,8 @@ class Store {
 
   /// @brief The requests not answered yet, oldest first. The default has none.
   /// @param limit At most this many.
-  [[nodiscard]] virtual std::vector<StoredRequest> waiting_requests(std::size_t limit) const;
+  /// @param after Only those with a greater id (to page past requests left for another engine).
+  [[nodiscard]] virtual std::vector<StoredRequest> waiting_requests(std::size_t limit, std::int64_t after = 0) const;
 
   /// @brief Records the engine's answer to a request, inside the same unit as what the request
   /// changed, so that it is applied exactly once. The default returns an `invalid_argument` error.

@@ -3,6 +3,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <string>
@@ -11,11 +12,37 @@ namespace outreach::cli {
 
 namespace {
 
-// A value of a text line: bare when it is one word, else quoted as a JSON string (so a reason
-// with spaces, or text from a server, stays on its line and cannot fake another field).
+bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
+
+// Text with its control characters written as `\u00XX`, so that text from a server or a file
+// stays on its line and cannot fake another line or move the terminal's cursor; with `quoted`,
+// in double quotes with `"` and `\` escaped too, as a JSON string.
+std::string escaped(std::string_view text, bool quoted) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  if (quoted) out += '"';
+  for (const char c : text) {
+    if (is_control(c)) {
+      constexpr std::string_view hex = "0123456789abcdef";
+      const auto byte = static_cast<unsigned char>(c);
+      out += "\\u00";
+      out += hex[byte >> 4];
+      out += hex[byte & 0xf];
+    } else {
+      if (quoted && (c == '"' || c == '\\')) out += '\\';
+      out += c;
+    }
+  }
+  if (quoted) out += '"';
+  return out;
+}
+
+// A value of a text line: bare when it is one plain word, else quoted as a JSON string (so a
+// reason with spaces stays one field and cannot fake another).
 std::string field_value(std::string_view value) {
-  const bool bare = !value.empty() && value.find_first_of(" \t\r\n\"=\\") == std::string_view::npos;
-  return bare ? std::string(value) : boost::json::serialize(boost::json::string(value));
+  const bool plain = !value.empty() && value.find_first_of(" \"=\\") == std::string_view::npos &&
+                     std::none_of(value.begin(), value.end(), is_control);
+  return plain ? std::string(value) : escaped(value, true);
 }
 
 void add_field(std::string& line, std::string_view name, std::string_view value) {
@@ -71,7 +98,7 @@ void RunLog::errors(const Error& error) {
 
 void RunLog::line(std::string_view type, std::string_view message) {
   if (format_ == LogFormat::text) {
-    out_ << "outreach: " << (type == "warning" ? "warning: " : "") << message << std::endl;
+    out_ << "outreach: " << (type == "warning" ? "warning: " : "") << escaped(message, false) << std::endl;
     return;
   }
   const Instant now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());

@@ -149,21 +149,28 @@ expected<std::size_t> Engine::apply_waiting() {
     }
   }
 
-  for (const StoredRequest& stored : s.store.waiting_requests(request_batch)) {
-    auto request = request_from_json(stored.body);
-    // A campaign of the store that this engine does not run: its requests wait for the engine
-    // that does (in their order, since each is left).
-    if (request && !request->campaign.empty() && !s.find(request->campaign) && s.store.campaign(request->campaign)) {
-      continue;
+  // Paged by id, so that requests left for another engine never hide the ones after them.
+  std::int64_t last = 0;
+  for (bool more = true; more && !s.log.failed();) {
+    const std::vector<StoredRequest> waiting = s.store.waiting_requests(request_batch, last);
+    more = waiting.size() == request_batch;
+    for (const StoredRequest& stored : waiting) {
+      last = stored.id;
+      auto request = request_from_json(stored.body);
+      // A campaign of the store that this engine does not run: its requests wait for the engine
+      // that does (in their order, since each is left).
+      if (request && !request->campaign.empty() && !s.find(request->campaign) && s.store.campaign(request->campaign)) {
+        continue;
+      }
+      const bool done = in_one_unit([&] {
+        const RequestAnswer answer =
+            !request ? refused(request.error().code(), "the request cannot be read: " + request.error().to_string())
+            : request->campaign.empty() ? s.apply_address_request(*request, stored.queued)
+                                        : s.apply_campaign_request(*request, stored.queued, *this);
+        if (!s.log.failed()) (void)s.log.kept_or_stop(s.store.answer_request(stored.id, to_json(answer), s.clock.now()));
+      });
+      if (!done) return fail(*s.log.failure());
     }
-    const bool done = in_one_unit([&] {
-      const RequestAnswer answer =
-          !request ? refused(request.error().code(), "the request cannot be read: " + request.error().to_string())
-          : request->campaign.empty() ? s.apply_address_request(*request, stored.queued)
-                                      : s.apply_campaign_request(*request, stored.queued, *this);
-      if (!s.log.failed()) (void)s.log.kept_or_stop(s.store.answer_request(stored.id, to_json(answer), s.clock.now()));
-    });
-    if (!done) return fail(*s.log.failure());
   }
   s.recent_handovers.clear();
   if (s.log.failed()) return fail(*s.log.failure());

@@ -16,26 +16,23 @@ namespace {
 // let it go (its process ended): then the call applies the request itself.
 constexpr std::chrono::milliseconds take_over_interval{250};
 
-// No engine holds the store: this call is the engine for the request. It restores the request's
-// campaign (an address request changes the store only: no campaign of this call has a lead to
-// end) and applies what waits, the request among it, in order.
-expected<std::vector<std::string>> apply_here(Store& store, const Request& request) {
+// No engine holds the store: this call is the engine for the request. Every campaign of the
+// store is restored, since what waits may be for any of them (received mail handed in for an
+// engine that has ended, a request for an unknown campaign is answered so); the request is
+// written first when it is not yet (`steered.id` 0), then everything waiting is applied in order.
+expected<Steered> apply_here(Store& store, const Request& request, Steered steered) {
   DryRunTransport transport;  // applying a request sends nothing
   SystemClock clock;
   Engine engine(store, transport, clock);
-  if (!request.campaign.empty()) {
-    if (auto restored = restore_campaigns(engine, store, request.campaign); !restored) return fail(restored.error());
+  if (auto restored = restore_campaigns(engine, store); !restored) return fail(restored.error());
+  if (steered.id == 0) {
+    auto id = ask(store, request, clock.now());
+    if (!id) return fail(id.error());
+    steered.id = *id;
   }
   if (auto applied = engine.apply_waiting(); !applied) return fail(applied.error());
-  return engine.warnings();
-}
-
-// Applies the request, already in the store, here; `steered` takes the answer.
-expected<Steered> finish_here(Store& store, const Request& request, Steered steered) {
-  auto warnings = apply_here(store, request);
-  if (!warnings) return fail(warnings.error());
   steered.applied_here = true;
-  steered.warnings = std::move(*warnings);
+  steered.warnings = engine.warnings();
   steered.answer = await_answer(store, steered.id, std::chrono::milliseconds(0));
   return steered;
 }
@@ -46,12 +43,7 @@ expected<Steered> steer(std::string_view store_location, const Request& request,
   SystemClock clock;
   Steered steered{.id = 0, .applied_here = false, .answer = std::nullopt, .warnings = {}};
   auto store = open_store(store_location, {.access = StoreAccess::engine});
-  if (store) {
-    auto id = ask(**store, request, clock.now());
-    if (!id) return fail(id.error());
-    steered.id = *id;
-    return finish_here(**store, request, std::move(steered));
-  }
+  if (store) return apply_here(**store, request, std::move(steered));
   if (store.error().code() != Errc::unavailable) return fail(store.error());
   // Held by a running engine: the request goes to it through the store.
   auto inbox = open_store(store_location, {.access = StoreAccess::inbox});
@@ -67,7 +59,7 @@ expected<Steered> steer(std::string_view store_location, const Request& request,
     // The engine may have ended since (its campaigns finished, or it was stopped) and left the
     // request unanswered: then nobody would answer it until the next run.
     if (auto taken = open_store(store_location, {.access = StoreAccess::engine})) {
-      return finish_here(**taken, request, std::move(steered));
+      return apply_here(**taken, request, std::move(steered));
     }
   }
   return steered;

@@ -170,9 +170,9 @@ expected<std::int64_t> MemoryStore::queue_request(std::string_view body, Instant
   return id;
 }
 
-std::vector<StoredRequest> MemoryStore::waiting_requests(std::size_t limit) const {
+std::vector<StoredRequest> MemoryStore::waiting_requests(std::size_t limit, std::int64_t after) const {
   std::vector<StoredRequest> waiting;
-  for (auto it = requests_.begin(); it != requests_.end() && waiting.size() < limit; ++it) {
+  for (auto it = requests_.upper_bound(after); it != requests_.end() && waiting.size() < limit; ++it) {
     if (!it->second.answered) waiting.push_back(it->second);
   }
   return waiting;

@@ -43,7 +43,7 @@ expected<std::int64_t> Store::queue_request(std::string_view, Instant) {
   return fail(Errc::invalid_argument, "this store keeps no requests: ask the engine itself");
 }
 
-std::vector<StoredRequest> Store::waiting_requests(std::size_t) const { return {}; }
+std::vector<StoredRequest> Store::waiting_requests(std::size_t, std::int64_t) const { return {}; }
 
 expected<void> Store::answer_request(std::int64_t, std::string_view, Instant) {
   return fail(Errc::invalid_argument, "this store keeps no requests");

@@ -173,6 +173,18 @@ TEST_CASE("a request for a campaign of the store that this engine does not run w
   CHECK(waiting[0].id == other);
 }
 
+TEST_CASE("many requests left for another engine do not hide the ones after them") {
+  Steered run;
+  REQUIRE(run.store.save_campaign({"other", "{}", "f", at("2026-12-01T00:00:00Z")}));
+  for (int i = 0; i < 600; ++i) (void)run.ask(campaign_request(RequestAction::pause, "other"));
+  const auto mine = run.ask(address_request(RequestAction::suppress, {"late@example.com"}));
+  CHECK(*run.engine.apply_waiting() == 1);
+  CHECK(run.answer(mine).applied);
+  CHECK(run.store.is_suppressed("late@example.com"));
+  CHECK(run.store.waiting_requests(1000).size() == 600);
+  CHECK(run.store.waiting_requests(1000, mine).empty());
+}
+
 TEST_CASE("a request that cannot be read is answered with why, and received mail handed in is taken in") {
   Steered run;
   const auto id = run.store.queue_request(R"({"action":"pause"})", run.clock.now());

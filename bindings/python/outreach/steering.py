@@ -70,6 +70,11 @@ def request(store: PathLike, body: Mapping[str, Any], wait: float = 10.0) -> Req
                          answer=result["answer"], warnings=list(result["warnings"]))
 
 
+def _address_list(addresses: Union[str, Sequence[str]]) -> List[str]:
+    # A string is a sequence too: taken as one address, not as its characters.
+    return [addresses] if isinstance(addresses, str) else list(addresses)
+
+
 def pause(store: PathLike, campaign: str, wait: float = 10.0) -> RequestResult:
     """Pauses a campaign of the store (event ``campaign_paused``, reason ``request``)."""
     return request(store, {"action": "pause", "campaign": campaign}, wait)
@@ -85,14 +90,15 @@ def stop(store: PathLike, campaign: str, wait: float = 10.0) -> RequestResult:
     return request(store, {"action": "stop", "campaign": campaign}, wait)
 
 
-def suppress(store: PathLike, addresses: Sequence[str], reason: str = "manual", wait: float = 10.0) -> RequestResult:
-    """Puts bare addresses on the store's suppression list; honoured before the next send."""
-    return request(store, {"action": "suppress", "addresses": list(addresses), "reason": reason}, wait)
+def suppress(store: PathLike, addresses: Union[str, Sequence[str]], reason: str = "manual", wait: float = 10.0) -> RequestResult:
+    """Puts bare addresses on the store's suppression list; honoured before the next send. One
+    address may be given as a string."""
+    return request(store, {"action": "suppress", "addresses": _address_list(addresses), "reason": reason}, wait)
 
 
-def unsuppress(store: PathLike, addresses: Sequence[str], wait: float = 10.0) -> RequestResult:
-    """Takes addresses off the store's suppression list."""
-    return request(store, {"action": "unsuppress", "addresses": list(addresses)}, wait)
+def unsuppress(store: PathLike, addresses: Union[str, Sequence[str]], wait: float = 10.0) -> RequestResult:
+    """Takes addresses off the store's suppression list (one may be given as a string)."""
+    return request(store, {"action": "unsuppress", "addresses": _address_list(addresses)}, wait)
 
 
 def forget(store: PathLike, address: str, wait: float = 10.0) -> RequestResult:

@@ -56,6 +56,9 @@ def test_with_no_engine_running_a_request_is_applied_at_once(tmp_path: Path) -> 
         outreach.steering.suppress(store, ["Ann <ann@example.com>"])
     suppressed = outreach.steering.suppress(store, ["ann@one.example", "new@example.com"])
     assert suppressed.answer is not None and suppressed.answer["changed"] == 2
+    one = outreach.steering.suppress(store, "solo@example.com")
+    assert one.answer is not None and one.answer["changed"] == 1
+    assert outreach.steering.unsuppress(store, "solo@example.com").answer["changed"] == 1
     with outreach.StoreReader(store) as reader:
         assert [entry["address"] for entry in reader.suppressions()] == ["ann@one.example", "new@example.com"]
 

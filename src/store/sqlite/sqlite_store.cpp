@@ -296,7 +296,7 @@ expected<void> SqliteStore::Impl::prepare_statements() {
       {&statements.queue_request, "INSERT INTO requests (queued, body) VALUES (?1, ?2) RETURNING id"},
       // Through requests_waiting.
       {&statements.waiting_requests,
-       "SELECT id, queued, body FROM requests WHERE answered IS NULL ORDER BY id LIMIT ?1"},
+       "SELECT id, queued, body FROM requests WHERE answered IS NULL AND id > ?2 ORDER BY id LIMIT ?1"},
       {&statements.answer_request, "UPDATE requests SET answered = ?2, answer = ?3 WHERE id = ?1 AND answered IS NULL"},
       {&statements.find_request, "SELECT id, queued, body, answered, answer FROM requests WHERE id = ?1"},
       {&statements.drop_old_requests, "DELETE FROM requests WHERE answered IS NOT NULL AND answered < ?1"},
@@ -643,10 +643,10 @@ expected<std::int64_t> SqliteStore::queue_request(std::string_view body, Instant
   return id;
 }
 
-std::vector<StoredRequest> SqliteStore::waiting_requests(std::size_t limit) const {
+std::vector<StoredRequest> SqliteStore::waiting_requests(std::size_t limit, std::int64_t after) const {
   std::vector<StoredRequest> out;
   auto& list = impl_->statements.waiting_requests;
-  list.bind_all(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  list.bind_all(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)), after);
   impl_->read_rows(list, "cannot read the requests", [&](const Statement& row) {
     out.push_back(StoredRequest{
         .id = row.integer(0), .body = std::string(row.text(2)), .queued = instant_of(row.integer(1)), .answered = {}, .answer = {}});
