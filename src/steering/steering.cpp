@@ -56,6 +56,8 @@ expected<Steered> steer(std::string_view store_location, const Request& request,
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     steered.answer = await_answer(**inbox, *id, std::clamp(left, std::chrono::milliseconds(0), take_over_interval));
     if (steered.answer || left <= take_over_interval) break;
+    // Gone from the store: answered, then erased by a `forget` of an address it named.
+    if (!(**inbox).request(*id)) break;
     // The engine may have ended since (its campaigns finished, or it was stopped) and left the
     // request unanswered: then nobody would answer it until the next run.
     if (auto taken = open_store(store_location, {.access = StoreAccess::engine})) {
