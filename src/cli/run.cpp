@@ -70,13 +70,14 @@ int run(const Arguments& arguments) {
   });
   engine.on_warning([&](const std::string& warning) { log.warning(warning); });
   if (from_store) {
-    if ((**store).campaigns().empty()) {
-      log.error(*store_path + " has no campaign yet: give the campaign files to start");
-      return exit_bad_input;
-    }
     if (auto restored = restore_campaigns(engine, **store, nullptr); !restored) {
       log.errors(restored.error());
       return exit_code_for(restored.error());
+    }
+    // Known from what was restored: reading the stored definitions again would cost as much.
+    if (engine.summary().campaigns.empty()) {
+      log.error(*store_path + " has no campaign yet: give the campaign files to start");
+      return exit_bad_input;
     }
   }
   for (CampaignDefinition& campaign : campaigns) {

@@ -51,6 +51,7 @@ void Engine::run_on(boost::asio::io_context& io, std::optional<Instant> until, s
         if (!over) {
           engine.state_->yield_after = std::chrono::steady_clock::now() + step_slice;
           next = engine.step();
+          engine.state_->yield_after.reset();  // a step driven by the host afterwards decides all that is due
         }
       } catch (const boost::system::system_error& error) {
         // A signal handler interrupted a wait inside the step (EINTR): no reason to stop (a
