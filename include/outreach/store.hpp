@@ -224,8 +224,9 @@ class Store {
   [[nodiscard]] virtual expected<bool> record_received(std::string_view fingerprint, Instant at);
 
   /// @brief Erases everything the store holds about an address (its events and intents in
-  /// every campaign, and received mail waiting to be taken in that mentions it) except its
-  /// suppression entry.
+  /// every campaign, received mail waiting to be taken in that mentions it, answered requests
+  /// whose `addresses` hold it, and the address itself from the `addresses` of waiting ones)
+  /// except its suppression entry.
   /// @param address The address (compared case-insensitively).
   /// @return How many records were erased.
   [[nodiscard]] virtual expected<std::size_t> forget(std::string_view address) = 0;

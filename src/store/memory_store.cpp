@@ -1,5 +1,7 @@
 #include "outreach/memory_store.hpp"
 
+#include <boost/json.hpp>
+
 #include <algorithm>
 
 #include "util/ascii.hpp"
@@ -16,6 +18,28 @@ std::string intent_key(std::string_view campaign, std::string_view lead, int ste
   key += '\n';
   key += std::to_string(step);
   return key;
+}
+
+// Whether the `addresses` of a request's JSON body hold the address (lower case, compared
+// without regard to case), as the SQLite store reads them; with `take_out`, the body loses it.
+// A body that is not a JSON object names nobody.
+bool names_address(std::string& body, std::string_view folded, bool take_out) {
+  boost::system::error_code error;
+  boost::json::value parsed = boost::json::parse(body, error);
+  if (error || !parsed.is_object()) return false;
+  boost::json::value* addresses = parsed.as_object().if_contains("addresses");
+  if (!addresses || !addresses->is_array()) return false;
+  boost::json::array& list = addresses->as_array();
+  const auto it = std::remove_if(list.begin(), list.end(), [&](const boost::json::value& entry) {
+    return entry.is_string() &&
+           detail::iequals_ascii(std::string_view(entry.as_string().data(), entry.as_string().size()), folded);
+  });
+  if (it == list.end()) return false;
+  if (take_out) {
+    list.erase(it, list.end());
+    body = boost::json::serialize(parsed);
+  }
+  return true;
 }
 
 }  // namespace
@@ -109,21 +133,16 @@ expected<std::size_t> MemoryStore::forget(std::string_view address) {
   const std::string folded = detail::ascii_lower(address);
   const auto names = [&](std::string_view text) { return detail::ascii_lower(text).find(folded) != std::string::npos; };
   std::erase_if(inbox_, [&](const auto& entry) { return names(entry.second); });
-  // Requests that name it: answered ones go, waiting ones lose what they asked.
+  // Requests whose addresses hold it: answered ones go, waiting ones lose that address.
   std::size_t requests = 0;
   for (auto it = requests_.begin(); it != requests_.end();) {
     StoredRequest& request = it->second;
-    if (!names(request.body)) {
+    if (!names_address(request.body, folded, !request.answered)) {
       ++it;
       continue;
     }
     ++requests;
-    if (request.answered) {
-      it = requests_.erase(it);
-    } else {
-      request.body = "{}";
-      ++it;
-    }
+    it = request.answered ? requests_.erase(it) : std::next(it);
   }
   return before - events_.size() - open_intents_.size() - inbox_.size() + requests;
 }

@@ -247,16 +247,26 @@ TEST_CASE_TEMPLATE("requests wait in order until answered, keep their answer, an
   CHECK(answered->answered == utc("2026-12-01T09:00:03Z"));
   CHECK(answered->answer == R"({"applied":true})");
 
-  // The answered request naming the address goes; the waiting one naming the other keeps nothing.
+  // The answered request naming the address goes; a waiting one loses that address only, and an
+  // address that merely contains it is another address.
+  const auto several = store.queue_request(R"({"action":"suppress","addresses":["joann@example.com","ANN@example.com","cy@example.com"],"reason":"manual"})",
+                                           utc("2026-12-01T09:00:06Z"));
+  const auto unreadable = store.queue_request("ann@example.com is not JSON", utc("2026-12-01T09:00:07Z"));
+  REQUIRE(several);
+  REQUIRE(unreadable);
   auto erased = store.forget("ann@example.com");
   REQUIRE(erased);
-  CHECK(*erased == 1);
+  CHECK(*erased == 2);
   CHECK_FALSE(store.request(*suppress).has_value());
   CHECK(store.request(*pause).has_value());
+  const auto kept = store.request(*several);
+  REQUIRE(kept.has_value());
+  CHECK(kept->body == R"({"action":"suppress","addresses":["joann@example.com","cy@example.com"],"reason":"manual"})");
+  CHECK(store.request(*unreadable)->body == "ann@example.com is not JSON");
   REQUIRE(store.forget("BOB@example.com"));
   const auto emptied = store.request(*forget);
   REQUIRE(emptied.has_value());
-  CHECK(emptied->body == "{}");
+  CHECK(emptied->body == R"({"action":"forget","addresses":[]})");
   CHECK_FALSE(emptied->answered.has_value());
 }
 

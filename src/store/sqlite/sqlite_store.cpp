@@ -247,6 +247,11 @@ expected<void> SqliteStore::Impl::open_file() {
   return {};
 }
 
+// The condition of a request row whose `addresses` hold address ?1 (any case).
+#define REQUEST_NAMES_ADDRESS                                                                   \
+  "CASE WHEN json_valid(body) THEN EXISTS (SELECT 1 FROM json_each(body, '$.addresses') WHERE " \
+  "lower(value) = lower(?1)) ELSE 0 END"
+
 expected<void> SqliteStore::Impl::prepare_statements() {
   const std::pair<Statement*, const char*> all[] = {
       {&statements.begin_write, "BEGIN IMMEDIATE"},
@@ -276,12 +281,15 @@ expected<void> SqliteStore::Impl::prepare_statements() {
       // Received mail waiting in the inbox that mentions the address anywhere (instr, not LIKE,
       // whose `_` and `%` occur in addresses).
       {&statements.forget_inbox, "DELETE FROM inbox WHERE instr(lower(CAST(raw AS TEXT)), lower(?1)) > 0"},
-      // Requests that name the address: answered ones go; a waiting one loses what it asked (the
-      // engine answers it as empty), the forget being applied included.
+      // Requests whose `addresses` hold the address: answered ones go; a waiting one loses that
+      // address and keeps the others (the forget being applied included). A body that is not
+      // JSON names nobody (CASE, so that json_each never reads it).
       {&statements.forget_answered_requests,
-       "DELETE FROM requests WHERE answered IS NOT NULL AND instr(lower(body), lower(?1)) > 0"},
+       "DELETE FROM requests WHERE answered IS NOT NULL AND " REQUEST_NAMES_ADDRESS},
       {&statements.forget_waiting_requests,
-       "UPDATE requests SET body = '{}' WHERE answered IS NULL AND instr(lower(body), lower(?1)) > 0"},
+       "UPDATE requests SET body = json_set(body, '$.addresses', json((SELECT json_group_array(value) FROM "
+       "json_each(body, '$.addresses') WHERE lower(value) <> lower(?1)))) WHERE answered IS NULL AND "
+       REQUEST_NAMES_ADDRESS},
       // Through events_by_message_id.
       {&statements.find_sent, "SELECT line FROM events WHERE message_id = ?1 ORDER BY id LIMIT 1"},
       // Through events_by_lead: a lead's events are few.
@@ -317,6 +325,8 @@ expected<void> SqliteStore::Impl::prepare_statements() {
   }
   return {};
 }
+
+#undef REQUEST_NAMES_ADDRESS
 
 expected<void> SqliteStore::Impl::writable() const {
   if (options.access != StoreAccess::engine) {
