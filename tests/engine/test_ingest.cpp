@@ -17,6 +17,7 @@
 #include "outreach/memory_store.hpp"
 #include "outreach/memory_transport.hpp"
 #include "outreach/sqlite_store.hpp"
+#include "outreach/steering.hpp"
 
 using namespace outreach;
 
@@ -485,4 +486,43 @@ TEST_CASE("engine: while mail is expected, a run goes on after the last send for
   CHECK(*next == last_send + std::chrono::hours(48));
   clock.set(*next);
   CHECK_FALSE(engine.step().has_value());  // the reading is over too
+}
+
+TEST_CASE("ingest: mail handed in for an engine that has ended is taken in by the next request applied without one") {
+  const auto dir = std::filesystem::temp_directory_path() / ("outreach-ingest-steer-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto path = dir / "store.db";
+  std::string raw;
+  {
+    SqliteInbox inbox(path);
+    raw = reply("bob@beta.example", inbox.first_message_id("bob@beta.example"), "Interested.", "<b7@beta.example>");
+  }
+  {
+    // Handed in through the inbox, as `outreach ingest` does beside a running engine.
+    auto handed = SqliteStore::open(path, {.access = StoreAccess::inbox});
+    REQUIRE(handed);
+    REQUIRE((*handed)->queue_received(raw, at("2026-12-02T01:00:00Z")));
+  }
+  // A request about another address, with no engine on the store: the call takes the store and
+  // applies what waits, the reply included, with the campaign it answers.
+  Request request;
+  request.action = RequestAction::suppress;
+  request.addresses = {"zed@zeta.example"};
+  const auto steered = steer(path.string(), request, std::chrono::milliseconds(0));
+  REQUIRE(steered);
+  CHECK(steered->applied_here);
+  REQUIRE(steered->answer);
+  CHECK(steered->answer->applied);
+  CHECK(steered->warnings.empty());
+  auto store = SqliteStore::open(path, {.access = StoreAccess::read});
+  REQUIRE(store);
+  CHECK((*store)->queued(10).empty());
+  bool replied = false;
+  (*store)->for_each_event("q1", [&](const Event& event) {
+    replied = replied || (event.type == EventType::replied && event.lead == "bob@beta.example");
+  });
+  CHECK(replied);
+  store->reset();
+  std::filesystem::remove_all(dir);
 }
