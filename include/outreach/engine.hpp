@@ -41,6 +41,15 @@ struct CampaignSecrets {
   [[nodiscard]] static CampaignSecrets from_environment(const CampaignDefinition& campaign);
 };
 
+/// @brief What adding leads to a campaign came to (`Engine::add_leads`).
+struct LeadsAdded {
+  std::int64_t added = 0;       ///< Leads that entered the campaign.
+  std::int64_t already_in = 0;  ///< Left out: the campaign has the address already (or the list had it twice).
+  std::int64_t suppressed = 0;  ///< Left out: the address is on the suppression list.
+  /// @brief Results compare equal when every count is equal.
+  friend bool operator==(const LeadsAdded&, const LeadsAdded&) = default;
+};
+
 /// @brief Runs any number of campaigns over one `Store`, one `Transport` and one `Clock`.
 ///
 /// Everything happens in `step()`: it does what is due at the clock's current time and says
@@ -96,6 +105,34 @@ class Engine {
   /// @param name The campaign's name.
   /// @return Nothing, or `not_found`.
   [[nodiscard]] expected<void> stop(std::string_view name);
+
+  /// @brief Adds leads to a campaign, after the ones it has, in the order given. In a started
+  /// campaign they enter now (their first step is due after its delay from now, in the
+  /// schedule's hours) and are kept in the store apart from the campaign's definition, which is
+  /// not written again (`Store::add_leads`); a finished campaign runs again. Addresses the
+  /// campaign has (compared as `Lead::key()`) or that are suppressed are left out and counted.
+  /// @param name The campaign's name.
+  /// @param leads The leads, checked as a lead list's are (`parse_lead_csv`).
+  /// @return The counts; or `not_found`, `invalid_argument` for a stopped campaign,
+  /// `limit_exceeded` beyond 2^32 - 2 leads, or the store's error (with the engine stopped).
+  [[nodiscard]] expected<LeadsAdded> add_leads(std::string_view name, std::vector<Lead> leads);
+
+  /// @brief Applies a changed definition to the campaign of its name: schedule, limits,
+  /// mailboxes (added, changed or removed), stop rules, bounce rules, delivery and unsubscribe
+  /// settings take effect at the next decision, with the counts of the day going on (a lowered
+  /// daily limit already reached sends nothing more that day). Its leads are not read: leads
+  /// are added with `add_leads`. In a started campaign each change is a `campaign_changed`
+  /// event (`setting`, `before`, `after`), and the store keeps the new definition.
+  ///
+  /// Refused as a whole, with every reason, when it changes what the campaign's past depends
+  /// on: its seed, its sequence (a started campaign keeps its steps), `schedule.lead_timezone`,
+  /// or removes a mailbox that leads still wait on for follow-ups. New mailboxes are checked as
+  /// `add_campaign` checks them. A changed `unsubscribe.secret_env` is read from the environment.
+  /// @param changed The changed campaign; its name says which.
+  /// @return Each change, as `setting: before -> after` (empty when nothing changed); or
+  /// `not_found`, `invalid_argument` (a refusal, or a stopped campaign), a mailbox's error, or
+  /// the store's error (with the engine stopped).
+  [[nodiscard]] expected<std::vector<std::string>> update(CampaignDefinition changed);
 
   /// @brief Applies what other processes left in the store for this engine, oldest first:
   /// received messages handed in (`Store::queue_received`, as `ingest` takes them) and requests

@@ -33,6 +33,7 @@ enum class EventType : std::uint8_t {
   mailbox_unreadable,  ///< A mailbox of the campaign cannot be read over IMAP (`mailbox`, `reason`); no lead.
   mailbox_readable,    ///< ... and is read again; no lead.
   campaign_stopped,    ///< The campaign ended for good (`reason`): nothing more is sent; no lead.
+  campaign_changed,    ///< A setting of the campaign changed (`setting`, `before`, `after`); no lead.
 };
 
 /// @brief The `type` name of an event type, such as `"auto_replied"`.
@@ -116,6 +117,9 @@ struct Event {
   Cause cause = Cause::none;         ///< `failed`: why, for the engine (see `failure_cause`).
   /// `sent`, `deferred`: the send in doubt this event settles, and how.
   Settlement settled = Settlement::none;
+  std::string setting;  ///< `campaign_changed`: the setting's path in the campaign file (`limits.sends_per_day`).
+  std::string before;   ///< `campaign_changed`: its value before, as JSON text (`null` when absent).
+  std::string after;    ///< `campaign_changed`: its value after, as JSON text (`null` when absent).
 
   /// @brief Events compare equal when every field is equal.
   friend bool operator==(const Event&, const Event&) = default;

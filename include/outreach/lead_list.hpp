@@ -66,6 +66,12 @@ struct LeadList {
 /// when it is not an array or has no valid lead (the problems are then in `others()`).
 [[nodiscard]] expected<LeadList> parse_lead_json(std::string_view json_text, std::string_view source_name = {});
 
+/// @brief Reads a lead list from a file: the JSON form when its name ends in `.json` (in any
+/// case), CSV otherwise. Thread-safe.
+/// @param path The file; its name is the `file` of every location.
+/// @return As `load_lead_csv` or `parse_lead_json`.
+[[nodiscard]] expected<LeadList> load_lead_list(const std::filesystem::path& path);
+
 /// @brief Reads one lead from a JSON file holding one lead object, the form of an element of
 /// the JSON lead list (see `parse_lead_json`): `email`, the known fields, then custom fields.
 /// The time zone is not checked here. Thread-safe.

@@ -14,6 +14,7 @@
 
 #include "outreach/error.hpp"
 #include "outreach/instant.hpp"
+#include "outreach/lead.hpp"
 #include "outreach/store.hpp"
 
 namespace outreach {
@@ -26,6 +27,8 @@ enum class RequestAction : std::uint8_t {
   suppress,    ///< Put `addresses` on the suppression list with `reason`.
   unsuppress,  ///< Take `addresses` off the suppression list.
   forget,      ///< Erase the data of the one address of `addresses`, and suppress it.
+  add_leads,   ///< Add `leads` to `campaign` (`Engine::add_leads`).
+  update,      ///< Apply `definition`, a changed campaign file, to `campaign` (`Engine::update`).
 };
 
 /// @brief The `action` name of a request, such as `"unsuppress"`.
@@ -35,9 +38,13 @@ enum class RequestAction : std::uint8_t {
 /// @brief A change asked of an engine, as kept in a store (docs/operations.md).
 struct Request {
   RequestAction action = RequestAction::pause;  ///< What is asked.
-  std::string campaign;                ///< The campaign, for `pause`, `resume` and `stop`; empty otherwise.
+  std::string campaign;                ///< The campaign, for `pause`, `resume`, `stop`, `add_leads` and `update`; empty otherwise.
   std::vector<std::string> addresses;  ///< Bare addresses, for `suppress`, `unsuppress` (one or more) and `forget` (one).
   std::string reason = "manual";       ///< The suppression's reason, for `suppress`.
+  std::vector<Lead> leads;             ///< The leads, for `add_leads` (one or more).
+  /// The changed campaign, as the JSON of its file with everything inline
+  /// (`CampaignDefinition::to_json`), for `update`; its leads are not read.
+  std::string definition;
   /// @brief Requests compare equal when every part is equal.
   friend bool operator==(const Request&, const Request&) = default;
 };
@@ -60,7 +67,10 @@ struct RequestAnswer {
   /// Sends handed to the transport after the request was asked and before it was applied:
   /// those went out whatever the request said.
   std::int64_t sends_before = 0;
-  std::int64_t changed = 0;  ///< Addresses put on or taken off the list, or records erased.
+  std::int64_t changed = 0;  ///< Addresses put on or taken off the list, records erased, leads added or settings changed.
+  std::int64_t already_in = 0;  ///< `add_leads`: leads left out, their address being in the campaign already.
+  std::int64_t suppressed = 0;  ///< `add_leads`: leads left out, their address being suppressed.
+  std::vector<std::string> changes;  ///< `update`: each change, for people (`limits.sends_per_day: 100 -> 20`).
   /// @brief Answers compare equal when every part is equal.
   friend bool operator==(const RequestAnswer&, const RequestAnswer&) = default;
 };

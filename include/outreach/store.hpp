@@ -62,6 +62,16 @@ struct StoredRequest {
   friend bool operator==(const StoredRequest&, const StoredRequest&) = default;
 };
 
+/// @brief A lead added to a started campaign (`Engine::add_leads`, `outreach leads add`), kept
+/// apart from the campaign's definition so that adding leads never rewrites it.
+struct AddedLead {
+  std::string address;  ///< The lead's address in lower case (`Lead::key()`), which `forget` finds.
+  std::string lead;     ///< The lead as its JSON object (docs/formats.md, "Leads").
+  Instant added{};      ///< When it entered the campaign.
+  /// @brief Added leads compare equal when every part is equal.
+  friend bool operator==(const AddedLead&, const AddedLead&) = default;
+};
+
 /// @brief A send about to be handed to the transport.
 struct SendIntent {
   std::string campaign;    ///< The campaign's name.
@@ -223,8 +233,8 @@ class Store {
   /// @return True when the message is new, false when it was recorded before.
   [[nodiscard]] virtual expected<bool> record_received(std::string_view fingerprint, Instant at);
 
-  /// @brief Erases everything the store holds about an address (its events and intents in
-  /// every campaign, received mail waiting to be taken in that mentions it, answered requests
+  /// @brief Erases everything the store holds about an address (its events, intents and added
+  /// leads in every campaign, received mail waiting to be taken in that mentions it, answered requests
   /// whose `addresses` hold it, and the address itself from the `addresses` of waiting ones)
   /// except its suppression entry.
   /// @param address The address (compared case-insensitively).
@@ -274,6 +284,18 @@ class Store {
   /// (never asked, or answered long ago and dropped). The default has none.
   /// @param id The request's id.
   [[nodiscard]] virtual std::optional<StoredRequest> request(std::int64_t id) const;
+
+  /// @brief Keeps leads added to a started campaign, in their order, after those kept before.
+  /// The default keeps none and returns an `invalid_argument` error.
+  /// @param campaign The campaign's name.
+  /// @param leads The leads, in the order they enter the campaign.
+  [[nodiscard]] virtual expected<void> add_leads(std::string_view campaign, const std::vector<AddedLead>& leads);
+
+  /// @brief Calls `visit` with each lead added to a campaign, in the order they were added.
+  /// The default has none.
+  /// @param campaign The campaign's name.
+  /// @param visit Called once per lead.
+  virtual void for_each_added_lead(std::string_view campaign, const std::function<void(const AddedLead&)>& visit) const;
 
   /// @brief Where the reading of a mailbox's folder has got, if it was read before. The default
   /// keeps nothing.

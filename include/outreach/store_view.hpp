@@ -79,6 +79,18 @@ class ReadOnlyView final : public Store {
   [[nodiscard]] bool keeps_definitions() const noexcept override { return false; }
   /// @brief Erases nothing: the view never changes the base store.
   [[nodiscard]] expected<std::size_t> forget(std::string_view) override { return std::size_t{0}; }
+
+  /// @brief Keeps the leads in memory only.
+  [[nodiscard]] expected<void> add_leads(std::string_view campaign, const std::vector<AddedLead>& leads) override {
+    return written_.add_leads(campaign, leads);
+  }
+
+  /// @brief The store's added leads, then those added through the view.
+  void for_each_added_lead(std::string_view campaign,
+                           const std::function<void(const AddedLead&)>& visit) const override {
+    base_.for_each_added_lead(campaign, visit);
+    written_.for_each_added_lead(campaign, visit);
+  }
   /// @brief The base store's send of that Message-ID (through its index).
   /// @param message_id The Message-ID.
   [[nodiscard]] std::optional<SentMessage> find_sent(std::string_view message_id) const override {

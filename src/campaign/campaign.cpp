@@ -191,7 +191,7 @@ class CampaignReader {
     if (value->is_string()) {
       const auto file = named_file(reader, "leads", *value);
       if (!file) return;
-      list = load_lead_file(*file);
+      list = load_lead_list(*file);
       if (!list) {
         file_failed(reader, "leads", *file, list.error());
         return;
@@ -209,16 +209,6 @@ class CampaignReader {
     }
     campaign.leads = std::move(list->leads);
     campaign.lead_problems = std::move(list->problems);
-  }
-
-  // A lead list file: CSV, or the JSON form when the name ends in `.json`.
-  static expected<LeadList> load_lead_file(const fs::path& file) {
-    if (!detail::iequals_ascii(file.extension().string(), ".json")) return load_lead_csv(file);
-    auto text = detail::read_file(file);
-    if (!text) return fail(text.error());
-    auto list = parse_lead_json(*text, file.string());
-    if (!list) return fail(list.error().in_file(file.string()));
-    return list;
   }
 
   void read_seed(ObjectReader& reader, Draft& campaign) {

@@ -333,4 +333,13 @@ expected<LeadList> parse_lead_json(std::string_view json_text, std::string_view 
   return detail::lead_list_from_json(*value, "", source_name);
 }
 
+expected<LeadList> load_lead_list(const std::filesystem::path& path) {
+  if (!detail::iequals_ascii(path.extension().string(), ".json")) return load_lead_csv(path);
+  auto text = detail::read_file(path);
+  if (!text) return fail(text.error());
+  auto list = parse_lead_json(*text, path.string());
+  if (!list) return fail(list.error().in_file(path.string()));
+  return list;
+}
+
 }  // namespace outreach

@@ -1,10 +1,12 @@
-// The commands that change a store's campaigns: pause, resume, stop, suppress add|remove|import
-// and forget. Each is a request (outreach/steering.hpp): applied at once when no engine runs the
+// The commands that change a store's campaigns: pause, resume, stop, leads add, update,
+// suppress add|remove|import and forget. Each is a request (outreach/steering.hpp): applied at once when no engine runs the
 // store, else by the running engine, whose answer the command waits for and prints.
 
 #include <iostream>
 
 #include "cli/cli.hpp"
+#include "outreach/campaign.hpp"
+#include "outreach/lead_list.hpp"
 #include "outreach/steering.hpp"
 #include "outreach/suppression_list.hpp"
 
@@ -77,6 +79,7 @@ int make_request(const Arguments& arguments, const Request& request) {
     return answer.error == Errc::not_found ? exit_bad_input : exit_failure;
   }
   std::cout << answer.message << "\n";
+  for (const std::string& change : answer.changes) std::cout << "  " << change << "\n";
   if (answer.sends_before > 0) {
     std::cout << answer.sends_before << (answer.sends_before == 1 ? " send was" : " sends were")
               << " already handed to the transport when the request came\n";
@@ -120,7 +123,9 @@ int import_file(const Arguments& arguments, const std::string& file) {
   const int made = make_request(arguments, {.action = RequestAction::suppress,
                                             .campaign = {},
                                             .addresses = std::move(read->addresses),
-                                            .reason = "manual"});
+                                            .reason = "manual",
+                                            .leads = {},
+                                            .definition = {}});
   return made != exit_ok ? made : status;
 }
 
@@ -131,8 +136,53 @@ int change_campaign(const Arguments& arguments, RequestAction action) {
     std::cerr << usage;
     return exit_bad_input;
   }
-  return make_request(arguments,
-                      {.action = action, .campaign = arguments.positional[0], .addresses = {}, .reason = "manual"});
+  Request request;
+  request.action = action;
+  request.campaign = arguments.positional[0];
+  return make_request(arguments, request);
+}
+
+int leads(const Arguments& arguments) {
+  const std::vector<std::string>& words = arguments.positional;
+  if (words.size() != 3 || words[0] != "add") {
+    std::cerr << usage;
+    return exit_bad_input;
+  }
+  auto list = load_lead_list(words[2]);
+  if (!list) {
+    print_errors(list.error());
+    return exit_code_for(list.error());
+  }
+  for (const Error& problem : list->problems) std::cerr << "outreach: " << problem.to_string() << "\n";
+  const int made = make_request(arguments, {.action = RequestAction::add_leads,
+                                            .campaign = words[1],
+                                            .addresses = {},
+                                            .reason = "manual",
+                                            .leads = std::move(list->leads),
+                                            .definition = {}});
+  return made != exit_ok || list->problems.empty() ? made : exit_bad_input;
+}
+
+int update(const Arguments& arguments) {
+  if (arguments.positional.size() != 1) {
+    std::cerr << usage;
+    return exit_bad_input;
+  }
+  auto campaign = CampaignDefinition::load(arguments.positional[0]);
+  if (!campaign) {
+    print_errors(campaign.error());
+    return exit_code_for(campaign.error());
+  }
+  // The leads stay as they are (`leads add` adds more): the request carries the settings, with
+  // the one lead a definition must have, which the engine does not read.
+  campaign->leads.resize(1);
+  std::string name = campaign->name;
+  return make_request(arguments, {.action = RequestAction::update,
+                                  .campaign = std::move(name),
+                                  .addresses = {},
+                                  .reason = "manual",
+                                  .leads = {},
+                                  .definition = campaign->to_json()});
 }
 
 int suppress(const Arguments& arguments) {
@@ -146,10 +196,10 @@ int suppress(const Arguments& arguments) {
   if (action == "import") return import_file(arguments, words[1]);
   auto address = address_argument(words[1]);
   if (!address) return exit_bad_input;
-  return make_request(arguments, {.action = action == "add" ? RequestAction::suppress : RequestAction::unsuppress,
-                                   .campaign = {},
-                                   .addresses = {std::move(*address)},
-                                   .reason = "manual"});
+  Request request;
+  request.action = action == "add" ? RequestAction::suppress : RequestAction::unsuppress;
+  request.addresses = {std::move(*address)};
+  return make_request(arguments, request);
 }
 
 int forget(const Arguments& arguments) {
@@ -159,8 +209,10 @@ int forget(const Arguments& arguments) {
   }
   auto address = address_argument(arguments.positional[0]);
   if (!address) return exit_bad_input;
-  return make_request(arguments,
-                      {.action = RequestAction::forget, .campaign = {}, .addresses = {std::move(*address)}, .reason = "manual"});
+  Request request;
+  request.action = RequestAction::forget;
+  request.addresses = {std::move(*address)};
+  return make_request(arguments, request);
 }
 
 }  // namespace outreach::cli

@@ -87,6 +87,8 @@ void print_errors(const Error& error);
 [[nodiscard]] int change_campaign(const Arguments& arguments, RequestAction action);
 [[nodiscard]] int suppress(const Arguments& arguments);
 [[nodiscard]] int forget(const Arguments& arguments);
+[[nodiscard]] int leads(const Arguments& arguments);
+[[nodiscard]] int update(const Arguments& arguments);
 /// @}
 
 }  // namespace outreach::cli

@@ -153,6 +153,12 @@ CommandLine::CommandLine()
   store_option(*command, "the store")->required();
   flag_option(*command, "--json", "print the summary as JSON");
 
+  // Commands with actions (`suppress add`) name them ACTION; `--store` may come before the action
+  // too, so it is required of the whole command line rather than of the action.
+  auto actions = std::make_shared<CLI::Formatter>();
+  actions->label("SUBCOMMAND", "ACTION");
+  const std::string store_needed = "the store (here or before the action; required)";
+
   struct CampaignChange {
     const char* name;
     RequestAction action;
@@ -171,6 +177,28 @@ CommandLine::CommandLine()
     positional(*command, "CAMPAIGN", "the campaign's name");
     wait_options(*command);
   }
+
+  command = add_command(app_, "leads", "Add leads to a campaign of a store, running or not", "",
+                        [](const Arguments& arguments) {
+                          if (!arguments.option("store")) throw CLI::RequiredError("--store");
+                          return leads(arguments);
+                        });
+  command->require_subcommand(1);
+  command->formatter(actions);
+  store_option(*command, "the store (here or after the action; required)");
+  CLI::App* action = add_command(*command, "add", "Add the leads of a CSV or JSON lead list to a campaign",
+                                 "outreach leads add --store state.db q4-saas-founders more-leads.csv", nullptr);
+  store_option(*action, store_needed);
+  positional(*action, "CAMPAIGN", "the campaign's name");
+  positional(*action, "FILE", "the leads: CSV, or the JSON form when the name ends in .json");
+  wait_options(*action);
+  command->footer("Example:\n  outreach leads add --store state.db q4-saas-founders more-leads.csv\n");
+
+  command = add_command(app_, "update", "Apply a changed campaign file to a campaign of a store, running or not",
+                        "outreach update --store state.db " + campaign, update);
+  store_option(*command, "the store")->required();
+  positional(*command, "CAMPAIGN.json", "the campaign file, changed (its name says which campaign)");
+  wait_options(*command);
 
   command = add_command(app_, "events", "Print the event log of a store, one JSON event a line",
                         "outreach events --store state.db --campaign q4-saas-founders --since 2026-12-01T00:00:00Z",
@@ -192,12 +220,9 @@ CommandLine::CommandLine()
                           return suppress(arguments);
                         });
   command->require_subcommand(1);
-  auto actions = std::make_shared<CLI::Formatter>();
-  actions->label("SUBCOMMAND", "ACTION");
   command->formatter(actions);
   store_option(*command, "the store (here or after the action; required)");
-  const std::string store_needed = "the store (here or before the action; required)";
-  CLI::App* action = add_command(*command, "add", "Put an address on the suppression list",
+  action = add_command(*command, "add", "Put an address on the suppression list",
                                  "outreach suppress add --store state.db ann@example.com", nullptr);
   store_option(*action, store_needed);
   positional(*action, "ADDRESS", "a bare address");

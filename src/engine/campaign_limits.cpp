@@ -30,6 +30,15 @@ bool DailyCaps::any_full(Instant now, const TimeZone& zone, const CampaignLimits
 
 void BounceWindow::record_send(std::uint32_t lead) {
   recent_.emplace_back(lead, false);
+  trim();
+}
+
+void BounceWindow::resize(std::int64_t size) {
+  size_ = size;
+  trim();
+}
+
+void BounceWindow::trim() {
   while (static_cast<std::int64_t>(recent_.size()) > size_) {
     if (recent_.front().second) --bounced_;
     recent_.pop_front();

@@ -49,6 +49,8 @@ class BounceWindow {
   explicit BounceWindow(std::int64_t size) : size_(size) {}
   /// A send to `lead` went out (or was refused at once as an address that does not exist).
   void record_send(std::uint32_t lead);
+  /// Keeps the last `size` sends from now on (the oldest go when it shrinks).
+  void resize(std::int64_t size);
   /// The latest send to `lead` in the window bounced hard.
   void record_hard_bounce(std::uint32_t lead);
   /// True when the hard bounces reach `rate` of the sends in the window.
@@ -59,6 +61,7 @@ class BounceWindow {
   [[nodiscard]] std::int64_t bounced() const noexcept { return bounced_; }
 
  private:
+  void trim();
   std::int64_t size_;
   std::deque<std::pair<std::uint32_t, bool>> recent_;  // lead, bounced hard
   std::int64_t bounced_ = 0;

@@ -39,6 +39,9 @@ struct CampaignState {
       : def(std::move(definition)), bounces(def.bounces.pause_window), analytics(def.sequence) {}
 
   CampaignDefinition def;
+  // The leads of the definition as it was added; the ones after them were added since
+  // (`Engine::add_leads`) and are kept in the store apart from the definition.
+  std::size_t listed_leads = def.leads.size();
   CampaignStatus status = CampaignStatus::draft;
   LeadBook leads;
   std::vector<std::size_t> mailboxes;  // engine mailbox indices, in the campaign's order

@@ -90,6 +90,14 @@ struct Engine::State {
   // ---- set-up (setup.cpp) -----------------------------------------------------------------
   expected<void> add_campaign(CampaignDefinition campaign, CampaignSecrets secrets);
   expected<void> start(detail::CampaignState& c, Instant now);
+  expected<std::vector<std::shared_ptr<const DkimSigner>>> check_mailboxes(const CampaignDefinition& campaign);
+  expected<LeadsAdded> add_leads(detail::CampaignState& c, std::vector<Lead> leads, Instant now);
+  // Applies a changed definition's settings (update.cpp); the changes, or why none was made.
+  expected<std::vector<std::string>> update(detail::CampaignState& c, CampaignDefinition changed, Instant now);
+  // The definition's JSON with only its first `leads_kept` leads (the others are not copied).
+  static std::string definition_json(CampaignDefinition& definition, std::size_t leads_kept);
+  // Brings back the leads added to a campaign after it started, each batch entering when it did.
+  void restore_added_leads(detail::CampaignState& c);
 
   // ---- sending (dispatcher.cpp) -----------------------------------------------------------
   // What an attempt to send a lead's next step came to.
@@ -109,6 +117,10 @@ struct Engine::State {
                                const std::vector<std::string>& addresses) const;
   RequestAnswer apply_campaign_request(const Request& request, Instant asked, Engine& engine);
   RequestAnswer apply_address_request(const Request& request, Instant asked);
+  RequestAnswer apply_update_request(const detail::CampaignState& c, const Request& request, Instant asked,
+                                     Engine& engine);
+  RequestAnswer apply_leads_request(const detail::CampaignState& c, const Request& request, Instant asked,
+                                    Engine& engine);
 
   // ---- received mail (inbound.cpp) --------------------------------------------------------
   void apply_inbound(const InboundEvent& arrived, Instant now);

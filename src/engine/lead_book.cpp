@@ -28,28 +28,54 @@ expected<void> LeadBook::load(const std::vector<Lead>& leads) {
 
 void LeadBook::enter(const std::vector<Lead>& leads, const Schedule& schedule, const Delay& first_delay,
                      Instant entered) {
-  std::unordered_map<std::string, std::uint32_t> zone_by_name;
-  zones_.push_back(schedule.timezone);
-  zone_by_name.emplace(std::string(schedule.timezone.name()), 0);
-  pending_.push_back(PendingQueue{});
-  for (std::uint32_t i = 0; i < states_.size(); ++i) {
+  zones_.assign(1, schedule.timezone);
+  zone_by_name_.clear();
+  zone_by_name_.emplace(std::string(schedule.timezone.name()), 0);
+  pending_.clear();
+  enter_from(0, leads, schedule, first_delay, entered);
+}
+
+std::optional<std::uint32_t> LeadBook::add(std::string key) {
+  const auto index = static_cast<std::uint32_t>(states_.size());
+  const auto [entry, inserted] = by_key_.emplace(std::move(key), index);
+  if (!inserted) return std::nullopt;
+  keys_.push_back(&entry->first);
+  states_.emplace_back();
+  ++unfinished_;
+  return index;
+}
+
+void LeadBook::enter_from(std::uint32_t from, const std::vector<Lead>& leads, const Schedule& schedule,
+                          const Delay& first_delay, Instant entered) {
+  // Queues whose leads have all started are left behind; the new leads queue by zone behind
+  // the others (the default zone's queue exists even when empty).
+  std::erase_if(pending_, [](const PendingQueue& queue) { return queue.next >= queue.leads.size(); });
+  std::unordered_map<std::uint32_t, std::size_t> queue_of_zone;
+  const auto queue_for = [&](std::uint32_t zone) -> PendingQueue& {
+    const auto [entry, inserted] = queue_of_zone.emplace(zone, pending_.size());
+    if (inserted) pending_.push_back(PendingQueue{zone, {}, 0, {}});
+    return pending_[entry->second];
+  };
+  queue_for(0);
+  for (std::uint32_t i = from; i < states_.size(); ++i) {
     const Lead& lead = leads[i];
     std::uint32_t zone = 0;
     if (schedule.lead_timezone && !lead.timezone.empty()) {
-      const auto known = zone_by_name.find(lead.timezone);
-      if (known != zone_by_name.end()) {
+      const auto known = zone_by_name_.find(lead.timezone);
+      if (known != zone_by_name_.end()) {
         zone = known->second;
       } else if (auto located = TimeZone::locate(lead.timezone)) {
         zone = static_cast<std::uint32_t>(zones_.size());
         zones_.push_back(*located);
-        zone_by_name.emplace(lead.timezone, zone);
-        pending_.push_back(PendingQueue{zone, {}, 0, {}});
+        zone_by_name_.emplace(lead.timezone, zone);
       }
     }
     states_[i].zone = zone;
-    pending_[zone].leads.push_back(i);
+    queue_for(zone).leads.push_back(i);
   }
-  for (PendingQueue& queue : pending_) queue.ready_at = due_after(schedule, first_delay, entered, zones_[queue.zone]);
+  for (const auto& [zone, queue] : queue_of_zone) {
+    pending_[queue].ready_at = due_after(schedule, first_delay, entered, zones_[zone]);
+  }
 }
 
 void LeadBook::recount_unfinished() {

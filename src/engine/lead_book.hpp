@@ -81,6 +81,15 @@ class LeadBook {
   /// first step's delay.
   void enter(const std::vector<Lead>& leads, const Schedule& schedule, const Delay& first_delay, Instant entered);
 
+  /// Takes one more lead in (not entered yet), after the others; nothing when its address is
+  /// listed already.
+  [[nodiscard]] std::optional<std::uint32_t> add(std::string key);
+
+  /// Enters the leads from `from` on (those `add` took in) at `entered`, as `enter` does, in
+  /// queues of their own behind the leads entered before them.
+  void enter_from(std::uint32_t from, const std::vector<Lead>& leads, const Schedule& schedule,
+                  const Delay& first_delay, Instant entered);
+
   [[nodiscard]] std::size_t size() const noexcept { return states_.size(); }
   [[nodiscard]] LeadState& operator[](std::uint32_t lead) { return states_[lead]; }
   [[nodiscard]] const LeadState& operator[](std::uint32_t lead) const { return states_[lead]; }
@@ -96,6 +105,8 @@ class LeadBook {
   [[nodiscard]] const std::string& key_of(std::uint32_t lead) const { return *keys_[lead]; }
   [[nodiscard]] const TimeZone& zone_of(const LeadState& state) const { return zones_[state.zone]; }
   [[nodiscard]] const TimeZone& zone(std::uint32_t index) const { return zones_[index]; }
+  /// The schedule's zone changed: leads sending in it (zone 0) send in the new one.
+  void set_default_zone(const TimeZone& zone) { zones_.at(0) = zone; }
 
   /// Ends a lead with a final status, once: a lead already ended keeps its first.
   void finish(std::uint32_t lead, LeadStatus status) {
@@ -126,6 +137,7 @@ class LeadBook {
   std::unordered_map<std::string, std::uint32_t> by_key_;
   std::vector<const std::string*> keys_;  // each lead's key, stored once in `by_key_`
   std::vector<TimeZone> zones_;
+  std::unordered_map<std::string, std::uint32_t> zone_by_name_;  // lead zones found so far
   std::vector<PendingQueue> pending_;
   std::priority_queue<DueEntry, std::vector<DueEntry>, std::greater<>> due_;
   std::size_t unfinished_ = 0;

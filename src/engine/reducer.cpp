@@ -204,6 +204,7 @@ Reduction apply_lead_event(CampaignState& c, MailboxPool& mailboxes, std::uint32
     case EventType::campaign_paused:
     case EventType::campaign_resumed:
     case EventType::campaign_stopped:
+    case EventType::campaign_changed:
     case EventType::mailbox_unreadable:
     case EventType::mailbox_readable:
       break;

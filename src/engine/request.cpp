@@ -3,11 +3,13 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <array>
 #include <thread>
 
+#include "campaign/lead_json.hpp"
 #include "outreach/suppression_list.hpp"
 #include "util/json_reader.hpp"
 
@@ -17,10 +19,32 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::array<std::string_view, 6> action_names{"pause", "resume", "stop", "suppress", "unsuppress", "forget"};
+constexpr std::array<std::string_view, 8> action_names{"pause",      "resume", "stop",      "suppress",
+                                                       "unsuppress", "forget", "add_leads", "update"};
 
 constexpr bool names_campaign(RequestAction action) noexcept {
-  return action == RequestAction::pause || action == RequestAction::resume || action == RequestAction::stop;
+  return action == RequestAction::pause || action == RequestAction::resume || action == RequestAction::stop ||
+         action == RequestAction::add_leads || action == RequestAction::update;
+}
+
+// The leads of an `add_leads` request: each must be a lead (the request is refused otherwise,
+// naming it); repeated addresses are the engine's to count.
+void read_leads(detail::ObjectReader& reader, Request& request, detail::ErrorList& errors) {
+  const std::string path = reader.path("leads");
+  const json::value* leads = reader.find("leads");
+  if (!leads || !leads->is_array() || leads->as_array().empty()) {
+    errors.add(detail::problem("a list of one or more leads is needed", path));
+    return;
+  }
+  request.leads.reserve(leads->as_array().size());
+  for (std::size_t i = 0; i < leads->as_array().size(); ++i) {
+    auto lead = detail::lead_from_json(leads->as_array()[i], detail::path_index(path, i));
+    if (!lead) {
+      errors.add(lead.error());
+    } else {
+      request.leads.push_back(std::move(*lead));
+    }
+  }
 }
 
 // The code of a name `to_string(Errc)` gives.
@@ -40,6 +64,17 @@ std::string to_json(const Request& request) {
   out["action"] = to_string(request.action);
   if (names_campaign(request.action)) {
     out["campaign"] = request.campaign;
+    if (request.action == RequestAction::add_leads) {
+      json::array leads;
+      leads.reserve(request.leads.size());
+      for (const Lead& lead : request.leads) leads.emplace_back(detail::lead_to_json(lead));
+      out["leads"] = std::move(leads);
+    } else if (request.action == RequestAction::update) {
+      // An object, for people reading the store; kept as text should it not be JSON.
+      boost::system::error_code error;
+      json::value definition = json::parse(request.definition, error);
+      out["definition"] = error ? json::value(request.definition) : std::move(definition);
+    }
   } else {
     json::array addresses;
     for (const std::string& address : request.addresses) addresses.emplace_back(address);
@@ -65,6 +100,14 @@ expected<Request> request_from_json(std::string_view text) {
   }
   if (errors.empty() && names_campaign(request.action)) {
     if (auto campaign = detail::text_member(reader, "campaign", true)) request.campaign = std::move(*campaign);
+    if (request.action == RequestAction::add_leads) read_leads(reader, request, errors);
+    if (request.action == RequestAction::update) {
+      if (const json::value* definition = reader.find("definition"); definition && definition->is_object()) {
+        request.definition = json::serialize(*definition);
+      } else {
+        errors.add(detail::problem("the changed campaign is needed, as a JSON object", reader.path("definition")));
+      }
+    }
   } else if (errors.empty()) {
     const std::string path = reader.path("addresses");
     const json::value* addresses = reader.find("addresses");
@@ -100,6 +143,13 @@ std::string to_json(const RequestAnswer& answer) {
   if (answer.error) out["error"] = to_string(*answer.error);
   out["sends_before"] = answer.sends_before;
   out["changed"] = answer.changed;
+  if (answer.already_in) out["already_in"] = answer.already_in;
+  if (answer.suppressed) out["suppressed"] = answer.suppressed;
+  if (!answer.changes.empty()) {
+    json::array changes;
+    for (const std::string& change : answer.changes) changes.emplace_back(change);
+    out["changes"] = std::move(changes);
+  }
   return json::serialize(out);
 }
 
@@ -114,6 +164,13 @@ expected<RequestAnswer> request_answer_from_json(std::string_view text) {
   if (auto error = reader.string("error")) answer.error = errc_named(*error).value_or(Errc::internal);
   answer.sends_before = reader.integer("sends_before", 0, INT64_MAX).value_or(0);
   answer.changed = reader.integer("changed", 0, INT64_MAX).value_or(0);
+  answer.already_in = reader.integer("already_in", 0, INT64_MAX).value_or(0);
+  answer.suppressed = reader.integer("suppressed", 0, INT64_MAX).value_or(0);
+  if (const json::value* changes = reader.find("changes"); changes && changes->is_array()) {
+    for (const json::value& change : changes->as_array()) {
+      if (change.is_string()) answer.changes.emplace_back(change.as_string());
+    }
+  }
   reader.reject_unknown_keys();
   if (!errors.empty()) return fail(errors.combined());
   return answer;

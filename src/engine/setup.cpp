@@ -1,10 +1,16 @@
 // Set-up: campaigns added (their mailboxes checked and their DKIM keys read before anything is
 // kept), started (or resumed from the store), paused and resumed. Secrets come from the caller;
 // reading them from the environment is the caller's default, here at the edge.
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
 #include <algorithm>
 #include <cstdlib>
+#include <unordered_set>
 
+#include "campaign/lead_json.hpp"
 #include "engine/engine_state.hpp"
+#include "util/ascii.hpp"
 
 namespace outreach {
 
@@ -43,11 +49,32 @@ expected<void> Engine::State::add_campaign(CampaignDefinition campaign, Campaign
   if (campaign.leads.size() >= UINT32_MAX) return fail(Errc::limit_exceeded, "too many leads in one campaign");
   auto c = std::make_unique<CampaignState>(std::move(campaign));
   if (auto loaded = c->leads.load(c->def.leads); !loaded) return loaded;
-  // Every mailbox is checked (and its DKIM key read) before anything of the campaign is kept.
+  auto signers = check_mailboxes(c->def);
+  if (!signers) return fail(signers.error());
+  for (std::size_t i = 0; i < c->def.mailboxes.size(); ++i) {
+    const Mailbox& settings = c->def.mailboxes[i];
+    bool replaced = false;
+    c->mailboxes.push_back(mailboxes.add(settings, c->def.schedule.timezone, std::move((*signers)[i]),
+                                         store.keeps_definitions(), replaced));
+    if (replaced) warn("mailbox \"" + settings.id + "\" is defined again; the later settings are used");
+  }
+  if (secrets.unsubscribe_secret && !secrets.unsubscribe_secret->empty()) {
+    c->unsubscribe_secret = std::move(*secrets.unsubscribe_secret);
+  } else if (!c->def.unsubscribe.secret_env.empty()) {
+    warn("campaign \"" + c->def.name + "\": " + c->def.unsubscribe.secret_env +
+         " is not set; unsubscribe tokens are signed with an empty secret");
+  }
+  campaigns.push_back(std::move(c));
+  return {};
+}
+
+// Every mailbox is checked (and its DKIM key read) before anything of a campaign is kept.
+expected<std::vector<std::shared_ptr<const DkimSigner>>> Engine::State::check_mailboxes(
+    const CampaignDefinition& campaign) {
   std::vector<std::shared_ptr<const DkimSigner>> signers;
-  for (const Mailbox& mailbox : c->def.mailboxes) {
+  for (const Mailbox& mailbox : campaign.mailboxes) {
     if (auto usable = transport.check(mailbox); !usable) {
-      return fail(usable.error().code(), "campaign \"" + c->def.name + "\": " + usable.error().message(),
+      return fail(usable.error().code(), "campaign \"" + campaign.name + "\": " + usable.error().message(),
                   usable.error().where());
     }
     std::shared_ptr<const DkimSigner> signer;
@@ -61,21 +88,7 @@ expected<void> Engine::State::add_campaign(CampaignDefinition campaign, Campaign
     }
     signers.push_back(std::move(signer));
   }
-  for (std::size_t i = 0; i < c->def.mailboxes.size(); ++i) {
-    const Mailbox& settings = c->def.mailboxes[i];
-    bool replaced = false;
-    c->mailboxes.push_back(mailboxes.add(settings, c->def.schedule.timezone, std::move(signers[i]),
-                                         store.keeps_definitions(), replaced));
-    if (replaced) warn("mailbox \"" + settings.id + "\" is defined again; the later settings are used");
-  }
-  if (secrets.unsubscribe_secret && !secrets.unsubscribe_secret->empty()) {
-    c->unsubscribe_secret = std::move(*secrets.unsubscribe_secret);
-  } else if (!c->def.unsubscribe.secret_env.empty()) {
-    warn("campaign \"" + c->def.name + "\": " + c->def.unsubscribe.secret_env +
-         " is not set; unsubscribe tokens are signed with an empty secret");
-  }
-  campaigns.push_back(std::move(c));
-  return {};
+  return signers;
 }
 
 expected<void> Engine::start(std::string_view name) {
@@ -106,6 +119,7 @@ expected<void> Engine::State::start(CampaignState& c, Instant now) {
       }
     }
     c.leads.enter(c.def.leads, c.def.schedule, first_delay, stored->started);
+    restore_added_leads(c);
     restore(c);
     settle_in_doubt(c, now);
   } else {
@@ -122,6 +136,83 @@ expected<void> Engine::State::start(CampaignState& c, Instant now) {
   if (c.status == CampaignStatus::running && c.leads.unfinished_count() == 0) c.status = CampaignStatus::finished;
   if (log.failed()) return fail(*log.failure());
   return {};
+}
+
+expected<LeadsAdded> Engine::add_leads(std::string_view name, std::vector<Lead> leads) {
+  CampaignState* c = state_->find(name);
+  if (!c) return fail(Errc::not_found, "no campaign named \"" + std::string(name) + "\"");
+  if (c->status == CampaignStatus::stopped) {
+    return fail(Errc::invalid_argument, "campaign \"" + std::string(name) + "\" was stopped for good: it takes no more leads");
+  }
+  if (state_->log.failed()) return fail(*state_->log.failure());
+  return state_->add_leads(*c, std::move(leads), state_->clock.now());
+}
+
+expected<LeadsAdded> Engine::State::add_leads(CampaignState& c, std::vector<Lead> leads, Instant now) {
+  LeadsAdded result;
+  std::vector<Lead> admitted;
+  std::unordered_set<std::string> seen;
+  for (Lead& lead : leads) {
+    std::string key = detail::ascii_lower(lead.email);
+    if (c.leads.find(key) || !seen.insert(key).second) {
+      ++result.already_in;
+    } else if (store.is_suppressed(key)) {
+      ++result.suppressed;
+    } else {
+      admitted.push_back(std::move(lead));
+    }
+  }
+  if (c.leads.size() + admitted.size() >= UINT32_MAX) return fail(Errc::limit_exceeded, "too many leads in one campaign");
+  result.added = static_cast<std::int64_t>(admitted.size());
+  if (admitted.empty()) return result;
+  if (c.status != CampaignStatus::draft) {
+    // Kept before they enter: a lead the engine knows is one a restart brings back.
+    std::vector<AddedLead> kept;
+    kept.reserve(admitted.size());
+    for (const Lead& lead : admitted) {
+      kept.push_back({lead.key(), boost::json::serialize(detail::lead_to_json(lead)), now});
+    }
+    if (!log.kept_or_stop(store.add_leads(c.def.name, kept))) return fail(*log.failure());
+  }
+  const auto from = static_cast<std::uint32_t>(c.leads.size());
+  for (Lead& lead : admitted) {
+    (void)c.leads.add(lead.key());
+    c.def.leads.push_back(std::move(lead));
+  }
+  // A draft's leads are part of its definition, and enter with the others when it starts.
+  if (c.status == CampaignStatus::draft) {
+    c.listed_leads = c.def.leads.size();
+    return result;
+  }
+  c.leads.enter_from(from, c.def.leads, c.def.schedule, c.def.sequence.step(1).delay, now);
+  if (c.status == CampaignStatus::finished) c.status = CampaignStatus::running;
+  return result;
+}
+
+void Engine::State::restore_added_leads(CampaignState& c) {
+  const Delay& first_delay = c.def.sequence.step(1).delay;
+  auto from = static_cast<std::uint32_t>(c.leads.size());
+  Instant entered{};
+  const auto enter_batch = [&] {
+    if (from < c.leads.size()) c.leads.enter_from(from, c.def.leads, c.def.schedule, first_delay, entered);
+    from = static_cast<std::uint32_t>(c.leads.size());
+  };
+  store.for_each_added_lead(c.def.name, [&](const AddedLead& added) {
+    if (c.leads.find(added.address)) return;  // in the campaign's own list now
+    boost::system::error_code error;
+    const boost::json::value value = boost::json::parse(added.lead, error);
+    expected<Lead> lead =
+        error ? expected<Lead>(fail(Errc::parse_error, error.message())) : detail::lead_from_json(value, "lead");
+    if (!lead || c.leads.size() + 1 >= UINT32_MAX) {
+      warn("campaign \"" + c.def.name + "\": an added lead cannot be read back and is left out: " +
+           (lead ? std::string("too many leads") : lead.error().to_string()));
+      return;
+    }
+    if (added.added != entered) enter_batch();
+    entered = added.added;
+    if (c.leads.add(lead->key())) c.def.leads.push_back(std::move(*lead));
+  });
+  enter_batch();
 }
 
 expected<void> Engine::pause(std::string_view name) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "engine/engine_state.hpp"
+#include "outreach/campaign.hpp"
 #include "outreach/request.hpp"
 #include "util/ascii.hpp"
 
@@ -57,6 +58,8 @@ std::int64_t Engine::State::handovers_since(Instant asked, const CampaignState* 
 RequestAnswer Engine::State::apply_campaign_request(const Request& request, Instant asked, Engine& engine) {
   CampaignState* c = find(request.campaign);
   if (!c) return refused(Errc::not_found, "no campaign named " + in_quotes(request.campaign));
+  if (request.action == RequestAction::add_leads) return apply_leads_request(*c, request, asked, engine);
+  if (request.action == RequestAction::update) return apply_update_request(*c, request, asked, engine);
   const CampaignStatus before = c->status;
   const auto changed = request.action == RequestAction::pause    ? engine.pause(request.campaign)
                        : request.action == RequestAction::resume ? engine.resume(request.campaign)
@@ -70,6 +73,47 @@ RequestAnswer Engine::State::apply_campaign_request(const Request& request, Inst
                      ": nothing to change";
   } else {
     answer.message = name + " " + std::string(c->status == CampaignStatus::running ? "resumed" : status);
+  }
+  return answer;
+}
+
+RequestAnswer Engine::State::apply_update_request(const CampaignState& c, const Request& request, Instant asked,
+                                                  Engine& engine) {
+  auto changed = CampaignDefinition::from_json(request.definition);
+  if (!changed) return refused(changed.error().code(), "the changed campaign cannot be read: " + changed.error().to_string());
+  if (changed->name != request.campaign) {
+    return refused(Errc::invalid_argument, "the changed campaign is named " + in_quotes(changed->name) +
+                                               ": a campaign's name cannot change");
+  }
+  auto changes = engine.update(std::move(*changed));
+  if (!changes) return refused(changes.error().code(), changes.error().message());
+  RequestAnswer answer = applied(handovers_since(asked, &c, {}));
+  answer.changed = static_cast<std::int64_t>(changes->size());
+  answer.message = changes->empty() ? "campaign " + in_quotes(request.campaign) + ": nothing to change"
+                                    : "campaign " + in_quotes(request.campaign) + ": " +
+                                          std::to_string(changes->size()) +
+                                          (changes->size() == 1 ? " setting changed" : " settings changed");
+  answer.changes = std::move(*changes);
+  return answer;
+}
+
+RequestAnswer Engine::State::apply_leads_request(const CampaignState& c, const Request& request, Instant asked,
+                                                 Engine& engine) {
+  auto added = engine.add_leads(request.campaign, request.leads);
+  if (!added) return refused(added.error().code(), added.error().message());
+  RequestAnswer answer = applied(handovers_since(asked, &c, {}));
+  answer.changed = added->added;
+  answer.already_in = added->already_in;
+  answer.suppressed = added->suppressed;
+  answer.message = std::to_string(added->added) + (added->added == 1 ? " lead" : " leads") + " added to campaign " +
+                   in_quotes(request.campaign);
+  std::vector<std::string> left_out;
+  if (added->already_in) left_out.push_back(std::to_string(added->already_in) + " already in it");
+  if (added->suppressed) left_out.push_back(std::to_string(added->suppressed) + " suppressed");
+  if (!left_out.empty()) {
+    answer.message += " (";
+    for (std::size_t i = 0; i < left_out.size(); ++i) answer.message += (i ? ", " : "") + left_out[i];
+    answer.message += ", left out)";
   }
   return answer;
 }

@@ -11,10 +11,10 @@ namespace outreach {
 
 namespace {
 
-constexpr std::array<std::string_view, 19> type_names{
+constexpr std::array<std::string_view, 20> type_names{
     "sent",     "deferred", "failed",       "in_doubt", "skipped", "replied", "auto_replied", "bounced",
     "unsubscribed", "complained", "stopped", "paused", "resumed", "completed", "campaign_paused", "campaign_resumed",
-    "mailbox_unreadable", "mailbox_readable", "campaign_stopped"};
+    "mailbox_unreadable", "mailbox_readable", "campaign_stopped", "campaign_changed"};
 
 constexpr std::array<std::string_view, 5> cause_names{"", "refused", "gave_up", "unbuildable", "unsignable"};
 constexpr std::array<std::string_view, 3> settlement_names{"", "found_in_sent", "not_in_sent"};
@@ -73,6 +73,15 @@ std::string to_json_line(const Event& event) {
   // Last, so that the rest of the line reads as before causes were written.
   if (event.cause != Cause::none) line["cause"] = to_string(event.cause);
   if (event.settled != Settlement::none) line["settled"] = to_string(event.settled);
+  if (!event.setting.empty()) {
+    line["setting"] = event.setting;
+    // Values, as the campaign file has them; the text of one that is not JSON stays a string.
+    for (const auto& [key, text] : {std::pair{"before", &event.before}, std::pair{"after", &event.after}}) {
+      boost::system::error_code error;
+      boost::json::value value = boost::json::parse(*text, error);
+      line[key] = error ? boost::json::value(*text) : std::move(value);
+    }
+  }
   return boost::json::serialize(line);
 }
 
@@ -125,6 +134,14 @@ expected<Event> parse_event_line(std::string_view line) {
   read_string(reader, "kind", event.kind);
   read_string(reader, "return_date", event.return_date);
   read_string(reader, "reason", event.reason);
+  read_string(reader, "setting", event.setting);
+  for (const auto& [key, text] : {std::pair{"before", &event.before}, std::pair{"after", &event.after}}) {
+    if (const boost::json::value* value = reader.find(key)) {
+      *text = boost::json::serialize(*value);
+    } else if (!event.setting.empty()) {
+      *text = "null";
+    }
+  }
   if (const auto cause_name = reader.string("cause")) {
     if (const auto cause = cause_from_string(*cause_name)) {
       event.cause = *cause;

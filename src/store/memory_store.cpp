@@ -20,26 +20,32 @@ std::string intent_key(std::string_view campaign, std::string_view lead, int ste
   return key;
 }
 
-// Whether the `addresses` of a request's JSON body hold the address (lower case, compared
-// without regard to case), as the SQLite store reads them; with `take_out`, the body loses it.
-// A body that is not a JSON object names nobody.
+// Whether a request's JSON body names the address (lower case, compared without regard to
+// case) in its `addresses` or as the `email` of one of its `leads`, as the SQLite store reads
+// them; with `take_out`, the body loses it. A body that is not a JSON object names nobody.
 bool names_address(std::string& body, std::string_view folded, bool take_out) {
   boost::system::error_code error;
   boost::json::value parsed = boost::json::parse(body, error);
   if (error || !parsed.is_object()) return false;
-  boost::json::value* addresses = parsed.as_object().if_contains("addresses");
-  if (!addresses || !addresses->is_array()) return false;
-  boost::json::array& list = addresses->as_array();
-  const auto it = std::remove_if(list.begin(), list.end(), [&](const boost::json::value& entry) {
-    return entry.is_string() &&
-           detail::iequals_ascii(std::string_view(entry.as_string().data(), entry.as_string().size()), folded);
-  });
-  if (it == list.end()) return false;
-  if (take_out) {
-    list.erase(it, list.end());
-    body = boost::json::serialize(parsed);
+  const auto is_address = [&](const boost::json::value* text) {
+    return text && text->is_string() &&
+           detail::iequals_ascii(std::string_view(text->as_string().data(), text->as_string().size()), folded);
+  };
+  bool named = false;
+  for (const auto& [key, of_entry] : {std::pair<std::string_view, bool>{"addresses", false}, {"leads", true}}) {
+    boost::json::value* list = parsed.as_object().if_contains(key);
+    if (!list || !list->is_array()) continue;
+    boost::json::array& entries = list->as_array();
+    const auto it = std::remove_if(entries.begin(), entries.end(), [&](const boost::json::value& entry) {
+      if (!of_entry) return is_address(&entry);
+      return entry.is_object() && is_address(entry.as_object().if_contains("email"));
+    });
+    if (it == entries.end()) continue;
+    named = true;
+    entries.erase(it, entries.end());
   }
-  return true;
+  if (named && take_out) body = boost::json::serialize(parsed);
+  return named;
 }
 
 }  // namespace
@@ -126,6 +132,10 @@ std::vector<StoredCampaign> MemoryStore::campaigns() const { return campaigns_; 
 
 expected<std::size_t> MemoryStore::forget(std::string_view address) {
   const std::size_t before = events_.size() + open_intents_.size() + inbox_.size();
+  std::size_t leads = 0;
+  for (auto& [campaign, added] : added_leads_) {
+    leads += std::erase_if(added, [&](const AddedLead& lead) { return detail::iequals_ascii(lead.address, address); });
+  }
   std::erase_if(events_, [&](const Event& event) { return detail::iequals_ascii(event.lead, address); });
   std::erase_if(sends_, [&](const auto& entry) { return detail::iequals_ascii(entry.second.lead, address); });
   std::erase_if(open_intents_, [&](const auto& entry) { return detail::iequals_ascii(entry.second.second.lead, address); });
@@ -144,7 +154,20 @@ expected<std::size_t> MemoryStore::forget(std::string_view address) {
     ++requests;
     it = request.answered ? requests_.erase(it) : std::next(it);
   }
-  return before - events_.size() - open_intents_.size() - inbox_.size() + requests;
+  return before - events_.size() - open_intents_.size() - inbox_.size() + requests + leads;
+}
+
+expected<void> MemoryStore::add_leads(std::string_view campaign, const std::vector<AddedLead>& leads) {
+  auto [kept, inserted] = added_leads_.try_emplace(std::string(campaign));
+  kept->second.insert(kept->second.end(), leads.begin(), leads.end());
+  return {};
+}
+
+void MemoryStore::for_each_added_lead(std::string_view campaign,
+                                      const std::function<void(const AddedLead&)>& visit) const {
+  const auto found = added_leads_.find(campaign);
+  if (found == added_leads_.end()) return;
+  for (const AddedLead& lead : found->second) visit(lead);
 }
 
 std::optional<SentMessage> MemoryStore::find_sent(std::string_view message_id) const {

@@ -51,6 +51,12 @@ expected<void> Store::answer_request(std::int64_t, std::string_view, Instant) {
 
 std::optional<StoredRequest> Store::request(std::int64_t) const { return std::nullopt; }
 
+expected<void> Store::add_leads(std::string_view, const std::vector<AddedLead>&) {
+  return fail(Errc::invalid_argument, "this store keeps no added leads");
+}
+
+void Store::for_each_added_lead(std::string_view, const std::function<void(const AddedLead&)>&) const {}
+
 std::optional<FolderPosition> Store::folder_position(std::string_view, std::string_view) const { return std::nullopt; }
 
 expected<void> Store::save_folder_position(const FolderPosition&) { return {}; }

@@ -121,8 +121,25 @@ expected<void> create_version_4(sqlite::Connection& connection) {
                             "cannot create the requests table (version 4)");
 }
 
-constexpr std::array<SqliteMigration, 4> migrations{&create_version_1, &create_version_2, &create_version_3,
-                                                    &create_version_4};
+// Leads added to a started campaign, kept apart from its definition so that adding a few
+// leads to a campaign of a million never rewrites it.
+expected<void> create_version_5(sqlite::Connection& connection) {
+  return connection.execute(R"sql(
+    CREATE TABLE added_leads (
+      id       INTEGER PRIMARY KEY,     -- the order of adding, which is the order in the campaign
+      campaign TEXT NOT NULL,
+      address  TEXT NOT NULL,           -- the lead's address in lower case (forget)
+      lead     TEXT NOT NULL,           -- the lead as its JSON object
+      added    INTEGER NOT NULL         -- when it entered the campaign
+    ) STRICT;
+    CREATE INDEX added_leads_by_campaign ON added_leads (campaign);
+    CREATE INDEX added_leads_by_address ON added_leads (address);
+  )sql",
+                            "cannot create the added leads table (version 5)");
+}
+
+constexpr std::array<SqliteMigration, 5> migrations{&create_version_1, &create_version_2, &create_version_3,
+                                                    &create_version_4, &create_version_5};
 static_assert(static_cast<std::int64_t>(migrations.size()) == SqliteStore::schema_version, "each schema version has its migration");
 
 }  // namespace

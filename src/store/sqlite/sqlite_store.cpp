@@ -93,6 +93,9 @@ struct SqliteStore::Impl {
     Statement forget_inbox;
     Statement forget_answered_requests;
     Statement forget_waiting_requests;
+    Statement forget_added_leads;
+    Statement add_lead;
+    Statement list_added_leads;
     Statement find_sent;
     Statement last_step_sent;
     Statement record_received;
@@ -248,9 +251,10 @@ expected<void> SqliteStore::Impl::open_file() {
 }
 
 // The condition of a request row whose `addresses` hold address ?1 (any case).
-#define REQUEST_NAMES_ADDRESS                                                                   \
-  "CASE WHEN json_valid(body) THEN EXISTS (SELECT 1 FROM json_each(body, '$.addresses') WHERE " \
-  "lower(value) = lower(?1)) ELSE 0 END"
+#define REQUEST_NAMES_ADDRESS                                                                        \
+  "CASE WHEN json_valid(body) THEN EXISTS (SELECT 1 FROM json_each(body, '$.addresses') WHERE "      \
+  "lower(value) = lower(?1)) OR EXISTS (SELECT 1 FROM json_each(body, '$.leads') WHERE "            \
+  "lower(json_extract(value, '$.email')) = lower(?1)) ELSE 0 END"
 
 expected<void> SqliteStore::Impl::prepare_statements() {
   const std::pair<Statement*, const char*> all[] = {
@@ -287,9 +291,15 @@ expected<void> SqliteStore::Impl::prepare_statements() {
       {&statements.forget_answered_requests,
        "DELETE FROM requests WHERE answered IS NOT NULL AND " REQUEST_NAMES_ADDRESS},
       {&statements.forget_waiting_requests,
-       "UPDATE requests SET body = json_set(body, '$.addresses', json((SELECT json_group_array(value) FROM "
-       "json_each(body, '$.addresses') WHERE lower(value) <> lower(?1)))) WHERE answered IS NULL AND "
-       REQUEST_NAMES_ADDRESS},
+       "UPDATE requests SET body = json_replace(json_replace(body, '$.addresses', json((SELECT json_group_array(value) FROM "
+       "json_each(body, '$.addresses') WHERE lower(value) <> lower(?1)))), '$.leads', json((SELECT "
+       "json_group_array(json(value)) FROM json_each(body, '$.leads') WHERE lower(json_extract(value, '$.email')) <> "
+       "lower(?1)))) WHERE answered IS NULL AND " REQUEST_NAMES_ADDRESS},
+      {&statements.forget_added_leads, "DELETE FROM added_leads WHERE address = lower(?1)"},
+      {&statements.add_lead, "INSERT INTO added_leads (campaign, address, lead, added) VALUES (?1, ?2, ?3, ?4)"},
+      // Through added_leads_by_campaign: an index entry ends with the row id.
+      {&statements.list_added_leads,
+       "SELECT id, address, lead, added FROM added_leads WHERE campaign = ?1 AND id > ?2 ORDER BY id LIMIT ?3"},
       // Through events_by_message_id.
       {&statements.find_sent, "SELECT line FROM events WHERE message_id = ?1 ORDER BY id LIMIT 1"},
       // Through events_by_lead: a lead's events are few.
@@ -483,6 +493,38 @@ std::vector<Suppression> SqliteStore::suppressions() const {
   return out;
 }
 
+expected<void> SqliteStore::add_leads(std::string_view campaign, const std::vector<AddedLead>& leads) {
+  return impl_->write([&]() -> expected<void> {
+    auto& insert = impl_->statements.add_lead;
+    for (const AddedLead& lead : leads) {
+      insert.bind_all(campaign, std::string_view(lead.address), std::string_view(lead.lead), milliseconds_of(lead.added));
+      if (auto done = insert.run("cannot add the lead"); !done) return done;
+    }
+    return {};
+  });
+}
+
+void SqliteStore::for_each_added_lead(std::string_view campaign,
+                                      const std::function<void(const AddedLead&)>& visit) const {
+  // In batches, as events are: `visit` may read the store too.
+  std::vector<std::pair<std::int64_t, AddedLead>> batch;
+  std::int64_t after = INT64_MIN;
+  do {
+    batch.clear();
+    auto& select = impl_->statements.list_added_leads;
+    select.bind_all(campaign, after, replay_batch);
+    if (!impl_->read_rows(select, "cannot read the added leads", [&](const Statement& row) {
+          batch.emplace_back(row.integer(0), AddedLead{.address = std::string(row.text(1)),
+                                                       .lead = std::string(row.text(2)),
+                                                       .added = instant_of(row.integer(3))});
+        })) {
+      return;
+    }
+    for (const auto& [id, lead] : batch) visit(lead);
+    if (!batch.empty()) after = batch.back().first;
+  } while (static_cast<std::int64_t>(batch.size()) == replay_batch);
+}
+
 void SqliteStore::for_each_event(std::string_view campaign, const std::function<void(const Event&)>& visit) const {
   std::vector<std::pair<std::int64_t, std::string>> batch;
   std::int64_t after = INT64_MIN;
@@ -561,7 +603,8 @@ expected<std::size_t> SqliteStore::forget(std::string_view address) {
     erased = 0;
     for (Statement* erase :
          {&impl_->statements.forget_events, &impl_->statements.forget_intents, &impl_->statements.forget_inbox,
-          &impl_->statements.forget_answered_requests, &impl_->statements.forget_waiting_requests}) {
+          &impl_->statements.forget_answered_requests, &impl_->statements.forget_waiting_requests,
+          &impl_->statements.forget_added_leads}) {
       erase->bind_all(address);
       if (auto done = erase->run("cannot erase the address's records"); !done) return done;
       erased += static_cast<std::size_t>(erase->changes());

@@ -1,0 +1,233 @@
+// A changed campaign file applied to a campaign that runs: its settings are compared with the
+// ones it runs with, path by path, and each difference becomes a `campaign_changed` event with
+// the value before and after. What the campaign's past depends on (its seed, its steps, the
+// zones its leads entered in) cannot change; the rest takes effect at the next decision, the
+// counts of the day going on (a lowered limit already passed sends nothing more today).
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <iterator>
+
+#include "engine/engine_state.hpp"
+
+namespace outreach {
+
+using detail::CampaignState;
+using detail::CampaignStatus;
+
+namespace {
+
+namespace json = boost::json;
+
+struct SettingChange {
+  std::string setting;  // the path in the campaign file
+  json::value before;   // null when absent
+  json::value after;
+};
+
+// The path of a member below `path`.
+std::string member_path(const std::string& path, std::string_view key) {
+  return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+// The `id` of every element, when each is an object with a distinct string `id` (mailboxes):
+// such lists are compared by id, so that removing one is not a change of every one after it.
+std::optional<std::vector<std::string>> ids_of(const json::array& list) {
+  std::vector<std::string> ids;
+  for (const json::value& element : list) {
+    const json::value* id = element.is_object() ? element.as_object().if_contains("id") : nullptr;
+    if (!id || !id->is_string()) return std::nullopt;
+    std::string text(id->as_string());
+    if (std::find(ids.begin(), ids.end(), text) != ids.end()) return std::nullopt;
+    ids.push_back(std::move(text));
+  }
+  return ids;
+}
+
+const json::value* element_with_id(const json::array& list, std::string_view id) {
+  for (const json::value& element : list) {
+    if (element.as_object().at("id").as_string() == id) return &element;
+  }
+  return nullptr;
+}
+
+// Every leaf that differs between two settings trees, in the order of the campaign file.
+void compare(const json::value& before, const json::value& after, const std::string& path,
+             std::vector<SettingChange>& changes) {
+  if (before == after) return;
+  if (before.is_object() && after.is_object()) {
+    const json::value null;
+    for (const auto& member : before.as_object()) {
+      const json::value* other = after.as_object().if_contains(member.key());
+      compare(member.value(), other ? *other : null, member_path(path, member.key()), changes);
+    }
+    for (const auto& member : after.as_object()) {
+      if (!before.as_object().contains(member.key())) compare(null, member.value(), member_path(path, member.key()), changes);
+    }
+    return;
+  }
+  if (before.is_array() && after.is_array()) {
+    const json::array& old_list = before.as_array();
+    const json::array& new_list = after.as_array();
+    const auto old_ids = ids_of(old_list);
+    const auto new_ids = ids_of(new_list);
+    if (old_ids && new_ids) {
+      const json::value null;
+      for (const std::string& id : *old_ids) {
+        const json::value* kept = element_with_id(new_list, id);
+        compare(*element_with_id(old_list, id), kept ? *kept : null, path + "[" + id + "]", changes);
+      }
+      for (const std::string& id : *new_ids) {
+        if (!element_with_id(old_list, id)) compare(null, *element_with_id(new_list, id), path + "[" + id + "]", changes);
+      }
+      return;
+    }
+    if (old_list.size() == new_list.size()) {
+      for (std::size_t i = 0; i < old_list.size(); ++i) {
+        compare(old_list[i], new_list[i], path + "[" + std::to_string(i) + "]", changes);
+      }
+      return;
+    }
+  }
+  changes.push_back({path, before, after});
+}
+
+bool starts_with_path(std::string_view setting, std::string_view prefix) {
+  return setting.starts_with(prefix) &&
+         (setting.size() == prefix.size() || setting[prefix.size()] == '.' || setting[prefix.size()] == '[');
+}
+
+// A value for a one-line message: its JSON, shortened.
+std::string excerpt(const json::value& value) {
+  std::string text = json::serialize(value);
+  constexpr std::size_t longest = 80;
+  if (text.size() > longest) text = text.substr(0, longest - 3) + "...";
+  return text;
+}
+
+}  // namespace
+
+std::string Engine::State::definition_json(CampaignDefinition& definition, std::size_t leads_kept) {
+  // The leads beyond `leads_kept` are set aside rather than copied: a campaign may have millions.
+  std::vector<Lead> rest(std::make_move_iterator(definition.leads.begin() + static_cast<std::ptrdiff_t>(leads_kept)),
+                         std::make_move_iterator(definition.leads.end()));
+  definition.leads.resize(leads_kept);
+  std::string text = definition.to_json();
+  definition.leads.insert(definition.leads.end(), std::make_move_iterator(rest.begin()),
+                          std::make_move_iterator(rest.end()));
+  return text;
+}
+
+expected<std::vector<std::string>> Engine::update(CampaignDefinition changed) {
+  State& s = *state_;
+  CampaignState* c = s.find(changed.name);
+  if (!c) return fail(Errc::not_found, "no campaign named \"" + changed.name + "\"");
+  if (c->status == CampaignStatus::stopped) {
+    return fail(Errc::invalid_argument, "campaign \"" + changed.name + "\" was stopped for good: it cannot change");
+  }
+  if (s.log.failed()) return fail(*s.log.failure());
+  return s.update(*c, std::move(changed), s.clock.now());
+}
+
+expected<std::vector<std::string>> Engine::State::update(CampaignState& c, CampaignDefinition changed, Instant now) {
+  // The settings of both, without leads: leads are added with `add_leads`, never by an update.
+  const auto settings_of = [](CampaignDefinition& definition) {
+    json::value tree = json::parse(definition_json(definition, 0));
+    tree.as_object().erase("leads");
+    return tree;
+  };
+  std::vector<SettingChange> changes;
+  compare(settings_of(c.def), settings_of(changed), "", changes);
+  if (changes.empty()) return std::vector<std::string>{};
+
+  std::vector<std::string> refusals;
+  bool steps_changed = false;
+  for (const SettingChange& change : changes) {
+    if (starts_with_path(change.setting, "sequence")) {
+      steps_changed = true;
+    } else if (change.setting == "seed") {
+      refusals.push_back("seed: a campaign's seed cannot change: it chose the variants and spacing of every send so far");
+    } else if (change.setting == "schedule.lead_timezone") {
+      refusals.push_back("schedule.lead_timezone cannot change: each lead's sending zone was set when it entered");
+    }
+  }
+  if (steps_changed) {
+    refusals.push_back("sequence: a started campaign keeps the steps it started with (fingerprint " +
+                       c.def.sequence.fingerprint().substr(0, 12) + "...); give changed steps a new campaign");
+  }
+  // A lead's follow-ups come from the mailbox that sent its first step, so that they thread.
+  for (const std::size_t index : c.mailboxes) {
+    const std::string& id = mailboxes[index].settings().id;
+    const bool kept = std::any_of(changed.mailboxes.begin(), changed.mailboxes.end(),
+                                  [&](const Mailbox& mailbox) { return mailbox.id == id; });
+    if (kept) continue;
+    const auto waiting = std::count_if(c.leads.states().begin(), c.leads.states().end(), [&](const detail::LeadState& lead) {
+      return lead.mailbox == index && detail::unfinished(lead.status);
+    });
+    if (waiting > 0) {
+      refusals.push_back("mailboxes[" + id + "] cannot be removed: " + std::to_string(waiting) +
+                         (waiting == 1 ? " lead waits" : " leads wait") + " for follow-ups from it");
+    }
+  }
+  if (changed.mailboxes.empty()) refusals.emplace_back("mailboxes: a campaign needs at least one mailbox");
+  if (!refusals.empty()) {
+    std::string message = "campaign \"" + c.def.name + "\" is not changed: ";
+    for (std::size_t i = 0; i < refusals.size(); ++i) message += (i ? "; " : "") + refusals[i];
+    return fail(Errc::invalid_argument, std::move(message));
+  }
+
+  auto signers = check_mailboxes(changed);
+  if (!signers) return fail(signers.error());
+
+  // Applied in memory, then kept: the definition saved and one event per change, in one unit.
+  if (changed.unsubscribe.secret_env != c.def.unsubscribe.secret_env) {
+    CampaignSecrets secrets = CampaignSecrets::from_environment(changed);
+    c.unsubscribe_secret = secrets.unsubscribe_secret.value_or("");
+    if (c.unsubscribe_secret.empty() && !changed.unsubscribe.secret_env.empty()) {
+      warn("campaign \"" + c.def.name + "\": " + changed.unsubscribe.secret_env +
+           " is not set; unsubscribe tokens are signed with an empty secret");
+    }
+  }
+  std::vector<std::size_t> indices;
+  for (std::size_t i = 0; i < changed.mailboxes.size(); ++i) {
+    bool replaced = false;
+    indices.push_back(mailboxes.add(changed.mailboxes[i], changed.schedule.timezone, std::move((*signers)[i]),
+                                    store.keeps_definitions(), replaced));
+  }
+  c.mailboxes = std::move(indices);
+  if (changed.schedule.timezone != c.def.schedule.timezone) c.leads.set_default_zone(changed.schedule.timezone);
+  if (changed.bounces.pause_window != c.def.bounces.pause_window) c.bounces.resize(changed.bounces.pause_window);
+  c.def.schedule = std::move(changed.schedule);
+  c.def.mailboxes = std::move(changed.mailboxes);
+  c.def.limits = changed.limits;
+  c.def.stop_on = changed.stop_on;
+  c.def.bounces = changed.bounces;
+  c.def.delivery = changed.delivery;
+  c.def.unsubscribe = std::move(changed.unsubscribe);
+  c.def.read_after_last_send = changed.read_after_last_send;
+
+  std::vector<std::string> described;
+  for (const SettingChange& change : changes) {
+    described.push_back(change.setting + ": " + excerpt(change.before) + " -> " + excerpt(change.after));
+  }
+  if (c.status == CampaignStatus::draft) return described;  // kept with the rest when it starts
+  if (!log.kept_or_stop(store.begin())) return fail(*log.failure());
+  if (store.keeps_definitions()) {
+    if (auto stored = store.campaign(c.def.name)) {
+      stored->definition = definition_json(c.def, c.listed_leads);
+      (void)log.kept_or_stop(store.save_campaign(*stored));
+    }
+  }
+  for (const SettingChange& change : changes) {
+    Event event = detail::campaign_event(EventType::campaign_changed, now, c, "request");
+    event.setting = change.setting;
+    event.before = json::serialize(change.before);
+    event.after = json::serialize(change.after);
+    record_campaign(c, event);
+  }
+  (void)log.kept_or_stop(store.commit());
+  if (log.failed()) return fail(*log.failure());
+  return described;
+}
+
+}  // namespace outreach
