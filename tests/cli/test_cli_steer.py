@@ -29,10 +29,11 @@ def address(number: int) -> str:
     return f"lead{number:03d}@leads.test"
 
 
-def write_campaign(directory: Path, port: int, leads: int, steps: int = 1) -> Path:
+def write_campaign(directory: Path, port: int, leads: int, steps: int = 1, delay_minutes: int = 0,
+                   sends_per_day: int = 100000, seed: int = 0) -> Path:
     sequence = {"name": "steer", "steps": [{"variants": [{"subject": "Step 1 for {{first_name}}", "text": "Hello."}]}]}
     for step in range(2, steps + 1):
-        sequence["steps"].append({"delay": {"minutes": 0}, "thread": "new",
+        sequence["steps"].append({"delay": {"minutes": delay_minutes}, "thread": "new",
                                   "variants": [{"subject": f"Step {step} for {{{{first_name}}}}", "text": "Again."}]})
     (directory / "sequence.json").write_text(json.dumps(sequence), encoding="utf-8")
     rows = "".join(f"{address(number)},Lead{number}\n" for number in range(leads))
@@ -45,8 +46,9 @@ def write_campaign(directory: Path, port: int, leads: int, steps: int = 1) -> Pa
                      "hours": ["00:00-24:00"]},
         "mailboxes": [{"id": "m", "from": "M <m@sender.test>", "daily_limit": 100000, "timezone": "UTC",
                        "transport": f"smtp://127.0.0.1:{port}", "security": "none"}],
-        "limits": {"new_leads_per_day": 100000, "sends_per_day": 100000},
+        "limits": {"new_leads_per_day": 100000, "sends_per_day": sends_per_day},
         "delivery": "at_most_once",
+        "seed": seed,
     }
     path = directory / "campaign.json"
     path.write_text(json.dumps(campaign), encoding="utf-8")
@@ -117,6 +119,72 @@ def test_pause_holds_every_send_until_resume_and_a_suppressed_address_due_next_g
     events = [json.loads(line) for line in cli("events", "--store", store).stdout.splitlines()]
     assert [e["type"] for e in events if "lead" not in e] == ["campaign_paused", "campaign_resumed"]
     assert any(e["type"] == "skipped" and e["lead"] == due_next and e["reason"] == "suppressed" for e in events)
+
+
+def test_leads_added_to_a_running_campaign_each_get_every_step_once(tmp_path):
+    server = RecordingServer(tmp_path, drop_rate=0.0, seed=0)
+    # The second step waits a minute, so the run is still going when the leads come.
+    campaign = write_campaign(tmp_path, server.port, 10, steps=2, delay_minutes=1)
+    store = tmp_path / "state.db"
+    added = [f"added{number:03d}@leads.test" for number in range(500)]
+    rows = [f"{email},Added{number}" for number, email in enumerate(added)]
+    rows[100:100] = ["not an address,Bad", f"{address(3)},Again", "blocked@leads.test,Blocked"]
+    more = tmp_path / "more.csv"
+    more.write_text("email,first_name\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    run = start_run(tmp_path, campaign, store)
+    try:
+        wait_for(lambda: len(server.accepted()) >= 10, 30, "the first steps")
+        assert cli("suppress", "add", "--store", store, "blocked@leads.test").returncode == 0
+        result = cli("leads", "add", "--store", store, NAME, more)
+        assert result.returncode == 2, result.stderr  # a row was left out
+        assert "more.csv:102" in result.stderr.decode()
+        assert (f'500 leads added to campaign "{NAME}" (1 already in it, 1 suppressed, left out)'
+                in result.stdout.decode())
+        wait_for(lambda: run.poll() is not None, 240, "the run to end with the campaign")
+        assert run.returncode == 0, (tmp_path / "run.log").read_text()
+    finally:
+        stop_run(run)
+        server.stop()
+    sent = [(entry["rcpt"], entry["step"]) for entry in server.accepted()]
+    assert len(sent) == len(set(sent)), "a message went twice"
+    expected = {(email, step) for email in added + [address(n) for n in range(10)] for step in (1, 2)}
+    assert set(sent) == expected
+    # In file order, after the leads before them.
+    first_steps = [rcpt for rcpt, step in sent if step == 1]
+    assert first_steps[10:] == added
+    status = json.loads(cli("status", "--store", store, "--json").stdout)
+    assert status["campaigns"][0]["leads"]["completed"] == 510
+
+
+def test_a_lowered_daily_limit_is_honoured_the_same_day_and_a_change_of_seed_is_refused(tmp_path):
+    server = RecordingServer(tmp_path, drop_rate=0.0, seed=0, reply_delay=0.3)
+    campaign = write_campaign(tmp_path, server.port, 30)
+    store = tmp_path / "state.db"
+    run = start_run(tmp_path, campaign, store)
+    try:
+        wait_for(lambda: len(server.accepted()) >= 2, 30, "the first sends")
+        lowered = write_campaign(tmp_path, server.port, 30, sends_per_day=6)
+        result = cli("update", "--store", store, lowered)
+        assert result.returncode == 0, result.stderr
+        out = result.stdout.decode()
+        assert f'campaign "{NAME}": 1 setting changed' in out
+        assert "limits.sends_per_day: 100000 -> 6" in out
+        time.sleep(4)  # time for a dozen sends at the server's pace
+        assert run.poll() is None  # the rest wait for tomorrow
+        reseeded = write_campaign(tmp_path, server.port, 30, sends_per_day=6, seed=9)
+        refused = cli("update", "--store", store, reseeded)
+        assert refused.returncode == 1
+        assert "seed: a campaign's seed cannot change" in refused.stderr.decode()
+    finally:
+        stop_run(run)
+        server.stop()
+    assert len(server.accepted()) == 6
+    events = [json.loads(line) for line in cli("events", "--store", store).stdout.splitlines()]
+    changed = [e for e in events if e["type"] == "campaign_changed"]
+    assert [(e["setting"], e["before"], e["after"]) for e in changed] == [("limits.sends_per_day", 100000, 6)]
+    # The store keeps the new settings: a run from the store alone goes on with them.
+    definition = sqlite3.connect(store).execute("SELECT definition FROM campaigns").fetchone()[0]
+    assert json.loads(definition)["limits"]["sends_per_day"] == 6
 
 
 def test_stop_ends_the_campaign_for_good_and_the_run_with_it(tmp_path):
