@@ -303,6 +303,27 @@ OUTREACH_API int outreach_campaign_lead_count(const outreach_campaign *campaign,
 OUTREACH_API int outreach_campaign_lead_problems(const outreach_campaign *campaign, char **out_json);
 
 /**
+ * @brief The campaign as the JSON of its file, with everything inline and resolved (the
+ * `definition` of an `update` request, `outreach_store_request`).
+ * @param campaign The campaign.
+ * @param out_json Receives the JSON text; free it with `outreach_string_free`.
+ * @return `OUTREACH_OK`, `OUTREACH_EINVAL` or `OUTREACH_ENOMEM`.
+ */
+OUTREACH_API int outreach_campaign_to_json(const outreach_campaign *campaign, char **out_json);
+
+/**
+ * @brief Reads a lead list file (CSV, or the JSON form when the name ends in `.json`) as
+ * `{"leads":[...],"problems":[...]}`: the leads as the JSON lead list (the `leads` of an
+ * `add_leads` request, `outreach_store_request`) and the rows left out or changed, as error
+ * objects with their file and line (the shape of `outreach_last_error_details`).
+ * @param path The file.
+ * @param out_json Receives the JSON text; free it with `outreach_string_free`.
+ * @return `OUTREACH_OK`; `OUTREACH_ENOTFOUND`, `OUTREACH_EIO`, `OUTREACH_EPARSE` or
+ * `OUTREACH_EVALUE` (no valid row) with the details; `OUTREACH_EINVAL`, `OUTREACH_ENOMEM`.
+ */
+OUTREACH_API int outreach_leads_load(const char *path, char **out_json);
+
+/**
  * @brief The campaign's sequence, as a sequence of its own.
  * @param out Receives the sequence, or NULL on failure. Free it with `outreach_sequence_free`;
  * it does not depend on the campaign.

@@ -1,10 +1,14 @@
 // outreach_campaign_*: loading and checking campaigns.
 
+#include <boost/json.hpp>
+
 #include <filesystem>
 #include <new>
 
 #include "abi.hpp"
+#include "campaign/lead_json.hpp"
 #include "handles.hpp"
+#include "outreach/lead_list.hpp"
 
 using namespace outreach::capi;
 
@@ -60,6 +64,28 @@ OUTREACH_API int outreach_campaign_lead_problems(const outreach_campaign* campai
   *out_json = nullptr;
   if (const int status = check_not_null(campaign, "campaign")) return status;
   return guarded([&] { return copy_out(errors_json(campaign->definition.lead_problems), out_json); });
+}
+
+OUTREACH_API int outreach_campaign_to_json(const outreach_campaign* campaign, char** out_json) {
+  if (const int status = check_not_null(out_json, "out_json")) return status;
+  *out_json = nullptr;
+  if (const int status = check_not_null(campaign, "campaign")) return status;
+  return guarded([&] { return copy_out(campaign->definition.to_json(), out_json); });
+}
+
+OUTREACH_API int outreach_leads_load(const char* path, char** out_json) {
+  if (const int status = check_not_null(out_json, "out_json")) return status;
+  *out_json = nullptr;
+  if (const int status = check_text(path, "path")) return status;
+  return guarded([&] {
+    auto list = outreach::load_lead_list(path);
+    if (!list) return fail_with(list.error());
+    boost::json::array leads;
+    leads.reserve(list->leads.size());
+    for (const outreach::Lead& lead : list->leads) leads.emplace_back(outreach::detail::lead_to_json(lead));
+    boost::json::object out{{"leads", std::move(leads)}, {"problems", boost::json::parse(errors_json(list->problems))}};
+    return copy_out(boost::json::serialize(out), out_json);
+  });
 }
 
 OUTREACH_API int outreach_campaign_sequence(outreach_sequence** out, const outreach_campaign* campaign) {

@@ -222,6 +222,8 @@ FUNCTIONS: List[Tuple[str, List[Any], Any]] = [
     ("outreach_campaign_name", [CampaignPointer, _c_char_pp], c_int),
     ("outreach_campaign_lead_count", [CampaignPointer, POINTER(c_size_t)], c_int),
     ("outreach_campaign_lead_problems", [CampaignPointer, _c_owned_pp], c_int),
+    ("outreach_campaign_to_json", [CampaignPointer, _c_owned_pp], c_int),
+    ("outreach_leads_load", [c_char_p, _c_owned_pp], c_int),
     ("outreach_campaign_sequence", [POINTER(SequencePointer), CampaignPointer], c_int),
     ("outreach_campaign_free", [CampaignPointer], None),
     # engines

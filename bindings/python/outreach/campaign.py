@@ -8,7 +8,7 @@ from ctypes import byref, c_char_p, c_size_t, c_void_p
 from typing import Any, Dict, List, Optional, Union
 
 from ._handle import Handle
-from ._library import CampaignPointer, SequencePointer, check, encode, encode_path, lib, take_json, to_json_text
+from ._library import CampaignPointer, SequencePointer, check, encode, encode_path, lib, take_json, take_string, to_json_text
 from .sequence import Sequence
 
 __all__ = ["Campaign"]
@@ -89,6 +89,13 @@ class Campaign(Handle):
         check(lib().outreach_campaign_lead_problems(self._handle(), byref(out)))
         problems: List[Dict[str, Any]] = take_json(out)
         return problems
+
+    def to_json(self) -> str:
+        """The campaign as the JSON of its file, with everything inline and resolved."""
+        out = c_void_p()
+        check(lib().outreach_campaign_to_json(self._handle(), byref(out)))
+        text: str = take_string(out)
+        return text
 
     @property
     def sequence(self) -> Sequence:

@@ -1,7 +1,7 @@
 """Changing a store's campaigns whether or not an engine runs them, as ``outreach pause``,
-``suppress``, ``forget``, ... do (``outreach_store_request``): :func:`request` and the
-shorthands :func:`pause`, :func:`resume`, :func:`stop`, :func:`suppress`, :func:`unsuppress` and
-:func:`forget`."""
+``suppress``, ``forget``, ``leads add``, ``update``, ... do (``outreach_store_request``):
+:func:`request` and the shorthands :func:`pause`, :func:`resume`, :func:`stop`,
+:func:`suppress`, :func:`unsuppress`, :func:`forget`, :func:`add_leads` and :func:`update`."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from ._library import check, encode, encode_path, lib, take_json
+from .campaign import Campaign
 
-__all__ = ["RequestResult", "request", "pause", "resume", "stop", "suppress", "unsuppress", "forget"]
+__all__ = ["RequestResult", "request", "pause", "resume", "stop", "suppress", "unsuppress", "forget", "add_leads",
+           "update", "read_leads"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -104,3 +106,41 @@ def unsuppress(store: PathLike, addresses: Union[str, Sequence[str]], wait: floa
 def forget(store: PathLike, address: str, wait: float = 10.0) -> RequestResult:
     """Erases an address's data from the store and suppresses it (reason ``forget``)."""
     return request(store, {"action": "forget", "addresses": [address]}, wait)
+
+
+def read_leads(path: PathLike) -> Dict[str, Any]:
+    """Reads a lead list file (CSV, or the JSON form when its name ends in ``.json``) as
+    ``{"leads": [...], "problems": [...]}``: the leads as dicts of the JSON lead list, and the
+    rows left out or changed as error dicts with their ``file`` and ``line``.
+
+    Raises:
+        NotFound, ParseError, InvalidValue: The file cannot be read, or has no valid row.
+    """
+    out = c_void_p()
+    check(lib().outreach_leads_load(encode_path(path, "path"), byref(out)))
+    result: Dict[str, Any] = take_json(out)
+    return result
+
+
+def add_leads(store: PathLike, campaign: str, leads: Union[PathLike, Sequence[Mapping[str, Any]]],
+              wait: float = 10.0) -> RequestResult:
+    """Adds leads to a campaign of the store, after the ones it has: a lead list file (read by
+    :func:`read_leads`; rows that are not leads are left out) or lead dicts such as
+    ``{"email": "ann@example.com", "first_name": "Ann"}``. Addresses the campaign has, or that
+    are suppressed, are left out and counted in the answer (``already_in``, ``suppressed``)."""
+    if isinstance(leads, (str, os.PathLike)):
+        leads = read_leads(leads)["leads"]
+    return request(store, {"action": "add_leads", "campaign": campaign, "leads": list(leads)}, wait)
+
+
+def update(store: PathLike, campaign: Union[PathLike, Campaign], wait: float = 10.0) -> RequestResult:
+    """Applies a changed campaign (its file, or a :class:`Campaign`) to the store's campaign of
+    its name: schedule, limits, mailboxes, stop rules and the rest, each change an event; the
+    answer's ``changes`` list them. Its leads are not read. A change of the seed or the steps is
+    refused (docs/operations.md)."""
+    if isinstance(campaign, Campaign):
+        definition = json.loads(campaign.to_json())
+    else:
+        with Campaign.load(campaign) as loaded:
+            definition = json.loads(loaded.to_json())
+    return request(store, {"action": "update", "campaign": definition["name"], "definition": definition}, wait)

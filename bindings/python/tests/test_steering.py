@@ -88,3 +88,35 @@ def test_an_engine_running_in_this_process_applies_requests_without_a_call_of_it
         assert {entry["address"]: entry["reason"] for entry in reader.suppressions()} == {"bo@two.example": "forget"}
     # The resume asked without waiting was applied by the engine, or waits for the next one.
     assert campaign_event_types(store)[0] == "campaign_paused"
+
+
+def test_leads_are_added_from_a_file_or_dicts_and_settings_are_updated(tmp_path: Path) -> None:
+    store = tmp_path / "state.db"
+    campaign = waiting_campaign()
+    with outreach.Engine(store=store) as engine:
+        engine.add_campaign(campaign)
+        engine.run(until=utc_now_text())
+    more = tmp_path / "more.csv"
+    more.write_text("email,first_name\nnew@four.example,New\nnot an address,Bad\nann@one.example,Ann\n",
+                    encoding="utf-8")
+    read = outreach.steering.read_leads(more)
+    assert [lead["email"] for lead in read["leads"]] == ["new@four.example", "ann@one.example"]
+    assert read["problems"][0]["line"] == 3
+    added = outreach.steering.add_leads(store, "small", more)
+    assert added.applied_here and added.answer is not None
+    assert added.answer["changed"] == 1 and added.answer["already_in"] == 1
+    outreach.steering.suppress(store, "held@five.example")
+    dicts = outreach.steering.add_leads(store, "small", [{"email": "held@five.example"}, {"email": "dee@six.example"}])
+    assert dicts.answer is not None and dicts.answer["changed"] == 1 and dicts.answer["suppressed"] == 1
+    with outreach.StoreReader(store) as reader:
+        assert reader.status()["campaigns"][0]["leads"]["pending"] == 5
+
+    campaign["limits"] = {"sends_per_day": 3}
+    updated = outreach.steering.update(store, outreach.Campaign.from_dict(campaign))
+    assert updated.answer is not None and updated.applied
+    assert updated.answer["changes"] == ["limits.sends_per_day: null -> 3"]
+    campaign["seed"] = 8
+    refused = outreach.steering.update(store, outreach.Campaign.from_dict(campaign))
+    assert not refused.applied and refused.answer is not None
+    assert "seed" in refused.answer["message"]
+    assert campaign_event_types(store)[-1] == "campaign_changed"
