@@ -6,7 +6,6 @@
 #include <new>
 
 #include "abi.hpp"
-#include "campaign/lead_json.hpp"
 #include "handles.hpp"
 #include "outreach/lead_list.hpp"
 
@@ -80,10 +79,8 @@ OUTREACH_API int outreach_leads_load(const char* path, char** out_json) {
   return guarded([&] {
     auto list = outreach::load_lead_list(path);
     if (!list) return fail_with(list.error());
-    boost::json::array leads;
-    leads.reserve(list->leads.size());
-    for (const outreach::Lead& lead : list->leads) leads.emplace_back(outreach::detail::lead_to_json(lead));
-    boost::json::object out{{"leads", std::move(leads)}, {"problems", boost::json::parse(errors_json(list->problems))}};
+    boost::json::object out{{"leads", boost::json::parse(outreach::leads_to_json(list->leads))},
+                            {"problems", boost::json::parse(errors_json(list->problems))}};
     return copy_out(boost::json::serialize(out), out_json);
   });
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -71,6 +72,13 @@ struct LeadList {
 /// @param path The file; its name is the `file` of every location.
 /// @return As `load_lead_csv` or `parse_lead_json`.
 [[nodiscard]] expected<LeadList> load_lead_list(const std::filesystem::path& path);
+
+/// @brief Writes leads in the JSON form of a lead list (an array of lead objects), which
+/// `parse_lead_json` reads back: each lead's `email`, its known fields that are not empty, then
+/// its custom fields in order. Thread-safe.
+/// @param leads The leads.
+/// @return The JSON text.
+[[nodiscard]] std::string leads_to_json(const std::vector<Lead>& leads);
 
 /// @brief Reads one lead from a JSON file holding one lead object, the form of an element of
 /// the JSON lead list (see `parse_lead_json`): `email`, the known fields, then custom fields.

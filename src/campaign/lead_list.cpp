@@ -1,5 +1,7 @@
 #include "outreach/lead_list.hpp"
 
+#include <boost/json/serialize.hpp>
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -331,6 +333,13 @@ expected<LeadList> parse_lead_json(std::string_view json_text, std::string_view 
   auto value = detail::parse_json(json_text, source_name);
   if (!value) return fail(value.error());
   return detail::lead_list_from_json(*value, "", source_name);
+}
+
+std::string leads_to_json(const std::vector<Lead>& leads) {
+  boost::json::array list;
+  list.reserve(leads.size());
+  for (const Lead& lead : leads) list.emplace_back(detail::lead_to_json(lead));
+  return boost::json::serialize(list);
 }
 
 expected<LeadList> load_lead_list(const std::filesystem::path& path) {

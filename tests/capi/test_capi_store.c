@@ -585,6 +585,63 @@ static void test_store_request(void) {
   free(folder);
 }
 
+/* Leads read from a file and added, and a changed campaign applied, through requests. */
+static void test_store_request_leads_and_update(void) {
+  char *folder = make_temp_dir("store");
+  char *path = format("%s/outreach.db", folder);
+  char *csv = format("%s/more.csv", folder);
+  outreach_engine *engine = open_engine(path);
+  outreach_campaign *campaign = NULL;
+  char *json = NULL;
+  char *request;
+  char *lowered;
+  char *definition = NULL;
+  const char *leads;
+  const char *problems;
+
+  simulate_spring(engine, "2026-12-02T00:00:00Z");
+  outreach_engine_free(engine);
+
+  CHECK(write_text(csv, "email,first_name\nnew@four.example,New\nnot an address,Bad\nann@one.example,Ann\n") == 0);
+  CHECK_OK(outreach_leads_load(csv, &json));
+  CHECK(contains(json, "\"email\":\"new@four.example\""));
+  CHECK(contains(json, "\"line\":3"));
+  /* The leads array, as the request's `leads`. */
+  leads = strstr(json, "[");
+  problems = strstr(json, ",\"problems\"");
+  CHECK(leads != NULL && problems != NULL && leads < problems);
+  request = format("{\"action\":\"add_leads\",\"campaign\":\"spring\",\"leads\":%.*s}", (int)(problems - leads), leads);
+  outreach_string_free(json);
+  json = NULL;
+  CHECK_OK(outreach_store_request(path, request, 1000, &json));
+  CHECK(contains(json, "\"changed\":1"));
+  CHECK(contains(json, "\"already_in\":1"));
+  outreach_string_free(json);
+  json = NULL;
+  free(request);
+
+  /* The same campaign with a lower daily limit (the same length of text). */
+  lowered = format("%s", spring_campaign);
+  memcpy(strstr(lowered, "\"daily_limit\": 10") + strlen("\"daily_limit\": "), " 5", 2);
+  CHECK_OK(outreach_campaign_from_json(&campaign, lowered, NULL));
+  CHECK_OK(outreach_campaign_to_json(campaign, &definition));
+  request = format("{\"action\":\"update\",\"campaign\":\"spring\",\"definition\":%s}", definition);
+  CHECK_OK(outreach_store_request(path, request, 1000, &json));
+  CHECK(contains(json, "mailboxes[m].daily_limit: 10 -> 5"));
+  outreach_string_free(json);
+  json = NULL;
+  CHECK_FAILS(outreach_leads_load(NULL, &json), OUTREACH_EINVAL, "path");
+  CHECK_FAILS(outreach_campaign_to_json(NULL, &json), OUTREACH_EINVAL, "campaign");
+  outreach_string_free(definition);
+  outreach_campaign_free(campaign);
+  free(request);
+  free(lowered);
+  remove_tree(folder);
+  free(csv);
+  free(path);
+  free(folder);
+}
+
 static const test_case cases[] = {
     {"suppression_list", test_suppression_list, NULL},
     {"suppressed_lead_is_skipped", test_suppressed_lead_is_skipped, NULL},
@@ -596,6 +653,7 @@ static const test_case cases[] = {
     {"null_arguments", test_null_arguments, NULL},
     {"changes_refused_from_callbacks", test_changes_refused_from_callbacks, NULL},
     {"store_request", test_store_request, NULL},
+    {"store_request_leads_and_update", test_store_request_leads_and_update, NULL},
 };
 
 int main(int argc, char **argv) { return run_cases(cases, sizeof cases / sizeof cases[0], argc, argv); }
