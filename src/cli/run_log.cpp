@@ -14,6 +14,22 @@ namespace {
 
 bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
 
+// The length of the control character at `text[i]`: 1 for C0 and DEL, 2 for a C1 control in
+// UTF-8 (U+0080 to U+009F, whose CSI moves a terminal's cursor as ESC [ does), else 0.
+std::size_t control_at(std::string_view text, std::size_t i) {
+  if (is_control(text[i])) return 1;
+  const bool c1 = static_cast<unsigned char>(text[i]) == 0xc2 && i + 1 < text.size() &&
+                  static_cast<unsigned char>(text[i + 1]) >= 0x80 && static_cast<unsigned char>(text[i + 1]) <= 0x9f;
+  return c1 ? 2 : 0;
+}
+
+bool has_control(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (control_at(text, i)) return true;
+  }
+  return false;
+}
+
 // Text with its control characters written as `\u00XX`, so that text from a server or a file
 // stays on its line and cannot fake another line or move the terminal's cursor; with `quoted`,
 // in double quotes with `"` and `\` escaped too, as a JSON string.
@@ -21,13 +37,15 @@ std::string escaped(std::string_view text, bool quoted) {
   std::string out;
   out.reserve(text.size() + 2);
   if (quoted) out += '"';
-  for (const char c : text) {
-    if (is_control(c)) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (const std::size_t length = control_at(text, i)) {
       constexpr std::string_view hex = "0123456789abcdef";
-      const auto byte = static_cast<unsigned char>(c);
+      const auto code = static_cast<unsigned char>(length == 1 ? c : text[i + 1]);
       out += "\\u00";
-      out += hex[byte >> 4];
-      out += hex[byte & 0xf];
+      out += hex[code >> 4];
+      out += hex[code & 0xf];
+      i += length - 1;
     } else {
       if (quoted && (c == '"' || c == '\\')) out += '\\';
       out += c;
@@ -41,7 +59,7 @@ std::string escaped(std::string_view text, bool quoted) {
 // reason with spaces stays one field and cannot fake another).
 std::string field_value(std::string_view value) {
   const bool plain = !value.empty() && value.find_first_of(" \"=\\") == std::string_view::npos &&
-                     std::none_of(value.begin(), value.end(), is_control);
+                     !has_control(value);
   return plain ? std::string(value) : escaped(value, true);
 }
 
