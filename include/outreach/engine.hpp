@@ -112,9 +112,13 @@ class Engine {
   /// not written again (`Store::add_leads`); a finished campaign runs again. Addresses the
   /// campaign has (compared as `Lead::key()`) or that are suppressed are left out and counted.
   /// @param name The campaign's name.
-  /// @param leads The leads, checked as a lead list's are (`parse_lead_csv`).
-  /// @return The counts; or `not_found`, `invalid_argument` for a stopped campaign,
-  /// `limit_exceeded` beyond 2^32 - 2 leads, or the store's error (with the engine stopped).
+  /// @param leads The leads, checked by the caller as a lead list's reader checks them (the
+  /// `add_leads` request and `load_lead_list` do); a lead time zone the tz database does not
+  /// know sends in the schedule's zone.
+  /// @return The counts; or `not_found`, `invalid_argument` for a stopped campaign, one past
+  /// its `schedule.end`, or a started campaign on a store that keeps no added leads
+  /// (`Store::keeps_added_leads`), `limit_exceeded` beyond 2^32 - 2 leads, or the store's error
+  /// (with the engine stopped).
   [[nodiscard]] expected<LeadsAdded> add_leads(std::string_view name, std::vector<Lead> leads);
 
   /// @brief Applies a changed definition to the campaign of its name: schedule, limits,
@@ -124,9 +128,11 @@ class Engine {
   /// are added with `add_leads`. In a started campaign each change is a `campaign_changed`
   /// event (`setting`, `before`, `after`), and the store keeps the new definition.
   ///
-  /// Refused as a whole, with every reason, when it changes what the campaign's past depends
-  /// on: its seed, its sequence (a started campaign keeps its steps), `schedule.lead_timezone`,
-  /// or removes a mailbox that leads still wait on for follow-ups. New mailboxes are checked as
+  /// Refused as a whole, with every reason, when it changes what a started campaign's past
+  /// depends on: its seed, its sequence (a started campaign keeps its steps),
+  /// `schedule.timezone` or `schedule.lead_timezone`; when it removes a mailbox that leads still
+  /// wait on for follow-ups; or, while mail is read (`expect_mail`), when it adds or changes a
+  /// mailbox's `imap` settings (readers start with the run). New mailboxes are checked as
   /// `add_campaign` checks them. A changed `unsubscribe.secret_env` is read from the environment.
   /// @param changed The changed campaign; its name says which.
   /// @return Each change, as `setting: before -> after` (empty when nothing changed); or

@@ -43,7 +43,8 @@ struct Request {
   std::string reason = "manual";       ///< The suppression's reason, for `suppress`.
   std::vector<Lead> leads;             ///< The leads, for `add_leads` (one or more).
   /// The changed campaign, as the JSON of its file with everything inline
-  /// (`CampaignDefinition::to_json`), for `update`; its leads are not read.
+  /// (`CampaignDefinition::to_json`), for `update`; its leads are not read, and not kept in the
+  /// store (`to_json` of the request leaves them out).
   std::string definition;
   /// @brief Requests compare equal when every part is equal.
   friend bool operator==(const Request&, const Request&) = default;

@@ -90,6 +90,7 @@ class SqliteStore final : public Store {
   [[nodiscard]] std::optional<StoredCampaign> campaign(std::string_view name) const override;
   [[nodiscard]] std::vector<StoredCampaign> campaigns() const override;
   [[nodiscard]] expected<std::size_t> forget(std::string_view address) override;
+  [[nodiscard]] bool keeps_added_leads() const noexcept override { return true; }
   [[nodiscard]] expected<void> add_leads(std::string_view campaign, const std::vector<AddedLead>& leads) override;
   void for_each_added_lead(std::string_view campaign,
                            const std::function<void(const AddedLead&)>& visit) const override;

@@ -285,6 +285,11 @@ class Store {
   /// @param id The request's id.
   [[nodiscard]] virtual std::optional<StoredRequest> request(std::int64_t id) const;
 
+  /// @brief Whether the store keeps leads added to started campaigns (`add_leads`). The
+  /// default, which keeps none, says no: the engine then refuses to add leads to a started
+  /// campaign rather than fail the store.
+  [[nodiscard]] virtual bool keeps_added_leads() const noexcept { return false; }
+
   /// @brief Keeps leads added to a started campaign, in their order, after those kept before.
   /// The default keeps none and returns an `invalid_argument` error.
   /// @param campaign The campaign's name.

@@ -80,6 +80,9 @@ class ReadOnlyView final : public Store {
   /// @brief Erases nothing: the view never changes the base store.
   [[nodiscard]] expected<std::size_t> forget(std::string_view) override { return std::size_t{0}; }
 
+  /// @brief Yes: in memory, as every write through the view.
+  [[nodiscard]] bool keeps_added_leads() const noexcept override { return true; }
+
   /// @brief Keeps the leads in memory only.
   [[nodiscard]] expected<void> add_leads(std::string_view campaign, const std::vector<AddedLead>& leads) override {
     return written_.add_leads(campaign, leads);

@@ -105,8 +105,6 @@ class LeadBook {
   [[nodiscard]] const std::string& key_of(std::uint32_t lead) const { return *keys_[lead]; }
   [[nodiscard]] const TimeZone& zone_of(const LeadState& state) const { return zones_[state.zone]; }
   [[nodiscard]] const TimeZone& zone(std::uint32_t index) const { return zones_[index]; }
-  /// The schedule's zone changed: leads sending in it (zone 0) send in the new one.
-  void set_default_zone(const TimeZone& zone) { zones_.at(0) = zone; }
 
   /// Ends a lead with a final status, once: a lead already ended keeps its first.
   void finish(std::uint32_t lead, LeadStatus status) {

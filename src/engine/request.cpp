@@ -70,9 +70,11 @@ std::string to_json(const Request& request) {
       for (const Lead& lead : request.leads) leads.emplace_back(detail::lead_to_json(lead));
       out["leads"] = std::move(leads);
     } else if (request.action == RequestAction::update) {
-      // An object, for people reading the store; kept as text should it not be JSON.
+      // An object, for people reading the store, without leads: they are not read, and a
+      // store keeps no more of an address than it needs (forget).
       boost::system::error_code error;
       json::value definition = json::parse(request.definition, error);
+      if (!error && definition.is_object()) definition.as_object().erase("leads");
       out["definition"] = error ? json::value(request.definition) : std::move(definition);
     }
   } else {

@@ -163,6 +163,14 @@ expected<LeadsAdded> Engine::State::add_leads(CampaignState& c, std::vector<Lead
     }
   }
   if (c.leads.size() + admitted.size() >= UINT32_MAX) return fail(Errc::limit_exceeded, "too many leads in one campaign");
+  if (c.status != CampaignStatus::draft) {
+    if (!store.keeps_added_leads()) {
+      return fail(Errc::invalid_argument, "this store keeps no leads added to a started campaign");
+    }
+    if (c.def.schedule.end && now >= *c.def.schedule.end) {
+      return fail(Errc::invalid_argument, "campaign \"" + c.def.name + "\" has ended (schedule.end): it takes no more leads");
+    }
+  }
   result.added = static_cast<std::int64_t>(admitted.size());
   if (admitted.empty()) return result;
   if (c.status != CampaignStatus::draft) {

@@ -1,7 +1,7 @@
 // A changed campaign file applied to a campaign that runs: its settings are compared with the
 // ones it runs with, path by path, and each difference becomes a `campaign_changed` event with
 // the value before and after. What the campaign's past depends on (its seed, its steps, the
-// zones its leads entered in) cannot change; the rest takes effect at the next decision, the
+// zones its leads entered in, the zone its days are counted in) cannot change; the rest takes effect at the next decision, the
 // counts of the day going on (a lowered limit already passed sends nothing more today).
 #include <boost/json.hpp>
 
@@ -97,25 +97,41 @@ bool starts_with_path(std::string_view setting, std::string_view prefix) {
          (setting.size() == prefix.size() || setting[prefix.size()] == '.' || setting[prefix.size()] == '[');
 }
 
-// A value for a one-line message: its JSON, shortened.
+// A value for a one-line message: its JSON, shortened on a character boundary.
 std::string excerpt(const json::value& value) {
   std::string text = json::serialize(value);
   constexpr std::size_t longest = 80;
-  if (text.size() > longest) text = text.substr(0, longest - 3) + "...";
-  return text;
+  if (text.size() <= longest) return text;
+  std::size_t cut = longest - 3;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut) + "...";
+}
+
+// Whether a change gives a mailbox `imap` settings it did not have, or changes them: its mail is
+// read by readers started with the engine's run.
+bool changes_mail_reading(const SettingChange& change) {
+  if (!change.setting.starts_with("mailboxes[")) return false;
+  if (change.setting.find("].imap") != std::string::npos) return true;
+  const json::value* imap = change.after.is_object() ? change.after.as_object().if_contains("imap") : nullptr;
+  return imap && !imap->is_null();
 }
 
 }  // namespace
 
 std::string Engine::State::definition_json(CampaignDefinition& definition, std::size_t leads_kept) {
-  // The leads beyond `leads_kept` are set aside rather than copied: a campaign may have millions.
-  std::vector<Lead> rest(std::make_move_iterator(definition.leads.begin() + static_cast<std::ptrdiff_t>(leads_kept)),
-                         std::make_move_iterator(definition.leads.end()));
+  // The leads beyond `leads_kept` are set aside rather than copied (a campaign may have
+  // millions), and put back however `to_json` ends.
+  struct SetAside {
+    std::vector<Lead>& leads;
+    std::vector<Lead> rest;
+    ~SetAside() {
+      leads.insert(leads.end(), std::make_move_iterator(rest.begin()), std::make_move_iterator(rest.end()));
+    }
+  } set_aside{definition.leads, {}};
+  set_aside.rest.assign(std::make_move_iterator(definition.leads.begin() + static_cast<std::ptrdiff_t>(leads_kept)),
+                        std::make_move_iterator(definition.leads.end()));
   definition.leads.resize(leads_kept);
-  std::string text = definition.to_json();
-  definition.leads.insert(definition.leads.end(), std::make_move_iterator(rest.begin()),
-                          std::make_move_iterator(rest.end()));
-  return text;
+  return definition.to_json();
 }
 
 expected<std::vector<std::string>> Engine::update(CampaignDefinition changed) {
@@ -142,13 +158,19 @@ expected<std::vector<std::string>> Engine::State::update(CampaignState& c, Campa
 
   std::vector<std::string> refusals;
   bool steps_changed = false;
+  const bool started = c.status != CampaignStatus::draft;
   for (const SettingChange& change : changes) {
+    if (!started) continue;  // a draft has no past yet
     if (starts_with_path(change.setting, "sequence")) {
       steps_changed = true;
     } else if (change.setting == "seed") {
       refusals.push_back("seed: a campaign's seed cannot change: it chose the variants and spacing of every send so far");
-    } else if (change.setting == "schedule.lead_timezone") {
-      refusals.push_back("schedule.lead_timezone cannot change: each lead's sending zone was set when it entered");
+    } else if (change.setting == "schedule.lead_timezone" || change.setting == "schedule.timezone") {
+      refusals.push_back(change.setting + " cannot change: the leads' sending zones were set, and the days of its "
+                                          "limits counted, in the zones it started with");
+    } else if (reads_mail && changes_mail_reading(change)) {
+      refusals.push_back(change.setting + ": the running engine reads the mail of the mailboxes it started with; "
+                                          "stop it, update, and start it again");
     }
   }
   if (steps_changed) {
@@ -193,9 +215,16 @@ expected<std::vector<std::string>> Engine::State::update(CampaignState& c, Campa
     bool replaced = false;
     indices.push_back(mailboxes.add(changed.mailboxes[i], changed.schedule.timezone, std::move((*signers)[i]),
                                     store.keeps_definitions(), replaced));
+    const bool shared = std::any_of(campaigns.begin(), campaigns.end(), [&](const auto& other) {
+      return other.get() != &c && std::find(other->mailboxes.begin(), other->mailboxes.end(), indices.back()) !=
+                                      other->mailboxes.end();
+    });
+    if (replaced && shared) {
+      warn("mailbox \"" + changed.mailboxes[i].id + "\" is shared with other campaigns: they send with its new "
+           "settings too");
+    }
   }
   c.mailboxes = std::move(indices);
-  if (changed.schedule.timezone != c.def.schedule.timezone) c.leads.set_default_zone(changed.schedule.timezone);
   if (changed.bounces.pause_window != c.def.bounces.pause_window) c.bounces.resize(changed.bounces.pause_window);
   c.def.schedule = std::move(changed.schedule);
   c.def.mailboxes = std::move(changed.mailboxes);

@@ -2,6 +2,8 @@
 // (`outreach ingest`, a mail reader elsewhere) and requests (`outreach pause`, `suppress`, ...).
 // Each is applied in one unit with its removal or its answer, so that across a crash it is
 // applied exactly once.
+#include <boost/json.hpp>
+
 #include <algorithm>
 
 #include "engine/engine_state.hpp"
@@ -79,7 +81,14 @@ RequestAnswer Engine::State::apply_campaign_request(const Request& request, Inst
 
 RequestAnswer Engine::State::apply_update_request(const CampaignState& c, const Request& request, Instant asked,
                                                   Engine& engine) {
-  auto changed = CampaignDefinition::from_json(request.definition);
+  // The request carries no leads, which a definition must have: the campaign's first stands in
+  // (leads are never changed by an update).
+  boost::system::error_code error;
+  boost::json::value definition = boost::json::parse(request.definition, error);
+  if (error || !definition.is_object()) return refused(Errc::parse_error, "the changed campaign is not a JSON object");
+  if (c.def.leads.empty()) return refused(Errc::invalid_argument, "campaign " + in_quotes(request.campaign) + " has no lead");
+  definition.as_object()["leads"] = boost::json::array{boost::json::object{{"email", c.def.leads.front().email}}};
+  auto changed = CampaignDefinition::from_json(boost::json::serialize(definition));
   if (!changed) return refused(changed.error().code(), "the changed campaign cannot be read: " + changed.error().to_string());
   if (changed->name != request.campaign) {
     return refused(Errc::invalid_argument, "the changed campaign is named " + in_quotes(changed->name) +

@@ -129,6 +129,12 @@ TEST_CASE("leads added to a running campaign each get every step once; those in 
                                                 "new1@example.com", "new2@example.com"});
   CHECK(engine.summary().campaigns.at(0).status == "finished");
   CHECK_FALSE(engine.add_leads("nope", {lead("x@example.com")}).has_value());
+  // Past its end, a campaign takes no more leads.
+  REQUIRE(engine.update(definition(leads_json(1), "", R"({"timezone":"UTC","start":"2026-12-01","end":"2026-12-20"})")));
+  clock.set(at("2026-12-21T00:00:00Z"));
+  const auto ended = engine.add_leads("c", {lead("late@example.com")});
+  REQUIRE_FALSE(ended.has_value());
+  CHECK(ended.error().message().find("has ended") != std::string::npos);
   REQUIRE(engine.stop("c"));
   CHECK(engine.add_leads("c", {lead("x@example.com")}).error().code() == Errc::invalid_argument);
 }
@@ -261,12 +267,14 @@ TEST_CASE("an update that would change the campaign's past is refused as a whole
   engine.simulate(clock, at("2026-12-01T12:00:00Z"));  // first steps out; follow-ups wait on both mailboxes
   const std::size_t events = store.events().size();
 
-  auto changed = definition(leads_json(1), R"(,"seed":7,"limits":{"sends_per_day":2})", schedule,
+  auto changed = definition(leads_json(1), R"(,"seed":7,"limits":{"sends_per_day":2})",
+                            R"({"timezone":"Europe/Paris","start":"2026-12-01"})",
                             R"([{"id":"m1","from":"m1@acme.example","daily_limit":50}])");
   const auto refused = engine.update(changed);
   REQUIRE_FALSE(refused.has_value());
   const std::string why = refused.error().message();
   CHECK(why.find("seed") != std::string::npos);
+  CHECK(why.find("schedule.timezone cannot change") != std::string::npos);
   CHECK(why.find("mailboxes[m2] cannot be removed: 2 leads wait for follow-ups from it") != std::string::npos);
   CHECK(store.events().size() == events);
 
@@ -282,6 +290,8 @@ TEST_CASE("an update that would change the campaign's past is refused as a whole
                              R"("leads":[{"email":"a@example.com"}],"schedule":)" + schedule +
                              R"(,"mailboxes":)" + two + "}";
   request.definition = edited;
+  // The stored request keeps no leads.
+  CHECK(to_json(request).find("a@example.com") == std::string::npos);
   const auto id = ask(store, request, clock.now());
   REQUIRE(id.has_value());
   REQUIRE(engine.apply_waiting().has_value());
