@@ -14,8 +14,9 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import List
+from typing import Iterator, List, Tuple
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_crash import RecordingServer  # noqa: E402
@@ -82,13 +83,24 @@ def stop_run(process: subprocess.Popen) -> None:
         process.wait(timeout=30)
 
 
-def test_pause_holds_every_send_until_resume_and_a_suppressed_address_due_next_gets_nothing(tmp_path):
-    server = RecordingServer(tmp_path, drop_rate=0.0, seed=0, reply_delay=0.3)
-    leads = 12
-    campaign = write_campaign(tmp_path, server.port, leads)
-    store = tmp_path / "state.db"
-    run = start_run(tmp_path, campaign, store)
+@contextmanager
+def running_campaign(directory: Path, leads: int) -> Iterator[Tuple[RecordingServer, Path, subprocess.Popen]]:
+    """`outreach run` of a campaign of `leads` leads, sending to a server that takes 0.3 s a
+    message; stopped (SIGTERM) with the server at the end."""
+    server = RecordingServer(directory, drop_rate=0.0, seed=0, reply_delay=0.3)
+    campaign = write_campaign(directory, server.port, leads)
+    store = directory / "state.db"
+    run = start_run(directory, campaign, store)
     try:
+        yield server, store, run
+    finally:
+        stop_run(run)
+        server.stop()
+
+
+def test_pause_holds_every_send_until_resume_and_a_suppressed_address_due_next_gets_nothing(tmp_path):
+    leads = 12
+    with running_campaign(tmp_path, leads) as (server, store, run):
         wait_for(lambda: len(server.accepted()) >= 2, 30, "the first sends")
         paused = cli("pause", "--store", store, NAME)
         assert paused.returncode == 0, paused.stderr
@@ -110,9 +122,6 @@ def test_pause_holds_every_send_until_resume_and_a_suppressed_address_due_next_g
         assert f'campaign "{NAME}" resumed' in resumed.stdout.decode()
         wait_for(lambda: run.poll() is not None, 60, "the run to end with the campaign")
         assert run.returncode == 0
-    finally:
-        stop_run(run)
-        server.stop()
     sent_to = recipients(server)
     assert due_next not in sent_to
     assert sorted(sent_to) == sorted(address(n) for n in range(leads) if address(n) != due_next)
@@ -157,11 +166,7 @@ def test_leads_added_to_a_running_campaign_each_get_every_step_once(tmp_path):
 
 
 def test_a_lowered_daily_limit_is_honoured_the_same_day_and_a_change_of_seed_is_refused(tmp_path):
-    server = RecordingServer(tmp_path, drop_rate=0.0, seed=0, reply_delay=0.3)
-    campaign = write_campaign(tmp_path, server.port, 30)
-    store = tmp_path / "state.db"
-    run = start_run(tmp_path, campaign, store)
-    try:
+    with running_campaign(tmp_path, 30) as (server, store, run):
         wait_for(lambda: len(server.accepted()) >= 2, 30, "the first sends")
         lowered = write_campaign(tmp_path, server.port, 30, sends_per_day=6)
         result = cli("update", "--store", store, lowered)
@@ -175,9 +180,6 @@ def test_a_lowered_daily_limit_is_honoured_the_same_day_and_a_change_of_seed_is_
         refused = cli("update", "--store", store, reseeded)
         assert refused.returncode == 1
         assert "seed: a campaign's seed cannot change" in refused.stderr.decode()
-    finally:
-        stop_run(run)
-        server.stop()
     assert len(server.accepted()) == 6
     events = [json.loads(line) for line in cli("events", "--store", store).stdout.splitlines()]
     changed = [e for e in events if e["type"] == "campaign_changed"]
@@ -188,11 +190,7 @@ def test_a_lowered_daily_limit_is_honoured_the_same_day_and_a_change_of_seed_is_
 
 
 def test_stop_ends_the_campaign_for_good_and_the_run_with_it(tmp_path):
-    server = RecordingServer(tmp_path, drop_rate=0.0, seed=0, reply_delay=0.3)
-    campaign = write_campaign(tmp_path, server.port, 30)
-    store = tmp_path / "state.db"
-    run = start_run(tmp_path, campaign, store)
-    try:
+    with running_campaign(tmp_path, 30) as (server, store, run):
         wait_for(lambda: len(server.accepted()) >= 2, 30, "the first sends")
         stopped = cli("stop", "--store", store, NAME)
         assert stopped.returncode == 0, stopped.stderr
@@ -200,9 +198,6 @@ def test_stop_ends_the_campaign_for_good_and_the_run_with_it(tmp_path):
         at_answer = len(server.accepted())
         wait_for(lambda: run.poll() is not None, 30, "the run to end")
         assert run.returncode == 0
-    finally:
-        stop_run(run)
-        server.stop()
     assert len(server.accepted()) == at_answer
     refused = cli("resume", "--store", store, NAME)
     assert refused.returncode == 1

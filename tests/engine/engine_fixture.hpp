@@ -8,10 +8,21 @@
 
 #include "engine/campaign_state.hpp"
 #include "engine/mailbox_pool.hpp"
+#include "outreach/request.hpp"
 
 namespace outreach::test {
 
 inline Instant at(const char* text) { return *parse_instant(text); }
+
+/// The answer to a request of a store, which must have been answered.
+inline RequestAnswer answer_of(const Store& store, std::int64_t id) {
+  const auto stored = store.request(id);
+  REQUIRE(stored.has_value());
+  REQUIRE(stored->answered.has_value());
+  auto answer = request_answer_from_json(stored->answer);
+  REQUIRE(answer.has_value());
+  return *answer;
+}
 
 inline std::string leads_json(int count, const char* domain = "example.com") {
   std::string out = "[";

@@ -21,6 +21,7 @@
 #include "outreach/store_view.hpp"
 
 using namespace outreach;
+using outreach::test::answer_of;
 using outreach::test::at;
 using outreach::test::definition;
 using outreach::test::leads_json;
@@ -40,15 +41,6 @@ Request add_leads_request(std::vector<Lead> leads) {
   request.campaign = "c";
   request.leads = std::move(leads);
   return request;
-}
-
-RequestAnswer answer_of(const Store& store, std::int64_t id) {
-  const auto stored = store.request(id);
-  REQUIRE(stored.has_value());
-  REQUIRE(stored->answered.has_value());
-  auto answer = request_answer_from_json(stored->answer);
-  REQUIRE(answer.has_value());
-  return *answer;
 }
 
 // Sends per (lead, step) that went out.

@@ -36,14 +36,7 @@ struct Steered {
     return *id;
   }
 
-  RequestAnswer answer(std::int64_t id) const {
-    const auto stored = store.request(id);
-    REQUIRE(stored.has_value());
-    REQUIRE(stored->answered.has_value());
-    auto answer = request_answer_from_json(stored->answer);
-    REQUIRE(answer.has_value());
-    return *answer;
-  }
+  RequestAnswer answer(std::int64_t id) const { return outreach::test::answer_of(store, id); }
 
   std::vector<EventType> campaign_events() const {
     std::vector<EventType> types;
