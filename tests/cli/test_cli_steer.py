@@ -235,7 +235,8 @@ def test_a_request_nobody_answers_in_time_is_queued_not_lost(tmp_path):
 def test_requests_are_applied_exactly_once_across_kills_of_the_engine(tmp_path):
     """Pauses and resumes alternate, so each one applied changes the campaign's state and leaves
     one event: as many events as requests means each was applied once. Suppressions of leads
-    not yet sent to must keep them from ever getting a message."""
+    not yet sent to must keep them from ever getting a message; leads added must each be kept
+    once and get every step once."""
     dice = random.Random(SEED)
     server = RecordingServer(tmp_path, drop_rate=0.0, seed=SEED, reply_delay=0.05)
     leads = 60
@@ -244,6 +245,7 @@ def test_requests_are_applied_exactly_once_across_kills_of_the_engine(tmp_path):
     schedule: List[str] = []
     toggles = 0
     suppressed: List[str] = []
+    added: List[str] = []
     run = start_run(tmp_path, campaign, store)
     try:
         wait_for(lambda: len(server.accepted()) >= 1, 30, "the first send")
@@ -254,10 +256,18 @@ def test_requests_are_applied_exactly_once_across_kills_of_the_engine(tmp_path):
             target = address(leads - 1 - round_number)
             if round_number % 3 == 0:
                 arguments = ["suppress", "add", "--store", store, target, "--no-wait"]
+            elif round_number % 4 == 1:
+                more = [f"added{round_number:02d}-{n}@leads.test" for n in range(3)]
+                lead_file = tmp_path / f"more{round_number}.csv"
+                lead_file.write_text("email,first_name\n" + "".join(f"{email},Added\n" for email in more),
+                                     encoding="utf-8")
+                arguments = ["leads", "add", "--store", store, NAME, lead_file, "--no-wait"]
             asked = cli(*arguments)
             assert asked.returncode == 0, asked.stderr
             if arguments[0] == "suppress":
                 suppressed.append(target)
+            elif arguments[0] == "leads":
+                added.extend(more)
             else:
                 toggles += 1
             pause_for = dice.uniform(0.0, 0.4)
@@ -278,8 +288,10 @@ def test_requests_are_applied_exactly_once_across_kills_of_the_engine(tmp_path):
     with sqlite3.connect(store) as db:
         waiting = db.execute("SELECT count(*) FROM requests WHERE answered IS NULL").fetchone()[0]
         asked = db.execute("SELECT count(*) FROM requests").fetchone()[0]
+        kept = [row[0] for row in db.execute("SELECT address FROM added_leads ORDER BY id")]
     assert waiting == 0, f"seed {SEED}"
-    assert asked == toggles + len(suppressed), f"seed {SEED}"
+    assert asked == toggles + len(suppressed) + len(added) // 3, f"seed {SEED}"
+    assert kept == added, f"seed {SEED}: added leads kept other than once each"
     events = [json.loads(line) for line in cli("events", "--store", store).stdout.splitlines()]
     toggled = [e["type"] for e in events if e["type"] in ("campaign_paused", "campaign_resumed")]
     assert len(toggled) == toggles, f"seed {SEED}; schedule: {schedule}"
@@ -287,3 +299,4 @@ def test_requests_are_applied_exactly_once_across_kills_of_the_engine(tmp_path):
     received = [(entry["rcpt"], entry["step"]) for entry in server.accepted()]
     assert len(received) == len(set(received)), f"seed {SEED}: a message arrived twice"
     assert not set(suppressed) & {rcpt for rcpt, _ in received}, f"seed {SEED}"
+    assert {(email, step) for email in added for step in (1, 2)} <= set(received), f"seed {SEED}"
