@@ -48,12 +48,23 @@ std::optional<std::uint32_t> LeadBook::add(std::string key) {
 void LeadBook::enter_from(std::uint32_t from, const std::vector<Lead>& leads, const Schedule& schedule,
                           const Delay& first_delay, Instant entered) {
   // Queues whose leads have all started are left behind; the new leads queue by zone behind
-  // the others (the default zone's queue exists even when empty).
+  // the others (the default zone's queue exists even when empty). With no first delay they are
+  // ready when they enter, as a queue of their zone that is ready already: they join its end
+  // (their indices follow its leads'), so that leads added one at a time make no queue each.
   std::erase_if(pending_, [](const PendingQueue& queue) { return queue.next >= queue.leads.size(); });
   std::unordered_map<std::uint32_t, std::size_t> queue_of_zone;
+  if (from > 0 && first_delay.none()) {
+    for (std::size_t i = 0; i < pending_.size(); ++i) {
+      if (pending_[i].ready_at <= entered) queue_of_zone.emplace(pending_[i].zone, i);
+    }
+  }
+  std::vector<std::size_t> new_queues;
   const auto queue_for = [&](std::uint32_t zone) -> PendingQueue& {
     const auto [entry, inserted] = queue_of_zone.emplace(zone, pending_.size());
-    if (inserted) pending_.push_back(PendingQueue{zone, {}, 0, {}});
+    if (inserted) {
+      pending_.push_back(PendingQueue{zone, {}, 0, {}});
+      new_queues.push_back(entry->second);
+    }
     return pending_[entry->second];
   };
   queue_for(0);
@@ -73,8 +84,8 @@ void LeadBook::enter_from(std::uint32_t from, const std::vector<Lead>& leads, co
     states_[i].zone = zone;
     queue_for(zone).leads.push_back(i);
   }
-  for (const auto& [zone, queue] : queue_of_zone) {
-    pending_[queue].ready_at = due_after(schedule, first_delay, entered, zones_[zone]);
+  for (const std::size_t queue : new_queues) {
+    pending_[queue].ready_at = due_after(schedule, first_delay, entered, zones_[pending_[queue].zone]);
   }
 }
 

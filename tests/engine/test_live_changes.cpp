@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/engine_fixture.hpp"
+#include "engine/lead_book.hpp"
 #include "outreach/engine.hpp"
 #include "outreach/memory_store.hpp"
 #include "outreach/memory_transport.hpp"
@@ -65,6 +66,36 @@ struct TempFile {
 }  // namespace
 
 TEST_SUITE("test_engine") {
+
+TEST_CASE("leads added one at a time with no first delay join the ready queue of their zone, in order") {
+  const CampaignDefinition def = definition(leads_json(2));
+  for (const bool delayed : {false, true}) {
+    CAPTURE(delayed);
+    detail::LeadBook book;
+    std::vector<Lead> leads = def.leads;
+    REQUIRE(book.load(leads));
+    const Delay none{};
+    Delay two_days;
+    two_days.days = 2;
+    const Delay& first = delayed ? two_days : none;
+    book.enter(leads, def.schedule, first, at("2026-12-01T09:00:00Z"));
+    for (int i = 0; i < 100; ++i) {
+      leads.push_back(lead("one" + std::to_string(i) + "@example.com"));
+      const auto index = book.add(leads.back().key());
+      REQUIRE(index.has_value());
+      book.enter_from(*index, leads, def.schedule, first, at("2026-12-03T09:00:00Z") + std::chrono::minutes(i));
+    }
+    CHECK(!book.add("one0@example.com").has_value());
+    if (delayed) {
+      CHECK(book.pending().size() == 101);  // each waits for its own delay
+    } else {
+      REQUIRE(book.pending().size() == 1);
+      const std::vector<std::uint32_t>& queued = book.pending().front().leads;
+      CHECK(queued.size() == 102);
+      CHECK(std::is_sorted(queued.begin(), queued.end()));
+    }
+  }
+}
 
 TEST_CASE("an add_leads request reads back as written, and a bad lead is named by its JSON path") {
   const Request request = add_leads_request({lead("ann@example.com"), lead("bob@example.com")});
