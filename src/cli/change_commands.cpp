@@ -1,6 +1,7 @@
 // The commands that change a store's campaigns: pause, resume, stop, leads add, update,
-// suppress add|remove|import and forget. Each is a request (outreach/steering.hpp): applied at once when no engine runs the
-// store, else by the running engine, whose answer the command waits for and prints.
+// suppress add|remove|import and forget. Each is a request (outreach/steering.hpp): applied at
+// once when no engine runs the store, else by the running engine, whose answer the command
+// waits for and prints.
 
 #include <iostream>
 
@@ -173,8 +174,8 @@ int update(const Arguments& arguments) {
     print_errors(campaign.error());
     return exit_code_for(campaign.error());
   }
-  // The leads stay as they are (`leads add` adds more): the request carries the settings, with
-  // the one lead a definition must have, which the engine does not read.
+  // The leads stay as they are (`leads add` adds more), and the request keeps none: one is
+  // enough to write the definition, which must have a lead.
   campaign->leads.resize(1);
   std::string name = campaign->name;
   return make_request(arguments, {.action = RequestAction::update,

@@ -10,7 +10,6 @@
 
 #include "campaign/lead_json.hpp"
 #include "engine/engine_state.hpp"
-#include "util/ascii.hpp"
 
 namespace outreach {
 
@@ -151,15 +150,17 @@ expected<LeadsAdded> Engine::add_leads(std::string_view name, std::vector<Lead> 
 expected<LeadsAdded> Engine::State::add_leads(CampaignState& c, std::vector<Lead> leads, Instant now) {
   LeadsAdded result;
   std::vector<Lead> admitted;
+  std::vector<std::string> keys;  // of the admitted leads
   std::unordered_set<std::string> seen;
   for (Lead& lead : leads) {
-    std::string key = detail::ascii_lower(lead.email);
+    std::string key = lead.key();
     if (c.leads.find(key) || !seen.insert(key).second) {
       ++result.already_in;
     } else if (store.is_suppressed(key)) {
       ++result.suppressed;
     } else {
       admitted.push_back(std::move(lead));
+      keys.push_back(std::move(key));
     }
   }
   if (c.leads.size() + admitted.size() >= UINT32_MAX) return fail(Errc::limit_exceeded, "too many leads in one campaign");
@@ -177,15 +178,15 @@ expected<LeadsAdded> Engine::State::add_leads(CampaignState& c, std::vector<Lead
     // Kept before they enter: a lead the engine knows is one a restart brings back.
     std::vector<AddedLead> kept;
     kept.reserve(admitted.size());
-    for (const Lead& lead : admitted) {
-      kept.push_back({lead.key(), boost::json::serialize(detail::lead_to_json(lead)), now});
+    for (std::size_t i = 0; i < admitted.size(); ++i) {
+      kept.push_back({keys[i], boost::json::serialize(detail::lead_to_json(admitted[i])), now});
     }
     if (!log.kept_or_stop(store.add_leads(c.def.name, kept))) return fail(*log.failure());
   }
   const auto from = static_cast<std::uint32_t>(c.leads.size());
-  for (Lead& lead : admitted) {
-    (void)c.leads.add(lead.key());
-    c.def.leads.push_back(std::move(lead));
+  for (std::size_t i = 0; i < admitted.size(); ++i) {
+    (void)c.leads.add(std::move(keys[i]));
+    c.def.leads.push_back(std::move(admitted[i]));
   }
   // A draft's leads are part of its definition, and enter with the others when it starts.
   if (c.status == CampaignStatus::draft) {

@@ -1,8 +1,9 @@
 // A changed campaign file applied to a campaign that runs: its settings are compared with the
 // ones it runs with, path by path, and each difference becomes a `campaign_changed` event with
 // the value before and after. What the campaign's past depends on (its seed, its steps, the
-// zones its leads entered in, the zone its days are counted in) cannot change; the rest takes effect at the next decision, the
-// counts of the day going on (a lowered limit already passed sends nothing more today).
+// zones its leads entered in, the zone its days are counted in) cannot change; the rest takes
+// effect at the next decision, the counts of the day going on (a lowered limit already passed
+// sends nothing more today).
 #include <boost/json.hpp>
 
 #include <algorithm>
