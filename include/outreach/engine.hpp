@@ -41,6 +41,13 @@ struct CampaignSecrets {
   [[nodiscard]] static CampaignSecrets from_environment(const CampaignDefinition& campaign);
 };
 
+/// @brief What `Engine::update` may change beyond a campaign's settings.
+struct UpdateOptions {
+  /// Apply changed steps (texts, delays, steps added or removed) to a started campaign as its
+  /// sequence's next version; without it, changed steps are refused with what would change.
+  bool edit_steps = false;
+};
+
 /// @brief What adding leads to a campaign came to (`Engine::add_leads`).
 struct LeadsAdded {
   std::int64_t added = 0;       ///< Leads that entered the campaign.
@@ -128,17 +135,28 @@ class Engine {
   /// are added with `add_leads`. In a started campaign each change is a `campaign_changed`
   /// event (`setting`, `before`, `after`), and the store keeps the new definition.
   ///
+  /// Changed steps are applied only with `options.edit_steps` (docs/operations.md, "Edited
+  /// steps"): the sequence becomes the campaign's next version, kept in the store with the ones
+  /// before (`Store::keeps_sequence_versions`); steps not yet sent to a lead are sent from it
+  /// (steps are known by their position), the steps a lead got stay as they were in its history
+  /// (its thread's subject included), a changed delay applies to the waits under way, and a
+  /// lead waiting for a step that was removed ends (`stopped`, reason `step_removed`; it has
+  /// every step of the new version). `sent` events name their version (`sequence_version`).
+  ///
   /// Refused as a whole, with every reason, when it changes what a started campaign's past
-  /// depends on: its seed, its sequence (a started campaign keeps its steps),
-  /// `schedule.timezone` or `schedule.lead_timezone`; when it removes a mailbox that leads still
-  /// wait on for follow-ups; or, while mail is read (`expect_mail`), when it adds or changes a
-  /// mailbox's `imap` settings (readers start with the run). New mailboxes are checked as
-  /// `add_campaign` checks them. A changed `unsubscribe.secret_env` is read from the environment.
+  /// depends on: its seed; the threading or the variants' names and weights of a step already
+  /// sent; `schedule.timezone` or `schedule.lead_timezone`; its steps without
+  /// `options.edit_steps` (the reason lists what would change); when it removes a mailbox that
+  /// leads still wait on for follow-ups; or, while mail is read (`expect_mail`), when it adds or
+  /// changes a mailbox's `imap` settings (readers start with the run). New mailboxes are checked
+  /// as `add_campaign` checks them. A changed `unsubscribe.secret_env` is read from the
+  /// environment.
   /// @param changed The changed campaign; its name says which.
-  /// @return Each change, as `setting: before -> after` (empty when nothing changed); or
-  /// `not_found`, `invalid_argument` (a refusal, or a stopped campaign), a mailbox's error, or
-  /// the store's error (with the engine stopped).
-  [[nodiscard]] expected<std::vector<std::string>> update(CampaignDefinition changed);
+  /// @param options What may change beyond the settings.
+  /// @return Each change, as `setting: before -> after` or `step 3: reworded (variant A: text)`
+  /// (empty when nothing changed); or `not_found`, `invalid_argument` (a refusal, or a stopped
+  /// campaign), a mailbox's error, or the store's error (with the engine stopped).
+  [[nodiscard]] expected<std::vector<std::string>> update(CampaignDefinition changed, UpdateOptions options = {});
 
   /// @brief Applies what other processes left in the store for this engine, oldest first:
   /// received messages handed in (`Store::queue_received`, as `ingest` takes them) and requests

@@ -108,6 +108,9 @@ struct Event {
   std::string message_id;            ///< `sent`, `in_doubt`: the Message-ID with angle brackets.
   std::string subject;               ///< `sent`: the subject as sent.
   std::string in_reply_to;           ///< `sent` of threaded steps: the Message-ID answered.
+  /// `sent`, `in_doubt`: the version of the campaign's sequence the message was made from (1
+  /// until its steps are edited, `Engine::update`); 0 in lines written before versions.
+  int sequence_version = 0;
   std::string reason;                ///< `deferred`, `failed`, `skipped`, `stopped`, `paused`, ...
   int code = 0;                      ///< `deferred`, `failed`: the SMTP reply code; 0 when none.
   std::string status;                ///< `deferred`, `failed`: the enhanced status code, e.g. `4.2.2`.

@@ -42,6 +42,10 @@ class MemoryStore final : public Store {
   [[nodiscard]] expected<void> add_leads(std::string_view campaign, const std::vector<AddedLead>& leads) override;
   void for_each_added_lead(std::string_view campaign,
                            const std::function<void(const AddedLead&)>& visit) const override;
+  [[nodiscard]] bool keeps_sequence_versions() const noexcept override { return true; }
+  [[nodiscard]] expected<void> save_sequence_version(std::string_view campaign,
+                                                     const SequenceVersion& version) override;
+  [[nodiscard]] std::vector<SequenceVersion> sequence_versions(std::string_view campaign) const override;
   /// @brief Yes: its writes never fail, so a unit is always whole.
   [[nodiscard]] bool atomic_units() const noexcept override { return true; }
   /// @brief Reads the kept events, or the index of sends (`index_sends`) when events are not
@@ -80,6 +84,7 @@ class MemoryStore final : public Store {
   std::map<std::string, std::pair<std::uint64_t, SendIntent>> open_intents_;  // by campaign, lead, step
   std::vector<StoredCampaign> campaigns_;
   std::map<std::string, std::vector<AddedLead>, std::less<>> added_leads_;  // by campaign
+  std::map<std::string, std::vector<SequenceVersion>, std::less<>> sequence_versions_;  // by campaign
   std::set<std::string, std::less<>> received_;  // fingerprints
   std::map<std::int64_t, std::string> inbox_;      // raw messages by their place
   std::map<std::int64_t, StoredRequest> requests_;  // by id

@@ -71,4 +71,17 @@ struct RenderedStep {
 [[nodiscard]] expected<ThreadContext> rebuild_thread(const Sequence& sequence, int step_number, const Lead& lead,
                                                      const StepContext& context);
 
+/// @brief As `rebuild_thread`, for a sequence whose texts were edited after the thread began:
+/// the thread's subject is rendered from `opened_with`, the version of the sequence its first
+/// message was sent from, and the rest from `sequence`. Both must agree on the threading and
+/// the variants of the steps already sent.
+/// @param sequence The sequence the step is sent from.
+/// @param opened_with The version the thread's first message was sent from.
+/// @param step_number The 1-based step about to be sent.
+/// @param lead The lead.
+/// @param context As for `render_step`.
+/// @return The thread, or the error rendering its subject gave.
+[[nodiscard]] expected<ThreadContext> rebuild_thread(const Sequence& sequence, const Sequence& opened_with,
+                                                     int step_number, const Lead& lead, const StepContext& context);
+
 }  // namespace outreach

@@ -46,6 +46,8 @@ struct Request {
   /// (`CampaignDefinition::to_json`), for `update`; its leads are not read, and not kept in the
   /// store (`to_json` of the request leaves them out).
   std::string definition;
+  /// `update`: apply changed steps too (`UpdateOptions::edit_steps`).
+  bool edit_steps = false;
   /// @brief Requests compare equal when every part is equal.
   friend bool operator==(const Request&, const Request&) = default;
 };

@@ -52,7 +52,7 @@ struct SqliteStoreOptions {
 class SqliteStore final : public Store {
  public:
   /// @brief The schema version this library writes (`PRAGMA user_version`).
-  static constexpr std::int64_t schema_version = 5;
+  static constexpr std::int64_t schema_version = 6;
   /// @brief `PRAGMA application_id` of an outreach store ("OUTR").
   static constexpr std::int32_t application_id = 0x4F555452;
 
@@ -94,6 +94,10 @@ class SqliteStore final : public Store {
   [[nodiscard]] expected<void> add_leads(std::string_view campaign, const std::vector<AddedLead>& leads) override;
   void for_each_added_lead(std::string_view campaign,
                            const std::function<void(const AddedLead&)>& visit) const override;
+  [[nodiscard]] bool keeps_sequence_versions() const noexcept override { return true; }
+  [[nodiscard]] expected<void> save_sequence_version(std::string_view campaign,
+                                                     const SequenceVersion& version) override;
+  [[nodiscard]] std::vector<SequenceVersion> sequence_versions(std::string_view campaign) const override;
   [[nodiscard]] std::optional<SentMessage> find_sent(std::string_view message_id) const override;
   [[nodiscard]] std::optional<int> last_step_sent(std::string_view campaign, std::string_view lead,
                                                   Instant at_or_before) const override;

@@ -72,6 +72,17 @@ struct AddedLead {
   friend bool operator==(const AddedLead&, const AddedLead&) = default;
 };
 
+/// @brief One version of a started campaign's sequence. Version 1 is the one it started with;
+/// each edit of its steps (`Engine::update` with `UpdateOptions::edit_steps`) adds the next.
+struct SequenceVersion {
+  int version = 1;          ///< 1, 2, ...
+  std::string sequence;     ///< The sequence as JSON (`Sequence::to_json`).
+  std::string fingerprint;  ///< Its fingerprint (`Sequence::fingerprint`).
+  Instant since{};          ///< When it took effect.
+  /// @brief Versions compare equal when every part is equal.
+  friend bool operator==(const SequenceVersion&, const SequenceVersion&) = default;
+};
+
 /// @brief A send about to be handed to the transport.
 struct SendIntent {
   std::string campaign;    ///< The campaign's name.
@@ -301,6 +312,22 @@ class Store {
   /// @param campaign The campaign's name.
   /// @param visit Called once per lead.
   virtual void for_each_added_lead(std::string_view campaign, const std::function<void(const AddedLead&)>& visit) const;
+
+  /// @brief Whether the store keeps the versions of a campaign's sequence
+  /// (`save_sequence_version`). The default, which keeps none, says no: the engine then refuses
+  /// to edit a started campaign's steps.
+  [[nodiscard]] virtual bool keeps_sequence_versions() const noexcept { return false; }
+
+  /// @brief Keeps a version of a campaign's sequence; a version kept before under the same
+  /// number is an `invalid_argument` error. The default keeps none and returns that error.
+  /// @param campaign The campaign's name.
+  /// @param version The version.
+  [[nodiscard]] virtual expected<void> save_sequence_version(std::string_view campaign, const SequenceVersion& version);
+
+  /// @brief The versions of a campaign's sequence kept so far, oldest first; none for a campaign
+  /// whose steps were never edited. The default has none.
+  /// @param campaign The campaign's name.
+  [[nodiscard]] virtual std::vector<SequenceVersion> sequence_versions(std::string_view campaign) const;
 
   /// @brief Where the reading of a mailbox's folder has got, if it was read before. The default
   /// keeps nothing.

@@ -94,6 +94,22 @@ class ReadOnlyView final : public Store {
     base_.for_each_added_lead(campaign, visit);
     written_.for_each_added_lead(campaign, visit);
   }
+  /// @brief Yes: in memory, as every write through the view.
+  [[nodiscard]] bool keeps_sequence_versions() const noexcept override { return true; }
+
+  /// @brief Keeps the version in memory only.
+  [[nodiscard]] expected<void> save_sequence_version(std::string_view campaign,
+                                                     const SequenceVersion& version) override {
+    return written_.save_sequence_version(campaign, version);
+  }
+
+  /// @brief The store's versions, then those kept through the view.
+  [[nodiscard]] std::vector<SequenceVersion> sequence_versions(std::string_view campaign) const override {
+    std::vector<SequenceVersion> versions = base_.sequence_versions(campaign);
+    for (SequenceVersion& version : written_.sequence_versions(campaign)) versions.push_back(std::move(version));
+    return versions;
+  }
+
   /// @brief The base store's send of that Message-ID (through its index).
   /// @param message_id The Message-ID.
   [[nodiscard]] std::optional<SentMessage> find_sent(std::string_view message_id) const override {

@@ -109,6 +109,11 @@ expected<RenderedStep> render_step(const Sequence& sequence, int step_number, co
 
 expected<ThreadContext> rebuild_thread(const Sequence& sequence, int step_number, const Lead& lead,
                                        const StepContext& context) {
+  return rebuild_thread(sequence, sequence, step_number, lead, context);
+}
+
+expected<ThreadContext> rebuild_thread(const Sequence& sequence, const Sequence& opened_with, int step_number,
+                                       const Lead& lead, const StepContext& context) {
   ThreadContext thread;
   if (step_number < 2 || static_cast<std::size_t>(step_number) > sequence.steps().size()) return thread;
   int first = step_number - 1;
@@ -118,7 +123,8 @@ expected<ThreadContext> rebuild_thread(const Sequence& sequence, int step_number
   for (int number = first; number < step_number; ++number) {
     thread.message_ids.push_back(make_message_id(context.campaign, lead_key, number, domain));
   }
-  const Step& opening = sequence.step(first);
+  const Step& opening = static_cast<std::size_t>(first) <= opened_with.steps().size() ? opened_with.step(first)
+                                                                                     : sequence.step(first);
   const Variant& variant = opening.variants[opening.choose_variant(context.seed, lead_key, first)];
   if (variant.subject) {
     RenderContext fields;

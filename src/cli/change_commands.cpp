@@ -126,7 +126,8 @@ int import_file(const Arguments& arguments, const std::string& file) {
                                             .addresses = std::move(read->addresses),
                                             .reason = "manual",
                                             .leads = {},
-                                            .definition = {}});
+                                            .definition = {},
+                                            .edit_steps = false});
   return made != exit_ok ? made : status;
 }
 
@@ -160,7 +161,8 @@ int leads(const Arguments& arguments) {
                                             .addresses = {},
                                             .reason = "manual",
                                             .leads = std::move(list->leads),
-                                            .definition = {}});
+                                            .definition = {},
+                                            .edit_steps = false});
   return made != exit_ok || list->problems.empty() ? made : exit_bad_input;
 }
 
@@ -183,7 +185,8 @@ int update(const Arguments& arguments) {
                                   .addresses = {},
                                   .reason = "manual",
                                   .leads = {},
-                                  .definition = campaign->to_json()});
+                                  .definition = campaign->to_json(),
+                                  .edit_steps = arguments.flag("edit-steps")});
 }
 
 int suppress(const Arguments& arguments) {

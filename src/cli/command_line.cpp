@@ -198,6 +198,8 @@ CommandLine::CommandLine()
                         "outreach update --store state.db " + campaign, update);
   store_option(*command, "the store")->required();
   positional(*command, "CAMPAIGN.json", "the campaign file, changed (its name says which campaign)");
+  flag_option(*command, "--edit-steps",
+              "apply changed steps too, as the sequence's next version (without it, they are shown and refused)");
   wait_options(*command);
 
   command = add_command(app_, "events", "Print the event log of a store, one JSON event a line",

@@ -16,8 +16,13 @@ namespace outreach::detail {
 
 class CampaignAnalytics {
  public:
-  /// Zero counts for every step and variant of the sequence.
-  explicit CampaignAnalytics(const Sequence& sequence);
+  /// Zero counts for every step and variant of the latest version (oldest first) that has the
+  /// step: a step removed since keeps the counts of its sends.
+  explicit CampaignAnalytics(const std::vector<Sequence>& versions);
+
+  /// Takes a new version in: its steps that no version had, or whose variants changed (the
+  /// engine allows that only before a step's first send), start from zero counts.
+  void take_version(const Sequence& version);
 
   /// The counts of the variant `lead_key` gets at `step`, or nothing for a step out of range.
   [[nodiscard]] VariantStats* variant_of(const Sequence& sequence, std::uint64_t seed, std::string_view lead_key,
@@ -28,6 +33,8 @@ class CampaignAnalytics {
     auto& variants = stats_[static_cast<std::size_t>(step - 1)];
     return variant < variants.size() ? &variants[variant] : nullptr;
   }
+  /// The highest step with anything counted (0: none).
+  [[nodiscard]] int last_step_counted() const;
   /// One more send from a mailbox on its local day.
   void count_day_send(std::chrono::sys_days day, std::size_t mailbox) { ++days_[{day, mailbox}]; }
   /// One send fewer from a mailbox on its local day (one in doubt that is to be sent again).

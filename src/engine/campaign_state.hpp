@@ -36,9 +36,13 @@ struct DoubtfulSend {
 
 struct CampaignState {
   explicit CampaignState(CampaignDefinition definition)
-      : def(std::move(definition)), bounces(def.bounces.pause_window), analytics(def.sequence) {}
+      : def(std::move(definition)), versions{def.sequence}, bounces(def.bounces.pause_window), analytics(versions) {}
 
   CampaignDefinition def;
+  // Every version of the sequence, oldest first; the last is `def.sequence`, the one sends use.
+  // Version n is `versions[n - 1]`; the steps of a version before are kept for the messages
+  // already sent from them (a thread's subject, the counts of a step removed since).
+  std::vector<Sequence> versions;
   // The leads of the definition as it was added; the ones after them were added since
   // (`Engine::add_leads`) and are kept in the store apart from the definition.
   std::size_t listed_leads = def.leads.size();
@@ -58,7 +62,18 @@ struct CampaignState {
   std::vector<DoubtfulSend> in_doubt;
 
   [[nodiscard]] VariantStats* stats_for(std::uint32_t lead, int step) {
-    return analytics.variant_of(def.sequence, def.seed, leads.key_of(lead), step);
+    const Sequence* sequence = sequence_with_step(step);
+    return sequence ? analytics.variant_of(*sequence, def.seed, leads.key_of(lead), step) : nullptr;
+  }
+  /// The version of the sequence sends use (1, 2, ...).
+  [[nodiscard]] int version() const noexcept { return static_cast<int>(versions.size()); }
+  /// The latest version that has the step: a step removed since is read from the version
+  /// before, whose variants and threading it had when it was sent.
+  [[nodiscard]] const Sequence* sequence_with_step(int step) const {
+    for (auto it = versions.rbegin(); it != versions.rend(); ++it) {
+      if (step >= 1 && static_cast<std::size_t>(step) <= it->steps().size()) return &*it;
+    }
+    return nullptr;
   }
   [[nodiscard]] std::size_t step_count() const { return def.sequence.steps().size(); }
   /// The unsettled send in doubt of a lead's step, if any.

@@ -1,5 +1,6 @@
 #include "engine/composer.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -28,7 +29,8 @@ tl::expected<ComposedStep, Unsendable> compose_step(const CampaignState& c, std:
   context.build_message = build_message;
   if (!c.def.unsubscribe.url.empty()) context.unsubscribe_url = unsubscribe_url(c, c.leads.key_of(lead));
   context.unsubscribe_mailto = c.def.unsubscribe.mailto;
-  auto thread = rebuild_thread(c.def.sequence, step_number, person, context);
+  const std::size_t opened_with = std::min<std::size_t>(c.leads[lead].thread_version, c.versions.size()) - 1;
+  auto thread = rebuild_thread(c.def.sequence, c.versions[opened_with], step_number, person, context);
   auto rendered = thread ? (context.thread = std::move(*thread), render_step(c.def.sequence, step_number, person, context))
                          : expected<RenderedStep>(tl::unexpected<Error>(thread.error()));
   if (!rendered) {

@@ -126,6 +126,7 @@ void Engine::State::record_outcome(Outgoing& send, const SendOutcome& outcome, I
     event.message_id = rendered.message.message_id;
     if (verdict.type == EventType::sent) {
       event.variant = rendered.variant_name;
+      event.sequence_version = c.version();
       event.subject = rendered.subject;
       event.in_reply_to = std::move(send.composed.in_reply_to);
     }

@@ -90,10 +90,22 @@ struct Engine::State {
   // ---- set-up (setup.cpp) -----------------------------------------------------------------
   expected<void> add_campaign(CampaignDefinition campaign, CampaignSecrets secrets);
   expected<void> start(detail::CampaignState& c, Instant now);
+  // The versions of a started campaign's sequence in the store, oldest first (its own when its
+  // steps were never edited); an error when the definition's sequence is not the latest.
+  expected<std::vector<Sequence>> sequence_versions(const detail::CampaignState& c, const StoredCampaign& stored);
   expected<std::vector<std::shared_ptr<const DkimSigner>>> check_mailboxes(const CampaignDefinition& campaign);
   expected<LeadsAdded> add_leads(detail::CampaignState& c, std::vector<Lead> leads, Instant now);
   // Applies a changed definition's settings (update.cpp); the changes, or why none was made.
-  expected<std::vector<std::string>> update(detail::CampaignState& c, CampaignDefinition changed, Instant now);
+  expected<std::vector<std::string>> update(detail::CampaignState& c, CampaignDefinition changed, Instant now,
+                                            UpdateOptions options);
+  // The highest step some lead of the campaign has been sent or tried (0: none yet).
+  static int steps_reached(const detail::CampaignState& c);
+  // Keeps the next version of a campaign's sequence (and its first, at its first edit) in the
+  // store, and makes it the one sends use.
+  void keep_sequence_version(detail::CampaignState& c, Sequence next, Instant now);
+  // What the new version does to leads in flight: waits of a changed delay timed again, leads
+  // waiting for a removed step ended. How many ended.
+  std::int64_t apply_steps(detail::CampaignState& c, const Sequence& before, Instant now);
   // The definition's JSON with only its first `leads_kept` leads (the others are not copied).
   static std::string definition_json(CampaignDefinition& definition, std::size_t leads_kept);
   // Brings back the leads added to a campaign after it started, each batch entering when it did.

@@ -62,7 +62,7 @@ void LeadBook::enter_from(std::uint32_t from, const std::vector<Lead>& leads, co
   const auto queue_for = [&](std::uint32_t zone) -> PendingQueue& {
     const auto [entry, inserted] = queue_of_zone.emplace(zone, pending_.size());
     if (inserted) {
-      pending_.push_back(PendingQueue{zone, {}, 0, {}});
+      pending_.push_back(PendingQueue{zone, {}, 0, entered, {}});
       new_queues.push_back(entry->second);
     }
     return pending_[entry->second];
@@ -86,6 +86,12 @@ void LeadBook::enter_from(std::uint32_t from, const std::vector<Lead>& leads, co
   }
   for (const std::size_t queue : new_queues) {
     pending_[queue].ready_at = due_after(schedule, first_delay, entered, zones_[pending_[queue].zone]);
+  }
+}
+
+void LeadBook::retime_pending(const Schedule& schedule, const Delay& first_delay) {
+  for (PendingQueue& queue : pending_) {
+    if (queue.next < queue.leads.size()) queue.ready_at = due_after(schedule, first_delay, queue.entered, zones_[queue.zone]);
   }
 }
 

@@ -41,12 +41,14 @@ inline constexpr std::uint32_t no_mailbox = UINT32_MAX;
 /// What the engine keeps per lead.
 struct LeadState {
   Instant due{};                       // active: when the next step may go; paused: when it resumes
+  Instant sent_at{};                   // when the last step went (or may have): its wait starts then
   std::uint32_t zone = 0;              // index of the lead's sending zone
   std::uint32_t mailbox = no_mailbox;  // engine mailbox index, once assigned (follow-ups are sticky)
   std::uint8_t next_step = 1;          // 1-based step to send next
   std::uint8_t attempts = 0;           // temporary failures of the current step
   std::uint8_t soft_bounces = 0;
   LeadStatus status = LeadStatus::pending;
+  std::uint16_t thread_version = 1;    // the sequence version the thread's first message came from
 };
 
 /// A follow-up waiting in the due queue; an entry whose `due` is no longer the lead's is stale.
@@ -63,6 +65,7 @@ struct PendingQueue {
   std::uint32_t zone = 0;
   std::vector<std::uint32_t> leads;
   std::size_t next = 0;
+  Instant entered{};   // when its leads entered the campaign
   Instant ready_at{};  // entry time plus the first step's delay, in this zone
 };
 
@@ -89,6 +92,9 @@ class LeadBook {
   /// queues of their own behind the leads entered before them.
   void enter_from(std::uint32_t from, const std::vector<Lead>& leads, const Schedule& schedule,
                   const Delay& first_delay, Instant entered);
+
+  /// Times the queues of leads not yet started again after the first step's delay changed.
+  void retime_pending(const Schedule& schedule, const Delay& first_delay);
 
   [[nodiscard]] std::size_t size() const noexcept { return states_.size(); }
   [[nodiscard]] LeadState& operator[](std::uint32_t lead) { return states_[lead]; }

@@ -42,7 +42,7 @@ void Engine::State::restore(CampaignState& c) {
     if (!lead) return;  // no longer in the list
     if (detail::apply_lead_event(c, mailboxes, *lead, event, detail::Origin::log).completed) {
       completion_missing[*lead] = true;
-    } else if (event.type == EventType::completed) {
+    } else if (event.type == EventType::completed || event.type == EventType::stopped) {
       completion_missing[*lead] = false;
     }
   });
@@ -83,6 +83,7 @@ void Engine::State::settle_in_doubt(CampaignState& c, Instant now) {
     // Reported (and counted) when found, which keeps the log in time order. It is applied as
     // the store's events are: counted into the mailbox's history, which is then rebuilt.
     Event event = lead_event(EventType::in_doubt, now, c, lead, intent.step);
+    event.sequence_version = c.version();  // no version is applied while a send is under way
     event.mailbox = intent.mailbox;
     event.message_id = intent.message_id;
     const bool last = detail::apply_lead_event(c, mailboxes, lead, event, detail::Origin::log).completed;

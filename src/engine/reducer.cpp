@@ -43,7 +43,9 @@ LeadStatus stopped_status(const std::string& reason) {
   static const std::map<std::string, LeadStatus, std::less<>> by_reason{
       {"reply", LeadStatus::replied},         {"auto_reply", LeadStatus::auto_replied},
       {"bounce", LeadStatus::bounced},        {"unsubscribe", LeadStatus::unsubscribed},
-      {"complaint", LeadStatus::unsubscribed}};
+      {"complaint", LeadStatus::unsubscribed},
+      // It got every step the edited sequence has for it.
+      {"step_removed", LeadStatus::completed}};
   const auto found = by_reason.find(reason);
   return found == by_reason.end() ? LeadStatus::stopped : found->second;
 }
@@ -120,6 +122,12 @@ Reduction apply_lead_event(CampaignState& c, MailboxPool& mailboxes, std::uint32
       }
       c.bounces.record_send(lead);
       if (!c.last_sent || *c.last_sent < event.at) c.last_sent = event.at;
+      state.sent_at = event.at;
+      // The thread's subject is rebuilt from the version its first message came from.
+      if (const Sequence* sequence = c.sequence_with_step(event.step);
+          sequence && sequence->step(event.step).threading == Threading::new_thread) {
+        state.thread_version = static_cast<std::uint16_t>(std::clamp(event.sequence_version, 1, c.version()));
+      }
       state.attempts = 0;
       state.next_step = static_cast<std::uint8_t>(event.step + 1);
       if (static_cast<std::size_t>(state.next_step) > c.step_count()) {

@@ -76,6 +76,7 @@ std::string to_json(const Request& request) {
       json::value definition = json::parse(request.definition, error);
       if (!error && definition.is_object()) definition.as_object().erase("leads");
       out["definition"] = error ? json::value(request.definition) : std::move(definition);
+      if (request.edit_steps) out["edit_steps"] = true;
     }
   } else {
     json::array addresses;
@@ -109,6 +110,7 @@ expected<Request> request_from_json(std::string_view text) {
       } else {
         errors.add(detail::problem("the changed campaign is needed, as a JSON object", reader.path("definition")));
       }
+      if (const auto edit_steps = reader.boolean("edit_steps")) request.edit_steps = *edit_steps;
     }
   } else if (errors.empty()) {
     const std::string path = reader.path("addresses");

@@ -101,13 +101,14 @@ expected<void> Engine::State::start(CampaignState& c, Instant now) {
   c.status = CampaignStatus::running;
   const Delay& first_delay = c.def.sequence.step(1).delay;
   if (auto stored = store.campaign(c.def.name)) {
-    // Started before: it goes on where its events left it, with the sequence it started with.
-    if (stored->fingerprint != c.def.sequence.fingerprint()) {
+    // Started before: it goes on where its events left it, with the versions of its sequence.
+    auto versions = sequence_versions(c, *stored);
+    if (!versions) {
       c.status = CampaignStatus::draft;
-      return fail(Errc::invalid_value, "campaign \"" + c.def.name + "\" was started with another sequence (" +
-                                           stored->fingerprint.substr(0, 12) + "...); a campaign keeps the sequence it "
-                                           "started with: give a changed sequence a new campaign");
+      return fail(versions.error());
     }
+    c.versions = std::move(*versions);
+    c.analytics = detail::CampaignAnalytics(c.versions);
     // Settings other than the sequence may change: the store keeps the latest.
     if (std::string definition = store.keeps_definitions() ? c.def.to_json() : std::string();
         definition != stored->definition) {
@@ -135,6 +136,30 @@ expected<void> Engine::State::start(CampaignState& c, Instant now) {
   if (c.status == CampaignStatus::running && c.leads.unfinished_count() == 0) c.status = CampaignStatus::finished;
   if (log.failed()) return fail(*log.failure());
   return {};
+}
+
+expected<std::vector<Sequence>> Engine::State::sequence_versions(const CampaignState& c, const StoredCampaign& stored) {
+  const std::string& name = c.def.name;
+  std::vector<Sequence> versions;
+  for (const SequenceVersion& kept : store.sequence_versions(name)) {
+    auto sequence = Sequence::from_json(kept.sequence);
+    if (!sequence || kept.version != static_cast<int>(versions.size()) + 1) {
+      return fail(Errc::invalid_value, "campaign \"" + name + "\": version " + std::to_string(kept.version) +
+                                           " of its sequence in the store cannot be read" +
+                                           (sequence ? std::string() : ": " + sequence.error().to_string()));
+    }
+    versions.push_back(std::move(*sequence));
+  }
+  if (stored.fingerprint != c.def.sequence.fingerprint()) {
+    const std::string runs = versions.empty() ? "was started with another sequence"
+                                              : "runs version " + std::to_string(versions.size()) +
+                                                    " of its sequence since its steps were edited";
+    return fail(Errc::invalid_value, "campaign \"" + name + "\" " + runs + " (" + stored.fingerprint.substr(0, 12) +
+                                         "...): run it from the store alone (outreach run --store), or change its "
+                                         "steps with outreach update --edit-steps");
+  }
+  if (versions.empty()) versions.push_back(c.def.sequence);
+  return versions;
 }
 
 expected<LeadsAdded> Engine::add_leads(std::string_view name, std::vector<Lead> leads) {

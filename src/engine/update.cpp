@@ -1,15 +1,17 @@
 // A changed campaign file applied to a campaign that runs: its settings are compared with the
 // ones it runs with, path by path, and each difference becomes a `campaign_changed` event with
-// the value before and after. What the campaign's past depends on (its seed, its steps, the
-// zones its leads entered in, the zone its days are counted in) cannot change; the rest takes
-// effect at the next decision, the counts of the day going on (a lowered limit already passed
-// sends nothing more today).
+// the value before and after. What the campaign's past depends on (its seed, the threading and
+// A/B split of steps sent, the zones its leads entered in, the zone its days are counted in)
+// cannot change; the rest takes effect at the next decision, the counts of the day going on (a
+// lowered limit already passed sends nothing more today). Edited steps, when asked for, make
+// the sequence's next version (step_edit.hpp).
 #include <boost/json.hpp>
 
 #include <algorithm>
 #include <iterator>
 
 #include "engine/engine_state.hpp"
+#include "engine/step_edit.hpp"
 
 namespace outreach {
 
@@ -83,9 +85,15 @@ void compare(const json::value& before, const json::value& after, const std::str
       }
       return;
     }
-    if (old_list.size() == new_list.size()) {
-      for (std::size_t i = 0; i < old_list.size(); ++i) {
-        compare(old_list[i], new_list[i], path + "[" + std::to_string(i) + "]", changes);
+    // Objects by position (steps), those beyond the shorter list added or removed.
+    const auto objects = [](const json::array& list) {
+      return std::all_of(list.begin(), list.end(), [](const json::value& element) { return element.is_object(); });
+    };
+    if (old_list.size() == new_list.size() || (objects(old_list) && objects(new_list))) {
+      const json::value null;
+      for (std::size_t i = 0; i < std::max(old_list.size(), new_list.size()); ++i) {
+        compare(i < old_list.size() ? old_list[i] : null, i < new_list.size() ? new_list[i] : null,
+                path + "[" + std::to_string(i) + "]", changes);
       }
       return;
     }
@@ -135,7 +143,7 @@ std::string Engine::State::definition_json(CampaignDefinition& definition, std::
   return definition.to_json();
 }
 
-expected<std::vector<std::string>> Engine::update(CampaignDefinition changed) {
+expected<std::vector<std::string>> Engine::update(CampaignDefinition changed, UpdateOptions options) {
   State& s = *state_;
   CampaignState* c = s.find(changed.name);
   if (!c) return fail(Errc::not_found, "no campaign named \"" + changed.name + "\"");
@@ -143,10 +151,11 @@ expected<std::vector<std::string>> Engine::update(CampaignDefinition changed) {
     return fail(Errc::invalid_argument, "campaign \"" + changed.name + "\" was stopped for good: it cannot change");
   }
   if (s.log.failed()) return fail(*s.log.failure());
-  return s.update(*c, std::move(changed), s.clock.now());
+  return s.update(*c, std::move(changed), s.clock.now(), options);
 }
 
-expected<std::vector<std::string>> Engine::State::update(CampaignState& c, CampaignDefinition changed, Instant now) {
+expected<std::vector<std::string>> Engine::State::update(CampaignState& c, CampaignDefinition changed, Instant now,
+                                                         UpdateOptions options) {
   // The settings of both, without leads: leads are added with `add_leads`, never by an update.
   const auto settings_of = [](CampaignDefinition& definition) {
     json::value tree = json::parse(definition_json(definition, 0));
@@ -158,13 +167,13 @@ expected<std::vector<std::string>> Engine::State::update(CampaignState& c, Campa
   if (changes.empty()) return std::vector<std::string>{};
 
   std::vector<std::string> refusals;
-  bool steps_changed = false;
   const bool started = c.status != CampaignStatus::draft;
+  const bool steps_changed = changed.sequence != c.def.sequence;
+  const std::vector<std::string> step_changes =
+      steps_changed ? detail::describe_step_changes(c.def.sequence, changed.sequence) : std::vector<std::string>{};
   for (const SettingChange& change : changes) {
     if (!started) continue;  // a draft has no past yet
-    if (starts_with_path(change.setting, "sequence")) {
-      steps_changed = true;
-    } else if (change.setting == "seed") {
+    if (change.setting == "seed") {
       refusals.push_back("seed: a campaign's seed cannot change: it chose the variants and spacing of every send so far");
     } else if (change.setting == "schedule.lead_timezone" || change.setting == "schedule.timezone") {
       refusals.push_back(change.setting + " cannot change: the leads' sending zones were set, and the days of its "
@@ -174,9 +183,23 @@ expected<std::vector<std::string>> Engine::State::update(CampaignState& c, Campa
                                           "stop it, update, and start it again");
     }
   }
-  if (steps_changed) {
-    refusals.push_back("sequence: a started campaign keeps the steps it started with (fingerprint " +
-                       c.def.sequence.fingerprint().substr(0, 12) + "...); give changed steps a new campaign");
+  if (started && steps_changed) {
+    if (!options.edit_steps) {
+      std::string listed;
+      for (const std::string& line : step_changes) listed += (listed.empty() ? "" : "; ") + line;
+      refusals.push_back("sequence: the steps change (" + (listed.empty() ? "its name" : listed) +
+                         "); edited steps are applied only when asked (outreach update --edit-steps)");
+    } else if (!store.keeps_sequence_versions()) {
+      refusals.emplace_back("sequence: this store keeps no versions of a sequence, so the steps cannot change");
+    } else if (c.versions.size() >= UINT16_MAX) {
+      refusals.emplace_back("sequence: a campaign has at most 65534 edits of its steps");
+    } else {
+      const int reached = steps_reached(c);
+      for (std::string& refusal : detail::step_edit_refusals(c.def.sequence, changed.sequence,
+                                                             [&](int step) { return step <= reached; })) {
+        refusals.push_back(std::move(refusal));
+      }
+    }
   }
   // A lead's follow-ups come from the mailbox that sent its first step, so that they thread.
   for (const std::size_t index : c.mailboxes) {
@@ -236,17 +259,30 @@ expected<std::vector<std::string>> Engine::State::update(CampaignState& c, Campa
   c.def.unsubscribe = std::move(changed.unsubscribe);
   c.def.read_after_last_send = changed.read_after_last_send;
 
+  // For people: each setting, and the steps as steps rather than as the paths of their texts.
   std::vector<std::string> described;
   for (const SettingChange& change : changes) {
+    if (starts_with_path(change.setting, "sequence.steps")) continue;
     described.push_back(change.setting + ": " + excerpt(change.before) + " -> " + excerpt(change.after));
   }
-  if (c.status == CampaignStatus::draft) return described;  // kept with the rest when it starts
+  if (steps_changed && started) {
+    described.push_back("sequence: version " + std::to_string(c.version()) + " -> " + std::to_string(c.version() + 1));
+  }
+  described.insert(described.end(), step_changes.begin(), step_changes.end());
+
+  if (c.status == CampaignStatus::draft) {  // kept with the rest when it starts
+    c.def.sequence = std::move(changed.sequence);
+    c.versions.assign(1, c.def.sequence);
+    c.analytics = detail::CampaignAnalytics(c.versions);
+    return described;
+  }
   if (!log.kept_or_stop(store.begin())) return fail(*log.failure());
-  if (store.keeps_definitions()) {
-    if (auto stored = store.campaign(c.def.name)) {
-      stored->definition = definition_json(c.def, c.listed_leads);
-      (void)log.kept_or_stop(store.save_campaign(*stored));
-    }
+  const Sequence before = c.def.sequence;
+  if (steps_changed) keep_sequence_version(c, std::move(changed.sequence), now);
+  if (auto stored = store.campaign(c.def.name); stored && (store.keeps_definitions() || steps_changed)) {
+    if (store.keeps_definitions()) stored->definition = definition_json(c.def, c.listed_leads);
+    stored->fingerprint = c.def.sequence.fingerprint();
+    (void)log.kept_or_stop(store.save_campaign(*stored));
   }
   for (const SettingChange& change : changes) {
     Event event = detail::campaign_event(EventType::campaign_changed, now, c, "request");
@@ -255,9 +291,61 @@ expected<std::vector<std::string>> Engine::State::update(CampaignState& c, Campa
     event.after = json::serialize(change.after);
     record_campaign(c, event);
   }
+  if (steps_changed) {
+    const std::int64_t ended = apply_steps(c, before, now);
+    if (ended > 0) {
+      described.push_back(std::to_string(ended) + (ended == 1 ? " lead" : " leads") +
+                          " waiting for a removed step ended (step_removed)");
+    }
+  }
   (void)log.kept_or_stop(store.commit());
   if (log.failed()) return fail(*log.failure());
   return described;
+}
+
+int Engine::State::steps_reached(const CampaignState& c) {
+  int reached = c.analytics.last_step_counted();
+  for (const detail::LeadState& lead : c.leads.states()) reached = std::max(reached, lead.next_step - 1);
+  return reached;
+}
+
+void Engine::State::keep_sequence_version(CampaignState& c, Sequence next, Instant now) {
+  if (c.versions.size() == 1) {  // the first edit: the version it started with is kept too
+    const auto stored = store.campaign(c.def.name);
+    const Sequence& first = c.versions.front();
+    (void)log.kept_or_stop(store.save_sequence_version(
+        c.def.name, {1, first.to_json(), first.fingerprint(), stored ? stored->started : now}));
+  }
+  (void)log.kept_or_stop(
+      store.save_sequence_version(c.def.name, {c.version() + 1, next.to_json(), next.fingerprint(), now}));
+  c.analytics.take_version(next);
+  c.versions.push_back(next);
+  c.def.sequence = std::move(next);
+}
+
+std::int64_t Engine::State::apply_steps(CampaignState& c, const Sequence& before, Instant now) {
+  const Sequence& after = c.def.sequence;
+  std::int64_t ended = 0;
+  for (std::uint32_t lead = 0; lead < c.leads.size(); ++lead) {
+    detail::LeadState& state = c.leads[lead];
+    if (!detail::unfinished(state.status)) continue;
+    const int step = state.next_step;
+    if (static_cast<std::size_t>(step) > after.steps().size()) {
+      Event event = detail::lead_event(EventType::stopped, now, c, lead, step);
+      event.reason = "step_removed";
+      record(c, lead, event);
+      ++ended;
+    } else if (step >= 2 && state.status == detail::LeadStatus::active && state.attempts == 0 &&
+               static_cast<std::size_t>(step) <= before.steps().size() &&
+               before.step(step).delay != after.step(step).delay) {
+      // The wait since the step before, as a restart computes it from that send's event. A
+      // lead waiting for a retry or a return date keeps that.
+      state.due = detail::due_after(c.def.schedule, after.step(step).delay, state.sent_at, c.leads.zone_of(state));
+      c.leads.push_due(lead);
+    }
+  }
+  if (before.step(1).delay != after.step(1).delay) c.leads.retime_pending(c.def.schedule, after.step(1).delay);
+  return ended;
 }
 
 }  // namespace outreach

@@ -94,7 +94,7 @@ RequestAnswer Engine::State::apply_update_request(const CampaignState& c, const 
     return refused(Errc::invalid_argument, "the changed campaign is named " + in_quotes(changed->name) +
                                                ": a campaign's name cannot change");
   }
-  auto changes = engine.update(std::move(*changed));
+  auto changes = engine.update(std::move(*changed), {.edit_steps = request.edit_steps});
   if (!changes) return refused(changes.error().code(), changes.error().message());
   RequestAnswer answer = applied(handovers_since(asked, &c, {}));
   answer.changed = static_cast<std::int64_t>(changes->size());

@@ -64,6 +64,7 @@ std::string to_json_line(const Event& event) {
   if (!event.message_id.empty()) line["message_id"] = event.message_id;
   if (!event.subject.empty()) line["subject"] = event.subject;
   if (!event.in_reply_to.empty()) line["in_reply_to"] = event.in_reply_to;
+  if (event.sequence_version > 0) line["sequence_version"] = event.sequence_version;
   if (!event.kind.empty()) line["kind"] = event.kind;
   if (!event.return_date.empty()) line["return_date"] = event.return_date;
   if (!event.reason.empty()) line["reason"] = event.reason;
@@ -131,6 +132,9 @@ expected<Event> parse_event_line(std::string_view line) {
   read_string(reader, "message_id", event.message_id);
   read_string(reader, "subject", event.subject);
   read_string(reader, "in_reply_to", event.in_reply_to);
+  if (const auto version = reader.integer("sequence_version", 1, int_max)) {
+    event.sequence_version = static_cast<int>(*version);
+  }
   read_string(reader, "kind", event.kind);
   read_string(reader, "return_date", event.return_date);
   read_string(reader, "reason", event.reason);

@@ -170,6 +170,23 @@ void MemoryStore::for_each_added_lead(std::string_view campaign,
   for (const AddedLead& lead : found->second) visit(lead);
 }
 
+expected<void> MemoryStore::save_sequence_version(std::string_view campaign, const SequenceVersion& version) {
+  auto& versions = sequence_versions_[std::string(campaign)];
+  if (std::any_of(versions.begin(), versions.end(), [&](const SequenceVersion& kept) { return kept.version == version.version; })) {
+    return fail(Errc::invalid_argument, "version " + std::to_string(version.version) + " of the sequence of \"" +
+                                            std::string(campaign) + "\" is kept already");
+  }
+  versions.push_back(version);
+  std::sort(versions.begin(), versions.end(),
+            [](const SequenceVersion& a, const SequenceVersion& b) { return a.version < b.version; });
+  return {};
+}
+
+std::vector<SequenceVersion> MemoryStore::sequence_versions(std::string_view campaign) const {
+  const auto found = sequence_versions_.find(campaign);
+  return found == sequence_versions_.end() ? std::vector<SequenceVersion>{} : found->second;
+}
+
 std::optional<SentMessage> MemoryStore::find_sent(std::string_view message_id) const {
   if (index_sends_) {
     const auto found = sends_.find(std::string(message_id));

@@ -57,6 +57,12 @@ expected<void> Store::add_leads(std::string_view, const std::vector<AddedLead>&)
 
 void Store::for_each_added_lead(std::string_view, const std::function<void(const AddedLead&)>&) const {}
 
+expected<void> Store::save_sequence_version(std::string_view, const SequenceVersion&) {
+  return fail(Errc::invalid_argument, "this store keeps no sequence versions");
+}
+
+std::vector<SequenceVersion> Store::sequence_versions(std::string_view) const { return {}; }
+
 std::optional<FolderPosition> Store::folder_position(std::string_view, std::string_view) const { return std::nullopt; }
 
 expected<void> Store::save_folder_position(const FolderPosition&) { return {}; }

@@ -301,7 +301,7 @@ TEST_CASE("an update that would change the campaign's past is refused as a whole
   CHECK(why.find("mailboxes[m2] cannot be removed: 2 leads wait for follow-ups from it") != std::string::npos);
   CHECK(store.events().size() == events);
 
-  // Steps cannot change either; a campaign of that name must exist.
+  // Steps change only when asked; a campaign of that name must exist.
   Request request;
   request.action = RequestAction::update;
   request.campaign = "c";
@@ -320,7 +320,7 @@ TEST_CASE("an update that would change the campaign's past is refused as a whole
   REQUIRE(engine.apply_waiting().has_value());
   const RequestAnswer answer = answer_of(store, *id);
   CHECK_FALSE(answer.applied);
-  CHECK(answer.message.find("keeps the steps it started with") != std::string::npos);
+  CHECK(answer.message.find("edited steps are applied only when asked") != std::string::npos);
 
   // A mailbox added, and one no lead waits on removed, are applied.
   const auto added = engine.update(definition(leads_json(1), "", schedule,

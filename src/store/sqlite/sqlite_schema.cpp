@@ -138,8 +138,24 @@ expected<void> create_version_5(sqlite::Connection& connection) {
                             "cannot create the added leads table (version 5)");
 }
 
-constexpr std::array<SqliteMigration, 5> migrations{&create_version_1, &create_version_2, &create_version_3,
-                                                    &create_version_4, &create_version_5};
+// The versions of a campaign's sequence once its steps were edited: `sent` events name the
+// version they used, and a lead's thread is rebuilt from the version its first message used.
+expected<void> create_version_6(sqlite::Connection& connection) {
+  return connection.execute(R"sql(
+    CREATE TABLE sequence_versions (
+      campaign    TEXT NOT NULL,
+      version     INTEGER NOT NULL CHECK (version >= 1),
+      sequence    TEXT NOT NULL,        -- the sequence as JSON
+      fingerprint TEXT NOT NULL,
+      since       INTEGER NOT NULL,     -- when it took effect
+      PRIMARY KEY (campaign, version)
+    ) STRICT, WITHOUT ROWID;
+  )sql",
+                            "cannot create the sequence versions table (version 6)");
+}
+
+constexpr std::array<SqliteMigration, 6> migrations{&create_version_1, &create_version_2, &create_version_3,
+                                                    &create_version_4, &create_version_5, &create_version_6};
 static_assert(static_cast<std::int64_t>(migrations.size()) == SqliteStore::schema_version, "each schema version has its migration");
 
 }  // namespace

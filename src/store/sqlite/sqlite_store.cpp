@@ -96,6 +96,8 @@ struct SqliteStore::Impl {
     Statement forget_added_leads;
     Statement add_lead;
     Statement list_added_leads;
+    Statement add_sequence_version;
+    Statement list_sequence_versions;
     Statement find_sent;
     Statement last_step_sent;
     Statement record_received;
@@ -300,6 +302,10 @@ expected<void> SqliteStore::Impl::prepare_statements() {
       // Through added_leads_by_campaign: an index entry ends with the row id.
       {&statements.list_added_leads,
        "SELECT id, address, lead, added FROM added_leads WHERE campaign = ?1 AND id > ?2 ORDER BY id LIMIT ?3"},
+      {&statements.add_sequence_version,
+       "INSERT INTO sequence_versions (campaign, version, sequence, fingerprint, since) VALUES (?1, ?2, ?3, ?4, ?5)"},
+      {&statements.list_sequence_versions,
+       "SELECT version, sequence, fingerprint, since FROM sequence_versions WHERE campaign = ?1 ORDER BY version"},
       // Through events_by_message_id.
       {&statements.find_sent, "SELECT line FROM events WHERE message_id = ?1 ORDER BY id LIMIT 1"},
       // Through events_by_lead: a lead's events are few.
@@ -523,6 +529,26 @@ void SqliteStore::for_each_added_lead(std::string_view campaign,
     for (const auto& [id, lead] : batch) visit(lead);
     if (!batch.empty()) after = batch.back().first;
   } while (static_cast<std::int64_t>(batch.size()) == replay_batch);
+}
+
+expected<void> SqliteStore::save_sequence_version(std::string_view campaign, const SequenceVersion& version) {
+  return impl_->write([&]() -> expected<void> {
+    auto& insert = impl_->statements.add_sequence_version;
+    insert.bind_all(campaign, static_cast<std::int64_t>(version.version), std::string_view(version.sequence),
+                    std::string_view(version.fingerprint), milliseconds_of(version.since));
+    return insert.run("cannot keep the sequence version");
+  });
+}
+
+std::vector<SequenceVersion> SqliteStore::sequence_versions(std::string_view campaign) const {
+  std::vector<SequenceVersion> versions;
+  auto& select = impl_->statements.list_sequence_versions;
+  select.bind_all(campaign);
+  impl_->read_rows(select, "cannot read the sequence versions", [&](const Statement& row) {
+    versions.push_back({static_cast<int>(row.integer(0)), std::string(row.text(1)), std::string(row.text(2)),
+                        instant_of(row.integer(3))});
+  });
+  return versions;
 }
 
 void SqliteStore::for_each_event(std::string_view campaign, const std::function<void(const Event&)>& visit) const {
