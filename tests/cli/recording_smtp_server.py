@@ -2,7 +2,8 @@
 truth a crash test checks the engine's store against.
 
 It accepts every message and appends one JSON line per message to the record file
-({"message_id", "rcpt", "mail_from", "step"}), flushed and fsynced before its 250 reply: a
+({"message_id", "rcpt", "mail_from", "step", "text"}: the step from the subject's "Step N", the
+text/plain body decoded), flushed and fsynced before its 250 reply: a
 message is in the record if and only if the server was about to say it took it.
 
 With --drop-rate it also drops connections without a reply at random (seeded) moments of a
@@ -102,8 +103,16 @@ class Recorder:
             "rcpt": envelope.rcpt_tos[0],
             "mail_from": envelope.mail_from,
             "step": int(step_found.group(1)) if step_found else None,
+            "text": plain_text(envelope.original_content),
         })
         return "250 2.0.0 Ok: recorded"
+
+
+def plain_text(raw: bytes) -> Optional[str]:
+    """The message's text/plain body, decoded; nothing when it has none."""
+    message = email.parser.BytesParser(policy=email.policy.default).parsebytes(raw)
+    body = message.get_body(preferencelist=("plain",))
+    return body.get_content().strip() if body is not None else None
 
 
 class DroppingSMTP(SMTP):

@@ -189,6 +189,49 @@ def test_a_lowered_daily_limit_is_honoured_the_same_day_and_a_change_of_seed_is_
     assert json.loads(definition)["limits"]["sends_per_day"] == 6
 
 
+def test_step_three_edited_while_step_one_goes_out_reaches_every_lead(tmp_path):
+    server = RecordingServer(tmp_path, drop_rate=0.0, seed=0, reply_delay=0.2)
+    leads = 15
+    campaign = write_campaign(tmp_path, server.port, leads, steps=3, delay_minutes=1)
+    sequence_file = tmp_path / "sequence.json"
+    sequence = json.loads(sequence_file.read_text(encoding="utf-8"))
+    sequence["steps"][1]["delay"] = {"minutes": 0}  # step 3 alone waits, a minute
+    sequence["steps"][2]["variants"][0]["text"] = "Step three, with a typo: teh end."
+    sequence_file.write_text(json.dumps(sequence), encoding="utf-8")
+    store = tmp_path / "state.db"
+    run = start_run(tmp_path, campaign, store)
+    try:
+        wait_for(lambda: len(server.accepted()) >= 2, 30, "the first sends")
+        sequence["steps"][2]["variants"][0]["text"] = "Step three, fixed: the end."
+        sequence_file.write_text(json.dumps(sequence), encoding="utf-8")
+        # Shown and refused without the flag; applied with it.
+        refused = cli("update", "--store", store, campaign)
+        assert refused.returncode == 1
+        assert "step 3: reworded (variant A: text)" in refused.stderr.decode()
+        assert "--edit-steps" in refused.stderr.decode()
+        edited = cli("update", "--store", store, "--edit-steps", campaign)
+        assert edited.returncode == 0, edited.stderr
+        out = edited.stdout.decode()
+        assert "sequence: version 1 -> 2" in out and "step 3: reworded (variant A: text)" in out
+        at_edit = len(server.accepted())
+        assert at_edit < leads, "step 1 was still going out"
+        wait_for(lambda: run.poll() is not None, 180, "the run to end with the campaign")
+        assert run.returncode == 0, (tmp_path / "run.log").read_text()
+    finally:
+        stop_run(run)
+        server.stop()
+    accepted = server.accepted()
+    sent = [(entry["rcpt"], entry["step"]) for entry in accepted]
+    assert len(sent) == len(set(sent)) == 3 * leads, "each lead gets each step once"
+    assert {entry["text"] for entry in accepted if entry["step"] == 3} == {"Step three, fixed: the end."}
+    events = [json.loads(line) for line in cli("events", "--store", store).stdout.splitlines()]
+    versions = {(e["lead"], e["step"]): e["sequence_version"] for e in events if e["type"] == "sent"}
+    assert all(versions[(lead, 3)] == 2 for lead in (address(n) for n in range(leads)))
+    assert 1 in {versions[(address(n), 1)] for n in range(leads)}, "the first sends came from version 1"
+    versions_kept = sqlite3.connect(store).execute("SELECT version FROM sequence_versions ORDER BY version").fetchall()
+    assert versions_kept == [(1,), (2,)]
+
+
 def test_stop_ends_the_campaign_for_good_and_the_run_with_it(tmp_path):
     with running_campaign(tmp_path, 30) as (server, store, run):
         wait_for(lambda: len(server.accepted()) >= 2, 30, "the first sends")

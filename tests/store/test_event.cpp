@@ -32,6 +32,7 @@ Event with_every_field(EventType type) {
   event.message_id = "<q4.3.abc@acme.example>";
   event.subject = "Re: quick question\twith a tab and a \\ backslash";
   event.in_reply_to = "<q4.2.abc@acme.example>";
+  event.sequence_version = 2;
   event.reason = "missing_field:company";
   event.code = 451;
   event.status = "4.2.2";

@@ -122,6 +122,26 @@ TEST_CASE_TEMPLATE("campaigns are saved, replaced by name and listed in the orde
   CHECK(store.campaigns() == std::vector<StoredCampaign>{b_again, a});
 }
 
+TEST_CASE_TEMPLATE("a campaign's sequence versions are kept once each, per campaign, oldest first", Kind,
+                   MemoryStoreKind, SqliteStoreKind) {
+  Kind kind;
+  Store& store = kind.get();
+  REQUIRE(store.keeps_sequence_versions());
+  CHECK(store.sequence_versions("q4").empty());
+  const SequenceVersion second{2, R"({"steps":[2]})", "sha256:2", utc("2026-12-02T10:00:00.250Z")};
+  const SequenceVersion first{1, R"({"steps":[1]})", "sha256:1", utc("2026-12-01T00:00:00Z")};
+  const SequenceVersion other{1, R"({"steps":["other"]})", "sha256:o", utc("2026-12-03T00:00:00Z")};
+  REQUIRE(store.save_sequence_version("q4", second));
+  REQUIRE(store.save_sequence_version("q4", first));
+  REQUIRE(store.save_sequence_version("q5", other));
+  CHECK(store.sequence_versions("q4") == std::vector<SequenceVersion>{first, second});
+  CHECK(store.sequence_versions("q5") == std::vector<SequenceVersion>{other});
+  // A version is written once: a second write of its number is refused, and the first stays.
+  const auto again = store.save_sequence_version("q4", {2, "{}", "sha256:x", utc("2026-12-04T00:00:00Z")});
+  CHECK_FALSE(again.has_value());
+  CHECK(store.sequence_versions("q4").at(1) == second);
+}
+
 TEST_CASE_TEMPLATE("forgetting an address erases its events and intents everywhere but keeps its suppression", Kind,
                    MemoryStoreKind, SqliteStoreKind) {
   Kind kind;

@@ -133,14 +133,19 @@ def add_leads(store: PathLike, campaign: str, leads: Union[PathLike, Sequence[Ma
     return request(store, {"action": "add_leads", "campaign": campaign, "leads": list(leads)}, wait)
 
 
-def update(store: PathLike, campaign: Union[PathLike, Campaign], wait: float = 10.0) -> RequestResult:
+def update(store: PathLike, campaign: Union[PathLike, Campaign], wait: float = 10.0,
+           edit_steps: bool = False) -> RequestResult:
     """Applies a changed campaign (its file, or a :class:`Campaign`) to the store's campaign of
     its name: schedule, limits, mailboxes, stop rules and the rest, each change an event; the
-    answer's ``changes`` list them. Its leads are not read. A change of the seed or the steps is
-    refused (docs/operations.md)."""
+    answer's ``changes`` list them. Its leads are not read. A change of the seed is refused;
+    changed steps are applied, as the sequence's next version, only with ``edit_steps``
+    (docs/operations.md, "Edited steps")."""
     if isinstance(campaign, Campaign):
         definition = json.loads(campaign.to_json())
     else:
         with Campaign.load(campaign) as loaded:
             definition = json.loads(loaded.to_json())
-    return request(store, {"action": "update", "campaign": definition["name"], "definition": definition}, wait)
+    asked: Dict[str, Any] = {"action": "update", "campaign": definition["name"], "definition": definition}
+    if edit_steps:
+        asked["edit_steps"] = True
+    return request(store, asked, wait)

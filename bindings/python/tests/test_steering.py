@@ -120,3 +120,13 @@ def test_leads_are_added_from_a_file_or_dicts_and_settings_are_updated(tmp_path:
     assert not refused.applied and refused.answer is not None
     assert "seed" in refused.answer["message"]
     assert campaign_event_types(store)[-1] == "campaign_changed"
+
+    # Steps change only when asked, as the sequence's next version.
+    campaign["seed"] = 7
+    campaign["sequence"]["steps"][0]["variants"][0]["text"] = "Reworded."
+    shown = outreach.steering.update(store, outreach.Campaign.from_dict(campaign))
+    assert not shown.applied and shown.answer is not None
+    assert "step 1: reworded (variant A: text)" in shown.answer["message"]
+    edited = outreach.steering.update(store, outreach.Campaign.from_dict(campaign), edit_steps=True)
+    assert edited.applied and edited.answer is not None
+    assert edited.answer["changes"] == ["sequence: version 1 -> 2", "step 1: reworded (variant A: text)"]
