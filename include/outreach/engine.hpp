@@ -129,7 +129,8 @@ class Engine {
   [[nodiscard]] expected<LeadsAdded> add_leads(std::string_view name, std::vector<Lead> leads);
 
   /// @brief Applies a changed definition to the campaign of its name: schedule, limits,
-  /// mailboxes (added, changed or removed), stop rules, bounce rules, delivery and unsubscribe
+  /// mailboxes (added, changed or removed: the follow-ups of a removed one wait for it, or move
+  /// with `reassign_follow_ups`), stop rules, bounce rules, delivery and unsubscribe
   /// settings take effect at the next decision, with the counts of the day going on (a lowered
   /// daily limit already reached sends nothing more that day). Its leads are not read: leads
   /// are added with `add_leads`. In a started campaign each change is a `campaign_changed`
@@ -146,8 +147,7 @@ class Engine {
   /// Refused as a whole, with every reason, when it changes what a started campaign's past
   /// depends on: its seed; the threading or the variants' names and weights of a step already
   /// sent; `schedule.timezone` or `schedule.lead_timezone`; its steps without
-  /// `options.edit_steps` (the reason lists what would change); when it removes a mailbox that
-  /// leads still wait on for follow-ups; or, while mail is read (`expect_mail`), when it adds or
+  /// `options.edit_steps` (the reason lists what would change); or, while mail is read (`expect_mail`), when it adds or
   /// changes a mailbox's `imap` settings (readers start with the run). New mailboxes are checked
   /// as `add_campaign` checks them. A changed `unsubscribe.secret_env` is read from the
   /// environment.
@@ -157,6 +157,25 @@ class Engine {
   /// (empty when nothing changed); or `not_found`, `invalid_argument` (a refusal, or a stopped
   /// campaign), a mailbox's error, or the store's error (with the engine stopped).
   [[nodiscard]] expected<std::vector<std::string>> update(CampaignDefinition changed, UpdateOptions options = {});
+
+  /// @brief Disables a mailbox: no campaign sends with it until it is enabled. New leads go
+  /// from the campaigns' other mailboxes; the follow-ups of leads it started wait for it, so
+  /// that they stay in their thread, unless the campaign has `reassign_follow_ups`. Each started
+  /// campaign that has it records `mailbox_disabled` (reason `request`), which a restart reads
+  /// back. The engine disables a mailbox by itself, with the failures as the reason, after
+  /// `Mailbox::disable_after_failures` sends in a row failed on its side.
+  /// @param id The mailbox's id.
+  /// @return Nothing (also when it was disabled already); `not_found` for a mailbox no campaign
+  /// has; or the store's error (with the engine stopped).
+  [[nodiscard]] expected<void> disable_mailbox(std::string_view id);
+
+  /// @brief Enables a disabled mailbox: its campaigns send with it again (`mailbox_enabled`,
+  /// reason `request`), its count of failures in a row starts again, and the follow-ups that
+  /// waited for it are due again.
+  /// @param id The mailbox's id.
+  /// @return Nothing (also when it was enabled already); `not_found` for a mailbox no campaign
+  /// has; or the store's error (with the engine stopped).
+  [[nodiscard]] expected<void> enable_mailbox(std::string_view id);
 
   /// @brief Applies what other processes left in the store for this engine, oldest first:
   /// received messages handed in (`Store::queue_received`, as `ingest` takes them) and requests

@@ -34,6 +34,8 @@ enum class EventType : std::uint8_t {
   mailbox_readable,    ///< ... and is read again; no lead.
   campaign_stopped,    ///< The campaign ended for good (`reason`): nothing more is sent; no lead.
   campaign_changed,    ///< A setting of the campaign changed (`setting`, `before`, `after`); no lead.
+  mailbox_disabled,    ///< A mailbox of the campaign sends nothing until enabled (`mailbox`, `reason`); no lead.
+  mailbox_enabled,     ///< ... and sends again (`mailbox`, `reason`); no lead.
 };
 
 /// @brief The `type` name of an event type, such as `"auto_replied"`.

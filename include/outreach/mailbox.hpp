@@ -87,6 +87,9 @@ struct Mailbox {
   std::chrono::milliseconds min_interval{0};    ///< Least time between two of its sends ...
   std::chrono::milliseconds jitter{0};          ///< ... plus a seeded random part in [0, jitter].
   std::optional<Ramp> ramp;                     ///< Warm-up, if any.
+  /// Sends in a row that fail on the sending side (its server out of reach, its login or its
+  /// sender refused) after which the engine disables it (`mailbox_disabled`); 0: never.
+  std::int64_t disable_after_failures = 10;
   std::optional<TimeZone> timezone;             ///< Zone of its days; default: the schedule's.
   std::string transport;                        ///< `smtp://host:port`, `smtps://host:port` or `outbox:DIR`; empty: none.
   Security security = Security::starttls;       ///< Connection security.

@@ -29,6 +29,8 @@ enum class RequestAction : std::uint8_t {
   forget,      ///< Erase the data of the one address of `addresses`, and suppress it.
   add_leads,   ///< Add `leads` to `campaign` (`Engine::add_leads`).
   update,      ///< Apply `definition`, a changed campaign file, to `campaign` (`Engine::update`).
+  disable_mailbox,  ///< Disable `mailbox` (`Engine::disable_mailbox`).
+  enable_mailbox,   ///< Enable `mailbox` again (`Engine::enable_mailbox`).
 };
 
 /// @brief The `action` name of a request, such as `"unsuppress"`.
@@ -48,6 +50,7 @@ struct Request {
   std::string definition;
   /// `update`: apply changed steps too (`UpdateOptions::edit_steps`).
   bool edit_steps = false;
+  std::string mailbox;  ///< The mailbox's id, for `disable_mailbox` and `enable_mailbox`; empty otherwise.
   /// @brief Requests compare equal when every part is equal.
   friend bool operator==(const Request&, const Request&) = default;
 };

@@ -44,6 +44,17 @@ struct DaySends {
   std::int64_t sent = 0;  ///< Sends (accepted or in doubt).
 };
 
+/// @brief A mailbox a campaign cannot send with: disabled, or removed from its settings while
+/// leads it started still wait for their follow-ups from it.
+struct MailboxTrouble {
+  std::string mailbox;       ///< The mailbox id.
+  bool disabled = false;     ///< Disabled (after failures, or on request); false: removed from the campaign.
+  std::string reason;        ///< Why it was disabled (`request`, or the failures); empty when removed.
+  std::int64_t waiting = 0;  ///< Leads whose follow-ups wait for it (0 with `reassign_follow_ups`).
+  /// @brief Entries compare equal when every part is equal.
+  friend bool operator==(const MailboxTrouble&, const MailboxTrouble&) = default;
+};
+
 /// @brief One campaign's summary.
 struct CampaignSummary {
   std::string name;    ///< The campaign's name.
@@ -52,6 +63,7 @@ struct CampaignSummary {
   std::vector<StepStats> steps;  ///< Per step and variant.
   std::vector<DaySends> days;    ///< Per day and mailbox, by date then mailbox.
   std::int64_t in_doubt = 0;     ///< Sends whose outcome is unknown after a crash.
+  std::vector<MailboxTrouble> mailbox_trouble;  ///< Its mailboxes it cannot send with, by the order of its mailboxes.
 };
 
 /// @brief Every campaign's summary, in the order they were added.

@@ -67,6 +67,7 @@ struct Draft {
   Delivery delivery = Delivery::at_most_once;
   UnsubscribeSettings unsubscribe;
   std::optional<std::chrono::seconds> read_after_last_send;  // the definition's default when not given
+  bool reassign_follow_ups = false;
 };
 
 // Reads one campaign document. Its own errors are kept one per JSON path; the errors of the
@@ -92,6 +93,7 @@ class CampaignReader {
     read_delivery(reader, campaign);
     read_unsubscribe(reader, campaign);
     read_after_last_send(reader, campaign);
+    if (const auto reassign = reader.boolean("reassign_follow_ups")) campaign.reassign_follow_ups = *reassign;
     reader.reject_unknown_keys();
     if (!errors_.empty() || !elsewhere_.empty() || !campaign.sequence) return fail(combined());
     CampaignDefinition definition{std::move(campaign.name),      std::move(*campaign.sequence),
@@ -101,6 +103,7 @@ class CampaignReader {
                                   campaign.stop_on,              campaign.bounces,
                                   campaign.delivery,             std::move(campaign.unsubscribe)};
     if (campaign.read_after_last_send) definition.read_after_last_send = *campaign.read_after_last_send;
+    definition.reassign_follow_ups = campaign.reassign_follow_ups;
     return definition;
   }
 
@@ -488,6 +491,7 @@ std::string CampaignDefinition::to_json() const {
                                     {"mailto", text_or_null(unsubscribe.mailto)},
                                     {"secret_env", text_or_null(unsubscribe.secret_env)}};
   out["read_after_last_send"] = detail::duration_to_json(read_after_last_send);
+  out["reassign_follow_ups"] = reassign_follow_ups;
   return detail::to_pretty_json(out);
 }
 
@@ -496,7 +500,7 @@ bool operator==(const CampaignDefinition& a, const CampaignDefinition& b) {
   // belongs here too.
   const auto defined = [](const CampaignDefinition& c) {
     return std::tie(c.name, c.sequence, c.leads, c.seed, c.schedule, c.mailboxes, c.limits, c.stop_on, c.bounces,
-                    c.delivery, c.unsubscribe, c.read_after_last_send);
+                    c.delivery, c.unsubscribe, c.read_after_last_send, c.reassign_follow_ups);
   };
   return defined(a) == defined(b);
 }

@@ -23,6 +23,7 @@ namespace {
 
 constexpr std::int64_t max_daily_limit = 1000000;
 constexpr std::int64_t max_ramp_value = 1000000;
+constexpr std::int64_t max_failures_in_a_row = 1000000;
 constexpr std::size_t max_id_length = 64;
 constexpr std::size_t max_imap_folders = 100;
 constexpr std::int64_t min_poll_seconds = 10;
@@ -459,6 +460,7 @@ json::object mailbox_to_json(const Mailbox& mailbox) {
   } else {
     out["ramp"] = nullptr;
   }
+  out["disable_after_failures"] = mailbox.disable_after_failures;
   out["timezone"] = mailbox.timezone ? text_or_null(mailbox.timezone->name()) : json::value(nullptr);
   out["transport"] = text_or_null(mailbox.transport);
   out["security"] = security_to_json(mailbox.transport, mailbox.security, smtp_schemes);
@@ -507,6 +509,9 @@ Mailbox mailbox_from_json(const json::value& value, const std::string& path, con
     const auto step = ramp_reader.integer("step", 0, max_ramp_value, true);
     ramp_reader.reject_unknown_keys();
     if (start && step) mailbox.ramp = Ramp{*start, *step};
+  }
+  if (auto failures = reader.integer("disable_after_failures", 0, max_failures_in_a_row)) {
+    mailbox.disable_after_failures = *failures;
   }
   if (auto zone = reader.string("timezone")) {
     if (auto located = TimeZone::locate(*zone)) {

@@ -127,7 +127,8 @@ int import_file(const Arguments& arguments, const std::string& file) {
                                             .reason = "manual",
                                             .leads = {},
                                             .definition = {},
-                                            .edit_steps = false});
+                                            .edit_steps = false,
+                                            .mailbox = {}});
   return made != exit_ok ? made : status;
 }
 
@@ -141,6 +142,18 @@ int change_campaign(const Arguments& arguments, RequestAction action) {
   Request request;
   request.action = action;
   request.campaign = arguments.positional[0];
+  return make_request(arguments, request);
+}
+
+int mailbox(const Arguments& arguments) {
+  const std::vector<std::string>& words = arguments.positional;
+  if (words.size() != 2 || (words[0] != "disable" && words[0] != "enable")) {
+    std::cerr << usage;
+    return exit_bad_input;
+  }
+  Request request;
+  request.action = words[0] == "enable" ? RequestAction::enable_mailbox : RequestAction::disable_mailbox;
+  request.mailbox = words[1];
   return make_request(arguments, request);
 }
 
@@ -162,7 +175,8 @@ int leads(const Arguments& arguments) {
                                             .reason = "manual",
                                             .leads = std::move(list->leads),
                                             .definition = {},
-                                            .edit_steps = false});
+                                            .edit_steps = false,
+                                            .mailbox = {}});
   return made != exit_ok || list->problems.empty() ? made : exit_bad_input;
 }
 
@@ -186,7 +200,8 @@ int update(const Arguments& arguments) {
                                   .reason = "manual",
                                   .leads = {},
                                   .definition = campaign->to_json(),
-                                  .edit_steps = arguments.flag("edit-steps")});
+                                  .edit_steps = arguments.flag("edit-steps"),
+                                  .mailbox = {}});
 }
 
 int suppress(const Arguments& arguments) {

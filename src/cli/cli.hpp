@@ -89,6 +89,8 @@ void print_errors(const Error& error);
 [[nodiscard]] int forget(const Arguments& arguments);
 [[nodiscard]] int leads(const Arguments& arguments);
 [[nodiscard]] int update(const Arguments& arguments);
+/// `mailbox disable|enable ID`.
+[[nodiscard]] int mailbox(const Arguments& arguments);
 /// @}
 
 }  // namespace outreach::cli

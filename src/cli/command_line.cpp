@@ -194,6 +194,25 @@ CommandLine::CommandLine()
   wait_options(*action);
   command->footer("Example:\n  outreach leads add --store state.db q4-saas-founders more-leads.csv\n");
 
+  command = add_command(app_, "mailbox", "Disable a mailbox of a store's campaigns, or enable it again", "",
+                        [](const Arguments& arguments) {
+                          if (!arguments.option("store")) throw CLI::RequiredError("--store");
+                          return mailbox(arguments);
+                        });
+  command->require_subcommand(1);
+  command->formatter(actions);
+  store_option(*command, "the store (here or after the action; required)");
+  for (const auto& [name, description] :
+       {std::pair{"disable", "Send nothing more with a mailbox: its follow-ups wait for it"},
+        std::pair{"enable", "Send with a disabled mailbox again"}}) {
+    action = add_command(*command, name, description, std::string("outreach mailbox ") + name + " --store state.db alice",
+                         nullptr);
+    store_option(*action, store_needed);
+    positional(*action, "MAILBOX", "the mailbox's id");
+    wait_options(*action);
+  }
+  command->footer("Example:\n  outreach mailbox disable --store state.db alice\n");
+
   command = add_command(app_, "update", "Apply a changed campaign file to a campaign of a store, running or not",
                         "outreach update --store state.db " + campaign, update);
   store_option(*command, "the store")->required();

@@ -134,6 +134,7 @@ void Engine::State::record_outcome(Outgoing& send, const SendOutcome& outcome, I
     detail::describe_outcome(verdict, outcome, now, event);
   }
   if (record(c, lead, event, rendered.variant).completed) completions.push_back(lead_event(EventType::completed, now, c, lead));
+  note_mailbox_outcome(send.mailbox, outcome, now);
   if (!verdict.hard_bounce) return;
   Event bounce = lead_event(EventType::bounced, now, c, lead, send.step);
   bounce.kind = "hard";

@@ -87,6 +87,20 @@ struct Engine::State {
     detail::apply_campaign_event(c, event);
   }
 
+  // ---- mailboxes disabled and enabled (mailbox_state.cpp) -----------------------------------
+  // Counts a send's outcome against its mailbox; disables it after its failures in a row.
+  void note_mailbox_outcome(std::size_t mailbox, const SendOutcome& outcome, Instant now);
+  // Disables or enables a mailbox, with an event in each started campaign that has it.
+  void set_mailbox_enabled(std::size_t mailbox, bool enabled, const std::string& reason, Instant now);
+  // Queues again the follow-ups of the campaign's leads whose mailbox is one of `mailboxes`: they
+  // waited for it with no instant in sight.
+  static void requeue_follow_ups(detail::CampaignState& c, const std::vector<std::size_t>& mailboxes);
+  // The mailboxes a campaign cannot send with now: disabled, or no longer its own but still
+  // the mailbox of some of its leads.
+  std::vector<std::size_t> unusable_mailboxes(const detail::CampaignState& c) const;
+  // Per mailbox the campaign cannot send with (by id), its leads whose follow-ups wait for it.
+  std::vector<std::pair<std::string, std::int64_t>> follow_ups_waiting(const detail::CampaignState& c) const;
+
   // ---- set-up (setup.cpp) -----------------------------------------------------------------
   expected<void> add_campaign(CampaignDefinition campaign, CampaignSecrets secrets);
   expected<void> start(detail::CampaignState& c, Instant now);
@@ -129,6 +143,7 @@ struct Engine::State {
                                const std::vector<std::string>& addresses) const;
   RequestAnswer apply_campaign_request(const Request& request, Instant asked, Engine& engine);
   RequestAnswer apply_address_request(const Request& request, Instant asked);
+  RequestAnswer apply_mailbox_request(const Request& request, Engine& engine);
   RequestAnswer apply_update_request(const detail::CampaignState& c, const Request& request, Instant asked,
                                      Engine& engine);
   RequestAnswer apply_leads_request(const detail::CampaignState& c, const Request& request, Instant asked,

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -50,6 +51,27 @@ class MailboxLimiter {
   /// Gives the room of the last reserved send back: it did not go (the spacing still holds).
   void release(Instant at);
 
+  /// Disabled: it sends nothing until enabled (`mailbox_disabled`, `mailbox_enabled` events).
+  [[nodiscard]] bool disabled() const noexcept { return disabled_; }
+  /// Why it was disabled (empty when it is not).
+  [[nodiscard]] const std::string& disabled_because() const noexcept { return disabled_because_; }
+  void disable(std::string why) {
+    disabled_ = true;
+    disabled_because_ = std::move(why);
+  }
+  void enable() {
+    disabled_ = false;
+    disabled_because_.clear();
+    failures_in_a_row_ = 0;
+  }
+  /// Counts a send's outcome: a failure on the mailbox's side is one more in a row, an accepted
+  /// send ends the row (a failure of the recipient's counts neither way). The failures in a row.
+  std::int64_t count_outcome(bool accepted, bool sender_side_failure) {
+    if (accepted) failures_in_a_row_ = 0;
+    if (sender_side_failure) ++failures_in_a_row_;
+    return failures_in_a_row_;
+  }
+
   /// Keeps every send from now on, so that the counters can be rebuilt in time order when a
   /// campaign sharing the mailbox resumes and brings its own past sends.
   void keep_history() noexcept { keeps_history_ = true; }
@@ -89,6 +111,9 @@ class MailboxLimiter {
   std::uint64_t jitter_seed_ = 0;
   std::vector<std::pair<Instant, bool>> history_;  // (instant, still counted)
   bool keeps_history_ = false;
+  bool disabled_ = false;
+  std::string disabled_because_;
+  std::int64_t failures_in_a_row_ = 0;  // counted by this engine: a restart starts again
 };
 
 }  // namespace outreach::detail

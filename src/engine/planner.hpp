@@ -28,8 +28,14 @@ struct Plan {
 /// The schedule and the campaign's caps: a plan to wait, or nothing when both let it go now.
 [[nodiscard]] std::optional<Plan> wait_for_window(CampaignState& campaign, std::uint32_t lead, Instant now);
 
-/// The mailbox for the lead's next step: its own for a follow-up, else the campaign's mailbox
-/// with the most room left among those whose spacing has passed (ties: the given order).
+/// Whether the campaign sends with the mailbox now: it is the campaign's and not disabled.
+[[nodiscard]] bool can_send_with(const CampaignState& campaign, const MailboxPool& mailboxes, std::size_t mailbox);
+
+/// The mailbox for the lead's next step: its own for a follow-up or a retry (a follow-up waits,
+/// with no instant, while that one cannot send for the campaign, unless
+/// `reassign_follow_ups`), else the
+/// campaign's mailbox with the most room left among those enabled whose spacing has passed
+/// (ties: the given order).
 [[nodiscard]] Plan pick_mailbox(const CampaignState& campaign, const MailboxPool& mailboxes, std::uint32_t lead,
                                 Instant now);
 
@@ -43,8 +49,10 @@ template <class IsSuppressed>
   return pick_mailbox(campaign, mailboxes, lead, now);
 }
 
-/// The first instant from `now` at which some mailbox of the campaign can send.
-[[nodiscard]] Instant first_mailbox_free_at(const CampaignState& campaign, const MailboxPool& mailboxes, Instant now);
+/// The first instant from `now` at which some enabled mailbox of the campaign can send; nothing
+/// when every one is disabled.
+[[nodiscard]] std::optional<Instant> first_mailbox_free_at(const CampaignState& campaign, const MailboxPool& mailboxes,
+                                                           Instant now);
 
 /// When a running campaign next has something to do after `now`: its end, its first due
 /// follow-up, or the first instant a new lead could go; nothing when it has nothing left.

@@ -36,6 +36,12 @@ void Engine::State::restore(CampaignState& c) {
   store.for_each_event(c.def.name, [&](const Event& event) {
     if (event.lead.empty()) {
       detail::apply_campaign_event(c, event);
+      const bool disabled = event.type == EventType::mailbox_disabled;
+      if (disabled || event.type == EventType::mailbox_enabled) {
+        if (const auto mailbox = mailboxes.find(event.mailbox)) {
+          disabled ? mailboxes[*mailbox].disable(event.reason) : mailboxes[*mailbox].enable();
+        }
+      }
       return;
     }
     const auto lead = c.leads.find(detail::ascii_lower(event.lead));

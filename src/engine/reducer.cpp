@@ -215,6 +215,8 @@ Reduction apply_lead_event(CampaignState& c, MailboxPool& mailboxes, std::uint32
     case EventType::campaign_changed:
     case EventType::mailbox_unreadable:
     case EventType::mailbox_readable:
+    case EventType::mailbox_disabled:
+    case EventType::mailbox_enabled:
       break;
   }
   return reduction;

@@ -19,8 +19,13 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::array<std::string_view, 8> action_names{"pause",      "resume", "stop",      "suppress",
-                                                       "unsuppress", "forget", "add_leads", "update"};
+constexpr std::array<std::string_view, 10> action_names{"pause",     "resume",          "stop",          "suppress",
+                                                        "unsuppress", "forget",         "add_leads",     "update",
+                                                        "disable_mailbox", "enable_mailbox"};
+
+constexpr bool names_mailbox(RequestAction action) noexcept {
+  return action == RequestAction::disable_mailbox || action == RequestAction::enable_mailbox;
+}
 
 constexpr bool names_campaign(RequestAction action) noexcept {
   return action == RequestAction::pause || action == RequestAction::resume || action == RequestAction::stop ||
@@ -62,7 +67,9 @@ std::string_view to_string(RequestAction action) noexcept { return action_names[
 std::string to_json(const Request& request) {
   json::object out;
   out["action"] = to_string(request.action);
-  if (names_campaign(request.action)) {
+  if (names_mailbox(request.action)) {
+    out["mailbox"] = request.mailbox;
+  } else if (names_campaign(request.action)) {
     out["campaign"] = request.campaign;
     if (request.action == RequestAction::add_leads) {
       json::array leads;
@@ -101,7 +108,9 @@ expected<Request> request_from_json(std::string_view text) {
       request.action = static_cast<RequestAction>(found - action_names.begin());
     }
   }
-  if (errors.empty() && names_campaign(request.action)) {
+  if (errors.empty() && names_mailbox(request.action)) {
+    if (auto mailbox = detail::text_member(reader, "mailbox", true)) request.mailbox = std::move(*mailbox);
+  } else if (errors.empty() && names_campaign(request.action)) {
     if (auto campaign = detail::text_member(reader, "campaign", true)) request.campaign = std::move(*campaign);
     if (request.action == RequestAction::add_leads) read_leads(reader, request, errors);
     if (request.action == RequestAction::update) {

@@ -47,12 +47,20 @@ std::string to_json(const Summary& summary) {
     for (const DaySends& day : campaign.days) {
       days.push_back(json::object{{"date", day.date}, {"mailbox", day.mailbox}, {"sent", day.sent}});
     }
+    json::array trouble;
+    for (const MailboxTrouble& mailbox : campaign.mailbox_trouble) {
+      trouble.push_back(json::object{{"mailbox", mailbox.mailbox},
+                                     {"state", mailbox.disabled ? "disabled" : "removed"},
+                                     {"reason", mailbox.reason.empty() ? json::value(nullptr) : json::value(mailbox.reason)},
+                                     {"waiting", mailbox.waiting}});
+    }
     campaigns.push_back(json::object{{"name", campaign.name},
                                      {"status", campaign.status},
                                      {"leads", std::move(leads)},
                                      {"steps", std::move(steps)},
                                      {"days", std::move(days)},
-                                     {"in_doubt", campaign.in_doubt}});
+                                     {"in_doubt", campaign.in_doubt},
+                                     {"mailbox_trouble", std::move(trouble)}});
   }
   json::object out{{"campaigns", std::move(campaigns)}};
   if (!summary.mail_checks.empty()) {
@@ -147,6 +155,15 @@ std::string to_text(const Summary& summary) {
     if (out.back() == ',') out.pop_back();
     out += "\n";
     if (campaign.in_doubt != 0) append_line(out, "  in doubt: %lld", static_cast<long long>(campaign.in_doubt));
+    for (const MailboxTrouble& mailbox : campaign.mailbox_trouble) {
+      out += "  mailbox " + mailbox.mailbox + ": " +
+             (mailbox.disabled ? "disabled (" + mailbox.reason + ")" : std::string("removed from the campaign"));
+      if (mailbox.waiting > 0) {
+        out += "; " + std::to_string(mailbox.waiting) + (mailbox.waiting == 1 ? " lead waits" : " leads wait") +
+               " for follow-ups from it";
+      }
+      out += "\n";
+    }
     out += "\n";
   }
   if (!summary.mail_checks.empty()) {

@@ -201,20 +201,6 @@ expected<std::vector<std::string>> Engine::State::update(CampaignState& c, Campa
       }
     }
   }
-  // A lead's follow-ups come from the mailbox that sent its first step, so that they thread.
-  for (const std::size_t index : c.mailboxes) {
-    const std::string& id = mailboxes[index].settings().id;
-    const bool kept = std::any_of(changed.mailboxes.begin(), changed.mailboxes.end(),
-                                  [&](const Mailbox& mailbox) { return mailbox.id == id; });
-    if (kept) continue;
-    const auto waiting = std::count_if(c.leads.states().begin(), c.leads.states().end(), [&](const detail::LeadState& lead) {
-      return lead.mailbox == index && detail::unfinished(lead.status);
-    });
-    if (waiting > 0) {
-      refusals.push_back("mailboxes[" + id + "] cannot be removed: " + std::to_string(waiting) +
-                         (waiting == 1 ? " lead waits" : " leads wait") + " for follow-ups from it");
-    }
-  }
   if (changed.mailboxes.empty()) refusals.emplace_back("mailboxes: a campaign needs at least one mailbox");
   if (!refusals.empty()) {
     std::string message = "campaign \"" + c.def.name + "\" is not changed: ";
@@ -248,7 +234,20 @@ expected<std::vector<std::string>> Engine::State::update(CampaignState& c, Campa
            "settings too");
     }
   }
+  // Follow-ups that waited for a mailbox the campaign could not send with may go now (it is
+  // the campaign's again, or follow-ups move); those of a mailbox removed now wait for it.
+  const std::vector<std::size_t> unusable = unusable_mailboxes(c);
   c.mailboxes = std::move(indices);
+  c.def.reassign_follow_ups = changed.reassign_follow_ups;
+  requeue_follow_ups(c, unusable);
+  std::vector<std::string> waiting_lines;  // for people: the follow-ups a removal holds
+  if (!c.def.reassign_follow_ups) {
+    for (const auto& [id, waiting] : follow_ups_waiting(c)) {
+      waiting_lines.push_back("mailboxes[" + id + "]: " + std::to_string(waiting) +
+                              (waiting == 1 ? " lead waits" : " leads wait") +
+                              " for follow-ups from it (reassign_follow_ups moves them)");
+    }
+  }
   if (changed.bounces.pause_window != c.def.bounces.pause_window) c.bounces.resize(changed.bounces.pause_window);
   c.def.schedule = std::move(changed.schedule);
   c.def.mailboxes = std::move(changed.mailboxes);
@@ -269,6 +268,7 @@ expected<std::vector<std::string>> Engine::State::update(CampaignState& c, Campa
     described.push_back("sequence: version " + std::to_string(c.version()) + " -> " + std::to_string(c.version() + 1));
   }
   described.insert(described.end(), step_changes.begin(), step_changes.end());
+  described.insert(described.end(), waiting_lines.begin(), waiting_lines.end());
 
   if (c.status == CampaignStatus::draft) {  // kept with the rest when it starts
     c.def.sequence = std::move(changed.sequence);

@@ -170,6 +170,23 @@ RequestAnswer Engine::State::apply_address_request(const Request& request, Insta
   return answer;
 }
 
+RequestAnswer Engine::State::apply_mailbox_request(const Request& request, Engine& engine) {
+  const bool enabling = request.action == RequestAction::enable_mailbox;
+  const auto index = mailboxes.find(request.mailbox);
+  const bool was_disabled = index && mailboxes[*index].disabled();
+  const auto done = enabling ? engine.enable_mailbox(request.mailbox) : engine.disable_mailbox(request.mailbox);
+  if (!done) return refused(done.error().code(), done.error().message());
+  RequestAnswer answer = applied(0);
+  const std::string name = "mailbox " + in_quotes(request.mailbox);
+  if (was_disabled != enabling) {
+    answer.message = name + " is " + (enabling ? "enabled" : "disabled") + " already: nothing to change";
+  } else {
+    answer.changed = 1;
+    answer.message = name + (enabling ? " enabled" : " disabled");
+  }
+  return answer;
+}
+
 expected<std::size_t> Engine::apply_waiting() {
   State& s = *state_;
   s.serves_requests = true;
@@ -218,6 +235,7 @@ expected<std::size_t> Engine::apply_waiting() {
       const bool done = in_one_unit([&] {
         const RequestAnswer answer =
             !request ? refused(request.error().code(), "the request cannot be read: " + request.error().to_string())
+            : !request->mailbox.empty()  ? s.apply_mailbox_request(*request, *this)
             : request->campaign.empty() ? s.apply_address_request(*request, stored.queued)
                                         : s.apply_campaign_request(*request, stored.queued, *this);
         if (!s.log.failed()) (void)s.log.kept_or_stop(s.store.answer_request(stored.id, to_json(answer), s.clock.now()));

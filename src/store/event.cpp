@@ -11,10 +11,11 @@ namespace outreach {
 
 namespace {
 
-constexpr std::array<std::string_view, 20> type_names{
+constexpr std::array<std::string_view, 22> type_names{
     "sent",     "deferred", "failed",       "in_doubt", "skipped", "replied", "auto_replied", "bounced",
     "unsubscribed", "complained", "stopped", "paused", "resumed", "completed", "campaign_paused", "campaign_resumed",
-    "mailbox_unreadable", "mailbox_readable", "campaign_stopped", "campaign_changed"};
+    "mailbox_unreadable", "mailbox_readable", "campaign_stopped", "campaign_changed", "mailbox_disabled",
+    "mailbox_enabled"};
 
 constexpr std::array<std::string_view, 5> cause_names{"", "refused", "gave_up", "unbuildable", "unsignable"};
 constexpr std::array<std::string_view, 3> settlement_names{"", "found_in_sent", "not_in_sent"};

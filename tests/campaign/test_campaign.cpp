@@ -1247,8 +1247,8 @@ TEST_CASE("the format's example written as JSON keeps every mailbox setting and 
   const json::object& alice = written.at("mailboxes").as_array().at(0).as_object();
   std::vector<std::string> keys;
   for (const auto& member : alice) keys.emplace_back(member.key());
-  CHECK(keys == std::vector<std::string>{"id", "from", "daily_limit", "min_interval", "jitter", "ramp", "timezone",
-                                         "transport", "security", "username", "auth", "password_env", "token_env",
+  CHECK(keys == std::vector<std::string>{"id", "from", "daily_limit", "min_interval", "jitter", "ramp",
+                                         "disable_after_failures", "timezone", "transport", "security", "username", "auth", "password_env", "token_env",
                                          "ca_file", "dkim", "imap"});
   CHECK(alice.at("imap").is_null());
   CHECK(alice.at("security").as_string() == "starttls");
@@ -1537,6 +1537,7 @@ TEST_CASE("to_json gives byte-identical text for equal definitions") {
       "min_interval": {},
       "jitter": {},
       "ramp": null,
+      "disable_after_failures": 10,
       "timezone": null,
       "transport": null,
       "security": "starttls",
@@ -1572,7 +1573,8 @@ TEST_CASE("to_json gives byte-identical text for equal definitions") {
   },
   "read_after_last_send": {
     "days": 14
-  }
+  },
+  "reassign_follow_ups": false
 }
 )");
 }
@@ -1600,6 +1602,8 @@ TEST_CASE("every part of a definition but lead_problems takes part in its equali
       {"delivery", [](CampaignDefinition& c) { c.delivery = Delivery::at_least_once; }},
       {"unsubscribe", [](CampaignDefinition& c) { c.unsubscribe.mailto = "u@acme.example"; }},
       {"read_after_last_send", [](CampaignDefinition& c) { c.read_after_last_send = std::chrono::days(15); }},
+      {"reassign_follow_ups", [](CampaignDefinition& c) { c.reassign_follow_ups = true; }},
+      {"a mailbox's disable_after_failures", [](CampaignDefinition& c) { c.mailboxes[0].disable_after_failures = 0; }},
       {"a mailbox's imap", [](CampaignDefinition& c) { c.mailboxes[0].imap = imap_settings("imaps://i.example"); }},
       {"a mailbox's imap folders",
        [](CampaignDefinition& c) {

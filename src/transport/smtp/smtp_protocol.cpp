@@ -167,6 +167,7 @@ SendOutcome failure_outcome(const SmtpReply& reply, SmtpStage stage) {
   const bool too_big = stage == SmtpStage::mail && reply.code == 552;
   const bool temporary = reply.code < 500 || mailbox_full || size_at_rcpt || (is_sender_side(stage) && !too_big);
   outcome.kind = temporary ? SendOutcome::Kind::temporary : SendOutcome::Kind::permanent;
+  outcome.sender_side = is_sender_side(stage) && !too_big;
   outcome.reason = std::string(stage_name(stage)) + ": " + std::to_string(reply.code);
   if (!reply.status.empty()) outcome.reason += " " + reply.status;
   if (const std::string said = reply.text(); !said.empty()) outcome.reason += " " + said;
@@ -178,6 +179,7 @@ SendOutcome fault_outcome(std::string reason, bool maybe_delivered) {
   outcome.kind = SendOutcome::Kind::temporary;
   outcome.reason = std::move(reason);
   outcome.maybe_delivered = maybe_delivered;
+  outcome.sender_side = true;  // the network, the server or the mailbox's own settings
   return outcome;
 }
 

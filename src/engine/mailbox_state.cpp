@@ -1,0 +1,122 @@
+// Mailboxes disabled and enabled: by the engine after sends in a row failed on the mailbox's
+// side (its server out of reach, its login refused), so that a broken mailbox stops burning its
+// leads' attempts, or on request. A disabled mailbox is an event in every started campaign that
+// has it, which a restart reads back; its campaigns go on with their other mailboxes.
+#include <algorithm>
+
+#include "engine/engine_state.hpp"
+#include "engine/planner.hpp"
+
+namespace outreach {
+
+using detail::CampaignState;
+using detail::CampaignStatus;
+
+namespace {
+
+// A lead whose next step follows one its mailbox sent: it goes from that mailbox.
+bool waits_for_follow_up(const detail::LeadState& lead) {
+  return lead.mailbox != detail::no_mailbox && lead.next_step > 1 && detail::unfinished(lead.status);
+}
+
+}  // namespace
+
+void Engine::State::note_mailbox_outcome(std::size_t mailbox, const SendOutcome& outcome, Instant now) {
+  detail::MailboxLimiter& limiter = mailboxes[mailbox];
+  const bool accepted = outcome.kind == SendOutcome::Kind::accepted;
+  const bool failed_here = !accepted && outcome.sender_side;
+  const std::int64_t in_a_row = limiter.count_outcome(accepted, failed_here);
+  const std::int64_t limit = limiter.settings().disable_after_failures;
+  if (!failed_here || limiter.disabled() || limit == 0 || in_a_row < limit) return;
+  set_mailbox_enabled(mailbox, false,
+                      std::to_string(in_a_row) + " sends in a row failed on the mailbox's side; the last: " +
+                          outcome.reason,
+                      now);
+}
+
+void Engine::State::set_mailbox_enabled(std::size_t mailbox, bool enabled, const std::string& reason, Instant now) {
+  detail::MailboxLimiter& limiter = mailboxes[mailbox];
+  if (limiter.disabled() != enabled) return;  // as asked already
+  if (enabled) {
+    limiter.enable();
+  } else {
+    limiter.disable(reason);
+    warn("mailbox \"" + limiter.settings().id + "\" is disabled: " + reason);
+  }
+  for (auto& campaign : campaigns) {
+    CampaignState& c = *campaign;
+    if (std::find(c.mailboxes.begin(), c.mailboxes.end(), mailbox) == c.mailboxes.end()) continue;
+    if (enabled) requeue_follow_ups(c, {mailbox});
+    if (c.status == CampaignStatus::draft) continue;  // nothing is kept before it starts
+    Event event = detail::campaign_event(enabled ? EventType::mailbox_enabled : EventType::mailbox_disabled, now, c,
+                                         reason);
+    event.mailbox = limiter.settings().id;
+    record_campaign(c, event);
+  }
+}
+
+void Engine::State::requeue_follow_ups(CampaignState& c, const std::vector<std::size_t>& mailboxes) {
+  if (mailboxes.empty()) return;
+  for (std::uint32_t lead = 0; lead < c.leads.size(); ++lead) {
+    const detail::LeadState& state = c.leads[lead];
+    if (state.status != detail::LeadStatus::active) continue;
+    if (std::find(mailboxes.begin(), mailboxes.end(), state.mailbox) != mailboxes.end()) c.leads.push_due(lead);
+  }
+}
+
+std::vector<std::size_t> Engine::State::unusable_mailboxes(const CampaignState& c) const {
+  std::vector<std::size_t> unusable;
+  for (const std::size_t index : c.mailboxes) {
+    if (mailboxes[index].disabled()) unusable.push_back(index);
+  }
+  for (const detail::LeadState& lead : c.leads.states()) {
+    if (!waits_for_follow_up(lead)) continue;
+    if (std::find(unusable.begin(), unusable.end(), lead.mailbox) != unusable.end()) continue;
+    if (!detail::can_send_with(c, mailboxes, lead.mailbox)) unusable.push_back(lead.mailbox);
+  }
+  return unusable;
+}
+
+std::vector<std::pair<std::string, std::int64_t>> Engine::State::follow_ups_waiting(const CampaignState& c) const {
+  std::vector<std::pair<std::string, std::int64_t>> waiting;
+  if (c.def.reassign_follow_ups) return waiting;
+  for (const std::size_t mailbox : unusable_mailboxes(c)) {
+    const auto count = std::count_if(c.leads.states().begin(), c.leads.states().end(), [&](const detail::LeadState& lead) {
+      return lead.mailbox == mailbox && waits_for_follow_up(lead);
+    });
+    if (count > 0) waiting.emplace_back(mailboxes[mailbox].settings().id, count);
+  }
+  return waiting;
+}
+
+namespace {
+
+expected<std::size_t> mailbox_named(const detail::MailboxPool& mailboxes, std::string_view id) {
+  const auto found = mailboxes.find(std::string(id));
+  if (!found) return fail(Errc::not_found, "no campaign has a mailbox \"" + std::string(id) + "\"");
+  return *found;
+}
+
+}  // namespace
+
+expected<void> Engine::disable_mailbox(std::string_view id) {
+  State& s = *state_;
+  auto mailbox = mailbox_named(s.mailboxes, id);
+  if (!mailbox) return fail(mailbox.error());
+  if (s.log.failed()) return fail(*s.log.failure());
+  s.set_mailbox_enabled(*mailbox, false, "request", s.clock.now());
+  if (s.log.failed()) return fail(*s.log.failure());
+  return {};
+}
+
+expected<void> Engine::enable_mailbox(std::string_view id) {
+  State& s = *state_;
+  auto mailbox = mailbox_named(s.mailboxes, id);
+  if (!mailbox) return fail(mailbox.error());
+  if (s.log.failed()) return fail(*s.log.failure());
+  s.set_mailbox_enabled(*mailbox, true, "request", s.clock.now());
+  if (s.log.failed()) return fail(*s.log.failure());
+  return {};
+}
+
+}  // namespace outreach

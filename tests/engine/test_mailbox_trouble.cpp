@@ -1,0 +1,260 @@
+// Mailbox trouble: a mailbox whose sends fail on its side (its login refused, its server out of
+// reach) is disabled after its failures in a row, and its campaigns go on with their other
+// mailboxes; a mailbox disabled or removed holds the follow-ups of the leads it started (their
+// thread) unless the campaign moves them; `mailbox_disabled` survives a restart. A real server
+// refusing a login is in tests/cli/test_cli_steer.py.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/engine_fixture.hpp"
+#include "outreach/engine.hpp"
+#include "outreach/memory_store.hpp"
+#include "outreach/memory_transport.hpp"
+#include "outreach/request.hpp"
+#include "outreach/sqlite_store.hpp"
+#include "outreach/store_view.hpp"
+
+using namespace outreach;
+using outreach::test::answer_of;
+using outreach::test::at;
+using outreach::test::definition;
+using outreach::test::leads_json;
+
+namespace {
+
+const std::string two_mailboxes =
+    R"([{"id":"m1","from":"m1@acme.example","daily_limit":1000,"disable_after_failures":3},)"
+    R"({"id":"m2","from":"m2@acme.example","daily_limit":1000}])";
+
+// m1's login is refused; m2 takes everything.
+SendOutcome login_refused_on_m1(const Mailbox& mailbox, const Message&) {
+  if (mailbox.id != "m1") return SendOutcome::accept();
+  SendOutcome refused;
+  refused.kind = SendOutcome::Kind::temporary;
+  refused.code = 535;
+  refused.status = "5.7.8";
+  refused.reason = "authentication failed (AUTH: 535 5.7.8 bad credentials)";
+  refused.sender_side = true;
+  return refused;
+}
+
+std::vector<Event> events_of(const Store& store, EventType type) {
+  std::vector<Event> found;
+  store.for_each_event("c", [&](const Event& event) {
+    if (event.type == type) found.push_back(event);
+  });
+  return found;
+}
+
+// Mailbox by (lead, step) of the sends that went out.
+std::map<std::pair<std::string, int>, std::string> senders(const Store& store) {
+  std::map<std::pair<std::string, int>, std::string> sent;
+  for (const Event& event : events_of(store, EventType::sent)) sent[{event.lead, event.step}] = event.mailbox;
+  return sent;
+}
+
+const MailboxTrouble* trouble_of(const Summary& summary, const std::string& mailbox) {
+  for (const MailboxTrouble& entry : summary.campaigns.at(0).mailbox_trouble) {
+    if (entry.mailbox == mailbox) return &entry;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_SUITE("engine.mailbox_trouble") {
+
+TEST_CASE("a mailbox whose login fails is disabled after its failures in a row; the campaign goes on with the other") {
+  MemoryStore store;
+  MemoryTransport transport{login_refused_on_m1};
+  ManualClock clock{at("2026-12-01T09:00:00Z")};
+  Engine engine{store, transport, clock};
+  REQUIRE(engine.add_campaign(definition(leads_json(10), "", R"({"timezone":"UTC","start":"2026-12-01"})", two_mailboxes)));
+  REQUIRE(engine.start("c"));
+  engine.simulate(clock, at("2026-12-10T00:00:00Z"));
+
+  const auto disabled = events_of(store, EventType::mailbox_disabled);
+  REQUIRE(disabled.size() == 1);
+  CHECK(disabled[0].mailbox == "m1");
+  CHECK(disabled[0].reason.starts_with("3 sends in a row failed on the mailbox's side; the last: authentication failed"));
+  // The three leads deferred on m1 went from m2 when they were tried again: nobody is lost.
+  CHECK(events_of(store, EventType::deferred).size() == 3);
+  const auto sent = senders(store);
+  CHECK(sent.size() == 20);
+  for (const auto& [send, mailbox] : sent) CHECK(mailbox == "m2");
+  const Summary summary = engine.summary();
+  CHECK(summary.campaigns.at(0).leads.at("completed") == 10);
+  const MailboxTrouble* m1 = trouble_of(summary, "m1");
+  REQUIRE(m1 != nullptr);
+  CHECK(m1->disabled);
+  CHECK(m1->waiting == 0);
+  CHECK(to_text(summary).find("mailbox m1: disabled (3 sends in a row failed") != std::string::npos);
+  CHECK(to_json(summary).find(R"("mailbox_trouble":[{"mailbox":"m1","state":"disabled")") != std::string::npos);
+
+  // Enabled again: the count starts over, and it is an event.
+  REQUIRE(engine.enable_mailbox("m1"));
+  CHECK(events_of(store, EventType::mailbox_enabled).size() == 1);
+  CHECK(engine.summary().campaigns.at(0).mailbox_trouble.empty());
+  CHECK_FALSE(engine.enable_mailbox("nobody").has_value());
+}
+
+TEST_CASE("failures of the recipient's, or a mailbox set never to be disabled, disable nothing") {
+  MemoryStore store;
+  MemoryTransport transport{[](const Mailbox&, const Message&) {
+    SendOutcome refused;
+    refused.kind = SendOutcome::Kind::permanent;
+    refused.code = 550;
+    refused.status = "5.7.1";
+    refused.reason = "RCPT TO: 550 5.7.1 refused";
+    return refused;  // the recipient's: not the mailbox's
+  }};
+  ManualClock clock{at("2026-12-01T09:00:00Z")};
+  Engine engine{store, transport, clock};
+  REQUIRE(engine.add_campaign(definition(leads_json(6), "", R"({"timezone":"UTC","start":"2026-12-01"})",
+                                         R"([{"id":"m1","from":"m1@acme.example","daily_limit":50,"disable_after_failures":2}])")));
+  REQUIRE(engine.start("c"));
+  engine.simulate(clock, at("2026-12-03T00:00:00Z"));
+  CHECK(events_of(store, EventType::failed).size() == 6);
+  CHECK(events_of(store, EventType::mailbox_disabled).empty());
+
+  MemoryStore other_store;
+  MemoryTransport failing{login_refused_on_m1};
+  ManualClock other_clock{at("2026-12-01T09:00:00Z")};
+  Engine never{other_store, failing, other_clock};
+  REQUIRE(never.add_campaign(definition(leads_json(6), "", R"({"timezone":"UTC","start":"2026-12-01"})",
+                                        R"([{"id":"m1","from":"m1@acme.example","daily_limit":50,"disable_after_failures":0}])")));
+  REQUIRE(never.start("c"));
+  never.simulate(other_clock, at("2026-12-02T00:00:00Z"));
+  CHECK(events_of(other_store, EventType::deferred).size() >= 6);
+  CHECK(events_of(other_store, EventType::mailbox_disabled).empty());
+}
+
+TEST_CASE("the follow-ups of a disabled mailbox wait for it, and go when it is enabled or when the campaign moves them") {
+  MemoryStore store;
+  MemoryTransport transport;
+  ManualClock clock{at("2026-12-01T09:00:00Z")};
+  Engine engine{store, transport, clock};
+  const std::string schedule = R"({"timezone":"UTC","start":"2026-12-01"})";
+  REQUIRE(engine.add_campaign(definition(leads_json(4), "", schedule, two_mailboxes)));
+  REQUIRE(engine.start("c"));
+  engine.simulate(clock, at("2026-12-01T12:00:00Z"));  // step 1 from both mailboxes
+  std::set<std::string> on_m1;
+  for (const auto& [send, mailbox] : senders(store)) {
+    if (mailbox == "m1") on_m1.insert(send.first);
+  }
+  REQUIRE(on_m1.size() == 2);
+
+  REQUIRE(engine.disable_mailbox("m1"));
+  const auto disabled = events_of(store, EventType::mailbox_disabled);
+  REQUIRE(disabled.size() == 1);
+  CHECK(disabled[0].reason == "request");
+  engine.simulate(clock, at("2026-12-05T00:00:00Z"));
+  for (const std::string& lead : on_m1) CHECK(senders(store).count({lead, 2}) == 0);
+  CHECK(senders(store).size() == 6);  // m2's leads got step 2
+  const MailboxTrouble* m1 = trouble_of(engine.summary(), "m1");
+  REQUIRE(m1 != nullptr);
+  CHECK(m1->waiting == 2);
+  CHECK(to_text(engine.summary()).find("mailbox m1: disabled (request); 2 leads wait for follow-ups from it") !=
+        std::string::npos);
+
+  SUBCASE("enabled: they go from it, in their thread") {
+    REQUIRE(engine.enable_mailbox("m1"));
+    engine.simulate(clock, at("2026-12-06T00:00:00Z"));
+    for (const std::string& lead : on_m1) CHECK(senders(store).at({lead, 2}) == "m1");
+  }
+  SUBCASE("moved by the campaign's settings: they go from the other mailbox") {
+    const auto changes = engine.update(definition(leads_json(1), R"(,"reassign_follow_ups":true)", schedule, two_mailboxes));
+    REQUIRE(changes.has_value());
+    CHECK(*changes == std::vector<std::string>{"reassign_follow_ups: false -> true"});
+    engine.simulate(clock, at("2026-12-06T00:00:00Z"));
+    for (const std::string& lead : on_m1) CHECK(senders(store).at({lead, 2}) == "m2");
+    CHECK(trouble_of(engine.summary(), "m1")->waiting == 0);
+  }
+  CHECK(engine.summary().campaigns.at(0).leads.at("completed") == 4);
+}
+
+TEST_CASE("a mailbox removed from the campaign holds its follow-ups, and says so") {
+  MemoryStore store;
+  MemoryTransport transport;
+  ManualClock clock{at("2026-12-01T09:00:00Z")};
+  Engine engine{store, transport, clock};
+  const std::string schedule = R"({"timezone":"UTC","start":"2026-12-01"})";
+  REQUIRE(engine.add_campaign(definition(leads_json(4), "", schedule, two_mailboxes)));
+  REQUIRE(engine.start("c"));
+  engine.simulate(clock, at("2026-12-01T12:00:00Z"));
+  const auto changes =
+      engine.update(definition(leads_json(1), "", schedule, R"([{"id":"m2","from":"m2@acme.example","daily_limit":1000}])"));
+  REQUIRE(changes.has_value());
+  REQUIRE(changes->size() == 2);
+  CHECK(changes->at(0).starts_with("mailboxes[m1]: {"));
+  CHECK(changes->at(1) == "mailboxes[m1]: 2 leads wait for follow-ups from it (reassign_follow_ups moves them)");
+  engine.simulate(clock, at("2026-12-05T00:00:00Z"));
+  const Summary summary = engine.summary();
+  const MailboxTrouble* m1 = trouble_of(summary, "m1");
+  REQUIRE(m1 != nullptr);
+  CHECK_FALSE(m1->disabled);
+  CHECK(m1->waiting == 2);
+  CHECK(to_text(summary).find("mailbox m1: removed from the campaign; 2 leads wait for follow-ups from it") !=
+        std::string::npos);
+  CHECK(summary.campaigns.at(0).leads.at("completed") == 2);
+}
+
+TEST_CASE("a disabled mailbox stays disabled after a restart, and a request enables it") {
+  const auto dir = std::filesystem::temp_directory_path() / ("outreach-mailbox-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto path = dir / "store.db";
+  const std::string schedule = R"({"timezone":"UTC","start":"2026-12-01"})";
+  {
+    auto store = SqliteStore::open(path);
+    REQUIRE(store);
+    MemoryTransport transport{login_refused_on_m1};
+    ManualClock clock{at("2026-12-01T09:00:00Z")};
+    Engine engine{**store, transport, clock};
+    REQUIRE(engine.add_campaign(definition(leads_json(6), "", schedule, two_mailboxes)));
+    REQUIRE(engine.start("c"));
+    engine.simulate(clock, at("2026-12-01T12:00:00Z"));
+  }
+  {
+    auto store = SqliteStore::open(path);
+    REQUIRE(store);
+    MemoryTransport transport;  // m1 would work now: it stays disabled until asked
+    ManualClock clock{at("2026-12-01T12:00:00Z")};
+    Engine engine{**store, transport, clock};
+    REQUIRE(restore_campaigns(engine, **store));
+    CHECK(trouble_of(engine.summary(), "m1") != nullptr);
+    engine.simulate(clock, at("2026-12-02T12:00:00Z"));
+    for (const auto& sent : transport.sent()) CHECK(sent.mailbox == "m2");
+
+    Request request;
+    request.action = RequestAction::enable_mailbox;
+    request.mailbox = "m1";
+    const auto read = request_from_json(to_json(request));
+    REQUIRE(read.has_value());
+    CHECK(*read == request);
+    const auto id = (*store)->queue_request(to_json(request), clock.now());
+    REQUIRE(id.has_value());
+    REQUIRE(engine.apply_waiting().has_value());
+    const RequestAnswer answer = answer_of(**store, *id);
+    CHECK(answer.applied);
+    CHECK(answer.message == "mailbox \"m1\" enabled");
+    const auto again = (*store)->queue_request(to_json(request), clock.now());
+    REQUIRE(engine.apply_waiting().has_value());
+    CHECK(answer_of(**store, *again).message == "mailbox \"m1\" is enabled already: nothing to change");
+    request.mailbox = "nobody";
+    const auto unknown = (*store)->queue_request(to_json(request), clock.now());
+    REQUIRE(engine.apply_waiting().has_value());
+    CHECK_FALSE(answer_of(**store, *unknown).applied);
+    CHECK(engine.summary().campaigns.at(0).mailbox_trouble.empty());
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // TEST_SUITE
