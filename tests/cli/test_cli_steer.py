@@ -232,6 +232,46 @@ def test_step_three_edited_while_step_one_goes_out_reaches_every_lead(tmp_path):
     assert versions_kept == [(1,), (2,)]
 
 
+def test_a_mailbox_out_of_reach_is_disabled_and_the_campaign_goes_on_with_the_other(tmp_path):
+    server = RecordingServer(tmp_path, drop_rate=0.0, seed=0, reply_delay=0.05)
+    campaign = write_campaign(tmp_path, server.port, 12)
+    settings = json.loads(campaign.read_text(encoding="utf-8"))
+    # Nothing listens on port 1 of loopback: every connection of "broken" is refused.
+    settings["mailboxes"].insert(0, {"id": "broken", "from": "B <b@sender.test>", "daily_limit": 100000,
+                                     "timezone": "UTC", "transport": "smtp://127.0.0.1:1", "security": "none",
+                                     "disable_after_failures": 2})
+    campaign.write_text(json.dumps(settings), encoding="utf-8")
+    store = tmp_path / "state.db"
+    run = start_run(tmp_path, campaign, store)
+    try:
+        # The leads tried with "broken" are retried in ten minutes; every other lead goes from "m".
+        wait_for(lambda: len(server.accepted()) >= 10, 60, "the sends from the working mailbox")
+        status = json.loads(cli("status", "--store", store, "--json").stdout)
+        trouble = status["campaigns"][0]["mailbox_trouble"]
+        assert [(t["mailbox"], t["state"], t["waiting"]) for t in trouble] == [("broken", "disabled", 0)]
+        assert trouble[0]["reason"].startswith("2 sends in a row failed on the mailbox's side; the last: ")
+        text = cli("status", "--store", store).stdout.decode()
+        assert "mailbox broken: disabled (2 sends in a row failed" in text
+        # A person enables it again, through the running engine.
+        enabled = cli("mailbox", "enable", "--store", store, "broken")
+        assert enabled.returncode == 0, enabled.stderr
+        assert 'mailbox "broken" enabled' in enabled.stdout.decode()
+        again = cli("mailbox", "disable", "--store", store, "broken")
+        assert 'mailbox "broken" disabled' in again.stdout.decode()
+        unknown = cli("mailbox", "enable", "--store", store, "nobody")
+        assert unknown.returncode == 2 and "no campaign has a mailbox" in unknown.stderr.decode()
+    finally:
+        stop_run(run)
+        server.stop()
+    assert {entry["mail_from"] for entry in server.accepted()} == {"m@sender.test"}
+    events = [json.loads(line) for line in cli("events", "--store", store).stdout.splitlines()]
+    changes = [(e["type"], e["reason"] if e["type"] != "mailbox_disabled" or e["reason"] == "request" else "failures")
+               for e in events if e["type"] in ("mailbox_disabled", "mailbox_enabled")]
+    assert changes == [("mailbox_disabled", "failures"), ("mailbox_enabled", "request"), ("mailbox_disabled", "request")]
+    deferred = [e for e in events if e["type"] == "deferred"]
+    assert len(deferred) == 2 and all(e["mailbox"] == "broken" for e in deferred)
+
+
 def test_stop_ends_the_campaign_for_good_and_the_run_with_it(tmp_path):
     with running_campaign(tmp_path, 30) as (server, store, run):
         wait_for(lambda: len(server.accepted()) >= 2, 30, "the first sends")

@@ -15,7 +15,7 @@ from ._library import check, encode, encode_path, lib, take_json
 from .campaign import Campaign
 
 __all__ = ["RequestResult", "request", "pause", "resume", "stop", "suppress", "unsuppress", "forget", "add_leads",
-           "update", "read_leads"]
+           "update", "read_leads", "disable_mailbox", "enable_mailbox"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -90,6 +90,19 @@ def resume(store: PathLike, campaign: str, wait: float = 10.0) -> RequestResult:
 def stop(store: PathLike, campaign: str, wait: float = 10.0) -> RequestResult:
     """Ends a campaign of the store for good (event ``campaign_stopped``)."""
     return request(store, {"action": "stop", "campaign": campaign}, wait)
+
+
+def disable_mailbox(store: PathLike, mailbox: str, wait: float = 10.0) -> RequestResult:
+    """Disables a mailbox of the store's campaigns (event ``mailbox_disabled``, reason
+    ``request``): they send nothing with it, and the follow-ups of the leads it started wait for
+    it unless a campaign has ``reassign_follow_ups``."""
+    return request(store, {"action": "disable_mailbox", "mailbox": mailbox}, wait)
+
+
+def enable_mailbox(store: PathLike, mailbox: str, wait: float = 10.0) -> RequestResult:
+    """Enables a disabled mailbox again (event ``mailbox_enabled``); the follow-ups that waited
+    for it are due again."""
+    return request(store, {"action": "enable_mailbox", "mailbox": mailbox}, wait)
 
 
 def suppress(store: PathLike, addresses: Union[str, Sequence[str]], reason: str = "manual", wait: float = 10.0) -> RequestResult:

@@ -50,6 +50,16 @@ def test_with_no_engine_running_a_request_is_applied_at_once(tmp_path: Path) -> 
     assert "stopped for good" in refused.answer["message"]
     assert campaign_event_types(store) == ["campaign_paused", "campaign_resumed", "campaign_stopped"]
 
+    disabled = outreach.steering.disable_mailbox(store, "m")
+    assert disabled.applied and disabled.answer is not None and disabled.answer["message"] == 'mailbox "m" disabled'
+    with outreach.StoreReader(store) as reader:
+        trouble = reader.status()["campaigns"][0]["mailbox_trouble"]
+        assert [(t["mailbox"], t["state"], t["reason"]) for t in trouble] == [("m", "disabled", "request")]
+    assert outreach.steering.enable_mailbox(store, "m").applied
+    with pytest.raises(outreach.NotFound, match='no campaign has a mailbox "nobody"'):
+        outreach.steering.enable_mailbox(store, "nobody")
+    assert campaign_event_types(store)[-2:] == ["mailbox_disabled", "mailbox_enabled"]
+
     with pytest.raises(outreach.NotFound, match='no campaign named "other"'):
         outreach.steering.pause(store, "other")
     with pytest.raises(outreach.InvalidValue, match=r"addresses\[0\]"):
