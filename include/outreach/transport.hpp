@@ -31,9 +31,12 @@ struct SendOutcome {
   /// before the server's reply, so it may have been delivered (RFC 1047). A campaign with
   /// `delivery: at_most_once` does not send it again.
   bool maybe_delivered = false;
-  /// @brief The failure is the sending mailbox's, not the recipient's: its server out of reach
-  /// or closing the connection, its TLS, its login, or its sender refused. Such failures in a
-  /// row disable the mailbox (`Mailbox::disable_after_failures`).
+  /// @brief The failure is the sending mailbox's, not the recipient's or the message's: its
+  /// server out of reach or closing the connection, its TLS, its login or its sender refused,
+  /// or the message refused after the recipient was taken for a reason that is neither the
+  /// address, the recipient's mailbox, nor the message's size or content (a policy or quota of
+  /// the mailbox's server). Such failures in a row disable the mailbox
+  /// (`Mailbox::disable_after_failures`).
   bool sender_side = false;
 
   /// @brief True for a permanent failure that says the address does not exist (5.1.x): also a

@@ -154,36 +154,45 @@ TEST_CASE("outcomes: 4xx, 5.2.2, 552 to RCPT and sender-side failures are tempor
     SmtpStage stage;
     SendOutcome::Kind kind;
     bool does_not_exist;
+    bool sender_side;  // counts toward disabling the mailbox
   };
   const Case cases[] = {
-      {"450 4.2.1 try later\r\n", SmtpStage::rcpt, SendOutcome::Kind::temporary, false},
-      {"451 4.3.0 local error\r\n", SmtpStage::message, SendOutcome::Kind::temporary, false},
-      {"452 4.5.3 too many recipients\r\n", SmtpStage::rcpt, SendOutcome::Kind::temporary, false},
-      {"421 4.7.0 closing\r\n", SmtpStage::mail, SendOutcome::Kind::temporary, false},
-      {"550 5.1.1 no such user\r\n", SmtpStage::rcpt, SendOutcome::Kind::permanent, true},
-      {"550 5.7.1 rejected as spam\r\n", SmtpStage::message, SendOutcome::Kind::permanent, false},
-      {"552 5.2.2 mailbox full\r\n", SmtpStage::message, SendOutcome::Kind::temporary, false},
-      {"552 5.3.4 message too big\r\n", SmtpStage::message, SendOutcome::Kind::permanent, false},
-      {"552 too much mail\r\n", SmtpStage::rcpt, SendOutcome::Kind::temporary, false},
-      {"554 5.7.1 relay denied\r\n", SmtpStage::rcpt, SendOutcome::Kind::permanent, false},
-      {"554 no service\r\n", SmtpStage::greeting, SendOutcome::Kind::temporary, false},
-      {"535 5.7.8 bad credentials\r\n", SmtpStage::auth, SendOutcome::Kind::temporary, false},
-      {"553 5.1.3 bad recipient address syntax\r\n", SmtpStage::rcpt, SendOutcome::Kind::permanent, true},
+      {"450 4.2.1 try later\r\n", SmtpStage::rcpt, SendOutcome::Kind::temporary, false, false},
+      {"451 4.3.0 local error\r\n", SmtpStage::message, SendOutcome::Kind::temporary, false, true},
+      {"452 4.5.3 too many recipients\r\n", SmtpStage::rcpt, SendOutcome::Kind::temporary, false, false},
+      {"421 4.7.0 closing\r\n", SmtpStage::mail, SendOutcome::Kind::temporary, false, true},
+      {"550 5.1.1 no such user\r\n", SmtpStage::rcpt, SendOutcome::Kind::permanent, true, false},
+      // The mailbox's own server refusing the message: its policy, every message alike.
+      {"550 5.7.1 rejected as spam\r\n", SmtpStage::message, SendOutcome::Kind::permanent, false, true},
+      {"550 5.4.5 daily sending quota exceeded\r\n", SmtpStage::message, SendOutcome::Kind::permanent, false, true},
+      {"554 transaction failed\r\n", SmtpStage::message, SendOutcome::Kind::permanent, false, true},
+      {"552 5.2.2 mailbox full\r\n", SmtpStage::message, SendOutcome::Kind::temporary, false, false},
+      {"552 5.3.4 message too big\r\n", SmtpStage::message, SendOutcome::Kind::permanent, false, false},
+      {"554 5.6.0 content refused\r\n", SmtpStage::message, SendOutcome::Kind::permanent, false, false},
+      {"550 5.1.1 no such user, after data\r\n", SmtpStage::message, SendOutcome::Kind::permanent, true, false},
+      {"552 too much mail\r\n", SmtpStage::rcpt, SendOutcome::Kind::temporary, false, false},
+      {"554 5.7.1 relay denied\r\n", SmtpStage::rcpt, SendOutcome::Kind::permanent, false, false},
+      {"554 no service\r\n", SmtpStage::greeting, SendOutcome::Kind::temporary, false, true},
+      {"535 5.7.8 bad credentials\r\n", SmtpStage::auth, SendOutcome::Kind::temporary, false, true},
+      {"553 5.1.3 bad recipient address syntax\r\n", SmtpStage::rcpt, SendOutcome::Kind::permanent, true, false},
       // A refused sender says nothing about the lead: never a hard bounce.
-      {"553 5.1.7 bad sender address syntax\r\n", SmtpStage::mail, SendOutcome::Kind::temporary, false},
-      {"550 5.7.1 sender rejected\r\n", SmtpStage::mail, SendOutcome::Kind::temporary, false},
-      {"552 5.3.4 message size exceeds fixed limit\r\n", SmtpStage::mail, SendOutcome::Kind::permanent, false},
+      {"553 5.1.7 bad sender address syntax\r\n", SmtpStage::mail, SendOutcome::Kind::temporary, false, true},
+      {"550 5.7.1 sender rejected\r\n", SmtpStage::mail, SendOutcome::Kind::temporary, false, true},
+      {"552 5.3.4 message size exceeds fixed limit\r\n", SmtpStage::mail, SendOutcome::Kind::permanent, false, false},
   };
   for (const Case& each : cases) {
     CAPTURE(each.reply);
     const SendOutcome outcome = failure_outcome(reply_of(each.reply), each.stage);
     CHECK(outcome.kind == each.kind);
     CHECK(outcome.address_does_not_exist() == each.does_not_exist);
+    CHECK(outcome.sender_side == each.sender_side);
     CHECK(outcome.code == reply_of(each.reply).code);
     CHECK(outcome.reason.find(std::string(stage_name(each.stage))) == 0);
     CHECK_FALSE(outcome.maybe_delivered);
   }
   CHECK(failure_outcome(reply_of("550 5.1.1 x\r\n"), SmtpStage::rcpt).reason == "RCPT TO: 550 5.1.1 x");
+  // A network fault is the mailbox's side: its server, the network or its own settings.
+  CHECK(fault_outcome("network error during DATA").sender_side);
 }
 
 TEST_CASE("the queue id of an accepted message") {
