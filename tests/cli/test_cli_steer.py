@@ -319,7 +319,8 @@ def test_requests_are_applied_exactly_once_across_kills_of_the_engine(tmp_path):
     """Pauses and resumes alternate, so each one applied changes the campaign's state and leaves
     one event: as many events as requests means each was applied once. Suppressions of leads
     not yet sent to must keep them from ever getting a message; leads added must each be kept
-    once and get every step once; each update, a change of the daily limit, is one event."""
+    once and get every step once; each update, a change of the daily limit, is one event; the
+    mailbox disabled, then enabled, is one event each."""
     dice = random.Random(SEED)
     server = RecordingServer(tmp_path, drop_rate=0.0, seed=SEED, reply_delay=0.05)
     leads = 60
@@ -330,6 +331,7 @@ def test_requests_are_applied_exactly_once_across_kills_of_the_engine(tmp_path):
     suppressed: List[str] = []
     added: List[str] = []
     updates = 0
+    mailbox_toggles = 0
     run = start_run(tmp_path, campaign, store)
     try:
         wait_for(lambda: len(server.accepted()) >= 1, 30, "the first send")
@@ -346,6 +348,9 @@ def test_requests_are_applied_exactly_once_across_kills_of_the_engine(tmp_path):
                 lead_file.write_text("email,first_name\n" + "".join(f"{email},Added\n" for email in more),
                                      encoding="utf-8")
                 arguments = ["leads", "add", "--store", store, NAME, lead_file, "--no-wait"]
+            elif round_number in (4, 10):
+                arguments = ["mailbox", "disable" if round_number == 4 else "enable", "--store", store, "m",
+                             "--no-wait"]
             elif round_number % 4 == 3:
                 # Each update sets a limit not set before (a restart goes back to the file's):
                 # applied twice, the second would change nothing.
@@ -361,6 +366,8 @@ def test_requests_are_applied_exactly_once_across_kills_of_the_engine(tmp_path):
                 added.extend(more)
             elif arguments[0] == "update":
                 updates += 1
+            elif arguments[0] == "mailbox":
+                mailbox_toggles += 1
             else:
                 toggles += 1
             pause_for = dice.uniform(0.0, 0.4)
@@ -383,12 +390,14 @@ def test_requests_are_applied_exactly_once_across_kills_of_the_engine(tmp_path):
         asked = db.execute("SELECT count(*) FROM requests").fetchone()[0]
         kept = [row[0] for row in db.execute("SELECT address FROM added_leads ORDER BY id")]
     assert waiting == 0, f"seed {SEED}"
-    assert asked == toggles + len(suppressed) + len(added) // 3 + updates, f"seed {SEED}"
+    assert asked == toggles + len(suppressed) + len(added) // 3 + updates + mailbox_toggles, f"seed {SEED}"
     assert kept == added, f"seed {SEED}: added leads kept other than once each"
     events = [json.loads(line) for line in cli("events", "--store", store).stdout.splitlines()]
     toggled = [e["type"] for e in events if e["type"] in ("campaign_paused", "campaign_resumed")]
     assert len(toggled) == toggles, f"seed {SEED}; schedule: {schedule}"
     assert toggled == ["campaign_paused", "campaign_resumed"] * (toggles // 2)
+    mailbox_events = [(e["type"], e["reason"]) for e in events if e["type"] in ("mailbox_disabled", "mailbox_enabled")]
+    assert mailbox_events == [("mailbox_disabled", "request"), ("mailbox_enabled", "request")], f"seed {SEED}"
     changes = [e["after"] for e in events if e["type"] == "campaign_changed"]
     assert changes == [99999 - n for n in range(updates)], f"seed {SEED}; schedule: {schedule}"
     received = [(entry["rcpt"], entry["step"]) for entry in server.accepted()]
