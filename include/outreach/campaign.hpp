@@ -87,8 +87,8 @@ struct CampaignDefinition {
   /// days (whole minutes in the file).
   std::chrono::seconds read_after_last_send{std::chrono::days(14)};
   /// When a lead's mailbox is disabled or removed from the campaign, its follow-ups go from
-  /// another of the campaign's mailboxes (in a new thread's From) instead of waiting for it:
-  /// `reassign_follow_ups`, default false.
+  /// another of the campaign's mailboxes, still answering its thread, instead of waiting for
+  /// it: `reassign_follow_ups`, default false.
   bool reassign_follow_ups = false;
 
   /// @brief Loads `campaign.json`; relative paths in it (sequence, leads, key_file, ca_file,

@@ -140,7 +140,8 @@ class Engine {
   /// steps"): the sequence becomes the campaign's next version, kept in the store with the ones
   /// before (`Store::keeps_sequence_versions`); steps not yet sent to a lead are sent from it
   /// (steps are known by their position), the steps a lead got stay as they were in its history
-  /// (its thread's subject included), a changed delay applies to the waits under way, and a
+  /// (its thread's subject included), a changed delay applies to the waits that begin after it
+  /// (leads not started are timed again from their entry), and a
   /// lead waiting for a step that was removed ends (`stopped`, reason `step_removed`; it has
   /// every step of the new version). `sent` events name their version (`sequence_version`).
   ///

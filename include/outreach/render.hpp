@@ -33,6 +33,9 @@ struct StepContext {
   std::chrono::sys_seconds date{};  ///< The `Date:` of the message.
   std::string unsubscribe_url;      ///< The lead's one-click unsubscribe URL, or empty.
   std::string unsubscribe_mailto;   ///< The unsubscribe address for `List-Unsubscribe`, or empty.
+  /// The domain of the lead's Message-IDs, when not the sender's: a follow-up sent from another
+  /// mailbox than the lead's first step keeps the thread's Message-IDs (those of that mailbox).
+  std::string message_id_domain;
   ThreadContext thread;             ///< The thread so far (empty before the first step).
   /// False: do not build the MIME bytes (`message.data` stays empty; the id and envelope are
   /// set). For dry runs, where only the decision and the subject matter.

@@ -32,6 +32,11 @@ std::string recipient_name(const Lead& lead) {
   return std::string(detail::trim(name));
 }
 
+// The domain of the lead's Message-IDs: the thread's when given, else the sender's.
+std::string_view message_id_domain(const StepContext& context) {
+  return context.message_id_domain.empty() ? context.sender.domain() : std::string_view(context.message_id_domain);
+}
+
 }  // namespace
 
 expected<RenderedStep> render_step(const Sequence& sequence, int step_number, const Lead& lead,
@@ -80,7 +85,7 @@ expected<RenderedStep> render_step(const Sequence& sequence, int step_number, co
 
   draft.from = context.sender;
   draft.to = Address{recipient_name(lead), lead.email};
-  draft.message_id = make_message_id(context.campaign, lead_key, step_number, context.sender.domain());
+  draft.message_id = make_message_id(context.campaign, lead_key, step_number, message_id_domain(context));
   draft.date = context.date;
   draft.list_unsubscribe_url = context.unsubscribe_url;
   draft.list_unsubscribe_mailto = context.unsubscribe_mailto;
@@ -119,7 +124,7 @@ expected<ThreadContext> rebuild_thread(const Sequence& sequence, const Sequence&
   int first = step_number - 1;
   while (first > 1 && sequence.step(first).threading == Threading::reply) --first;
   const std::string lead_key = lead.key();
-  const std::string_view domain = context.sender.domain();
+  const std::string_view domain = message_id_domain(context);
   for (int number = first; number < step_number; ++number) {
     thread.message_ids.push_back(make_message_id(context.campaign, lead_key, number, domain));
   }

@@ -60,10 +60,21 @@ struct CampaignState {
   std::optional<Instant> last_sent;
   // Sends in doubt not settled yet, oldest first (a crash leaves few).
   std::vector<DoubtfulSend> in_doubt;
+  // Leads that came due and wait, with no instant in sight, for a mailbox to send with (theirs
+  // disabled or removed, or every one disabled): out of the due queue until one comes back.
+  std::vector<std::uint32_t> parked;
 
   [[nodiscard]] VariantStats* stats_for(std::uint32_t lead, int step) {
     const Sequence* sequence = sequence_with_step(step);
     return sequence ? analytics.variant_of(*sequence, def.seed, leads.key_of(lead), step) : nullptr;
+  }
+  /// The wait before `step` of a lead whose step before went from `version` (0: a line written
+  /// before versions, which is 1): that version's delay when it has the step, since a wait keeps
+  /// the length it began with; else the latest version's that has it.
+  [[nodiscard]] const Delay& wait_before(int version, int step) const {
+    const auto index = static_cast<std::size_t>(std::clamp(version, 1, this->version()) - 1);
+    if (static_cast<std::size_t>(step) <= versions[index].steps().size()) return versions[index].step(step).delay;
+    return sequence_with_step(step)->step(step).delay;
   }
   /// The version of the sequence sends use (1, 2, ...).
   [[nodiscard]] int version() const noexcept { return static_cast<int>(versions.size()); }

@@ -18,7 +18,8 @@ std::string unsubscribe_url(const CampaignState& c, const std::string& lead_key)
 }
 
 tl::expected<ComposedStep, Unsendable> compose_step(const CampaignState& c, std::uint32_t lead, const Mailbox& mailbox,
-                                                    const DkimSigner* signer, Instant now, bool build_message) {
+                                                    std::string_view thread_domain, const DkimSigner* signer,
+                                                    Instant now, bool build_message) {
   const int step_number = c.leads[lead].next_step;
   const Lead& person = c.def.leads[lead];
   StepContext context;
@@ -29,6 +30,7 @@ tl::expected<ComposedStep, Unsendable> compose_step(const CampaignState& c, std:
   context.build_message = build_message;
   if (!c.def.unsubscribe.url.empty()) context.unsubscribe_url = unsubscribe_url(c, c.leads.key_of(lead));
   context.unsubscribe_mailto = c.def.unsubscribe.mailto;
+  context.message_id_domain = thread_domain;
   const std::size_t opened_with = std::min<std::size_t>(c.leads[lead].thread_version, c.versions.size()) - 1;
   auto thread = rebuild_thread(c.def.sequence, c.versions[opened_with], step_number, person, context);
   auto rendered = thread ? (context.thread = std::move(*thread), render_step(c.def.sequence, step_number, person, context))

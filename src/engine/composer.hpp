@@ -34,10 +34,13 @@ struct Unsendable {
 [[nodiscard]] std::string unsubscribe_url(const CampaignState& campaign, const std::string& lead_key);
 
 /// Composes the lead's next step from `mailbox` at `now`.
+/// @param thread_domain The domain of the lead's Message-IDs when its first message came from
+/// another mailbox; empty: the mailbox's.
 /// @param signer The mailbox's signer, or null.
 /// @param build_message False when the transport needs no message bytes (nothing is signed).
 [[nodiscard]] tl::expected<ComposedStep, Unsendable> compose_step(const CampaignState& campaign, std::uint32_t lead,
-                                                                  const Mailbox& mailbox, const DkimSigner* signer,
-                                                                  Instant now, bool build_message);
+                                                                  const Mailbox& mailbox, std::string_view thread_domain,
+                                                                  const DkimSigner* signer, Instant now,
+                                                                  bool build_message);
 
 }  // namespace outreach::detail

@@ -29,7 +29,11 @@ Engine::State::Attempt Engine::State::attempt_send(CampaignState& c, std::uint32
   }
 
   const detail::MailboxLimiter& mailbox = mailboxes[plan.mailbox];
-  auto composed = detail::compose_step(c, lead, mailbox.settings(), mailboxes.signer(plan.mailbox), now,
+  // A follow-up moved to another mailbox answers the thread its first mailbox began.
+  const std::string_view thread_domain = state.thread_mailbox != detail::no_mailbox && state.thread_mailbox != plan.mailbox
+                                             ? mailboxes[state.thread_mailbox].settings().from.domain()
+                                             : std::string_view();
+  auto composed = detail::compose_step(c, lead, mailbox.settings(), thread_domain, mailboxes.signer(plan.mailbox), now,
                                        transport.needs_message_data());
   if (!composed) {
     Event event = lead_event(composed.error().type, now, c, lead, step_number);
@@ -124,9 +128,9 @@ void Engine::State::record_outcome(Outgoing& send, const SendOutcome& outcome, I
   event.mailbox = mailboxes[send.mailbox].settings().id;
   if (went_out(verdict.type)) {
     event.message_id = rendered.message.message_id;
+    event.sequence_version = c.version();
     if (verdict.type == EventType::sent) {
       event.variant = rendered.variant_name;
-      event.sequence_version = c.version();
       event.subject = rendered.subject;
       event.in_reply_to = std::move(send.composed.in_reply_to);
     }

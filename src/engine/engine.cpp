@@ -28,9 +28,12 @@ void Engine::State::run_follow_ups(CampaignState& c, Instant now) {
     }
     if (state.status != LeadStatus::active) continue;
     const Attempt attempt = attempt_send(c, entry.lead, now);
-    if (!attempt.done && attempt.wait_until) {
+    if (attempt.done) continue;
+    if (attempt.wait_until) {
       state.due = std::max(*attempt.wait_until, now + std::chrono::milliseconds(1));
       c.leads.push_due(entry.lead);
+    } else {
+      c.parked.push_back(entry.lead);
     }
   }
 }
@@ -114,7 +117,9 @@ void Engine::expect_mail(bool reading) noexcept { state_->reads_mail = reading; 
 std::vector<Mailbox> Engine::mailboxes() const {
   std::vector<Mailbox> all;
   all.reserve(state_->mailboxes.size());
-  for (std::size_t i = 0; i < state_->mailboxes.size(); ++i) all.push_back(state_->mailboxes[i].settings());
+  for (std::size_t i = 0; i < state_->mailboxes.size(); ++i) {
+    if (!state_->mailboxes.is_placeholder(i)) all.push_back(state_->mailboxes[i].settings());
+  }
   return all;
 }
 

@@ -92,9 +92,8 @@ struct Engine::State {
   void note_mailbox_outcome(std::size_t mailbox, const SendOutcome& outcome, Instant now);
   // Disables or enables a mailbox, with an event in each started campaign that has it.
   void set_mailbox_enabled(std::size_t mailbox, bool enabled, const std::string& reason, Instant now);
-  // Queues again the follow-ups of the campaign's leads whose mailbox is one of `mailboxes`: they
-  // waited for it with no instant in sight.
-  static void requeue_follow_ups(detail::CampaignState& c, const std::vector<std::size_t>& mailboxes);
+  // Queues the campaign's parked leads again: a mailbox may have come back for them.
+  static void requeue_parked(detail::CampaignState& c);
   // The mailboxes a campaign cannot send with now: disabled, or no longer its own but still
   // the mailbox of some of its leads.
   std::vector<std::size_t> unusable_mailboxes(const detail::CampaignState& c) const;
@@ -117,8 +116,8 @@ struct Engine::State {
   // Keeps the next version of a campaign's sequence (and its first, at its first edit) in the
   // store, and makes it the one sends use.
   void keep_sequence_version(detail::CampaignState& c, Sequence next, Instant now);
-  // What the new version does to leads in flight: waits of a changed delay timed again, leads
-  // waiting for a removed step ended. How many ended.
+  // What the new version does to leads in flight: leads not started timed again after a
+  // changed first delay, leads waiting for a removed step ended. How many ended.
   std::int64_t apply_steps(detail::CampaignState& c, const Sequence& before, Instant now);
   // The definition's JSON with only its first `leads_kept` leads (the others are not copied).
   static std::string definition_json(CampaignDefinition& definition, std::size_t leads_kept);
@@ -154,11 +153,9 @@ struct Engine::State {
   std::optional<detail::LeadMatch> lead_by_address(std::string_view address) const;
 
   // ---- one instant (engine.cpp) -----------------------------------------------------------
-  bool has_paused_campaign() const {
-    return std::any_of(campaigns.begin(), campaigns.end(), [](const auto& c) {
-      return c->status == detail::CampaignStatus::paused && c->leads.unfinished_count() > 0;
-    });
-  }
+  // A campaign with leads left that waits for a person: paused, or holding leads for a
+  // mailbox it cannot send with (mailbox_state.cpp). The run waits for a request then.
+  bool has_held_campaign() const;
   void run_follow_ups(detail::CampaignState& c, Instant now);
   void run_new_leads(detail::CampaignState& c, Instant now);
   void end_campaign(detail::CampaignState& c, Instant now);

@@ -81,7 +81,7 @@ void LeadBook::enter_from(std::uint32_t from, const std::vector<Lead>& leads, co
         zone_by_name_.emplace(lead.timezone, zone);
       }
     }
-    states_[i].zone = zone;
+    states_[i].zone = static_cast<std::uint16_t>(zone);  // a few hundred zones exist
     queue_for(zone).leads.push_back(i);
   }
   for (const std::size_t queue : new_queues) {

@@ -41,15 +41,18 @@ inline constexpr std::uint32_t no_mailbox = UINT32_MAX;
 /// What the engine keeps per lead.
 struct LeadState {
   Instant due{};                       // active: when the next step may go; paused: when it resumes
-  Instant sent_at{};                   // when the last step went (or may have): its wait starts then
-  std::uint32_t zone = 0;              // index of the lead's sending zone
   std::uint32_t mailbox = no_mailbox;  // engine mailbox index, once assigned (follow-ups are sticky)
+  // The mailbox of its first message: every Message-ID of the lead is made with its domain, so
+  // that a follow-up sent from another mailbox still answers its thread.
+  std::uint32_t thread_mailbox = no_mailbox;
+  std::uint16_t zone = 0;              // index of the lead's sending zone
   std::uint8_t next_step = 1;          // 1-based step to send next
   std::uint8_t attempts = 0;           // temporary failures of the current step
   std::uint8_t soft_bounces = 0;
   LeadStatus status = LeadStatus::pending;
   std::uint16_t thread_version = 1;    // the sequence version the thread's first message came from
 };
+static_assert(sizeof(LeadState) <= 24, "a campaign may have millions of leads");
 
 /// A follow-up waiting in the due queue; an entry whose `due` is no longer the lead's is stale.
 struct DueEntry {

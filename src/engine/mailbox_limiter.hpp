@@ -55,14 +55,15 @@ class MailboxLimiter {
   [[nodiscard]] bool disabled() const noexcept { return disabled_; }
   /// Why it was disabled (empty when it is not).
   [[nodiscard]] const std::string& disabled_because() const noexcept { return disabled_because_; }
-  void disable(std::string why) {
-    disabled_ = true;
-    disabled_because_ = std::move(why);
-  }
-  void enable() {
-    disabled_ = false;
-    disabled_because_.clear();
-    failures_in_a_row_ = 0;
+  /// Disables or enables it at `at`; a change older than the last one applied is ignored, so
+  /// that the events of several campaigns sharing the mailbox, read back one campaign after
+  /// the other, leave the latest state.
+  void set_disabled(bool disabled, std::string why, Instant at) {
+    if (at < state_since_) return;
+    state_since_ = at;
+    disabled_ = disabled;
+    disabled_because_ = disabled ? std::move(why) : std::string();
+    if (!disabled) failures_in_a_row_ = 0;
   }
   /// Counts a send's outcome: a failure on the mailbox's side is one more in a row, an accepted
   /// send ends the row (a failure of the recipient's counts neither way). The failures in a row.
@@ -113,6 +114,7 @@ class MailboxLimiter {
   bool keeps_history_ = false;
   bool disabled_ = false;
   std::string disabled_because_;
+  Instant state_since_{};  // when it was last disabled or enabled
   std::int64_t failures_in_a_row_ = 0;  // counted by this engine: a restart starts again
 };
 

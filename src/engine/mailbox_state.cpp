@@ -37,16 +37,12 @@ void Engine::State::note_mailbox_outcome(std::size_t mailbox, const SendOutcome&
 void Engine::State::set_mailbox_enabled(std::size_t mailbox, bool enabled, const std::string& reason, Instant now) {
   detail::MailboxLimiter& limiter = mailboxes[mailbox];
   if (limiter.disabled() != enabled) return;  // as asked already
-  if (enabled) {
-    limiter.enable();
-  } else {
-    limiter.disable(reason);
-    warn("mailbox \"" + limiter.settings().id + "\" is disabled: " + reason);
-  }
+  limiter.set_disabled(!enabled, reason, now);
+  if (!enabled) warn("mailbox \"" + limiter.settings().id + "\" is disabled: " + reason);
   for (auto& campaign : campaigns) {
     CampaignState& c = *campaign;
     if (std::find(c.mailboxes.begin(), c.mailboxes.end(), mailbox) == c.mailboxes.end()) continue;
-    if (enabled) requeue_follow_ups(c, {mailbox});
+    if (enabled) requeue_parked(c);
     if (c.status == CampaignStatus::draft) continue;  // nothing is kept before it starts
     Event event = detail::campaign_event(enabled ? EventType::mailbox_enabled : EventType::mailbox_disabled, now, c,
                                          reason);
@@ -55,13 +51,11 @@ void Engine::State::set_mailbox_enabled(std::size_t mailbox, bool enabled, const
   }
 }
 
-void Engine::State::requeue_follow_ups(CampaignState& c, const std::vector<std::size_t>& mailboxes) {
-  if (mailboxes.empty()) return;
-  for (std::uint32_t lead = 0; lead < c.leads.size(); ++lead) {
-    const detail::LeadState& state = c.leads[lead];
-    if (state.status != detail::LeadStatus::active) continue;
-    if (std::find(mailboxes.begin(), mailboxes.end(), state.mailbox) != mailboxes.end()) c.leads.push_due(lead);
+void Engine::State::requeue_parked(CampaignState& c) {
+  for (const std::uint32_t lead : c.parked) {
+    if (c.leads[lead].status == detail::LeadStatus::active) c.leads.push_due(lead);
   }
+  c.parked.clear();
 }
 
 std::vector<std::size_t> Engine::State::unusable_mailboxes(const CampaignState& c) const {
@@ -89,11 +83,26 @@ std::vector<std::pair<std::string, std::int64_t>> Engine::State::follow_ups_wait
   return waiting;
 }
 
+bool Engine::State::has_held_campaign() const {
+  return std::any_of(campaigns.begin(), campaigns.end(), [&](const auto& campaign) {
+    const CampaignState& c = *campaign;
+    if (c.leads.unfinished_count() == 0) return false;
+    if (c.status == CampaignStatus::paused) return true;
+    const bool none_enabled = std::all_of(c.mailboxes.begin(), c.mailboxes.end(),
+                                          [&](std::size_t mailbox) { return mailboxes[mailbox].disabled(); });
+    return c.status == CampaignStatus::running && (!c.parked.empty() || none_enabled);
+  });
+}
+
 namespace {
 
-expected<std::size_t> mailbox_named(const detail::MailboxPool& mailboxes, std::string_view id) {
-  const auto found = mailboxes.find(std::string(id));
-  if (!found) return fail(Errc::not_found, "no campaign has a mailbox \"" + std::string(id) + "\"");
+// A mailbox some campaign of the engine has (one removed from every campaign is not).
+expected<std::size_t> mailbox_named(const Engine::State& s, std::string_view id) {
+  const auto found = s.mailboxes.find(std::string(id));
+  const bool listed = found && std::any_of(s.campaigns.begin(), s.campaigns.end(), [&](const auto& c) {
+                        return std::find(c->mailboxes.begin(), c->mailboxes.end(), *found) != c->mailboxes.end();
+                      });
+  if (!listed) return fail(Errc::not_found, "no campaign has a mailbox \"" + std::string(id) + "\"");
   return *found;
 }
 
@@ -101,7 +110,7 @@ expected<std::size_t> mailbox_named(const detail::MailboxPool& mailboxes, std::s
 
 expected<void> Engine::disable_mailbox(std::string_view id) {
   State& s = *state_;
-  auto mailbox = mailbox_named(s.mailboxes, id);
+  auto mailbox = mailbox_named(s, id);
   if (!mailbox) return fail(mailbox.error());
   if (s.log.failed()) return fail(*s.log.failure());
   s.set_mailbox_enabled(*mailbox, false, "request", s.clock.now());
@@ -111,7 +120,7 @@ expected<void> Engine::disable_mailbox(std::string_view id) {
 
 expected<void> Engine::enable_mailbox(std::string_view id) {
   State& s = *state_;
-  auto mailbox = mailbox_named(s.mailboxes, id);
+  auto mailbox = mailbox_named(s, id);
   if (!mailbox) return fail(mailbox.error());
   if (s.log.failed()) return fail(*s.log.failure());
   s.set_mailbox_enabled(*mailbox, true, "request", s.clock.now());

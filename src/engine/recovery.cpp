@@ -38,9 +38,7 @@ void Engine::State::restore(CampaignState& c) {
       detail::apply_campaign_event(c, event);
       const bool disabled = event.type == EventType::mailbox_disabled;
       if (disabled || event.type == EventType::mailbox_enabled) {
-        if (const auto mailbox = mailboxes.find(event.mailbox)) {
-          disabled ? mailboxes[*mailbox].disable(event.reason) : mailboxes[*mailbox].enable();
-        }
+        if (const auto mailbox = mailboxes.find(event.mailbox)) mailboxes[*mailbox].set_disabled(disabled, event.reason, event.at);
       }
       return;
     }

@@ -17,10 +17,24 @@ using std::chrono::milliseconds;
 
 // A send that reached the transport, from its outcome event: counted for every limit when it
 // went out or may have, given back when it did not.
+// The domain of a Message-ID (`<...@domain>`), or nothing.
+std::string_view message_id_domain(std::string_view message_id) {
+  const std::size_t at = message_id.rfind('@');
+  if (at == std::string_view::npos) return {};
+  std::string_view domain = message_id.substr(at + 1);
+  if (domain.ends_with('>')) domain.remove_suffix(1);
+  return domain;
+}
+
 void apply_send(CampaignState& c, MailboxPool& mailboxes, std::uint32_t lead, const Event& event, bool counted,
                 Origin origin) {
   LeadState& state = c.leads[lead];
-  const auto mailbox = mailboxes.find(event.mailbox);
+  auto mailbox = mailboxes.find(event.mailbox);
+  // A mailbox removed from every campaign since: its leads' follow-ups still wait for it.
+  if (!mailbox && origin == Origin::log && !event.mailbox.empty()) {
+    mailbox = mailboxes.placeholder(event.mailbox, message_id_domain(event.message_id), c.def.schedule.timezone);
+  }
+  if (counted && mailbox && state.thread_mailbox == no_mailbox) state.thread_mailbox = static_cast<std::uint32_t>(*mailbox);
   if (origin == Origin::log) {
     c.caps.roll(event.at, c.def.schedule.timezone);
     if (mailbox) {
@@ -122,7 +136,6 @@ Reduction apply_lead_event(CampaignState& c, MailboxPool& mailboxes, std::uint32
       }
       c.bounces.record_send(lead);
       if (!c.last_sent || *c.last_sent < event.at) c.last_sent = event.at;
-      state.sent_at = event.at;
       // The thread's subject is rebuilt from the version its first message came from.
       if (const Sequence* sequence = c.sequence_with_step(event.step);
           sequence && sequence->step(event.step).threading == Threading::new_thread) {
@@ -134,7 +147,8 @@ Reduction apply_lead_event(CampaignState& c, MailboxPool& mailboxes, std::uint32
         c.leads.finish(lead, LeadStatus::completed);
         reduction.completed = true;
       } else {
-        state.due = due_after(c.def.schedule, c.def.sequence.step(state.next_step).delay, event.at, c.leads.zone_of(state));
+        state.due = due_after(c.def.schedule, c.wait_before(event.sequence_version, state.next_step), event.at,
+                              c.leads.zone_of(state));
         if (origin == Origin::live) c.leads.push_due(lead);
       }
       break;

@@ -61,8 +61,9 @@ void Engine::run_on(boost::asio::io_context& io, std::optional<Instant> until, s
         timer.async_wait([self = shared_from_this()](const boost::system::error_code&) { self->wake(); });
         return;
       }
-      // A paused campaign waits for a request to resume it: looked for every second.
-      if (!next && !over && engine.state_->has_paused_campaign()) {
+      // A paused campaign, or one whose mailboxes are disabled, waits for a request (resume,
+      // mailbox enable): looked for every second.
+      if (!next && !over && engine.state_->has_held_campaign()) {
         next = engine.state_->clock.now() + std::chrono::seconds(1);
       }
       // Past `until` nothing more is sent, but received mail is still read until then.

@@ -143,12 +143,20 @@ expected<std::vector<Sequence>> Engine::State::sequence_versions(const CampaignS
   std::vector<Sequence> versions;
   for (const SequenceVersion& kept : store.sequence_versions(name)) {
     auto sequence = Sequence::from_json(kept.sequence);
-    if (!sequence || kept.version != static_cast<int>(versions.size()) + 1) {
-      return fail(Errc::invalid_value, "campaign \"" + name + "\": version " + std::to_string(kept.version) +
-                                           " of its sequence in the store cannot be read" +
-                                           (sequence ? std::string() : ": " + sequence.error().to_string()));
+    const bool in_order = kept.version == static_cast<int>(versions.size()) + 1;
+    if (!sequence || !in_order || sequence->fingerprint() != kept.fingerprint) {
+      return fail(Errc::invalid_value,
+                  "campaign \"" + name + "\": version " + std::to_string(kept.version) +
+                      " of its sequence in the store cannot be read" +
+                      (!sequence   ? ": " + sequence.error().to_string()
+                       : in_order ? std::string(": its text does not match its fingerprint")
+                                  : std::string(": a version before it is missing")));
     }
     versions.push_back(std::move(*sequence));
+  }
+  if (!versions.empty() && versions.back().fingerprint() != stored.fingerprint) {
+    return fail(Errc::invalid_value, "campaign \"" + name + "\": the latest version of its sequence in the store is not "
+                                     "the one the campaign runs (" + stored.fingerprint.substr(0, 12) + "...)");
   }
   if (stored.fingerprint != c.def.sequence.fingerprint()) {
     const std::string runs = versions.empty() ? "was started with another sequence"

@@ -81,12 +81,14 @@ std::vector<std::string> describe_step_changes(const Sequence& before, const Seq
   return lines;
 }
 
-std::vector<std::string> step_edit_refusals(const Sequence& before, const Sequence& after,
+std::vector<std::string> step_edit_refusals(const std::vector<Sequence>& versions, const Sequence& after,
                                             const std::function<bool(int step)>& sent) {
   std::vector<std::string> refusals;
-  const std::size_t common = std::min(before.steps().size(), after.steps().size());
-  for (std::size_t i = 0; i < common; ++i) {
-    const Step& old_step = before.steps()[i];
+  for (std::size_t i = 0; i < after.steps().size(); ++i) {
+    const auto had = std::find_if(versions.rbegin(), versions.rend(),
+                                  [&](const Sequence& version) { return i < version.steps().size(); });
+    if (had == versions.rend()) continue;  // a step no version had: nobody got it
+    const Step& old_step = had->steps()[i];
     const Step& new_step = after.steps()[i];
     if ((old_step.threading == new_step.threading && same_split(old_step, new_step)) || !sent(static_cast<int>(i + 1))) {
       continue;

@@ -195,7 +195,7 @@ expected<std::vector<std::string>> Engine::State::update(CampaignState& c, Campa
       refusals.emplace_back("sequence: a campaign has at most 65534 edits of its steps");
     } else {
       const int reached = steps_reached(c);
-      for (std::string& refusal : detail::step_edit_refusals(c.def.sequence, changed.sequence,
+      for (std::string& refusal : detail::step_edit_refusals(c.versions, changed.sequence,
                                                              [&](int step) { return step <= reached; })) {
         refusals.push_back(std::move(refusal));
       }
@@ -234,12 +234,11 @@ expected<std::vector<std::string>> Engine::State::update(CampaignState& c, Campa
            "settings too");
     }
   }
-  // Follow-ups that waited for a mailbox the campaign could not send with may go now (it is
-  // the campaign's again, or follow-ups move); those of a mailbox removed now wait for it.
-  const std::vector<std::size_t> unusable = unusable_mailboxes(c);
+  // Leads that waited for a mailbox may go now (it is the campaign's again, or follow-ups
+  // move); those of a mailbox removed now wait for it when they come due.
   c.mailboxes = std::move(indices);
   c.def.reassign_follow_ups = changed.reassign_follow_ups;
-  requeue_follow_ups(c, unusable);
+  requeue_parked(c);
   std::vector<std::string> waiting_lines;  // for people: the follow-ups a removal holds
   if (!c.def.reassign_follow_ups) {
     for (const auto& [id, waiting] : follow_ups_waiting(c)) {
@@ -335,15 +334,10 @@ std::int64_t Engine::State::apply_steps(CampaignState& c, const Sequence& before
       event.reason = "step_removed";
       record(c, lead, event);
       ++ended;
-    } else if (step >= 2 && state.status == detail::LeadStatus::active && state.attempts == 0 &&
-               static_cast<std::size_t>(step) <= before.steps().size() &&
-               before.step(step).delay != after.step(step).delay) {
-      // The wait since the step before, as a restart computes it from that send's event. A
-      // lead waiting for a retry or a return date keeps that.
-      state.due = detail::due_after(c.def.schedule, after.step(step).delay, state.sent_at, c.leads.zone_of(state));
-      c.leads.push_due(lead);
     }
   }
+  // A wait under way keeps the length it began with (a restart reads it from the version the
+  // step before was sent from); leads not started yet are timed again from when they entered.
   if (before.step(1).delay != after.step(1).delay) c.leads.retime_pending(c.def.schedule, after.step(1).delay);
   return ended;
 }

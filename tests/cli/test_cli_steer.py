@@ -272,6 +272,35 @@ def test_a_mailbox_out_of_reach_is_disabled_and_the_campaign_goes_on_with_the_ot
     assert len(deferred) == 2 and all(e["mailbox"] == "broken" for e in deferred)
 
 
+def test_a_run_whose_every_mailbox_is_disabled_waits_for_one_to_be_enabled(tmp_path):
+    campaign = write_campaign(tmp_path, 1, 8)  # port 1 of loopback: nothing listens
+    settings = json.loads(campaign.read_text(encoding="utf-8"))
+    settings["mailboxes"][0]["disable_after_failures"] = 2
+    campaign.write_text(json.dumps(settings), encoding="utf-8")
+    store = tmp_path / "state.db"
+    run = start_run(tmp_path, campaign, store)
+    try:
+        def disabled() -> bool:
+            status = cli("status", "--store", store, "--json")  # fails until the run made the store
+            if status.returncode != 0:
+                return False
+            trouble = json.loads(status.stdout)["campaigns"][0]["mailbox_trouble"]
+            return [t["state"] for t in trouble] == ["disabled"]
+        wait_for(disabled, 30, "the mailbox to be disabled")
+        time.sleep(2)
+        assert run.poll() is None, "the run ended while its leads wait for a mailbox"
+        enabled = cli("mailbox", "enable", "--store", store, "m")
+        assert enabled.returncode == 0, enabled.stderr
+        wait_for(disabled, 30, "the mailbox, still out of reach, to be disabled again")
+        assert run.poll() is None
+    finally:
+        stop_run(run)
+    assert run.returncode == 0
+    events = [json.loads(line) for line in cli("events", "--store", store).stdout.splitlines()]
+    assert [e["type"] for e in events if e["type"].startswith("mailbox_")] == [
+        "mailbox_disabled", "mailbox_enabled", "mailbox_disabled"]
+
+
 def test_stop_ends_the_campaign_for_good_and_the_run_with_it(tmp_path):
     with running_campaign(tmp_path, 30) as (server, store, run):
         wait_for(lambda: len(server.accepted()) >= 2, 30, "the first sends")

@@ -202,7 +202,7 @@ TEST_CASE("a sent step keeps its threading and its A/B split; a step no lead rea
   }
 }
 
-TEST_CASE("a changed delay applies to the waits under way, and a restart after an edit goes on the same way") {
+TEST_CASE("a changed delay applies to the waits that begin after it, and a restart after an edit goes on the same way") {
   // The same campaign twice: once by one engine, once stopped right after the edit and resumed
   // from its store. Every send is the same, at the same instant, from the same version.
   TempDir dir("restart");
@@ -217,7 +217,7 @@ TEST_CASE("a changed delay applies to the waits under way, and a restart after a
       Engine engine{**store, transport, clock};
       REQUIRE(engine.add_campaign(campaign(one + "," + two + "," + three, 10)));
       REQUIRE(engine.start("c"));
-      engine.simulate(clock, at("2026-12-02T09:25:00Z"));
+      engine.simulate(clock, at("2026-12-01T09:25:00Z"));  // step 1 of the first three leads
       const auto changes = engine.update(campaign(one + "," + longer_two, 1), {.edit_steps = true});
       REQUIRE(changes.has_value());
       CHECK(changes->at(1) == "step 2: delay 1 day -> 3 days");
@@ -227,7 +227,7 @@ TEST_CASE("a changed delay applies to the waits under way, and a restart after a
       auto store = SqliteStore::open(path);
       REQUIRE(store);
       DryRunTransport transport;
-      ManualClock clock{at("2026-12-02T09:25:00Z")};
+      ManualClock clock{at("2026-12-01T09:25:00Z")};
       Engine engine{**store, transport, clock};
       REQUIRE(restore_campaigns(engine, **store));
       engine.simulate(clock, at("2026-12-12T00:00:00Z"));
@@ -249,17 +249,71 @@ TEST_CASE("a changed delay applies to the waits under way, and a restart after a
   const auto [resumed, resumed_leads] = run(dir.path / "resumed.db", true);
   CHECK(straight == resumed);
   CHECK(straight_leads == resumed_leads);
-  // The leads that had step 2 before the edit ended (step 3 removed); the others got step 2
-  // three days after step 1.
+  // Every step 2 has the new text. The three leads waiting when the delay changed got it a
+  // day after step 1, the wait they began with; the seven whose step 1 went after, three days.
+  int early_twos = 0;
   int late_twos = 0;
   for (const auto& [when, lead, step, version, subject] : straight) {
-    if (step == 2 && version == 2) {
+    if (step != 2) continue;
+    CHECK(version == 2);
+    if (when < "2026-12-03T00:00:00Z") {
+      ++early_twos;
+    } else {
       ++late_twos;
-      CHECK(when >= "2026-12-04T09:00:00Z");
+      CHECK(when >= "2026-12-04T09:30:00Z");
     }
   }
+  CHECK(early_twos == 3);
   CHECK(late_twos == 7);
   CHECK(straight_leads.at("completed") == 10);
+}
+
+TEST_CASE("a step removed and added again keeps the thread and A/B split it was sent with") {
+  MemoryStore store;
+  MemoryTransport transport;
+  ManualClock clock{at("2026-12-01T09:00:00Z")};
+  Engine engine{store, transport, clock};
+  REQUIRE(engine.add_campaign(campaign(one + "," + two + "," + three, 2)));
+  REQUIRE(engine.start("c"));
+  engine.simulate(clock, at("2026-12-04T00:00:00Z"));  // every step went
+  REQUIRE(engine.update(campaign(one + "," + two, 1), {.edit_steps = true}));
+  const std::string split_three = R"({"delay":{"days":1},"variants":[{"text":"3"},{"name":"short","text":"3"}]})";
+  const auto refused = engine.update(campaign(one + "," + two + "," + split_three, 1), {.edit_steps = true});
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(contains(refused.error().message(), "step 3 has been sent"));
+  // Added again as it was sent, its counts are still there.
+  REQUIRE(engine.update(campaign(one + "," + two + "," + three, 1), {.edit_steps = true}));
+  CHECK(engine.summary().campaigns.at(0).steps.at(2).variants.at(0).sent == 2);
+}
+
+TEST_CASE("a first message left in doubt names its version, and its thread goes on from it") {
+  MemoryStore store;
+  int sends = 0;
+  MemoryTransport transport{[&](const Mailbox&, const Message&) {
+    if (++sends > 1) return SendOutcome::accept();
+    SendOutcome lost;  // the whole message went, the reply did not come back
+    lost.kind = SendOutcome::Kind::temporary;
+    lost.maybe_delivered = true;
+    lost.sender_side = true;
+    lost.reason = "the server closed the connection after the message";
+    return lost;
+  }};
+  ManualClock clock{at("2026-12-01T09:00:00Z")};
+  Engine engine{store, transport, clock};
+  REQUIRE(engine.add_campaign(campaign(one + "," + two, 1)));
+  REQUIRE(engine.start("c"));
+  const std::string hello = R"({"variants":[{"subject":"Hello {{first_name}}","text":"One"}]})";
+  REQUIRE(engine.update(campaign(hello + "," + two, 1), {.edit_steps = true}));
+  engine.simulate(clock, at("2026-12-04T00:00:00Z"));
+  Event doubt;
+  for (const Event& event : store.events()) {
+    if (event.type == EventType::in_doubt) doubt = event;
+  }
+  REQUIRE(doubt.type == EventType::in_doubt);
+  CHECK(doubt.sequence_version == 2);
+  const auto sent = sent_events(store);
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].subject == "Re: Hello L0");
 }
 
 TEST_CASE("an update request with edit_steps reads back as written and edits the steps") {

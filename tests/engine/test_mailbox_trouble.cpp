@@ -206,6 +206,73 @@ TEST_CASE("a mailbox removed from the campaign holds its follow-ups, and says so
   CHECK(summary.campaigns.at(0).leads.at("completed") == 2);
 }
 
+TEST_CASE("leads held while every mailbox is disabled go when any one of them is enabled") {
+  MemoryStore store;
+  MemoryTransport transport{login_refused_on_m1};
+  ManualClock clock{at("2026-12-01T09:00:00Z")};
+  Engine engine{store, transport, clock};
+  REQUIRE(engine.add_campaign(definition(leads_json(6), "", R"({"timezone":"UTC","start":"2026-12-01"})", two_mailboxes)));
+  REQUIRE(engine.start("c"));
+  engine.simulate(clock, at("2026-12-01T09:00:00Z"));  // m1 fails three first steps and is disabled
+  REQUIRE(events_of(store, EventType::mailbox_disabled).size() == 1);
+  REQUIRE(engine.disable_mailbox("m2"));
+  engine.simulate(clock, at("2026-12-02T00:00:00Z"));  // the deferred leads come due: nothing can send
+  const auto before = senders(store).size();
+  // m2 back: the leads deferred on m1, held since, go from it.
+  REQUIRE(engine.enable_mailbox("m2"));
+  engine.simulate(clock, at("2026-12-05T00:00:00Z"));
+  CHECK(before < 12);
+  CHECK(senders(store).size() == 12);
+  for (const auto& [send, mailbox] : senders(store)) CHECK(mailbox == "m2");
+  CHECK(engine.summary().campaigns.at(0).leads.at("completed") == 6);
+}
+
+TEST_CASE("after a restart, a mailbox removed from the campaign still holds the follow-ups of its leads") {
+  const auto dir = std::filesystem::temp_directory_path() / ("outreach-removed-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto path = dir / "store.db";
+  const std::string schedule = R"({"timezone":"UTC","start":"2026-12-01"})";
+  const std::string only_m2 = R"([{"id":"m2","from":"m2@other.example","daily_limit":1000}])";
+  const std::string two_domains = R"([{"id":"m1","from":"m1@acme.example","daily_limit":1000},)"
+                                  R"({"id":"m2","from":"m2@other.example","daily_limit":1000}])";
+  {
+    auto store = SqliteStore::open(path);
+    REQUIRE(store);
+    DryRunTransport transport;
+    ManualClock clock{at("2026-12-01T09:00:00Z")};
+    Engine engine{**store, transport, clock};
+    REQUIRE(engine.add_campaign(definition(leads_json(4), "", schedule, two_domains)));
+    REQUIRE(engine.start("c"));
+    engine.simulate(clock, at("2026-12-01T12:00:00Z"));
+    REQUIRE(engine.update(definition(leads_json(1), "", schedule, only_m2)));
+  }
+  auto store = SqliteStore::open(path);
+  REQUIRE(store);
+  MemoryTransport transport;
+  ManualClock clock{at("2026-12-01T12:00:00Z")};
+  Engine engine{**store, transport, clock};
+  REQUIRE(restore_campaigns(engine, **store));
+  CHECK(engine.mailboxes().size() == 1);  // the removed one is known only for its leads
+  engine.simulate(clock, at("2026-12-05T00:00:00Z"));
+  const MailboxTrouble* m1 = trouble_of(engine.summary(), "m1");
+  REQUIRE(m1 != nullptr);
+  CHECK(m1->waiting == 2);
+  CHECK(transport.sent().size() == 2);  // m2's own leads' step 2
+  CHECK_FALSE(engine.disable_mailbox("m1").has_value());  // no campaign has it now
+
+  // Moved by the settings, their follow-ups thread with the messages m1 sent (its domain's
+  // Message-IDs), from m2.
+  REQUIRE(engine.update(definition(leads_json(1), R"(,"reassign_follow_ups":true)", schedule, only_m2)));
+  engine.simulate(clock, at("2026-12-06T00:00:00Z"));
+  REQUIRE(transport.sent().size() == 4);
+  const std::string& moved = transport.sent().back().message.data;
+  CHECK(moved.find("From: m2@other.example") != std::string::npos);
+  CHECK(moved.find("In-Reply-To: <") != std::string::npos);
+  CHECK(moved.find("@acme.example>") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("a disabled mailbox stays disabled after a restart, and a request enables it") {
   const auto dir = std::filesystem::temp_directory_path() / ("outreach-mailbox-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
