@@ -68,6 +68,8 @@ class MemoryStore final : public Store {
   [[nodiscard]] expected<void> save_folder_position(const FolderPosition& position) override;
   [[nodiscard]] expected<void> record_mailbox_check(const MailboxCheck& check) override;
   [[nodiscard]] std::vector<MailboxCheck> mailbox_checks() const override;
+  [[nodiscard]] expected<void> save_mailbox_state(const MailboxState& state) override;
+  [[nodiscard]] std::vector<MailboxState> mailbox_states() const override;
   /// @brief No: a memory store lives only as long as its engine, which has the definitions.
   [[nodiscard]] bool keeps_definitions() const noexcept override { return false; }
 
@@ -90,6 +92,7 @@ class MemoryStore final : public Store {
   std::map<std::int64_t, StoredRequest> requests_;  // by id
   std::map<std::pair<std::string, std::string>, FolderPosition> folder_positions_;  // by mailbox and folder
   std::map<std::string, MailboxCheck, std::less<>> mailbox_checks_;                // by mailbox
+  std::map<std::string, MailboxState, std::less<>> mailbox_states_;                // by mailbox
   std::int64_t inbox_next_ = 1;
   bool index_sends_ = false;
   std::unordered_map<std::string, SentMessage> sends_;  // by Message-ID, with `index_sends`

@@ -52,7 +52,7 @@ struct SqliteStoreOptions {
 class SqliteStore final : public Store {
  public:
   /// @brief The schema version this library writes (`PRAGMA user_version`).
-  static constexpr std::int64_t schema_version = 6;
+  static constexpr std::int64_t schema_version = 7;
   /// @brief `PRAGMA application_id` of an outreach store ("OUTR").
   static constexpr std::int32_t application_id = 0x4F555452;
 
@@ -98,6 +98,8 @@ class SqliteStore final : public Store {
   [[nodiscard]] expected<void> save_sequence_version(std::string_view campaign,
                                                      const SequenceVersion& version) override;
   [[nodiscard]] std::vector<SequenceVersion> sequence_versions(std::string_view campaign) const override;
+  [[nodiscard]] expected<void> save_mailbox_state(const MailboxState& state) override;
+  [[nodiscard]] std::vector<MailboxState> mailbox_states() const override;
   [[nodiscard]] std::optional<SentMessage> find_sent(std::string_view message_id) const override;
   [[nodiscard]] std::optional<int> last_step_sent(std::string_view campaign, std::string_view lead,
                                                   Instant at_or_before) const override;

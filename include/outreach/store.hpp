@@ -145,6 +145,17 @@ struct MailboxCheck {
   friend bool operator==(const MailboxCheck&, const MailboxCheck&) = default;
 };
 
+/// @brief Whether a mailbox is disabled: none of its campaigns sends with it
+/// (`Engine::disable_mailbox`, or after its failures in a row).
+struct MailboxState {
+  std::string mailbox;    ///< The mailbox id.
+  bool disabled = false;  ///< Disabled; false: enabled again.
+  std::string reason;     ///< Why it was disabled or enabled (`request`, or the failures).
+  Instant since{};        ///< When it was disabled or enabled.
+  /// @brief States compare equal when every part is equal.
+  friend bool operator==(const MailboxState&, const MailboxState&) = default;
+};
+
 /// @brief Durable state of the engine. The engine calls it from one thread.
 ///
 /// The event log is the truth: a lead's state is what its events say, and an engine that opens
@@ -349,6 +360,15 @@ class Store {
 
   /// @brief The last outcome of reading each mailbox, ordered by mailbox id. The default has none.
   [[nodiscard]] virtual std::vector<MailboxCheck> mailbox_checks() const;
+
+  /// @brief Keeps whether a mailbox is disabled (replacing its state before), so that every
+  /// engine of the store, and every campaign that has the mailbox, agrees after a restart. The
+  /// default keeps nothing: the engine then reads the state back from its campaigns' events.
+  /// @param state The state.
+  [[nodiscard]] virtual expected<void> save_mailbox_state(const MailboxState& state);
+
+  /// @brief Each mailbox's last state kept, ordered by mailbox id. The default has none.
+  [[nodiscard]] virtual std::vector<MailboxState> mailbox_states() const;
 
   /// @brief What the store was opened for. The default, a store that lives with its engine,
   /// says `engine`.

@@ -144,6 +144,13 @@ class ReadOnlyView final : public Store {
   /// @brief The base store's checks, each replaced by the view's own of the same mailbox, ordered
   /// by mailbox id.
   [[nodiscard]] std::vector<MailboxCheck> mailbox_checks() const override;
+  /// @brief Keeps the state in memory only.
+  /// @param state The state.
+  [[nodiscard]] expected<void> save_mailbox_state(const MailboxState& state) override {
+    return written_.save_mailbox_state(state);
+  }
+  /// @brief The view's own state of each mailbox, else the base store's; by mailbox id.
+  [[nodiscard]] std::vector<MailboxState> mailbox_states() const override;
   /// @brief Yes: its writes go to memory and never fail.
   [[nodiscard]] bool atomic_units() const noexcept override { return true; }
 

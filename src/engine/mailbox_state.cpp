@@ -39,6 +39,7 @@ void Engine::State::set_mailbox_enabled(std::size_t mailbox, bool enabled, const
   if (limiter.disabled() != enabled) return;  // as asked already
   limiter.set_disabled(!enabled, reason, now);
   if (!enabled) warn("mailbox \"" + limiter.settings().id + "\" is disabled: " + reason);
+  (void)log.kept_or_stop(store.save_mailbox_state({limiter.settings().id, !enabled, reason, now}));
   for (auto& campaign : campaigns) {
     CampaignState& c = *campaign;
     if (std::find(c.mailboxes.begin(), c.mailboxes.end(), mailbox) == c.mailboxes.end()) continue;
@@ -48,6 +49,12 @@ void Engine::State::set_mailbox_enabled(std::size_t mailbox, bool enabled, const
                                          reason);
     event.mailbox = limiter.settings().id;
     record_campaign(c, event);
+  }
+}
+
+void Engine::State::apply_stored_mailbox_states() {
+  for (const MailboxState& kept : store.mailbox_states()) {
+    if (const auto mailbox = mailboxes.find(kept.mailbox)) mailboxes[*mailbox].set_disabled(kept.disabled, kept.reason, kept.since);
   }
 }
 

@@ -57,6 +57,7 @@ expected<void> Engine::State::add_campaign(CampaignDefinition campaign, Campaign
                                          store.keeps_definitions(), replaced));
     if (replaced) warn("mailbox \"" + settings.id + "\" is defined again; the later settings are used");
   }
+  apply_stored_mailbox_states();
   if (secrets.unsubscribe_secret && !secrets.unsubscribe_secret->empty()) {
     c->unsubscribe_secret = std::move(*secrets.unsubscribe_secret);
   } else if (!c->def.unsubscribe.secret_env.empty()) {
@@ -121,6 +122,7 @@ expected<void> Engine::State::start(CampaignState& c, Instant now) {
     c.leads.enter(c.def.leads, c.def.schedule, first_delay, stored->started);
     restore_added_leads(c);
     restore(c);
+    apply_stored_mailbox_states();
     settle_in_doubt(c, now);
   } else {
     const Instant entered = std::max(now, c.def.schedule.start.value_or(now));

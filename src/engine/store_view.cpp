@@ -10,15 +10,28 @@
 
 namespace outreach {
 
-std::vector<MailboxCheck> ReadOnlyView::mailbox_checks() const {
-  std::vector<MailboxCheck> checks = written_.mailbox_checks();
-  for (MailboxCheck& check : base_.mailbox_checks()) {
-    const bool replaced = std::any_of(checks.begin(), checks.end(),
-                                      [&](const MailboxCheck& own) { return own.mailbox == check.mailbox; });
-    if (!replaced) checks.push_back(std::move(check));
+namespace {
+
+// Per mailbox, the view's own entry, else the base store's; by mailbox id.
+template <class Entry>
+std::vector<Entry> own_else_base(std::vector<Entry> own, std::vector<Entry> base) {
+  for (Entry& entry : base) {
+    const bool replaced =
+        std::any_of(own.begin(), own.end(), [&](const Entry& mine) { return mine.mailbox == entry.mailbox; });
+    if (!replaced) own.push_back(std::move(entry));
   }
-  std::sort(checks.begin(), checks.end(), [](const auto& a, const auto& b) { return a.mailbox < b.mailbox; });
-  return checks;
+  std::sort(own.begin(), own.end(), [](const Entry& a, const Entry& b) { return a.mailbox < b.mailbox; });
+  return own;
+}
+
+}  // namespace
+
+std::vector<MailboxCheck> ReadOnlyView::mailbox_checks() const {
+  return own_else_base(written_.mailbox_checks(), base_.mailbox_checks());
+}
+
+std::vector<MailboxState> ReadOnlyView::mailbox_states() const {
+  return own_else_base(written_.mailbox_states(), base_.mailbox_states());
 }
 
 expected<void> restore_campaigns(Engine& engine, const Store& store, std::optional<std::string_view> only) {

@@ -269,6 +269,18 @@ expected<void> MemoryStore::record_mailbox_check(const MailboxCheck& check) {
   return {};
 }
 
+expected<void> MemoryStore::save_mailbox_state(const MailboxState& state) {
+  mailbox_states_.insert_or_assign(state.mailbox, state);
+  return {};
+}
+
+std::vector<MailboxState> MemoryStore::mailbox_states() const {
+  std::vector<MailboxState> out;
+  out.reserve(mailbox_states_.size());
+  for (const auto& [mailbox, state] : mailbox_states_) out.push_back(state);
+  return out;
+}
+
 std::vector<MailboxCheck> MemoryStore::mailbox_checks() const {
   std::vector<MailboxCheck> out;
   out.reserve(mailbox_checks_.size());

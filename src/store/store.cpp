@@ -71,4 +71,8 @@ expected<void> Store::record_mailbox_check(const MailboxCheck&) { return {}; }
 
 std::vector<MailboxCheck> Store::mailbox_checks() const { return {}; }
 
+expected<void> Store::save_mailbox_state(const MailboxState&) { return {}; }
+
+std::vector<MailboxState> Store::mailbox_states() const { return {}; }
+
 }  // namespace outreach

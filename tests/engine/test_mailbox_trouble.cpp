@@ -273,6 +273,50 @@ TEST_CASE("after a restart, a mailbox removed from the campaign still holds the 
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("the store keeps each mailbox's latest state, on which every campaign sharing it agrees after a restart") {
+  const auto dir = std::filesystem::temp_directory_path() / ("outreach-shared-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto path = dir / "store.db";
+  const std::string schedule = R"({"timezone":"UTC","start":"2026-12-01"})";
+  const auto named = [&](const char* name, const std::string& mailboxes) {
+    CampaignDefinition made = definition(leads_json(2), "", schedule, mailboxes);
+    made.name = name;
+    return made;
+  };
+  const std::string m1 = R"([{"id":"m1","from":"m1@acme.example","daily_limit":1000}])";
+  const std::string m2 = R"([{"id":"m2","from":"m2@acme.example","daily_limit":1000}])";
+  const std::string both = R"([{"id":"m1","from":"m1@acme.example","daily_limit":1000},)"
+                           R"({"id":"m2","from":"m2@acme.example","daily_limit":1000}])";
+  const Instant now = at("2026-12-01T09:00:00Z");
+  {
+    auto store = SqliteStore::open(path);
+    REQUIRE(store);
+    DryRunTransport transport;
+    ManualClock clock{now};
+    Engine engine{**store, transport, clock};
+    REQUIRE(engine.add_campaign(named("a", m1)));
+    REQUIRE(engine.add_campaign(named("b", both)));
+    REQUIRE(engine.start("a"));
+    REQUIRE(engine.start("b"));
+    // At one instant: m1 disabled (both campaigns say so), taken out of b, enabled (a says so).
+    REQUIRE(engine.disable_mailbox("m1"));
+    REQUIRE(engine.update(named("b", m2)));
+    REQUIRE(engine.enable_mailbox("m1"));
+    CHECK((*store)->mailbox_states() == std::vector<MailboxState>{{"m1", false, "request", now}});
+  }
+  auto store = SqliteStore::open(path);
+  REQUIRE(store);
+  DryRunTransport transport;
+  ManualClock clock{now};
+  Engine engine{**store, transport, clock};
+  REQUIRE(restore_campaigns(engine, **store));  // a, then b, whose last word on m1 is "disabled"
+  CHECK(engine.summary().campaigns.at(0).mailbox_trouble.empty());
+  engine.simulate(clock, at("2026-12-05T00:00:00Z"));
+  CHECK(engine.summary().campaigns.at(0).leads.at("completed") == 2);
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("a disabled mailbox stays disabled after a restart, and a request enables it") {
   const auto dir = std::filesystem::temp_directory_path() / ("outreach-mailbox-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);

@@ -142,6 +142,21 @@ TEST_CASE_TEMPLATE("a campaign's sequence versions are kept once each, per campa
   CHECK(store.sequence_versions("q4").at(1) == second);
 }
 
+TEST_CASE_TEMPLATE("a mailbox's state replaces the one before and states are listed by mailbox id", Kind,
+                   MemoryStoreKind, SqliteStoreKind) {
+  Kind kind;
+  Store& store = kind.get();
+  CHECK(store.mailbox_states().empty());
+  const MailboxState bob{"bob", true, "10 sends in a row failed", utc("2026-12-01T10:00:00.125Z")};
+  const MailboxState alice{"alice", true, "request", utc("2026-12-01T11:00:00Z")};
+  const MailboxState bob_again{"bob", false, "request", utc("2026-12-02T09:00:00Z")};
+  REQUIRE(store.save_mailbox_state(bob));
+  REQUIRE(store.save_mailbox_state(alice));
+  CHECK(store.mailbox_states() == std::vector<MailboxState>{alice, bob});
+  REQUIRE(store.save_mailbox_state(bob_again));
+  CHECK(store.mailbox_states() == std::vector<MailboxState>{alice, bob_again});
+}
+
 TEST_CASE_TEMPLATE("forgetting an address erases its events and intents everywhere but keeps its suppression", Kind,
                    MemoryStoreKind, SqliteStoreKind) {
   Kind kind;

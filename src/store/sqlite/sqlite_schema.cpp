@@ -154,8 +154,22 @@ expected<void> create_version_6(sqlite::Connection& connection) {
                             "cannot create the sequence versions table (version 6)");
 }
 
-constexpr std::array<SqliteMigration, 6> migrations{&create_version_1, &create_version_2, &create_version_3,
-                                                    &create_version_4, &create_version_5, &create_version_6};
+// Whether each mailbox is disabled, shared by every campaign (and engine) of the store.
+expected<void> create_version_7(sqlite::Connection& connection) {
+  return connection.execute(R"sql(
+    CREATE TABLE mailbox_states (
+      mailbox  TEXT PRIMARY KEY,        -- the mailbox id
+      disabled INTEGER NOT NULL CHECK (disabled IN (0, 1)),
+      reason   TEXT NOT NULL,           -- `request`, or the failures that disabled it
+      since    INTEGER NOT NULL         -- when it was disabled or enabled
+    ) STRICT, WITHOUT ROWID;
+  )sql",
+                            "cannot create the mailbox states table (version 7)");
+}
+
+constexpr std::array<SqliteMigration, 7> migrations{&create_version_1, &create_version_2, &create_version_3,
+                                                    &create_version_4, &create_version_5, &create_version_6,
+                                                    &create_version_7};
 static_assert(static_cast<std::int64_t>(migrations.size()) == SqliteStore::schema_version, "each schema version has its migration");
 
 }  // namespace

@@ -113,6 +113,8 @@ struct SqliteStore::Impl {
     Statement save_folder_position;
     Statement record_mailbox_check;
     Statement list_mailbox_checks;
+    Statement save_mailbox_state;
+    Statement list_mailbox_states;
   } statements;
   int depth = 0;                        // nested begin() calls not yet committed
   std::optional<Error> unit_error;      // the first failed write of the open unit
@@ -333,6 +335,10 @@ expected<void> SqliteStore::Impl::prepare_statements() {
        "INSERT INTO mailbox_checks (mailbox, checked, failed, error) VALUES (?1, ?2, ?3, ?4) "
        "ON CONFLICT (mailbox) DO UPDATE SET checked = excluded.checked, failed = excluded.failed, error = excluded.error"},
       {&statements.list_mailbox_checks, "SELECT mailbox, checked, failed, error FROM mailbox_checks ORDER BY mailbox"},
+      {&statements.save_mailbox_state,
+       "INSERT INTO mailbox_states (mailbox, disabled, reason, since) VALUES (?1, ?2, ?3, ?4) "
+       "ON CONFLICT (mailbox) DO UPDATE SET disabled = excluded.disabled, reason = excluded.reason, since = excluded.since"},
+      {&statements.list_mailbox_states, "SELECT mailbox, disabled, reason, since FROM mailbox_states ORDER BY mailbox"},
   };
   for (const auto& [statement, sql] : all) {
     auto prepared = Statement::prepare(connection, sql);
@@ -802,6 +808,26 @@ std::vector<MailboxCheck> SqliteStore::mailbox_checks() const {
                                .checked = instant_of(row.optional_integer(1)),
                                .failed = instant_of(row.optional_integer(2)),
                                .error = std::string(row.text(3))});
+  });
+  return out;
+}
+
+expected<void> SqliteStore::save_mailbox_state(const MailboxState& state) {
+  return impl_->write([&]() -> expected<void> {
+    auto& save = impl_->statements.save_mailbox_state;
+    save.bind_all(std::string_view(state.mailbox), static_cast<std::int64_t>(state.disabled ? 1 : 0),
+                  std::string_view(state.reason), milliseconds_of(state.since));
+    return save.run("cannot keep the mailbox's state");
+  });
+}
+
+std::vector<MailboxState> SqliteStore::mailbox_states() const {
+  std::vector<MailboxState> out;
+  impl_->read_rows(impl_->statements.list_mailbox_states, "cannot read the mailbox states", [&](const Statement& row) {
+    out.push_back(MailboxState{.mailbox = std::string(row.text(0)),
+                               .disabled = row.integer(1) != 0,
+                               .reason = std::string(row.text(2)),
+                               .since = instant_of(row.integer(3))});
   });
   return out;
 }

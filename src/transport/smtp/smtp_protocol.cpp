@@ -171,7 +171,9 @@ SendOutcome failure_outcome(const SmtpReply& reply, SmtpStage stage) {
   // policy, quota or trouble), unless its enhanced code is about addresses or the recipient's
   // mailbox (X.1, X.2), or about this message (its size, its content: X.3.4, X.6).
   const std::string_view code_class = std::string_view(reply.status).substr(0, std::min<std::size_t>(reply.status.size(), 4));
-  const bool recipients = stage == SmtpStage::rcpt || code_class.ends_with(".1.") || code_class.ends_with(".2.");
+  // 421 closes the session, at any stage: the server's trouble, not the recipient's.
+  const bool recipients = reply.code != 421 && (stage == SmtpStage::rcpt || code_class.ends_with(".1.") ||
+                                                code_class.ends_with(".2."));
   const bool this_message = too_big || reply.code == 552 || reply.status.ends_with(".3.4") || code_class.ends_with(".6.");
   outcome.sender_side = is_sender_side(stage) ? !too_big : !recipients && !this_message;
   outcome.reason = std::string(stage_name(stage)) + ": " + std::to_string(reply.code);

@@ -161,6 +161,7 @@ TEST_CASE("outcomes: 4xx, 5.2.2, 552 to RCPT and sender-side failures are tempor
       {"451 4.3.0 local error\r\n", SmtpStage::message, SendOutcome::Kind::temporary, false, true},
       {"452 4.5.3 too many recipients\r\n", SmtpStage::rcpt, SendOutcome::Kind::temporary, false, false},
       {"421 4.7.0 closing\r\n", SmtpStage::mail, SendOutcome::Kind::temporary, false, true},
+      {"421 4.3.2 shutting down\r\n", SmtpStage::rcpt, SendOutcome::Kind::temporary, false, true},
       {"550 5.1.1 no such user\r\n", SmtpStage::rcpt, SendOutcome::Kind::permanent, true, false},
       // The mailbox's own server refusing the message: its policy, every message alike.
       {"550 5.7.1 rejected as spam\r\n", SmtpStage::message, SendOutcome::Kind::permanent, false, true},
