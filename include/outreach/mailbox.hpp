@@ -90,6 +90,9 @@ struct Mailbox {
   /// Sends in a row that fail on the sending side (its server out of reach, its login or its
   /// sender refused) after which the engine disables it (`mailbox_disabled`); 0: never.
   std::int64_t disable_after_failures = 10;
+  /// Disabled by its settings: no campaign sends with it (as after `Engine::disable_mailbox`),
+  /// and it is enabled again only by settings that no longer say so.
+  bool disabled = false;
   std::optional<TimeZone> timezone;             ///< Zone of its days; default: the schedule's.
   std::string transport;                        ///< `smtp://host:port`, `smtps://host:port` or `outbox:DIR`; empty: none.
   Security security = Security::starttls;       ///< Connection security.

@@ -46,7 +46,8 @@ class MemoryStore final : public Store {
   [[nodiscard]] expected<void> save_sequence_version(std::string_view campaign,
                                                      const SequenceVersion& version) override;
   [[nodiscard]] std::vector<SequenceVersion> sequence_versions(std::string_view campaign) const override;
-  /// @brief Yes: its writes never fail, so a unit is always whole.
+  /// @brief Yes: its writes fail only when asked what no engine asks (a sequence version kept
+  /// twice), so a unit is always whole.
   [[nodiscard]] bool atomic_units() const noexcept override { return true; }
   /// @brief Reads the kept events, or the index of sends (`index_sends`) when events are not
   /// kept; nothing is found without either.

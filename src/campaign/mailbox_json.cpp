@@ -461,6 +461,7 @@ json::object mailbox_to_json(const Mailbox& mailbox) {
     out["ramp"] = nullptr;
   }
   out["disable_after_failures"] = mailbox.disable_after_failures;
+  out["disabled"] = mailbox.disabled;
   out["timezone"] = mailbox.timezone ? text_or_null(mailbox.timezone->name()) : json::value(nullptr);
   out["transport"] = text_or_null(mailbox.transport);
   out["security"] = security_to_json(mailbox.transport, mailbox.security, smtp_schemes);
@@ -513,6 +514,7 @@ Mailbox mailbox_from_json(const json::value& value, const std::string& path, con
   if (auto failures = reader.integer("disable_after_failures", 0, max_failures_in_a_row)) {
     mailbox.disable_after_failures = *failures;
   }
+  if (auto disabled = reader.boolean("disabled")) mailbox.disabled = *disabled;
   if (auto zone = reader.string("timezone")) {
     if (auto located = TimeZone::locate(*zone)) {
       mailbox.timezone = *located;

@@ -52,6 +52,17 @@ void Engine::State::set_mailbox_enabled(std::size_t mailbox, bool enabled, const
   }
 }
 
+void Engine::State::apply_mailbox_settings(const CampaignState& c, Instant now) {
+  for (const std::size_t mailbox : c.mailboxes) {
+    const detail::MailboxLimiter& limiter = mailboxes[mailbox];
+    if (limiter.settings().disabled && !limiter.disabled()) {
+      set_mailbox_enabled(mailbox, false, "settings", now);
+    } else if (!limiter.settings().disabled && limiter.disabled() && limiter.disabled_because() == "settings") {
+      set_mailbox_enabled(mailbox, true, "settings", now);
+    }
+  }
+}
+
 void Engine::State::apply_stored_mailbox_states() {
   for (const MailboxState& kept : store.mailbox_states()) {
     if (const auto mailbox = mailboxes.find(kept.mailbox)) mailboxes[*mailbox].set_disabled(kept.disabled, kept.reason, kept.since);
@@ -129,6 +140,10 @@ expected<void> Engine::enable_mailbox(std::string_view id) {
   State& s = *state_;
   auto mailbox = mailbox_named(s, id);
   if (!mailbox) return fail(mailbox.error());
+  if (s.mailboxes[*mailbox].settings().disabled) {
+    return fail(Errc::invalid_argument, "mailbox \"" + std::string(id) + "\" is disabled by its settings (\"disabled\": "
+                                        "true): change them with outreach update");
+  }
   if (s.log.failed()) return fail(*s.log.failure());
   s.set_mailbox_enabled(*mailbox, true, "request", s.clock.now());
   if (s.log.failed()) return fail(*s.log.failure());

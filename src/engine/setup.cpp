@@ -58,6 +58,7 @@ expected<void> Engine::State::add_campaign(CampaignDefinition campaign, Campaign
     if (replaced) warn("mailbox \"" + settings.id + "\" is defined again; the later settings are used");
   }
   apply_stored_mailbox_states();
+  apply_mailbox_settings(*c, clock.now());
   if (secrets.unsubscribe_secret && !secrets.unsubscribe_secret->empty()) {
     c->unsubscribe_secret = std::move(*secrets.unsubscribe_secret);
   } else if (!c->def.unsubscribe.secret_env.empty()) {

@@ -273,6 +273,7 @@ expected<std::vector<std::string>> Engine::State::update(CampaignState& c, Campa
     c.def.sequence = std::move(changed.sequence);
     c.versions.assign(1, c.def.sequence);
     c.analytics = detail::CampaignAnalytics(c.versions);
+    apply_mailbox_settings(c, now);
     return described;
   }
   if (!log.kept_or_stop(store.begin())) return fail(*log.failure());
@@ -290,6 +291,7 @@ expected<std::vector<std::string>> Engine::State::update(CampaignState& c, Campa
     event.after = json::serialize(change.after);
     record_campaign(c, event);
   }
+  apply_mailbox_settings(c, now);  // a mailbox disabled or enabled by its settings
   if (steps_changed) {
     const std::int64_t ended = apply_steps(c, before, now);
     if (ended > 0) {

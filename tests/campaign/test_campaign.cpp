@@ -1248,7 +1248,7 @@ TEST_CASE("the format's example written as JSON keeps every mailbox setting and 
   std::vector<std::string> keys;
   for (const auto& member : alice) keys.emplace_back(member.key());
   CHECK(keys == std::vector<std::string>{"id", "from", "daily_limit", "min_interval", "jitter", "ramp",
-                                         "disable_after_failures", "timezone", "transport", "security", "username", "auth", "password_env", "token_env",
+                                         "disable_after_failures", "disabled", "timezone", "transport", "security", "username", "auth", "password_env", "token_env",
                                          "ca_file", "dkim", "imap"});
   CHECK(alice.at("imap").is_null());
   CHECK(alice.at("security").as_string() == "starttls");
@@ -1538,6 +1538,7 @@ TEST_CASE("to_json gives byte-identical text for equal definitions") {
       "jitter": {},
       "ramp": null,
       "disable_after_failures": 10,
+      "disabled": false,
       "timezone": null,
       "transport": null,
       "security": "starttls",
@@ -1604,6 +1605,7 @@ TEST_CASE("every part of a definition but lead_problems takes part in its equali
       {"read_after_last_send", [](CampaignDefinition& c) { c.read_after_last_send = std::chrono::days(15); }},
       {"reassign_follow_ups", [](CampaignDefinition& c) { c.reassign_follow_ups = true; }},
       {"a mailbox's disable_after_failures", [](CampaignDefinition& c) { c.mailboxes[0].disable_after_failures = 0; }},
+      {"a mailbox's disabled", [](CampaignDefinition& c) { c.mailboxes[0].disabled = true; }},
       {"a mailbox's imap", [](CampaignDefinition& c) { c.mailboxes[0].imap = imap_settings("imaps://i.example"); }},
       {"a mailbox's imap folders",
        [](CampaignDefinition& c) {

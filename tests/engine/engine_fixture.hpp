@@ -1,13 +1,20 @@
 // A campaign's state and its mailboxes, built as the engine builds them, for the tests of the
-// engine's pure parts: leads entered, campaign running, nothing sent.
+// engine's pure parts: leads entered, campaign running, nothing sent. And what the tests of a
+// whole engine share: a started campaign on a memory store, a folder of their own.
 #pragma once
 
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <string>
 
 #include "engine/campaign_state.hpp"
 #include "engine/mailbox_pool.hpp"
+#include "outreach/engine.hpp"
+#include "outreach/memory_store.hpp"
+#include "outreach/memory_transport.hpp"
 #include "outreach/request.hpp"
 
 namespace outreach::test {
@@ -45,6 +52,36 @@ inline CampaignDefinition definition(const std::string& leads, const std::string
   REQUIRE_MESSAGE(loaded.has_value(), (loaded ? "" : loaded.error().to_string()));
   return std::move(*loaded);
 }
+
+/// A folder of the test's own, empty, removed with everything in it at the end.
+struct TempDir {
+  std::filesystem::path path;
+  explicit TempDir(const std::string& name)
+      : path(std::filesystem::temp_directory_path() / ("outreach-" + name + "-" + std::to_string(::getpid()))) {
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+};
+
+/// A campaign (named "c") started at 2026-12-01 09:00 UTC on a memory store, sending through a
+/// memory transport that answers as `script` says (accepts by default).
+struct StartedCampaign {
+  MemoryStore store;
+  MemoryTransport transport;
+  ManualClock clock{at("2026-12-01T09:00:00Z")};
+  Engine engine{store, transport, clock};
+
+  explicit StartedCampaign(CampaignDefinition campaign, MemoryTransport::Script script = {})
+      : transport(std::move(script)) {
+    REQUIRE(engine.add_campaign(std::move(campaign)));
+    REQUIRE(engine.start("c"));
+  }
+  /// Runs the engine on its clock up to `until`.
+  void run_until(const char* until) { engine.simulate(clock, at(until)); }
+};
 
 struct CampaignFixture {
   detail::CampaignState campaign;

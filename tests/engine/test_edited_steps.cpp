@@ -5,8 +5,6 @@
 // have. The real processes are in tests/cli/test_cli_steer.py.
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <map>
 #include <string>
@@ -25,6 +23,8 @@ using namespace outreach;
 using outreach::test::answer_of;
 using outreach::test::at;
 using outreach::test::leads_json;
+using outreach::test::StartedCampaign;
+using outreach::test::TempDir;
 
 namespace {
 
@@ -52,27 +52,13 @@ std::vector<Event> sent_events(const Store& store) {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-struct TempDir {
-  std::filesystem::path path;
-  explicit TempDir(const std::string& name)
-      : path(std::filesystem::temp_directory_path() / ("outreach-steps-" + name + "-" + std::to_string(::getpid()))) {
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
-
 }  // namespace
 
 TEST_SUITE("engine.edited_steps") {
 
 TEST_CASE("step 3 reworded while step 1 goes out: every lead's step 3 has the new text, its past stays as it was") {
-  MemoryStore store;
-  MemoryTransport transport;
-  ManualClock clock{at("2026-12-01T09:00:00Z")};
-  Engine engine{store, transport, clock};
-  REQUIRE(engine.add_campaign(campaign(one + "," + two + "," + three)));
-  REQUIRE(engine.start("c"));
+  StartedCampaign started(campaign(one + "," + two + "," + three));
+  auto& [store, transport, clock, engine] = started;
   engine.simulate(clock, at("2026-12-01T09:35:00Z"));
   const Instant edited = clock.now();
   const std::size_t early = transport.sent().size();
@@ -126,12 +112,8 @@ TEST_CASE("step 3 reworded while step 1 goes out: every lead's step 3 has the ne
 }
 
 TEST_CASE("a removed step ends the leads waiting for it; an added one is sent to the leads still going") {
-  MemoryStore store;
-  MemoryTransport transport;
-  ManualClock clock{at("2026-12-01T09:00:00Z")};
-  Engine engine{store, transport, clock};
-  REQUIRE(engine.add_campaign(campaign(one + "," + two + "," + three, 4)));
-  REQUIRE(engine.start("c"));
+  StartedCampaign started(campaign(one + "," + two + "," + three, 4));
+  auto& [store, transport, clock, engine] = started;
   engine.simulate(clock, at("2026-12-02T09:15:00Z"));  // step 2 went to the first two leads
   const auto before = sent_events(store);
   REQUIRE(std::count_if(before.begin(), before.end(), [](const Event& e) { return e.step == 2; }) == 2);
@@ -170,12 +152,8 @@ TEST_CASE("a removed step ends the leads waiting for it; an added one is sent to
 }
 
 TEST_CASE("a sent step keeps its threading and its A/B split; a step no lead reached may change them") {
-  MemoryStore store;
-  MemoryTransport transport;
-  ManualClock clock{at("2026-12-01T09:00:00Z")};
-  Engine engine{store, transport, clock};
-  REQUIRE(engine.add_campaign(campaign(one + "," + two + "," + three, 3)));
-  REQUIRE(engine.start("c"));
+  StartedCampaign started(campaign(one + "," + two + "," + three, 3));
+  auto& [store, transport, clock, engine] = started;
   engine.simulate(clock, at("2026-12-01T12:00:00Z"));  // step 1 only
 
   const std::string split_one =
@@ -205,7 +183,7 @@ TEST_CASE("a sent step keeps its threading and its A/B split; a step no lead rea
 TEST_CASE("a changed delay applies to the waits that begin after it, and a restart after an edit goes on the same way") {
   // The same campaign twice: once by one engine, once stopped right after the edit and resumed
   // from its store. Every send is the same, at the same instant, from the same version.
-  TempDir dir("restart");
+  const TempDir dir("edited-steps-restart");
   const std::string longer_two = R"({"delay":{"days":3},"variants":[{"text":"Two, later"}]})";
   using Send = std::tuple<std::string, std::string, int, int, std::string>;  // at, lead, step, version, subject
   const auto run = [&](const std::filesystem::path& path, bool restart) {
@@ -269,12 +247,8 @@ TEST_CASE("a changed delay applies to the waits that begin after it, and a resta
 }
 
 TEST_CASE("a step removed and added again keeps the thread and A/B split it was sent with") {
-  MemoryStore store;
-  MemoryTransport transport;
-  ManualClock clock{at("2026-12-01T09:00:00Z")};
-  Engine engine{store, transport, clock};
-  REQUIRE(engine.add_campaign(campaign(one + "," + two + "," + three, 2)));
-  REQUIRE(engine.start("c"));
+  StartedCampaign started(campaign(one + "," + two + "," + three, 2));
+  auto& [store, transport, clock, engine] = started;
   engine.simulate(clock, at("2026-12-04T00:00:00Z"));  // every step went
   REQUIRE(engine.update(campaign(one + "," + two, 1), {.edit_steps = true}));
   const std::string split_three = R"({"delay":{"days":1},"variants":[{"text":"3"},{"name":"short","text":"3"}]})";
@@ -287,9 +261,8 @@ TEST_CASE("a step removed and added again keeps the thread and A/B split it was 
 }
 
 TEST_CASE("a first message left in doubt names its version, and its thread goes on from it") {
-  MemoryStore store;
   int sends = 0;
-  MemoryTransport transport{[&](const Mailbox&, const Message&) {
+  const auto first_lost = [&](const Mailbox&, const Message&) {
     if (++sends > 1) return SendOutcome::accept();
     SendOutcome lost;  // the whole message went, the reply did not come back
     lost.kind = SendOutcome::Kind::temporary;
@@ -297,11 +270,9 @@ TEST_CASE("a first message left in doubt names its version, and its thread goes 
     lost.sender_side = true;
     lost.reason = "the server closed the connection after the message";
     return lost;
-  }};
-  ManualClock clock{at("2026-12-01T09:00:00Z")};
-  Engine engine{store, transport, clock};
-  REQUIRE(engine.add_campaign(campaign(one + "," + two, 1)));
-  REQUIRE(engine.start("c"));
+  };
+  StartedCampaign started(campaign(one + "," + two, 1), first_lost);
+  auto& [store, transport, clock, engine] = started;
   const std::string hello = R"({"variants":[{"subject":"Hello {{first_name}}","text":"One"}]})";
   REQUIRE(engine.update(campaign(hello + "," + two, 1), {.edit_steps = true}));
   engine.simulate(clock, at("2026-12-04T00:00:00Z"));
@@ -317,12 +288,8 @@ TEST_CASE("a first message left in doubt names its version, and its thread goes 
 }
 
 TEST_CASE("an update request with edit_steps reads back as written and edits the steps") {
-  MemoryStore store;
-  MemoryTransport transport;
-  ManualClock clock{at("2026-12-01T09:00:00Z")};
-  Engine engine{store, transport, clock};
-  REQUIRE(engine.add_campaign(campaign(one + "," + two + "," + three, 2)));
-  REQUIRE(engine.start("c"));
+  StartedCampaign started(campaign(one + "," + two + "," + three, 2));
+  auto& [store, transport, clock, engine] = started;
   engine.simulate(clock, at("2026-12-01T12:00:00Z"));
   Request request;
   request.action = RequestAction::update;

@@ -4,8 +4,6 @@
 // The real processes are in tests/cli/test_cli_steer.py.
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <map>
 #include <string>
@@ -26,6 +24,7 @@ using outreach::test::answer_of;
 using outreach::test::at;
 using outreach::test::definition;
 using outreach::test::leads_json;
+using outreach::test::TempDir;
 
 namespace {
 
@@ -52,16 +51,6 @@ std::map<std::pair<std::string, int>, int> sends_of(const Store& store) {
   });
   return sends;
 }
-
-struct TempFile {
-  std::filesystem::path path;
-  explicit TempFile(const std::string& name)
-      : path(std::filesystem::temp_directory_path() / ("outreach-live-" + name + "-" + std::to_string(::getpid()))) {
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~TempFile() { std::filesystem::remove_all(path); }
-};
 
 }  // namespace
 
@@ -163,7 +152,7 @@ TEST_CASE("leads added to a running campaign each get every step once; those in 
 }
 
 TEST_CASE("added leads are kept apart from the definition, come back after a restart, and are forgotten") {
-  TempFile dir("added");
+  const TempDir dir("live-added");
   const auto path = dir.path / "store.db";
   std::string definition_before;
   {
@@ -218,7 +207,7 @@ TEST_CASE("added leads are kept apart from the definition, come back after a res
 TEST_CASE("forget takes an address out of the leads of a waiting add_leads request, and drops an answered one") {
   for (const bool sqlite : {false, true}) {
     CAPTURE(sqlite);
-    TempFile dir("forget-request");
+    const TempDir dir("live-forget-request");
     MemoryStore memory;
     std::unique_ptr<SqliteStore> file;
     if (sqlite) file = std::move(*SqliteStore::open(dir.path / "store.db"));

@@ -5,7 +5,6 @@
 // refusing a login is in tests/cli/test_cli_steer.py.
 #include <doctest/doctest.h>
 
-#include <unistd.h>
 
 #include <filesystem>
 #include <map>
@@ -26,6 +25,8 @@ using outreach::test::answer_of;
 using outreach::test::at;
 using outreach::test::definition;
 using outreach::test::leads_json;
+using outreach::test::StartedCampaign;
+using outreach::test::TempDir;
 
 namespace {
 
@@ -72,12 +73,8 @@ const MailboxTrouble* trouble_of(const Summary& summary, const std::string& mail
 TEST_SUITE("engine.mailbox_trouble") {
 
 TEST_CASE("a mailbox whose login fails is disabled after its failures in a row; the campaign goes on with the other") {
-  MemoryStore store;
-  MemoryTransport transport{login_refused_on_m1};
-  ManualClock clock{at("2026-12-01T09:00:00Z")};
-  Engine engine{store, transport, clock};
-  REQUIRE(engine.add_campaign(definition(leads_json(10), "", R"({"timezone":"UTC","start":"2026-12-01"})", two_mailboxes)));
-  REQUIRE(engine.start("c"));
+  StartedCampaign started(definition(leads_json(10), "", R"({"timezone":"UTC","start":"2026-12-01"})", two_mailboxes), login_refused_on_m1);
+  auto& [store, transport, clock, engine] = started;
   engine.simulate(clock, at("2026-12-10T00:00:00Z"));
 
   const auto disabled = events_of(store, EventType::mailbox_disabled);
@@ -106,44 +103,35 @@ TEST_CASE("a mailbox whose login fails is disabled after its failures in a row; 
 }
 
 TEST_CASE("failures of the recipient's, or a mailbox set never to be disabled, disable nothing") {
-  MemoryStore store;
-  MemoryTransport transport{[](const Mailbox&, const Message&) {
+  const auto refused_recipient = [](const Mailbox&, const Message&) {
     SendOutcome refused;
     refused.kind = SendOutcome::Kind::permanent;
     refused.code = 550;
     refused.status = "5.7.1";
     refused.reason = "RCPT TO: 550 5.7.1 refused";
     return refused;  // the recipient's: not the mailbox's
-  }};
-  ManualClock clock{at("2026-12-01T09:00:00Z")};
-  Engine engine{store, transport, clock};
-  REQUIRE(engine.add_campaign(definition(leads_json(6), "", R"({"timezone":"UTC","start":"2026-12-01"})",
-                                         R"([{"id":"m1","from":"m1@acme.example","daily_limit":50,"disable_after_failures":2}])")));
-  REQUIRE(engine.start("c"));
-  engine.simulate(clock, at("2026-12-03T00:00:00Z"));
-  CHECK(events_of(store, EventType::failed).size() == 6);
-  CHECK(events_of(store, EventType::mailbox_disabled).empty());
+  };
+  const std::string schedule = R"({"timezone":"UTC","start":"2026-12-01"})";
+  StartedCampaign recipients(
+      definition(leads_json(6), "", schedule,
+                 R"([{"id":"m1","from":"m1@acme.example","daily_limit":50,"disable_after_failures":2}])"),
+      refused_recipient);
+  recipients.run_until("2026-12-03T00:00:00Z");
+  CHECK(events_of(recipients.store, EventType::failed).size() == 6);
+  CHECK(events_of(recipients.store, EventType::mailbox_disabled).empty());
 
-  MemoryStore other_store;
-  MemoryTransport failing{login_refused_on_m1};
-  ManualClock other_clock{at("2026-12-01T09:00:00Z")};
-  Engine never{other_store, failing, other_clock};
-  REQUIRE(never.add_campaign(definition(leads_json(6), "", R"({"timezone":"UTC","start":"2026-12-01"})",
-                                        R"([{"id":"m1","from":"m1@acme.example","daily_limit":50,"disable_after_failures":0}])")));
-  REQUIRE(never.start("c"));
-  never.simulate(other_clock, at("2026-12-02T00:00:00Z"));
-  CHECK(events_of(other_store, EventType::deferred).size() >= 6);
-  CHECK(events_of(other_store, EventType::mailbox_disabled).empty());
+  StartedCampaign never(definition(leads_json(6), "", schedule,
+                                   R"([{"id":"m1","from":"m1@acme.example","daily_limit":50,"disable_after_failures":0}])"),
+                        login_refused_on_m1);
+  never.run_until("2026-12-02T00:00:00Z");
+  CHECK(events_of(never.store, EventType::deferred).size() >= 6);
+  CHECK(events_of(never.store, EventType::mailbox_disabled).empty());
 }
 
 TEST_CASE("the follow-ups of a disabled mailbox wait for it, and go when it is enabled or when the campaign moves them") {
-  MemoryStore store;
-  MemoryTransport transport;
-  ManualClock clock{at("2026-12-01T09:00:00Z")};
-  Engine engine{store, transport, clock};
   const std::string schedule = R"({"timezone":"UTC","start":"2026-12-01"})";
-  REQUIRE(engine.add_campaign(definition(leads_json(4), "", schedule, two_mailboxes)));
-  REQUIRE(engine.start("c"));
+  StartedCampaign started(definition(leads_json(4), "", schedule, two_mailboxes));
+  auto& [store, transport, clock, engine] = started;
   engine.simulate(clock, at("2026-12-01T12:00:00Z"));  // step 1 from both mailboxes
   std::set<std::string> on_m1;
   for (const auto& [send, mailbox] : senders(store)) {
@@ -180,14 +168,37 @@ TEST_CASE("the follow-ups of a disabled mailbox wait for it, and go when it is e
   CHECK(engine.summary().campaigns.at(0).leads.at("completed") == 4);
 }
 
-TEST_CASE("a mailbox removed from the campaign holds its follow-ups, and says so") {
-  MemoryStore store;
-  MemoryTransport transport;
-  ManualClock clock{at("2026-12-01T09:00:00Z")};
-  Engine engine{store, transport, clock};
+TEST_CASE("a mailbox disabled by its settings is enabled again only by its settings") {
   const std::string schedule = R"({"timezone":"UTC","start":"2026-12-01"})";
-  REQUIRE(engine.add_campaign(definition(leads_json(4), "", schedule, two_mailboxes)));
-  REQUIRE(engine.start("c"));
+  StartedCampaign started(definition(leads_json(4), "", schedule, two_mailboxes));
+  auto& [store, transport, clock, engine] = started;
+  engine.simulate(clock, at("2026-12-01T12:00:00Z"));
+  const std::string m1_off = R"([{"id":"m1","from":"m1@acme.example","daily_limit":1000,"disable_after_failures":3,"disabled":true},)"
+                             R"({"id":"m2","from":"m2@acme.example","daily_limit":1000}])";
+  const auto off = engine.update(definition(leads_json(1), "", schedule, m1_off));
+  REQUIRE(off.has_value());
+  CHECK(*off == std::vector<std::string>{"mailboxes[m1].disabled: false -> true"});
+  const auto disabled = events_of(store, EventType::mailbox_disabled);
+  REQUIRE(disabled.size() == 1);
+  CHECK(disabled[0].reason == "settings");
+  const auto refused = engine.enable_mailbox("m1");
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().message().find("disabled by its settings") != std::string::npos);
+  engine.simulate(clock, at("2026-12-05T00:00:00Z"));
+  CHECK(trouble_of(engine.summary(), "m1")->waiting == 2);
+
+  REQUIRE(engine.update(definition(leads_json(1), "", schedule, two_mailboxes)));
+  const auto enabled = events_of(store, EventType::mailbox_enabled);
+  REQUIRE(enabled.size() == 1);
+  CHECK(enabled[0].reason == "settings");
+  engine.simulate(clock, at("2026-12-06T00:00:00Z"));
+  CHECK(engine.summary().campaigns.at(0).leads.at("completed") == 4);
+}
+
+TEST_CASE("a mailbox removed from the campaign holds its follow-ups, and says so") {
+  const std::string schedule = R"({"timezone":"UTC","start":"2026-12-01"})";
+  StartedCampaign started(definition(leads_json(4), "", schedule, two_mailboxes));
+  auto& [store, transport, clock, engine] = started;
   engine.simulate(clock, at("2026-12-01T12:00:00Z"));
   const auto changes =
       engine.update(definition(leads_json(1), "", schedule, R"([{"id":"m2","from":"m2@acme.example","daily_limit":1000}])"));
@@ -207,12 +218,8 @@ TEST_CASE("a mailbox removed from the campaign holds its follow-ups, and says so
 }
 
 TEST_CASE("leads held while every mailbox is disabled go when any one of them is enabled") {
-  MemoryStore store;
-  MemoryTransport transport{login_refused_on_m1};
-  ManualClock clock{at("2026-12-01T09:00:00Z")};
-  Engine engine{store, transport, clock};
-  REQUIRE(engine.add_campaign(definition(leads_json(6), "", R"({"timezone":"UTC","start":"2026-12-01"})", two_mailboxes)));
-  REQUIRE(engine.start("c"));
+  StartedCampaign started(definition(leads_json(6), "", R"({"timezone":"UTC","start":"2026-12-01"})", two_mailboxes), login_refused_on_m1);
+  auto& [store, transport, clock, engine] = started;
   engine.simulate(clock, at("2026-12-01T09:00:00Z"));  // m1 fails three first steps and is disabled
   REQUIRE(events_of(store, EventType::mailbox_disabled).size() == 1);
   REQUIRE(engine.disable_mailbox("m2"));
@@ -228,10 +235,8 @@ TEST_CASE("leads held while every mailbox is disabled go when any one of them is
 }
 
 TEST_CASE("after a restart, a mailbox removed from the campaign still holds the follow-ups of its leads") {
-  const auto dir = std::filesystem::temp_directory_path() / ("outreach-removed-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  const auto path = dir / "store.db";
+  const TempDir dir("removed-mailbox");
+  const auto path = dir.path / "store.db";
   const std::string schedule = R"({"timezone":"UTC","start":"2026-12-01"})";
   const std::string only_m2 = R"([{"id":"m2","from":"m2@other.example","daily_limit":1000}])";
   const std::string two_domains = R"([{"id":"m1","from":"m1@acme.example","daily_limit":1000},)"
@@ -270,14 +275,11 @@ TEST_CASE("after a restart, a mailbox removed from the campaign still holds the 
   CHECK(moved.find("From: m2@other.example") != std::string::npos);
   CHECK(moved.find("In-Reply-To: <") != std::string::npos);
   CHECK(moved.find("@acme.example>") != std::string::npos);
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("the store keeps each mailbox's latest state, on which every campaign sharing it agrees after a restart") {
-  const auto dir = std::filesystem::temp_directory_path() / ("outreach-shared-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  const auto path = dir / "store.db";
+  const TempDir dir("shared-mailbox");
+  const auto path = dir.path / "store.db";
   const std::string schedule = R"({"timezone":"UTC","start":"2026-12-01"})";
   const auto named = [&](const char* name, const std::string& mailboxes) {
     CampaignDefinition made = definition(leads_json(2), "", schedule, mailboxes);
@@ -314,14 +316,11 @@ TEST_CASE("the store keeps each mailbox's latest state, on which every campaign 
   CHECK(engine.summary().campaigns.at(0).mailbox_trouble.empty());
   engine.simulate(clock, at("2026-12-05T00:00:00Z"));
   CHECK(engine.summary().campaigns.at(0).leads.at("completed") == 2);
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("a disabled mailbox stays disabled after a restart, and a request enables it") {
-  const auto dir = std::filesystem::temp_directory_path() / ("outreach-mailbox-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  const auto path = dir / "store.db";
+  const TempDir dir("disabled-mailbox");
+  const auto path = dir.path / "store.db";
   const std::string schedule = R"({"timezone":"UTC","start":"2026-12-01"})";
   {
     auto store = SqliteStore::open(path);
@@ -365,7 +364,6 @@ TEST_CASE("a disabled mailbox stays disabled after a restart, and a request enab
     CHECK_FALSE(answer_of(**store, *unknown).applied);
     CHECK(engine.summary().campaigns.at(0).mailbox_trouble.empty());
   }
-  std::filesystem::remove_all(dir);
 }
 
 }  // TEST_SUITE
