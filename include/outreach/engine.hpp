@@ -138,7 +138,7 @@ class Engine {
   ///
   /// Changed steps are applied only with `options.edit_steps` (docs/operations.md, "Edited
   /// steps"): the sequence becomes the campaign's next version, kept in the store with the ones
-  /// before (`Store::keeps_sequence_versions`); steps not yet sent to a lead are sent from it
+  /// before (a store that `keeps_sequence_versions` with `atomic_units`); steps not yet sent to a lead are sent from it
   /// (steps are known by their position), the steps a lead got stay as they were in its history
   /// (its thread's subject included), a changed delay applies to the waits that begin after it
   /// (leads not started are timed again from their entry), and a

@@ -27,6 +27,11 @@ void Engine::State::run_follow_ups(CampaignState& c, Instant now) {
       record(c, entry.lead, event);
     }
     if (state.status != LeadStatus::active) continue;
+    // Queued twice at one due instant (parked, then queued again): its send is decided once.
+    if (std::any_of(outgoing.begin(), outgoing.end(),
+                    [&](const Outgoing& send) { return send.campaign == &c && send.lead == entry.lead; })) {
+      continue;
+    }
     const Attempt attempt = attempt_send(c, entry.lead, now);
     if (attempt.done) continue;
     if (attempt.wait_until) {

@@ -92,9 +92,11 @@ struct Engine::State {
   void note_mailbox_outcome(std::size_t mailbox, const SendOutcome& outcome, Instant now);
   // Disables or enables a mailbox, with an event in each started campaign that has it.
   void set_mailbox_enabled(std::size_t mailbox, bool enabled, const std::string& reason, Instant now);
-  // Disables the campaign's mailboxes whose settings say `disabled`, and enables those that
-  // their settings had disabled and no longer do.
-  void apply_mailbox_settings(const detail::CampaignState& c, Instant now);
+  // Whether a campaign's settings of the mailbox say `disabled`.
+  bool disabled_by_settings(std::size_t mailbox) const;
+  // Disables the mailboxes some campaign's settings say are `disabled`, and enables those
+  // that settings had disabled and none says so any more.
+  void apply_mailbox_settings(Instant now);
   // Takes the states the store keeps for the mailboxes the engine knows: they are the latest
   // (its campaigns' events say the same, but one campaign at a time).
   void apply_stored_mailbox_states();

@@ -58,6 +58,8 @@ class MailboxLimiter {
   /// Disables or enables it at `at`; a change older than the last one applied is ignored, so
   /// that the events of several campaigns sharing the mailbox, read back one campaign after
   /// the other, leave the latest state.
+  /// When it was last disabled or enabled.
+  [[nodiscard]] Instant state_since() const noexcept { return state_since_; }
   void set_disabled(bool disabled, std::string why, Instant at) {
     if (at < state_since_) return;
     state_since_ = at;

@@ -9,9 +9,11 @@ std::size_t MailboxPool::add(const Mailbox& settings, const TimeZone& default_zo
     MailboxLimiter& existing = limiters_[*known];
     if (!(existing.settings() == settings)) {
       replaced = !placeholders_[*known];
-      placeholders_[*known] = false;
       existing.replace_settings(settings, settings.timezone.value_or(default_zone));
       signers_[*known] = std::move(signer);
+      // Known only from events until now: its limits count the sends they name.
+      if (placeholders_[*known]) existing.rebuild();
+      placeholders_[*known] = false;
     }
     return *known;
   }

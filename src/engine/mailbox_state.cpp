@@ -37,9 +37,11 @@ void Engine::State::note_mailbox_outcome(std::size_t mailbox, const SendOutcome&
 void Engine::State::set_mailbox_enabled(std::size_t mailbox, bool enabled, const std::string& reason, Instant now) {
   detail::MailboxLimiter& limiter = mailboxes[mailbox];
   if (limiter.disabled() != enabled) return;  // as asked already
-  limiter.set_disabled(!enabled, reason, now);
+  // Never older than the state it replaces (a clock set back, a store another host wrote).
+  const Instant since = std::max(now, limiter.state_since());
+  limiter.set_disabled(!enabled, reason, since);
   if (!enabled) warn("mailbox \"" + limiter.settings().id + "\" is disabled: " + reason);
-  (void)log.kept_or_stop(store.save_mailbox_state({limiter.settings().id, !enabled, reason, now}));
+  (void)log.kept_or_stop(store.save_mailbox_state({limiter.settings().id, !enabled, reason, since}));
   for (auto& campaign : campaigns) {
     CampaignState& c = *campaign;
     if (std::find(c.mailboxes.begin(), c.mailboxes.end(), mailbox) == c.mailboxes.end()) continue;
@@ -52,24 +54,43 @@ void Engine::State::set_mailbox_enabled(std::size_t mailbox, bool enabled, const
   }
 }
 
-void Engine::State::apply_mailbox_settings(const CampaignState& c, Instant now) {
-  for (const std::size_t mailbox : c.mailboxes) {
+bool Engine::State::disabled_by_settings(std::size_t mailbox) const {
+  const std::string& id = mailboxes[mailbox].settings().id;
+  return std::any_of(campaigns.begin(), campaigns.end(), [&](const auto& c) {
+    return std::any_of(c->def.mailboxes.begin(), c->def.mailboxes.end(),
+                       [&](const Mailbox& settings) { return settings.id == id && settings.disabled; });
+  });
+}
+
+void Engine::State::apply_mailbox_settings(Instant now) {
+  for (std::size_t mailbox = 0; mailbox < mailboxes.size(); ++mailbox) {
     const detail::MailboxLimiter& limiter = mailboxes[mailbox];
-    if (limiter.settings().disabled && !limiter.disabled()) {
+    const bool wanted = disabled_by_settings(mailbox);
+    if (wanted && !limiter.disabled()) {
       set_mailbox_enabled(mailbox, false, "settings", now);
-    } else if (!limiter.settings().disabled && limiter.disabled() && limiter.disabled_because() == "settings") {
+    } else if (!wanted && limiter.disabled() && limiter.disabled_because() == "settings") {
       set_mailbox_enabled(mailbox, true, "settings", now);
     }
   }
 }
 
 void Engine::State::apply_stored_mailbox_states() {
+  bool enabled = false;
   for (const MailboxState& kept : store.mailbox_states()) {
-    if (const auto mailbox = mailboxes.find(kept.mailbox)) mailboxes[*mailbox].set_disabled(kept.disabled, kept.reason, kept.since);
+    const auto mailbox = mailboxes.find(kept.mailbox);
+    if (!mailbox) continue;
+    const bool was_disabled = mailboxes[*mailbox].disabled();
+    mailboxes[*mailbox].set_disabled(kept.disabled, kept.reason, kept.since);
+    enabled = enabled || (was_disabled && !mailboxes[*mailbox].disabled());
   }
+  if (!enabled) return;
+  for (auto& campaign : campaigns) requeue_parked(*campaign);
 }
 
 void Engine::State::requeue_parked(CampaignState& c) {
+  // A lead parked twice (paused and resumed in between) is queued once.
+  std::sort(c.parked.begin(), c.parked.end());
+  c.parked.erase(std::unique(c.parked.begin(), c.parked.end()), c.parked.end());
   for (const std::uint32_t lead : c.parked) {
     if (c.leads[lead].status == detail::LeadStatus::active) c.leads.push_due(lead);
   }
@@ -140,7 +161,7 @@ expected<void> Engine::enable_mailbox(std::string_view id) {
   State& s = *state_;
   auto mailbox = mailbox_named(s, id);
   if (!mailbox) return fail(mailbox.error());
-  if (s.mailboxes[*mailbox].settings().disabled) {
+  if (s.disabled_by_settings(*mailbox)) {
     return fail(Errc::invalid_argument, "mailbox \"" + std::string(id) + "\" is disabled by its settings (\"disabled\": "
                                         "true): change them with outreach update");
   }

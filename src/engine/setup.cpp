@@ -57,8 +57,6 @@ expected<void> Engine::State::add_campaign(CampaignDefinition campaign, Campaign
                                          store.keeps_definitions(), replaced));
     if (replaced) warn("mailbox \"" + settings.id + "\" is defined again; the later settings are used");
   }
-  apply_stored_mailbox_states();
-  apply_mailbox_settings(*c, clock.now());
   if (secrets.unsubscribe_secret && !secrets.unsubscribe_secret->empty()) {
     c->unsubscribe_secret = std::move(*secrets.unsubscribe_secret);
   } else if (!c->def.unsubscribe.secret_env.empty()) {
@@ -66,6 +64,8 @@ expected<void> Engine::State::add_campaign(CampaignDefinition campaign, Campaign
          " is not set; unsubscribe tokens are signed with an empty secret");
   }
   campaigns.push_back(std::move(c));
+  apply_stored_mailbox_states();
+  apply_mailbox_settings(clock.now());
   return {};
 }
 

@@ -189,8 +189,10 @@ expected<std::vector<std::string>> Engine::State::update(CampaignState& c, Campa
       for (const std::string& line : step_changes) listed += (listed.empty() ? "" : "; ") + line;
       refusals.push_back("sequence: the steps change (" + (listed.empty() ? "its name" : listed) +
                          "); edited steps are applied only when asked (outreach update --edit-steps)");
-    } else if (!store.keeps_sequence_versions()) {
-      refusals.emplace_back("sequence: this store keeps no versions of a sequence, so the steps cannot change");
+    } else if (!store.keeps_sequence_versions() || !store.atomic_units()) {
+      // A version kept without the campaign that runs it (a unit cut short) would stop it.
+      refusals.emplace_back("sequence: this store does not keep versions of a sequence with their campaign in one "
+                            "unit, so the steps cannot change");
     } else if (c.versions.size() >= UINT16_MAX) {
       refusals.emplace_back("sequence: a campaign has at most 65534 edits of its steps");
     } else {
@@ -273,7 +275,7 @@ expected<std::vector<std::string>> Engine::State::update(CampaignState& c, Campa
     c.def.sequence = std::move(changed.sequence);
     c.versions.assign(1, c.def.sequence);
     c.analytics = detail::CampaignAnalytics(c.versions);
-    apply_mailbox_settings(c, now);
+    apply_mailbox_settings(now);
     return described;
   }
   if (!log.kept_or_stop(store.begin())) return fail(*log.failure());
@@ -291,7 +293,7 @@ expected<std::vector<std::string>> Engine::State::update(CampaignState& c, Campa
     event.after = json::serialize(change.after);
     record_campaign(c, event);
   }
-  apply_mailbox_settings(c, now);  // a mailbox disabled or enabled by its settings
+  apply_mailbox_settings(now);  // a mailbox disabled or enabled by its settings
   if (steps_changed) {
     const std::int64_t ended = apply_steps(c, before, now);
     if (ended > 0) {

@@ -168,6 +168,109 @@ TEST_CASE("the follow-ups of a disabled mailbox wait for it, and go when it is e
   CHECK(engine.summary().campaigns.at(0).leads.at("completed") == 4);
 }
 
+TEST_CASE("a lead held twice for its mailbox, an auto-reply between, gets its follow-up once") {
+  // Accepts everything, four messages at a time as SMTP takes them: a send decided is handed
+  // over only when its group is full, so a lead queued twice could be decided twice.
+  class GroupedTransport final : public Transport {
+   public:
+    SendOutcome send(const Mailbox&, const Message&) override { return SendOutcome::accept(); }
+    [[nodiscard]] std::size_t group_size() const override { return 4; }
+  };
+  const std::string schedule = R"({"timezone":"UTC","start":"2026-12-01"})";
+  MemoryStore store;
+  GroupedTransport transport;
+  ManualClock clock{at("2026-12-01T09:00:00Z")};
+  Engine engine{store, transport, clock};
+  REQUIRE(engine.add_campaign(
+      definition(leads_json(2), R"(,"stop_on":{"auto_reply":"pause_until_return"})", schedule, two_mailboxes)));
+  REQUIRE(engine.start("c"));
+  const auto run_until = [&](const char* until) { engine.simulate(clock, at(until)); };
+  run_until("2026-12-01T12:00:00Z");
+  REQUIRE(senders(store).at({"lead0@example.com", 1}) == "m1");
+  REQUIRE(engine.disable_mailbox("m1"));
+  run_until("2026-12-03T12:00:00Z");  // its step 2 came due: held
+  InboundEvent away;
+  away.at = clock.now();
+  away.lead = "lead0@example.com";
+  away.type = InboundType::auto_reply;
+  away.return_date = std::chrono::year_month_day{std::chrono::year{2026}, std::chrono::month{12}, std::chrono::day{5}};
+  REQUIRE(engine.apply(away));
+  run_until("2026-12-06T12:00:00Z");  // back, resumed: held again
+  REQUIRE(senders(store).count({"lead0@example.com", 2}) == 0);
+  REQUIRE(engine.enable_mailbox("m1"));
+  run_until("2026-12-08T00:00:00Z");
+  int second_steps = 0;
+  for (const Event& event : events_of(store, EventType::sent)) {
+    if (event.lead == "lead0@example.com" && event.step == 2) ++second_steps;
+  }
+  CHECK(second_steps == 1);
+}
+
+TEST_CASE("a mailbox given back after a restart counts the sends it made before it was removed") {
+  const TempDir dir("mailbox-given-back");
+  const auto path = dir.path / "store.db";
+  const std::string schedule = R"({"timezone":"UTC","start":"2026-12-01"})";
+  const std::string limited = R"([{"id":"m1","from":"m1@acme.example","daily_limit":2},)"
+                              R"({"id":"m2","from":"m2@acme.example","daily_limit":2}])";
+  {
+    auto store = SqliteStore::open(path);
+    REQUIRE(store);
+    DryRunTransport transport;
+    ManualClock clock{at("2026-12-01T09:00:00Z")};
+    Engine engine{**store, transport, clock};
+    REQUIRE(engine.add_campaign(definition(leads_json(6), "", schedule, limited)));
+    REQUIRE(engine.start("c"));
+    engine.simulate(clock, at("2026-12-01T10:00:00Z"));  // two first steps from each: both full today
+    REQUIRE(engine.update(definition(leads_json(1), "", schedule, R"([{"id":"m2","from":"m2@acme.example","daily_limit":2}])")));
+  }
+  auto store = SqliteStore::open(path);
+  REQUIRE(store);
+  DryRunTransport transport;
+  ManualClock clock{at("2026-12-01T10:00:00Z")};
+  Engine engine{**store, transport, clock};
+  REQUIRE(restore_campaigns(engine, **store));
+  REQUIRE(engine.update(definition(leads_json(1), "", schedule, limited)));
+  engine.simulate(clock, at("2026-12-01T23:00:00Z"));
+  CHECK(senders(**store).size() == 4);  // m1 sent its two of the day before it was removed
+}
+
+TEST_CASE("a mailbox one campaign's settings disable stays disabled whatever the others say, and a clock set back changes nothing") {
+  MemoryStore store;
+  MemoryTransport transport;
+  ManualClock clock{at("2026-12-01T09:00:00Z")};
+  Engine engine{store, transport, clock};
+  const std::string schedule = R"({"timezone":"UTC","start":"2026-12-01"})";
+  CampaignDefinition off = definition(leads_json(2), "", schedule,
+                                      R"([{"id":"m1","from":"m1@acme.example","daily_limit":9,"disabled":true}])");
+  off.name = "a";
+  CampaignDefinition on = definition(leads_json(2), "", schedule, R"([{"id":"m1","from":"m1@acme.example","daily_limit":9}])");
+  on.name = "b";
+  REQUIRE(engine.add_campaign(std::move(off)));
+  REQUIRE(engine.add_campaign(std::move(on)));  // its settings are used for m1 from now on
+  REQUIRE(engine.start("a"));
+  REQUIRE(engine.start("b"));
+  CHECK(engine.summary().campaigns.at(1).mailbox_trouble.size() == 1);
+  CHECK_FALSE(engine.enable_mailbox("m1").has_value());
+  CHECK(store.mailbox_states().at(0).disabled);
+
+  // An engine whose clock is behind the one that disabled the mailbox still enables it.
+  MemoryStore shared;
+  MemoryTransport other_transport;
+  {
+    ManualClock ahead{at("2026-12-01T10:00:00Z")};
+    Engine first{shared, other_transport, ahead};
+    REQUIRE(first.add_campaign(definition(leads_json(1), "", schedule, two_mailboxes)));
+    REQUIRE(first.disable_mailbox("m1"));
+  }
+  ManualClock behind{at("2026-12-01T09:00:00Z")};
+  Engine second{shared, other_transport, behind};
+  REQUIRE(second.add_campaign(definition(leads_json(1), "", schedule, two_mailboxes)));
+  REQUIRE(second.summary().campaigns.at(0).mailbox_trouble.size() == 1);
+  REQUIRE(second.enable_mailbox("m1"));
+  CHECK(second.summary().campaigns.at(0).mailbox_trouble.empty());
+  CHECK(shared.mailbox_states().at(0) == MailboxState{"m1", false, "request", at("2026-12-01T10:00:00Z")});
+}
+
 TEST_CASE("a mailbox disabled by its settings is enabled again only by its settings") {
   const std::string schedule = R"({"timezone":"UTC","start":"2026-12-01"})";
   StartedCampaign started(definition(leads_json(4), "", schedule, two_mailboxes));
