@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -61,11 +62,12 @@ std::map<std::pair<std::string, int>, std::string> senders(const Store& store) {
   return sent;
 }
 
-const MailboxTrouble* trouble_of(const Summary& summary, const std::string& mailbox) {
+// The first campaign's trouble with the mailbox, if any (a copy: summaries are temporaries).
+std::optional<MailboxTrouble> trouble_of(const Summary& summary, const std::string& mailbox) {
   for (const MailboxTrouble& entry : summary.campaigns.at(0).mailbox_trouble) {
-    if (entry.mailbox == mailbox) return &entry;
+    if (entry.mailbox == mailbox) return entry;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -88,8 +90,8 @@ TEST_CASE("a mailbox whose login fails is disabled after its failures in a row; 
   for (const auto& [send, mailbox] : sent) CHECK(mailbox == "m2");
   const Summary summary = engine.summary();
   CHECK(summary.campaigns.at(0).leads.at("completed") == 10);
-  const MailboxTrouble* m1 = trouble_of(summary, "m1");
-  REQUIRE(m1 != nullptr);
+  const std::optional<MailboxTrouble> m1 = trouble_of(summary, "m1");
+  REQUIRE(m1.has_value());
   CHECK(m1->disabled);
   CHECK(m1->waiting == 0);
   CHECK(to_text(summary).find("mailbox m1: disabled (3 sends in a row failed") != std::string::npos);
@@ -146,8 +148,8 @@ TEST_CASE("the follow-ups of a disabled mailbox wait for it, and go when it is e
   engine.simulate(clock, at("2026-12-05T00:00:00Z"));
   for (const std::string& lead : on_m1) CHECK(senders(store).count({lead, 2}) == 0);
   CHECK(senders(store).size() == 6);  // m2's leads got step 2
-  const MailboxTrouble* m1 = trouble_of(engine.summary(), "m1");
-  REQUIRE(m1 != nullptr);
+  const std::optional<MailboxTrouble> m1 = trouble_of(engine.summary(), "m1");
+  REQUIRE(m1.has_value());
   CHECK(m1->waiting == 2);
   CHECK(to_text(engine.summary()).find("mailbox m1: disabled (request); 2 leads wait for follow-ups from it") !=
         std::string::npos);
@@ -311,8 +313,8 @@ TEST_CASE("a mailbox removed from the campaign holds its follow-ups, and says so
   CHECK(changes->at(1) == "mailboxes[m1]: 2 leads wait for follow-ups from it (reassign_follow_ups moves them)");
   engine.simulate(clock, at("2026-12-05T00:00:00Z"));
   const Summary summary = engine.summary();
-  const MailboxTrouble* m1 = trouble_of(summary, "m1");
-  REQUIRE(m1 != nullptr);
+  const std::optional<MailboxTrouble> m1 = trouble_of(summary, "m1");
+  REQUIRE(m1.has_value());
   CHECK_FALSE(m1->disabled);
   CHECK(m1->waiting == 2);
   CHECK(to_text(summary).find("mailbox m1: removed from the campaign; 2 leads wait for follow-ups from it") !=
@@ -363,8 +365,8 @@ TEST_CASE("after a restart, a mailbox removed from the campaign still holds the 
   REQUIRE(restore_campaigns(engine, **store));
   CHECK(engine.mailboxes().size() == 1);  // the removed one is known only for its leads
   engine.simulate(clock, at("2026-12-05T00:00:00Z"));
-  const MailboxTrouble* m1 = trouble_of(engine.summary(), "m1");
-  REQUIRE(m1 != nullptr);
+  const std::optional<MailboxTrouble> m1 = trouble_of(engine.summary(), "m1");
+  REQUIRE(m1.has_value());
   CHECK(m1->waiting == 2);
   CHECK(transport.sent().size() == 2);  // m2's own leads' step 2
   CHECK_FALSE(engine.disable_mailbox("m1").has_value());  // no campaign has it now
@@ -442,7 +444,7 @@ TEST_CASE("a disabled mailbox stays disabled after a restart, and a request enab
     ManualClock clock{at("2026-12-01T12:00:00Z")};
     Engine engine{**store, transport, clock};
     REQUIRE(restore_campaigns(engine, **store));
-    CHECK(trouble_of(engine.summary(), "m1") != nullptr);
+    CHECK(trouble_of(engine.summary(), "m1").has_value());
     engine.simulate(clock, at("2026-12-02T12:00:00Z"));
     for (const auto& sent : transport.sent()) CHECK(sent.mailbox == "m2");
 
