@@ -1,7 +1,9 @@
 // Mailboxes disabled and enabled: by the engine after sends in a row failed on the mailbox's
 // side (its server out of reach, its login refused), so that a broken mailbox stops burning its
-// leads' attempts, or on request. A disabled mailbox is an event in every started campaign that
-// has it, which a restart reads back; its campaigns go on with their other mailboxes.
+// leads' attempts; on request; or by the settings of a campaign that has it. The store keeps
+// each mailbox's latest state, and every started campaign that has it an event, which a restart
+// reads back. Its campaigns go on with their other mailboxes; leads that can go with none are
+// parked until one comes back.
 #include <algorithm>
 
 #include "engine/engine_state.hpp"
