@@ -32,7 +32,8 @@ namespace outreach {
 /// @brief What a campaign needs that its file does not hold: the secrets it names.
 struct CampaignSecrets {
   /// @brief The key its unsubscribe tokens are signed with; nothing or empty: an empty key (with
-  /// a warning when the campaign names `unsubscribe.secret_env`).
+  /// a warning when the campaign names `unsubscribe.secret_env`), or the campaign refused when
+  /// the engine requires secrets (`Engine::require_unsubscribe_secrets`).
   std::optional<std::string> unsubscribe_secret;
 
   /// @brief The secrets from the environment variables the campaign names
@@ -248,6 +249,16 @@ class Engine {
   /// @param failure Why it cannot be read; empty: it is read again.
   /// @return The store's error when it cannot record it (the engine stops, as on any failed write).
   [[nodiscard]] expected<void> record_mail_reading(std::string_view mailbox_id, std::string_view failure);
+
+  /// @brief The shortest secret that signs unsubscribe tokens when secrets are required.
+  static constexpr std::size_t min_unsubscribe_secret = 16;
+
+  /// @brief From now on, `add_campaign` refuses a campaign whose unsubscribe links carry tokens
+  /// (`{{token}}` in `unsubscribe.url`) signed by a secret shorter than `min_unsubscribe_secret`
+  /// bytes, an unset or empty one included: anyone could forge a link that unsubscribes any
+  /// address. What a program that sends real mail calls (`outreach run` does); a simulation may
+  /// leave it off, and then such a campaign is added with a warning.
+  void require_unsubscribe_secrets() noexcept;
 
   /// @brief While true, `step` keeps the engine running after each campaign's last send for the
   /// campaign's `read_after_last_send`, so that received mail read meanwhile (replies to the

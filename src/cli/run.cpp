@@ -69,6 +69,7 @@ int run(const Arguments& arguments) {
     log.event(event);
   });
   engine.on_warning([&](const std::string& warning) { log.warning(warning); });
+  engine.require_unsubscribe_secrets();  // real mail: a forgeable unsubscribe link is refused
   if (from_store) {
     if (auto restored = restore_campaigns(engine, **store, nullptr); !restored) {
       log.errors(restored.error());

@@ -119,6 +119,8 @@ std::optional<Instant> Engine::step() {
 
 void Engine::expect_mail(bool reading) noexcept { state_->reads_mail = reading; }
 
+void Engine::require_unsubscribe_secrets() noexcept { state_->secrets_required = true; }
+
 std::vector<Mailbox> Engine::mailboxes() const {
   std::vector<Mailbox> all;
   all.reserve(state_->mailboxes.size());

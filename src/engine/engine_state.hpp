@@ -49,6 +49,7 @@ struct Engine::State {
   std::vector<Outgoing> outgoing;  // sends decided but not handed to the transport yet
   std::atomic<bool> stop_requested{false};
   bool reads_mail = false;  // `expect_mail`: keep running while received mail is still read
+  bool secrets_required = false;  // `require_unsubscribe_secrets`
   bool serves_requests = false;  // `apply_waiting` was called: sends are noted for its answers
   // On the system clock, a step with much due ends after the group under way once this time
   // has passed, so that the run loop applies what waits in the store (a pause, a suppression)

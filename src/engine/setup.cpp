@@ -45,6 +45,16 @@ expected<void> Engine::State::add_campaign(CampaignDefinition campaign, Campaign
     return fail(Errc::invalid_argument, "a campaign named \"" + campaign.name + "\" was already added");
   }
   if (campaign.mailboxes.empty()) return fail(Errc::invalid_argument, "the campaign has no mailbox");
+  const std::size_t secret_bytes = secrets.unsubscribe_secret ? secrets.unsubscribe_secret->size() : 0;
+  if (secrets_required && !campaign.unsubscribe.secret_env.empty() && secret_bytes < min_unsubscribe_secret) {
+    return fail(Errc::invalid_value,
+                "campaign \"" + campaign.name + "\": its unsubscribe links are signed with the secret in " +
+                    campaign.unsubscribe.secret_env + ", which is " +
+                    (secret_bytes == 0 ? std::string("not set")
+                                       : "shorter than " + std::to_string(min_unsubscribe_secret) + " bytes") +
+                    ": anyone could forge a link that unsubscribes any address; set it to a random secret "
+                    "(openssl rand -base64 32)");
+  }
   if (campaign.leads.size() >= UINT32_MAX) return fail(Errc::limit_exceeded, "too many leads in one campaign");
   auto c = std::make_unique<CampaignState>(std::move(campaign));
   if (auto loaded = c->leads.load(c->def.leads); !loaded) return loaded;
@@ -57,7 +67,7 @@ expected<void> Engine::State::add_campaign(CampaignDefinition campaign, Campaign
                                          store.keeps_definitions(), replaced));
     if (replaced) warn("mailbox \"" + settings.id + "\" is defined again; the later settings are used");
   }
-  if (secrets.unsubscribe_secret && !secrets.unsubscribe_secret->empty()) {
+  if (secret_bytes > 0) {
     c->unsubscribe_secret = std::move(*secrets.unsubscribe_secret);
   } else if (!c->def.unsubscribe.secret_env.empty()) {
     warn("campaign \"" + c->def.name + "\": " + c->def.unsubscribe.secret_env +

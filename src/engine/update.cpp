@@ -204,6 +204,14 @@ expected<std::vector<std::string>> Engine::State::update(CampaignState& c, Campa
     }
   }
   if (changed.mailboxes.empty()) refusals.emplace_back("mailboxes: a campaign needs at least one mailbox");
+  // The secret the tokens would be signed with: read again when its variable changes.
+  const std::string secret = changed.unsubscribe.secret_env == c.def.unsubscribe.secret_env
+                                 ? c.unsubscribe_secret
+                                 : CampaignSecrets::from_environment(changed).unsubscribe_secret.value_or("");
+  if (secrets_required && !changed.unsubscribe.secret_env.empty() && secret.size() < min_unsubscribe_secret) {
+    refusals.push_back("unsubscribe.secret_env: " + changed.unsubscribe.secret_env + " holds no secret of at least " +
+                       std::to_string(min_unsubscribe_secret) + " bytes: anyone could forge its unsubscribe links");
+  }
   if (!refusals.empty()) {
     std::string message = "campaign \"" + c.def.name + "\" is not changed: ";
     for (std::size_t i = 0; i < refusals.size(); ++i) message += (i ? "; " : "") + refusals[i];
@@ -215,8 +223,7 @@ expected<std::vector<std::string>> Engine::State::update(CampaignState& c, Campa
 
   // Applied in memory, then kept: the definition saved and one event per change, in one unit.
   if (changed.unsubscribe.secret_env != c.def.unsubscribe.secret_env) {
-    CampaignSecrets secrets = CampaignSecrets::from_environment(changed);
-    c.unsubscribe_secret = secrets.unsubscribe_secret.value_or("");
+    c.unsubscribe_secret = secret;
     if (c.unsubscribe_secret.empty() && !changed.unsubscribe.secret_env.empty()) {
       warn("campaign \"" + c.def.name + "\": " + changed.unsubscribe.secret_env +
            " is not set; unsubscribe tokens are signed with an empty secret");

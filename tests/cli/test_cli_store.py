@@ -236,3 +236,35 @@ def test_sigint_and_sigterm_stop_a_run_cleanly_after_the_send_in_flight(tmp_path
         assert len(sent) == len(os.listdir(outbox / "new")) == 1
         # Nothing was left in doubt, and the next run goes on from there.
         assert not [e for e in events_of(store) if e["type"] == "in_doubt"]
+
+
+def test_run_refuses_unsubscribe_links_anyone_could_forge_and_simulate_warns(tmp_path):
+    outbox = tmp_path / "outbox"
+    campaign = write_campaign(tmp_path, 2, outbox)
+    settings = json.loads(campaign.read_text(encoding="utf-8"))
+    settings["unsubscribe"] = {"url": "https://acme.example/u/{{token}}", "secret_env": "TEST_UNSUBSCRIBE_SECRET"}
+    campaign.write_text(json.dumps(settings), encoding="utf-8")
+    store = tmp_path / "state.db"
+
+    def run_with(secret):
+        environment = {key: value for key, value in os.environ.items() if key != "TEST_UNSUBSCRIBE_SECRET"}
+        if secret is not None:
+            environment["TEST_UNSUBSCRIBE_SECRET"] = secret
+        return subprocess.run([CLI, "run", str(campaign), "--store", str(store)],
+                              capture_output=True, timeout=120, env=environment)
+
+    for secret, says in ((None, "which is not set"), ("", "which is not set"),
+                         ("fifteen bytes!!", "shorter than 16 bytes")):
+        refused = run_with(secret)
+        assert refused.returncode != 0
+        message = refused.stderr.decode()
+        assert "TEST_UNSUBSCRIBE_SECRET" in message and says in message and "forge" in message
+        assert not (outbox / "new").exists() or not os.listdir(outbox / "new"), "nothing was sent"
+    ran = run_with("a long enough secret, 32 bytes..")
+    assert ran.returncode == 0, ran.stderr.decode()
+    assert len(os.listdir(outbox / "new")) == 4
+    # A simulation sends nothing real: it warns and goes on.
+    simulated = subprocess.run([CLI, "simulate", str(campaign), "--days", "1"], capture_output=True, timeout=120,
+                               env={key: value for key, value in os.environ.items() if key != "TEST_UNSUBSCRIBE_SECRET"})
+    assert simulated.returncode == 0, simulated.stderr.decode()
+    assert "signed with an empty secret" in simulated.stderr.decode()

@@ -4,6 +4,7 @@
 // The real processes are in tests/cli/test_cli_steer.py.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -265,6 +266,33 @@ TEST_CASE("a lowered daily limit is honoured the same day, and each change is an
   const auto again = engine.update(definition(leads_json(1), R"(,"limits":{"sends_per_day":8})", schedule, spaced));
   REQUIRE(again.has_value());
   CHECK(again->empty());
+}
+
+TEST_CASE("with secrets required, a campaign whose unsubscribe links anyone could forge is refused, added or updated") {
+  MemoryStore store;
+  MemoryTransport transport;
+  ManualClock clock{at("2026-12-01T09:00:00Z")};
+  Engine engine{store, transport, clock};
+  engine.require_unsubscribe_secrets();
+  const std::string tokens = R"(,"unsubscribe":{"url":"https://acme.example/u/{{token}}","secret_env":"OUTREACH_TEST_SECRET"})";
+  const auto refused = engine.add_campaign(definition(leads_json(2), tokens), CampaignSecrets{});
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().message().find("OUTREACH_TEST_SECRET, which is not set: anyone could forge") != std::string::npos);
+  CHECK(engine.mailboxes().empty());  // nothing of it was kept
+  const auto short_one = engine.add_campaign(definition(leads_json(2), tokens), CampaignSecrets{"fifteen bytes!!"});
+  REQUIRE_FALSE(short_one.has_value());
+  CHECK(short_one.error().message().find("shorter than 16 bytes") != std::string::npos);
+  // Without tokens (or with a secret long enough) it goes; an update may not take the secret away.
+  REQUIRE(engine.add_campaign(definition(leads_json(2))));
+  REQUIRE(engine.start("c"));
+  ::unsetenv("OUTREACH_TEST_SECRET");
+  const auto update = engine.update(definition(leads_json(1), tokens));
+  REQUIRE_FALSE(update.has_value());
+  CHECK(update.error().message().find("unsubscribe.secret_env: OUTREACH_TEST_SECRET holds no secret of at least 16 bytes") !=
+        std::string::npos);
+  ::setenv("OUTREACH_TEST_SECRET", "a secret of thirty-two bytes....", 1);
+  CHECK(engine.update(definition(leads_json(1), tokens)).has_value());
+  ::unsetenv("OUTREACH_TEST_SECRET");
 }
 
 TEST_CASE("an update that would change the campaign's past is refused as a whole, with every reason") {
