@@ -159,14 +159,7 @@ Summary Engine::summary() const {
     c.analytics.summarize(out, [&](std::size_t mailbox) -> const std::string& {
       return state_->mailboxes[mailbox].settings().id;
     });
-    const auto waiting = state_->follow_ups_waiting(c);
-    for (const std::size_t index : state_->unusable_mailboxes(c)) {
-      const detail::MailboxLimiter& mailbox = state_->mailboxes[index];
-      const std::string& id = mailbox.settings().id;
-      const auto held = std::find_if(waiting.begin(), waiting.end(), [&](const auto& entry) { return entry.first == id; });
-      out.mailbox_trouble.push_back(
-          {id, mailbox.disabled(), mailbox.disabled_because(), held == waiting.end() ? 0 : held->second});
-    }
+    out.mailbox_trouble = state_->mailbox_trouble(c);
     summary.campaigns.push_back(std::move(out));
   }
   return summary;

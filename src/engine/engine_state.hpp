@@ -103,11 +103,9 @@ struct Engine::State {
   void apply_stored_mailbox_states();
   // Queues the campaign's parked leads again: a mailbox may have come back for them.
   static void requeue_parked(detail::CampaignState& c);
-  // The mailboxes a campaign cannot send with now: disabled, or no longer its own but still
-  // the mailbox of some of its leads.
-  std::vector<std::size_t> unusable_mailboxes(const detail::CampaignState& c) const;
-  // Per mailbox the campaign cannot send with (by id), its leads whose follow-ups wait for it.
-  std::vector<std::pair<std::string, std::int64_t>> follow_ups_waiting(const detail::CampaignState& c) const;
+  // The mailboxes a campaign cannot send with now (disabled, or no longer its own but still the
+  // mailbox of some of its leads), each with its leads whose follow-ups wait for it.
+  std::vector<MailboxTrouble> mailbox_trouble(const detail::CampaignState& c) const;
 
   // ---- set-up (setup.cpp) -----------------------------------------------------------------
   expected<void> add_campaign(CampaignDefinition campaign, CampaignSecrets secrets);

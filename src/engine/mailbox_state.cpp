@@ -99,29 +99,34 @@ void Engine::State::requeue_parked(CampaignState& c) {
   c.parked.clear();
 }
 
-std::vector<std::size_t> Engine::State::unusable_mailboxes(const CampaignState& c) const {
-  std::vector<std::size_t> unusable;
-  for (const std::size_t index : c.mailboxes) {
-    if (mailboxes[index].disabled()) unusable.push_back(index);
+std::vector<MailboxTrouble> Engine::State::mailbox_trouble(const CampaignState& c) const {
+  // Whether the campaign sends with each mailbox of the engine, asked once rather than per lead.
+  std::vector<bool> usable(mailboxes.size());
+  for (std::size_t mailbox = 0; mailbox < mailboxes.size(); ++mailbox) {
+    usable[mailbox] = detail::can_send_with(c, mailboxes, mailbox);
+  }
+  std::vector<std::size_t> unusable;  // its disabled mailboxes, then the others its leads wait for
+  std::vector<std::int64_t> waiting;  // by entry of `unusable`
+  const auto entry_of = [&](std::size_t mailbox) {
+    const auto found = std::find(unusable.begin(), unusable.end(), mailbox);
+    if (found != unusable.end()) return static_cast<std::size_t>(found - unusable.begin());
+    unusable.push_back(mailbox);
+    waiting.push_back(0);
+    return unusable.size() - 1;
+  };
+  for (const std::size_t mailbox : c.mailboxes) {
+    if (mailboxes[mailbox].disabled()) entry_of(mailbox);
   }
   for (const detail::LeadState& lead : c.leads.states()) {
-    if (!waits_for_follow_up(lead)) continue;
-    if (std::find(unusable.begin(), unusable.end(), lead.mailbox) != unusable.end()) continue;
-    if (!detail::can_send_with(c, mailboxes, lead.mailbox)) unusable.push_back(lead.mailbox);
+    if (waits_for_follow_up(lead) && !usable[lead.mailbox]) ++waiting[entry_of(lead.mailbox)];
   }
-  return unusable;
-}
-
-std::vector<std::pair<std::string, std::int64_t>> Engine::State::follow_ups_waiting(const CampaignState& c) const {
-  std::vector<std::pair<std::string, std::int64_t>> waiting;
-  if (c.def.reassign_follow_ups) return waiting;
-  for (const std::size_t mailbox : unusable_mailboxes(c)) {
-    const auto count = std::count_if(c.leads.states().begin(), c.leads.states().end(), [&](const detail::LeadState& lead) {
-      return lead.mailbox == mailbox && waits_for_follow_up(lead);
-    });
-    if (count > 0) waiting.emplace_back(mailboxes[mailbox].settings().id, count);
+  std::vector<MailboxTrouble> trouble;
+  for (std::size_t i = 0; i < unusable.size(); ++i) {
+    const detail::MailboxLimiter& mailbox = mailboxes[unusable[i]];
+    trouble.push_back({mailbox.settings().id, mailbox.disabled(), mailbox.disabled_because(),
+                       c.def.reassign_follow_ups ? 0 : waiting[i]});
   }
-  return waiting;
+  return trouble;
 }
 
 bool Engine::State::has_held_campaign() const {

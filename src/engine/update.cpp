@@ -249,12 +249,11 @@ expected<std::vector<std::string>> Engine::State::update(CampaignState& c, Campa
   c.def.reassign_follow_ups = changed.reassign_follow_ups;
   requeue_parked(c);
   std::vector<std::string> waiting_lines;  // for people: the follow-ups a removal holds
-  if (!c.def.reassign_follow_ups) {
-    for (const auto& [id, waiting] : follow_ups_waiting(c)) {
-      waiting_lines.push_back("mailboxes[" + id + "]: " + std::to_string(waiting) +
-                              (waiting == 1 ? " lead waits" : " leads wait") +
-                              " for follow-ups from it (reassign_follow_ups moves them)");
-    }
+  for (const MailboxTrouble& held : mailbox_trouble(c)) {
+    if (held.waiting == 0) continue;
+    waiting_lines.push_back("mailboxes[" + held.mailbox + "]: " + std::to_string(held.waiting) +
+                            (held.waiting == 1 ? " lead waits" : " leads wait") +
+                            " for follow-ups from it (reassign_follow_ups moves them)");
   }
   if (changed.bounces.pause_window != c.def.bounces.pause_window) c.bounces.resize(changed.bounces.pause_window);
   c.def.schedule = std::move(changed.schedule);
