@@ -15,8 +15,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// A send that reached the transport, from its outcome event: counted for every limit when it
-// went out or may have, given back when it did not.
 // The domain of a Message-ID (`<...@domain>`), or nothing.
 std::string_view message_id_domain(std::string_view message_id) {
   const std::size_t at = message_id.rfind('@');
@@ -26,6 +24,8 @@ std::string_view message_id_domain(std::string_view message_id) {
   return domain;
 }
 
+// A send that reached the transport, from its outcome event: counted for every limit when it
+// went out or may have, given back when it did not.
 void apply_send(CampaignState& c, MailboxPool& mailboxes, std::uint32_t lead, const Event& event, bool counted,
                 Origin origin) {
   LeadState& state = c.leads[lead];
