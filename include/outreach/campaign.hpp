@@ -62,7 +62,10 @@ enum class Delivery : std::uint8_t {
 struct UnsubscribeSettings {
   std::string url;         ///< One-click URL; `{{token}}` in it becomes the signed lead token.
   std::string mailto;      ///< Address for a `mailto:` entry, or empty.
-  std::string secret_env;  ///< Environment variable with the HMAC secret for tokens.
+  std::string secret_env;  ///< Environment variable with the secret that seals new tokens.
+  /// Environment variables with secrets rotated out: tokens they sealed (in mail already sent)
+  /// still verify in `outreach serve`; new tokens use `secret_env`.
+  std::vector<std::string> previous_secret_envs;
   /// @brief Settings compare equal when every setting is equal.
   friend bool operator==(const UnsubscribeSettings&, const UnsubscribeSettings&) = default;
 };

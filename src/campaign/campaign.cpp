@@ -385,6 +385,22 @@ class CampaignReader {
     if (auto secret_env = detail::environment_variable_member(unsubscribe, "secret_env")) {
       settings.secret_env = std::move(*secret_env);
     }
+    if (const json::value* previous = unsubscribe.find("previous_secret_envs")) {
+      const std::string path = unsubscribe.path("previous_secret_envs");
+      if (const json::array* names = previous->if_array()) {
+        for (std::size_t i = 0; i < names->size(); ++i) {
+          const json::string* name = (*names)[i].if_string();
+          if (!name || !detail::is_environment_variable_name(*name)) {
+            errors_.add(problem("not an environment variable name (letters, digits and '_', not starting with a digit)",
+                                path + "[" + std::to_string(i) + "]"));
+          } else {
+            settings.previous_secret_envs.emplace_back(*name);
+          }
+        }
+      } else {
+        errors_.add(problem("expected a list of environment variable names", path));
+      }
+    }
     if (settings.url.find(token_placeholder) != std::string::npos && settings.secret_env.empty()) {
       errors_.add(problem("required when the url has {{token}}: the environment variable with the secret "
                           "that signs the tokens",
@@ -490,6 +506,10 @@ std::string CampaignDefinition::to_json() const {
   out["unsubscribe"] = json::object{{"url", text_or_null(unsubscribe.url)},
                                     {"mailto", text_or_null(unsubscribe.mailto)},
                                     {"secret_env", text_or_null(unsubscribe.secret_env)}};
+  if (!unsubscribe.previous_secret_envs.empty()) {  // written when set, so older definitions read back the same
+    out["unsubscribe"].as_object()["previous_secret_envs"] =
+        json::array(unsubscribe.previous_secret_envs.begin(), unsubscribe.previous_secret_envs.end());
+  }
   out["read_after_last_send"] = detail::duration_to_json(read_after_last_send);
   out["reassign_follow_ups"] = reassign_follow_ups;
   return detail::to_pretty_json(out);

@@ -4,93 +4,129 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include <array>
+#include <memory>
+
+#include "util/base64url.hpp"
 
 namespace outreach {
 
 namespace {
 
-constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+// The first byte of a sealed token: a later format takes the next value.
+constexpr unsigned char sealed_format = 1;
+constexpr std::size_t nonce_size = 12;
+constexpr std::size_t tag_size = 16;
+// A campaign's name and an address are short; anything longer is not a token of ours.
+constexpr std::size_t max_token_size = 4096;
 
-std::string base64url(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() * 4 + 2) / 3);
-  std::size_t i = 0;
-  const auto byte = [&](std::size_t at) { return static_cast<unsigned char>(bytes[at]); };
-  for (; i + 2 < bytes.size(); i += 3) {
-    const unsigned v = (byte(i) << 16u) | (byte(i + 1) << 8u) | byte(i + 2);
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    out += alphabet[(v >> 6) & 63];
-    out += alphabet[v & 63];
-  }
-  if (i + 1 == bytes.size()) {
-    const unsigned v = byte(i) << 16u;
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-  } else if (i + 2 == bytes.size()) {
-    const unsigned v = (byte(i) << 16u) | (byte(i + 1) << 8u);
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    out += alphabet[(v >> 6) & 63];
-  }
-  return out;
-}
+using Bytes = std::array<unsigned char, 32>;
 
-std::optional<std::string> from_base64url(std::string_view text) {
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  unsigned buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    int value = -1;
-    if (c >= 'A' && c <= 'Z') value = c - 'A';
-    else if (c >= 'a' && c <= 'z') value = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') value = c - '0' + 52;
-    else if (c == '-') value = 62;
-    else if (c == '_') value = 63;
-    if (value < 0) return std::nullopt;
-    buffer = (buffer << 6) | static_cast<unsigned>(value);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((buffer >> bits) & 0xFF);
-    }
-  }
-  return out;
-}
+const unsigned char* bytes_of(std::string_view text) { return reinterpret_cast<const unsigned char*>(text.data()); }
 
-std::string signature(std::string_view secret, std::string_view payload) {
+std::string hmac_sha256(const void* key, std::size_t key_size, std::string_view data) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
   unsigned int size = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(payload.data()),
-       payload.size(), mac.data(), &size);
+  HMAC(EVP_sha256(), key, static_cast<int>(key_size), bytes_of(data), data.size(), mac.data(), &size);
   return std::string(reinterpret_cast<const char*>(mac.data()), size);
+}
+
+// A key of its own for each use, so that no key serves two purposes.
+Bytes derive(std::string_view secret, std::string_view purpose) {
+  const std::string mac = hmac_sha256(secret.data(), secret.size(), purpose);
+  Bytes key{};
+  std::copy(mac.begin(), mac.begin() + static_cast<std::ptrdiff_t>(key.size()), key.begin());
+  return key;
+}
+
+struct CipherFree {
+  void operator()(EVP_CIPHER_CTX* context) const { EVP_CIPHER_CTX_free(context); }
+};
+using Cipher = std::unique_ptr<EVP_CIPHER_CTX, CipherFree>;
+
+std::optional<UnsubscribeTarget> target_of(std::string_view plaintext) {
+  const std::size_t newline = plaintext.find('\n');
+  if (newline == std::string_view::npos) return std::nullopt;
+  return UnsubscribeTarget{std::string(plaintext.substr(0, newline)), std::string(plaintext.substr(newline + 1))};
 }
 
 }  // namespace
 
+UnsubscribeKey::UnsubscribeKey(std::string_view secret)
+    : secret_(secret),
+      seal_key_(derive(secret, "outreach unsubscribe token: seal")),
+      nonce_key_(derive(secret, "outreach unsubscribe token: nonce")) {}
+
+std::string UnsubscribeKey::token(std::string_view campaign, std::string_view lead_key) const {
+  std::string plaintext(campaign);
+  plaintext += '\n';
+  plaintext += lead_key;
+  const std::string nonce = hmac_sha256(nonce_key_.data(), nonce_key_.size(), plaintext).substr(0, nonce_size);
+
+  std::string sealed(1 + nonce_size + plaintext.size() + tag_size, '\0');
+  auto* out = reinterpret_cast<unsigned char*>(sealed.data());
+  out[0] = sealed_format;
+  std::copy(nonce.begin(), nonce.end(), sealed.begin() + 1);
+  const Cipher cipher(EVP_CIPHER_CTX_new());
+  int written = 0;
+  const bool ok =
+      cipher && EVP_EncryptInit_ex(cipher.get(), EVP_aes_256_gcm(), nullptr, seal_key_.data(), out + 1) == 1 &&
+      EVP_EncryptUpdate(cipher.get(), nullptr, &written, out, 1) == 1 &&  // the format byte is authenticated
+      EVP_EncryptUpdate(cipher.get(), out + 1 + nonce_size, &written, bytes_of(plaintext),
+                        static_cast<int>(plaintext.size())) == 1 &&
+      EVP_EncryptFinal_ex(cipher.get(), out + 1 + nonce_size + written, &written) == 1 &&
+      EVP_CIPHER_CTX_ctrl(cipher.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(tag_size),
+                          out + 1 + nonce_size + plaintext.size()) == 1;
+  // Only an allocation can fail here; a link without a token would be worse than no mail.
+  if (!ok) throw std::bad_alloc();
+  return detail::base64url(sealed);
+}
+
+std::optional<UnsubscribeTarget> UnsubscribeKey::verify(std::string_view token) const {
+  if (token.size() > max_token_size) return std::nullopt;
+  if (const std::size_t dot = token.find('.'); dot != std::string_view::npos) {
+    // The signed format of earlier versions: the campaign and lead in the clear, and their HMAC.
+    const auto payload = detail::from_base64url(token.substr(0, dot));
+    const auto mac = detail::from_base64url(token.substr(dot + 1));
+    if (!payload || !mac) return std::nullopt;
+    const std::string expected = hmac_sha256(secret_.data(), secret_.size(), *payload);
+    if (mac->size() != expected.size() || CRYPTO_memcmp(mac->data(), expected.data(), mac->size()) != 0) return std::nullopt;
+    return target_of(*payload);
+  }
+  const auto sealed = detail::from_base64url(token);
+  if (!sealed || sealed->size() < 1 + nonce_size + tag_size || static_cast<unsigned char>((*sealed)[0]) != sealed_format) {
+    return std::nullopt;
+  }
+  const auto* in = bytes_of(*sealed);
+  const std::size_t size = sealed->size() - 1 - nonce_size - tag_size;
+  std::string plaintext(size, '\0');
+  auto* out = reinterpret_cast<unsigned char*>(plaintext.data());
+  std::array<unsigned char, tag_size> tag{};
+  std::copy(in + 1 + nonce_size + size, in + sealed->size(), tag.begin());
+  const Cipher cipher(EVP_CIPHER_CTX_new());
+  int written = 0;
+  const bool opened =
+      cipher && EVP_DecryptInit_ex(cipher.get(), EVP_aes_256_gcm(), nullptr, seal_key_.data(), in + 1) == 1 &&
+      EVP_DecryptUpdate(cipher.get(), nullptr, &written, in, 1) == 1 &&
+      EVP_DecryptUpdate(cipher.get(), out, &written, in + 1 + nonce_size, static_cast<int>(size)) == 1 &&
+      EVP_CIPHER_CTX_ctrl(cipher.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(tag_size), tag.data()) == 1 &&
+      EVP_DecryptFinal_ex(cipher.get(), out + written, &written) == 1;
+  if (!opened) return std::nullopt;
+  return target_of(plaintext);
+}
+
 std::string make_unsubscribe_token(std::string_view secret, std::string_view campaign, std::string_view lead_key) {
-  std::string payload(campaign);
-  payload += '\n';
-  payload += lead_key;
-  return base64url(payload) + "." + base64url(signature(secret, payload));
+  return UnsubscribeKey(secret).token(campaign, lead_key);
 }
 
 std::optional<UnsubscribeTarget> verify_unsubscribe_token(std::string_view secret, std::string_view token) {
-  if (token.size() > 4096) return std::nullopt;
-  const std::size_t dot = token.find('.');
-  if (dot == std::string_view::npos) return std::nullopt;
-  const auto payload = from_base64url(token.substr(0, dot));
-  const auto mac = from_base64url(token.substr(dot + 1));
-  if (!payload || !mac) return std::nullopt;
-  const std::string expected_mac = signature(secret, *payload);
-  if (mac->size() != expected_mac.size() || CRYPTO_memcmp(mac->data(), expected_mac.data(), mac->size()) != 0) {
-    return std::nullopt;
+  return UnsubscribeKey(secret).verify(token);
+}
+
+std::optional<UnsubscribeTarget> verify_unsubscribe_token(std::span<const UnsubscribeKey> ring, std::string_view token) {
+  for (const UnsubscribeKey& key : ring) {
+    if (auto target = key.verify(token)) return target;
   }
-  const std::size_t newline = payload->find('\n');
-  if (newline == std::string::npos) return std::nullopt;
-  return UnsubscribeTarget{payload->substr(0, newline), payload->substr(newline + 1)};
+  return std::nullopt;
 }
 
 }  // namespace outreach

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "engine/analytics.hpp"
@@ -16,6 +17,7 @@
 #include "engine/lead_book.hpp"
 #include "outreach/campaign.hpp"
 #include "outreach/event.hpp"
+#include "outreach/unsubscribe.hpp"
 
 namespace outreach::detail {
 
@@ -50,6 +52,11 @@ struct CampaignState {
   LeadBook leads;
   std::vector<std::size_t> mailboxes;  // engine mailbox indices, in the campaign's order
   std::string unsubscribe_secret;
+  UnsubscribeKey unsubscribe_key{""};  // derived from the secret once, not at every send
+  void set_unsubscribe_secret(std::string secret) {
+    unsubscribe_key = UnsubscribeKey(secret);
+    unsubscribe_secret = std::move(secret);
+  }
   DailyCaps caps;          // days in the schedule's zone
   BounceWindow bounces;
   CampaignAnalytics analytics;

@@ -4,7 +4,6 @@
 #include <chrono>
 #include <utility>
 
-#include "outreach/unsubscribe.hpp"
 
 namespace outreach::detail {
 
@@ -12,7 +11,7 @@ std::string unsubscribe_url(const CampaignState& c, const std::string& lead_key)
   std::string url = c.def.unsubscribe.url;
   const std::size_t token = url.find("{{token}}");
   if (token != std::string::npos) {
-    url.replace(token, 9, make_unsubscribe_token(c.unsubscribe_secret, c.def.name, lead_key));
+    url.replace(token, 9, c.unsubscribe_key.token(c.def.name, lead_key));
   }
   return url;
 }

@@ -68,7 +68,7 @@ expected<void> Engine::State::add_campaign(CampaignDefinition campaign, Campaign
     if (replaced) warn("mailbox \"" + settings.id + "\" is defined again; the later settings are used");
   }
   if (secret_bytes > 0) {
-    c->unsubscribe_secret = std::move(*secrets.unsubscribe_secret);
+    c->set_unsubscribe_secret(std::move(*secrets.unsubscribe_secret));
   } else if (!c->def.unsubscribe.secret_env.empty()) {
     warn("campaign \"" + c->def.name + "\": " + c->def.unsubscribe.secret_env +
          " is not set; unsubscribe tokens are signed with an empty secret");

@@ -223,7 +223,7 @@ expected<std::vector<std::string>> Engine::State::update(CampaignState& c, Campa
 
   // Applied in memory, then kept: the definition saved and one event per change, in one unit.
   if (changed.unsubscribe.secret_env != c.def.unsubscribe.secret_env) {
-    c.unsubscribe_secret = secret;
+    c.set_unsubscribe_secret(secret);
     if (c.unsubscribe_secret.empty() && !changed.unsubscribe.secret_env.empty()) {
       warn("campaign \"" + c.def.name + "\": " + changed.unsubscribe.secret_env +
            " is not set; unsubscribe tokens are signed with an empty secret");
