@@ -31,6 +31,10 @@ enum class RequestAction : std::uint8_t {
   update,      ///< Apply `definition`, a changed campaign file, to `campaign` (`Engine::update`).
   disable_mailbox,  ///< Disable `mailbox` (`Engine::disable_mailbox`).
   enable_mailbox,   ///< Enable `mailbox` again (`Engine::enable_mailbox`).
+  /// The lead of `campaign` whose address is the one of `addresses` used its one-click
+  /// unsubscribe link (`outreach serve`): recorded as its unsubscribe (an `unsubscribed` event,
+  /// the lead stopped, the address suppressed).
+  unsubscribe,
 };
 
 /// @brief The `action` name of a request, such as `"unsuppress"`.
@@ -40,8 +44,8 @@ enum class RequestAction : std::uint8_t {
 /// @brief A change asked of an engine, as kept in a store (docs/operations.md).
 struct Request {
   RequestAction action = RequestAction::pause;  ///< What is asked.
-  std::string campaign;                ///< The campaign, for `pause`, `resume`, `stop`, `add_leads` and `update`; empty otherwise.
-  std::vector<std::string> addresses;  ///< Bare addresses, for `suppress`, `unsuppress` (one or more) and `forget` (one).
+  std::string campaign;                ///< The campaign, for `pause`, `resume`, `stop`, `add_leads`, `update` and `unsubscribe`; empty otherwise.
+  std::vector<std::string> addresses;  ///< Bare addresses, for `suppress`, `unsuppress` (one or more), `forget` and `unsubscribe` (one).
   std::string reason = "manual";       ///< The suppression's reason, for `suppress`.
   std::vector<Lead> leads;             ///< The leads, for `add_leads` (one or more).
   /// The changed campaign, as the JSON of its file with everything inline

@@ -85,6 +85,9 @@ class SqliteStore final : public Store {
   [[nodiscard]] expected<void> unsuppress(std::string_view address) override;
   [[nodiscard]] std::vector<Suppression> suppressions() const override;
   void for_each_event(std::string_view campaign, const std::function<void(const Event&)>& visit) const override;
+  /// @brief The places are the events' row ids.
+  [[nodiscard]] std::vector<std::pair<std::int64_t, Event>> events_after(std::string_view campaign, std::int64_t after,
+                                                                        std::size_t limit) const override;
   [[nodiscard]] std::vector<SendIntent> open_intents() const override;
   [[nodiscard]] expected<void> save_campaign(const StoredCampaign& campaign) override;
   [[nodiscard]] std::optional<StoredCampaign> campaign(std::string_view name) const override;
@@ -110,6 +113,9 @@ class SqliteStore final : public Store {
   [[nodiscard]] expected<void> unqueue(std::int64_t id) override;
   /// @brief Durable when it returns; works with `engine` or `inbox` access.
   [[nodiscard]] expected<std::int64_t> queue_request(std::string_view body, Instant at) override;
+  /// @brief One transaction, durable when it returns; works with `engine` or `inbox` access.
+  [[nodiscard]] expected<std::int64_t> suppress_and_queue(std::string_view address, std::string_view reason,
+                                                          std::string_view body, Instant at) override;
   [[nodiscard]] std::vector<StoredRequest> waiting_requests(std::size_t limit, std::int64_t after = 0) const override;
   /// @brief Also drops answers older than a week.
   [[nodiscard]] expected<void> answer_request(std::int64_t id, std::string_view answer, Instant at) override;

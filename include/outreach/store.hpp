@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "outreach/error.hpp"
@@ -214,6 +215,17 @@ class Store {
   /// @param visit Called once per event.
   virtual void for_each_event(std::string_view campaign, const std::function<void(const Event&)>& visit) const = 0;
 
+  /// @brief A page of a campaign's events after a place in its log, each with its place, for a
+  /// reader that follows the log (`GET /api/campaigns/NAME/events?after=`). Places grow with
+  /// each event appended and are never reused. The default numbers the events 1, 2, ... in
+  /// their order (an erased address shifts the numbers of the events after its own).
+  /// @param campaign The campaign's name.
+  /// @param after Only events placed after this (0: from the first).
+  /// @param limit At most this many.
+  [[nodiscard]] virtual std::vector<std::pair<std::int64_t, Event>> events_after(std::string_view campaign,
+                                                                                std::int64_t after,
+                                                                                std::size_t limit) const;
+
   /// @brief The intents without an outcome, in the order they were recorded.
   [[nodiscard]] virtual std::vector<SendIntent> open_intents() const = 0;
 
@@ -289,6 +301,20 @@ class Store {
   /// @param at When it was asked.
   /// @return The request's id, to find its answer with `request`.
   [[nodiscard]] virtual expected<std::int64_t> queue_request(std::string_view body, Instant at);
+
+  /// @brief Suppresses an address at once and asks the engine that runs the store to record why
+  /// (`body`, a request such as `unsubscribe`), as one durable unit: what a one-click
+  /// unsubscribe does beside a running engine. An engine asks the list again as it records each
+  /// send's intent, so no send to the address begins after this returns (one whose intent is
+  /// already open may still be under way: `open_intents`). Works with `engine` or `inbox`
+  /// access. The default suppresses, then queues the request: not one unit.
+  /// @param address The address (any case).
+  /// @param reason The suppression's reason (`unsubscribe`).
+  /// @param body The request, as JSON.
+  /// @param at When it was asked.
+  /// @return The request's id.
+  [[nodiscard]] virtual expected<std::int64_t> suppress_and_queue(std::string_view address, std::string_view reason,
+                                                                  std::string_view body, Instant at);
 
   /// @brief The requests not answered yet, oldest first. The default has none.
   /// @param limit At most this many.

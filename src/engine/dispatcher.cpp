@@ -90,6 +90,18 @@ void Engine::State::send_outgoing(Instant now) {
   });
   if (group.empty()) return;
   bool recorded = log.kept_or_stop(store.begin());
+  // Asked again inside the unit, which holds the store's write lock: an address another process
+  // suppressed before it began (a one-click unsubscribe answered by `outreach serve`) gets
+  // nothing, and one suppressed after it waits until these sends have their outcomes.
+  std::erase_if(group, [&](const Outgoing& send) {
+    CampaignState& c = *send.campaign;
+    if (!recorded || !store.is_suppressed(c.def.leads[send.lead].email)) return false;
+    release(send, now);
+    Event event = lead_event(EventType::skipped, now, c, send.lead, send.step);
+    event.reason = "suppressed";
+    record(c, send.lead, event);
+    return true;
+  });
   for (const Outgoing& send : group) {
     if (!recorded) break;
     const CampaignState& c = *send.campaign;
@@ -102,6 +114,7 @@ void Engine::State::send_outgoing(Instant now) {
     for (const Outgoing& send : group) release(send, now);
     return;
   }
+  if (group.empty()) return;
   std::vector<Transport::Handover> handovers;
   handovers.reserve(group.size());
   for (const Outgoing& send : group) {

@@ -19,9 +19,9 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::array<std::string_view, 10> action_names{"pause",     "resume",          "stop",          "suppress",
+constexpr std::array<std::string_view, 11> action_names{"pause",     "resume",          "stop",          "suppress",
                                                         "unsuppress", "forget",         "add_leads",     "update",
-                                                        "disable_mailbox", "enable_mailbox"};
+                                                        "disable_mailbox", "enable_mailbox", "unsubscribe"};
 
 constexpr bool names_mailbox(RequestAction action) noexcept {
   return action == RequestAction::disable_mailbox || action == RequestAction::enable_mailbox;
@@ -86,6 +86,7 @@ std::string to_json(const Request& request) {
       if (request.edit_steps) out["edit_steps"] = true;
     }
   } else {
+    if (request.action == RequestAction::unsubscribe) out["campaign"] = request.campaign;
     json::array addresses;
     for (const std::string& address : request.addresses) addresses.emplace_back(address);
     out["addresses"] = std::move(addresses);
@@ -122,12 +123,16 @@ expected<Request> request_from_json(std::string_view text) {
       if (const auto edit_steps = reader.boolean("edit_steps")) request.edit_steps = *edit_steps;
     }
   } else if (errors.empty()) {
+    if (request.action == RequestAction::unsubscribe) {
+      if (auto campaign = detail::text_member(reader, "campaign", true)) request.campaign = std::move(*campaign);
+    }
     const std::string path = reader.path("addresses");
     const json::value* addresses = reader.find("addresses");
     if (!addresses || !addresses->is_array() || addresses->as_array().empty()) {
       errors.add(detail::problem("a list of one or more addresses is needed", path));
-    } else if (request.action == RequestAction::forget && addresses->as_array().size() != 1) {
-      errors.add(detail::problem("forget takes one address", path));
+    } else if ((request.action == RequestAction::forget || request.action == RequestAction::unsubscribe) &&
+               addresses->as_array().size() != 1) {
+      errors.add(detail::problem(std::string(to_string(request.action)) + " takes one address", path));
     } else {
       for (std::size_t i = 0; i < addresses->as_array().size(); ++i) {
         const json::value& item = addresses->as_array()[i];

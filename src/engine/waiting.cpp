@@ -62,6 +62,7 @@ RequestAnswer Engine::State::apply_campaign_request(const Request& request, Inst
   if (!c) return refused(Errc::not_found, "no campaign named " + in_quotes(request.campaign));
   if (request.action == RequestAction::add_leads) return apply_leads_request(*c, request, asked, engine);
   if (request.action == RequestAction::update) return apply_update_request(*c, request, asked, engine);
+  if (request.action == RequestAction::unsubscribe) return apply_unsubscribe_request(*c, request, asked);
   const CampaignStatus before = c->status;
   const auto changed = request.action == RequestAction::pause    ? engine.pause(request.campaign)
                        : request.action == RequestAction::resume ? engine.resume(request.campaign)
@@ -76,6 +77,31 @@ RequestAnswer Engine::State::apply_campaign_request(const Request& request, Inst
   } else {
     answer.message = name + " " + std::string(c->status == CampaignStatus::running ? "resumed" : status);
   }
+  return answer;
+}
+
+RequestAnswer Engine::State::apply_unsubscribe_request(CampaignState& c, const Request& request, Instant asked) {
+  const std::string& address = request.addresses.front();
+  RequestAnswer answer = applied(handovers_since(asked, nullptr, request.addresses));
+  const auto lead = c.leads.find(detail::ascii_lower(address));
+  if (!lead) {
+    // A lead forgotten since its link was made: the address stays suppressed all the same.
+    if (!store.is_suppressed(address)) (void)log.kept_or_stop(store.suppress(address, "unsubscribe"));
+    answer.message = address + " is not a lead of campaign " + in_quotes(c.def.name) + " (any more); it is suppressed";
+    return answer;
+  }
+  if (c.leads[*lead].status == detail::LeadStatus::unsubscribed) {  // a second click changes nothing
+    answer.message = address + " had unsubscribed from campaign " + in_quotes(c.def.name) + " already";
+    return answer;
+  }
+  InboundEvent clicked;
+  clicked.at = asked;
+  clicked.lead = address;
+  clicked.type = InboundType::unsubscribe;
+  clicked.campaign = c.def.name;
+  apply_inbound(clicked, clock.now());
+  answer.changed = 1;
+  answer.message = address + " unsubscribed from campaign " + in_quotes(c.def.name);
   return answer;
 }
 

@@ -29,6 +29,16 @@ std::optional<int> Store::last_step_sent(std::string_view campaign, std::string_
   return step;
 }
 
+std::vector<std::pair<std::int64_t, Event>> Store::events_after(std::string_view campaign, std::int64_t after,
+                                                                std::size_t limit) const {
+  std::vector<std::pair<std::int64_t, Event>> page;
+  std::int64_t place = 0;
+  for_each_event(campaign, [&](const Event& event) {
+    if (++place > after && page.size() < limit) page.emplace_back(place, event);
+  });
+  return page;
+}
+
 expected<bool> Store::record_received(std::string_view, Instant) { return true; }
 
 expected<void> Store::queue_received(std::string_view, Instant) {
@@ -41,6 +51,12 @@ expected<void> Store::unqueue(std::int64_t) { return fail(Errc::invalid_argument
 
 expected<std::int64_t> Store::queue_request(std::string_view, Instant) {
   return fail(Errc::invalid_argument, "this store keeps no requests: ask the engine itself");
+}
+
+expected<std::int64_t> Store::suppress_and_queue(std::string_view address, std::string_view reason,
+                                                 std::string_view body, Instant at) {
+  if (auto suppressed = suppress(address, reason); !suppressed) return fail(suppressed.error());
+  return queue_request(body, at);
 }
 
 std::vector<StoredRequest> Store::waiting_requests(std::size_t, std::int64_t) const { return {}; }

@@ -125,6 +125,9 @@ struct SqliteStore::Impl {
   [[nodiscard]] expected<void> writable() const;
   template <class Body>
   expected<void> write(Body&& body);
+  template <class Body>
+  expected<void> write_request(Body&& body);
+  expected<std::int64_t> insert_request(std::string_view body, Instant at);
   void rollback() noexcept;
   void note_read_failure(Error error);
   template <class OnRow>
@@ -581,6 +584,27 @@ void SqliteStore::for_each_event(std::string_view campaign, const std::function<
   }
 }
 
+std::vector<std::pair<std::int64_t, Event>> SqliteStore::events_after(std::string_view campaign, std::int64_t after,
+                                                                      std::size_t limit) const {
+  std::vector<std::pair<std::int64_t, std::string>> rows;
+  auto& select = impl_->statements.campaign_events;
+  select.bind_all(campaign, after, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  impl_->read_rows(select, "cannot read the events",
+                   [&](const Statement& row) { rows.emplace_back(row.integer(0), std::string(row.text(1))); });
+  std::vector<std::pair<std::int64_t, Event>> page;
+  page.reserve(rows.size());
+  for (const auto& [id, line] : rows) {
+    auto event = parse_event_line(line);
+    if (!event) {
+      impl_->note_read_failure(refused(event.error().code(), impl_->file,
+                                       "event " + std::to_string(id) + " cannot be read: " + event.error().to_string()));
+      continue;
+    }
+    page.emplace_back(id, std::move(*event));
+  }
+  return page;
+}
+
 std::vector<SendIntent> SqliteStore::open_intents() const {
   std::vector<SendIntent> out;
   impl_->read_rows(impl_->statements.list_intents, "cannot read the open intents", [&](const Statement& row) {
@@ -708,22 +732,59 @@ expected<void> SqliteStore::unqueue(std::int64_t id) {
   });
 }
 
+// The request's row; its id, or the error (the caller's transaction rolls back).
+expected<std::int64_t> SqliteStore::Impl::insert_request(std::string_view body, Instant at) {
+  auto& insert = statements.queue_request;
+  insert.bind_all(milliseconds_of(at), body);
+  auto row = insert.step("cannot write the request");
+  if (!row || !*row) {  // RETURNING gives a row, unless the insert failed
+    insert.reset();
+    return fail(row ? connection.error(SQLITE_ERROR, "cannot write the request") : row.error());
+  }
+  const std::int64_t id = insert.integer(0);
+  if (auto done = insert.run("cannot write the request"); !done) return fail(done.error());  // steps to the end, and resets
+  return id;
+}
+
+// Inbox access writes requests and nothing else: in a transaction of their own, not through
+// `write`, which refuses it.
+template <class Body>
+expected<void> SqliteStore::Impl::write_request(Body&& body) {
+  if (options.access == StoreAccess::read) return writable();
+  if (options.access == StoreAccess::engine) return write(body);
+  if (auto begun = statements.begin_write.run("cannot start a transaction"); !begun) return begun;
+  auto written = body();
+  if (written) written = statements.commit.run("cannot commit");
+  if (!written) rollback();
+  return written;
+}
+
 expected<std::int64_t> SqliteStore::queue_request(std::string_view body, Instant at) {
-  if (impl_->options.access == StoreAccess::read) return fail(impl_->writable().error());
   std::int64_t id = 0;
-  auto queue = [&]() -> expected<void> {
-    auto& insert = impl_->statements.queue_request;
-    insert.bind_all(milliseconds_of(at), body);
-    auto row = insert.step("cannot write the request");
-    if (!row || !*row) {  // RETURNING gives a row, unless the insert failed
-      insert.reset();
-      return fail(row ? impl_->connection.error(SQLITE_ERROR, "cannot write the request") : row.error());
-    }
-    id = insert.integer(0);
-    return insert.run("cannot write the request");  // steps to the end, and resets
-  };
-  // Inbox access writes this and nothing else: straight, not through `write`, which refuses it.
-  auto written = impl_->options.access == StoreAccess::inbox ? queue() : impl_->write(queue);
+  auto written = impl_->write_request([&]() -> expected<void> {
+    auto inserted = impl_->insert_request(body, at);
+    if (!inserted) return fail(inserted.error());
+    id = *inserted;
+    return {};
+  });
+  if (!written) return fail(written.error());
+  return id;
+}
+
+expected<std::int64_t> SqliteStore::suppress_and_queue(std::string_view address, std::string_view reason,
+                                                       std::string_view body, Instant at) {
+  const std::string key = detail::ascii_lower(address);
+  const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  std::int64_t id = 0;
+  auto written = impl_->write_request([&]() -> expected<void> {
+    auto& insert = impl_->statements.suppress;
+    insert.bind_all(std::string_view(key), reason, milliseconds_of(now));
+    if (auto done = insert.run("cannot add to the suppression list"); !done) return done;
+    auto inserted = impl_->insert_request(body, at);
+    if (!inserted) return fail(inserted.error());
+    id = *inserted;
+    return {};
+  });
   if (!written) return fail(written.error());
   return id;
 }
