@@ -17,6 +17,7 @@
 set(_outreach_uses_asio Boost::system Threads::Threads)
 set(_outreach_uses_tls OpenSSL::SSL OpenSSL::Crypto)
 set(_outreach_uses_crypto OpenSSL::Crypto)
+set(_outreach_uses_beast Boost::system Threads::Threads)
 set(_outreach_uses_json Boost::json)
 set(_outreach_uses_date date::date-tz)
 set(_outreach_uses_sqlite SQLite::SQLite3)

@@ -16,6 +16,7 @@ packages=(
   python3 python3-pytest python3-aiosmtpd python3-dkim python3-venv python3-setuptools python3-wheel python3-pip
   postfix graphviz
   dovecot-core dovecot-imapd
+  chromium chromium-driver python3-selenium
 )
 
 missing=()

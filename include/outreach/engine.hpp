@@ -309,6 +309,11 @@ class Engine {
   /// @brief Every campaign's summary: lead statuses, per step and variant, per day and mailbox.
   [[nodiscard]] Summary summary() const;
 
+  /// @brief Where each lead of a campaign stands, in the campaign's order (added leads last).
+  /// @param name The campaign's name.
+  /// @return The leads; or `not_found` when the engine has no campaign of that name.
+  [[nodiscard]] expected<std::vector<LeadProgress>> lead_progress(std::string_view name) const;
+
   /// @brief Things worth telling a person that are not errors (mailbox settings replaced by a
   /// later campaign, inbound events for unknown leads, ...).
   [[nodiscard]] const std::vector<std::string>& warnings() const noexcept;

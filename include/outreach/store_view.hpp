@@ -5,6 +5,7 @@
 /// an engine runs on the file.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 #include "outreach/error.hpp"
 #include "outreach/event.hpp"
 #include "outreach/instant.hpp"
+#include "outreach/mailbox.hpp"
 #include "outreach/memory_store.hpp"
 #include "outreach/store.hpp"
 #include "outreach/summary.hpp"
@@ -176,6 +178,33 @@ class ReadOnlyView final : public Store {
 /// @param store The store (a `SqliteStore` opened for reading, while an engine may run on it).
 /// @return The summary; or the error of a stored campaign that cannot be rebuilt.
 [[nodiscard]] expected<Summary> summarize_store(const Store& store);
+
+/// @brief How one mailbox of a campaign is doing, for its report.
+struct MailboxHealth {
+  std::string mailbox;                ///< The mailbox id.
+  std::string from;                   ///< The address it sends from.
+  std::int64_t daily_limit = 0;       ///< Its sends per day.
+  std::optional<Ramp> ramp;           ///< Its warm-up, if any.
+  bool disabled = false;              ///< Disabled (after failures in a row, or on request).
+  std::string disabled_reason;        ///< Why, when disabled.
+  std::string last_error;             ///< The reason of its last failed or deferred send; empty: none.
+  std::optional<Instant> last_error_at;  ///< When that was.
+  std::optional<MailboxCheck> check;  ///< The last reading of its received mail, when it is read.
+};
+
+/// @brief What a campaign's report shows (`outreach report`, the pages of `outreach serve`).
+struct CampaignReport {
+  CampaignSummary summary;             ///< Its summary, as `outreach status` gives it.
+  std::vector<LeadProgress> leads;     ///< Every lead, in the campaign's order.
+  std::vector<MailboxHealth> mailboxes;  ///< Its mailboxes, in its order.
+  Instant generated{};                 ///< When the report was made (the system clock).
+};
+
+/// @brief A campaign's report, rebuilt from the store as `summarize_store` does.
+/// @param store The store.
+/// @param campaign The campaign's name.
+/// @return The report; or `not_found` when the store has no such campaign.
+[[nodiscard]] expected<CampaignReport> report_store(const Store& store, std::string_view campaign);
 
 /// @brief The event log of a store's campaigns, as `outreach events` gives it: one log in time
 /// order, each campaign's own order kept for events of one instant.

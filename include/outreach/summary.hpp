@@ -55,6 +55,15 @@ struct MailboxTrouble {
   friend bool operator==(const MailboxTrouble&, const MailboxTrouble&) = default;
 };
 
+/// @brief Where one lead of a campaign stands, for the report's list of leads.
+struct LeadProgress {
+  std::string email;   ///< The lead's address, as in its list.
+  std::string status;  ///< Its status: a key of `CampaignSummary::leads` (`pending`, `replied`, ...).
+  int steps_sent = 0;  ///< Steps sent to it so far.
+  /// @brief Entries compare equal when every part is equal.
+  friend bool operator==(const LeadProgress&, const LeadProgress&) = default;
+};
+
 /// @brief One campaign's summary.
 struct CampaignSummary {
   std::string name;    ///< The campaign's name.

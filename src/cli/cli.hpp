@@ -78,6 +78,8 @@ void print_errors(const Error& error);
 [[nodiscard]] int status(const Arguments& arguments);
 [[nodiscard]] int events(const Arguments& arguments);
 [[nodiscard]] int ingest(const Arguments& arguments);
+[[nodiscard]] int serve(const Arguments& arguments);
+[[nodiscard]] int report(const Arguments& arguments);
 /// @}
 
 /// The commands that change a store's campaigns or its suppression list, each a request

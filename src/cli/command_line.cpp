@@ -228,6 +228,20 @@ CommandLine::CommandLine()
   value_option(*command, "--campaign", "NAME", "only this campaign");
   value_option(*command, "--since", "INSTANT", "only events at or after this instant");
 
+  command = add_command(app_, "serve",
+                        "Answer the campaigns' unsubscribe links and show their reports on the web, beside outreach run",
+                        "OUTREACH_SERVE_TOKEN=... outreach serve --store state.db --listen 127.0.0.1:8080", serve);
+  store_option(*command, "the store (it must exist)")->required();
+  value_option(*command, "--listen", "HOST:PORT", "the address to listen on (default 127.0.0.1:8080)");
+  value_option(*command, "--tls-cert", "FILE.pem", "serve HTTPS with this certificate chain");
+  value_option(*command, "--tls-key", "FILE.pem", "the certificate's private key");
+
+  command = add_command(app_, "report", "Write a campaign's report as one HTML page, to open or share",
+                        "outreach report --store state.db q4-saas-founders --html report.html", report);
+  command->add_option("CAMPAIGN", "the campaign's name")->required();
+  store_option(*command, "the store")->required();
+  value_option(*command, "--html", "FILE", "where to write the page")->required();
+
   command = add_command(app_, "ingest", "Take in received mail (replies, bounces) and apply it to the campaigns",
                         "outreach ingest --store state.db reply.eml bounce.eml", ingest);
   store_option(*command, "the store; it must exist")->required();

@@ -165,4 +165,18 @@ Summary Engine::summary() const {
   return summary;
 }
 
+expected<std::vector<LeadProgress>> Engine::lead_progress(std::string_view name) const {
+  const CampaignState* c = state_->find(name);
+  if (!c) return fail(Errc::not_found, "no campaign named \"" + std::string(name) + "\"");
+  std::vector<LeadProgress> out;
+  out.reserve(c->leads.size());
+  for (std::uint32_t lead = 0; lead < c->leads.size(); ++lead) {
+    const detail::LeadState& state = c->leads[lead];
+    out.push_back({.email = c->def.leads[lead].email,
+                   .status = std::string(detail::lead_status_names[static_cast<std::size_t>(state.status)]),
+                   .steps_sent = state.next_step - 1});
+  }
+  return out;
+}
+
 }  // namespace outreach

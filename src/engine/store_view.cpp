@@ -63,6 +63,51 @@ expected<Summary> summarize_store(const Store& store) {
   return summary;
 }
 
+expected<CampaignReport> report_store(const Store& store, std::string_view campaign) {
+  ReadOnlyView view(store);
+  DryRunTransport transport;
+  SystemClock clock;
+  Engine engine(view, transport, clock);
+  if (auto restored = restore_campaigns(engine, view, campaign); !restored) return fail(restored.error());
+  CampaignReport report;
+  report.generated = clock.now();
+  Summary summary = engine.summary();
+  report.summary = std::move(summary.campaigns.front());
+  auto leads = engine.lead_progress(campaign);
+  if (!leads) return fail(leads.error());
+  report.leads = std::move(*leads);
+
+  const auto stored = store.campaign(campaign);
+  auto definition = CampaignDefinition::from_json(stored->definition);
+  if (!definition) return fail(definition.error());
+  const std::vector<MailboxCheck> checks = store.mailbox_checks();
+  const std::vector<MailboxState> states = store.mailbox_states();
+  for (const Mailbox& mailbox : definition->mailboxes) {
+    MailboxHealth health{.mailbox = mailbox.id, .from = mailbox.from.email, .daily_limit = mailbox.daily_limit,
+                         .ramp = mailbox.ramp, .disabled = false, .disabled_reason = {}, .last_error = {},
+                         .last_error_at = {}, .check = {}};
+    for (const MailboxCheck& check : checks) {
+      if (check.mailbox == mailbox.id) health.check = check;
+    }
+    for (const MailboxState& state : states) {
+      if (state.mailbox == mailbox.id && state.disabled) {
+        health.disabled = true;
+        health.disabled_reason = state.reason;
+      }
+    }
+    report.mailboxes.push_back(std::move(health));
+  }
+  store.for_each_event(campaign, [&](const Event& event) {
+    if (event.type != EventType::failed && event.type != EventType::deferred) return;
+    for (MailboxHealth& health : report.mailboxes) {
+      if (health.mailbox != event.mailbox) continue;
+      health.last_error = event.reason;
+      health.last_error_at = event.at;
+    }
+  });
+  return report;
+}
+
 expected<std::vector<Event>> store_events(const Store& store, std::optional<std::string_view> campaign,
                                           std::optional<Instant> since) {
   std::vector<Event> found;

@@ -1,0 +1,119 @@
+// What `outreach serve` answers, without the network: a request in, a response out. The HTTP
+// server (http_server.cpp) reads requests with Beast and hands them here; tests and the fuzz
+// target call it directly.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "outreach/error.hpp"
+#include "outreach/store.hpp"
+#include "outreach/unsubscribe.hpp"
+#include "util/http_form.hpp"
+
+namespace outreach::detail {
+
+/// A request as the server read it.
+struct WebRequest {
+  std::string method;        // GET, HEAD, POST, ...
+  std::string target;        // the request target, in origin form
+  std::string content_type;  // of the body
+  std::string authorization;
+  std::string body;
+  std::string client;        // the peer's address
+  bool forwarded = false;    // it came through a proxy (Forwarded, X-Forwarded-For)
+};
+
+/// The answer.
+struct WebResponse {
+  int status = 200;
+  std::string content_type = "text/html; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // beyond those every response has
+};
+
+/// How the routes are served.
+struct WebAppOptions {
+  /// Private routes need `Authorization: Bearer TOKEN`; empty: they are served only when the
+  /// server listens on loopback alone (`loopback_only`) and the request came from no proxy.
+  std::string token;
+  bool loopback_only = true;
+  /// Failed tokens a client address may present per minute before it gets 429.
+  int failed_tokens_per_minute = 30;
+  /// How long an unsubscribe waits for a send to its address already under way to finish.
+  std::chrono::milliseconds in_flight_wait{30000};
+  std::function<void(std::string_view)> log;  // one line per notable thing; may be empty
+};
+
+/// The security headers every response carries, and the Content-Security-Policy of the pages.
+[[nodiscard]] std::vector<std::pair<std::string, std::string>> common_headers();
+
+/// The routes of `outreach serve` over one store. Thread-safe: one request at a time reaches
+/// the store.
+class WebApp {
+ public:
+  /// Serves `store` (opened with `StoreAccess::inbox`). Refuses a store with a campaign whose
+  /// unsubscribe links cannot be checked: a `{{token}}` link without a secret of at least
+  /// `Engine::min_unsubscribe_secret` bytes in its variable.
+  static expected<std::unique_ptr<WebApp>> open(std::unique_ptr<Store> store, WebAppOptions options);
+
+  /// Answers one request.
+  WebResponse handle(const WebRequest& request);
+
+  /// Counts of what was answered, for /metrics.
+  struct Counters {
+    std::int64_t requests = 0;
+    std::int64_t unsubscribes = 0;       // one-click posts that suppressed an address
+    std::int64_t repeated_unsubscribes = 0;  // ... of an address suppressed already
+    std::int64_t bad_tokens = 0;
+    std::int64_t throttled = 0;
+    std::int64_t unauthorized = 0;
+  };
+
+ private:
+  // One campaign's unsubscribe links: the path around `{{token}}`, and the keys that open them.
+  struct LinkRoute {
+    std::string campaign;
+    std::string prefix;  // the path before the token, such as `/u/`
+    std::string suffix;  // after it (usually empty)
+    std::vector<UnsubscribeKey> ring;
+  };
+  struct Throttle {
+    std::chrono::steady_clock::time_point window{};
+    int failures = 0;
+  };
+
+  WebApp(std::unique_ptr<Store> store, WebAppOptions options) : store_(std::move(store)), options_(std::move(options)) {}
+
+  expected<void> load_routes(bool strict);
+  WebResponse answer(const WebRequest& request);
+  WebResponse unsubscribe(const WebRequest& request, std::string_view path);
+  WebResponse private_route(const WebRequest& request, std::string_view path, const RequestTarget& target);
+  bool allowed_private(const WebRequest& request) const;
+  bool throttled(const std::string& client);
+  void note_failure(const std::string& client);
+  void wait_for_sends_to(std::string_view address, std::unique_lock<std::mutex>& lock);
+  std::string metrics();
+  void log(const std::string& line) const {
+    if (options_.log) options_.log(line);
+  }
+
+  std::mutex mutex_;
+  std::unique_ptr<Store> store_;
+  WebAppOptions options_;
+  std::vector<LinkRoute> routes_;
+  std::size_t campaigns_seen_ = 0;
+  std::chrono::steady_clock::time_point routes_loaded_{};
+  std::map<std::string, Throttle, std::less<>> throttles_;
+  Counters counters_;
+};
+
+}  // namespace outreach::detail
