@@ -323,14 +323,10 @@ WebResponse WebApp::unsubscribe(const WebRequest& request, std::string_view path
   if (store_->is_suppressed(address)) {
     ++counters_.repeated_unsubscribes;  // idempotent: nothing more to record
   } else {
-    Request asked{.action = RequestAction::unsubscribe,
-                  .campaign = target->campaign,
-                  .addresses = {address},
-                  .reason = "unsubscribe",
-                  .leads = {},
-                  .definition = {},
-                  .edit_steps = false,
-                  .mailbox = {}};
+    Request asked;
+    asked.action = RequestAction::unsubscribe;
+    asked.campaign = target->campaign;
+    asked.addresses = {address};
     const Instant now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
     auto queued = store_->suppress_and_queue(address, "unsubscribe", to_json(asked), now);
     if (!queued) {

@@ -305,6 +305,63 @@ TEST_CASE_TEMPLATE("requests wait in order until answered, keep their answer, an
   CHECK_FALSE(emptied->answered.has_value());
 }
 
+TEST_CASE_TEMPLATE("suppress_and_queue suppresses the address and queues its request together", Kind, MemoryStoreKind,
+                   SqliteStoreKind) {
+  Kind kind;
+  Store& store = kind.get();
+  const std::string body = R"({"action":"unsubscribe","campaign":"q4","addresses":["ann@example.com"]})";
+  const auto id = store.suppress_and_queue("Ann@Example.com", "unsubscribe", body, utc("2026-12-01T09:00:00Z"));
+  REQUIRE(id);
+  CHECK(store.is_suppressed("ann@example.com"));
+  REQUIRE(store.suppressions().size() == 1);
+  CHECK(store.suppressions().front().reason == "unsubscribe");
+  const auto waiting = store.waiting_requests(10);
+  REQUIRE(waiting.size() == 1);
+  CHECK(waiting.front().id == *id);
+  CHECK(waiting.front().body == body);
+  // Again: the suppression stays as it was, and the request is the next one.
+  const auto again = store.suppress_and_queue("ann@example.com", "manual", body, utc("2026-12-01T09:00:01Z"));
+  REQUIRE(again);
+  CHECK(*again > *id);
+  CHECK(store.suppressions().front().reason == "unsubscribe");
+}
+
+TEST_CASE_TEMPLATE("events_after pages a campaign's log by places that only grow", Kind, MemoryStoreKind,
+                   SqliteStoreKind) {
+  Kind kind;
+  Store& store = kind.get();
+  std::vector<Event> appended;
+  for (int i = 0; i < 25; ++i) {
+    appended.push_back(event_of(EventType::sent, i % 5 == 0 ? "other" : "a", "lead" + std::to_string(i) + "@example.com", 1));
+    REQUIRE(store.append(appended.back()));
+  }
+  std::vector<Event> mine;
+  for (const Event& event : appended) {
+    if (event.campaign == "a") mine.push_back(event);
+  }
+  std::vector<Event> read;
+  std::int64_t after = 0;
+  for (int page = 0; page < 10; ++page) {
+    const auto found = store.events_after("a", after, 7);
+    if (found.empty()) break;
+    CHECK(found.size() <= 7);
+    for (const auto& [place, event] : found) {
+      CHECK(place > after);
+      after = place;
+      read.push_back(event);
+    }
+  }
+  CHECK(read == mine);
+  CHECK(store.events_after("a", after, 7).empty());
+  // Appended later: found after the last place read.
+  const Event late = event_of(EventType::replied, "a", "lead1@example.com", 1, "2026-12-02T09:00:00Z");
+  REQUIRE(store.append(late));
+  const auto next = store.events_after("a", after, 7);
+  REQUIRE(next.size() == 1);
+  CHECK(next.front().second == late);
+  CHECK(store.events_after("none", 0, 7).empty());
+}
+
 TEST_CASE_TEMPLATE("a folder's position is kept per mailbox and folder and replaced by the next", Kind,
                    MemoryStoreKind, SqliteStoreKind) {
   Kind kind;

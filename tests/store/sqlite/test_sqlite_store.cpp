@@ -657,6 +657,39 @@ TEST_CASE("messages handed in beside a running engine wait in its inbox until it
   CHECK(waiting[1].raw.starts_with("From: annXo"));
 }
 
+TEST_CASE("a one-click unsubscribe beside a running engine is one transaction the engine sees at once") {
+  TempFolder folder;
+  const fs::path file = folder.path() / "outreach.db";
+  auto engine_store = open_sqlite(file);
+  SqliteStoreOptions inbox_access = fast_engine();
+  inbox_access.access = StoreAccess::inbox;
+  auto inbox = open_sqlite(file, inbox_access);
+  const std::string body = R"({"action":"unsubscribe","campaign":"q4","addresses":["ann@example.com"]})";
+  const auto id = inbox->suppress_and_queue("ann@example.com", "unsubscribe", body, Instant{});
+  REQUIRE(id.has_value());
+  CHECK(engine_store->is_suppressed("ANN@example.com"));
+  REQUIRE(engine_store->waiting_requests(10).size() == 1);
+  CHECK(engine_store->waiting_requests(10).front().body == body);
+
+  // While the engine holds a unit open, the other writer waits for it (busy timeout) and then
+  // goes in after it; with a shorter timeout it fails and leaves nothing half written.
+  SqliteStoreOptions impatient = inbox_access;
+  impatient.busy_timeout = std::chrono::milliseconds(50);
+  auto hurried = open_sqlite(file, impatient);
+  REQUIRE(engine_store->begin());
+  REQUIRE(engine_store->append(event_of(EventType::sent, "q4", "bob@example.com", 1)));
+  const auto blocked = hurried->suppress_and_queue("bob@example.com", "unsubscribe", body, Instant{});
+  CHECK_FALSE(blocked.has_value());
+  REQUIRE(engine_store->commit());
+  CHECK_FALSE(engine_store->is_suppressed("bob@example.com"));
+  CHECK(engine_store->waiting_requests(10).size() == 1);
+
+  // A reader may not write it.
+  auto reading = open_sqlite(file, reader());
+  CHECK_FALSE(reading->suppress_and_queue("cy@example.com", "unsubscribe", body, Instant{}).has_value());
+  CHECK_FALSE(engine_store->is_suppressed("cy@example.com"));
+}
+
 TEST_CASE("requests written beside a running engine wait for it, and whoever asked reads its answer") {
   TempFolder folder;
   const fs::path file = folder.path() / "outreach.db";
