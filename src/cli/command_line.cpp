@@ -235,6 +235,7 @@ CommandLine::CommandLine()
   value_option(*command, "--listen", "HOST:PORT", "the address to listen on (default 127.0.0.1:8080)");
   value_option(*command, "--tls-cert", "FILE.pem", "serve HTTPS with this certificate chain");
   value_option(*command, "--tls-key", "FILE.pem", "the certificate's private key");
+  value_option(*command, "--max-connections", "N", "connections open at once; more are answered 503 (default 256)");
 
   command = add_command(app_, "report", "Write a campaign's report as one HTML page, to open or share",
                         "outreach report --store state.db q4-saas-founders --html report.html", report);

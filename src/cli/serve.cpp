@@ -28,6 +28,14 @@ int serve(const Arguments& arguments) {
   if (const std::string* listen = arguments.option("listen")) options.listen = *listen;
   if (const std::string* certificate = arguments.option("tls-cert")) options.tls_certificate = *certificate;
   if (const std::string* key = arguments.option("tls-key")) options.tls_key = *key;
+  if (const std::string* cap = arguments.option("max-connections")) {
+    const auto count = parse_integer(*cap);
+    if (!count || *count < 1 || *count > 100000) {
+      std::cerr << "outreach: --max-connections: expected a number from 1 to 100000, not \"" << *cap << "\"\n";
+      return exit_bad_input;
+    }
+    options.max_connections = static_cast<std::size_t>(*count);
+  }
   if (const char* token = std::getenv("OUTREACH_SERVE_TOKEN"); token && *token) options.token = token;
   options.log = [](std::string_view line) { std::cerr << "outreach serve: " << line << std::endl; };
 
