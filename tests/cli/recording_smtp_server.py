@@ -2,8 +2,9 @@
 truth a crash test checks the engine's store against.
 
 It accepts every message and appends one JSON line per message to the record file
-({"message_id", "rcpt", "mail_from", "step", "text"}: the step from the subject's "Step N", the
-text/plain body decoded), flushed and fsynced before its 250 reply: a
+({"message_id", "rcpt", "mail_from", "step", "text", "received"}: the step from the subject's "Step
+N", the text/plain body decoded, the system time when the message was taken), flushed and fsynced
+before its 250 reply: a
 message is in the record if and only if the server was about to say it took it.
 
 With --drop-rate it also drops connections without a reply at random (seeded) moments of a
@@ -35,6 +36,7 @@ import random
 import re
 import signal
 import sys
+import time
 from typing import Any, BinaryIO, Optional
 
 from aiosmtpd.smtp import SMTP
@@ -104,6 +106,7 @@ class Recorder:
             "mail_from": envelope.mail_from,
             "step": int(step_found.group(1)) if step_found else None,
             "text": plain_text(envelope.original_content),
+            "received": time.time(),
         })
         return "250 2.0.0 Ok: recorded"
 
