@@ -246,6 +246,9 @@ expected<void> SqliteStore::Impl::open_file() {
     const auto mode = connection.text("PRAGMA journal_mode = WAL", "cannot switch to WAL");
     if (!mode) return fail(mode.error());
     if (*mode != "wal") return fail(refused(Errc::io_error, file, "cannot switch to WAL (the journal mode stays " + *mode + ")"));
+  }
+  // What a commit survives, for every connection that writes (the inbox's requests too).
+  if (options.access != StoreAccess::read) {
     const char* synchronous = options.durability == StoreDurability::power ? "PRAGMA synchronous = FULL"
                                                                             : "PRAGMA synchronous = NORMAL";
     if (auto set = connection.execute(synchronous, "cannot set the durability"); !set) return set;
