@@ -1028,9 +1028,10 @@ OUTREACH_API void outreach_store_reader_free(outreach_store_reader *reader);
 
 /**
  * @brief The token that `{{token}}` in a campaign's `unsubscribe.url` becomes for a lead: URL-safe
- * text naming the campaign and the lead, signed with HMAC-SHA256 under the campaign's secret
- * (the value of the variable its `unsubscribe.secret_env` names). The engine makes the same one
- * for each message; this is for hosts that make links themselves, and for tests.
+ * and opaque, the campaign and the lead sealed with AES-256-GCM under a key derived from the
+ * campaign's secret (the value of the variable its `unsubscribe.secret_env` names), so that only
+ * the secret's holder reads whom it names. The engine makes the same one for each message; this
+ * is for hosts that make links themselves, and for tests.
  * @param out_token Receives the token; free it with `outreach_string_free`.
  * @param secret The secret (not empty).
  * @param campaign The campaign's name.
@@ -1044,8 +1045,8 @@ OUTREACH_API int outreach_unsubscribe_token(char **out_token, const char *secret
 
 /**
  * @brief Checks the token of a one-click unsubscribe link that the host's web server received
- * (`List-Unsubscribe-Post` or a click), in constant time for the signature, and says whom it
- * names. The host then applies the unsubscribe, for instance with
+ * (`List-Unsubscribe-Post` or a click) and says whom it names: a sealed token, or one of the
+ * signed format of version 0.1 (checked in constant time), which mail already sent carries. The host then applies the unsubscribe, for instance with
  * `outreach_engine_queue_inbound` and `{"at": NOW, "lead": LEAD, "campaign": CAMPAIGN, "type":
  * "unsubscribe"}`.
  * @param out_json Receives `{"campaign": "...", "lead": "..."}` (the lead's address in lower

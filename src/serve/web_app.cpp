@@ -25,7 +25,8 @@ namespace {
 namespace json = boost::json;
 
 constexpr std::string_view token_placeholder = "{{token}}";
-// The list of campaigns is read again at most this often (and at once when a link matches none).
+// The campaigns' links are read again (every definition: costly for a large campaign) only when a
+// path or a token matches none of them, and at most this often, whoever sends such requests.
 constexpr std::chrono::seconds routes_refresh{5};
 constexpr std::size_t max_throttled_clients = 10000;
 constexpr std::size_t max_events_page = 1000;
@@ -179,9 +180,19 @@ expected<void> WebApp::load_routes(bool strict) {
     log(message);
   }
   routes_ = std::move(routes);
-  campaigns_seen_ = campaigns.size();
   routes_loaded_ = std::chrono::steady_clock::now();
   return {};
+}
+
+bool WebApp::reload_routes_if_due() {
+  if (std::chrono::steady_clock::now() - routes_loaded_ < routes_refresh) return false;
+  (void)load_routes(false);
+  return true;
+}
+
+bool WebApp::is_private_path(std::string_view path) {
+  return path == "/" || path == "/healthz" || path == "/metrics" || path.starts_with("/campaigns/") ||
+         path == "/api/campaigns" || path.starts_with("/api/campaigns/");
 }
 
 bool WebApp::throttled(const std::string& client) {
@@ -223,11 +234,15 @@ WebResponse WebApp::answer(const WebRequest& request) {
   // Public: the unsubscribe links, whichever campaign's prefix the path has.
   {
     std::unique_lock lock(mutex_);
-    if (std::chrono::steady_clock::now() - routes_loaded_ > routes_refresh) (void)load_routes(false);
-    const bool link = std::any_of(routes_.begin(), routes_.end(), [&](const LinkRoute& route) {
-      return path.size() > route.prefix.size() + route.suffix.size() && path.starts_with(route.prefix) &&
-             path.ends_with(route.suffix);
-    });
+    const auto is_link = [&] {
+      return std::any_of(routes_.begin(), routes_.end(), [&](const LinkRoute& route) {
+        return path.size() > route.prefix.size() + route.suffix.size() && path.starts_with(route.prefix) &&
+               path.ends_with(route.suffix);
+      });
+    };
+    bool link = is_link();
+    // A path of none of the routes may be a link of a campaign added since they were read.
+    if (!link && !is_private_path(path) && reload_routes_if_due()) link = is_link();
     lock.unlock();
     if (link) {
       if (!reading && request.method != "POST") {
@@ -290,12 +305,8 @@ WebResponse WebApp::unsubscribe(const WebRequest& request, std::string_view path
         break;
       }
     }
-    // A campaign added since the routes were read, or a secret set since: read them once more.
-    if (!target && attempt == 0 && store_->campaigns().size() != campaigns_seen_) {
-      (void)load_routes(false);
-    } else {
-      break;
-    }
+    // A campaign added or changed since the routes were read: read them once more.
+    if (target || attempt > 0 || !reload_routes_if_due()) break;
   }
   if (!target) {
     note_failure(request.client);

@@ -94,6 +94,8 @@ class WebApp {
   WebApp(std::unique_ptr<Store> store, WebAppOptions options) : store_(std::move(store)), options_(std::move(options)) {}
 
   expected<void> load_routes(bool strict);
+  bool reload_routes_if_due();  // true when it read them again
+  static bool is_private_path(std::string_view path);
   WebResponse answer(const WebRequest& request);
   WebResponse unsubscribe(const WebRequest& request, std::string_view path);
   WebResponse private_route(const WebRequest& request, std::string_view path, const RequestTarget& target);
@@ -110,7 +112,6 @@ class WebApp {
   std::unique_ptr<Store> store_;
   WebAppOptions options_;
   std::vector<LinkRoute> routes_;
-  std::size_t campaigns_seen_ = 0;
   std::chrono::steady_clock::time_point routes_loaded_{};
   std::map<std::string, Throttle, std::less<>> throttles_;
   Counters counters_;

@@ -331,3 +331,19 @@ def test_https_with_a_certificate_and_its_key(fresh, tmp_path):
     result = cli("serve", "--store", store, "--listen", "127.0.0.1:0", "--tls-cert", files.key_file,
                  "--tls-key", files.key_file)
     assert result.returncode != 0 and "certificate" in result.stderr
+
+
+def test_a_campaign_added_while_serving_has_its_links_answered(fresh, tmp_path):
+    store, _ = fresh
+    later = tmp_path / "later"
+    later.mkdir()
+    campaign = write_campaign(later, 2, name="later", url="https://acme.test/later/{{token}}")
+    with Server(store) as server:
+        simulate(campaign, store, later / "outbox")
+        link = path_of(links(later / "outbox")[address(1)])
+        # The links are read again when one matches nothing, at most every 5 seconds.
+        deadline = time.monotonic() + 15
+        while request(server.port, "POST", link, b"List-Unsubscribe=One-Click", FORM)[0] != 200:
+            assert time.monotonic() < deadline, "the new campaign's link was never answered"
+            time.sleep(1)
+    assert address(1) in suppressed(store)

@@ -1,4 +1,4 @@
-"""One-click unsubscribe tokens: the signed ``{{token}}`` of a campaign's ``unsubscribe.url``,
+"""One-click unsubscribe tokens: the sealed ``{{token}}`` of a campaign's ``unsubscribe.url``,
 made and checked for the host's web handler.
 
 A handler receives the click (or the ``List-Unsubscribe-Post`` request), checks the token, and
@@ -37,7 +37,8 @@ class UnsubscribeTarget:
 
 def make_unsubscribe_token(secret: str, campaign: str, lead: str) -> str:
     """The token ``{{token}}`` becomes in a lead's unsubscribe link (the engine makes the same
-    for each message): URL-safe text naming the campaign and the lead, signed with HMAC-SHA256.
+    for each message): URL-safe and opaque, the campaign and the lead sealed with AES-256-GCM
+    under a key derived from the secret.
 
     Args:
         secret: The campaign's secret (the value of the variable its ``unsubscribe.secret_env``
@@ -58,8 +59,8 @@ def make_unsubscribe_token(secret: str, campaign: str, lead: str) -> str:
 
 
 def verify_unsubscribe_token(secret: str, token: Union[str, bytes]) -> Optional[UnsubscribeTarget]:
-    """Checks the token of an unsubscribe link (in constant time for the signature) and says whom
-    it names.
+    """Checks the token of an unsubscribe link (sealed, or signed as version 0.1 made them) and
+    says whom it names.
 
     Args:
         secret: The campaign's secret; not empty.
