@@ -86,8 +86,7 @@ class SqliteStore final : public Store {
   [[nodiscard]] std::vector<Suppression> suppressions() const override;
   void for_each_event(std::string_view campaign, const std::function<void(const Event&)>& visit) const override;
   /// @brief The places are the events' row ids.
-  [[nodiscard]] std::vector<std::pair<std::int64_t, Event>> events_after(std::string_view campaign, std::int64_t after,
-                                                                        std::size_t limit) const override;
+  [[nodiscard]] EventPage events_after(std::string_view campaign, std::int64_t after, std::size_t limit) const override;
   [[nodiscard]] std::vector<SendIntent> open_intents() const override;
   [[nodiscard]] expected<void> save_campaign(const StoredCampaign& campaign) override;
   [[nodiscard]] std::optional<StoredCampaign> campaign(std::string_view name) const override;

@@ -157,6 +157,14 @@ struct MailboxState {
   friend bool operator==(const MailboxState&, const MailboxState&) = default;
 };
 
+/// @brief A page of a campaign's event log, for a reader that follows it (`Store::events_after`).
+struct EventPage {
+  std::vector<std::pair<std::int64_t, Event>> events;  ///< Each event with its place in the log, in order.
+  /// Where the next page starts: past every place looked at, one that could not be read
+  /// included, so that a reader never stalls on it; `after` when nothing more was there.
+  std::int64_t next = 0;
+};
+
 /// @brief Durable state of the engine. The engine calls it from one thread.
 ///
 /// The event log is the truth: a lead's state is what its events say, and an engine that opens
@@ -222,9 +230,7 @@ class Store {
   /// @param campaign The campaign's name.
   /// @param after Only events placed after this (0: from the first).
   /// @param limit At most this many.
-  [[nodiscard]] virtual std::vector<std::pair<std::int64_t, Event>> events_after(std::string_view campaign,
-                                                                                std::int64_t after,
-                                                                                std::size_t limit) const;
+  [[nodiscard]] virtual EventPage events_after(std::string_view campaign, std::int64_t after, std::size_t limit) const;
 
   /// @brief The intents without an outcome, in the order they were recorded.
   [[nodiscard]] virtual std::vector<SendIntent> open_intents() const = 0;
@@ -304,15 +310,16 @@ class Store {
 
   /// @brief Suppresses an address at once and asks the engine that runs the store to record why
   /// (`body`, a request such as `unsubscribe`), as one durable unit: what a one-click
-  /// unsubscribe does beside a running engine. An engine asks the list again as it records each
-  /// send's intent, so no send to the address begins after this returns (one whose intent is
-  /// already open may still be under way: `open_intents`). Works with `engine` or `inbox`
-  /// access. The default suppresses, then queues the request: not one unit.
+  /// unsubscribe does beside a running engine. The request is queued only when the address was
+  /// not on the list (a second click records nothing more). An engine asks the list again as it
+  /// records each send's intent, so no send to the address begins after this returns (one whose
+  /// intent is already open may still be under way: `open_intents`). Works with `engine` or
+  /// `inbox` access. The default suppresses, then queues the request: not one unit.
   /// @param address The address (any case).
   /// @param reason The suppression's reason (`unsubscribe`).
   /// @param body The request, as JSON.
   /// @param at When it was asked.
-  /// @return The request's id.
+  /// @return The request's id; 0 when the address was on the list already and nothing was queued.
   [[nodiscard]] virtual expected<std::int64_t> suppress_and_queue(std::string_view address, std::string_view reason,
                                                                   std::string_view body, Instant at);
 

@@ -92,7 +92,8 @@ void Engine::State::send_outgoing(Instant now) {
   bool recorded = log.kept_or_stop(store.begin());
   // Asked again inside the unit, which holds the store's write lock: an address another process
   // suppressed before it began (a one-click unsubscribe answered by `outreach serve`) gets
-  // nothing, and one suppressed after it waits until these sends have their outcomes.
+  // nothing. One suppressed after it may still get this send: `serve` holds its answer until the
+  // send's intent is closed (docs/web.md).
   std::erase_if(group, [&](const Outgoing& send) {
     CampaignState& c = *send.campaign;
     if (!recorded || !store.is_suppressed(c.def.leads[send.lead].email)) return false;

@@ -100,6 +100,13 @@ RequestAnswer Engine::State::apply_unsubscribe_request(CampaignState& c, const R
   clicked.type = InboundType::unsubscribe;
   clicked.campaign = c.def.name;
   apply_inbound(clicked, clock.now());
+  // Its send may have been skipped already for the suppression this very click wrote: the lead
+  // is unsubscribed all the same, not skipped.
+  if (c.leads[*lead].status == detail::LeadStatus::skipped) {
+    Event stopped = detail::lead_event(EventType::stopped, clock.now(), c, *lead);
+    stopped.reason = "unsubscribe";
+    record(c, *lead, stopped);
+  }
   answer.changed = 1;
   answer.message = address + " unsubscribed from campaign " + in_quotes(c.def.name);
   return answer;

@@ -34,6 +34,12 @@ constexpr std::array<std::string_view, 8> palette{"#3b6fd8", "#e07b39", "#3aa675
 
 void escape(std::string& out, std::string_view text) { detail::append_html_escaped(out, text); }
 
+std::string escaped(std::string_view text) {
+  std::string out;
+  escape(out, text);
+  return out;
+}
+
 std::string number(std::int64_t value) { return std::to_string(value); }
 
 std::string percent(double share) {
@@ -204,7 +210,8 @@ void statuses(std::string& out, const CampaignSummary& summary) {
          decimal(height) + "\" width=\"" + decimal(width) + "\" height=\"" + decimal(height) +
          "\" xmlns=\"http://www.w3.org/2000/svg\">";
   std::size_t index = 0;
-  for (const auto& [status, count] : summary.leads) {
+  for (const auto& [name, count] : summary.leads) {
+    const std::string status = escaped(name);
     const double y = row * static_cast<double>(index) + 2;
     const double w = (width - label - 60) * static_cast<double>(count) / static_cast<double>(highest);
     out += "<g class=\"status\" data-status=\"" + status + "\" data-count=\"" + number(count) + "\"><title>" + status +
@@ -304,7 +311,7 @@ void leads(std::string& out, const CampaignReport& report, const ReportPageOptio
   for (std::size_t i = first; i < last; ++i) {
     out += "<tr><td>";
     escape(out, found[i]->email);
-    out += "</td><td>" + found[i]->status + "</td><td class=\"n\">" + std::to_string(found[i]->steps_sent) +
+    out += "</td><td>" + escaped(found[i]->status) + "</td><td class=\"n\">" + std::to_string(found[i]->steps_sent) +
            "</td></tr>\n";
   }
   out += "</tbody></table>\n";
@@ -330,7 +337,7 @@ std::string report_html(const CampaignReport& report, const ReportPageOptions& o
   if (options.served) out += "<nav><a href=\"/\">All campaigns</a></nav>\n";
   out += "<h1>";
   escape(out, summary.name);
-  out += " <span class=\"badge\" id=\"status\">" + summary.status + "</span></h1>\n<p class=\"muted\">Report of " +
+  out += " <span class=\"badge\" id=\"status\">" + escaped(summary.status) + "</span></h1>\n<p class=\"muted\">Report of " +
          format_instant(report.generated) + "</p>\n";
 
   const Totals totals = totals_of(summary);
@@ -386,7 +393,7 @@ std::string campaigns_html(const Summary& summary) {
       escape(out, campaign.name);
       out += "\"><td><a href=\"/campaigns/" + query_value(campaign.name) + "\">";
       escape(out, campaign.name);
-      out += "</a></td><td>" + campaign.status + "</td><td class=\"n\">" + number(lead_count) + "</td><td class=\"n\">" +
+      out += "</a></td><td>" + escaped(campaign.status) + "</td><td class=\"n\">" + number(lead_count) + "</td><td class=\"n\">" +
              number(totals.sent) + "</td><td class=\"n\">" + number(totals.replied) + "</td><td class=\"n\">" +
              (totals.sent ? percent(static_cast<double>(totals.replied) / static_cast<double>(totals.sent)) : "–") +
              "</td></tr>\n";

@@ -4,11 +4,13 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -31,15 +33,17 @@ using tcp = asio::ip::tcp;
 // Answers are worked out here, off the network thread.
 constexpr std::size_t answer_threads = 4;
 
-// What the connections share.
+// What the connections share. Destroyed in reverse order: the acceptor and the I/O context first,
+// whose handlers still own sessions that count connections and use the TLS context and the app.
 struct Server {
   WebServerOptions options;
-  asio::io_context io{1};
-  tcp::acceptor acceptor{io};
+  std::atomic<std::size_t> connections{0};
   std::optional<asio::ssl::context> tls;
   std::unique_ptr<detail::WebApp> app;
   asio::thread_pool workers{answer_threads};
-  std::atomic<std::size_t> connections{0};
+  asio::io_context io{1};
+  tcp::acceptor acceptor{io};
+  asio::steady_timer accept_retry{io};
 
   void accept();
   void log(const std::string& line) const {
@@ -98,11 +102,25 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     request.authorization = std::string(message[http::field::authorization]);
     request.body = message.body();
     request.client = client_;
-    request.forwarded = message.count(http::field::forwarded) > 0 || message.count("X-Forwarded-For") > 0;
+    // Whatever a proxy may add: such a request never gets the private routes without a token.
+    request.forwarded = message.count(http::field::forwarded) > 0 || message.count(http::field::via) > 0 ||
+                        message.count("X-Forwarded-For") > 0 || message.count("X-Real-IP") > 0 ||
+                        message.count("X-Forwarded-Host") > 0 || message.count("X-Forwarded-Proto") > 0;
     keep_alive_ = message.keep_alive();
     version_ = message.version();
+    head_ = message.method() == http::verb::head;
     asio::post(server_.workers, [self = this->shared_from_this(), request = std::move(request)] {
-      detail::WebResponse response = self->server_.app->handle(request);
+      detail::WebResponse response;
+      try {
+        response = self->server_.app->handle(request);
+      } catch (const std::exception& failure) {  // out of memory, a store that threw: this request fails, not the server
+        self->server_.log(std::string("a request failed: ") + failure.what());
+        response = detail::WebResponse{};
+        response.status = 500;
+        response.content_type = "text/plain; charset=utf-8";
+        response.body = "internal error\n";
+        response.headers = detail::common_headers();
+      }
       asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
         self->respond(std::move(response), self->keep_alive_);
       });
@@ -114,8 +132,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     response.status = static_cast<int>(status);
     response.content_type = "text/plain; charset=utf-8";
     response.body = std::string(why);
-    for (auto& header : detail::common_headers()) response.headers.push_back(std::move(header));
+    response.headers = detail::common_headers();
     version_ = 11;
+    head_ = false;
+    refused_ = true;
     respond(std::move(response), false);
   }
 
@@ -126,14 +146,37 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     response_.set(http::field::server, "outreach");
     response_.set(http::field::content_type, answer.content_type);
     for (const auto& [name, value] : answer.headers) response_.set(name, value);
-    response_.body() = std::move(answer.body);
     response_.keep_alive(keep_alive);
-    response_.prepare_payload();
+    if (head_) {
+      // The length a GET would have, and no body.
+      response_.content_length(answer.body.size());
+    } else {
+      response_.body() = std::move(answer.body);
+      response_.prepare_payload();
+    }
     beast::get_lowest_layer(stream_).expires_after(server_.options.write_deadline);
     http::async_write(stream_, response_, [self = this->shared_from_this(), keep_alive](beast::error_code error, std::size_t) {
-      if (error || !keep_alive) return self->close();
+      if (error) return self->close();
+      if (!keep_alive) return self->refused_ ? self->linger() : self->close();
       self->read();
     });
+  }
+
+  // After a refusal the client may still be sending what was refused: closing at once would
+  // reset the connection and lose the answer. Stop sending, drop what arrives for a moment,
+  // then close.
+  void linger() {
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ignored);
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(1));
+    drain();
+  }
+  void drain() {
+    beast::get_lowest_layer(stream_).async_read_some(
+        asio::buffer(drained_), [self = this->shared_from_this()](beast::error_code error, std::size_t) {
+          if (error) return self->close();
+          self->drain();
+        });
   }
 
   void close() {
@@ -149,7 +192,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
   bool keep_alive_ = false;
+  bool head_ = false;     // the request was HEAD: headers only
+  bool refused_ = false;  // refused before it was read whole
   unsigned version_ = 11;
+  std::array<char, 4096> drained_{};
 };
 
 // Past the cap: a short 503, then the connection is closed.
@@ -167,9 +213,24 @@ void turn_away(tcp::socket socket) {
 void Server::accept() {
   acceptor.async_accept([this](beast::error_code error, tcp::socket socket) {
     if (error == asio::error::operation_aborted) return;  // stopped
-    if (!error) {
+    if (error) {
+      // Out of file descriptors, say: tried again shortly rather than at once, in a loop.
+      log("cannot accept a connection: " + error.message());
+      accept_retry.expires_after(std::chrono::milliseconds(100));
+      accept_retry.async_wait([this](beast::error_code waited) {
+        if (!waited) accept();
+      });
+      return;
+    }
+    {
       if (connections.load() >= options.max_connections) {
-        turn_away(std::move(socket));
+        // A 503 is plain text: a TLS client would read it as a broken handshake, so it is only closed.
+        if (tls) {
+          beast::error_code ignored;
+          socket.close(ignored);
+        } else {
+          turn_away(std::move(socket));
+        }
       } else {
         beast::error_code ignored;
         const auto peer = socket.remote_endpoint(ignored);
@@ -266,6 +327,7 @@ void WebServer::stop() noexcept {
   asio::post(impl_->io, [impl = impl_.get()] {
     beast::error_code ignored;
     impl->acceptor.close(ignored);
+    impl->accept_retry.cancel();
     impl->io.stop();
   });
 }

@@ -207,9 +207,14 @@ bool WebApp::throttled(const std::string& client) {
 
 void WebApp::note_failure(const std::string& client) {
   ++counters_.bad_tokens;
-  if (throttles_.size() >= max_throttled_clients) throttles_.clear();  // bounded, whatever the clients
-  Throttle& throttle = throttles_[client];
   const auto now = std::chrono::steady_clock::now();
+  if (throttles_.size() >= max_throttled_clients && !throttles_.contains(client)) {
+    // Bounded whatever the clients: expired entries go; when all are live, a new client is not
+    // tracked (rather than forgetting the ones that are).
+    std::erase_if(throttles_, [&](const auto& entry) { return now - entry.second.window > std::chrono::minutes(1); });
+    if (throttles_.size() >= max_throttled_clients) return;
+  }
+  Throttle& throttle = throttles_[client];
   if (now - throttle.window > std::chrono::minutes(1)) throttle = Throttle{now, 0};
   ++throttle.failures;
 }
@@ -228,11 +233,11 @@ WebResponse WebApp::answer(const WebRequest& request) {
   const auto target = parse_target(request.target);
   if (!target) return text_response(400, "bad request target\n");
   const std::string& path = target->path;
-  const bool head = request.method == "HEAD";
-  const bool reading = request.method == "GET" || head;
+  const bool reading = request.method == "GET" || request.method == "HEAD";
 
-  // Public: the unsubscribe links, whichever campaign's prefix the path has.
-  {
+  // Public: the unsubscribe links, whichever campaign's prefix the path has (the private routes'
+  // own paths first, so that a link prefix of `/` hides none of them).
+  if (!is_private_path(path)) {
     std::unique_lock lock(mutex_);
     const auto is_link = [&] {
       return std::any_of(routes_.begin(), routes_.end(), [&](const LinkRoute& route) {
@@ -242,7 +247,7 @@ WebResponse WebApp::answer(const WebRequest& request) {
     };
     bool link = is_link();
     // A path of none of the routes may be a link of a campaign added since they were read.
-    if (!link && !is_private_path(path) && reload_routes_if_due()) link = is_link();
+    if (!link && reload_routes_if_due()) link = is_link();
     lock.unlock();
     if (link) {
       if (!reading && request.method != "POST") {
@@ -250,9 +255,7 @@ WebResponse WebApp::answer(const WebRequest& request) {
         refused.headers.emplace_back("Allow", "GET, HEAD, POST");
         return refused;
       }
-      WebResponse response = unsubscribe(request, path);
-      if (head) response.body.clear();
-      return response;
+      return unsubscribe(request, path);
     }
   }
 
@@ -270,9 +273,7 @@ WebResponse WebApp::answer(const WebRequest& request) {
     refused.headers.emplace_back("Allow", "GET, HEAD");
     return refused;
   }
-  WebResponse response = private_route(request, path, *target);
-  if (head) response.body.clear();
-  return response;
+  return private_route(request, path, *target);
 }
 
 bool WebApp::allowed_private(const WebRequest& request) const {
@@ -284,12 +285,6 @@ bool WebApp::allowed_private(const WebRequest& request) const {
 
 WebResponse WebApp::unsubscribe(const WebRequest& request, std::string_view path) {
   std::unique_lock lock(mutex_);
-  if (throttled(request.client)) {
-    ++counters_.throttled;
-    WebResponse response = text_response(429, "too many invalid links; try again in a minute\n");
-    response.headers.emplace_back("Retry-After", "60");
-    return response;
-  }
   std::optional<UnsubscribeTarget> target;
   for (int attempt = 0; attempt < 2 && !target; ++attempt) {
     for (const LinkRoute& route : routes_) {
@@ -308,44 +303,45 @@ WebResponse WebApp::unsubscribe(const WebRequest& request, std::string_view path
     // A campaign added or changed since the routes were read: read them once more.
     if (target || attempt > 0 || !reload_routes_if_due()) break;
   }
+  // A valid link is always answered; only bad ones count against their client, which past its
+  // limit gets 429 instead of 404 for the rest of the minute.
   if (!target) {
+    if (throttled(request.client)) {
+      ++counters_.throttled;
+      WebResponse response = text_response(429, "too many invalid links; try again in a minute\n");
+      response.headers.emplace_back("Retry-After", "60");
+      return response;
+    }
     note_failure(request.client);
     return not_found();
   }
 
   const std::string& address = target->lead;
   if (request.method != "POST") {
-    // Mail scanners open every link: a GET changes nothing and offers the one button.
-    const bool already = store_->is_suppressed(address);
-    std::string body = "<h1>Unsubscribe</h1>";
-    if (already) {
-      body += "<p id=\"done\">This address is unsubscribed: it gets no more mail from us.</p>";
-    } else {
-      body += "<p>Stop all mail to this address from this sender?</p>"
-              "<form method=\"post\"><input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">"
-              "<button type=\"submit\" id=\"unsubscribe\">Unsubscribe</button></form>";
-    }
-    return page(200, "Unsubscribe", body);
+    // Mail scanners open every link: a GET changes nothing and offers the one button (pressing
+    // it again is harmless).
+    return page(200, "Unsubscribe",
+                "<h1>Unsubscribe</h1><p>Stop all mail to this address from this sender?</p>"
+                "<form method=\"post\"><input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">"
+                "<button type=\"submit\" id=\"unsubscribe\">Unsubscribe</button></form>");
   }
   if (!is_one_click_post(request.content_type, request.body)) {
     return page(400, "Unsubscribe", "<h1>Unsubscribe</h1><p>This is not a one-click unsubscribe "
                                      "(List-Unsubscribe=One-Click).</p>");
   }
-  if (store_->is_suppressed(address)) {
-    ++counters_.repeated_unsubscribes;  // idempotent: nothing more to record
-  } else {
-    Request asked;
-    asked.action = RequestAction::unsubscribe;
-    asked.campaign = target->campaign;
-    asked.addresses = {address};
-    const Instant now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-    auto queued = store_->suppress_and_queue(address, "unsubscribe", to_json(asked), now);
-    if (!queued) {
-      log("cannot record an unsubscribe of campaign \"" + target->campaign + "\": " + queued.error().message());
-      return text_response(503, "the unsubscribe cannot be recorded right now; try again\n");
-    }
-    ++counters_.unsubscribes;
+  Request asked;
+  asked.action = RequestAction::unsubscribe;
+  asked.campaign = target->campaign;
+  asked.addresses = {address};
+  const Instant now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  // Written whatever a read of the list says (a read that fails says "suppressed"): the store
+  // queues the request only when the address was not on the list.
+  auto queued = store_->suppress_and_queue(address, "unsubscribe", to_json(asked), now);
+  if (!queued) {
+    log("cannot record an unsubscribe of campaign \"" + target->campaign + "\": " + queued.error().message());
+    return text_response(503, "the unsubscribe cannot be recorded right now; try again\n");
   }
+  ++(*queued == 0 ? counters_.repeated_unsubscribes : counters_.unsubscribes);
   // A send to the address whose intent was recorded before the suppression may still be under
   // way: the answer waits for it, so that nothing reaches the address after this answer.
   wait_for_sends_to(address, lock);
@@ -355,9 +351,14 @@ WebResponse WebApp::unsubscribe(const WebRequest& request, std::string_view path
 void WebApp::wait_for_sends_to(std::string_view address, std::unique_lock<std::mutex>& lock) {
   const auto deadline = std::chrono::steady_clock::now() + options_.in_flight_wait;
   for (;;) {
+    // A send begun longer ago than the wait is not under way: its engine stopped (a crash leaves
+    // its intent open until the next start settles it), and waiting would only hold the answer.
+    const Instant oldest = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()) -
+                           std::chrono::duration_cast<std::chrono::milliseconds>(options_.in_flight_wait);
     const std::vector<SendIntent> open = store_->open_intents();
-    const bool under_way = std::any_of(open.begin(), open.end(),
-                                       [&](const SendIntent& intent) { return iequals_ascii(intent.lead, address); });
+    const bool under_way = std::any_of(open.begin(), open.end(), [&](const SendIntent& intent) {
+      return intent.at >= oldest && iequals_ascii(intent.lead, address);
+    });
     if (!under_way) return;
     if (std::chrono::steady_clock::now() >= deadline) {
       log("a send to an unsubscribed address was still under way after " +
@@ -435,13 +436,11 @@ WebResponse WebApp::private_route(const WebRequest& request, std::string_view pa
         limit = static_cast<std::size_t>(std::clamp<long>(value, 1, static_cast<long>(max_events_page)));
       }
       json::array events;
-      std::int64_t next = after;
-      for (auto& [place, event] : store_->events_after(name, after, limit)) {
-        json::value line = json::parse(to_json_line(event));
-        events.push_back(json::object{{"cursor", place}, {"event", std::move(line)}});
-        next = place;
+      EventPage page = store_->events_after(name, after, limit);
+      for (auto& [place, event] : page.events) {
+        events.push_back(json::object{{"cursor", place}, {"event", json::parse(to_json_line(event))}});
       }
-      return json_response(200, json::serialize(json::object{{"events", std::move(events)}, {"next", next}}));
+      return json_response(200, json::serialize(json::object{{"events", std::move(events)}, {"next", page.next}}));
     }
   }
   return not_found();

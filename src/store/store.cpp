@@ -29,12 +29,15 @@ std::optional<int> Store::last_step_sent(std::string_view campaign, std::string_
   return step;
 }
 
-std::vector<std::pair<std::int64_t, Event>> Store::events_after(std::string_view campaign, std::int64_t after,
-                                                                std::size_t limit) const {
-  std::vector<std::pair<std::int64_t, Event>> page;
+EventPage Store::events_after(std::string_view campaign, std::int64_t after, std::size_t limit) const {
+  EventPage page;
+  page.next = after;
   std::int64_t place = 0;
   for_each_event(campaign, [&](const Event& event) {
-    if (++place > after && page.size() < limit) page.emplace_back(place, event);
+    if (++place > after && page.events.size() < limit) {
+      page.events.emplace_back(place, event);
+      page.next = place;
+    }
   });
   return page;
 }
@@ -55,6 +58,7 @@ expected<std::int64_t> Store::queue_request(std::string_view, Instant) {
 
 expected<std::int64_t> Store::suppress_and_queue(std::string_view address, std::string_view reason,
                                                  std::string_view body, Instant at) {
+  if (is_suppressed(address)) return 0;
   if (auto suppressed = suppress(address, reason); !suppressed) return fail(suppressed.error());
   return queue_request(body, at);
 }

@@ -105,6 +105,10 @@ def test_a_get_never_changes_anything_and_offers_one_button_that_posts_back(fres
             assert status == 200
             assert headers["cache-control"] == "no-store"
             assert "noindex" in headers["x-robots-tag"]
+        # HEAD says the length a GET has, and sends no body.
+        _, got_headers, got = request(server.port, "GET", path)
+        _, head_headers, nothing = request(server.port, "HEAD", path)
+        assert nothing == b"" and head_headers["content-length"] == got_headers["content-length"] == str(len(got))
         assert b'<form method="post">' in request(server.port, "GET", path)[2]
         assert b'name="List-Unsubscribe" value="One-Click"' in request(server.port, "GET", path)[2]
         assert suppressed(store) == []
@@ -133,8 +137,8 @@ def test_bad_and_forged_tokens_get_the_same_404_and_too_many_get_429(fresh):
             status, headers, _ = request(server.port, "GET", "/u/nothing")
         assert status == 429
         assert headers["retry-after"] == "60"
-        # The throttle holds for everyone at that address, valid links included, for a minute.
-        assert request(server.port, "POST", good, b"List-Unsubscribe=One-Click", FORM)[0] == 429
+        # The throttle holds for that address's bad links; a valid link is always answered.
+        assert request(server.port, "POST", good, b"List-Unsubscribe=One-Click", FORM)[0] == 200
 
 
 def test_links_of_a_rotated_secret_and_of_the_signed_format_still_work(tmp_path):
@@ -179,8 +183,9 @@ def test_private_routes_need_the_token_or_loopback_alone_and_never_a_proxy(fresh
     store, found = fresh
     with Server(store) as server:  # loopback, no token
         assert request(server.port, "GET", "/healthz")[0] == 200
-        assert request(server.port, "GET", "/", headers={"X-Forwarded-For": "203.0.113.9"})[0] == 401
-        assert request(server.port, "GET", "/metrics", headers={"Forwarded": "for=203.0.113.9"})[0] == 401
+        for proxied in ({"X-Forwarded-For": "203.0.113.9"}, {"Forwarded": "for=203.0.113.9"}, {"Via": "1.1 proxy"},
+                        {"X-Real-IP": "203.0.113.9"}, {"X-Forwarded-Proto": "https"}):
+            assert request(server.port, "GET", "/metrics", headers=proxied)[0] == 401
     with Server(store, env=environment(OUTREACH_SERVE_TOKEN="token-for-the-tests")) as server:
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic dG9rZW4="}):
             status, answer_headers, _ = request(server.port, "GET", "/api/campaigns", headers=headers)
@@ -347,3 +352,15 @@ def test_a_campaign_added_while_serving_has_its_links_answered(fresh, tmp_path):
             assert time.monotonic() < deadline, "the new campaign's link was never answered"
             time.sleep(1)
     assert address(1) in suppressed(store)
+
+
+def test_links_at_the_root_hide_no_private_route(tmp_path):
+    campaign = write_campaign(tmp_path, 2, url="https://acme.test/{{token}}")
+    store = tmp_path / "state.db"
+    simulate(campaign, store, tmp_path / "outbox")
+    link = path_of(links(tmp_path / "outbox")[address(0)])
+    with Server(store) as server:
+        for path in ("/healthz", "/metrics", f"/campaigns/{NAME}", "/api/campaigns"):
+            assert request(server.port, "GET", path)[0] == 200, path
+        assert request(server.port, "POST", link, b"List-Unsubscribe=One-Click", FORM)[0] == 200
+    assert suppressed(store) == [address(0)]

@@ -319,11 +319,17 @@ TEST_CASE_TEMPLATE("suppress_and_queue suppresses the address and queues its req
   REQUIRE(waiting.size() == 1);
   CHECK(waiting.front().id == *id);
   CHECK(waiting.front().body == body);
-  // Again: the suppression stays as it was, and the request is the next one.
-  const auto again = store.suppress_and_queue("ann@example.com", "manual", body, utc("2026-12-01T09:00:01Z"));
+  CHECK(*id > 0);
+  // Again: the suppression stays as it was, and nothing more is queued.
+  const auto again = store.suppress_and_queue("ANN@example.com", "manual", body, utc("2026-12-01T09:00:01Z"));
   REQUIRE(again);
-  CHECK(*again > *id);
+  CHECK(*again == 0);
   CHECK(store.suppressions().front().reason == "unsubscribe");
+  CHECK(store.waiting_requests(10).size() == 1);
+  // An address suppressed for another reason first: the same.
+  REQUIRE(store.suppress("bob@example.com", "manual"));
+  CHECK(*store.suppress_and_queue("bob@example.com", "unsubscribe", body, utc("2026-12-01T09:00:02Z")) == 0);
+  CHECK(store.waiting_requests(10).size() == 1);
 }
 
 TEST_CASE_TEMPLATE("events_after pages a campaign's log by places that only grow", Kind, MemoryStoreKind,
@@ -342,24 +348,28 @@ TEST_CASE_TEMPLATE("events_after pages a campaign's log by places that only grow
   std::vector<Event> read;
   std::int64_t after = 0;
   for (int page = 0; page < 10; ++page) {
-    const auto found = store.events_after("a", after, 7);
-    if (found.empty()) break;
-    CHECK(found.size() <= 7);
-    for (const auto& [place, event] : found) {
+    const EventPage found = store.events_after("a", after, 7);
+    if (found.events.empty()) {
+      CHECK(found.next == after);
+      break;
+    }
+    CHECK(found.events.size() <= 7);
+    for (const auto& [place, event] : found.events) {
       CHECK(place > after);
       after = place;
       read.push_back(event);
     }
+    CHECK(found.next == after);
   }
   CHECK(read == mine);
-  CHECK(store.events_after("a", after, 7).empty());
+  CHECK(store.events_after("a", after, 7).events.empty());
   // Appended later: found after the last place read.
   const Event late = event_of(EventType::replied, "a", "lead1@example.com", 1, "2026-12-02T09:00:00Z");
   REQUIRE(store.append(late));
-  const auto next = store.events_after("a", after, 7);
-  REQUIRE(next.size() == 1);
-  CHECK(next.front().second == late);
-  CHECK(store.events_after("none", 0, 7).empty());
+  const EventPage next = store.events_after("a", after, 7);
+  REQUIRE(next.events.size() == 1);
+  CHECK(next.events.front().second == late);
+  CHECK(store.events_after("none", 0, 7).events.empty());
 }
 
 TEST_CASE_TEMPLATE("a folder's position is kept per mailbox and folder and replaced by the next", Kind,

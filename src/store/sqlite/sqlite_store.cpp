@@ -587,15 +587,15 @@ void SqliteStore::for_each_event(std::string_view campaign, const std::function<
   }
 }
 
-std::vector<std::pair<std::int64_t, Event>> SqliteStore::events_after(std::string_view campaign, std::int64_t after,
-                                                                      std::size_t limit) const {
+EventPage SqliteStore::events_after(std::string_view campaign, std::int64_t after, std::size_t limit) const {
   std::vector<std::pair<std::int64_t, std::string>> rows;
   auto& select = impl_->statements.campaign_events;
   select.bind_all(campaign, after, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
   impl_->read_rows(select, "cannot read the events",
                    [&](const Statement& row) { rows.emplace_back(row.integer(0), std::string(row.text(1))); });
-  std::vector<std::pair<std::int64_t, Event>> page;
-  page.reserve(rows.size());
+  EventPage page;
+  page.next = rows.empty() ? after : rows.back().first;
+  page.events.reserve(rows.size());
   for (const auto& [id, line] : rows) {
     auto event = parse_event_line(line);
     if (!event) {
@@ -603,7 +603,7 @@ std::vector<std::pair<std::int64_t, Event>> SqliteStore::events_after(std::strin
                                        "event " + std::to_string(id) + " cannot be read: " + event.error().to_string()));
       continue;
     }
-    page.emplace_back(id, std::move(*event));
+    page.events.emplace_back(id, std::move(*event));
   }
   return page;
 }
@@ -783,6 +783,7 @@ expected<std::int64_t> SqliteStore::suppress_and_queue(std::string_view address,
     auto& insert = impl_->statements.suppress;
     insert.bind_all(std::string_view(key), reason, milliseconds_of(now));
     if (auto done = insert.run("cannot add to the suppression list"); !done) return done;
+    if (insert.changes() == 0) return {};  // on the list already: nothing more to ask
     auto inserted = impl_->insert_request(body, at);
     if (!inserted) return fail(inserted.error());
     id = *inserted;
