@@ -12,6 +12,7 @@
 #include "outreach/memory_store.hpp"
 #include "outreach/memory_transport.hpp"
 #include "outreach/request.hpp"
+#include "support/forwarding_store.hpp"
 
 namespace outreach::test {
 
@@ -25,16 +26,14 @@ Request unsubscribe_request(std::string campaign, std::string address) {
   return request;
 }
 
-// A store that hands everything to a memory store, and suppresses `victim` the moment the
-// engine asks about `trigger`: as if another process committed a one-click unsubscribe after
-// the victim's send was decided and before its intent.
-class InterleavedStore final : public Store {
+// Suppresses `victim` the moment the engine asks about `trigger`: as if another process
+// committed a one-click unsubscribe after the victim's send was decided and before its intent.
+class InterleavedStore final : public testing::ForwardingStore {
  public:
   std::string trigger;
   std::string victim;
-  MemoryStore inner;
+  std::vector<std::string> intents;
 
-  expected<void> append(const Event& event) override { return inner.append(event); }
   expected<void> record_intent(const SendIntent& intent) override {
     intents.push_back(intent.lead);
     return inner.record_intent(intent);
@@ -48,19 +47,6 @@ class InterleavedStore final : public Store {
     }
     return inner.is_suppressed(address);
   }
-  expected<void> suppress(std::string_view address, std::string_view reason) override { return inner.suppress(address, reason); }
-  expected<void> unsuppress(std::string_view address) override { return inner.unsuppress(address); }
-  std::vector<Suppression> suppressions() const override { return inner.suppressions(); }
-  void for_each_event(std::string_view campaign, const std::function<void(const Event&)>& visit) const override {
-    inner.for_each_event(campaign, visit);
-  }
-  std::vector<SendIntent> open_intents() const override { return inner.open_intents(); }
-  expected<void> save_campaign(const StoredCampaign& campaign) override { return inner.save_campaign(campaign); }
-  std::optional<StoredCampaign> campaign(std::string_view name) const override { return inner.campaign(name); }
-  std::vector<StoredCampaign> campaigns() const override { return inner.campaigns(); }
-  expected<std::size_t> forget(std::string_view address) override { return inner.forget(address); }
-
-  std::vector<std::string> intents;
 };
 
 // Takes four messages at once, as a pipelining SMTP transport does.
@@ -92,12 +78,8 @@ TEST_CASE("an unsubscribe request reads back as written and names one address an
 }
 
 TEST_CASE("a one-click unsubscribe becomes the lead's unsubscribe, once, and a second click changes nothing") {
-  MemoryStore store;
-  MemoryTransport transport;
-  ManualClock clock{at("2026-12-01T09:00:00Z")};
-  Engine engine{store, transport, clock};
-  REQUIRE(engine.add_campaign(definition(leads_json(3))));
-  REQUIRE(engine.start("c"));
+  StartedCampaign run(definition(leads_json(3)));
+  auto& [store, transport, clock, engine] = run;
   engine.simulate(clock, at("2026-12-01T09:00:00Z"));  // step 1 to every lead
 
   // What serve writes: the address suppressed and the request, in one unit.

@@ -46,6 +46,13 @@ inline SqliteStoreOptions fast_engine() {
   return options;
 }
 
+// Handing in received mail and requests beside an engine, with the fast durability.
+inline SqliteStoreOptions inbox() {
+  SqliteStoreOptions options = fast_engine();
+  options.access = StoreAccess::inbox;
+  return options;
+}
+
 inline SqliteStoreOptions reader() {
   SqliteStoreOptions options;
   options.access = StoreAccess::read;

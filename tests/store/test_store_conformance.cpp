@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "store/store_fixtures.hpp"
+#include "support/forwarding_store.hpp"
 
 using namespace outreach;
 using namespace outreach::testing;
@@ -437,25 +438,8 @@ TEST_CASE_TEMPLATE("a mailbox's last check replaces the one before and checks ar
 }
 
 // Store's defaults, as a host's own store that does not override them has them.
-struct MinimalStore final : Store {
-  MemoryStore inner;
-  expected<void> append(const Event& event) override { return inner.append(event); }
-  expected<void> record_intent(const SendIntent& intent) override { return inner.record_intent(intent); }
-  bool is_suppressed(std::string_view address) const override { return inner.is_suppressed(address); }
-  expected<void> suppress(std::string_view address, std::string_view reason) override {
-    return inner.suppress(address, reason);
-  }
-  expected<void> unsuppress(std::string_view address) override { return inner.unsuppress(address); }
-  std::vector<Suppression> suppressions() const override { return inner.suppressions(); }
-  void for_each_event(std::string_view campaign, const std::function<void(const Event&)>& visit) const override {
-    inner.for_each_event(campaign, visit);
-  }
-  std::vector<SendIntent> open_intents() const override { return inner.open_intents(); }
-  expected<void> save_campaign(const StoredCampaign& campaign) override { return inner.save_campaign(campaign); }
-  std::optional<StoredCampaign> campaign(std::string_view name) const override { return inner.campaign(name); }
-  std::vector<StoredCampaign> campaigns() const override { return inner.campaigns(); }
-  expected<std::size_t> forget(std::string_view address) override { return inner.forget(address); }
-};
+// Only the port's required members: every optional one has its default.
+using MinimalStore = testing::ForwardingStore;
 
 TEST_CASE("a store that keeps no inbox refuses mail handed to it and has nothing waiting") {
   MinimalStore store;

@@ -127,7 +127,7 @@ struct SqliteStore::Impl {
   expected<void> write(Body&& body);
   template <class Body>
   expected<void> write_request(Body&& body);
-  expected<std::int64_t> insert_request(std::string_view body, Instant at);
+  expected<void> insert_request(std::string_view body, Instant at, std::int64_t& id);
   void rollback() noexcept;
   void note_read_failure(Error error);
   template <class OnRow>
@@ -735,8 +735,8 @@ expected<void> SqliteStore::unqueue(std::int64_t id) {
   });
 }
 
-// The request's row; its id, or the error (the caller's transaction rolls back).
-expected<std::int64_t> SqliteStore::Impl::insert_request(std::string_view body, Instant at) {
+// The request's row, its id into `id`; or the error (the caller's transaction rolls back).
+expected<void> SqliteStore::Impl::insert_request(std::string_view body, Instant at, std::int64_t& id) {
   auto& insert = statements.queue_request;
   insert.bind_all(milliseconds_of(at), body);
   auto row = insert.step("cannot write the request");
@@ -744,9 +744,8 @@ expected<std::int64_t> SqliteStore::Impl::insert_request(std::string_view body, 
     insert.reset();
     return fail(row ? connection.error(SQLITE_ERROR, "cannot write the request") : row.error());
   }
-  const std::int64_t id = insert.integer(0);
-  if (auto done = insert.run("cannot write the request"); !done) return fail(done.error());  // steps to the end, and resets
-  return id;
+  id = insert.integer(0);
+  return insert.run("cannot write the request");  // steps to the end, and resets
 }
 
 // Inbox access writes requests and nothing else: in a transaction of their own, not through
@@ -764,12 +763,7 @@ expected<void> SqliteStore::Impl::write_request(Body&& body) {
 
 expected<std::int64_t> SqliteStore::queue_request(std::string_view body, Instant at) {
   std::int64_t id = 0;
-  auto written = impl_->write_request([&]() -> expected<void> {
-    auto inserted = impl_->insert_request(body, at);
-    if (!inserted) return fail(inserted.error());
-    id = *inserted;
-    return {};
-  });
+  auto written = impl_->write_request([&] { return impl_->insert_request(body, at, id); });
   if (!written) return fail(written.error());
   return id;
 }
@@ -784,10 +778,7 @@ expected<std::int64_t> SqliteStore::suppress_and_queue(std::string_view address,
     insert.bind_all(std::string_view(key), reason, milliseconds_of(now));
     if (auto done = insert.run("cannot add to the suppression list"); !done) return done;
     if (insert.changes() == 0) return {};  // on the list already: nothing more to ask
-    auto inserted = impl_->insert_request(body, at);
-    if (!inserted) return fail(inserted.error());
-    id = *inserted;
-    return {};
+    return impl_->insert_request(body, at, id);
   });
   if (!written) return fail(written.error());
   return id;

@@ -620,17 +620,15 @@ TEST_CASE("messages handed in beside a running engine wait in its inbox until it
   TempFolder folder;
   const fs::path file = folder.path() / "outreach.db";
   auto engine_store = open_sqlite(file);
-  SqliteStoreOptions inbox_access = fast_engine();
-  inbox_access.access = StoreAccess::inbox;
-  auto inbox = open_sqlite(file, inbox_access);  // no lock: works while the engine holds it
+  auto inbox_store = open_sqlite(file, inbox());  // no lock: works while the engine holds it
   const std::string with_nul("From: a@example.com\r\n\r\nbody\0tail", 33);
-  REQUIRE(inbox->queue_received(with_nul, Instant{}));
-  REQUIRE(inbox->queue_received("second", Instant{}));
+  REQUIRE(inbox_store->queue_received(with_nul, Instant{}));
+  REQUIRE(inbox_store->queue_received("second", Instant{}));
   // Nothing else may be written with that access.
-  CHECK_FALSE(inbox->suppress("a@example.com", "manual").has_value());
-  CHECK_FALSE(inbox->append(event_of(EventType::completed, "a", "a@example.com")).has_value());
-  CHECK_FALSE(inbox->save_folder_position({"alice", "INBOX", 1, 1}).has_value());
-  CHECK_FALSE(inbox->record_mailbox_check({"alice", std::nullopt, std::nullopt, ""}).has_value());
+  CHECK_FALSE(inbox_store->suppress("a@example.com", "manual").has_value());
+  CHECK_FALSE(inbox_store->append(event_of(EventType::completed, "a", "a@example.com")).has_value());
+  CHECK_FALSE(inbox_store->save_folder_position({"alice", "INBOX", 1, 1}).has_value());
+  CHECK_FALSE(inbox_store->record_mailbox_check({"alice", std::nullopt, std::nullopt, ""}).has_value());
   SqliteStoreOptions read_access = fast_engine();
   read_access.access = StoreAccess::read;
   auto reader = open_sqlite(file, read_access);
@@ -661,11 +659,9 @@ TEST_CASE("a one-click unsubscribe beside a running engine is one transaction th
   TempFolder folder;
   const fs::path file = folder.path() / "outreach.db";
   auto engine_store = open_sqlite(file);
-  SqliteStoreOptions inbox_access = fast_engine();
-  inbox_access.access = StoreAccess::inbox;
-  auto inbox = open_sqlite(file, inbox_access);
+  auto handing_in = open_sqlite(file, inbox());
   const std::string body = R"({"action":"unsubscribe","campaign":"q4","addresses":["ann@example.com"]})";
-  const auto id = inbox->suppress_and_queue("ann@example.com", "unsubscribe", body, Instant{});
+  const auto id = handing_in->suppress_and_queue("ann@example.com", "unsubscribe", body, Instant{});
   REQUIRE(id.has_value());
   CHECK(engine_store->is_suppressed("ANN@example.com"));
   REQUIRE(engine_store->waiting_requests(10).size() == 1);
@@ -673,7 +669,7 @@ TEST_CASE("a one-click unsubscribe beside a running engine is one transaction th
 
   // While the engine holds a unit open, the other writer waits for it (busy timeout) and then
   // goes in after it; with a shorter timeout it fails and leaves nothing half written.
-  SqliteStoreOptions impatient = inbox_access;
+  SqliteStoreOptions impatient = inbox();
   impatient.busy_timeout = std::chrono::milliseconds(50);
   auto hurried = open_sqlite(file, impatient);
   REQUIRE(engine_store->begin());
@@ -694,9 +690,7 @@ TEST_CASE("requests written beside a running engine wait for it, and whoever ask
   TempFolder folder;
   const fs::path file = folder.path() / "outreach.db";
   auto engine_store = open_sqlite(file);
-  SqliteStoreOptions inbox_access = fast_engine();
-  inbox_access.access = StoreAccess::inbox;
-  auto asker = open_sqlite(file, inbox_access);  // no lock: works while the engine holds it
+  auto asker = open_sqlite(file, inbox());  // no lock: works while the engine holds it
   const auto id = asker->queue_request(R"({"action":"pause","campaign":"q4"})", utc("2026-12-01T09:00:00Z"));
   REQUIRE(id.has_value());
   // Answering is the engine's: the asker may not.
