@@ -70,6 +70,16 @@ struct UnsubscribeSettings {
   friend bool operator==(const UnsubscribeSettings&, const UnsubscribeSettings&) = default;
 };
 
+/// @brief Open and click tracking, off unless asked for: the pixel and rewritten links point at
+/// `host`, which `outreach serve` answers (docs/web.md). Opens never drive the sequence.
+struct TrackingSettings {
+  std::string host;     ///< `https://HOST[/PATH]`, without a trailing slash; empty: no tracking.
+  bool opens = false;   ///< A 1x1 pixel at the end of the html body.
+  bool clicks = false;  ///< The html body's web links lead through `host` (never the unsubscribe link).
+  /// @brief Settings compare equal when every setting is equal.
+  friend bool operator==(const TrackingSettings&, const TrackingSettings&) = default;
+};
+
 /// @brief A campaign as defined in `campaign.json`: the sequence, the leads, the mailboxes, the
 /// schedule, the limits and the rules. A value; every rule of the format was checked on load.
 struct CampaignDefinition {
@@ -93,6 +103,8 @@ struct CampaignDefinition {
   /// another of the campaign's mailboxes, still answering its thread, instead of waiting for
   /// it: `reassign_follow_ups`, default false.
   bool reassign_follow_ups = false;
+  /// Open and click tracking (`tracking`); off by default.
+  TrackingSettings tracking{};
 
   /// @brief Loads `campaign.json`; relative paths in it (sequence, leads, key_file, ca_file,
   /// imap.ca_file, outbox:DIR) are relative to the file's folder.

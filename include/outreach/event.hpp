@@ -36,6 +36,8 @@ enum class EventType : std::uint8_t {
   campaign_changed,    ///< A setting of the campaign changed (`setting`, `before`, `after`); no lead.
   mailbox_disabled,    ///< A mailbox of the campaign sends nothing until enabled (`mailbox`, `reason`); no lead.
   mailbox_enabled,     ///< ... and sends again (`mailbox`, `reason`); no lead.
+  opened,              ///< The tracking pixel of a step's message was fetched (`suspect`, `reason`); never drives the sequence.
+  clicked,             ///< A tracked link of a step's message was followed (`url`, `suspect`, `reason`); never drives the sequence.
 };
 
 /// @brief The `type` name of an event type, such as `"auto_replied"`.
@@ -125,6 +127,10 @@ struct Event {
   std::string setting;  ///< `campaign_changed`: the setting's path in the campaign file (`limits.sends_per_day`).
   std::string before;   ///< `campaign_changed`: its value before, as JSON text (`null` when absent).
   std::string after;    ///< `campaign_changed`: its value after, as JSON text (`null` when absent).
+  std::string url;      ///< `clicked`: the link followed.
+  /// `opened`, `clicked`: probably a machine, not a person (`reason` says why: a HEAD request, a
+  /// fetch seconds after the send, a known scanner or privacy proxy, every link at once).
+  bool suspect = false;
 
   /// @brief Events compare equal when every field is equal.
   friend bool operator==(const Event&, const Event&) = default;

@@ -13,6 +13,7 @@
 #include "outreach/lead.hpp"
 #include "outreach/message.hpp"
 #include "outreach/sequence.hpp"
+#include "outreach/tracking.hpp"
 
 namespace outreach {
 
@@ -37,6 +38,9 @@ struct StepContext {
   /// mailbox than the lead's first step keeps the thread's Message-IDs (those of that mailbox).
   std::string message_id_domain;
   ThreadContext thread;             ///< The thread so far (empty before the first step).
+  /// The message's open and click tracking (the campaign's `tracking`); none by default. Only
+  /// the html body is changed, never the unsubscribe link.
+  MessageTracking tracking;
   /// False: do not build the MIME bytes (`message.data` stays empty; the id and envelope are
   /// set). For dry runs, where only the decision and the subject matter.
   bool build_message = true;

@@ -35,6 +35,11 @@ enum class RequestAction : std::uint8_t {
   /// unsubscribe link (`outreach serve`): recorded as its unsubscribe (an `unsubscribed` event,
   /// the lead stopped, the address suppressed).
   unsubscribe,
+  /// The lead of `campaign` (the one of `addresses`) opened `step`'s message: its tracking pixel
+  /// was fetched (`outreach serve`). Recorded as an `opened` event, with `suspect` and `reason`.
+  open,
+  /// ... followed the link `url` of `step`'s message: recorded as a `clicked` event.
+  click,
 };
 
 /// @brief The `action` name of a request, such as `"unsuppress"`.
@@ -46,7 +51,7 @@ struct Request {
   RequestAction action = RequestAction::pause;  ///< What is asked.
   std::string campaign;                ///< The campaign, for `pause`, `resume`, `stop`, `add_leads`, `update` and `unsubscribe`; empty otherwise.
   std::vector<std::string> addresses;  ///< Bare addresses, for `suppress`, `unsuppress` (one or more), `forget` and `unsubscribe` (one).
-  std::string reason = "manual";       ///< The suppression's reason, for `suppress`.
+  std::string reason = "manual";       ///< The suppression's reason, for `suppress`; why an `open` or `click` is suspect.
   std::vector<Lead> leads;             ///< The leads, for `add_leads` (one or more).
   /// The changed campaign, as the JSON of its file with everything inline
   /// (`CampaignDefinition::to_json`), for `update`; its leads are not read, and not kept in the
@@ -55,6 +60,9 @@ struct Request {
   /// `update`: apply changed steps too (`UpdateOptions::edit_steps`).
   bool edit_steps = false;
   std::string mailbox;  ///< The mailbox's id, for `disable_mailbox` and `enable_mailbox`; empty otherwise.
+  int step = 0;           ///< `open`, `click`: the step whose message it was.
+  std::string url{};      ///< `click`: the link followed.
+  bool suspect = false;   ///< `open`, `click`: probably a machine (`reason` says why).
   /// @brief Requests compare equal when every part is equal.
   friend bool operator==(const Request&, const Request&) = default;
 };

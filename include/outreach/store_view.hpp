@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "outreach/campaign.hpp"
 #include "outreach/engine.hpp"
 #include "outreach/error.hpp"
 #include "outreach/event.hpp"
@@ -197,6 +198,7 @@ struct CampaignReport {
   CampaignSummary summary;             ///< Its summary, as `outreach status` gives it.
   std::vector<LeadProgress> leads;     ///< Every lead, in the campaign's order.
   std::vector<MailboxHealth> mailboxes;  ///< Its mailboxes, in its order.
+  TrackingSettings tracking;           ///< Whether it tracks opens and clicks (its `tracking`).
   Instant generated{};                 ///< When the report was made (the system clock).
 };
 

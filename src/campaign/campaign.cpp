@@ -68,6 +68,7 @@ struct Draft {
   UnsubscribeSettings unsubscribe;
   std::optional<std::chrono::seconds> read_after_last_send;  // the definition's default when not given
   bool reassign_follow_ups = false;
+  TrackingSettings tracking;
 };
 
 // Reads one campaign document. Its own errors are kept one per JSON path; the errors of the
@@ -93,6 +94,7 @@ class CampaignReader {
     read_delivery(reader, campaign);
     read_unsubscribe(reader, campaign);
     read_after_last_send(reader, campaign);
+    read_tracking(reader, campaign);
     if (const auto reassign = reader.boolean("reassign_follow_ups")) campaign.reassign_follow_ups = *reassign;
     reader.reject_unknown_keys();
     if (!errors_.empty() || !elsewhere_.empty() || !campaign.sequence) return fail(combined());
@@ -104,6 +106,7 @@ class CampaignReader {
                                   campaign.delivery,             std::move(campaign.unsubscribe)};
     if (campaign.read_after_last_send) definition.read_after_last_send = *campaign.read_after_last_send;
     definition.reassign_follow_ups = campaign.reassign_follow_ups;
+    definition.tracking = std::move(campaign.tracking);
     return definition;
   }
 
@@ -358,6 +361,36 @@ class CampaignReader {
     return std::nullopt;
   }
 
+  void read_tracking(ObjectReader& reader, Draft& campaign) {
+    const json::value* value = reader.find("tracking");
+    if (!value) return;
+    ObjectReader tracking(*value, reader.path("tracking"), errors_);
+    TrackingSettings& settings = campaign.tracking;
+    if (auto host = tracking.string("host")) {
+      std::string_view url = *host;
+      while (url.ends_with('/')) url.remove_suffix(1);
+      if (auto bad = url_problem(url)) {
+        errors_.add(problem(std::move(*bad), tracking.path("host")));
+      } else if (url.find_first_of("?#{") != std::string_view::npos) {
+        errors_.add(problem("expected https://HOST or https://HOST/PATH, without a query or a placeholder",
+                            tracking.path("host")));
+      } else {
+        settings.host = std::string(url);
+      }
+    }
+    if (const auto opens = tracking.boolean("opens")) settings.opens = *opens;
+    if (const auto clicks = tracking.boolean("clicks")) settings.clicks = *clicks;
+    tracking.reject_unknown_keys();
+    if ((settings.opens || settings.clicks) && settings.host.empty() && !tracking.has("host")) {
+      errors_.add(problem("required when opens or clicks are tracked: the https:// host the pixel and the links point at",
+                          tracking.path("host")));
+    }
+    if ((settings.opens || settings.clicks) && campaign.unsubscribe.secret_env.empty()) {
+      errors_.add(problem("tracking needs unsubscribe.secret_env: its secret seals the tracking links too",
+                          tracking.path(settings.opens ? "opens" : "clicks")));
+    }
+  }
+
   void read_unsubscribe(ObjectReader& reader, Draft& campaign) {
     const json::value* value = reader.find("unsubscribe");
     if (!value) return;
@@ -512,6 +545,9 @@ std::string CampaignDefinition::to_json() const {
   }
   out["read_after_last_send"] = detail::duration_to_json(read_after_last_send);
   out["reassign_follow_ups"] = reassign_follow_ups;
+  if (tracking != TrackingSettings{}) {  // written when set, so older definitions read back the same
+    out["tracking"] = json::object{{"host", text_or_null(tracking.host)}, {"opens", tracking.opens}, {"clicks", tracking.clicks}};
+  }
   return detail::to_pretty_json(out);
 }
 
@@ -520,7 +556,7 @@ bool operator==(const CampaignDefinition& a, const CampaignDefinition& b) {
   // belongs here too.
   const auto defined = [](const CampaignDefinition& c) {
     return std::tie(c.name, c.sequence, c.leads, c.seed, c.schedule, c.mailboxes, c.limits, c.stop_on, c.bounces,
-                    c.delivery, c.unsubscribe, c.read_after_last_send, c.reassign_follow_ups);
+                    c.delivery, c.unsubscribe, c.read_after_last_send, c.reassign_follow_ups, c.tracking);
   };
   return defined(a) == defined(b);
 }

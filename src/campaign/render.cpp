@@ -80,7 +80,7 @@ expected<RenderedStep> render_step(const Sequence& sequence, int step_number, co
   if (variant.html) {
     auto html = variant.html->render(fields);
     if (!html) return fail(html.error());
-    draft.html = std::move(*html);
+    draft.html = context.tracking.active() ? add_tracking(*html, context.tracking, context.unsubscribe_url) : std::move(*html);
   }
 
   draft.from = context.sender;

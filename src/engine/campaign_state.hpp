@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "engine/lead_book.hpp"
 #include "outreach/campaign.hpp"
 #include "outreach/event.hpp"
+#include "outreach/tracking.hpp"
 #include "outreach/unsubscribe.hpp"
 
 namespace outreach::detail {
@@ -51,10 +53,20 @@ struct CampaignState {
   CampaignStatus status = CampaignStatus::draft;
   LeadBook leads;
   std::vector<std::size_t> mailboxes;  // engine mailbox indices, in the campaign's order
+  // Leads whose opens (and clicks) of a step were counted: each counts once (lead << 8 | step,
+  // and a bit for clicks). Only as large as the leads that were tracked.
+  std::unordered_set<std::uint64_t> engaged;
+  bool first_engagement(std::uint32_t lead, int step, bool click) {
+    const std::uint64_t key = (static_cast<std::uint64_t>(lead) << 9) | (static_cast<std::uint64_t>(step & 0xFF) << 1) |
+                              (click ? 1u : 0u);
+    return engaged.insert(key).second;
+  }
   std::string unsubscribe_secret;
   UnsubscribeKey unsubscribe_key{""};  // derived from the secret once, not at every send
+  TrackingKey tracking_key{""};        // from the same secret, keys of its own
   void set_unsubscribe_secret(std::string secret) {
     unsubscribe_key = UnsubscribeKey(secret);
+    tracking_key = TrackingKey(secret);
     unsubscribe_secret = std::move(secret);
   }
   DailyCaps caps;          // days in the schedule's zone

@@ -29,6 +29,20 @@ tl::expected<ComposedStep, Unsendable> compose_step(const CampaignState& c, std:
   context.build_message = build_message;
   if (!c.def.unsubscribe.url.empty()) context.unsubscribe_url = unsubscribe_url(c, c.leads.key_of(lead));
   context.unsubscribe_mailto = c.def.unsubscribe.mailto;
+  // Opens and clicks, when the campaign tracks them: each token names this message (its send's
+  // instant tells a fetch right after delivery from a person's).
+  const TrackingSettings& tracking = c.def.tracking;
+  if (!tracking.host.empty() && (tracking.opens || tracking.clicks)) {
+    const std::string& lead_key = c.leads.key_of(lead);
+    if (tracking.opens) {
+      context.tracking.pixel_url = tracking.host + "/o/" + c.tracking_key.open_token(c.def.name, lead_key, step_number, now);
+    }
+    if (tracking.clicks) {
+      context.tracking.link_url = [&c, &lead_key, step_number, now](std::string_view url) {
+        return c.def.tracking.host + "/c/" + c.tracking_key.click_token(c.def.name, lead_key, step_number, now, url);
+      };
+    }
+  }
   context.message_id_domain = thread_domain;
   const std::size_t opened_with = std::min<std::size_t>(c.leads[lead].thread_version, c.versions.size()) - 1;
   auto thread = rebuild_thread(c.def.sequence, c.versions[opened_with], step_number, person, context);

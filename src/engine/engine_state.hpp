@@ -151,6 +151,7 @@ struct Engine::State {
   RequestAnswer apply_address_request(const Request& request, Instant asked);
   RequestAnswer apply_mailbox_request(const Request& request, Engine& engine);
   RequestAnswer apply_unsubscribe_request(detail::CampaignState& c, const Request& request, Instant asked);
+  RequestAnswer apply_tracking_request(detail::CampaignState& c, const Request& request, Instant asked);
   RequestAnswer apply_update_request(const detail::CampaignState& c, const Request& request, Instant asked,
                                      Engine& engine);
   RequestAnswer apply_leads_request(const detail::CampaignState& c, const Request& request, Instant asked,

@@ -222,6 +222,13 @@ Reduction apply_lead_event(CampaignState& c, MailboxPool& mailboxes, std::uint32
     case EventType::unsubscribed:
       count(&VariantStats::unsubscribed);
       break;
+    // Opens and clicks count once per lead and step, and only when nothing says a machine made them.
+    case EventType::opened:
+      if (!event.suspect && c.first_engagement(lead, event.step, false)) count(&VariantStats::opened);
+      break;
+    case EventType::clicked:
+      if (!event.suspect && c.first_engagement(lead, event.step, true)) count(&VariantStats::clicked);
+      break;
     case EventType::complained:
     case EventType::campaign_paused:
     case EventType::campaign_resumed:

@@ -19,9 +19,18 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::array<std::string_view, 11> action_names{"pause",     "resume",          "stop",          "suppress",
+constexpr std::array<std::string_view, 13> action_names{"pause",     "resume",          "stop",          "suppress",
                                                         "unsuppress", "forget",         "add_leads",     "update",
-                                                        "disable_mailbox", "enable_mailbox", "unsubscribe"};
+                                                        "disable_mailbox", "enable_mailbox", "unsubscribe", "open",
+                                                        "click"};
+
+// The requests about one lead of a campaign: `campaign` and exactly one address.
+constexpr bool names_lead(RequestAction action) noexcept {
+  return action == RequestAction::unsubscribe || action == RequestAction::open || action == RequestAction::click;
+}
+constexpr bool is_tracking(RequestAction action) noexcept {
+  return action == RequestAction::open || action == RequestAction::click;
+}
 
 constexpr bool names_mailbox(RequestAction action) noexcept {
   return action == RequestAction::disable_mailbox || action == RequestAction::enable_mailbox;
@@ -86,11 +95,19 @@ std::string to_json(const Request& request) {
       if (request.edit_steps) out["edit_steps"] = true;
     }
   } else {
-    if (request.action == RequestAction::unsubscribe) out["campaign"] = request.campaign;
+    if (names_lead(request.action)) out["campaign"] = request.campaign;
     json::array addresses;
     for (const std::string& address : request.addresses) addresses.emplace_back(address);
     out["addresses"] = std::move(addresses);
     if (request.action == RequestAction::suppress) out["reason"] = request.reason;
+    if (is_tracking(request.action)) {
+      out["step"] = request.step;
+      if (request.action == RequestAction::click) out["url"] = request.url;
+      if (request.suspect) {
+        out["suspect"] = true;
+        out["reason"] = request.reason;
+      }
+    }
   }
   return json::serialize(out);
 }
@@ -123,14 +140,22 @@ expected<Request> request_from_json(std::string_view text) {
       if (const auto edit_steps = reader.boolean("edit_steps")) request.edit_steps = *edit_steps;
     }
   } else if (errors.empty()) {
-    if (request.action == RequestAction::unsubscribe) {
+    if (names_lead(request.action)) {
       if (auto campaign = detail::text_member(reader, "campaign", true)) request.campaign = std::move(*campaign);
+    }
+    if (is_tracking(request.action)) {
+      if (const auto step = reader.integer("step", 1, 255, true)) request.step = static_cast<int>(*step);
+      if (request.action == RequestAction::click) {
+        if (auto url = reader.string("url", true)) request.url = std::move(*url);
+      }
+      if (const auto suspect = reader.boolean("suspect")) request.suspect = *suspect;
+      if (auto reason = reader.string("reason")) request.reason = std::move(*reason);
     }
     const std::string path = reader.path("addresses");
     const json::value* addresses = reader.find("addresses");
     if (!addresses || !addresses->is_array() || addresses->as_array().empty()) {
       errors.add(detail::problem("a list of one or more addresses is needed", path));
-    } else if ((request.action == RequestAction::forget || request.action == RequestAction::unsubscribe) &&
+    } else if ((request.action == RequestAction::forget || names_lead(request.action)) &&
                addresses->as_array().size() != 1) {
       errors.add(detail::problem(std::string(to_string(request.action)) + " takes one address", path));
     } else {

@@ -80,6 +80,7 @@ expected<CampaignReport> report_store(const Store& store, std::string_view campa
   const auto stored = store.campaign(campaign);
   auto definition = CampaignDefinition::from_json(stored->definition);
   if (!definition) return fail(definition.error());
+  report.tracking = definition->tracking;
   const std::vector<MailboxCheck> checks = store.mailbox_checks();
   const std::vector<MailboxState> states = store.mailbox_states();
   for (const Mailbox& mailbox : definition->mailboxes) {

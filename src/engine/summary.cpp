@@ -30,6 +30,8 @@ std::string to_json(const Summary& summary) {
         rates["auto_reply"] = rounded(v.rate(v.auto_replied));
         rates["bounce"] = rounded(v.rate(v.bounced));
         rates["unsubscribe"] = rounded(v.rate(v.unsubscribed));
+        rates["open"] = rounded(v.rate(v.opened));
+        rates["click"] = rounded(v.rate(v.clicked));
         variants.push_back(json::object{{"name", v.name},
                                         {"sent", v.sent},
                                         {"deferred", v.deferred},
@@ -39,6 +41,8 @@ std::string to_json(const Summary& summary) {
                                         {"auto_replied", v.auto_replied},
                                         {"bounced", v.bounced},
                                         {"unsubscribed", v.unsubscribed},
+                                        {"opened", v.opened},
+                                        {"clicked", v.clicked},
                                         {"rates", std::move(rates)}});
       }
       steps.push_back(json::object{{"step", step.step}, {"variants", std::move(variants)}});

@@ -264,6 +264,7 @@ expected<std::vector<std::string>> Engine::State::update(CampaignState& c, Campa
   c.def.delivery = changed.delivery;
   c.def.unsubscribe = std::move(changed.unsubscribe);
   c.def.read_after_last_send = changed.read_after_last_send;
+  c.def.tracking = std::move(changed.tracking);
 
   // For people: each setting, and the steps as steps rather than as the paths of their texts.
   std::vector<std::string> described;

@@ -63,6 +63,9 @@ RequestAnswer Engine::State::apply_campaign_request(const Request& request, Inst
   if (request.action == RequestAction::add_leads) return apply_leads_request(*c, request, asked, engine);
   if (request.action == RequestAction::update) return apply_update_request(*c, request, asked, engine);
   if (request.action == RequestAction::unsubscribe) return apply_unsubscribe_request(*c, request, asked);
+  if (request.action == RequestAction::open || request.action == RequestAction::click) {
+    return apply_tracking_request(*c, request, asked);
+  }
   const CampaignStatus before = c->status;
   const auto changed = request.action == RequestAction::pause    ? engine.pause(request.campaign)
                        : request.action == RequestAction::resume ? engine.resume(request.campaign)
@@ -109,6 +112,28 @@ RequestAnswer Engine::State::apply_unsubscribe_request(CampaignState& c, const R
   }
   answer.changed = 1;
   answer.message = address + " unsubscribed from campaign " + in_quotes(c.def.name);
+  return answer;
+}
+
+// An open or a click that `outreach serve` saw: an event of the lead, which changes nothing of
+// its sequence (the reducer counts it once per lead and step, unless suspect).
+RequestAnswer Engine::State::apply_tracking_request(CampaignState& c, const Request& request, Instant asked) {
+  const std::string& address = request.addresses.front();
+  RequestAnswer answer = applied(handovers_since(asked, nullptr, request.addresses));
+  const auto lead = c.leads.find(detail::ascii_lower(address));
+  const bool click = request.action == RequestAction::click;
+  if (!lead) {
+    answer.message = address + " is not a lead of campaign " + in_quotes(c.def.name) + " (any more): nothing recorded";
+    return answer;
+  }
+  Event event = detail::lead_event(click ? EventType::clicked : EventType::opened, clock.now(), c, *lead, request.step);
+  event.url = request.url;
+  event.suspect = request.suspect;
+  if (request.suspect) event.reason = request.reason;
+  record(c, *lead, event);
+  answer.changed = 1;
+  answer.message = std::string(click ? "click" : "open") + " of step " + std::to_string(request.step) + " by " + address +
+                   " recorded" + (request.suspect ? " (suspect: " + request.reason + ")" : "");
   return answer;
 }
 

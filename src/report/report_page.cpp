@@ -174,11 +174,13 @@ std::string inline_bar(double share, std::string_view colour) {
          "<rect width=\"" + decimal(w) + "\" height=\"10\" fill=\"" + std::string(colour) + "\"/></svg>";
 }
 
-void funnel(std::string& out, const CampaignSummary& summary) {
+void funnel(std::string& out, const CampaignSummary& summary, const TrackingSettings& tracking) {
   out += "<h2>Steps and variants</h2>\n<table id=\"funnel\"><thead><tr><th>Step</th><th>Variant</th>"
          "<th class=\"n\">Sent</th><th class=\"n\">Replied</th><th class=\"n\">Auto-replied</th>"
-         "<th class=\"n\">Bounced</th><th class=\"n\">Unsubscribed</th><th class=\"n\">Failed</th>"
-         "<th class=\"n\">Reply rate</th><th></th></tr></thead><tbody>\n";
+         "<th class=\"n\">Bounced</th><th class=\"n\">Unsubscribed</th><th class=\"n\">Failed</th>";
+  if (tracking.opens) out += "<th class=\"n\">Opened*</th>";
+  if (tracking.clicks) out += "<th class=\"n\">Clicked*</th>";
+  out += "<th class=\"n\">Reply rate</th><th></th></tr></thead><tbody>\n";
   double best = 0;
   for (const StepStats& step : summary.steps) {
     for (const VariantStats& v : step.variants) best = std::max(best, v.rate(v.replied));
@@ -192,8 +194,10 @@ void funnel(std::string& out, const CampaignSummary& summary) {
       escape(out, v.name);
       out += "</td><td class=\"n\">" + number(v.sent) + "</td><td class=\"n\">" + number(v.replied) +
              "</td><td class=\"n\">" + number(v.auto_replied) + "</td><td class=\"n\">" + number(v.bounced) +
-             "</td><td class=\"n\">" + number(v.unsubscribed) + "</td><td class=\"n\">" + number(v.failed) +
-             "</td><td class=\"n\">" + percent(v.rate(v.replied)) + "</td><td>" +
+             "</td><td class=\"n\">" + number(v.unsubscribed) + "</td><td class=\"n\">" + number(v.failed) + "</td>";
+      if (tracking.opens) out += "<td class=\"n\" data-opened=\"" + number(v.opened) + "\">" + number(v.opened) + "</td>";
+      if (tracking.clicks) out += "<td class=\"n\" data-clicked=\"" + number(v.clicked) + "\">" + number(v.clicked) + "</td>";
+      out += "<td class=\"n\">" + percent(v.rate(v.replied)) + "</td><td>" +
              inline_bar(best > 0 ? v.rate(v.replied) / best : 0.0, palette[2]) + "</td></tr>\n";
     }
   }
@@ -366,9 +370,16 @@ std::string report_html(const CampaignReport& report, const ReportPageOptions& o
     out += "</p>\n";
   }
   sends_chart(out, summary);
-  funnel(out, summary);
+  funnel(out, summary, report.tracking);
   out += "<p class=\"muted\">Replies are the measure of a campaign; bounces and unsubscribes are counted from the "
-         "mail that came back and the links that were used.</p>\n";
+         "mail that came back and the links that were used.";
+  if (report.tracking.opens || report.tracking.clicks) {
+    out += " <span id=\"tracking-note\">* Opens and clicks are unreliable: privacy proxies fetch every pixel and mail "
+           "scanners follow links for people who never looked. Leads count once per step, and hits that look like "
+           "machines (fetched seconds after the send, every link at once, known scanners and proxies) are left out; "
+           "the events keep them, marked suspect.</span>";
+  }
+  out += "</p>\n";
   statuses(out, summary);
   mailbox_health(out, report);
   leads(out, report, options);

@@ -102,6 +102,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     request.authorization = std::string(message[http::field::authorization]);
     request.body = message.body();
     request.client = client_;
+    request.user_agent = std::string(message[http::field::user_agent]);
     // Whatever a proxy may add: such a request never gets the private routes without a token.
     request.forwarded = message.count(http::field::forwarded) > 0 || message.count(http::field::via) > 0 ||
                         message.count("X-Forwarded-For") > 0 || message.count("X-Real-IP") > 0 ||

@@ -144,16 +144,23 @@ expected<void> WebApp::load_routes(bool strict) {
       continue;
     }
     const UnsubscribeSettings& settings = definition->unsubscribe;
-    const std::size_t at = settings.url.find(token_placeholder);
-    if (at == std::string::npos) continue;
-    const std::string_view path = url_path(settings.url);
-    const std::size_t in_path = path.find(token_placeholder);
-    if (in_path == std::string_view::npos) continue;  // the token in the query: not a route of ours
+    const TrackingSettings& tracking = definition->tracking;
     LinkRoute route;
     route.campaign = stored.name;
-    // Compared with request paths, which arrive decoded.
-    route.prefix = percent_decode(path.substr(0, in_path), false).value_or(std::string(path.substr(0, in_path)));
-    route.suffix = percent_decode(path.substr(in_path + token_placeholder.size()), false).value_or("");
+    // The unsubscribe link, when its token is in the path (in a query it is not a route of ours).
+    // Paths are compared decoded, as requests arrive.
+    const std::string_view path = url_path(settings.url);
+    if (const std::size_t in_path = path.find(token_placeholder); in_path != std::string_view::npos) {
+      route.prefix = percent_decode(path.substr(0, in_path), false).value_or(std::string(path.substr(0, in_path)));
+      route.suffix = percent_decode(path.substr(in_path + token_placeholder.size()), false).value_or("");
+    }
+    route.opens = tracking.opens && !tracking.host.empty();
+    route.clicks = tracking.clicks && !tracking.host.empty();
+    if (route.opens || route.clicks) {
+      const std::string_view host_path = url_path(tracking.host);
+      route.tracking_prefix = host_path == "/" ? std::string() : percent_decode(host_path, false).value_or(std::string(host_path));
+    }
+    if (route.prefix.empty() && !route.opens && !route.clicks) continue;
     std::vector<std::string> variables{settings.secret_env};
     variables.insert(variables.end(), settings.previous_secret_envs.begin(), settings.previous_secret_envs.end());
     for (const std::string& variable : variables) {
@@ -161,7 +168,8 @@ expected<void> WebApp::load_routes(bool strict) {
       const std::size_t size = secret ? std::string_view(secret).size() : 0;
       if (size < Engine::min_unsubscribe_secret) {
         if (variable == settings.secret_env) {
-          problems.push_back("campaign \"" + stored.name + "\": its unsubscribe links cannot be checked: " + variable +
+          problems.push_back("campaign \"" + stored.name + "\": its " +
+                             (route.prefix.empty() ? "tracking" : "unsubscribe") + " links cannot be checked: " + variable +
                              (size == 0 ? " is not set" : " holds fewer than " +
                                                                std::to_string(Engine::min_unsubscribe_secret) + " bytes"));
         } else {
@@ -170,6 +178,7 @@ expected<void> WebApp::load_routes(bool strict) {
         continue;
       }
       route.ring.emplace_back(secret);
+      route.tracking_ring.emplace_back(secret);
     }
     if (!route.ring.empty()) routes.push_back(std::move(route));
   }
@@ -239,17 +248,28 @@ WebResponse WebApp::answer(const WebRequest& request) {
   // own paths first, so that a link prefix of `/` hides none of them).
   if (!is_private_path(path)) {
     std::unique_lock lock(mutex_);
-    const auto is_link = [&] {
-      return std::any_of(routes_.begin(), routes_.end(), [&](const LinkRoute& route) {
-        return path.size() > route.prefix.size() + route.suffix.size() && path.starts_with(route.prefix) &&
-               path.ends_with(route.suffix);
-      });
+    // 'u': an unsubscribe link; 'o', 'c': a tracked open or click; 0: none.
+    const auto kind_of_path = [&]() -> char {
+      for (const LinkRoute& route : routes_) {
+        if (route.has_link(path)) return 'u';
+        if (route.tracking_token(path, 'o')) return 'o';
+        if (route.tracking_token(path, 'c')) return 'c';
+      }
+      return 0;
     };
-    bool link = is_link();
+    char kind = kind_of_path();
     // A path of none of the routes may be a link of a campaign added since they were read.
-    if (!link && reload_routes_if_due()) link = is_link();
+    if (!kind && reload_routes_if_due()) kind = kind_of_path();
     lock.unlock();
-    if (link) {
+    if (kind == 'o' || kind == 'c') {
+      if (!reading) {
+        WebResponse refused = text_response(405, "method not allowed\n");
+        refused.headers.emplace_back("Allow", "GET, HEAD");
+        return refused;
+      }
+      return track(request, path, kind);
+    }
+    if (kind == 'u') {
       if (!reading && request.method != "POST") {
         WebResponse refused = text_response(405, "method not allowed\n");
         refused.headers.emplace_back("Allow", "GET, HEAD, POST");
@@ -288,10 +308,7 @@ WebResponse WebApp::unsubscribe(const WebRequest& request, std::string_view path
   std::optional<UnsubscribeTarget> target;
   for (int attempt = 0; attempt < 2 && !target; ++attempt) {
     for (const LinkRoute& route : routes_) {
-      if (path.size() <= route.prefix.size() + route.suffix.size() || !path.starts_with(route.prefix) ||
-          !path.ends_with(route.suffix)) {
-        continue;
-      }
+      if (!route.has_link(path)) continue;
       const std::string_view token =
           path.substr(route.prefix.size(), path.size() - route.prefix.size() - route.suffix.size());
       auto opened = verify_unsubscribe_token(route.ring, token);
@@ -346,6 +363,105 @@ WebResponse WebApp::unsubscribe(const WebRequest& request, std::string_view path
   // way: the answer waits for it, so that nothing reaches the address after this answer.
   wait_for_sends_to(address, lock);
   return page(200, "Unsubscribed", "<h1>Unsubscribed</h1><p id=\"done\">This address gets no more mail from us.</p>");
+}
+
+// A 1x1 transparent GIF: what a tracking pixel answers.
+constexpr unsigned char pixel_gif[] = {0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00,
+                                       0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0x21, 0xF9, 0x04, 0x01, 0x00, 0x00, 0x00,
+                                       0x00, 0x2C, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02,
+                                       0x44, 0x01, 0x00, 0x3B};
+
+std::string tracking_suspicion(bool head, std::string_view user_agent, std::chrono::milliseconds since_send, bool burst) {
+  // Scanners and link checkers look before anyone could have read (or at once on delivery),
+  // follow every link together, ask for headers only, or say what they are.
+  if (head) return "head_request";
+  if (burst) return "every_link_at_once";
+  if (since_send < std::chrono::seconds(10)) return "seconds_after_send";
+  if (trim(user_agent).empty()) return "no_user_agent";
+  // Apple Mail Privacy Protection fetches every pixel on delivery, saying only this.
+  if (trim(user_agent) == "Mozilla/5.0") return "privacy_proxy";
+  const std::string agent = ascii_lower(user_agent);
+  for (const std::string_view proxy : {"googleimageproxy", "yahoomailproxy", "ggpht.com"}) {
+    if (agent.find(proxy) != std::string::npos) return "privacy_proxy";
+  }
+  for (const std::string_view machine :
+       {"bot", "crawl", "spider", "preview", "scan", "python", "curl", "wget", "go-http-client", "java/", "okhttp",
+        "libwww", "httpclient", "headless", "barracuda", "mimecast", "proofpoint", "urldefense", "safelinks",
+        "symantec", "trend micro", "zscaler", "forcepoint", "sophos", "messagelabs", "ms-office", "microsoft office"}) {
+    if (agent.find(machine) != std::string::npos) return "scanner";
+  }
+  return {};
+}
+
+bool WebApp::every_link_at_once(const TrackedHit& hit) {
+  const auto now = std::chrono::steady_clock::now();
+  const std::string key = hit.campaign + '\n' + hit.lead + '\n' + std::to_string(hit.step);
+  if (recent_clicks_.size() >= max_throttled_clients && !recent_clicks_.contains(key)) {
+    std::erase_if(recent_clicks_, [&](const auto& entry) { return now - entry.second.first > std::chrono::seconds(1); });
+    if (recent_clicks_.size() >= max_throttled_clients) return false;
+  }
+  RecentClicks& recent = recent_clicks_[key];
+  if (now - recent.first > std::chrono::seconds(1)) recent = RecentClicks{now, {}};
+  const bool another = std::any_of(recent.urls.begin(), recent.urls.end(), [&](const std::string& url) { return url != hit.url; });
+  if (std::find(recent.urls.begin(), recent.urls.end(), hit.url) == recent.urls.end()) recent.urls.push_back(hit.url);
+  return another;
+}
+
+WebResponse WebApp::track(const WebRequest& request, std::string_view path, char kind) {
+  std::unique_lock lock(mutex_);
+  std::optional<TrackedHit> hit;
+  for (const LinkRoute& route : routes_) {
+    const auto token = route.tracking_token(path, kind);
+    if (!token) continue;
+    auto opened = verify_tracking_token(route.tracking_ring, *token);
+    if (opened && opened->campaign == route.campaign && opened->url.empty() == (kind == 'o')) {
+      hit = std::move(opened);
+      break;
+    }
+  }
+  if (!hit) {
+    if (throttled(request.client)) {
+      ++counters_.throttled;
+      WebResponse response = text_response(429, "too many invalid links; try again in a minute\n");
+      response.headers.emplace_back("Retry-After", "60");
+      return response;
+    }
+    note_failure(request.client);
+    return not_found();
+  }
+  const Instant now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  const bool burst = kind == 'c' && every_link_at_once(*hit);
+  const std::string suspicion = tracking_suspicion(request.method == "HEAD", request.user_agent,
+                                                   std::chrono::duration_cast<std::chrono::milliseconds>(now - hit->sent), burst);
+  Request seen;
+  seen.action = kind == 'o' ? RequestAction::open : RequestAction::click;
+  seen.campaign = hit->campaign;
+  seen.addresses = {hit->lead};
+  seen.step = hit->step;
+  seen.url = hit->url;
+  seen.suspect = !suspicion.empty();
+  if (seen.suspect) seen.reason = suspicion;
+  // Tracking is a measure, not a promise: a hit that cannot be recorded still gets its pixel or
+  // its link.
+  if (auto queued = store_->queue_request(to_json(seen), now); !queued) {
+    log("cannot record a tracked " + std::string(kind == 'o' ? "open" : "click") + " of campaign \"" + hit->campaign +
+        "\": " + queued.error().message());
+  }
+  ++(kind == 'o' ? counters_.opens : counters_.clicks);
+  if (seen.suspect) ++counters_.suspect;
+  lock.unlock();
+
+  WebResponse response;
+  if (kind == 'o') {
+    response.content_type = "image/gif";
+    response.body.assign(reinterpret_cast<const char*>(pixel_gif), sizeof pixel_gif);
+  } else {
+    // Only where the campaign's own message pointed: the link is inside the sealed token.
+    response.status = 302;
+    response.content_type = "text/plain; charset=utf-8";
+    response.headers.emplace_back("Location", hit->url);
+  }
+  return response;
 }
 
 void WebApp::wait_for_sends_to(std::string_view address, std::unique_lock<std::mutex>& lock) {
@@ -483,6 +599,10 @@ std::string WebApp::metrics() {
     per_campaign("outreach_replies_total", "Replies.", [](const VariantStats& v) { return v.replied; });
     per_campaign("outreach_bounces_total", "Bounces.", [](const VariantStats& v) { return v.bounced; });
     per_campaign("outreach_unsubscribes_total", "Unsubscribes.", [](const VariantStats& v) { return v.unsubscribed; });
+    per_campaign("outreach_opens_total", "Leads that opened a step (tracked, machines left out): unreliable.",
+                 [](const VariantStats& v) { return v.opened; });
+    per_campaign("outreach_clicks_total", "Leads that clicked a link of a step (tracked, machines left out).",
+                 [](const VariantStats& v) { return v.clicked; });
     metric("outreach_in_doubt", "gauge", "Sends whose outcome is unknown after a crash.");
     for (const CampaignSummary& campaign : summary->campaigns) {
       sample("outreach_in_doubt", "campaign=\"" + label_value(campaign.name) + "\"", campaign.in_doubt);
@@ -504,6 +624,11 @@ std::string WebApp::metrics() {
   sample("outreach_http_bad_tokens_total", "", counters_.bad_tokens);
   metric("outreach_http_throttled_total", "counter", "Requests refused for too many bad links from one address.");
   sample("outreach_http_throttled_total", "", counters_.throttled);
+  metric("outreach_tracking_hits_total", "counter", "Tracking pixels fetched and links followed, by kind and suspicion.");
+  sample("outreach_tracking_hits_total", "kind=\"open\"", counters_.opens);
+  sample("outreach_tracking_hits_total", "kind=\"click\"", counters_.clicks);
+  metric("outreach_tracking_suspect_total", "counter", "Of those, the ones that were probably machines.");
+  sample("outreach_tracking_suspect_total", "", counters_.suspect);
   return out;
 }
 

@@ -16,6 +16,7 @@
 
 #include "outreach/error.hpp"
 #include "outreach/store.hpp"
+#include "outreach/tracking.hpp"
 #include "outreach/unsubscribe.hpp"
 #include "util/http_form.hpp"
 
@@ -29,6 +30,7 @@ struct WebRequest {
   std::string authorization;
   std::string body;
   std::string client;        // the peer's address
+  std::string user_agent;
   bool forwarded = false;    // it came through a proxy (Forwarded, X-Forwarded-For)
 };
 
@@ -53,6 +55,12 @@ struct WebAppOptions {
   std::function<void(std::string_view)> log;  // one line per notable thing; may be empty
 };
 
+/// Why an open or a click is probably a machine's, for its event's `reason`; empty when nothing
+/// says so. `since_send` is the time from the message's making to the hit; `burst` says another
+/// link of the same message was followed within the second.
+[[nodiscard]] std::string tracking_suspicion(bool head, std::string_view user_agent, std::chrono::milliseconds since_send,
+                                             bool burst);
+
 /// The security headers every response carries, and the Content-Security-Policy of the pages.
 [[nodiscard]] std::vector<std::pair<std::string, std::string>> common_headers();
 
@@ -76,15 +84,39 @@ class WebApp {
     std::int64_t bad_tokens = 0;
     std::int64_t throttled = 0;
     std::int64_t unauthorized = 0;
+    std::int64_t opens = 0;   // pixels fetched (suspect ones included)
+    std::int64_t clicks = 0;  // links followed (suspect ones included)
+    std::int64_t suspect = 0;  // of those, probably machines
   };
 
  private:
-  // One campaign's unsubscribe links: the path around `{{token}}`, and the keys that open them.
+  // One campaign's links: the unsubscribe link's path around `{{token}}`, the tracking host's
+  // path, and the keys that open them (the current secret's first).
   struct LinkRoute {
     std::string campaign;
-    std::string prefix;  // the path before the token, such as `/u/`
+    std::string prefix;  // the path before the token, such as `/u/`; empty: no unsubscribe link
     std::string suffix;  // after it (usually empty)
     std::vector<UnsubscribeKey> ring;
+    bool opens = false;  // tracked: `tracking_prefix` + `/o/TOKEN`
+    bool clicks = false;  // tracked: `tracking_prefix` + `/c/TOKEN`
+    std::string tracking_prefix;  // the tracking host's path, such as `/t`, or empty
+    std::vector<TrackingKey> tracking_ring;
+    [[nodiscard]] bool has_link(std::string_view path) const {
+      return !prefix.empty() && path.size() > prefix.size() + suffix.size() && path.starts_with(prefix) &&
+             path.ends_with(suffix);
+    }
+    // The token of a tracking path of this route (`kind` 'o' or 'c'), or nothing.
+    [[nodiscard]] std::optional<std::string_view> tracking_token(std::string_view path, char kind) const {
+      if (!(kind == 'o' ? opens : clicks) || !path.starts_with(tracking_prefix)) return std::nullopt;
+      const std::string_view rest = path.substr(tracking_prefix.size());
+      if (rest.size() <= 3 || rest[0] != '/' || rest[1] != kind || rest[2] != '/') return std::nullopt;
+      return rest.substr(3);
+    }
+  };
+  // Clicks of one message in the last second, to tell a scanner that follows every link.
+  struct RecentClicks {
+    std::chrono::steady_clock::time_point first{};
+    std::vector<std::string> urls;
   };
   struct Throttle {
     std::chrono::steady_clock::time_point window{};
@@ -98,6 +130,8 @@ class WebApp {
   static bool is_private_path(std::string_view path);
   WebResponse answer(const WebRequest& request);
   WebResponse unsubscribe(const WebRequest& request, std::string_view path);
+  WebResponse track(const WebRequest& request, std::string_view path, char kind);
+  bool every_link_at_once(const TrackedHit& hit);
   WebResponse private_route(const WebRequest& request, std::string_view path, const RequestTarget& target);
   bool allowed_private(const WebRequest& request) const;
   bool throttled(const std::string& client);
@@ -114,6 +148,7 @@ class WebApp {
   std::vector<LinkRoute> routes_;
   std::chrono::steady_clock::time_point routes_loaded_{};
   std::map<std::string, Throttle, std::less<>> throttles_;
+  std::map<std::string, RecentClicks, std::less<>> recent_clicks_;
   Counters counters_;
 };
 

@@ -11,11 +11,11 @@ namespace outreach {
 
 namespace {
 
-constexpr std::array<std::string_view, 22> type_names{
+constexpr std::array<std::string_view, 24> type_names{
     "sent",     "deferred", "failed",       "in_doubt", "skipped", "replied", "auto_replied", "bounced",
     "unsubscribed", "complained", "stopped", "paused", "resumed", "completed", "campaign_paused", "campaign_resumed",
     "mailbox_unreadable", "mailbox_readable", "campaign_stopped", "campaign_changed", "mailbox_disabled",
-    "mailbox_enabled"};
+    "mailbox_enabled", "opened", "clicked"};
 
 constexpr std::array<std::string_view, 5> cause_names{"", "refused", "gave_up", "unbuildable", "unsignable"};
 constexpr std::array<std::string_view, 3> settlement_names{"", "found_in_sent", "not_in_sent"};
@@ -72,6 +72,8 @@ std::string to_json_line(const Event& event) {
   if (event.code != 0) line["code"] = event.code;
   if (!event.status.empty()) line["status"] = event.status;
   if (event.retry_at) line["retry_at"] = format_instant(*event.retry_at);
+  if (!event.url.empty()) line["url"] = event.url;
+  if (event.suspect) line["suspect"] = true;
   // Last, so that the rest of the line reads as before causes were written.
   if (event.cause != Cause::none) line["cause"] = to_string(event.cause);
   if (event.settled != Settlement::none) line["settled"] = to_string(event.settled);
@@ -170,6 +172,8 @@ expected<Event> parse_event_line(std::string_view line) {
   if (const auto code = reader.integer("code", int_min, int_max)) event.code = static_cast<int>(*code);
   read_string(reader, "status", event.status);
   event.retry_at = read_instant(reader, "retry_at", false);
+  read_string(reader, "url", event.url);
+  if (const auto suspect = reader.boolean("suspect")) event.suspect = *suspect;
   reader.reject_unknown_keys();
   if (!errors.empty()) return fail(errors.combined());
   return event;

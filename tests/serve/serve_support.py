@@ -32,12 +32,17 @@ def address(number: int) -> str:
 
 def write_campaign(directory: Path, leads: int, *, steps: int = 2, port: Optional[int] = None,
                    secret_env: str = SECRET_ENV, previous: Sequence[str] = (), name: str = NAME,
-                   url: str = "https://acme.test/u/{{token}}") -> Path:
+                   url: str = "https://acme.test/u/{{token}}", tracking: Optional[dict] = None) -> Path:
     """A campaign of `leads` leads: sent to an SMTP server on `port` when given (for `run`),
-    else only simulated."""
+    else only simulated. With `tracking`, its messages have an html body with two links."""
     sequence = {"name": "web", "steps": [{"variants": [
         {"name": "A", "subject": "Step 1 for {{first_name}}", "text": "Hello {{first_name}}."},
         {"name": "B", "subject": "Step 1, {{first_name}}", "text": "Hi {{first_name}}."}]}]}
+    if tracking is not None:
+        for variant in sequence["steps"][0]["variants"]:
+            variant["html"] = ('<html><body><p>Hello {{first_name}}: see <a href="https://acme.test/pricing?a=1&amp;b=2">'
+                               'pricing</a> and <a href="https://acme.test/blog">the blog</a>. '
+                               '<a href="{{unsubscribe_url}}">Unsubscribe</a></p></body></html>')
     for step in range(2, steps + 1):
         sequence["steps"].append({"delay": {"days": 1}, "variants": [{"text": f"Step {step}: again."}]})
     (directory / "sequence.json").write_text(json.dumps(sequence), encoding="utf-8")
@@ -64,6 +69,8 @@ def write_campaign(directory: Path, leads: int, *, steps: int = 2, port: Optiona
         "limits": {"new_leads_per_day": 1000000, "sends_per_day": 1000000},
         "unsubscribe": unsubscribe,
     }
+    if tracking is not None:
+        campaign["tracking"] = tracking
     path = directory / f"{name}.json"
     path.write_text(json.dumps(campaign), encoding="utf-8")
     return path
@@ -99,6 +106,15 @@ def links(outbox: Path) -> Dict[str, str]:
     return found
 
 
+def html_bodies(outbox: Path) -> Dict[str, str]:
+    """Each lead's html body, decoded, from the messages built."""
+    found: Dict[str, str] = {}
+    for path in (outbox / "new").iterdir():
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        found[str(message["To"].addresses[0].addr_spec).lower()] = message.get_body(("html",)).get_content()
+    return found
+
+
 def path_of(url: str) -> str:
     return urlsplit(url).path
 
@@ -124,8 +140,10 @@ class Server:
                  log: Optional[Path] = None) -> None:
         self.log_path = log or store.with_suffix(".serve.log")
         self.log = open(self.log_path, "ab")
+        # Unbuffered, so that a line read leaves the next in the pipe, where select sees it.
         self.process = subprocess.Popen([CLI, "serve", "--store", str(store), "--listen", listen, *args],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env or environment())
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env or environment(),
+                                        bufsize=0)
         assert self.process.stderr is not None
         deadline = time.monotonic() + 20
         line = b""

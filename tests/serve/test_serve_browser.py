@@ -23,6 +23,8 @@ from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.options import Options  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 LEADS = 120
 ARTIFACTS = Path(os.environ.get("OUTREACH_ARTIFACTS", "test-artifacts"))
@@ -64,6 +66,11 @@ def browser(tmp_path_factory):
         yield driver
     finally:
         driver.quit()
+
+
+def answered(browser):
+    """The answer page's message, once the browser has loaded it after the button."""
+    return WebDriverWait(browser, 20).until(expected_conditions.presence_of_element_located((By.ID, "done")))
 
 
 def number(element, attribute: str) -> int:
@@ -129,6 +136,7 @@ def test_the_leads_are_searched_and_paged_without_a_script(site, browser):
     assert number(count, "data-count") == LEADS
     assert len(browser.find_elements(By.CSS_SELECTOR, "#leads tbody tr")) == 50
     browser.find_element(By.CSS_SELECTOR, "a[rel=next]").click()
+    WebDriverWait(browser, 20).until(lambda b: "page=2" in b.current_url)
     assert "page 2 of 3" in browser.find_element(By.CSS_SELECTOR, "nav.pages").text
     first = browser.find_element(By.CSS_SELECTOR, "#leads tbody tr td").text
     assert first == address(50)
@@ -137,6 +145,7 @@ def test_the_leads_are_searched_and_paged_without_a_script(site, browser):
     box.clear()
     box.send_keys("replied")
     box.submit()
+    WebDriverWait(browser, 20).until(lambda b: "q=replied" in b.current_url)
     rows = browser.find_elements(By.CSS_SELECTOR, "#leads tbody tr")
     assert number(browser.find_element(By.ID, "lead-count"), "data-count") == len(rows) == 10
     assert all(row.find_elements(By.TAG_NAME, "td")[1].text == "replied" for row in rows)
@@ -144,7 +153,7 @@ def test_the_leads_are_searched_and_paged_without_a_script(site, browser):
     browser.get(f"http://127.0.0.1:{server.port}/")
     link = browser.find_element(By.CSS_SELECTOR, f'#campaigns tr[data-campaign="{NAME}"] a')
     link.click()
-    assert browser.title == f"Campaign {NAME}"
+    WebDriverWait(browser, 20).until(lambda b: b.title == f"Campaign {NAME}")
 
 
 def test_the_unsubscribe_page_changes_nothing_until_its_button_is_pressed(site, browser):
@@ -153,12 +162,12 @@ def test_the_unsubscribe_page_changes_nothing_until_its_button_is_pressed(site, 
     browser.get(url)
     assert address(100) not in suppressed(store)
     browser.find_element(By.ID, "unsubscribe").click()
-    assert browser.find_element(By.ID, "done").text.startswith("This address gets no more mail")
+    assert answered(browser).text.startswith("This address gets no more mail")
     assert address(100) in suppressed(store)
     # Opened and pressed again: harmless, and still answered.
     browser.get(url)
     browser.find_element(By.ID, "unsubscribe").click()
-    assert browser.find_element(By.ID, "done").text.startswith("This address gets no more mail")
+    assert answered(browser).text.startswith("This address gets no more mail")
     assert suppressed(store).count(address(100)) == 1
     refused = [entry for entry in browser.get_log("browser") if "Content Security Policy" in entry["message"]]
     assert refused == []

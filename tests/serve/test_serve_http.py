@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import ssl
 import sys
@@ -19,8 +20,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "support"))
 from certificates import make_certificates  # noqa: E402
-from serve_support import (NAME, SECRET, SECRET_ENV, Server, address, cli, environment, links, path_of,  # noqa: E402
-                           raw_request, signed_token, simulate, suppressed, write_campaign)
+from serve_support import (NAME, SECRET, SECRET_ENV, Server, address, cli, environment, html_bodies, links,  # noqa: E402
+                           path_of, raw_request, signed_token, simulate, suppressed, write_campaign)
 
 LEADS = 12
 
@@ -364,3 +365,46 @@ def test_links_at_the_root_hide_no_private_route(tmp_path):
             assert request(server.port, "GET", path)[0] == 200, path
         assert request(server.port, "POST", link, b"List-Unsubscribe=One-Click", FORM)[0] == 200
     assert suppressed(store) == [address(0)]
+
+
+def test_opens_and_clicks_are_tracked_when_asked_and_a_click_leads_only_where_the_message_pointed(tmp_path):
+    campaign = write_campaign(tmp_path, 3, steps=1, tracking={"host": "https://t.acme.test", "opens": True, "clicks": True})
+    store = tmp_path / "state.db"
+    simulate(campaign, store, tmp_path / "outbox")
+    bodies = html_bodies(tmp_path / "outbox")
+    unsubscribe = links(tmp_path / "outbox")
+    body = bodies[address(0)]
+    # The pixel at the end, both web links through the tracking host, the unsubscribe link as it was.
+    pixel = re.search(r'<img src="https://t\.acme\.test(/o/[\w-]+)" width="1" height="1" alt="">', body)
+    clicks = re.findall(r'href="https://t\.acme\.test(/c/[\w-]+)"', body)
+    assert pixel and len(clicks) == 2
+    assert f'href="{unsubscribe[address(0)]}"' in body
+    assert "acme.test/pricing" not in body
+    person = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"}
+    with Server(store) as server:
+        status, headers, gif = request(server.port, "GET", pixel.group(1), headers=person)
+        assert status == 200 and headers["content-type"] == "image/gif" and gif.startswith(b"GIF89a")
+        assert headers["cache-control"] == "no-store"
+        status, headers, _ = request(server.port, "GET", clicks[0], headers=person)
+        assert status == 302 and headers["location"] == "https://acme.test/pricing?a=1&b=2"
+        # A scanner's look: recorded, suspect.
+        assert request(server.port, "HEAD", clicks[1])[0] == 302
+        assert request(server.port, "GET", pixel.group(1), headers={"User-Agent": "Mozilla/5.0"})[0] == 200
+        # Never an open redirect: an altered token, or a pixel's token on the click route, goes nowhere.
+        token = clicks[0].rsplit("/", 1)[1]
+        assert request(server.port, "GET", "/c/" + token[:-3] + "AAA")[0] == 404
+        assert request(server.port, "GET", "/c/" + pixel.group(1).rsplit("/", 1)[1])[0] == 404
+        assert request(server.port, "POST", clicks[0], b"x", FORM)[0] == 405
+        page = request(server.port, "GET", f"/campaigns/{NAME}")[2].decode()
+        assert "Opened*" in page and "Clicked*" in page and 'id="tracking-note"' in page
+    assert cli("resume", NAME, "--store", store).returncode == 0
+    events = [json.loads(line) for line in cli("events", "--store", store).stdout.splitlines()]
+    seen = [(e["type"], e.get("suspect", False), e.get("reason"), e.get("url")) for e in events
+            if e["type"] in ("opened", "clicked")]
+    assert seen == [("opened", False, None, None), ("clicked", False, None, "https://acme.test/pricing?a=1&b=2"),
+                    ("clicked", True, "head_request", "https://acme.test/blog"), ("opened", True, "privacy_proxy", None)]
+    summary = json.loads(cli("status", "--store", store, "--json").stdout)["campaigns"][0]
+    counted = {(v["opened"], v["clicked"]) for step in summary["steps"] for v in step["variants"] if v["sent"]}
+    assert sum(o for o, _ in counted) == 1 and sum(c for _, c in counted) == 1
+    # Opens never drive the sequence: the leads' statuses are what they were.
+    assert summary["leads"]["completed"] == 3

@@ -16,7 +16,9 @@ constexpr EventType every_type[] = {
     EventType::skipped,  EventType::replied,      EventType::auto_replied, EventType::bounced,
     EventType::unsubscribed, EventType::complained, EventType::stopped, EventType::paused,
     EventType::resumed,  EventType::completed,    EventType::campaign_paused, EventType::campaign_resumed,
-    EventType::mailbox_unreadable, EventType::mailbox_readable};
+    EventType::mailbox_unreadable, EventType::mailbox_readable, EventType::campaign_stopped,
+    EventType::campaign_changed, EventType::mailbox_disabled, EventType::mailbox_enabled, EventType::opened,
+    EventType::clicked};
 
 // An event of the type with every field set, whether or not the type uses it: the line must keep
 // whatever the event holds.
@@ -39,6 +41,8 @@ Event with_every_field(EventType type) {
   event.retry_at = at("2026-12-01T14:13:12Z");
   event.kind = "soft";
   event.return_date = "2026-12-15";
+  event.url = "https://acme.example/pricing?plan=team&ref=q4";
+  event.suspect = true;
   return event;
 }
 
@@ -92,7 +96,7 @@ TEST_CASE("a bad event line is an error naming what is wrong") {
   const std::vector<Bad> cases = {
       {R"({"type":"sent","at":"2026-12-01T09:00:00Z"})", "campaign", "required"},
       {R"({"at":"2026-12-01T09:00:00Z","campaign":"c"})", "type", "required"},
-      {R"({"type":"opened","at":"2026-12-01T09:00:00Z","campaign":"c"})", "type", "unknown event type \"opened\""},
+      {R"({"type":"viewed","at":"2026-12-01T09:00:00Z","campaign":"c"})", "type", "unknown event type \"viewed\""},
       {R"({"type":"sent","at":"yesterday","campaign":"c"})", "at", "RFC 3339"},
       {R"({"type":"sent","at":"2026-12-01T09:00:00Z","campaign":"c","step":0})", "step", "must be from 1"},
       {R"({"type":"sent","at":"2026-12-01T09:00:00Z","campaign":"c","step":"1"})", "step", "expected an integer"},
