@@ -204,6 +204,19 @@ bool WebApp::is_private_path(std::string_view path) {
          path == "/api/campaigns" || path.starts_with("/api/campaigns/");
 }
 
+// A valid link is always answered; only bad ones count against their client, which past its
+// limit gets 429 instead of 404 for the rest of the minute.
+WebResponse WebApp::bad_link(const std::string& client) {
+  if (throttled(client)) {
+    ++counters_.throttled;
+    WebResponse response = text_response(429, "too many invalid links; try again in a minute\n");
+    response.headers.emplace_back("Retry-After", "60");
+    return response;
+  }
+  note_failure(client);
+  return not_found();
+}
+
 bool WebApp::throttled(const std::string& client) {
   const auto found = throttles_.find(client);
   if (found == throttles_.end()) return false;
@@ -320,18 +333,7 @@ WebResponse WebApp::unsubscribe(const WebRequest& request, std::string_view path
     // A campaign added or changed since the routes were read: read them once more.
     if (target || attempt > 0 || !reload_routes_if_due()) break;
   }
-  // A valid link is always answered; only bad ones count against their client, which past its
-  // limit gets 429 instead of 404 for the rest of the minute.
-  if (!target) {
-    if (throttled(request.client)) {
-      ++counters_.throttled;
-      WebResponse response = text_response(429, "too many invalid links; try again in a minute\n");
-      response.headers.emplace_back("Retry-After", "60");
-      return response;
-    }
-    note_failure(request.client);
-    return not_found();
-  }
+  if (!target) return bad_link(request.client);
 
   const std::string& address = target->lead;
   if (request.method != "POST") {
@@ -419,16 +421,7 @@ WebResponse WebApp::track(const WebRequest& request, std::string_view path, char
       break;
     }
   }
-  if (!hit) {
-    if (throttled(request.client)) {
-      ++counters_.throttled;
-      WebResponse response = text_response(429, "too many invalid links; try again in a minute\n");
-      response.headers.emplace_back("Retry-After", "60");
-      return response;
-    }
-    note_failure(request.client);
-    return not_found();
-  }
+  if (!hit) return bad_link(request.client);
   const Instant now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   const bool burst = kind == 'c' && every_link_at_once(*hit);
   const std::string suspicion = tracking_suspicion(request.method == "HEAD", request.user_agent,

@@ -134,6 +134,7 @@ class WebApp {
   bool every_link_at_once(const TrackedHit& hit);
   WebResponse private_route(const WebRequest& request, std::string_view path, const RequestTarget& target);
   bool allowed_private(const WebRequest& request) const;
+  WebResponse bad_link(const std::string& client);  // 404, or 429 past the limit; under the lock
   bool throttled(const std::string& client);
   void note_failure(const std::string& client);
   void wait_for_sends_to(std::string_view address, std::unique_lock<std::mutex>& lock);
