@@ -23,6 +23,7 @@ struct VariantStats {
   std::int64_t auto_replied = 0;  ///< Auto-replies to this step.
   std::int64_t bounced = 0;    ///< Bounces of this step.
   std::int64_t unsubscribed = 0;  ///< Unsubscribes after this step.
+  std::int64_t complained = 0;    ///< Spam complaints about this step.
   /// Leads that opened this step's message (its tracking pixel), machines left out; 0 when opens
   /// are not tracked. Unreliable: privacy proxies fetch pixels for people who never looked.
   std::int64_t opened = 0;

@@ -57,13 +57,18 @@ bool is_web_link(std::string_view url) {
   return !control && (detail::starts_with_ascii_nocase(url, "http://") || detail::starts_with_ascii_nocase(url, "https://"));
 }
 
-// An attribute value as the browser reads it: the few entities a link carries decoded.
+// A link's token grows with the link: one longer than this stays untracked, so that its request
+// stays well within what a server reads.
+constexpr std::size_t max_tracked_link = 2048;
+
+// An attribute value as the browser reads it: the named entities a link carries, and numeric
+// character references (`&#38;`, `&#x26;`) of ASCII, decoded.
 std::string unescaped(std::string_view value) {
   std::string out;
   for (std::size_t i = 0; i < value.size(); ++i) {
     if (value[i] == '&') {
       bool decoded = false;
-      for (const auto& [entity, character] : {std::pair{"&amp;", '&'}, std::pair{"&quot;", '"'}, std::pair{"&#39;", '\''},
+      for (const auto& [entity, character] : {std::pair{"&amp;", '&'}, std::pair{"&quot;", '"'}, std::pair{"&apos;", '\''},
                                              std::pair{"&lt;", '<'}, std::pair{"&gt;", '>'}}) {
         const std::string_view name(entity);
         if (value.substr(i, name.size()) == name) {
@@ -73,11 +78,37 @@ std::string unescaped(std::string_view value) {
           break;
         }
       }
+      if (!decoded && value.substr(i, 2) == "&#") {
+        const bool hex = i + 2 < value.size() && (value[i + 2] == 'x' || value[i + 2] == 'X');
+        const std::size_t digits = i + (hex ? 3 : 2);
+        const std::size_t end = value.find(';', digits);
+        unsigned code = 0;
+        if (end != std::string_view::npos && end > digits && end - digits <= 6) {
+          const auto [stop, error] = std::from_chars(value.data() + digits, value.data() + end, code, hex ? 16 : 10);
+          if (error == std::errc() && stop == value.data() + end && code > 0 && code < 0x80) {
+            out += static_cast<char>(code);
+            i = end;
+            decoded = true;
+          }
+        }
+      }
       if (decoded) continue;
     }
     out += value[i];
   }
   return out;
+}
+
+// Whether the attribute at `at` in `lower` (the html in lower case) belongs to an `<a>` or an
+// `<area>` tag: the links a person follows, not a stylesheet's `<link href>` or a `<base href>`.
+bool in_link_tag(std::string_view lower, std::size_t at) {
+  if (at == 0 || !detail::is_space(lower[at - 1])) return false;  // `data-href` is another attribute
+  const std::size_t open = lower.rfind('<', at);
+  if (open == std::string_view::npos || lower.find('>', open) < at) return false;
+  const std::string_view tag = lower.substr(open + 1, at - open - 1);
+  const std::size_t name_end = tag.find_first_of(" \t\r\n/");
+  const std::string_view name = tag.substr(0, name_end);
+  return name == "a" || name == "area";
 }
 
 }  // namespace
@@ -144,9 +175,11 @@ std::string add_tracking(std::string_view html, const MessageTracking& tracking,
       const std::size_t end = html.find(quote, start);
       if (end == std::string_view::npos) break;
       const std::string url = unescaped(html.substr(start, end - start));
-      if (!is_web_link(url) || (!keep.empty() && url == keep)) continue;
+      if (!in_link_tag(lower, at) || !is_web_link(url) || (!keep.empty() && url == keep)) continue;
+      const std::string tracked = tracking.link_url(url);
+      if (tracked.size() > max_tracked_link) continue;
       out.append(html.substr(copied, start - copied));
-      detail::append_html_escaped(out, tracking.link_url(url));
+      detail::append_html_escaped(out, tracked);
       copied = end;
       at = end;
     }

@@ -53,13 +53,17 @@ struct CampaignState {
   CampaignStatus status = CampaignStatus::draft;
   LeadBook leads;
   std::vector<std::size_t> mailboxes;  // engine mailbox indices, in the campaign's order
-  // Leads whose opens (and clicks) of a step were counted: each counts once (lead << 8 | step,
-  // and a bit for clicks). Only as large as the leads that were tracked.
+  // Leads whose opens (and clicks) of a step were counted: each counts once (the lead, the step
+  // and a bit for clicks in one key). Only as large as the leads that were tracked.
   std::unordered_set<std::uint64_t> engaged;
+  static std::uint64_t engagement_key(std::uint32_t lead, int step, bool click) {
+    return (static_cast<std::uint64_t>(lead) << 9) | (static_cast<std::uint64_t>(step & 0xFF) << 1) | (click ? 1u : 0u);
+  }
   bool first_engagement(std::uint32_t lead, int step, bool click) {
-    const std::uint64_t key = (static_cast<std::uint64_t>(lead) << 9) | (static_cast<std::uint64_t>(step & 0xFF) << 1) |
-                              (click ? 1u : 0u);
-    return engaged.insert(key).second;
+    return engaged.insert(engagement_key(lead, step, click)).second;
+  }
+  bool forget_engagement(std::uint32_t lead, int step, bool click) {
+    return engaged.erase(engagement_key(lead, step, click)) > 0;
   }
   std::string unsubscribe_secret;
   UnsubscribeKey unsubscribe_key{""};  // derived from the secret once, not at every send

@@ -124,6 +124,10 @@ Reduction apply_lead_event(CampaignState& c, MailboxPool& mailboxes, std::uint32
     VariantStats* stats = variant ? c.analytics.variant_at(event.step, *variant) : c.stats_for(lead, event.step);
     if (stats) ++(stats->*field);
   };
+  const auto uncount = [&](std::int64_t VariantStats::*field) {
+    VariantStats* stats = c.stats_for(lead, event.step);
+    if (stats && stats->*field > 0) --(stats->*field);
+  };
   switch (event.type) {
     case EventType::sent:
     case EventType::in_doubt:
@@ -227,9 +231,16 @@ Reduction apply_lead_event(CampaignState& c, MailboxPool& mailboxes, std::uint32
       if (!event.suspect && c.first_engagement(lead, event.step, false)) count(&VariantStats::opened);
       break;
     case EventType::clicked:
-      if (!event.suspect && c.first_engagement(lead, event.step, true)) count(&VariantStats::clicked);
+      if (!event.suspect) {
+        if (c.first_engagement(lead, event.step, true)) count(&VariantStats::clicked);
+      } else if (event.reason == "every_link_at_once" && c.forget_engagement(lead, event.step, true)) {
+        // The burst's first click looked like a person's and was counted: it was the scanner too.
+        uncount(&VariantStats::clicked);
+      }
       break;
     case EventType::complained:
+      count(&VariantStats::complained);
+      break;
     case EventType::campaign_paused:
     case EventType::campaign_resumed:
     case EventType::campaign_stopped:

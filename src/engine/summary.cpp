@@ -30,6 +30,7 @@ std::string to_json(const Summary& summary) {
         rates["auto_reply"] = rounded(v.rate(v.auto_replied));
         rates["bounce"] = rounded(v.rate(v.bounced));
         rates["unsubscribe"] = rounded(v.rate(v.unsubscribed));
+        rates["complaint"] = rounded(v.rate(v.complained));
         rates["open"] = rounded(v.rate(v.opened));
         rates["click"] = rounded(v.rate(v.clicked));
         variants.push_back(json::object{{"name", v.name},
@@ -41,6 +42,7 @@ std::string to_json(const Summary& summary) {
                                         {"auto_replied", v.auto_replied},
                                         {"bounced", v.bounced},
                                         {"unsubscribed", v.unsubscribed},
+                                        {"complained", v.complained},
                                         {"opened", v.opened},
                                         {"clicked", v.clicked},
                                         {"rates", std::move(rates)}});

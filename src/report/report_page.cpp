@@ -177,7 +177,8 @@ std::string inline_bar(double share, std::string_view colour) {
 void funnel(std::string& out, const CampaignSummary& summary, const TrackingSettings& tracking) {
   out += "<h2>Steps and variants</h2>\n<table id=\"funnel\"><thead><tr><th>Step</th><th>Variant</th>"
          "<th class=\"n\">Sent</th><th class=\"n\">Replied</th><th class=\"n\">Auto-replied</th>"
-         "<th class=\"n\">Bounced</th><th class=\"n\">Unsubscribed</th><th class=\"n\">Failed</th>";
+         "<th class=\"n\">Bounced</th><th class=\"n\">Unsubscribed</th><th class=\"n\">Complained</th>"
+         "<th class=\"n\">Failed</th>";
   if (tracking.opens) out += "<th class=\"n\">Opened*</th>";
   if (tracking.clicks) out += "<th class=\"n\">Clicked*</th>";
   out += "<th class=\"n\">Reply rate</th><th></th></tr></thead><tbody>\n";
@@ -194,7 +195,8 @@ void funnel(std::string& out, const CampaignSummary& summary, const TrackingSett
       escape(out, v.name);
       out += "</td><td class=\"n\">" + number(v.sent) + "</td><td class=\"n\">" + number(v.replied) +
              "</td><td class=\"n\">" + number(v.auto_replied) + "</td><td class=\"n\">" + number(v.bounced) +
-             "</td><td class=\"n\">" + number(v.unsubscribed) + "</td><td class=\"n\">" + number(v.failed) + "</td>";
+             "</td><td class=\"n\">" + number(v.unsubscribed) + "</td><td class=\"n\">" + number(v.complained) +
+             "</td><td class=\"n\">" + number(v.failed) + "</td>";
       if (tracking.opens) out += "<td class=\"n\" data-opened=\"" + number(v.opened) + "\">" + number(v.opened) + "</td>";
       if (tracking.clicks) out += "<td class=\"n\" data-clicked=\"" + number(v.clicked) + "\">" + number(v.clicked) + "</td>";
       out += "<td class=\"n\">" + percent(v.rate(v.replied)) + "</td><td>" +

@@ -206,6 +206,12 @@ bool WebApp::is_private_path(std::string_view path) {
 
 // A valid link is always answered; only bad ones count against their client, which past its
 // limit gets 429 instead of 404 for the rest of the minute.
+WebResponse WebApp::method_not_allowed(std::string_view allowed) {
+  WebResponse refused = text_response(405, "method not allowed\n");
+  refused.headers.emplace_back("Allow", std::string(allowed));
+  return refused;
+}
+
 WebResponse WebApp::bad_link(const std::string& client) {
   if (throttled(client)) {
     ++counters_.throttled;
@@ -257,39 +263,23 @@ WebResponse WebApp::answer(const WebRequest& request) {
   const std::string& path = target->path;
   const bool reading = request.method == "GET" || request.method == "HEAD";
 
-  // Public: the unsubscribe links, whichever campaign's prefix the path has (the private routes'
-  // own paths first, so that a link prefix of `/` hides none of them).
+  // Public: the campaigns' links, whichever route's keys open the token (the private routes' own
+  // paths first, so that a link prefix of `/` hides none of them).
   if (!is_private_path(path)) {
     std::unique_lock lock(mutex_);
-    // 'u': an unsubscribe link; 'o', 'c': a tracked open or click; 0: none.
-    const auto kind_of_path = [&]() -> char {
-      for (const LinkRoute& route : routes_) {
-        if (route.has_link(path)) return 'u';
-        if (route.tracking_token(path, 'o')) return 'o';
-        if (route.tracking_token(path, 'c')) return 'c';
-      }
-      return 0;
-    };
-    char kind = kind_of_path();
-    // A path of none of the routes may be a link of a campaign added since they were read.
-    if (!kind && reload_routes_if_due()) kind = kind_of_path();
-    lock.unlock();
-    if (kind == 'o' || kind == 'c') {
-      if (!reading) {
-        WebResponse refused = text_response(405, "method not allowed\n");
-        refused.headers.emplace_back("Allow", "GET, HEAD");
-        return refused;
-      }
-      return track(request, path, kind);
+    bool matched = false;
+    FoundLink found = find_link(path, matched);
+    // A token none opens may be a link of a campaign added or changed since the routes were read.
+    if (!found.kind && reload_routes_if_due()) found = find_link(path, matched);
+    if (found.kind == 'u') {
+      if (!reading && request.method != "POST") return method_not_allowed("GET, HEAD, POST");
+      return unsubscribe(request, found.unsubscribe, lock);
     }
-    if (kind == 'u') {
-      if (!reading && request.method != "POST") {
-        WebResponse refused = text_response(405, "method not allowed\n");
-        refused.headers.emplace_back("Allow", "GET, HEAD, POST");
-        return refused;
-      }
-      return unsubscribe(request, path);
+    if (found.kind) {
+      if (!reading) return method_not_allowed("GET, HEAD");
+      return track(request, found.hit, found.kind, found.token, lock);
     }
+    if (matched) return bad_link(request.client);
   }
 
   // Private: everything else.
@@ -301,11 +291,7 @@ WebResponse WebApp::answer(const WebRequest& request) {
     refused.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"outreach\"");
     return refused;
   }
-  if (!reading) {
-    WebResponse refused = text_response(405, "method not allowed\n");
-    refused.headers.emplace_back("Allow", "GET, HEAD");
-    return refused;
-  }
+  if (!reading) return method_not_allowed("GET, HEAD");
   return private_route(request, path, *target);
 }
 
@@ -316,26 +302,39 @@ bool WebApp::allowed_private(const WebRequest& request) const {
   return options_.loopback_only && !request.forwarded;
 }
 
-WebResponse WebApp::unsubscribe(const WebRequest& request, std::string_view path) {
-  std::unique_lock lock(mutex_);
-  std::optional<UnsubscribeTarget> target;
-  for (int attempt = 0; attempt < 2 && !target; ++attempt) {
-    for (const LinkRoute& route : routes_) {
-      if (!route.has_link(path)) continue;
+WebApp::FoundLink WebApp::find_link(std::string_view path, bool& matched) const {
+  FoundLink found;
+  for (const LinkRoute& route : routes_) {
+    if (route.has_link(path)) {
+      matched = true;
       const std::string_view token =
           path.substr(route.prefix.size(), path.size() - route.prefix.size() - route.suffix.size());
       auto opened = verify_unsubscribe_token(route.ring, token);
       if (opened && opened->campaign == route.campaign) {
-        target = std::move(opened);
-        break;
+        found.kind = 'u';
+        found.unsubscribe = std::move(*opened);
+        return found;
       }
     }
-    // A campaign added or changed since the routes were read: read them once more.
-    if (target || attempt > 0 || !reload_routes_if_due()) break;
+    for (const char kind : {'o', 'c'}) {
+      const auto token = route.tracking_token(path, kind);
+      if (!token) continue;
+      matched = true;
+      auto hit = verify_tracking_token(route.tracking_ring, *token);
+      if (hit && hit->campaign == route.campaign && hit->url.empty() == (kind == 'o')) {
+        found.kind = kind;
+        found.hit = std::move(*hit);
+        found.token = std::string(*token);
+        return found;
+      }
+    }
   }
-  if (!target) return bad_link(request.client);
+  return found;
+}
 
-  const std::string& address = target->lead;
+WebResponse WebApp::unsubscribe(const WebRequest& request, const UnsubscribeTarget& found,
+                                std::unique_lock<std::mutex>& lock) {
+  const std::string& address = found.lead;
   if (request.method != "POST") {
     // Mail scanners open every link: a GET changes nothing and offers the one button (pressing
     // it again is harmless).
@@ -350,14 +349,14 @@ WebResponse WebApp::unsubscribe(const WebRequest& request, std::string_view path
   }
   Request asked;
   asked.action = RequestAction::unsubscribe;
-  asked.campaign = target->campaign;
+  asked.campaign = found.campaign;
   asked.addresses = {address};
   const Instant now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   // Written whatever a read of the list says (a read that fails says "suppressed"): the store
   // queues the request only when the address was not on the list.
   auto queued = store_->suppress_and_queue(address, "unsubscribe", to_json(asked), now);
   if (!queued) {
-    log("cannot record an unsubscribe of campaign \"" + target->campaign + "\": " + queued.error().message());
+    log("cannot record an unsubscribe of campaign \"" + found.campaign + "\": " + queued.error().message());
     return text_response(503, "the unsubscribe cannot be recorded right now; try again\n");
   }
   ++(*queued == 0 ? counters_.repeated_unsubscribes : counters_.unsubscribes);
@@ -380,19 +379,29 @@ std::string tracking_suspicion(bool head, std::string_view user_agent, std::chro
   if (burst) return "every_link_at_once";
   if (since_send < std::chrono::seconds(10)) return "seconds_after_send";
   if (trim(user_agent).empty()) return "no_user_agent";
-  // Apple Mail Privacy Protection fetches every pixel on delivery, saying only this.
+  // Apple Mail Privacy Protection fetches every pixel on delivery, read or not, saying only this.
+  // (Gmail's and Yahoo's image proxies fetch when the person opens the mail: not suspect.)
   if (trim(user_agent) == "Mozilla/5.0") return "privacy_proxy";
   const std::string agent = ascii_lower(user_agent);
-  for (const std::string_view proxy : {"googleimageproxy", "yahoomailproxy", "ggpht.com"}) {
-    if (agent.find(proxy) != std::string::npos) return "privacy_proxy";
-  }
   for (const std::string_view machine :
        {"bot", "crawl", "spider", "preview", "scan", "python", "curl", "wget", "go-http-client", "java/", "okhttp",
         "libwww", "httpclient", "headless", "barracuda", "mimecast", "proofpoint", "urldefense", "safelinks",
-        "symantec", "trend micro", "zscaler", "forcepoint", "sophos", "messagelabs", "ms-office", "microsoft office"}) {
+        "symantec", "trend micro", "zscaler", "forcepoint", "sophos", "messagelabs", "existence discovery"}) {
     if (agent.find(machine) != std::string::npos) return "scanner";
   }
   return {};
+}
+
+bool WebApp::recently_recorded(std::string_view token) {
+  const auto now = std::chrono::steady_clock::now();
+  const auto found = recent_hits_.find(token);
+  if (found != recent_hits_.end() && now - found->second < std::chrono::hours(1)) return true;
+  if (recent_hits_.size() >= max_throttled_clients && found == recent_hits_.end()) {
+    std::erase_if(recent_hits_, [&](const auto& entry) { return now - entry.second >= std::chrono::hours(1); });
+    if (recent_hits_.size() >= max_throttled_clients) return false;  // full of live entries: written
+  }
+  recent_hits_.insert_or_assign(std::string(token), now);
+  return false;
 }
 
 bool WebApp::every_link_at_once(const TrackedHit& hit) {
@@ -409,36 +418,28 @@ bool WebApp::every_link_at_once(const TrackedHit& hit) {
   return another;
 }
 
-WebResponse WebApp::track(const WebRequest& request, std::string_view path, char kind) {
-  std::unique_lock lock(mutex_);
-  std::optional<TrackedHit> hit;
-  for (const LinkRoute& route : routes_) {
-    const auto token = route.tracking_token(path, kind);
-    if (!token) continue;
-    auto opened = verify_tracking_token(route.tracking_ring, *token);
-    if (opened && opened->campaign == route.campaign && opened->url.empty() == (kind == 'o')) {
-      hit = std::move(opened);
-      break;
-    }
-  }
-  if (!hit) return bad_link(request.client);
+WebResponse WebApp::track(const WebRequest& request, const TrackedHit& found, char kind,
+                          std::string_view token, std::unique_lock<std::mutex>& lock) {
   const Instant now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-  const bool burst = kind == 'c' && every_link_at_once(*hit);
+  const bool burst = kind == 'c' && every_link_at_once(found);
   const std::string suspicion = tracking_suspicion(request.method == "HEAD", request.user_agent,
-                                                   std::chrono::duration_cast<std::chrono::milliseconds>(now - hit->sent), burst);
+                                                   std::chrono::duration_cast<std::chrono::milliseconds>(now - found.sent), burst);
   Request seen;
   seen.action = kind == 'o' ? RequestAction::open : RequestAction::click;
-  seen.campaign = hit->campaign;
-  seen.addresses = {hit->lead};
-  seen.step = hit->step;
-  seen.url = hit->url;
+  seen.campaign = found.campaign;
+  seen.addresses = {found.lead};
+  seen.step = found.step;
+  seen.url = found.url;
   seen.suspect = !suspicion.empty();
   if (seen.suspect) seen.reason = suspicion;
   // Tracking is a measure, not a promise: a hit that cannot be recorded still gets its pixel or
-  // its link.
-  if (auto queued = store_->queue_request(to_json(seen), now); !queued) {
-    log("cannot record a tracked " + std::string(kind == 'o' ? "open" : "click") + " of campaign \"" + hit->campaign +
-        "\": " + queued.error().message());
+  // its link. The same link again within the hour (a reader opening the mail again, a loop
+  // on the pixel) is answered and not written: it would count for nothing.
+  if (!recently_recorded(token)) {
+    if (auto queued = store_->queue_request(to_json(seen), now); !queued) {
+      log("cannot record a tracked " + std::string(kind == 'o' ? "open" : "click") + " of campaign \"" + found.campaign +
+          "\": " + queued.error().message());
+    }
   }
   ++(kind == 'o' ? counters_.opens : counters_.clicks);
   if (seen.suspect) ++counters_.suspect;
@@ -452,7 +453,7 @@ WebResponse WebApp::track(const WebRequest& request, std::string_view path, char
     // Only where the campaign's own message pointed: the link is inside the sealed token.
     response.status = 302;
     response.content_type = "text/plain; charset=utf-8";
-    response.headers.emplace_back("Location", hit->url);
+    response.headers.emplace_back("Location", found.url);
   }
   return response;
 }

@@ -129,9 +129,22 @@ class WebApp {
   bool reload_routes_if_due();  // true when it read them again
   static bool is_private_path(std::string_view path);
   WebResponse answer(const WebRequest& request);
-  WebResponse unsubscribe(const WebRequest& request, std::string_view path);
-  WebResponse track(const WebRequest& request, std::string_view path, char kind);
+  // The link a path names, opened by the first route whose keys can: 'u' an unsubscribe link,
+  // 'o' and 'c' a tracked open or click, 0 none. `matched`: some route's pattern fits the path.
+  struct FoundLink {
+    char kind = 0;
+    UnsubscribeTarget unsubscribe;
+    TrackedHit hit;
+    std::string token;
+  };
+  FoundLink find_link(std::string_view path, bool& matched) const;
+  // Under the lock, which they may release.
+  WebResponse unsubscribe(const WebRequest& request, const UnsubscribeTarget& found, std::unique_lock<std::mutex>& lock);
+  WebResponse track(const WebRequest& request, const TrackedHit& found, char kind, std::string_view token,
+                    std::unique_lock<std::mutex>& lock);
+  static WebResponse method_not_allowed(std::string_view allowed);
   bool every_link_at_once(const TrackedHit& hit);
+  bool recently_recorded(std::string_view token);
   WebResponse private_route(const WebRequest& request, std::string_view path, const RequestTarget& target);
   bool allowed_private(const WebRequest& request) const;
   WebResponse bad_link(const std::string& client);  // 404, or 429 past the limit; under the lock
@@ -150,6 +163,7 @@ class WebApp {
   std::chrono::steady_clock::time_point routes_loaded_{};
   std::map<std::string, Throttle, std::less<>> throttles_;
   std::map<std::string, RecentClicks, std::less<>> recent_clicks_;
+  std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> recent_hits_;  // by token
   Counters counters_;
 };
 

@@ -72,6 +72,20 @@ TEST_CASE("tracking adds the pixel and leads the web links through the host, nev
   CHECK(add_tracking(html, tracked(false, true), "").find("<img") == std::string::npos);
   CHECK(add_tracking("<p>hi</p>", tracked(true, false), "") ==
         R"(<p>hi</p><img src="https://t.acme.example/o/PIXEL" width="1" height="1" alt="">)");
+  // Only the links a person follows: not a stylesheet, a base, or an attribute that ends in href.
+  for (const std::string other : {R"(<link rel="stylesheet" href="https://fonts.example/css">)",
+                                  R"(<base href="https://acme.example/">)", R"(<a data-href="https://acme.example/x">)",
+                                  R"(<p>see href="https://acme.example/x"</p>)"}) {
+    CHECK(add_tracking(other, tracked(false, true), "") == other);
+  }
+  CHECK(add_tracking(R"(<area shape="rect" href="https://acme.example/x">)", tracked(false, true), "") ==
+        R"(<area shape="rect" href="https://t.acme.example/c/[https://acme.example/x]">)");
+  // Character references are read as the browser reads them.
+  CHECK(add_tracking(R"(<a href="https://acme.example/?a=1&#38;b=2&#x26;c=3">x</a>)", tracked(false, true), "") ==
+        R"(<a href="https://t.acme.example/c/[https://acme.example/?a=1&amp;b=2&amp;c=3]">x</a>)");
+  // A link too long for a tracked one stays as it is.
+  const std::string long_link = R"(<a href="https://acme.example/)" + std::string(2100, 'x') + R"(">x</a>)";
+  CHECK(add_tracking(long_link, tracked(false, true), "") == long_link);
   // What is not a quoted web link stays as it is, however it is broken.
   for (const std::string odd : {R"(<a href=https://acme.example/x>)", R"(<a href="https://acme.example/x)",
                                 R"(<a href="https://acme.example/a b">)", "href", "<a href=\"javascript:alert(1)\">"}) {

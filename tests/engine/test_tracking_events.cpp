@@ -78,6 +78,13 @@ TEST_CASE("opens and clicks are events that count once per lead and step, machin
   CHECK(events == 5);
   CHECK(suspect == 2);
 
+  // A scanner following every link: its first click looked like a person's; the next, marked
+  // every_link_at_once, takes it back.
+  ask(hit(RequestAction::click, "lead1@example.com", 1));
+  ask(hit(RequestAction::click, "lead1@example.com", 1, "every_link_at_once"));
+  REQUIRE(run.engine.apply_waiting().has_value());
+  CHECK(run.engine.summary().campaigns.at(0).steps.at(0).variants.at(0).clicked == 1);
+
   // Nothing of the sequence changed: every lead gets step 2 as it would have.
   run.run_until("2026-12-10T00:00:00Z");
   CHECK(run.transport.sent().size() == 6);
