@@ -61,7 +61,7 @@ TEST_CASE("opens and clicks are events that count once per lead and step, machin
   CHECK(answer_of(run.store, opened).message == "open of step 1 by lead0@example.com recorded");
   CHECK(answer_of(run.store, stranger).message.find("not a lead") != std::string::npos);
 
-  const VariantStats& stats = run.engine.summary().campaigns.at(0).steps.at(0).variants.at(0);
+  const VariantStats stats = run.engine.summary().campaigns.at(0).steps.at(0).variants.at(0);
   CHECK(stats.opened == 1);
   CHECK(stats.clicked == 1);
   int suspect = 0;
@@ -94,7 +94,7 @@ TEST_CASE("opens and clicks are events that count once per lead and step, machin
   Engine again{run.store, run.transport, run.clock};
   REQUIRE(again.add_campaign(definition(leads_json(3))));
   REQUIRE(again.start("c"));
-  const VariantStats& rebuilt = again.summary().campaigns.at(0).steps.at(0).variants.at(0);
+  const VariantStats rebuilt = again.summary().campaigns.at(0).steps.at(0).variants.at(0);
   CHECK(rebuilt.opened == 1);
   CHECK(rebuilt.clicked == 1);
 }
