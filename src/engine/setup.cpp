@@ -71,7 +71,7 @@ expected<void> Engine::State::add_campaign(CampaignDefinition campaign, Campaign
     c->set_unsubscribe_secret(std::move(*secrets.unsubscribe_secret));
   } else if (!c->def.unsubscribe.secret_env.empty()) {
     warn("campaign \"" + c->def.name + "\": " + c->def.unsubscribe.secret_env +
-         " is not set; unsubscribe tokens are signed with an empty secret");
+         " is not set; its unsubscribe (and tracking) tokens are sealed with an empty secret: anyone could make them");
   }
   campaigns.push_back(std::move(c));
   apply_stored_mailbox_states();

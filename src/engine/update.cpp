@@ -226,7 +226,7 @@ expected<std::vector<std::string>> Engine::State::update(CampaignState& c, Campa
     c.set_unsubscribe_secret(secret);
     if (c.unsubscribe_secret.empty() && !changed.unsubscribe.secret_env.empty()) {
       warn("campaign \"" + c.def.name + "\": " + changed.unsubscribe.secret_env +
-           " is not set; unsubscribe tokens are signed with an empty secret");
+           " is not set; its unsubscribe (and tracking) tokens are sealed with an empty secret: anyone could make them");
     }
   }
   std::vector<std::size_t> indices;

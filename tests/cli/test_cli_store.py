@@ -267,4 +267,4 @@ def test_run_refuses_unsubscribe_links_anyone_could_forge_and_simulate_warns(tmp
     simulated = subprocess.run([CLI, "simulate", str(campaign), "--days", "1"], capture_output=True, timeout=120,
                                env={key: value for key, value in os.environ.items() if key != "TEST_UNSUBSCRIBE_SECRET"})
     assert simulated.returncode == 0, simulated.stderr.decode()
-    assert "signed with an empty secret" in simulated.stderr.decode()
+    assert "sealed with an empty secret" in simulated.stderr.decode()
