@@ -20,29 +20,31 @@ constexpr std::size_t tag_size = 16;
 
 const unsigned char* bytes_of(std::string_view text) { return reinterpret_cast<const unsigned char*>(text.data()); }
 
-std::string hmac_sha256(const unsigned char* key, std::size_t key_size, std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  unsigned int size = 0;
-  HMAC(EVP_sha256(), key, static_cast<int>(key_size), bytes_of(data), data.size(), mac.data(), &size);
-  return std::string(reinterpret_cast<const char*>(mac.data()), size);
-}
-
 struct CipherFree {
   void operator()(EVP_CIPHER_CTX* context) const { EVP_CIPHER_CTX_free(context); }
 };
 using Cipher = std::unique_ptr<EVP_CIPHER_CTX, CipherFree>;
 
+std::string_view text_of(const TokenKey& key) { return {reinterpret_cast<const char*>(key.data()), key.size()}; }
+
 }  // namespace
 
+std::string hmac_sha256(std::string_view key, std::string_view data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
+  unsigned int size = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), bytes_of(data), data.size(), mac.data(), &size);
+  return std::string(reinterpret_cast<const char*>(mac.data()), size);
+}
+
 TokenKey derive_token_key(std::string_view secret, std::string_view purpose) {
-  const std::string mac = hmac_sha256(bytes_of(secret), secret.size(), purpose);
+  const std::string mac = hmac_sha256(secret, purpose);
   TokenKey key{};
   std::copy(mac.begin(), mac.begin() + static_cast<std::ptrdiff_t>(key.size()), key.begin());
   return key;
 }
 
 std::string seal_token(const TokenKey& seal, const TokenKey& nonce_key, std::string_view plaintext) {
-  const std::string nonce = hmac_sha256(nonce_key.data(), nonce_key.size(), plaintext).substr(0, nonce_size);
+  const std::string nonce = hmac_sha256(text_of(nonce_key), plaintext).substr(0, nonce_size);
   std::string sealed(1 + nonce_size + plaintext.size() + tag_size, '\0');
   auto* out = reinterpret_cast<unsigned char*>(sealed.data());
   out[0] = sealed_format;

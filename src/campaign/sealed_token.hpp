@@ -14,6 +14,9 @@ namespace outreach::detail {
 
 using TokenKey = std::array<unsigned char, 32>;
 
+/// HMAC-SHA256 of `data` under `key`, as bytes.
+[[nodiscard]] std::string hmac_sha256(std::string_view key, std::string_view data);
+
 /// A key of its own for `purpose` from a campaign's secret (HMAC-SHA256).
 [[nodiscard]] TokenKey derive_token_key(std::string_view secret, std::string_view purpose);
 

@@ -1,8 +1,6 @@
 #include "outreach/unsubscribe.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "campaign/sealed_token.hpp"
 #include "util/base64url.hpp"
@@ -18,15 +16,6 @@ std::optional<UnsubscribeTarget> target_of(std::string_view plaintext) {
   const std::size_t newline = plaintext.find('\n');
   if (newline == std::string_view::npos) return std::nullopt;
   return UnsubscribeTarget{std::string(plaintext.substr(0, newline)), std::string(plaintext.substr(newline + 1))};
-}
-
-// The signed format of version 0.1: the HMAC-SHA256 of the payload under the secret itself.
-std::string signature(std::string_view secret, std::string_view payload) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  unsigned int size = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(payload.data()),
-       payload.size(), mac.data(), &size);
-  return std::string(reinterpret_cast<const char*>(mac.data()), size);
 }
 
 }  // namespace
@@ -50,7 +39,8 @@ std::optional<UnsubscribeTarget> UnsubscribeKey::verify(std::string_view token) 
     const auto payload = detail::from_base64url(token.substr(0, dot));
     const auto mac = detail::from_base64url(token.substr(dot + 1));
     if (!payload || !mac) return std::nullopt;
-    const std::string expected = signature(secret_, *payload);
+    // The signed format of version 0.1: the HMAC-SHA256 of the payload under the secret itself.
+    const std::string expected = detail::hmac_sha256(secret_, *payload);
     if (mac->size() != expected.size() || CRYPTO_memcmp(mac->data(), expected.data(), mac->size()) != 0) return std::nullopt;
     return target_of(*payload);
   }

@@ -51,29 +51,36 @@ expected<void> restore_campaigns(Engine& engine, const Store& store, std::option
   return {};
 }
 
-expected<Summary> summarize_store(const Store& store) {
-  // The campaigns rebuilt from their events, on a view that records nothing.
-  ReadOnlyView view(store);
+namespace {
+
+// An engine with a store's campaigns (or one of them) rebuilt from their events, on a view that
+// records nothing.
+struct Rebuilt {
+  ReadOnlyView view;
   DryRunTransport transport;
   SystemClock clock;
-  Engine engine(view, transport, clock);
-  if (auto restored = restore_campaigns(engine, view); !restored) return fail(restored.error());
-  Summary summary = engine.summary();
+  Engine engine{view, transport, clock};
+  explicit Rebuilt(const Store& store) : view(store) {}
+};
+
+}  // namespace
+
+expected<Summary> summarize_store(const Store& store) {
+  Rebuilt rebuilt(store);
+  if (auto restored = restore_campaigns(rebuilt.engine, rebuilt.view); !restored) return fail(restored.error());
+  Summary summary = rebuilt.engine.summary();
   summary.mail_checks = store.mailbox_checks();
   return summary;
 }
 
 expected<CampaignReport> report_store(const Store& store, std::string_view campaign) {
-  ReadOnlyView view(store);
-  DryRunTransport transport;
-  SystemClock clock;
-  Engine engine(view, transport, clock);
-  if (auto restored = restore_campaigns(engine, view, campaign); !restored) return fail(restored.error());
+  Rebuilt rebuilt(store);
+  if (auto restored = restore_campaigns(rebuilt.engine, rebuilt.view, campaign); !restored) return fail(restored.error());
   CampaignReport report;
-  report.generated = clock.now();
-  Summary summary = engine.summary();
+  report.generated = rebuilt.clock.now();
+  Summary summary = rebuilt.engine.summary();
   report.summary = std::move(summary.campaigns.front());
-  auto leads = engine.lead_progress(campaign);
+  auto leads = rebuilt.engine.lead_progress(campaign);
   if (!leads) return fail(leads.error());
   report.leads = std::move(*leads);
 

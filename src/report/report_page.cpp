@@ -11,6 +11,7 @@
 #include <set>
 
 #include "campaign/html_escape.hpp"
+#include "report/html_page.hpp"
 #include "util/ascii.hpp"
 
 namespace outreach {
@@ -54,17 +55,6 @@ std::string decimal(double value) {
   return buffer;
 }
 
-void begin_page(std::string& out, std::string_view title) {
-  out += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-         "<meta name=\"robots\" content=\"noindex\"><title>";
-  escape(out, title);
-  out += "</title><style>";
-  out += stylesheet;
-  out += "</style></head><body>\n";
-}
-
-void end_page(std::string& out) { out += "</body></html>\n"; }
 
 void tile(std::string& out, std::string_view label, const std::string& value, std::string_view key) {
   out += "<div class=\"tile\" data-figure=\"";
@@ -335,11 +325,21 @@ void leads(std::string& out, const CampaignReport& report, const ReportPageOptio
 
 std::string_view report_stylesheet() noexcept { return stylesheet; }
 
+void detail::begin_html_page(std::string& out, std::string_view title) {
+  out += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+         "<meta name=\"robots\" content=\"noindex\"><title>";
+  escape(out, title);
+  out += "</title><style>";
+  out += stylesheet;
+  out += "</style></head><body>\n";
+}
+
 std::string report_html(const CampaignReport& report, const ReportPageOptions& options) {
   const CampaignSummary& summary = report.summary;
   std::string out;
   out.reserve(16384 + report.leads.size() * 64);
-  begin_page(out, "Campaign " + summary.name);
+  detail::begin_html_page(out, "Campaign " + summary.name);
   if (options.served) out += "<nav><a href=\"/\">All campaigns</a></nav>\n";
   out += "<h1>";
   escape(out, summary.name);
@@ -385,13 +385,13 @@ std::string report_html(const CampaignReport& report, const ReportPageOptions& o
   statuses(out, summary);
   mailbox_health(out, report);
   leads(out, report, options);
-  end_page(out);
+  detail::end_html_page(out);
   return out;
 }
 
 std::string campaigns_html(const Summary& summary) {
   std::string out;
-  begin_page(out, "Campaigns");
+  detail::begin_html_page(out, "Campaigns");
   out += "<h1>Campaigns</h1>\n";
   if (summary.campaigns.empty()) {
     out += "<p class=\"muted\">The store has no campaign yet.</p>\n";
@@ -413,7 +413,7 @@ std::string campaigns_html(const Summary& summary) {
     }
     out += "</tbody></table>\n";
   }
-  end_page(out);
+  detail::end_html_page(out);
   return out;
 }
 

@@ -14,6 +14,7 @@
 #include "outreach/request.hpp"
 #include "outreach/store_view.hpp"
 #include "outreach/summary.hpp"
+#include "report/html_page.hpp"
 #include "util/ascii.hpp"
 #include "mail/encoding.hpp"
 #include "util/sha256.hpp"
@@ -31,23 +32,13 @@ constexpr std::chrono::seconds routes_refresh{5};
 constexpr std::size_t max_throttled_clients = 10000;
 constexpr std::size_t max_events_page = 1000;
 
-std::string html_page(std::string_view title, std::string_view body_html) {
-  std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                    "<meta name=\"robots\" content=\"noindex\"><title>";
-  out += title;
-  out += "</title><style>";
-  out += report_stylesheet();
-  out += "</style></head><body>\n";
-  out += body_html;
-  out += "\n</body></html>\n";
-  return out;
-}
-
 WebResponse page(int status, std::string_view title, std::string_view body_html) {
   WebResponse response;
   response.status = status;
-  response.body = html_page(title, body_html);
+  begin_html_page(response.body, title);
+  response.body += body_html;
+  response.body += '\n';
+  end_html_page(response.body);
   return response;
 }
 
@@ -101,6 +92,16 @@ std::string label_value(std::string_view text) {
     out += c;
   }
   return out;
+}
+
+// Whether `map` may take an entry for `key`: bounded whatever the clients, it drops the entries
+// `expired` says are done with when full, and when all are live a new key is not kept (rather
+// than forgetting the ones that are).
+template <class Map, class Expired>
+bool has_room(Map& map, std::string_view key, Expired&& expired) {
+  if (map.size() < max_throttled_clients || map.find(key) != map.end()) return true;
+  std::erase_if(map, [&](const auto& entry) { return expired(entry.second); });
+  return map.size() < max_throttled_clients;
 }
 
 }  // namespace
@@ -236,12 +237,7 @@ bool WebApp::throttled(const std::string& client) {
 void WebApp::note_failure(const std::string& client) {
   ++counters_.bad_tokens;
   const auto now = std::chrono::steady_clock::now();
-  if (throttles_.size() >= max_throttled_clients && !throttles_.contains(client)) {
-    // Bounded whatever the clients: expired entries go; when all are live, a new client is not
-    // tracked (rather than forgetting the ones that are).
-    std::erase_if(throttles_, [&](const auto& entry) { return now - entry.second.window > std::chrono::minutes(1); });
-    if (throttles_.size() >= max_throttled_clients) return;
-  }
+  if (!has_room(throttles_, client, [&](const Throttle& old) { return now - old.window > std::chrono::minutes(1); })) return;
   Throttle& throttle = throttles_[client];
   if (now - throttle.window > std::chrono::minutes(1)) throttle = Throttle{now, 0};
   ++throttle.failures;
@@ -396,10 +392,8 @@ bool WebApp::recently_recorded(std::string_view token) {
   const auto now = std::chrono::steady_clock::now();
   const auto found = recent_hits_.find(token);
   if (found != recent_hits_.end() && now - found->second < std::chrono::hours(1)) return true;
-  if (recent_hits_.size() >= max_throttled_clients && found == recent_hits_.end()) {
-    std::erase_if(recent_hits_, [&](const auto& entry) { return now - entry.second >= std::chrono::hours(1); });
-    if (recent_hits_.size() >= max_throttled_clients) return false;  // full of live entries: written
-  }
+  const auto expired = [&](std::chrono::steady_clock::time_point at) { return now - at >= std::chrono::hours(1); };
+  if (!has_room(recent_hits_, token, expired)) return false;  // full of live entries: written
   recent_hits_.insert_or_assign(std::string(token), now);
   return false;
 }
@@ -407,9 +401,8 @@ bool WebApp::recently_recorded(std::string_view token) {
 bool WebApp::every_link_at_once(const TrackedHit& hit) {
   const auto now = std::chrono::steady_clock::now();
   const std::string key = hit.campaign + '\n' + hit.lead + '\n' + std::to_string(hit.step);
-  if (recent_clicks_.size() >= max_throttled_clients && !recent_clicks_.contains(key)) {
-    std::erase_if(recent_clicks_, [&](const auto& entry) { return now - entry.second.first > std::chrono::seconds(1); });
-    if (recent_clicks_.size() >= max_throttled_clients) return false;
+  if (!has_room(recent_clicks_, key, [&](const RecentClicks& old) { return now - old.first > std::chrono::seconds(1); })) {
+    return false;
   }
   RecentClicks& recent = recent_clicks_[key];
   if (now - recent.first > std::chrono::seconds(1)) recent = RecentClicks{now, {}};

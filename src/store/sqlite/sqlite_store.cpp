@@ -126,7 +126,7 @@ struct SqliteStore::Impl {
   template <class Body>
   expected<void> write(Body&& body);
   template <class Body>
-  expected<void> write_request(Body&& body);
+  expected<void> write_handed_in(Body&& body);
   expected<void> insert_request(std::string_view body, Instant at, std::int64_t& id);
   void rollback() noexcept;
   void note_read_failure(Error error);
@@ -709,12 +709,11 @@ expected<bool> SqliteStore::record_received(std::string_view fingerprint, Instan
 }
 
 expected<void> SqliteStore::queue_received(std::string_view raw, Instant at) {
-  if (impl_->options.access == StoreAccess::read) return impl_->writable();
-  // Inbox access writes this and nothing else: straight, not through `write`, which refuses it.
-  auto& queue = impl_->statements.queue_received;
-  queue.bind_all(milliseconds_of(at), detail::sqlite::Blob{raw});
-  if (impl_->options.access == StoreAccess::inbox) return queue.run("cannot hand the message to the engine");
-  return impl_->write([&]() { return queue.run("cannot hand the message to the engine"); });
+  return impl_->write_handed_in([&]() -> expected<void> {
+    auto& queue = impl_->statements.queue_received;
+    queue.bind_all(milliseconds_of(at), detail::sqlite::Blob{raw});
+    return queue.run("cannot hand the message to the engine");
+  });
 }
 
 std::vector<QueuedMessage> SqliteStore::queued(std::size_t limit) const {
@@ -748,10 +747,10 @@ expected<void> SqliteStore::Impl::insert_request(std::string_view body, Instant 
   return insert.run("cannot write the request");  // steps to the end, and resets
 }
 
-// Inbox access writes requests and nothing else: in a transaction of their own, not through
-// `write`, which refuses it.
+// What is handed to the engine (received mail, requests) is all inbox access writes: in a
+// transaction of its own, not through `write`, which refuses that access.
 template <class Body>
-expected<void> SqliteStore::Impl::write_request(Body&& body) {
+expected<void> SqliteStore::Impl::write_handed_in(Body&& body) {
   if (options.access == StoreAccess::read) return writable();
   if (options.access == StoreAccess::engine) return write(body);
   if (auto begun = statements.begin_write.run("cannot start a transaction"); !begun) return begun;
@@ -763,7 +762,7 @@ expected<void> SqliteStore::Impl::write_request(Body&& body) {
 
 expected<std::int64_t> SqliteStore::queue_request(std::string_view body, Instant at) {
   std::int64_t id = 0;
-  auto written = impl_->write_request([&] { return impl_->insert_request(body, at, id); });
+  auto written = impl_->write_handed_in([&] { return impl_->insert_request(body, at, id); });
   if (!written) return fail(written.error());
   return id;
 }
@@ -773,7 +772,7 @@ expected<std::int64_t> SqliteStore::suppress_and_queue(std::string_view address,
   const std::string key = detail::ascii_lower(address);
   const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   std::int64_t id = 0;
-  auto written = impl_->write_request([&]() -> expected<void> {
+  auto written = impl_->write_handed_in([&]() -> expected<void> {
     auto& insert = impl_->statements.suppress;
     insert.bind_all(std::string_view(key), reason, milliseconds_of(now));
     if (auto done = insert.run("cannot add to the suppression list"); !done) return done;
