@@ -78,10 +78,16 @@ endif()
 _outreach_pc_dir(OUTREACH_PC_LIBDIR "${CMAKE_INSTALL_LIBDIR}")
 _outreach_pc_dir(OUTREACH_PC_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}")
 # Boost and date ship no .pc files, so a static link names their libraries directly;
-# OpenSSL's libssl.pc and libcrypto.pc and SQLite's sqlite3.pc are proper pkg-config dependencies.
-set(OUTREACH_PC_SQLITE "")
+# OpenSSL's libssl.pc and libcrypto.pc and SQLite's sqlite3.pc are proper pkg-config
+# dependencies. libpq is named directly too: Debian's libpq.pc asks a static link for libraries
+# (libpgcommon, libpgport, GSSAPI) that only exist to build libpq itself.
+set(OUTREACH_PC_STORES "")
+set(OUTREACH_PC_LIBPQ "")
 if(OUTREACH_WITH_SQLITE)
-  set(OUTREACH_PC_SQLITE ", sqlite3")
+  string(APPEND OUTREACH_PC_STORES ", sqlite3")
+endif()
+if(OUTREACH_WITH_POSTGRESQL)
+  set(OUTREACH_PC_LIBPQ " -lpq")
 endif()
 configure_file("${CMAKE_CURRENT_LIST_DIR}/outreach.pc.in" "${PROJECT_BINARY_DIR}/outreach.pc" @ONLY)
 install(FILES "${PROJECT_BINARY_DIR}/outreach.pc" DESTINATION "${OUTREACH_INSTALL_PKGCONFIGDIR}")

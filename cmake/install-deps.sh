@@ -12,6 +12,7 @@ packages=(
   libexpected-dev doctest-dev doxygen libcli11-dev
   clang-14 libclang-rt-14-dev
   libsqlite3-dev sqlite3
+  libpq-dev postgresql
   libhowardhinnant-date-dev tzdata
   python3 python3-pytest python3-aiosmtpd python3-dkim python3-venv python3-setuptools python3-wheel python3-pip
   postfix graphviz
@@ -34,10 +35,10 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 # postfix is only wanted for its smtp-sink / smtp-source test tools: no mail system is configured.
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
-# Dovecot is only ever run by the tests, from folders of their own (tests/support/dovecot_server.py):
-# while installing, a policy-rc.d that refuses every service start keeps the packages from
-# starting the system's Dovecot, which could fail the install (no init in a container, port 143
-# taken). One already present is left as it is.
+# Dovecot and PostgreSQL are only ever run by the tests, from folders of their own
+# (tests/support/dovecot_server.py, postgresql_server.py): while installing, a policy-rc.d that
+# refuses every service start keeps the packages from starting the system's servers, which could
+# fail the install (no init in a container, a port taken). One already present is left as it is.
 policy=/usr/sbin/policy-rc.d
 if [ ! -e "$policy" ]; then
   printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null

@@ -591,7 +591,8 @@ typedef struct outreach_engine_options {
  * The engine has no time until the first `outreach_engine_simulate` (a manual clock) or
  * `outreach_engine_run` (the system clock) gives it one, and keeps that clock from then on.
  *
- * With a `store_path`, the engine keeps all its state in that SQLite file (docs/storage.md):
+ * With a `store_path`, the engine keeps all its state in that SQLite file or PostgreSQL
+ * database (docs/storage.md):
  * the campaigns, the event log, the send intents and the suppression list, each write committed
  * before the call that made it returns. The engine holds the store's engine lock until it is
  * freed, so no second engine, in this process or another, runs the same store meanwhile; the
@@ -603,8 +604,9 @@ typedef struct outreach_engine_options {
  * it started with.
  * @param out Receives the engine, or NULL on failure. Free it with `outreach_engine_free`.
  * @param store_path The store file, such as `"outreach.db"`, created when missing (its folder
- * must exist), upgraded when it is of an older schema; or NULL to keep the state in memory,
- * where it ends with the engine.
+ * must exist), upgraded when it is of an older schema; or a `postgresql://` URI, whose
+ * database keeps the store in its schema `outreach` (docs/postgresql.md); or NULL to keep the
+ * state in memory, where it ends with the engine.
  * @param options How to open it, or NULL for a dry run that keeps its events and logs nowhere.
  * @return `OUTREACH_OK`; `OUTREACH_EINVAL` for a NULL `out`, an unknown options, transport or
  * callbacks version, an unknown transport or flag, `OUTREACH_ENGINE_DURABLE_POWER` without a
@@ -940,9 +942,10 @@ typedef struct outreach_store_reader outreach_store_reader;
 /**
  * @brief Opens a store file for reading. It takes no lock and writes nothing to the file.
  * @param out Receives the reader, or NULL on failure. Free it with `outreach_store_reader_free`.
- * @param store_path The store file, made by an engine (`outreach_engine_open` with a
- * `store_path`, `outreach run --store`, ...).
- * @return `OUTREACH_OK`; `OUTREACH_ENOTFOUND` when there is no such file; `OUTREACH_EVALUE` for a
+ * @param store_path The store file, or the `postgresql://` URI of a store's database, made by
+ * an engine (`outreach_engine_open` with a `store_path`, `outreach run --store`, ...).
+ * @return `OUTREACH_OK`; `OUTREACH_ENOTFOUND` when there is no such file or database, or no
+ * store in the database; `OUTREACH_EUNAVAILABLE` when its server cannot be reached; `OUTREACH_EVALUE` for a
  * file that is not an outreach store (not SQLite, another application's database), a store of a
  * newer or older schema (open it once with an engine to upgrade it), or a damaged one;
  * `OUTREACH_EIO` when it cannot be read; `OUTREACH_EINVAL`, `OUTREACH_EUTF8`. The message names

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/cli.hpp"
+#include "util/connection_string.hpp"
 #include "outreach/campaign.hpp"
 #include "outreach/lead_list.hpp"
 #include "outreach/steering.hpp"
@@ -39,17 +40,6 @@ std::optional<std::chrono::milliseconds> wait_of(const Arguments& arguments) {
   return std::chrono::seconds(*seconds);
 }
 
-// The `--store` option, or nothing with a message. A missing store is a typo, surely, except
-// for a suppression, which may go into a new store before its first run.
-const std::string* store_location(const Arguments& arguments, bool must_exist) {
-  const std::string* location = arguments.option("store");
-  if (!location) {
-    std::cerr << "outreach: --store FILE.db is needed\n" << usage;
-    return nullptr;
-  }
-  return must_exist && !store_exists(*location) ? nullptr : location;
-}
-
 // Makes the request and says how it ended: the answer's message on standard output, or why it
 // was refused on standard error; `exit_queued` when the running engine did not answer in time.
 int make_request(const Arguments& arguments, const Request& request) {
@@ -69,7 +59,7 @@ int make_request(const Arguments& arguments, const Request& request) {
       std::cout << "request " << steered->id << " queued for the running engine\n";
       return exit_ok;
     }
-    std::cerr << "outreach: request " << steered->id << " is queued, not lost: the engine that runs " << *location
+    std::cerr << "outreach: request " << steered->id << " is queued, not lost: the engine that runs " << detail::without_password(*location)
               << " did not answer within " << std::chrono::duration_cast<std::chrono::seconds>(*wait).count()
               << " s; it applies the request when it comes to it\n";
     return exit_queued;

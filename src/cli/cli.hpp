@@ -60,12 +60,17 @@ void print_errors(const Error& error);
 /// A non-negative decimal integer.
 [[nodiscard]] std::optional<std::int64_t> parse_integer(std::string_view text);
 
+/// The `--store` option; null, with a message on standard error, when it is missing, or when
+/// `must_exist` and the store does not exist (`store_exists`).
+[[nodiscard]] const std::string* store_location(const Arguments& arguments, bool must_exist);
+
 /// The store of `--store`, opened with `access`; null, with a message on standard error and
 /// `status` set, when the option is missing or the store cannot be opened.
 [[nodiscard]] std::unique_ptr<Store> store_of(const Arguments& arguments, StoreAccess access, int& status);
 
-/// True when the store at `location` exists; false, with `no such store` on standard error,
-/// when it does not (a command that needs a store with campaigns would only make an empty one).
+/// True when the store at `location` exists, or is a database (which says what it lacks when it
+/// is opened); false, with `no such store` on standard error, when a file does not exist (a
+/// command that needs a store with campaigns would only make an empty one).
 [[nodiscard]] bool store_exists(const std::string& location);
 
 /// The commands (docs/formats.md, "Command line"), each given its arguments and returning the

@@ -37,9 +37,10 @@ void wait_options(CLI::App& command) {
   flag_option(command, "--no-wait", "do not wait for a running engine's answer");
 }
 
-/// `--store FILE.db`, which every command that reads or changes a store takes.
+/// `--store STORE` (a SQLite file, or a postgresql:// URI), which every command that reads or
+/// changes a store takes.
 CLI::Option* store_option(CLI::App& command, const std::string& description) {
-  return value_option(command, "--store", "FILE.db", description);
+  return value_option(command, "--store", "STORE", description);
 }
 
 /// The command named `name` directly under `parent`, or null.

@@ -17,6 +17,7 @@
 #include "outreach/clock.hpp"
 #include "outreach/engine.hpp"
 #include "outreach/mailbox_transport.hpp"
+#include "util/connection_string.hpp"
 #if OUTREACH_WITH_IMAP
 #include "outreach/mail_reading.hpp"
 #endif
@@ -27,14 +28,10 @@ int run(const Arguments& arguments) {
   const auto log_format = log_format_of(arguments);
   if (!log_format) return exit_bad_input;
   RunLog log(*log_format, std::cerr);
-  const std::string* store_path = arguments.option("store");
-  if (!store_path) {
-    std::cerr << "outreach: --store FILE.db is needed\n" << usage;
-    return exit_bad_input;
-  }
   // With no campaign file, every campaign of the store goes on: a service needs only its store.
   const bool from_store = arguments.positional.empty();
-  if (from_store && !store_exists(*store_path)) return exit_bad_input;
+  const std::string* store_path = store_location(arguments, from_store);
+  if (!store_path) return exit_bad_input;
   std::optional<Instant> until;
   if (!read_instant_option(arguments, "until", until)) return exit_bad_input;
   std::vector<CampaignDefinition> campaigns;
@@ -77,7 +74,7 @@ int run(const Arguments& arguments) {
     }
     // Known from what was restored: reading the stored definitions again would cost as much.
     if (engine.summary().campaigns.empty()) {
-      log.error(*store_path + " has no campaign yet: give the campaign files to start");
+      log.error(detail::without_password(*store_path) + " has no campaign yet: give the campaign files to start");
       return exit_bad_input;
     }
   }

@@ -17,12 +17,8 @@ namespace outreach::cli {
 
 int serve(const Arguments& arguments) {
 #if OUTREACH_WITH_HTTP
-  const std::string* store = arguments.option("store");
-  if (!store) {
-    std::cerr << "outreach: --store FILE.db is needed\n" << usage;
-    return exit_bad_input;
-  }
-  if (!store_exists(*store)) return exit_bad_input;
+  const std::string* store = store_location(arguments, true);
+  if (!store) return exit_bad_input;
   WebServerOptions options;
   options.store = *store;
   if (const std::string* listen = arguments.option("listen")) options.listen = *listen;

@@ -10,10 +10,18 @@
 
 namespace outreach::cli {
 
+const std::string* store_location(const Arguments& arguments, bool must_exist) {
+  const std::string* location = arguments.option("store");
+  if (!location) {
+    std::cerr << "outreach: --store STORE is needed (a file, or a postgresql:// URI)\n" << usage;
+    return nullptr;
+  }
+  return must_exist && !store_exists(*location) ? nullptr : location;
+}
+
 std::unique_ptr<Store> store_of(const Arguments& arguments, StoreAccess access, int& status) {
-  const std::string* path = arguments.option("store");
+  const std::string* path = store_location(arguments, false);
   if (!path) {
-    std::cerr << "outreach: --store FILE.db is needed\n" << usage;
     status = exit_bad_input;
     return nullptr;
   }
@@ -27,6 +35,8 @@ std::unique_ptr<Store> store_of(const Arguments& arguments, StoreAccess access, 
 }
 
 bool store_exists(const std::string& location) {
+  // A database says what it lacks when it is opened.
+  if (names_postgresql(location)) return true;
   std::error_code ignored;
   if (std::filesystem::exists(location, ignored)) return true;
   std::cerr << "outreach: " << location << ": no such store\n";

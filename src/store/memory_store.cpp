@@ -1,9 +1,8 @@
 #include "outreach/memory_store.hpp"
 
-#include <boost/json.hpp>
-
 #include <algorithm>
 
+#include "store/request_body.hpp"
 #include "util/ascii.hpp"
 
 namespace outreach {
@@ -18,34 +17,6 @@ std::string intent_key(std::string_view campaign, std::string_view lead, int ste
   key += '\n';
   key += std::to_string(step);
   return key;
-}
-
-// Whether a request's JSON body names the address (lower case, compared without regard to
-// case) in its `addresses` or as the `email` of one of its `leads`, as the SQLite store reads
-// them; with `take_out`, the body loses it. A body that is not a JSON object names nobody.
-bool names_address(std::string& body, std::string_view folded, bool take_out) {
-  boost::system::error_code error;
-  boost::json::value parsed = boost::json::parse(body, error);
-  if (error || !parsed.is_object()) return false;
-  const auto is_address = [&](const boost::json::value* text) {
-    return text && text->is_string() &&
-           detail::iequals_ascii(std::string_view(text->as_string().data(), text->as_string().size()), folded);
-  };
-  bool named = false;
-  for (const auto& [key, of_entry] : {std::pair<std::string_view, bool>{"addresses", false}, {"leads", true}}) {
-    boost::json::value* list = parsed.as_object().if_contains(key);
-    if (!list || !list->is_array()) continue;
-    boost::json::array& entries = list->as_array();
-    const auto it = std::remove_if(entries.begin(), entries.end(), [&](const boost::json::value& entry) {
-      if (!of_entry) return is_address(&entry);
-      return entry.is_object() && is_address(entry.as_object().if_contains("email"));
-    });
-    if (it == entries.end()) continue;
-    named = true;
-    entries.erase(it, entries.end());
-  }
-  if (named && take_out) body = boost::json::serialize(parsed);
-  return named;
 }
 
 }  // namespace
@@ -147,7 +118,7 @@ expected<std::size_t> MemoryStore::forget(std::string_view address) {
   std::size_t requests = 0;
   for (auto it = requests_.begin(); it != requests_.end();) {
     StoredRequest& request = it->second;
-    if (!names_address(request.body, folded, !request.answered)) {
+    if (!detail::request_names_address(request.body, folded, !request.answered)) {
       ++it;
       continue;
     }

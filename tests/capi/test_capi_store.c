@@ -642,6 +642,72 @@ static void test_store_request_leads_and_update(void) {
   free(folder);
 }
 
+/* ---- a PostgreSQL store ------------------------------------------------------------------- */
+
+/* The same calls on a `postgresql://` location: an engine goes on where the last one was, a reader
+   sees what it commits, and a second engine is kept out. The server is the test run's
+   (OUTREACH_TEST_POSTGRESQL, its maintenance database); without it the case is skipped. */
+static int test_postgresql_store(void) {
+  const char *server = getenv("OUTREACH_TEST_POSTGRESQL");
+  static int databases = 0;
+  char *name;
+  char *command;
+  char *uri;
+  const char *path_start;
+  const char *query;
+  outreach_engine *engine;
+  outreach_engine *second = NULL;
+  outreach_store_reader *reader = NULL;
+  char *summary;
+  char *status = NULL;
+  size_t count = 0;
+
+  if (!server || !*server) return 77;
+  /* A new database: postgresql://postgres@/postgres?host=DIR becomes .../NAME?host=DIR. */
+  name = format("capi%ld_%d", (long)getpid(), ++databases);
+  command = format("/usr/lib/postgresql/15/bin/createdb --maintenance-db='%s' %s", server, name);
+  CHECK(system(command) == 0);
+  path_start = strstr(server, "@/");
+  query = strchr(server, '?');
+  CHECK(path_start != NULL && query != NULL);
+  if (!path_start || !query) return 1;
+  uri = format("%.*s%s%s", (int)(path_start + 2 - server), server, name, query);
+
+  engine = open_engine(uri);
+  simulate_spring(engine, "2026-12-02T00:00:00Z");
+  CHECK_FAILS(outreach_engine_open(&second, uri, NULL), OUTREACH_EUNAVAILABLE, "another engine");
+  CHECK_OK(outreach_store_reader_open(&reader, uri));
+  summary = summary_of(engine);
+  CHECK_OK(outreach_store_reader_status(reader, &status));
+  CHECK_JSON(status, summary);
+  outreach_string_free(status);
+  outreach_string_free(summary);
+  outreach_engine_free(engine);
+
+  second = open_engine(uri);
+  simulate_spring(second, NULL);
+  summary = summary_of(second);
+  CHECK(contains(summary, "\"status\":\"finished\""));
+  status = NULL;
+  CHECK_OK(outreach_store_reader_status(reader, &status));
+  CHECK_JSON(status, summary);
+  outreach_string_free(status);
+  outreach_string_free(summary);
+  outreach_engine_free(second);
+
+  /* Once more: a finished campaign, nothing new. */
+  engine = open_engine(uri);
+  simulate_spring(engine, NULL);
+  CHECK_OK(outreach_engine_event_count(engine, &count));
+  CHECK(count == 0);
+  outreach_engine_free(engine);
+  outreach_store_reader_free(reader);
+  free(uri);
+  free(command);
+  free(name);
+  return 0;
+}
+
 static const test_case cases[] = {
     {"suppression_list", test_suppression_list, NULL},
     {"suppressed_lead_is_skipped", test_suppressed_lead_is_skipped, NULL},
@@ -654,6 +720,7 @@ static const test_case cases[] = {
     {"changes_refused_from_callbacks", test_changes_refused_from_callbacks, NULL},
     {"store_request", test_store_request, NULL},
     {"store_request_leads_and_update", test_store_request_leads_and_update, NULL},
+    {"postgresql_store", NULL, test_postgresql_store},
 };
 
 int main(int argc, char **argv) { return run_cases(cases, sizeof cases / sizeof cases[0], argc, argv); }

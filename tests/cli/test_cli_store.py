@@ -1,11 +1,18 @@
-"""The commands that keep state in a store file: run, simulate --store, status, events, pause,
-resume, suppress and forget, driven as a user would."""
+"""The commands that keep state in a store: run, simulate --store, status, events, pause,
+resume, suppress and forget, driven as a user would, on a SQLite file and on a PostgreSQL
+database alike (a real server, started for these tests)."""
 
 import datetime
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "support"))
+from postgresql_server import PostgresqlServer  # noqa: E402
 
 CLI = os.environ["OUTREACH_CLI"]
 SOURCE = Path(os.environ["OUTREACH_SOURCE_DIR"])
@@ -17,6 +24,22 @@ def run(*args, check=None, timeout=120):
     if check is not None:
         assert result.returncode == check, result.stderr.decode(errors="replace")
     return result
+
+
+@pytest.fixture(scope="module")
+def postgresql():
+    with PostgresqlServer() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_at(request, tmp_path):
+    """Makes a new store's location: a file in the test's folder, or a new database."""
+    def make(name="state.db"):
+        if request.param == "sqlite":
+            return tmp_path / name
+        return request.getfixturevalue("postgresql").create_database()
+    return make
 
 
 def events_of(store):
@@ -45,8 +68,8 @@ def write_campaign(folder: Path, leads: int, outbox: Path, name="now"):
     return path
 
 
-def test_simulate_keeps_its_state_in_the_store_for_status_and_events(tmp_path):
-    store = tmp_path / "state.db"
+def test_simulate_keeps_its_state_in_the_store_for_status_and_events(tmp_path, store_at):
+    store = store_at()
     result = run("simulate", EXAMPLE / "campaign.json", "--inbound", EXAMPLE / "inbound.jsonl",
                  "--store", store, "--json", "--events", tmp_path / "events.jsonl", check=0)
     simulated = json.loads(result.stdout)
@@ -59,10 +82,10 @@ def test_simulate_keeps_its_state_in_the_store_for_status_and_events(tmp_path):
     assert tail and all(json.loads(line)["at"] >= since for line in tail)
 
 
-def test_run_sends_every_step_once_and_a_second_run_sends_nothing_more(tmp_path):
+def test_run_sends_every_step_once_and_a_second_run_sends_nothing_more(tmp_path, store_at):
     outbox = tmp_path / "outbox"
     campaign = write_campaign(tmp_path, 20, outbox)
-    store = tmp_path / "state.db"
+    store = store_at()
     first = run("run", campaign, "--store", store, "--events", tmp_path / "events.jsonl", check=0)
     assert "campaign now: finished" in first.stdout.decode()
     messages = sorted(os.listdir(outbox / "new"))
@@ -78,10 +101,10 @@ def test_run_sends_every_step_once_and_a_second_run_sends_nothing_more(tmp_path)
     assert len((tmp_path / "events.jsonl").read_text().splitlines()) == len(events_of(store))
 
 
-def test_a_run_stopped_early_goes_on_where_it_was(tmp_path):
+def test_a_run_stopped_early_goes_on_where_it_was(tmp_path, store_at):
     outbox = tmp_path / "outbox"
     campaign = write_campaign(tmp_path, 10, outbox)
-    store = tmp_path / "state.db"
+    store = store_at()
     # Until an instant before the campaign's start: nothing can be sent yet.
     run("run", campaign, "--store", store, "--until", "2025-06-01T00:00:00Z", check=0)
     status = json.loads(run("status", "--store", store, "--json", check=0).stdout)
@@ -90,10 +113,10 @@ def test_a_run_stopped_early_goes_on_where_it_was(tmp_path):
     assert len(os.listdir(outbox / "new")) == 20
 
 
-def test_a_changed_sequence_is_refused_and_a_second_engine_is_kept_out(tmp_path):
+def test_a_changed_sequence_is_refused_and_a_second_engine_is_kept_out(tmp_path, store_at):
     outbox = tmp_path / "outbox"
     campaign = write_campaign(tmp_path, 3, outbox)
-    store = tmp_path / "state.db"
+    store = store_at()
     run("run", campaign, "--store", store, check=0)
     sequence = json.loads((tmp_path / "sequence.json").read_text())
     sequence["steps"][0]["variants"][0]["subject"] = "Changed"
@@ -103,10 +126,10 @@ def test_a_changed_sequence_is_refused_and_a_second_engine_is_kept_out(tmp_path)
     assert b"was started with another sequence" in refused.stderr
 
 
-def test_pause_and_resume_are_kept_in_the_store(tmp_path):
+def test_pause_and_resume_are_kept_in_the_store(tmp_path, store_at):
     outbox = tmp_path / "outbox"
     campaign = write_campaign(tmp_path, 5, outbox)
-    store = tmp_path / "state.db"
+    store = store_at()
     run("run", campaign, "--store", store, "--until", "2025-06-01T00:00:00Z", check=0)
     run("pause", "--store", store, "now", check=0)
     assert json.loads(run("status", "--store", store, "--json", check=0).stdout)["campaigns"][0]["status"] == "paused"
@@ -124,10 +147,10 @@ def test_pause_and_resume_are_kept_in_the_store(tmp_path):
     assert b"no campaign named \"other\"" in missing.stderr
 
 
-def test_run_with_only_the_store_runs_the_campaigns_it_has(tmp_path):
+def test_run_with_only_the_store_runs_the_campaigns_it_has(tmp_path, store_at):
     outbox = tmp_path / "outbox"
     campaign = write_campaign(tmp_path, 5, outbox)
-    store = tmp_path / "state.db"
+    store = store_at()
     # Entered with its file (nothing sent: --until is past), then run from the store alone, the
     # files gone: the store keeps the settings and the leads.
     run("run", campaign, "--store", store, "--until", "2025-06-01T00:00:00Z", check=0)
@@ -143,33 +166,34 @@ def test_run_with_only_the_store_runs_the_campaigns_it_has(tmp_path):
     missing = run("run", "--store", tmp_path / "typo.db")
     assert missing.returncode == 2 and b"no such store" in missing.stderr
     assert not (tmp_path / "typo.db").exists()
-    empty = tmp_path / "empty.db"
+    empty = store_at("empty.db")
     run("suppress", "add", "--store", empty, "ann@example.com", check=0)
     nothing = run("run", "--store", empty)
     assert nothing.returncode == 2 and b"has no campaign yet" in nothing.stderr
 
 
-def test_run_logs_every_event_on_standard_error_as_text_or_json(tmp_path):
+def test_run_logs_every_event_on_standard_error_as_text_or_json(tmp_path, store_at):
     outbox = tmp_path / "outbox"
     campaign = write_campaign(tmp_path, 2, outbox)
-    text = run("run", campaign, "--store", tmp_path / "text.db", check=0).stderr.decode().splitlines()
+    text = run("run", campaign, "--store", store_at("text.db"), check=0).stderr.decode().splitlines()
     sent = [line for line in text if " sent " in line]
     assert len(sent) == 4
     assert all(line.startswith("outreach: 20") for line in text)
     assert "sent campaign=now lead=lead0@example.com step=1 variant=A mailbox=m1" in sent[0]
 
-    logged = run("run", campaign, "--store", tmp_path / "json.db", "--log-format", "json", check=0)
+    json_store = store_at("json.db")
+    logged = run("run", campaign, "--store", json_store, "--log-format", "json", check=0)
     lines = [json.loads(line) for line in logged.stderr.decode().splitlines()]
-    assert lines == events_of(tmp_path / "json.db")
+    assert lines == events_of(json_store)
 
-    wrong = run("run", campaign, "--store", tmp_path / "json.db", "--log-format", "xml")
+    wrong = run("run", campaign, "--store", json_store, "--log-format", "xml")
     assert wrong.returncode == 2 and b"neither text nor json" in wrong.stderr
 
 
-def test_suppressed_addresses_are_skipped_and_the_list_is_kept(tmp_path):
+def test_suppressed_addresses_are_skipped_and_the_list_is_kept(tmp_path, store_at):
     outbox = tmp_path / "outbox"
     campaign = write_campaign(tmp_path, 4, outbox)
-    store = tmp_path / "state.db"
+    store = store_at()
     run("suppress", "add", "--store", store, "LEAD0@example.com", check=0)
     addresses = tmp_path / "suppress.txt"
     addresses.write_text("# from the old tool\nlead1@example.com\n\nnot an address\n", encoding="utf-8")
@@ -186,10 +210,10 @@ def test_suppressed_addresses_are_skipped_and_the_list_is_kept(tmp_path):
         "lead0@example.com\tmanual"]
 
 
-def test_forget_erases_an_address_but_keeps_its_suppression(tmp_path):
+def test_forget_erases_an_address_but_keeps_its_suppression(tmp_path, store_at):
     outbox = tmp_path / "outbox"
     campaign = write_campaign(tmp_path, 3, outbox)
-    store = tmp_path / "state.db"
+    store = store_at()
     run("run", campaign, "--store", store, check=0)
     run("suppress", "add", "--store", store, "lead2@example.com", check=0)
     erased = run("forget", "--store", store, "Lead2@Example.com", check=0).stdout.decode()
@@ -209,7 +233,7 @@ def test_a_file_that_is_not_a_store_is_refused_and_left_alone(tmp_path):
     assert bogus.read_bytes() == before
 
 
-def test_sigint_and_sigterm_stop_a_run_cleanly_after_the_send_in_flight(tmp_path):
+def test_sigint_and_sigterm_stop_a_run_cleanly_after_the_send_in_flight(tmp_path, store_at):
     import signal
     import time
     for number in (signal.SIGINT, signal.SIGTERM):
@@ -221,7 +245,7 @@ def test_sigint_and_sigterm_stop_a_run_cleanly_after_the_send_in_flight(tmp_path
         settings = json.loads(campaign.read_text())
         settings["mailboxes"][0]["min_interval"] = {"minutes": 1}
         campaign.write_text(json.dumps(settings))
-        store = folder / "state.db"
+        store = store_at(f"{number.name}.db")
         process = subprocess.Popen([CLI, "run", str(campaign), "--store", str(store)],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
@@ -238,13 +262,13 @@ def test_sigint_and_sigterm_stop_a_run_cleanly_after_the_send_in_flight(tmp_path
         assert not [e for e in events_of(store) if e["type"] == "in_doubt"]
 
 
-def test_run_refuses_unsubscribe_links_anyone_could_forge_and_simulate_warns(tmp_path):
+def test_run_refuses_unsubscribe_links_anyone_could_forge_and_simulate_warns(tmp_path, store_at):
     outbox = tmp_path / "outbox"
     campaign = write_campaign(tmp_path, 2, outbox)
     settings = json.loads(campaign.read_text(encoding="utf-8"))
     settings["unsubscribe"] = {"url": "https://acme.example/u/{{token}}", "secret_env": "TEST_UNSUBSCRIBE_SECRET"}
     campaign.write_text(json.dumps(settings), encoding="utf-8")
-    store = tmp_path / "state.db"
+    store = store_at()
 
     def run_with(secret):
         environment = {key: value for key, value in os.environ.items() if key != "TEST_UNSUBSCRIBE_SECRET"}
@@ -268,3 +292,25 @@ def test_run_refuses_unsubscribe_links_anyone_could_forge_and_simulate_warns(tmp
                                env={key: value for key, value in os.environ.items() if key != "TEST_UNSUBSCRIBE_SECRET"})
     assert simulated.returncode == 0, simulated.stderr.decode()
     assert "sealed with an empty secret" in simulated.stderr.decode()
+
+
+def test_a_simulation_keeps_the_same_events_and_summary_on_sqlite_and_on_postgresql(tmp_path, postgresql):
+    logs = {}
+    for kind, store in (("sqlite", tmp_path / "state.db"), ("postgresql", postgresql.create_database())):
+        summary = run("simulate", EXAMPLE / "campaign.json", "--inbound", EXAMPLE / "inbound.jsonl",
+                      "--store", store, "--json", check=0).stdout
+        logs[kind] = (json.loads(summary), events_of(store),
+                      run("status", "--store", store, check=0).stdout.decode())
+    assert len(logs["sqlite"][1]) > 100
+    assert logs["postgresql"] == logs["sqlite"]
+
+
+def test_a_password_in_a_postgresql_location_never_shows(postgresql):
+    uri = postgresql.create_database().replace("postgres@", "postgres:hunter2@")
+    missing = uri.replace("/t", "/no_such_t", 1)
+    for args in (("status", "--store", missing), ("run", "--store", uri),
+                 ("pause", "--store", missing, "q4", "--no-wait")):
+        result = run(*args)
+        assert result.returncode != 0
+        assert b"hunter2" not in result.stderr + result.stdout, result.stderr
+        assert b"postgres@" in result.stderr, result.stderr

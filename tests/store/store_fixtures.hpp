@@ -13,6 +13,10 @@
 
 #include "outreach/memory_store.hpp"
 #include "outreach/sqlite_store.hpp"
+#if OUTREACH_WITH_POSTGRESQL
+#include "outreach/postgresql_store.hpp"
+#include "support/postgresql.hpp"
+#endif
 #include "outreach/store.hpp"
 #include "support/time.hpp"
 
@@ -115,7 +119,7 @@ inline std::vector<std::string> addresses_of(const std::vector<Suppression>& lis
   return out;
 }
 
-// The two stores, each as a fresh empty one.
+// The stores, each as a fresh empty one.
 struct MemoryStoreKind {
   MemoryStore store;
   Store& get() { return store; }
@@ -126,6 +130,20 @@ struct SqliteStoreKind {
   std::unique_ptr<SqliteStore> store = open_sqlite(folder.path() / "store.db");
   Store& get() { return *store; }
 };
+
+#if OUTREACH_WITH_POSTGRESQL
+inline std::unique_ptr<PostgresqlStore> open_postgresql(const std::string& uri, PostgresqlStoreOptions options = {}) {
+  auto store = PostgresqlStore::open(uri, options);
+  REQUIRE_MESSAGE(store.has_value(), (store ? std::string() : store.error().to_string()));
+  return std::move(*store);
+}
+
+struct PostgresqlStoreKind {
+  PostgresqlDatabase database;
+  std::unique_ptr<PostgresqlStore> store = open_postgresql(database.uri());
+  Store& get() { return *store; }
+};
+#endif
 
 // A process forked to hold a store. `work` runs in the child; it calls `ready` (with true when it
 

@@ -1,5 +1,6 @@
-// The Store conformance suite: every store runs the same cases (`<memory>`, `<sqlite>` in the
-// test names). A new store adds its kind to store_fixtures.hpp and to the lists below.
+// The Store conformance suite: every store runs the same cases (`<memory>`, `<sqlite>`,
+// `<postgresql>` in the test names). A new store adds its kind to store_fixtures.hpp and to
+// STORE_KINDS below.
 #include <doctest/doctest.h>
 
 #include <functional>
@@ -16,11 +17,16 @@ using namespace outreach::testing;
 
 TYPE_TO_STRING_AS("memory", MemoryStoreKind);
 TYPE_TO_STRING_AS("sqlite", SqliteStoreKind);
+#if OUTREACH_WITH_POSTGRESQL
+TYPE_TO_STRING_AS("postgresql", PostgresqlStoreKind);
+#define STORE_KINDS MemoryStoreKind, SqliteStoreKind, PostgresqlStoreKind
+#else
+#define STORE_KINDS MemoryStoreKind, SqliteStoreKind
+#endif
 
 TEST_SUITE("test_store") {
 
-TEST_CASE_TEMPLATE("a store visits a campaign's events in the order they were appended", Kind, MemoryStoreKind,
-                   SqliteStoreKind) {
+TEST_CASE_TEMPLATE("a store visits a campaign's events in the order they were appended", Kind, STORE_KINDS) {
   Kind kind;
   Store& store = kind.get();
   const Event first = event_of(EventType::sent, "a", "x@example.com", 1);
@@ -51,7 +57,7 @@ TEST_CASE_TEMPLATE("a store visits a campaign's events in the order they were ap
 }
 
 TEST_CASE_TEMPLATE("an outcome event closes exactly its intent and the others stay open in recording order", Kind,
-                   MemoryStoreKind, SqliteStoreKind) {
+                   STORE_KINDS) {
   Kind kind;
   Store& store = kind.get();
   const std::vector<SendIntent> intents = {intent_of("a", "x@example.com", 1), intent_of("a", "y@example.com", 1),
@@ -82,7 +88,7 @@ TEST_CASE_TEMPLATE("an outcome event closes exactly its intent and the others st
 }
 
 TEST_CASE_TEMPLATE("the suppression list ignores case, removes on request and is sorted by address", Kind,
-                   MemoryStoreKind, SqliteStoreKind) {
+                   STORE_KINDS) {
   Kind kind;
   Store& store = kind.get();
   REQUIRE(store.suppress("Zed@Example.com", "unsubscribe"));
@@ -106,7 +112,7 @@ TEST_CASE_TEMPLATE("the suppression list ignores case, removes on request and is
 }
 
 TEST_CASE_TEMPLATE("campaigns are saved, replaced by name and listed in the order first saved", Kind,
-                   MemoryStoreKind, SqliteStoreKind) {
+                   STORE_KINDS) {
   Kind kind;
   Store& store = kind.get();
   const StoredCampaign b{"b", R"({"name":"b"})", "sha256:bb", utc("2026-12-01T00:00:00Z")};
@@ -124,7 +130,7 @@ TEST_CASE_TEMPLATE("campaigns are saved, replaced by name and listed in the orde
 }
 
 TEST_CASE_TEMPLATE("a campaign's sequence versions are kept once each, per campaign, oldest first", Kind,
-                   MemoryStoreKind, SqliteStoreKind) {
+                   STORE_KINDS) {
   Kind kind;
   Store& store = kind.get();
   REQUIRE(store.keeps_sequence_versions());
@@ -144,7 +150,7 @@ TEST_CASE_TEMPLATE("a campaign's sequence versions are kept once each, per campa
 }
 
 TEST_CASE_TEMPLATE("a mailbox's state replaces the one before and states are listed by mailbox id", Kind,
-                   MemoryStoreKind, SqliteStoreKind) {
+                   STORE_KINDS) {
   Kind kind;
   Store& store = kind.get();
   CHECK(store.mailbox_states().empty());
@@ -159,7 +165,7 @@ TEST_CASE_TEMPLATE("a mailbox's state replaces the one before and states are lis
 }
 
 TEST_CASE_TEMPLATE("forgetting an address erases its events and intents everywhere but keeps its suppression", Kind,
-                   MemoryStoreKind, SqliteStoreKind) {
+                   STORE_KINDS) {
   Kind kind;
   Store& store = kind.get();
   const Event kept_a = event_of(EventType::sent, "a", "keep@example.com", 1);
@@ -188,8 +194,7 @@ TEST_CASE_TEMPLATE("forgetting an address erases its events and intents everywhe
   CHECK(*again == 0);
 }
 
-TEST_CASE_TEMPLATE("begin and commit nest and the writes of a unit are kept at its end", Kind, MemoryStoreKind,
-                   SqliteStoreKind) {
+TEST_CASE_TEMPLATE("begin and commit nest and the writes of a unit are kept at its end", Kind, STORE_KINDS) {
   Kind kind;
   Store& store = kind.get();
   REQUIRE(store.record_intent(intent_of("a", "x@example.com", 1)));
@@ -209,7 +214,7 @@ TEST_CASE_TEMPLATE("begin and commit nest and the writes of a unit are kept at i
 }
 
 TEST_CASE_TEMPLATE("received mail waits in the inbox in order until taken out, and forget drops what names the address",
-                   Kind, MemoryStoreKind, SqliteStoreKind) {
+                   Kind, STORE_KINDS) {
   Kind kind;
   Store& store = kind.get();
   CHECK(store.access() == StoreAccess::engine);
@@ -245,7 +250,7 @@ TEST_CASE_TEMPLATE("received mail waits in the inbox in order until taken out, a
 }
 
 TEST_CASE_TEMPLATE("requests wait in order until answered, keep their answer, and forget drops what names the address",
-                   Kind, MemoryStoreKind, SqliteStoreKind) {
+                   Kind, STORE_KINDS) {
   Kind kind;
   Store& store = kind.get();
   CHECK(store.waiting_requests(10).empty());
@@ -306,8 +311,7 @@ TEST_CASE_TEMPLATE("requests wait in order until answered, keep their answer, an
   CHECK_FALSE(emptied->answered.has_value());
 }
 
-TEST_CASE_TEMPLATE("suppress_and_queue suppresses the address and queues its request together", Kind, MemoryStoreKind,
-                   SqliteStoreKind) {
+TEST_CASE_TEMPLATE("suppress_and_queue suppresses the address and queues its request together", Kind, STORE_KINDS) {
   Kind kind;
   Store& store = kind.get();
   const std::string body = R"({"action":"unsubscribe","campaign":"q4","addresses":["ann@example.com"]})";
@@ -333,8 +337,7 @@ TEST_CASE_TEMPLATE("suppress_and_queue suppresses the address and queues its req
   CHECK(store.waiting_requests(10).size() == 1);
 }
 
-TEST_CASE_TEMPLATE("events_after pages a campaign's log by places that only grow", Kind, MemoryStoreKind,
-                   SqliteStoreKind) {
+TEST_CASE_TEMPLATE("events_after pages a campaign's log by places that only grow", Kind, STORE_KINDS) {
   Kind kind;
   Store& store = kind.get();
   std::vector<Event> appended;
@@ -374,7 +377,7 @@ TEST_CASE_TEMPLATE("events_after pages a campaign's log by places that only grow
 }
 
 TEST_CASE_TEMPLATE("a folder's position is kept per mailbox and folder and replaced by the next", Kind,
-                   MemoryStoreKind, SqliteStoreKind) {
+                   STORE_KINDS) {
   Kind kind;
   Store& store = kind.get();
   CHECK_FALSE(store.folder_position("alice", "INBOX").has_value());
@@ -414,7 +417,7 @@ TEST_CASE_TEMPLATE("a folder's position is kept per mailbox and folder and repla
 }
 
 TEST_CASE_TEMPLATE("a mailbox's last check replaces the one before and checks are listed by mailbox id", Kind,
-                   MemoryStoreKind, SqliteStoreKind) {
+                   STORE_KINDS) {
   Kind kind;
   Store& store = kind.get();
   CHECK(store.mailbox_checks().empty());

@@ -105,7 +105,8 @@ class Engine(Handle):
     Args:
         store: ``None`` to keep the engine's state (event log, send log, suppression list) in
             memory, where it ends with the engine; or the path of a SQLite store file (made
-            when missing; its folder must exist) that keeps all of it. The engine holds the
+            when missing; its folder must exist), or a ``postgresql://`` URI of a PostgreSQL
+            database (its schema made or upgraded), that keeps all of it. The engine holds the
             store's lock until it is closed, and a campaign added and started that the store
             has already goes on where it was (its stored events are not given again).
         durability: With a ``store``: ``"process"`` (the default), each write survives a killed
@@ -141,7 +142,7 @@ class Engine(Handle):
             holder's process id).
         InvalidValue: ``store`` is not an outreach store (not SQLite, another application's
             database), is of a newer schema, or is damaged; the file is left as it was.
-        NotFound: The store's folder does not exist.
+        NotFound: The store's folder, or the database, does not exist.
         InvalidArgument: Both ``transport`` and ``outbox``; SMTP options without
             ``transport="mailbox"``; ``durability="power"`` without a ``store``, or another
             ``durability``.

@@ -45,11 +45,11 @@ class StoreReader(Handle):
     it, and never keeps an engine out.
 
     Args:
-        path: The store file, made by an engine (``Engine(store=...)``, ``outreach run
-            --store``, ...).
+        path: The store file, or the ``postgresql://`` URI of a store's database, made by an
+            engine (``Engine(store=...)``, ``outreach run --store``, ...).
 
     Raises:
-        NotFound: There is no such file (a reader makes none).
+        NotFound: There is no such file or database, or no store in it (a reader makes none).
         InvalidValue: The file is not an outreach store (not SQLite, another application's
             database), is of another schema version (open it once with an engine to upgrade
             it), or is damaged; it is left as it was.

@@ -1,0 +1,943 @@
+#include "outreach/postgresql_store.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <thread>
+#include <utility>
+
+#include "store/postgresql/pg.hpp"
+#include "store/postgresql/postgresql_schema.hpp"
+#include "store/request_body.hpp"
+#include "util/ascii.hpp"
+#include "util/connection_string.hpp"
+
+namespace outreach {
+
+namespace {
+
+using detail::pg::Bytes;
+using detail::pg::Params;
+using detail::pg::Result;
+using Deadline = std::chrono::steady_clock::time_point;
+
+// Events read per query when a campaign is replayed, so that no result holds a whole log.
+constexpr std::int64_t replay_batch = 1024;
+
+std::int64_t milliseconds_of(Instant instant) noexcept { return instant.time_since_epoch().count(); }
+Instant instant_of(std::int64_t milliseconds) noexcept { return Instant(std::chrono::milliseconds(milliseconds)); }
+std::optional<std::int64_t> milliseconds_of(const std::optional<Instant>& instant) noexcept {
+  if (!instant) return std::nullopt;
+  return milliseconds_of(*instant);
+}
+std::optional<Instant> instant_of(std::optional<std::int64_t> milliseconds) noexcept {
+  if (!milliseconds) return std::nullopt;
+  return instant_of(*milliseconds);
+}
+std::int64_t limit_of(std::size_t limit) noexcept {
+  return static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX));
+}
+Instant system_now() noexcept {
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+// The engine's session lock: one engine holds a store at a time.
+constexpr const char* engine_lock = "SELECT pg_try_advisory_lock(1330992210, 1)";
+
+// Every statement, prepared on each connection. Names are the C++ names.
+const std::vector<detail::pg::Prepared>& statements() {
+  static const std::vector<detail::pg::Prepared> all = {
+      {"current_xid", "SELECT pg_current_xact_id()::text"},
+      {"xact_status", "SELECT pg_xact_status($1::text::xid8)"},
+      {"insert_event",
+       "INSERT INTO outreach.events (campaign, lead, type, at, line, message_id) "
+       "VALUES ($1, $2, $3, $4, $5, NULLIF($6::text, ''))"},
+      {"close_intent", "DELETE FROM outreach.intents WHERE campaign = $1 AND lead = $2 AND step = $3"},
+      {"record_intent",
+       "INSERT INTO outreach.intents (campaign, lead, step, mailbox, message_id, at) VALUES ($1, $2, $3, $4, $5, $6)"},
+      {"find_suppression", "SELECT 1 FROM outreach.suppressions WHERE address = $1"},
+      {"suppress",
+       "INSERT INTO outreach.suppressions (address, reason, added) VALUES ($1, $2, $3) ON CONFLICT (address) DO NOTHING"},
+      {"unsuppress", "DELETE FROM outreach.suppressions WHERE address = $1"},
+      {"list_suppressions", "SELECT address, reason, added FROM outreach.suppressions ORDER BY address"},
+      {"campaign_events",
+       "SELECT id, line FROM outreach.events WHERE campaign = $1 AND id > $2 ORDER BY id LIMIT $3"},
+      {"list_intents", "SELECT campaign, lead, step, mailbox, message_id, at FROM outreach.intents ORDER BY id"},
+      {"save_campaign",
+       "INSERT INTO outreach.campaigns (name, definition, fingerprint, started) VALUES ($1, $2, $3, $4) "
+       "ON CONFLICT (name) DO UPDATE SET definition = excluded.definition, fingerprint = excluded.fingerprint, "
+       "started = excluded.started"},
+      {"find_campaign", "SELECT name, definition, fingerprint, started FROM outreach.campaigns WHERE name = $1"},
+      {"list_campaigns", "SELECT name, definition, fingerprint, started FROM outreach.campaigns ORDER BY id"},
+      {"forget_events", "DELETE FROM outreach.events WHERE lower(lead) = lower($1)"},
+      {"forget_intents", "DELETE FROM outreach.intents WHERE lower(lead) = lower($1)"},
+      // Received mail waiting in the inbox that mentions the address anywhere, compared byte for
+      // byte (bytea's escape form keeps ASCII as it is) without regard to case.
+      {"forget_inbox",
+       "DELETE FROM outreach.inbox WHERE "
+       "position(lower(encode(convert_to($1, 'UTF8'), 'escape')) IN lower(encode(raw, 'escape'))) > 0"},
+      // Requests that may name the address: the body is read in C++, as the other stores read it.
+      {"requests_mentioning",
+       "SELECT id, body, answered IS NOT NULL FROM outreach.requests WHERE position(lower($1) IN lower(body)) > 0 "
+       "ORDER BY id"},
+      {"drop_request", "DELETE FROM outreach.requests WHERE id = $1"},
+      {"rewrite_request", "UPDATE outreach.requests SET body = $2 WHERE id = $1"},
+      {"forget_added_leads", "DELETE FROM outreach.added_leads WHERE address = lower($1)"},
+      {"add_lead", "INSERT INTO outreach.added_leads (campaign, address, lead, added) VALUES ($1, $2, $3, $4)"},
+      {"list_added_leads",
+       "SELECT id, address, lead, added FROM outreach.added_leads WHERE campaign = $1 AND id > $2 ORDER BY id LIMIT $3"},
+      {"add_sequence_version",
+       "INSERT INTO outreach.sequence_versions (campaign, version, sequence, fingerprint, since) "
+       "VALUES ($1, $2, $3, $4, $5)"},
+      {"list_sequence_versions",
+       "SELECT version, sequence, fingerprint, since FROM outreach.sequence_versions WHERE campaign = $1 "
+       "ORDER BY version"},
+      {"find_sent", "SELECT line FROM outreach.events WHERE message_id = $1 ORDER BY id LIMIT 1"},
+      {"last_step_sent",
+       "SELECT line FROM outreach.events WHERE lower(lead) = lower($2) AND campaign = $1 AND message_id IS NOT NULL "
+       "AND at <= $3 ORDER BY id DESC LIMIT 1"},
+      {"record_received",
+       "INSERT INTO outreach.received (fingerprint, at) VALUES ($1, $2) ON CONFLICT (fingerprint) DO NOTHING"},
+      {"queue_received", "INSERT INTO outreach.inbox (queued, raw) VALUES ($1, $2)"},
+      {"list_queued", "SELECT id, raw FROM outreach.inbox ORDER BY id LIMIT $1"},
+      {"unqueue", "DELETE FROM outreach.inbox WHERE id = $1"},
+      {"queue_request", "INSERT INTO outreach.requests (queued, body) VALUES ($1, $2) RETURNING id"},
+      {"waiting_requests",
+       "SELECT id, queued, body FROM outreach.requests WHERE answered IS NULL AND id > $2 ORDER BY id LIMIT $1"},
+      {"answer_request",
+       "UPDATE outreach.requests SET answered = $2, answer = $3 WHERE id = $1 AND answered IS NULL"},
+      {"find_request", "SELECT id, queued, body, answered, answer FROM outreach.requests WHERE id = $1"},
+      {"drop_old_requests", "DELETE FROM outreach.requests WHERE answered IS NOT NULL AND answered < $1"},
+      {"find_folder_position",
+       "SELECT uidvalidity, last_uid FROM outreach.folder_positions WHERE mailbox = $1 AND folder = $2"},
+      {"save_folder_position",
+       "INSERT INTO outreach.folder_positions (mailbox, folder, uidvalidity, last_uid) VALUES ($1, $2, $3, $4) "
+       "ON CONFLICT (mailbox, folder) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid"},
+      {"record_mailbox_check",
+       "INSERT INTO outreach.mailbox_checks (mailbox, checked, failed, error) VALUES ($1, $2, $3, $4) "
+       "ON CONFLICT (mailbox) DO UPDATE SET checked = excluded.checked, failed = excluded.failed, error = excluded.error"},
+      {"list_mailbox_checks", "SELECT mailbox, checked, failed, error FROM outreach.mailbox_checks ORDER BY mailbox"},
+      {"save_mailbox_state",
+       "INSERT INTO outreach.mailbox_states (mailbox, disabled, reason, since) VALUES ($1, $2::bigint <> 0, $3, $4) "
+       "ON CONFLICT (mailbox) DO UPDATE SET disabled = excluded.disabled, reason = excluded.reason, since = excluded.since"},
+      {"list_mailbox_states", "SELECT mailbox, disabled, reason, since FROM outreach.mailbox_states ORDER BY mailbox"},
+  };
+  return all;
+}
+
+}  // namespace
+
+struct PostgresqlStore::Impl {
+  std::string uri;  // in memory only: it may hold a password
+  std::string shown;
+  PostgresqlStoreOptions options;
+  detail::pg::Connection connection;
+  std::int64_t reconnections = 0;
+  int depth = 0;                      // nested begin() calls not yet committed
+  bool unit_open = false;             // the outermost begin() opened a transaction on the server
+  std::string unit_xid;               // its transaction id, to ask whether a lost commit was kept
+  // The open unit's writes and what each gave, to write them again on a new connection.
+  struct Write {
+    const char* statement;
+    Params params;
+    std::int64_t changes;
+    std::string returned;  // the first row's first column, when the statement gives rows
+  };
+  std::vector<Write> unit_writes;
+  std::optional<Error> unit_error;    // the first failed write of the open unit
+  std::optional<Error> read_failure;  // the first failed read since open
+
+  [[nodiscard]] Error refused(Errc code, std::string why) const { return Error(code, std::move(why), Location::in(shown)); }
+  [[nodiscard]] Deadline deadline() const { return std::chrono::steady_clock::now() + options.reconnect_timeout; }
+
+  expected<void> connect();
+  expected<void> reconnect(Deadline deadline);
+  expected<void> begin_transaction();
+  expected<bool> committed(const std::string& xid, Deadline deadline);
+  expected<void> reopen_unit(Deadline deadline);
+  [[nodiscard]] expected<void> writable() const;
+  expected<Result> exec(const char* statement, Params params, std::string_view doing);
+  template <class Body>
+  expected<void> transaction(Body&& body);
+  template <class Body>
+  expected<void> write(Body&& body);
+  template <class Body>
+  expected<void> write_handed_in(Body&& body);
+  expected<std::int64_t> insert_request(std::string_view body, Instant at);
+  void rollback() noexcept;
+  void note_read_failure(Error error);
+  std::optional<Result> read(const char* statement, const Params& params, std::string_view doing);
+};
+
+// Opens the connection and makes it the store's: the session's settings, the engine lock (for an
+// engine), the prepared statements.
+expected<void> PostgresqlStore::Impl::connect() {
+  auto opened = detail::pg::Connection::open(uri, shown);
+  if (!opened) return fail(opened.error());
+  detail::pg::Connection fresh = std::move(*opened);
+  const auto timeout = std::to_string(std::max<std::chrono::milliseconds::rep>(options.statement_timeout.count(), 1));
+  // Our transactions are short: one left idle (a process stopped inside one) is ended by the
+  // server before it holds its locks for long.
+  std::string session = "SET client_encoding = 'UTF8'; SET statement_timeout = " + timeout +
+                        "; SET lock_timeout = " + timeout + "; SET idle_in_transaction_session_timeout = " + timeout +
+                        "; SET synchronous_commit = " +
+                        (options.durability == StoreDurability::power ? "on" : "local");
+  if (options.access == StoreAccess::read) session += "; SET default_transaction_read_only = on";
+  if (auto set = fresh.execute(session.c_str(), "cannot set up the session"); !set) return set;
+  if (options.access == StoreAccess::engine) {
+    auto locked = fresh.query(engine_lock, Params(), "cannot take the engine lock");
+    if (!locked) return fail(locked.error());
+    if (locked->text(0, 0) != "t") {
+      return fail(refused(Errc::unavailable,
+                          "in use by another engine (it holds the store's engine lock); stop that engine first, or "
+                          "open the store for reading"));
+    }
+  }
+  connection = std::move(fresh);
+  return {};
+}
+
+expected<void> PostgresqlStore::Impl::reconnect(Deadline deadline) {
+  auto pause = std::chrono::milliseconds(100);
+  for (;;) {
+    auto connected = connect();
+    if (connected) connected = connection.prepare(statements());
+    if (connected) {
+      ++reconnections;
+      return {};
+    }
+    // Another engine holding the store now, or a location refused, will not pass by waiting.
+    if (connected.error().code() != Errc::unavailable || std::chrono::steady_clock::now() + pause > deadline ||
+        connected.error().message().starts_with("in use by another engine")) {
+      return fail(Error(connected.error().code(), "the connection was lost and cannot be opened again: " +
+                                                      connected.error().message(),
+                        connected.error().where()));
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(2000));
+  }
+}
+
+expected<void> PostgresqlStore::Impl::begin_transaction() {
+  if (auto begun = connection.execute("BEGIN", "cannot start a transaction"); !begun) return begun;
+  auto xid = connection.run("current_xid", Params(), "cannot start a transaction");
+  if (!xid) return fail(xid.error());
+  unit_xid = std::string(xid->text(0, 0));
+  return {};
+}
+
+// Whether the transaction `xid` was committed, asked on a new connection after the old one was
+// lost during its COMMIT. A transaction still in progress belongs to a session the server has not
+// ended yet: it ends at the latest after idle_in_transaction_session_timeout.
+expected<bool> PostgresqlStore::Impl::committed(const std::string& xid, Deadline deadline) {
+  for (;;) {
+    if (connection.lost()) {
+      if (auto again = reconnect(deadline); !again) return fail(again.error());
+    }
+    auto status = connection.run("xact_status", Params(xid), "cannot find out whether the commit was kept");
+    if (!status && !connection.lost()) return fail(status.error());
+    if (status) {
+      const std::string_view state = status->text(0, 0);
+      if (state == "committed") return true;
+      if (state == "aborted") return false;
+      if (state != "in progress") {
+        return fail(refused(Errc::io_error, "cannot find out whether the commit of transaction " + xid + " was kept"));
+      }
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return fail(refused(Errc::unavailable, "the commit of transaction " + xid + " is still in progress"));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+// After the connection was lost inside a unit: a new connection, a new transaction, and the
+// unit's writes again, each giving what it gave the first time (or the unit cannot go on).
+expected<void> PostgresqlStore::Impl::reopen_unit(Deadline deadline) {
+  for (;;) {
+    if (connection.lost()) {
+      if (auto again = reconnect(deadline); !again) return again;
+    }
+    auto replayed = [&]() -> expected<void> {
+      if (auto begun = begin_transaction(); !begun) return begun;
+      for (const Write& write : unit_writes) {
+        auto result = connection.run(write.statement, write.params, "cannot write the unit again");
+        if (!result) return fail(result.error());
+        const std::string returned = result->rows() > 0 ? std::string(result->text(0, 0)) : std::string();
+        if (result->changes() != write.changes || returned != write.returned) {
+          return fail(refused(Errc::unavailable, std::string("the connection was lost inside a unit, and its write (") +
+                                                     write.statement + ") gives another result on the new one"));
+        }
+      }
+      return {};
+    }();
+    if (replayed || !connection.lost() || std::chrono::steady_clock::now() >= deadline) return replayed;
+  }
+}
+
+expected<void> PostgresqlStore::Impl::writable() const {
+  if (options.access != StoreAccess::engine) {
+    return fail(refused(Errc::invalid_argument, options.access == StoreAccess::read
+                                                    ? "opened for reading: writing needs the engine access"
+                                                    : "opened to hand received messages in: other writes need the "
+                                                      "engine access"));
+  }
+  if (read_failure) {
+    return fail(Error(read_failure->code(), "nothing more is written after a failed read: " + read_failure->message(),
+                      read_failure->where()));
+  }
+  return {};
+}
+
+// One statement of a write. Inside a unit it is kept, to be written again on a new connection
+// should this one be lost; outside, `transaction` runs the whole write again.
+expected<Result> PostgresqlStore::Impl::exec(const char* statement, Params params, std::string_view doing) {
+  auto result = connection.run(statement, params, doing);
+  if (!result && depth > 0 && connection.lost()) {
+    if (auto reopened = reopen_unit(deadline()); !reopened) return fail(reopened.error());
+    result = connection.run(statement, params, doing);
+  }
+  if (!result) return result;
+  if (depth > 0) {
+    unit_writes.push_back(Write{statement, std::move(params), result->changes(),
+                                result->rows() > 0 ? std::string(result->text(0, 0)) : std::string()});
+  }
+  return result;
+}
+
+// A write of its own: BEGIN, its statements, COMMIT. When the connection is lost, a new one
+// asks whether the commit was kept; if not, the write runs again from its start (`body` sets
+// what it reports afresh each time).
+template <class Body>
+expected<void> PostgresqlStore::Impl::transaction(Body&& body) {
+  const Deadline until = deadline();
+  for (;;) {
+    if (connection.lost()) {
+      if (auto again = reconnect(until); !again) return again;
+    }
+    unit_xid.clear();
+    bool committing = false;
+    auto written = [&]() -> expected<void> {
+      if (auto begun = begin_transaction(); !begun) return begun;
+      if (auto done = body(); !done) return done;
+      committing = true;
+      return connection.execute("COMMIT", "cannot commit");
+    }();
+    if (written) return written;
+    if (!connection.lost()) {
+      rollback();
+      return written;
+    }
+    if (committing && !unit_xid.empty()) {
+      auto kept = committed(unit_xid, until);
+      if (!kept) return fail(kept.error());
+      if (*kept) return {};
+    }
+    if (std::chrono::steady_clock::now() >= until) return written;
+  }
+}
+
+template <class Body>
+expected<void> PostgresqlStore::Impl::write(Body&& body) {
+  if (auto ready = writable(); !ready) {
+    if (depth > 0 && !unit_error) unit_error = ready.error();
+    return ready;
+  }
+  if (depth == 0) return transaction(body);
+  if (unit_error) return fail(*unit_error);
+  auto written = body();
+  if (!written) {
+    unit_error = written.error();
+    // The server's transaction is spoiled: rolled back now, so that reads until the unit's
+    // commit (which returns the error) still work.
+    rollback();
+  }
+  return written;
+}
+
+// What is handed to the engine (received mail, requests) is all the inbox access writes.
+template <class Body>
+expected<void> PostgresqlStore::Impl::write_handed_in(Body&& body) {
+  if (options.access == StoreAccess::read) return writable();
+  if (options.access == StoreAccess::engine) return write(body);
+  return transaction(body);
+}
+
+void PostgresqlStore::Impl::rollback() noexcept {
+  if (connection.lost() || PQtransactionStatus(connection.handle()) == PQTRANS_IDLE) return;
+  [[maybe_unused]] const auto rolled_back = connection.execute("ROLLBACK", "cannot roll back");
+}
+
+void PostgresqlStore::Impl::note_read_failure(Error error) {
+  if (!read_failure) read_failure = std::move(error);
+}
+
+// A read; after a lost connection, once more on a new one (inside a unit, with the unit's writes
+// written again first).
+std::optional<Result> PostgresqlStore::Impl::read(const char* statement, const Params& params, std::string_view doing) {
+  if (!connection.lost()) {
+    auto result = connection.run(statement, params, doing);
+    if (result) return std::move(*result);
+    if (!connection.lost()) {
+      note_read_failure(result.error());
+      return std::nullopt;
+    }
+  }
+  auto recovered = unit_open ? reopen_unit(deadline()) : reconnect(deadline());
+  if (!recovered) {
+    note_read_failure(recovered.error());
+    return std::nullopt;
+  }
+  auto result = connection.run(statement, params, doing);
+  if (!result) {
+    note_read_failure(result.error());
+    return std::nullopt;
+  }
+  return std::move(*result);
+}
+
+expected<std::unique_ptr<PostgresqlStore>> PostgresqlStore::open(std::string_view location,
+                                                                 const PostgresqlStoreOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->uri = std::string(location);
+  impl->shown = detail::without_password(location);
+  impl->options = options;
+  if (auto connected = impl->connect(); !connected) return fail(connected.error());
+  auto& connection = impl->connection;
+  if (options.access == StoreAccess::engine) {
+    if (auto migrated = detail::migrate_postgresql(connection); !migrated) return fail(migrated.error());
+  } else {
+    auto state = detail::read_schema_state(connection);
+    if (!state) return fail(state.error());
+    const auto ours = detail::postgresql_schema_version();
+    if (!state->ours) {
+      return fail(impl->refused(state->exists && !state->empty ? Errc::invalid_value : Errc::not_found,
+                                state->exists && !state->empty
+                                    ? "not an outreach store: the database's schema \"outreach\" holds tables of "
+                                      "something else"
+                                    : "no store in this database yet (an engine creates it when it opens it)"));
+    }
+    if (state->version != ours) {
+      return fail(impl->refused(Errc::invalid_value,
+                                state->version > ours
+                                    ? "written by a newer version of outreach (schema version " +
+                                          std::to_string(state->version) + "; this version reads up to " +
+                                          std::to_string(ours) + "): open it with that version"
+                                    : "written by an older version of outreach (schema version " +
+                                          std::to_string(state->version) + "): open it as an engine once to upgrade it"));
+    }
+  }
+  if (auto prepared = connection.prepare(statements()); !prepared) return fail(prepared.error());
+  return std::unique_ptr<PostgresqlStore>(new PostgresqlStore(std::move(impl)));
+}
+
+PostgresqlStore::PostgresqlStore(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+
+PostgresqlStore::~PostgresqlStore() { impl_->rollback(); }
+
+expected<void> PostgresqlStore::append(const Event& event) {
+  const std::string line = to_json_line(event);
+  return impl_->write([&]() -> expected<void> {
+    auto inserted = impl_->exec("insert_event",
+                                Params(event.campaign, event.lead, to_string(event.type), milliseconds_of(event.at), line,
+                                       went_out(event.type) ? std::string_view(event.message_id) : std::string_view()),
+                                "cannot append the event");
+    if (!inserted) return fail(inserted.error());
+    if (!is_send_outcome(event.type)) return {};
+    auto closed = impl_->exec("close_intent", Params(event.campaign, event.lead, event.step),
+                              "cannot close the send's intent");
+    if (!closed) return fail(closed.error());
+    return {};
+  });
+}
+
+expected<void> PostgresqlStore::record_intent(const SendIntent& intent) {
+  return impl_->write([&]() -> expected<void> {
+    // Recorded again, an intent moves to the end of the order: the one before goes first.
+    auto closed = impl_->exec("close_intent", Params(intent.campaign, intent.lead, intent.step),
+                              "cannot record the send's intent");
+    if (!closed) return fail(closed.error());
+    auto recorded = impl_->exec("record_intent",
+                                Params(intent.campaign, intent.lead, intent.step, intent.mailbox, intent.message_id,
+                                       milliseconds_of(intent.at)),
+                                "cannot record the send's intent");
+    if (!recorded) return fail(recorded.error());
+    return {};
+  });
+}
+
+expected<void> PostgresqlStore::begin() {
+  Impl& impl = *impl_;
+  if (impl.depth++ > 0) return {};
+  impl.unit_error.reset();
+  impl.unit_writes.clear();
+  impl.unit_open = false;
+  // A reader's unit reads from one snapshot.
+  const bool engine = impl.options.access == StoreAccess::engine;
+  if (engine) {
+    if (auto ready = impl.writable(); !ready) {
+      impl.unit_error = ready.error();
+      return ready;
+    }
+  }
+  auto open = [&]() -> expected<void> {
+    if (!engine) {
+      return impl.connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "cannot start a read");
+    }
+    return impl.begin_transaction();
+  };
+  expected<void> begun;
+  if (!impl.connection.lost()) begun = open();
+  if (impl.connection.lost()) {
+    if (auto again = impl.reconnect(impl.deadline()); !again) {
+      impl.unit_error = again.error();
+      return again;
+    }
+    begun = open();
+  }
+  if (!begun) {
+    impl.unit_error = begun.error();
+    return begun;
+  }
+  impl.unit_open = engine;
+  return begun;
+}
+
+expected<void> PostgresqlStore::commit() {
+  Impl& impl = *impl_;
+  if (impl.depth == 0) return fail(impl.refused(Errc::invalid_argument, "commit without begin"));
+  if (--impl.depth > 0) return {};
+  const bool was_open = impl.unit_open;
+  impl.unit_open = false;
+  if (impl.unit_error) {
+    Error error = std::move(*impl.unit_error);
+    impl.unit_error.reset();
+    impl.unit_writes.clear();
+    impl.rollback();
+    return fail(std::move(error));
+  }
+  if (!was_open) {  // a reader's unit
+    impl.rollback();
+    return {};
+  }
+  const Deadline until = impl.deadline();
+  for (;;) {
+    auto committed = impl.connection.execute("COMMIT", "cannot commit");
+    if (committed || !impl.connection.lost()) {
+      impl.unit_writes.clear();
+      if (!committed) impl.rollback();
+      return committed;
+    }
+    auto kept = impl.committed(impl.unit_xid, until);
+    if (!kept) return fail(kept.error());
+    if (*kept) {
+      impl.unit_writes.clear();
+      return {};
+    }
+    // Not kept: the unit's writes again on the new connection, then this commit once more.
+    if (auto reopened = impl.reopen_unit(until); !reopened) {
+      impl.unit_writes.clear();
+      return reopened;
+    }
+  }
+}
+
+bool PostgresqlStore::is_suppressed(std::string_view address) const {
+  const auto found = impl_->read("find_suppression", Params(detail::ascii_lower(address)),
+                                 "cannot read the suppression list");
+  // When the list cannot be read, the address counts as suppressed: not sending is the safe side.
+  return !found || found->rows() > 0;
+}
+
+expected<void> PostgresqlStore::suppress(std::string_view address, std::string_view reason) {
+  const std::string key = detail::ascii_lower(address);
+  const Instant now = system_now();
+  return impl_->write([&]() -> expected<void> {
+    return impl_->exec("suppress", Params(key, reason, milliseconds_of(now)), "cannot add to the suppression list")
+        .map([](const Result&) {});
+  });
+}
+
+expected<void> PostgresqlStore::unsuppress(std::string_view address) {
+  const std::string key = detail::ascii_lower(address);
+  return impl_->write([&]() -> expected<void> {
+    return impl_->exec("unsuppress", Params(key), "cannot remove from the suppression list").map([](const Result&) {});
+  });
+}
+
+std::vector<Suppression> PostgresqlStore::suppressions() const {
+  std::vector<Suppression> out;
+  if (const auto rows = impl_->read("list_suppressions", Params(), "cannot read the suppression list")) {
+    for (int i = 0; i < rows->rows(); ++i) {
+      out.push_back({std::string(rows->text(i, 0)), std::string(rows->text(i, 1)), instant_of(rows->integer(i, 2))});
+    }
+  }
+  return out;
+}
+
+void PostgresqlStore::for_each_event(std::string_view campaign, const std::function<void(const Event&)>& visit) const {
+  std::int64_t after = INT64_MIN;
+  for (;;) {
+    const auto page = events_after(campaign, after, static_cast<std::size_t>(replay_batch));
+    for (const auto& [id, event] : page.events) visit(event);
+    if (page.next == after) return;
+    after = page.next;
+  }
+}
+
+EventPage PostgresqlStore::events_after(std::string_view campaign, std::int64_t after, std::size_t limit) const {
+  EventPage page;
+  page.next = after;
+  const auto rows = impl_->read("campaign_events", Params(campaign, after, limit_of(limit)), "cannot read the events");
+  if (!rows) return page;
+  page.events.reserve(static_cast<std::size_t>(rows->rows()));
+  for (int i = 0; i < rows->rows(); ++i) {
+    const std::int64_t id = rows->integer(i, 0);
+    page.next = id;
+    auto event = parse_event_line(rows->text(i, 1));
+    if (!event) {
+      impl_->note_read_failure(impl_->refused(
+          event.error().code(), "event " + std::to_string(id) + " cannot be read: " + event.error().to_string()));
+      continue;
+    }
+    page.events.emplace_back(id, std::move(*event));
+  }
+  return page;
+}
+
+std::vector<SendIntent> PostgresqlStore::open_intents() const {
+  std::vector<SendIntent> out;
+  if (const auto rows = impl_->read("list_intents", Params(), "cannot read the open intents")) {
+    for (int i = 0; i < rows->rows(); ++i) {
+      out.push_back(SendIntent{.campaign = std::string(rows->text(i, 0)),
+                               .lead = std::string(rows->text(i, 1)),
+                               .step = static_cast<int>(rows->integer(i, 2)),
+                               .mailbox = std::string(rows->text(i, 3)),
+                               .message_id = std::string(rows->text(i, 4)),
+                               .at = instant_of(rows->integer(i, 5))});
+    }
+  }
+  return out;
+}
+
+expected<void> PostgresqlStore::save_campaign(const StoredCampaign& campaign) {
+  return impl_->write([&]() -> expected<void> {
+    return impl_
+        ->exec("save_campaign",
+               Params(campaign.name, campaign.definition, campaign.fingerprint, milliseconds_of(campaign.started)),
+               "cannot save the campaign")
+        .map([](const Result&) {});
+  });
+}
+
+namespace {
+
+std::vector<StoredCampaign> campaigns_of(const std::optional<Result>& rows) {
+  std::vector<StoredCampaign> out;
+  if (!rows) return out;
+  for (int i = 0; i < rows->rows(); ++i) {
+    out.push_back(StoredCampaign{.name = std::string(rows->text(i, 0)),
+                                 .definition = std::string(rows->text(i, 1)),
+                                 .fingerprint = std::string(rows->text(i, 2)),
+                                 .started = instant_of(rows->integer(i, 3))});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<StoredCampaign> PostgresqlStore::campaign(std::string_view name) const {
+  auto found = campaigns_of(impl_->read("find_campaign", Params(name), "cannot read the campaign"));
+  if (found.empty()) return std::nullopt;
+  return std::move(found.front());
+}
+
+std::vector<StoredCampaign> PostgresqlStore::campaigns() const {
+  return campaigns_of(impl_->read("list_campaigns", Params(), "cannot read the campaigns"));
+}
+
+expected<std::size_t> PostgresqlStore::forget(std::string_view address) {
+  std::size_t erased = 0;
+  auto written = impl_->write([&]() -> expected<void> {
+    erased = 0;
+    for (const char* erase : {"forget_events", "forget_intents", "forget_inbox", "forget_added_leads"}) {
+      auto done = impl_->exec(erase, Params(address), "cannot erase the address's records");
+      if (!done) return fail(done.error());
+      erased += static_cast<std::size_t>(done->changes());
+    }
+    // Requests whose addresses hold it: answered ones go, waiting ones lose that address.
+    auto mentioning = impl_->exec("requests_mentioning", Params(address), "cannot read the requests");
+    if (!mentioning) return fail(mentioning.error());
+    const std::string folded = detail::ascii_lower(address);
+    for (int i = 0; i < mentioning->rows(); ++i) {
+      std::string body(mentioning->text(i, 1));
+      const bool answered = mentioning->text(i, 2) == "t";
+      if (!detail::request_names_address(body, folded, !answered)) continue;
+      ++erased;
+      const std::int64_t id = mentioning->integer(i, 0);
+      auto done = answered ? impl_->exec("drop_request", Params(id), "cannot erase the address's requests")
+                           : impl_->exec("rewrite_request", Params(id, body), "cannot erase the address's requests");
+      if (!done) return fail(done.error());
+    }
+    return {};
+  });
+  if (!written) return fail(written.error());
+  return erased;
+}
+
+expected<void> PostgresqlStore::add_leads(std::string_view campaign, const std::vector<AddedLead>& leads) {
+  return impl_->write([&]() -> expected<void> {
+    for (const AddedLead& lead : leads) {
+      auto added = impl_->exec("add_lead", Params(campaign, lead.address, lead.lead, milliseconds_of(lead.added)),
+                               "cannot add the lead");
+      if (!added) return fail(added.error());
+    }
+    return {};
+  });
+}
+
+void PostgresqlStore::for_each_added_lead(std::string_view campaign,
+                                          const std::function<void(const AddedLead&)>& visit) const {
+  std::int64_t after = INT64_MIN;
+  for (;;) {
+    const auto rows =
+        impl_->read("list_added_leads", Params(campaign, after, replay_batch), "cannot read the added leads");
+    if (!rows) return;
+    for (int i = 0; i < rows->rows(); ++i) {
+      visit(AddedLead{.address = std::string(rows->text(i, 1)),
+                      .lead = std::string(rows->text(i, 2)),
+                      .added = instant_of(rows->integer(i, 3))});
+    }
+    if (rows->rows() < replay_batch) return;
+    after = rows->integer(rows->rows() - 1, 0);
+  }
+}
+
+expected<void> PostgresqlStore::save_sequence_version(std::string_view campaign, const SequenceVersion& version) {
+  return impl_->write([&]() -> expected<void> {
+    return impl_
+        ->exec("add_sequence_version",
+               Params(campaign, version.version, version.sequence, version.fingerprint, milliseconds_of(version.since)),
+               "cannot keep the sequence version")
+        .map([](const Result&) {});
+  });
+}
+
+std::vector<SequenceVersion> PostgresqlStore::sequence_versions(std::string_view campaign) const {
+  std::vector<SequenceVersion> versions;
+  if (const auto rows =
+          impl_->read("list_sequence_versions", Params(campaign), "cannot read the sequence versions")) {
+    for (int i = 0; i < rows->rows(); ++i) {
+      versions.push_back({static_cast<int>(rows->integer(i, 0)), std::string(rows->text(i, 1)),
+                          std::string(rows->text(i, 2)), instant_of(rows->integer(i, 3))});
+    }
+  }
+  return versions;
+}
+
+expected<void> PostgresqlStore::save_mailbox_state(const MailboxState& state) {
+  return impl_->write([&]() -> expected<void> {
+    return impl_
+        ->exec("save_mailbox_state",
+               Params(state.mailbox, state.disabled ? 1 : 0, state.reason, milliseconds_of(state.since)),
+               "cannot keep the mailbox's state")
+        .map([](const Result&) {});
+  });
+}
+
+std::vector<MailboxState> PostgresqlStore::mailbox_states() const {
+  std::vector<MailboxState> out;
+  if (const auto rows = impl_->read("list_mailbox_states", Params(), "cannot read the mailbox states")) {
+    for (int i = 0; i < rows->rows(); ++i) {
+      out.push_back(MailboxState{.mailbox = std::string(rows->text(i, 0)),
+                                 .disabled = rows->text(i, 1) == "t",
+                                 .reason = std::string(rows->text(i, 2)),
+                                 .since = instant_of(rows->integer(i, 3))});
+    }
+  }
+  return out;
+}
+
+std::optional<SentMessage> PostgresqlStore::find_sent(std::string_view message_id) const {
+  const auto rows = impl_->read("find_sent", Params(message_id), "cannot read the sends");
+  if (!rows || rows->rows() == 0) return std::nullopt;
+  auto event = parse_event_line(rows->text(0, 0));
+  if (!event) return std::nullopt;
+  return SentMessage{event->campaign, event->lead, event->step};
+}
+
+std::optional<int> PostgresqlStore::last_step_sent(std::string_view campaign, std::string_view lead,
+                                                   Instant at_or_before) const {
+  const auto rows =
+      impl_->read("last_step_sent", Params(campaign, lead, milliseconds_of(at_or_before)), "cannot read the sends");
+  if (!rows || rows->rows() == 0) return std::nullopt;
+  auto event = parse_event_line(rows->text(0, 0));
+  if (!event) return std::nullopt;
+  return event->step;
+}
+
+expected<bool> PostgresqlStore::record_received(std::string_view fingerprint, Instant at) {
+  bool added = false;
+  auto written = impl_->write([&]() -> expected<void> {
+    auto recorded = impl_->exec("record_received", Params(fingerprint, milliseconds_of(at)),
+                                "cannot record the received message");
+    if (!recorded) return fail(recorded.error());
+    added = recorded->changes() > 0;
+    return {};
+  });
+  if (!written) return fail(written.error());
+  return added;
+}
+
+expected<void> PostgresqlStore::queue_received(std::string_view raw, Instant at) {
+  return impl_->write_handed_in([&]() -> expected<void> {
+    return impl_->exec("queue_received", Params(milliseconds_of(at), Bytes{raw}), "cannot hand the message to the engine")
+        .map([](const Result&) {});
+  });
+}
+
+std::vector<QueuedMessage> PostgresqlStore::queued(std::size_t limit) const {
+  std::vector<QueuedMessage> out;
+  if (const auto rows = impl_->read("list_queued", Params(limit_of(limit)), "cannot read the inbox")) {
+    for (int i = 0; i < rows->rows(); ++i) out.push_back(QueuedMessage{.id = rows->integer(i, 0), .raw = rows->bytes(i, 1)});
+  }
+  return out;
+}
+
+expected<void> PostgresqlStore::unqueue(std::int64_t id) {
+  return impl_->write([&]() -> expected<void> {
+    return impl_->exec("unqueue", Params(id), "cannot take the message out of the inbox").map([](const Result&) {});
+  });
+}
+
+expected<std::int64_t> PostgresqlStore::Impl::insert_request(std::string_view body, Instant at) {
+  auto inserted = exec("queue_request", Params(milliseconds_of(at), body), "cannot write the request");
+  if (!inserted) return fail(inserted.error());
+  return inserted->integer(0, 0);
+}
+
+expected<std::int64_t> PostgresqlStore::queue_request(std::string_view body, Instant at) {
+  std::int64_t id = 0;
+  auto written = impl_->write_handed_in([&]() -> expected<void> {
+    auto inserted = impl_->insert_request(body, at);
+    if (!inserted) return fail(inserted.error());
+    id = *inserted;
+    return {};
+  });
+  if (!written) return fail(written.error());
+  return id;
+}
+
+expected<std::int64_t> PostgresqlStore::suppress_and_queue(std::string_view address, std::string_view reason,
+                                                           std::string_view body, Instant at) {
+  const std::string key = detail::ascii_lower(address);
+  const Instant now = system_now();
+  std::int64_t id = 0;
+  auto written = impl_->write_handed_in([&]() -> expected<void> {
+    id = 0;
+    auto suppressed = impl_->exec("suppress", Params(key, reason, milliseconds_of(now)), "cannot add to the suppression list");
+    if (!suppressed) return fail(suppressed.error());
+    if (suppressed->changes() == 0) return {};  // on the list already: nothing more to ask
+    auto inserted = impl_->insert_request(body, at);
+    if (!inserted) return fail(inserted.error());
+    id = *inserted;
+    return {};
+  });
+  if (!written) return fail(written.error());
+  return id;
+}
+
+std::vector<StoredRequest> PostgresqlStore::waiting_requests(std::size_t limit, std::int64_t after) const {
+  std::vector<StoredRequest> out;
+  if (const auto rows = impl_->read("waiting_requests", Params(limit_of(limit), after), "cannot read the requests")) {
+    for (int i = 0; i < rows->rows(); ++i) {
+      out.push_back(StoredRequest{.id = rows->integer(i, 0),
+                                  .body = std::string(rows->text(i, 2)),
+                                  .queued = instant_of(rows->integer(i, 1)),
+                                  .answered = {},
+                                  .answer = {}});
+    }
+  }
+  return out;
+}
+
+expected<void> PostgresqlStore::answer_request(std::int64_t id, std::string_view answer, Instant at) {
+  // Answers are read within moments by whoever asked; a week later they only take room.
+  constexpr std::chrono::hours kept{7 * 24};
+  return impl_->write([&]() -> expected<void> {
+    auto answered = impl_->exec("answer_request", Params(id, milliseconds_of(at), answer),
+                                "cannot record the request's answer");
+    if (!answered) return fail(answered.error());
+    if (answered->changes() == 0) {
+      return fail(impl_->refused(Errc::not_found, "no waiting request " + std::to_string(id)));
+    }
+    return impl_->exec("drop_old_requests", Params(milliseconds_of(at - kept)), "cannot drop old requests")
+        .map([](const Result&) {});
+  });
+}
+
+std::optional<StoredRequest> PostgresqlStore::request(std::int64_t id) const {
+  const auto rows = impl_->read("find_request", Params(id), "cannot read the request");
+  if (!rows || rows->rows() == 0) return std::nullopt;
+  return StoredRequest{.id = rows->integer(0, 0),
+                       .body = std::string(rows->text(0, 2)),
+                       .queued = instant_of(rows->integer(0, 1)),
+                       .answered = instant_of(rows->optional_integer(0, 3)),
+                       .answer = std::string(rows->text(0, 4))};
+}
+
+std::optional<FolderPosition> PostgresqlStore::folder_position(std::string_view mailbox, std::string_view folder) const {
+  const auto rows = impl_->read("find_folder_position", Params(mailbox, folder), "cannot read the folder's position");
+  if (!rows || rows->rows() == 0) return std::nullopt;
+  // The table's CHECKs keep both within 32 bits.
+  return FolderPosition{.mailbox = std::string(mailbox),
+                        .folder = std::string(folder),
+                        .uidvalidity = static_cast<std::uint32_t>(rows->integer(0, 0)),
+                        .last_uid = static_cast<std::uint32_t>(rows->integer(0, 1))};
+}
+
+expected<void> PostgresqlStore::save_folder_position(const FolderPosition& position) {
+  return impl_->write([&]() -> expected<void> {
+    return impl_
+        ->exec("save_folder_position",
+               Params(position.mailbox, position.folder, std::int64_t{position.uidvalidity},
+                      std::int64_t{position.last_uid}),
+               "cannot record the folder's position")
+        .map([](const Result&) {});
+  });
+}
+
+expected<void> PostgresqlStore::record_mailbox_check(const MailboxCheck& check) {
+  return impl_->write([&]() -> expected<void> {
+    return impl_
+        ->exec("record_mailbox_check",
+               Params(check.mailbox, milliseconds_of(check.checked), milliseconds_of(check.failed), check.error),
+               "cannot record the mailbox's check")
+        .map([](const Result&) {});
+  });
+}
+
+std::vector<MailboxCheck> PostgresqlStore::mailbox_checks() const {
+  std::vector<MailboxCheck> out;
+  if (const auto rows = impl_->read("list_mailbox_checks", Params(), "cannot read the mailbox checks")) {
+    for (int i = 0; i < rows->rows(); ++i) {
+      out.push_back(MailboxCheck{.mailbox = std::string(rows->text(i, 0)),
+                                 .checked = instant_of(rows->optional_integer(i, 1)),
+                                 .failed = instant_of(rows->optional_integer(i, 2)),
+                                 .error = std::string(rows->text(i, 3))});
+    }
+  }
+  return out;
+}
+
+StoreAccess PostgresqlStore::access() const noexcept { return impl_->options.access; }
+
+std::optional<Error> PostgresqlStore::read_error() const { return impl_->read_failure; }
+
+const std::string& PostgresqlStore::location() const noexcept { return impl_->shown; }
+
+const PostgresqlStoreOptions& PostgresqlStore::options() const noexcept { return impl_->options; }
+
+std::int64_t PostgresqlStore::reconnections() const noexcept { return impl_->reconnections; }
+
+}  // namespace outreach

@@ -1,0 +1,536 @@
+// The PostgreSQL store alone, on a real server: reopening, failed units, a writer killed between
+// intent and outcome, the engine lock, readers, refused databases, migrations by two engines at
+// once, lost connections (outside a unit, inside one, during its commit), timeouts, passwords
+// kept out of errors, and an engine resuming on a reopened store.
+#include <doctest/doctest.h>
+
+#include <libpq-fe.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "outreach/campaign.hpp"
+#include "outreach/clock.hpp"
+#include "outreach/engine.hpp"
+#include "outreach/memory_store.hpp"
+#include "outreach/memory_transport.hpp"
+#include "outreach/open_store.hpp"
+#include "outreach/postgresql_store.hpp"
+#include "store/postgresql/pg.hpp"
+#include "store/postgresql/postgresql_schema.hpp"
+#include "store/store_fixtures.hpp"
+#include "support/postgresql.hpp"
+#include "support/time.hpp"
+#include "util/connection_string.hpp"
+
+using namespace outreach;
+using namespace outreach::testing;
+
+namespace {
+
+PostgresqlStoreOptions reading() {
+  PostgresqlStoreOptions options;
+  options.access = StoreAccess::read;
+  return options;
+}
+
+PostgresqlStoreOptions handing_in() {
+  PostgresqlStoreOptions options;
+  options.access = StoreAccess::inbox;
+  return options;
+}
+
+// A connection of another program to the database, to look and to meddle.
+class Session {
+ public:
+  explicit Session(const std::string& uri) : connection_(PQconnectdb(uri.c_str()), PQfinish) {
+    REQUIRE_MESSAGE(PQstatus(connection_.get()) == CONNECTION_OK, PQerrorMessage(connection_.get()));
+  }
+  // Runs SQL; the first column of the first row ("" when none).
+  std::string run(const std::string& sql) {
+    std::unique_ptr<PGresult, void (*)(PGresult*)> result(PQexec(connection_.get(), sql.c_str()), PQclear);
+    const auto status = PQresultStatus(result.get());
+    REQUIRE_MESSAGE((status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK), PQresultErrorMessage(result.get()));
+    if (PQntuples(result.get()) == 0) return "";
+    return PQgetvalue(result.get(), 0, 0);
+  }
+  // Ends every other session of the database, as a restarted server would.
+  void cut_the_others() {
+    run("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid()");
+    // Termination is a signal: wait until the sessions are gone.
+    for (int i = 0; i < 200; ++i) {
+      if (run("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()") ==
+          "0") {
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+
+ private:
+  std::unique_ptr<PGconn, void (*)(PGconn*)> connection_;
+};
+
+// A child process that does its part and then waits to be killed (as in the SQLite tests).
+class Child {
+ public:
+  explicit Child(const std::function<bool()>& work) {
+    int ends[2];
+    REQUIRE(pipe(ends) == 0);
+    std::fflush(nullptr);
+    pid_ = fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      close(ends[0]);
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      const char answer = work() ? '1' : '0';
+      [[maybe_unused]] const ssize_t written = write(ends[1], &answer, 1);
+      for (;;) pause();
+    }
+    close(ends[1]);
+    report_ = ends[0];
+  }
+  ~Child() {
+    kill();
+    close(report_);
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  bool ready() {
+    pollfd wait_for{.fd = report_, .events = POLLIN, .revents = 0};
+    if (poll(&wait_for, 1, 30000) != 1) return false;
+    char answer = 0;
+    return read(report_, &answer, 1) == 1 && answer == '1';
+  }
+  void kill() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int report_ = -1;
+};
+
+}  // namespace
+
+TEST_SUITE("postgresql_store") {
+
+TEST_CASE("a PostgreSQL store keeps everything across closing and opening again, in its own schema") {
+  PostgresqlDatabase database;
+  {
+    auto store = open_postgresql(database.uri());
+    REQUIRE(store->save_campaign({"a", R"({"name":"a"})", "fp", utc("2026-12-01T09:00:00Z")}));
+    REQUIRE(store->append(event_of(EventType::sent, "a", "x@example.com", 1)));
+    REQUIRE(store->record_intent(intent_of("a", "y@example.com", 1)));
+    REQUIRE(store->suppress("Z@Example.com", "manual"));
+    REQUIRE(store->queue_received(std::string("raw\0bytes\xff\r\n", 13), utc("2026-12-01T09:00:00Z")));
+    REQUIRE(store->save_folder_position({"alice", "INBOX", 4294967295u, 12}));
+  }
+  auto store = open_postgresql(database.uri());
+  CHECK(events_of(*store, "a") == std::vector<Event>{event_of(EventType::sent, "a", "x@example.com", 1)});
+  CHECK(store->open_intents() == std::vector<SendIntent>{intent_of("a", "y@example.com", 1)});
+  CHECK(store->is_suppressed("z@example.com"));
+  REQUIRE(store->queued(10).size() == 1);
+  CHECK(store->queued(10)[0].raw == std::string("raw\0bytes\xff\r\n", 13));
+  CHECK(store->folder_position("alice", "INBOX") == FolderPosition{"alice", "INBOX", 4294967295u, 12});
+  CHECK(store->find_sent("<1.x@example.com>") == SentMessage{"a", "x@example.com", 1});
+  REQUIRE(store->campaign("a").has_value());
+  CHECK(store->campaign("a")->fingerprint == "fp");
+  CHECK(store->reconnections() == 0);
+  // Everything is in the schema `outreach`, at this library's version; nothing in `public`.
+  Session session(database.uri());
+  CHECK(session.run("SELECT version FROM outreach.meta") == std::to_string(detail::postgresql_schema_version()));
+  CHECK(session.run("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == "0");
+}
+
+TEST_CASE("a write that fails inside a unit keeps nothing of the unit, and reads still work until its commit") {
+  PostgresqlDatabase database;
+  open_postgresql(database.uri()).reset();
+  // Another program's trigger makes one write fail, as a full disk would.
+  Session session(database.uri());
+  session.run(R"(CREATE FUNCTION outreach.refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+                 CREATE TRIGGER refuse BEFORE INSERT ON outreach.events FOR EACH ROW
+                 WHEN (NEW.lead = 'poison@example.com') EXECUTE FUNCTION outreach.refuse())");
+  auto store = open_postgresql(database.uri());
+  REQUIRE(store->record_intent(intent_of("a", "x@example.com", 1)));
+  REQUIRE(store->save_folder_position({"alice", "INBOX", 7, 10}));
+
+  REQUIRE(store->begin());
+  REQUIRE(store->append(event_of(EventType::sent, "a", "x@example.com", 1)));
+  REQUIRE(store->suppress("x@example.com", "hard_bounce"));
+  REQUIRE(store->save_folder_position({"alice", "INBOX", 7, 11}));
+  const auto failed = store->append(event_of(EventType::replied, "a", "poison@example.com"));
+  REQUIRE_FALSE(failed.has_value());
+  CHECK(failed.error().where().file == database.uri());
+  CHECK(failed.error().message().find("refused by the test") != std::string::npos);
+  const auto after = store->append(event_of(EventType::completed, "a", "x@example.com"));
+  REQUIRE_FALSE(after.has_value());
+  CHECK(after.error().message() == failed.error().message());
+  CHECK_FALSE(store->is_suppressed("x@example.com"));  // a read inside the spoiled unit
+  const auto committed = store->commit();
+  REQUIRE_FALSE(committed.has_value());
+  CHECK(committed.error().message() == failed.error().message());
+  CHECK_FALSE(store->read_error().has_value());
+
+  CHECK(events_of(*store, "a").empty());
+  CHECK_FALSE(store->is_suppressed("x@example.com"));
+  CHECK(store->open_intents().size() == 1);
+  CHECK(store->folder_position("alice", "INBOX") == FolderPosition{"alice", "INBOX", 7, 10});
+
+  // Outside a unit, the failed write is its own transaction, and the store goes on.
+  REQUIRE_FALSE(store->append(event_of(EventType::replied, "a", "poison@example.com")).has_value());
+  REQUIRE(store->append(event_of(EventType::sent, "a", "x@example.com", 1)));
+  CHECK(store->open_intents().empty());
+  CHECK(events_of(*store, "a").size() == 1);
+  const auto unmatched = store->commit();
+  REQUIRE_FALSE(unmatched.has_value());
+  CHECK(unmatched.error().message() == "commit without begin");
+}
+
+TEST_CASE("an intent recorded by an engine killed before its outcome is open when the database is opened again") {
+  PostgresqlDatabase database;
+  open_postgresql(database.uri()).reset();
+  {
+    Child child([&] {
+      auto store = PostgresqlStore::open(database.uri());
+      return store && (*store)->record_intent(intent_of("a", "done@example.com", 1)) && (*store)->begin() &&
+             (*store)->append(event_of(EventType::sent, "a", "done@example.com", 1)) && (*store)->commit() &&
+             (*store)->record_intent(intent_of("a", "doubt@example.com", 1));
+    });
+    REQUIRE(child.ready());
+    child.kill();
+  }
+  // The killed engine's session ends with its socket, and its lock with it.
+  std::unique_ptr<PostgresqlStore> store;
+  for (int i = 0; i < 100 && !store; ++i) {
+    auto opened = PostgresqlStore::open(database.uri());
+    if (opened) {
+      store = std::move(*opened);
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  REQUIRE(store);
+  CHECK(store->open_intents() == std::vector<SendIntent>{intent_of("a", "doubt@example.com", 1)});
+  CHECK(events_of(*store, "a") == std::vector<Event>{event_of(EventType::sent, "a", "done@example.com", 1)});
+}
+
+TEST_CASE("only one engine holds a PostgreSQL store at a time; readers and the inbox need no lock") {
+  PostgresqlDatabase database;
+  auto first = open_postgresql(database.uri());
+  const auto second = PostgresqlStore::open(database.uri());
+  REQUIRE_FALSE(second.has_value());
+  CHECK(second.error().code() == Errc::unavailable);
+  CHECK(second.error().message().find("in use by another engine") != std::string::npos);
+  auto reader = open_postgresql(database.uri(), reading());
+  auto inbox = open_postgresql(database.uri(), handing_in());
+  CHECK(reader->campaigns().empty());
+  REQUIRE(inbox->queue_received("From: a\r\n\r\nhi\r\n", utc("2026-12-01T09:00:00Z")));
+  const auto asked = inbox->queue_request(R"({"action":"pause","campaign":"a"})", utc("2026-12-01T09:00:00Z"));
+  REQUIRE(asked);
+  CHECK(first->waiting_requests(10).size() == 1);
+  CHECK(first->queued(10).size() == 1);
+  const auto refused = inbox->append(event_of(EventType::sent, "a", "x@example.com", 1));
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code() == Errc::invalid_argument);
+  first.reset();
+  open_postgresql(database.uri()).reset();  // free once the first is closed
+}
+
+TEST_CASE("a PostgreSQL reader sees what an engine committed, reads one snapshot in a unit, and cannot write") {
+  PostgresqlDatabase database;
+  auto engine = open_postgresql(database.uri());
+  REQUIRE(engine->append(event_of(EventType::sent, "a", "x@example.com", 1)));
+  auto reader = open_postgresql(database.uri(), reading());
+  CHECK(events_of(*reader, "a").size() == 1);
+  REQUIRE(engine->begin());
+  REQUIRE(engine->append(event_of(EventType::replied, "a", "x@example.com", 1)));
+  CHECK(events_of(*reader, "a").size() == 1);  // not the unit still open
+  REQUIRE(engine->commit());
+  CHECK(events_of(*reader, "a").size() == 2);
+
+  REQUIRE(reader->begin());
+  CHECK(events_of(*reader, "a").size() == 2);
+  REQUIRE(engine->append(event_of(EventType::completed, "a", "y@example.com")));
+  CHECK(events_of(*reader, "a").size() == 2);
+  REQUIRE(reader->commit());
+  CHECK(events_of(*reader, "a").size() == 3);
+
+  const auto write = reader->suppress("x@example.com", "manual");
+  REQUIRE_FALSE(write.has_value());
+  CHECK(write.error().code() == Errc::invalid_argument);
+  CHECK(write.error().message().find("opened for reading") != std::string::npos);
+  CHECK_FALSE(reader->queue_request("{}", utc("2026-12-01T09:00:00Z")).has_value());
+}
+
+TEST_CASE("databases that do not hold an outreach store of this version are refused and left unchanged") {
+  {  // a schema `outreach` of someone else's
+    PostgresqlDatabase database;
+    Session session(database.uri());
+    session.run("CREATE SCHEMA outreach; CREATE TABLE outreach.orders (id int)");
+    for (const auto& options : {PostgresqlStoreOptions{}, reading()}) {
+      const auto opened = PostgresqlStore::open(database.uri(), options);
+      REQUIRE_FALSE(opened.has_value());
+      CHECK(opened.error().code() == Errc::invalid_value);
+      CHECK(opened.error().message().find("not an outreach store") != std::string::npos);
+    }
+    CHECK(session.run("SELECT count(*) FROM pg_tables WHERE schemaname = 'outreach'") == "1");
+  }
+  {  // a newer version
+    PostgresqlDatabase database;
+    open_postgresql(database.uri()).reset();
+    Session session(database.uri());
+    session.run("UPDATE outreach.meta SET version = version + 1");
+    const auto opened = PostgresqlStore::open(database.uri());
+    REQUIRE_FALSE(opened.has_value());
+    CHECK(opened.error().code() == Errc::invalid_value);
+    CHECK(opened.error().message().find("newer version of outreach") != std::string::npos);
+  }
+  {  // no store yet: a reader does not make one
+    PostgresqlDatabase database;
+    const auto opened = PostgresqlStore::open(database.uri(), reading());
+    REQUIRE_FALSE(opened.has_value());
+    CHECK(opened.error().code() == Errc::not_found);
+    CHECK(Session(database.uri()).run("SELECT count(*) FROM pg_namespace WHERE nspname = 'outreach'") == "0");
+  }
+  {  // no such database
+    const auto opened = PostgresqlStore::open(postgresql_database_uri("no_such_database"));
+    REQUIRE_FALSE(opened.has_value());
+    CHECK(opened.error().code() == Errc::not_found);
+    CHECK(opened.error().message().find("does not exist") != std::string::npos);
+  }
+  {  // no server: the socket folder has none
+    const auto opened = PostgresqlStore::open("postgresql://postgres@/x?host=/nonexistent&connect_timeout=2");
+    REQUIRE_FALSE(opened.has_value());
+    CHECK(opened.error().code() == Errc::unavailable);
+  }
+}
+
+TEST_CASE("a password never shows in a PostgreSQL store's errors") {
+  CHECK(detail::without_password("postgresql://ann:s3cret@db.internal:5432/outreach?sslmode=require") ==
+        "postgresql://ann@db.internal:5432/outreach?sslmode=require");
+  CHECK(detail::without_password("postgres://ann:s3cret@db/x") == "postgres://ann@db/x");
+  CHECK(detail::without_password("postgresql://db/x?user=ann&password=s3cret&sslmode=verify-full") ==
+        "postgresql://db/x?user=ann&password=***&sslmode=verify-full");
+  CHECK(detail::without_password("host=db user=ann password=s3cret dbname=x") ==
+        "host=db user=ann password=*** dbname=x");
+  CHECK(detail::without_password("host=db password='a \\' b' dbname=x") == "host=db password=*** dbname=x");
+  CHECK(detail::without_password("postgresql://db/x") == "postgresql://db/x");
+  CHECK(detail::without_password("/var/lib/outreach/outreach.db") == "/var/lib/outreach/outreach.db");
+  const auto opened = PostgresqlStore::open("postgresql://ann:s3cret@/x?host=/nonexistent&connect_timeout=2");
+  REQUIRE_FALSE(opened.has_value());
+  CHECK(opened.error().to_string().find("s3cret") == std::string::npos);
+  CHECK(opened.error().where().file == "postgresql://ann@/x?host=/nonexistent&connect_timeout=2");
+}
+
+TEST_CASE("two engines opening a new database at once: one creates the schema, the other waits and finds it") {
+  PostgresqlDatabase database;
+  std::vector<std::string> errors(4);
+  std::vector<std::thread> openers;
+  for (std::size_t i = 0; i < errors.size(); ++i) {
+    openers.emplace_back([&, i] {
+      auto connection = detail::pg::Connection::open(database.uri(), database.uri());
+      if (!connection) {
+        errors[i] = connection.error().to_string();
+        return;
+      }
+      if (auto migrated = detail::migrate_postgresql(*connection); !migrated) errors[i] = migrated.error().to_string();
+    });
+  }
+  for (auto& opener : openers) opener.join();
+  for (const auto& error : errors) CHECK_MESSAGE(error.empty(), error);
+  Session session(database.uri());
+  CHECK(session.run("SELECT count(*) FROM outreach.meta") == "1");
+  CHECK(session.run("SELECT version FROM outreach.meta") == std::to_string(detail::postgresql_schema_version()));
+  auto store = open_postgresql(database.uri());
+  CHECK(store->campaigns().empty());
+}
+
+TEST_CASE("a lost connection is opened again: a write outside a unit is kept once, a unit is written again") {
+  PostgresqlDatabase database;
+  auto store = open_postgresql(database.uri());
+  Session session(database.uri());
+  REQUIRE(store->append(event_of(EventType::sent, "a", "a@example.com", 1)));
+
+  // Outside a unit: the write finds the connection gone, opens a new one and is kept once.
+  session.cut_the_others();
+  REQUIRE(store->append(event_of(EventType::sent, "a", "b@example.com", 1)));
+  CHECK(store->reconnections() == 1);
+  // A read does the same.
+  session.cut_the_others();
+  CHECK(events_of(*store, "a").size() == 2);
+  CHECK(store->reconnections() == 2);
+
+  // Inside a unit: the writes before the cut are written again on the new connection.
+  REQUIRE(store->begin());
+  REQUIRE(store->append(event_of(EventType::sent, "a", "c@example.com", 1)));
+  REQUIRE(store->suppress("c@example.com", "manual"));
+  session.cut_the_others();
+  REQUIRE(store->append(event_of(EventType::sent, "a", "d@example.com", 1)));
+  REQUIRE(store->commit());
+  CHECK(store->reconnections() == 3);
+  CHECK(events_of(*store, "a").size() == 4);
+  CHECK(store->is_suppressed("c@example.com"));
+
+  // A request's id comes from a sequence: written again, it would get another one than the id
+  // the unit gave out. The unit fails then, saying so, and keeps nothing.
+  REQUIRE(store->begin());
+  REQUIRE(store->append(event_of(EventType::sent, "a", "f@example.com", 1)));
+  REQUIRE(store->queue_request(R"({"action":"pause","campaign":"a"})", utc("2026-12-01T09:00:00Z")));
+  session.cut_the_others();
+  const auto replayed = store->append(event_of(EventType::sent, "a", "g@example.com", 1));
+  REQUIRE_FALSE(replayed.has_value());
+  CHECK(replayed.error().message().find("gives another result") != std::string::npos);
+  REQUIRE_FALSE(store->commit().has_value());
+  CHECK(events_of(*store, "a").size() == 4);
+  CHECK(store->waiting_requests(10).empty());
+
+  // Cut just before the commit: the commit finds out the unit was not kept, writes it again.
+  REQUIRE(store->begin());
+  REQUIRE(store->append(event_of(EventType::sent, "a", "e@example.com", 1)));
+  session.cut_the_others();
+  REQUIRE(store->commit());
+  CHECK(events_of(*store, "a").size() == 5);
+  CHECK(session.run("SELECT count(*) FROM outreach.events WHERE lead = 'e@example.com'") == "1");
+  CHECK_FALSE(store->read_error().has_value());
+}
+
+TEST_CASE("a connection lost during COMMIT: the transaction's status says whether to write again") {
+  PostgresqlDatabase database;
+  auto store = open_postgresql(database.uri());
+  Session session(database.uri());
+  // At the first commit that has a row for this lead, the server ends the session, as a
+  // restart would during the commit; the sequence is not transactional, so it fires once.
+  session.run(R"(CREATE SEQUENCE outreach.once;
+                 CREATE FUNCTION outreach.cut() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN
+                   IF nextval('outreach.once') = 1 THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF;
+                   RETURN NULL;
+                 END $$;
+                 CREATE CONSTRAINT TRIGGER cut AFTER INSERT ON outreach.events DEFERRABLE INITIALLY DEFERRED
+                 FOR EACH ROW WHEN (NEW.lead = 'cut@example.com') EXECUTE FUNCTION outreach.cut())");
+  REQUIRE(store->append(event_of(EventType::sent, "a", "cut@example.com", 1)));
+  CHECK(store->reconnections() >= 1);
+  CHECK(session.run("SELECT count(*) FROM outreach.events WHERE lead = 'cut@example.com'") == "1");
+  // The same inside a unit.
+  session.run("ALTER SEQUENCE outreach.once RESTART");
+  REQUIRE(store->begin());
+  REQUIRE(store->append(event_of(EventType::replied, "a", "cut@example.com", 1)));
+  REQUIRE(store->append(event_of(EventType::stopped, "a", "cut@example.com")));
+  REQUIRE(store->commit());
+  CHECK(session.run("SELECT count(*) FROM outreach.events WHERE lead = 'cut@example.com'") == "3");
+}
+
+TEST_CASE("a statement that waits past the statement timeout fails, and the store goes on") {
+  PostgresqlDatabase database;
+  PostgresqlStoreOptions options;
+  options.statement_timeout = std::chrono::milliseconds(300);
+  auto store = open_postgresql(database.uri(), options);
+  Session session(database.uri());
+  session.run("BEGIN; LOCK TABLE outreach.suppressions IN ACCESS EXCLUSIVE MODE");
+  const auto started = std::chrono::steady_clock::now();
+  const auto waited = store->suppress("x@example.com", "manual");
+  REQUIRE_FALSE(waited.has_value());
+  CHECK(waited.error().code() == Errc::unavailable);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+  session.run("ROLLBACK");
+  REQUIRE(store->suppress("x@example.com", "manual"));
+  CHECK(store->is_suppressed("x@example.com"));
+}
+
+TEST_CASE("an event line that cannot be read is skipped, reported, and stops every later write (PostgreSQL)") {
+  PostgresqlDatabase database;
+  {
+    auto store = open_postgresql(database.uri());
+    for (const char* lead : {"a@example.com", "b@example.com", "c@example.com"}) {
+      REQUIRE(store->append(event_of(EventType::sent, "a", lead, 1)));
+    }
+  }
+  Session(database.uri()).run(R"(UPDATE outreach.events SET line = '{"type":"sent"' WHERE lead = 'b@example.com')");
+  auto store = open_postgresql(database.uri());
+  const auto events = events_of(*store, "a");
+  REQUIRE(events.size() == 2);
+  CHECK(events[1].lead == "c@example.com");
+  REQUIRE(store->read_error().has_value());
+  CHECK(store->read_error()->message().find("cannot be read") != std::string::npos);
+  const auto write = store->append(event_of(EventType::completed, "a", "a@example.com"));
+  REQUIRE_FALSE(write.has_value());
+  CHECK(write.error().message().find("after a failed read") != std::string::npos);
+}
+
+TEST_CASE("open_store opens a postgresql:// location as a PostgreSQL store") {
+  PostgresqlDatabase database;
+  auto opened = open_store(database.uri());
+  REQUIRE_MESSAGE(opened.has_value(), (opened ? std::string() : opened.error().to_string()));
+  CHECK(dynamic_cast<PostgresqlStore*>(opened->get()) != nullptr);
+  CHECK(names_postgresql("postgres://db/x"));
+  CHECK(names_postgresql("postgresql://db/x"));
+  CHECK_FALSE(names_postgresql("postgresql.db"));
+  CHECK_FALSE(names_postgresql("/var/lib/outreach/postgres://x"));
+}
+
+TEST_CASE("an engine on a PostgreSQL store writes the same log as on a memory store, and resumes after closing") {
+  std::string leads = "[";
+  for (int i = 0; i < 40; ++i) {
+    leads += std::string(i ? "," : "") + R"({"email":"lead)" + std::to_string(i) + R"(@example.com","first_name":"L"})";
+  }
+  leads += "]";
+  const std::string json = R"({"name":"c","seed":7,"sequence":{"steps":[
+      {"variants":[{"subject":"Hi","text":"Hello {{first_name}}"}]},
+      {"delay":{"days":2},"variants":[{"text":"Again"}]}]},
+    "leads":)" + leads + R"(,"schedule":{"timezone":"UTC","start":"2026-12-01","hours":["09:00-17:00"]},
+    "mailboxes":[{"id":"m1","from":"M <m1@acme.example>","daily_limit":30,"min_interval":{"minutes":3}}]})";
+  std::size_t sends = 0;
+  const MemoryTransport::Script script = [&sends](const Mailbox&, const Message&) {
+    return ++sends % 7 == 0 ? SendOutcome{.kind = SendOutcome::Kind::temporary, .code = 451, .status = "4.3.0",
+                                          .reason = "later", .queue_id = {}, .maybe_delivered = false}
+                            : SendOutcome::accept();
+  };
+  const auto run = [&](Store& store, ManualClock& clock, std::optional<Instant> until) {
+    MemoryTransport transport(script);
+    Engine engine{store, transport, clock};
+    auto campaign = CampaignDefinition::from_json(json);
+    REQUIRE(campaign.has_value());
+    REQUIRE(engine.add_campaign(std::move(*campaign)));
+    REQUIRE(engine.start("c"));
+    engine.simulate(clock, until);
+    REQUIRE_FALSE(engine.failure().has_value());
+  };
+  const auto lines_of = [](const Store& store) {
+    std::vector<std::string> lines;
+    store.for_each_event("c", [&](const Event& event) { lines.push_back(to_json_line(event)); });
+    return lines;
+  };
+  MemoryStore memory;
+  ManualClock memory_clock{utc("2026-12-01T00:00:00Z")};
+  run(memory, memory_clock, std::nullopt);
+  const auto expected_lines = lines_of(memory);
+  REQUIRE(expected_lines.size() > 80);
+
+  PostgresqlDatabase database;
+  sends = 0;
+  ManualClock clock{utc("2026-12-01T00:00:00Z")};
+  run(*open_postgresql(database.uri()), clock, utc("2026-12-02T12:00:00Z"));
+  run(*open_postgresql(database.uri()), clock, std::nullopt);
+  auto store = open_postgresql(database.uri(), reading());
+  CHECK(lines_of(*store) == expected_lines);
+  CHECK(store->open_intents().empty());
+  REQUIRE(store->campaigns().size() == 1);
+}
+
+}  // TEST_SUITE
