@@ -297,6 +297,14 @@ class Engine {
   /// @brief Asks `run` to return after the send in progress; safe from any thread.
   void request_stop() noexcept;
 
+  /// @brief On a store several engines share (`Store::shared`, a PostgreSQL store): while it
+  /// runs (`run`, `run_on`), this engine also claims the campaigns of the store that no live
+  /// engine holds, those of an engine that died included, and runs them; what `outreach run
+  /// --store` with no campaign file does. Without it, only the campaigns added to it run here,
+  /// each once this engine holds its claim. Nothing on a store that one engine runs alone.
+  /// @param taking Whether to take them.
+  void take_free_campaigns(bool taking) noexcept;
+
   /// @brief Adds a listener for every event (after the store has it).
   /// @param listener The function to call.
   void on_event(EventListener listener);

@@ -2,6 +2,7 @@
 /// @brief `open_store`: the durable store a location names, whichever backend keeps it.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string_view>
 
@@ -14,6 +15,10 @@ namespace outreach {
 struct StoreOptions {
   StoreAccess access = StoreAccess::engine;               ///< Engine (lock, writes), reader or inbox.
   StoreDurability durability = StoreDurability::process;  ///< What a write survives.
+  /// On a store several engines share (PostgreSQL): how long an engine's claim on a campaign
+  /// lasts unless renewed, so how soon another engine takes over the campaigns of one that
+  /// stopped. Nothing for a SQLite store.
+  std::chrono::milliseconds claim_lease{30000};
 };
 
 /// @brief Whether a location names a PostgreSQL database: it starts with `postgresql://` or

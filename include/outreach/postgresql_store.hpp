@@ -32,6 +32,10 @@ struct PostgresqlStoreOptions {
   /// How long a lost connection is tried again (a restarted server, a network blip) before the
   /// read or write that needed it fails.
   std::chrono::milliseconds reconnect_timeout{60000};
+  /// How long an engine's claim on a campaign lasts unless renewed: an engine that stops (killed,
+  /// stopped, cut off) leaves its campaigns to the others after this long. It renews its claims
+  /// every third of it.
+  std::chrono::milliseconds claim_lease{30000};
 };
 
 /// @brief A `Store` in a PostgreSQL database: the same records as `SqliteStore` (campaigns, the
@@ -55,9 +59,14 @@ struct PostgresqlStoreOptions {
 /// opened again, returns what it could, and the error is kept (`read_error()`) and fails every
 /// later write, so an engine stops before acting on a read it could not trust.
 ///
-/// One engine at a time holds the store (a session advisory lock, released with the connection,
-/// also when its process is killed); readers and the inbox need no lock. Used from one thread at
-/// a time. No exception leaves it.
+/// Any number of engines open the same store (`shared()`): each campaign is run by one of them
+/// at a time, which claims it (`claim`, `claim_free`: `FOR UPDATE SKIP LOCKED`) under a lease on
+/// the server's clock and renews it while it runs. Every write of a campaign is fenced by the
+/// claim's attempt number, in the same transaction: once another engine has taken a lapsed claim
+/// over, the old holder's writes fail with `unavailable` and change nothing. A mailbox's sends
+/// are counted for every engine at once (`reserve_slot`, in the transaction of the send's
+/// intent). Readers and the inbox claim nothing. Used from one thread at a time. No exception
+/// leaves it.
 class PostgresqlStore final : public Store {
  public:
   /// @brief Connects and opens a store; with `engine` access, creates or upgrades its schema
@@ -74,7 +83,8 @@ class PostgresqlStore final : public Store {
   [[nodiscard]] static expected<std::unique_ptr<PostgresqlStore>> open(std::string_view location,
                                                                        const PostgresqlStoreOptions& options = {});
 
-  /// @brief Rolls back a unit not committed and closes the connection (releasing the lock).
+  /// @brief Rolls back a unit not committed, gives this engine's claims up (another engine may
+  /// take its campaigns at once) and closes the connection.
   ~PostgresqlStore() override;
   PostgresqlStore(const PostgresqlStore&) = delete;             ///< Not copyable: it owns a connection.
   PostgresqlStore& operator=(const PostgresqlStore&) = delete;  ///< Not copyable: it owns a connection.
@@ -131,6 +141,18 @@ class PostgresqlStore final : public Store {
   [[nodiscard]] std::vector<MailboxCheck> mailbox_checks() const override;
   [[nodiscard]] StoreAccess access() const noexcept override;
   [[nodiscard]] std::optional<Error> read_error() const override;
+  /// @brief Yes when opened as an engine: several engines may run the store.
+  [[nodiscard]] bool shared() const noexcept override;
+  [[nodiscard]] expected<bool> claim(std::string_view campaign) override;
+  [[nodiscard]] expected<std::vector<std::string>> claim_free(std::size_t limit) override;
+  /// @brief Renews them every third of the lease; between, it returns at once.
+  [[nodiscard]] expected<std::vector<std::string>> renew_claims() override;
+  [[nodiscard]] expected<void> release(std::string_view campaign, bool finished) override;
+  [[nodiscard]] expected<bool> others_at_work() override;
+  [[nodiscard]] expected<SlotAnswer> reserve_slot(const SendSlot& slot) override;
+  [[nodiscard]] expected<void> release_slot(const SendSlot& slot) override;
+  /// @brief This engine's id in the store's claims: the host, the process id and a random part.
+  [[nodiscard]] const std::string& engine_id() const noexcept;
 
   /// @brief The location as errors show it: the URI without its password.
   [[nodiscard]] const std::string& location() const noexcept;

@@ -4,6 +4,7 @@
 /// campaign.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -155,6 +156,26 @@ struct MailboxState {
   Instant since{};        ///< When it was disabled or enabled.
   /// @brief States compare equal when every part is equal.
   friend bool operator==(const MailboxState&, const MailboxState&) = default;
+};
+
+/// @brief A mailbox's send slot, asked of a store that several engines share (`Store::shared`)
+/// in the unit that records the send's intent, so that the mailbox's limits hold across them.
+struct SendSlot {
+  std::string mailbox;                   ///< The mailbox id.
+  std::int64_t day = 0;                  ///< The send's local day in the mailbox's zone, in days since 1970-01-01.
+  std::int64_t day_limit = 0;            ///< How many sends that day may have (the daily limit, or the ramp's).
+  Instant at{};                          ///< When the send goes.
+  std::chrono::milliseconds spacing{0};  ///< The least time since the mailbox's send before (`min_interval`).
+};
+
+/// @brief What a store said to a send slot: granted, or what the mailbox's shared count is.
+struct SlotAnswer {
+  bool granted = true;                ///< The send may go; false: the day is full or the spacing not over.
+  std::int64_t day = 0;               ///< The local day the shared count is of.
+  std::int64_t sent_that_day = 0;     ///< Sends counted that day by every engine (this one included when granted).
+  std::optional<Instant> last;        ///< The mailbox's last send, by any engine.
+  /// @brief Answers compare equal when every part is equal.
+  friend bool operator==(const SlotAnswer&, const SlotAnswer&) = default;
 };
 
 /// @brief A page of a campaign's event log, for a reader that follows it (`Store::events_after`).
@@ -402,6 +423,51 @@ class Store {
 
   /// @brief Each mailbox's last state kept, ordered by mailbox id. The default has none.
   [[nodiscard]] virtual std::vector<MailboxState> mailbox_states() const;
+
+  /// @brief Whether several engines may run this store at once, each campaign by one of them at
+  /// a time (a PostgreSQL store opened as an engine). An engine on such a store claims each
+  /// campaign before it runs it (`claim`, `claim_free`), renews its claims while it runs
+  /// (`renew_claims`), and asks for each send's slot (`reserve_slot`); the store refuses every
+  /// write of a campaign whose claim another engine has taken over since. The default, a store
+  /// that one engine runs alone: no.
+  [[nodiscard]] virtual bool shared() const noexcept { return false; }
+
+  /// @brief Claims a campaign for this engine (one the store has, or a new one): true when it is
+  /// this engine's now, false while another live engine holds it. A claim lapses when its holder
+  /// does not renew it in time; another engine may then take the campaign over. The default: true.
+  /// @param campaign The campaign's name.
+  [[nodiscard]] virtual expected<bool> claim(std::string_view campaign);
+
+  /// @brief Claims campaigns of the store that no live engine holds and that have something left
+  /// to do (not released as finished, or asked for something since): their names. The default
+  /// claims none.
+  /// @param limit At most this many.
+  [[nodiscard]] virtual expected<std::vector<std::string>> claim_free(std::size_t limit);
+
+  /// @brief Renews this engine's claims, when they are due for it: the campaigns it lost (another
+  /// engine took them over after they lapsed), which it must leave. The default loses none.
+  [[nodiscard]] virtual expected<std::vector<std::string>> renew_claims();
+
+  /// @brief Gives a campaign's claim up, so that another engine may take it at once.
+  /// @param campaign The campaign's name.
+  /// @param finished It has nothing left to do: claimed again only once something is asked of it.
+  [[nodiscard]] virtual expected<void> release(std::string_view campaign, bool finished);
+
+  /// @brief Whether a live engine other than this one holds a campaign with something left to
+  /// do: one this engine would take over, should that engine die. The default: no.
+  [[nodiscard]] virtual expected<bool> others_at_work();
+
+  /// @brief Reserves a send slot of a mailbox, in the unit that records the send's intent: granted
+  /// when the day has room and the spacing is over by the count of every engine. The default,
+  /// for a store that one engine runs alone (its own count is the whole count), grants it.
+  /// @param slot The mailbox, the day, its limit, the instant and the spacing.
+  [[nodiscard]] virtual expected<SlotAnswer> reserve_slot(const SendSlot& slot);
+
+  /// @brief Gives a reserved slot's room back: its send did not go out (deferred, refused), and
+  /// counts against no daily limit; the spacing after it still holds. In the unit that records
+  /// the send's outcome. The default does nothing.
+  /// @param slot The slot as it was reserved (its mailbox and day).
+  [[nodiscard]] virtual expected<void> release_slot(const SendSlot& slot);
 
   /// @brief What the store was opened for. The default, a store that lives with its engine,
   /// says `engine`.

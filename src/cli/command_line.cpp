@@ -148,6 +148,9 @@ CommandLine::CommandLine()
   value_option(*command, "--events", "FILE.jsonl", "append every new event to this file");
   value_option(*command, "--until", "INSTANT", "stop after this instant");
   value_option(*command, "--log-format", "text|json", "how events and problems are logged on standard error");
+  value_option(*command, "--claim-lease", "SECONDS",
+               "with engines sharing a PostgreSQL store: how soon another engine takes over this one's campaigns "
+               "should it stop, 1 to 3600 (default 30)");
 
   command = add_command(app_, "status", "Print every campaign of a store: status, lead counts and analytics",
                         "outreach status --store state.db --json", status);

@@ -44,7 +44,16 @@ int run(const Arguments& arguments) {
     for (const Error& problem : campaign->lead_problems) log.warning(problem.to_string());
     campaigns.push_back(std::move(*campaign));
   }
-  auto store = open_store(*store_path, {.access = StoreAccess::engine});
+  StoreOptions store_options{.access = StoreAccess::engine};
+  if (const std::string* lease = arguments.option("claim-lease")) {
+    const auto seconds = parse_integer(*lease);
+    if (!seconds || *seconds < 1 || *seconds > 3600) {
+      log.error("--claim-lease: " + *lease + " is not a number of seconds from 1 to 3600");
+      return exit_bad_input;
+    }
+    store_options.claim_lease = std::chrono::seconds(*seconds);
+  }
+  auto store = open_store(*store_path, store_options);
   if (!store) {
     log.errors(store.error());
     return exit_code_for(store.error());
@@ -67,7 +76,15 @@ int run(const Arguments& arguments) {
   });
   engine.on_warning([&](const std::string& warning) { log.warning(warning); });
   engine.require_unsubscribe_secrets();  // real mail: a forgeable unsubscribe link is refused
-  if (from_store) {
+  if (from_store && (*store)->shared()) {
+    // Several engines share the store: this one claims what no live engine holds, its fair share
+    // at a time, as it runs (and what another leaves should it stop).
+    if ((*store)->campaigns().empty()) {
+      log.error(detail::without_password(*store_path) + " has no campaign yet: give the campaign files to start");
+      return exit_bad_input;
+    }
+    engine.take_free_campaigns(true);
+  } else if (from_store) {
     if (auto restored = restore_campaigns(engine, **store, nullptr); !restored) {
       log.errors(restored.error());
       return exit_code_for(restored.error());

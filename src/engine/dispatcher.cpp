@@ -103,6 +103,26 @@ void Engine::State::send_outgoing(Instant now) {
     record(c, send.lead, event);
     return true;
   });
+  // With engines sharing the store, each send takes its mailbox's slot by every engine's count,
+  // in this unit: no intent without its slot, no slot without its intent.
+  if (store.shared()) {
+    std::erase_if(group, [&](const Outgoing& send) {
+      if (!recorded) return false;
+      detail::MailboxLimiter& mailbox = mailboxes[send.mailbox];
+      auto slot = store.reserve_slot(mailbox.slot_at(now));
+      if (!slot) {
+        recorded = log.kept_or_stop(fail(slot.error()));
+        return false;
+      }
+      if (slot->granted) {
+        mailbox.observe(*slot);
+        return false;
+      }
+      release(send, now);
+      requeue(send, *slot, now);
+      return true;
+    });
+  }
   for (const Outgoing& send : group) {
     if (!recorded) break;
     const CampaignState& c = *send.campaign;
@@ -151,7 +171,11 @@ void Engine::State::record_outcome(Outgoing& send, const SendOutcome& outcome, I
   } else {
     detail::describe_outcome(verdict, outcome, now, event);
   }
+  detail::MailboxLimiter& mailbox = mailboxes[send.mailbox];
+  const std::int64_t room_before = mailbox.room(now);
   if (record(c, lead, event, rendered.variant).completed) completions.push_back(lead_event(EventType::completed, now, c, lead));
+  // A send that did not go out counts against no limit: every engine's count gives it back too.
+  if (store.shared() && mailbox.room(now) > room_before) (void)log.kept_or_stop(store.release_slot(mailbox.slot_at(now)));
   note_mailbox_outcome(send.mailbox, outcome, now);
   if (!verdict.hard_bounce) return;
   Event bounce = lead_event(EventType::bounced, now, c, lead, send.step);

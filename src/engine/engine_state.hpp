@@ -107,6 +107,31 @@ struct Engine::State {
   // mailbox of some of its leads), each with its leads whose follow-ups wait for it.
   std::vector<MailboxTrouble> mailbox_trouble(const detail::CampaignState& c) const;
 
+  // ---- several engines on one store (claims.cpp) ------------------------------------------
+  // A campaign this engine was given that another engine holds: it runs here once claimed.
+  struct Deferred {
+    CampaignDefinition definition;
+    CampaignSecrets secrets;
+  };
+  std::vector<Deferred> elsewhere;
+  bool takes_free_campaigns = false;  // `take_free_campaigns`: the store's unheld campaigns too
+  std::chrono::steady_clock::time_point next_claims_look{};
+  // Claims a campaign before it starts, on a shared store: false when another engine holds it,
+  // and then it is set aside (`elsewhere`) and out of `campaigns`.
+  expected<bool> claim_or_defer(detail::CampaignState& c);
+  // Renews the claims (a lost one stops the engine), and claims the campaigns set aside and, when
+  // it takes them, the store's free ones, which then run here.
+  void tend_claims();
+  // Adds and starts a campaign this engine has just claimed.
+  void run_claimed(CampaignDefinition definition, CampaignSecrets secrets);
+  // Nothing is due here, but another engine's campaigns may come to this one (it dies).
+  bool waits_for_others();
+  // Gives every claim up at the end of a run, finished campaigns as finished.
+  void release_claims();
+  // A send whose slot the shared store refused (another engine used the mailbox): it waits for
+  // the mailbox as the store counts it.
+  void requeue(const Outgoing& send, const SlotAnswer& shared, Instant now);
+
   // ---- set-up (setup.cpp) -----------------------------------------------------------------
   expected<void> add_campaign(CampaignDefinition campaign, CampaignSecrets secrets);
   expected<void> start(detail::CampaignState& c, Instant now);

@@ -20,6 +20,11 @@ void MailboxLimiter::reserve(Instant now) {
   tally(now);
 }
 
+void MailboxLimiter::observe(const SlotAnswer& shared) {
+  if (shared.day == day_.time_since_epoch().count()) sent_today_ = std::max(sent_today_, shared.sent_that_day);
+  if (shared.last) next_allowed_ = std::max(next_allowed_, *shared.last + settings_.min_interval);
+}
+
 void MailboxLimiter::release(Instant at) {
   if (keeps_history_ && !history_.empty()) history_.back().second = false;
   untally(at);

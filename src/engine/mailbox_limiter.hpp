@@ -14,6 +14,7 @@
 #include "outreach/instant.hpp"
 #include "outreach/mailbox.hpp"
 #include "outreach/schedule.hpp"
+#include "outreach/store.hpp"
 #include "outreach/timezone.hpp"
 
 namespace outreach::detail {
@@ -48,6 +49,19 @@ class MailboxLimiter {
 
   /// Counts a send decided at `now` against today's room, and starts the spacing after it.
   void reserve(Instant now);
+  /// The slot the send just reserved at `now` asks of a store several engines share: today's
+  /// day number, its cap and the spacing.
+  [[nodiscard]] SendSlot slot_at(Instant now) const {
+    const auto today = local_day(now);
+    return SendSlot{.mailbox = settings_.id,
+                    .day = today.time_since_epoch().count(),
+                    .day_limit = cap_on(today),
+                    .at = now,
+                    .spacing = std::chrono::duration_cast<std::chrono::milliseconds>(settings_.min_interval)};
+  }
+  /// Takes in what a shared store counts for the mailbox (the sends of every engine): today's
+  /// count and the spacing after its last send, when they are more than this engine's own.
+  void observe(const SlotAnswer& shared);
   /// Gives the room of the last reserved send back: it did not go (the spacing still holds).
   void release(Instant at);
 

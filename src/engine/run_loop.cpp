@@ -45,8 +45,9 @@ void Engine::run_on(boost::asio::io_context& io, std::optional<Instant> until, s
       const bool over = engine.state_->stop_requested.load() || (until && engine.state_->clock.now() > *until);
       std::optional<Instant> next;
       try {
-        // What other processes asked for comes before the next send (a store error stops the
-        // engine, which the step then sees).
+        // The claims first (on a store several engines share), then what other processes asked
+        // for, before the next send (a store error stops the engine, which the step then sees).
+        if (!over) engine.state_->tend_claims();
         if (!over) (void)engine.apply_waiting();
         if (!over) {
           engine.state_->yield_after = std::chrono::steady_clock::now() + step_slice;
@@ -66,11 +67,16 @@ void Engine::run_on(boost::asio::io_context& io, std::optional<Instant> until, s
       if (!next && !over && engine.state_->has_held_campaign()) {
         next = engine.state_->clock.now() + std::chrono::seconds(1);
       }
+      // Nothing here, but another engine's campaigns may come to this one should it stop.
+      if (!next && !over && engine.state_->waits_for_others()) {
+        next = engine.state_->clock.now() + std::chrono::seconds(1);
+      }
       // Past `until` nothing more is sent, but received mail is still read until then.
       if (next && until && *next > *until) {
         next = engine.state_->reads_mail ? std::optional<Instant>(*until + std::chrono::milliseconds(1)) : std::nullopt;
       }
       if (!next) {
+        engine.state_->release_claims();
         if (done) done();
         return;
       }

@@ -29,7 +29,8 @@ CampaignSecrets CampaignSecrets::from_environment(const CampaignDefinition& camp
 Engine::Engine(Store& store, Transport& transport, const Clock& clock)
     : state_(std::make_unique<State>(store, transport, clock)) {}
 
-Engine::~Engine() = default;
+// Its claims go with it (on a store several engines share), finished campaigns as finished.
+Engine::~Engine() { state_->release_claims(); }
 
 expected<void> Engine::add_campaign(CampaignDefinition campaign) {
   CampaignSecrets secrets = CampaignSecrets::from_environment(campaign);
@@ -110,6 +111,10 @@ expected<void> Engine::start(std::string_view name) {
 }
 
 expected<void> Engine::State::start(CampaignState& c, Instant now) {
+  // On a store several engines share, the campaign runs where its claim is.
+  auto claimed = claim_or_defer(c);
+  if (!claimed) return fail(claimed.error());
+  if (!*claimed) return {};  // set aside: `c` is gone
   c.status = CampaignStatus::running;
   const Delay& first_delay = c.def.sequence.step(1).delay;
   if (auto stored = store.campaign(c.def.name)) {

@@ -34,4 +34,13 @@ bool request_names_address(std::string& body, std::string_view folded, bool take
   return named;
 }
 
+std::string request_campaign(std::string_view body) {
+  boost::system::error_code error;
+  const boost::json::value parsed = boost::json::parse(body, error);
+  if (error || !parsed.is_object()) return {};
+  const boost::json::value* campaign = parsed.as_object().if_contains("campaign");
+  if (!campaign || !campaign->is_string()) return {};
+  return std::string(campaign->as_string().data(), campaign->as_string().size());
+}
+
 }  // namespace outreach::detail

@@ -95,4 +95,20 @@ expected<void> Store::save_mailbox_state(const MailboxState&) { return {}; }
 
 std::vector<MailboxState> Store::mailbox_states() const { return {}; }
 
+expected<bool> Store::claim(std::string_view) { return true; }
+
+expected<std::vector<std::string>> Store::claim_free(std::size_t) { return std::vector<std::string>{}; }
+
+expected<std::vector<std::string>> Store::renew_claims() { return std::vector<std::string>{}; }
+
+expected<void> Store::release(std::string_view, bool) { return {}; }
+
+expected<bool> Store::others_at_work() { return false; }
+
+expected<void> Store::release_slot(const SendSlot&) { return {}; }
+
+expected<SlotAnswer> Store::reserve_slot(const SendSlot& slot) {
+  return SlotAnswer{.granted = true, .day = slot.day, .sent_that_day = 0, .last = slot.at};
+}
+
 }  // namespace outreach

@@ -22,6 +22,7 @@ expected<std::unique_ptr<Store>> open_postgresql(std::string_view location, cons
   PostgresqlStoreOptions postgresql;
   postgresql.access = options.access;
   postgresql.durability = options.durability;
+  postgresql.claim_lease = options.claim_lease;
   auto opened = PostgresqlStore::open(location, postgresql);
   if (!opened) return fail(opened.error());
   return std::unique_ptr<Store>(std::move(*opened));

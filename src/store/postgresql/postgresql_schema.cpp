@@ -126,7 +126,38 @@ expected<void> create_version_1(pg::Connection& connection) {
                             "cannot create the schema (version 1)");
 }
 
-constexpr std::array<Migration, 1> migrations{&create_version_1};
+// Version 2: several engines on one store. Each campaign is claimed by one engine at a time,
+// under a lease on the server's clock; `attempt` grows with each claim and fences every write of
+// the holder. Each mailbox's sends of the day are counted once for every engine.
+expected<void> create_version_2(pg::Connection& connection) {
+  return connection.execute(R"sql(
+    CREATE TABLE outreach.claims (
+      campaign text PRIMARY KEY,
+      engine   text,                    -- its holder's id; NULL: free
+      attempt  bigint NOT NULL,         -- grows with each claim: the holder's writes name it
+      expires  timestamptz,             -- when the holder's lease ends unless renewed
+      done     boolean NOT NULL DEFAULT false  -- nothing left to do: claimed again when asked for something
+    );
+    INSERT INTO outreach.claims (campaign, attempt) SELECT name, 0 FROM outreach.campaigns;
+
+    -- The engines at work: each renews `seen` with its claims, so that a campaign's fair share
+    -- counts the engines that have none yet.
+    CREATE TABLE outreach.engines (
+      id   text PRIMARY KEY,
+      seen timestamptz NOT NULL
+    );
+
+    CREATE TABLE outreach.mailbox_slots (
+      mailbox text PRIMARY KEY,
+      day     bigint NOT NULL,          -- the local day counted, in days since 1970-01-01
+      sent    bigint NOT NULL,          -- sends counted that day, by every engine
+      last_at bigint                    -- the last send
+    );
+  )sql",
+                            "cannot create the claims, engines and slots (version 2)");
+}
+
+constexpr std::array<Migration, 2> migrations{&create_version_1, &create_version_2};
 
 }  // namespace
 

@@ -1,8 +1,13 @@
 #include "outreach/postgresql_store.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <map>
+#include <random>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -41,8 +46,17 @@ Instant system_now() noexcept {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
 
-// The engine's session lock: one engine holds a store at a time.
-constexpr const char* engine_lock = "SELECT pg_try_advisory_lock(1330992210, 1)";
+// An engine's id in the claims: its host and process, and a random part for a process that
+// opens the store twice.
+std::string new_engine_id() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  std::random_device random;
+  const auto tag = std::uniform_int_distribution<std::uint32_t>(0, 0xFFFFFF)(random);
+  char suffix[16];
+  std::snprintf(suffix, sizeof suffix, "%06x", static_cast<unsigned>(tag));
+  return std::string(host) + ":" + std::to_string(getpid()) + ":" + suffix;
+}
 
 // Every statement, prepared on each connection. Names are the C++ names.
 const std::vector<detail::pg::Prepared>& statements() {
@@ -121,6 +135,60 @@ const std::vector<detail::pg::Prepared>& statements() {
        "INSERT INTO outreach.mailbox_states (mailbox, disabled, reason, since) VALUES ($1, $2::bigint <> 0, $3, $4) "
        "ON CONFLICT (mailbox) DO UPDATE SET disabled = excluded.disabled, reason = excluded.reason, since = excluded.since"},
       {"list_mailbox_states", "SELECT mailbox, disabled, reason, since FROM outreach.mailbox_states ORDER BY mailbox"},
+      // Claims: $2 is this engine's id, the lease in milliseconds is on the server's clock.
+      {"claim",
+       "INSERT INTO outreach.claims AS c (campaign, engine, attempt, expires) "
+       "VALUES ($1, $2, 1, clock_timestamp() + $3::bigint * interval '1 millisecond') "
+       "ON CONFLICT (campaign) DO UPDATE SET engine = excluded.engine, attempt = c.attempt + 1, "
+       "expires = excluded.expires, done = false "
+       "WHERE c.engine IS NULL OR c.expires < clock_timestamp() RETURNING attempt"},
+      // No more than this engine's fair share of the work: the campaigns left to do over the
+      // engines at work, so that engines started together share them.
+      {"claim_free",
+       "WITH work AS (SELECT count(*) AS total FROM outreach.claims WHERE NOT done "
+       "AND EXISTS (SELECT 1 FROM outreach.campaigns WHERE name = claims.campaign)), "
+       "engines AS (SELECT count(*) AS live FROM outreach.engines WHERE id <> $1 "
+       "AND seen > clock_timestamp() - $2::bigint * interval '1 millisecond'), "
+       "mine AS (SELECT count(*) AS held FROM outreach.claims WHERE engine = $1 AND NOT done "
+       "AND EXISTS (SELECT 1 FROM outreach.campaigns WHERE name = claims.campaign)), "
+       "free AS (SELECT campaign FROM outreach.claims WHERE NOT done "
+       "AND (engine IS NULL OR expires < clock_timestamp()) "
+       "AND EXISTS (SELECT 1 FROM outreach.campaigns WHERE name = claims.campaign) ORDER BY campaign "
+       "LIMIT GREATEST(0, LEAST($3, (SELECT ceil(total::numeric / (live + 1))::bigint FROM work, engines) - "
+       "(SELECT held FROM mine))) FOR UPDATE SKIP LOCKED) "
+       "UPDATE outreach.claims c SET engine = $1, attempt = c.attempt + 1, "
+       "expires = clock_timestamp() + $2::bigint * interval '1 millisecond' "
+       "FROM free WHERE c.campaign = free.campaign RETURNING c.campaign, c.attempt"},
+      {"engine_seen",
+       "INSERT INTO outreach.engines (id, seen) VALUES ($1, clock_timestamp()) "
+       "ON CONFLICT (id) DO UPDATE SET seen = excluded.seen"},
+      {"engine_gone", "DELETE FROM outreach.engines WHERE id = $1 OR seen < clock_timestamp() - interval '1 day'"},
+      {"renew_claims",
+       "UPDATE outreach.claims SET expires = clock_timestamp() + $2::bigint * interval '1 millisecond' "
+       "WHERE engine = $1 RETURNING campaign, attempt"},
+      {"release_claim",
+       "UPDATE outreach.claims SET engine = NULL, expires = NULL, done = $4::bigint <> 0 "
+       "WHERE campaign = $1 AND engine = $2 AND attempt = $3"},
+      {"others_at_work",
+       "SELECT EXISTS (SELECT 1 FROM outreach.claims WHERE NOT done AND engine IS DISTINCT FROM $1 "
+       "AND EXISTS (SELECT 1 FROM outreach.campaigns WHERE name = claims.campaign))"},
+      // In the transaction of every write of a campaign: the claim is still this engine's, and
+      // no other engine takes it over until the transaction ends.
+      {"fence", "SELECT 1 FROM outreach.claims WHERE campaign = $1 AND engine = $2 AND attempt = $3 FOR SHARE"},
+      {"reopen_campaign", "UPDATE outreach.claims SET done = false WHERE campaign = $1 AND done"},
+      // A mailbox's sends of the day, for every engine: $2 the day, $3 its limit, $4 the instant,
+      // $5 the spacing in milliseconds. Another day than the one counted starts a new count (the
+      // engines' clocks agree); a last send later than this one (a simulation's instants left in
+      // the store) does not hold it back.
+      {"add_slot_row",
+       "INSERT INTO outreach.mailbox_slots (mailbox, day, sent) VALUES ($1, $2, 0) ON CONFLICT (mailbox) DO NOTHING"},
+      {"reserve_slot",
+       "UPDATE outreach.mailbox_slots SET sent = CASE WHEN day = $2 THEN sent + 1 ELSE 1 END, day = $2, last_at = $4 "
+       "WHERE mailbox = $1 AND (day <> $2 OR sent < $3) "
+       "AND (last_at IS NULL OR last_at <= $4::bigint - $5::bigint OR last_at > $4::bigint) "
+       "RETURNING day, sent, last_at"},
+      {"read_slot", "SELECT day, sent, last_at FROM outreach.mailbox_slots WHERE mailbox = $1"},
+      {"release_slot", "UPDATE outreach.mailbox_slots SET sent = sent - 1 WHERE mailbox = $1 AND day = $2 AND sent > 0"},
   };
   return all;
 }
@@ -146,6 +214,10 @@ struct PostgresqlStore::Impl {
   std::vector<Write> unit_writes;
   std::optional<Error> unit_error;    // the first failed write of the open unit
   std::optional<Error> read_failure;  // the first failed read since open
+  std::string engine_id;
+  std::map<std::string, std::int64_t, std::less<>> claims;  // campaign -> the attempt this engine holds
+  std::set<std::string, std::less<>> fenced;               // campaigns checked in the open unit
+  std::chrono::steady_clock::time_point renewed{};         // the last renewal
 
   [[nodiscard]] Error refused(Errc code, std::string why) const { return Error(code, std::move(why), Location::in(shown)); }
   [[nodiscard]] Deadline deadline() const { return std::chrono::steady_clock::now() + options.reconnect_timeout; }
@@ -164,13 +236,15 @@ struct PostgresqlStore::Impl {
   template <class Body>
   expected<void> write_handed_in(Body&& body);
   expected<std::int64_t> insert_request(std::string_view body, Instant at);
+  expected<void> fence(std::string_view campaign);
+  [[nodiscard]] std::int64_t lease_milliseconds() const { return std::max<std::int64_t>(options.claim_lease.count(), 1); }
   void rollback() noexcept;
   void note_read_failure(Error error);
   std::optional<Result> read(const char* statement, const Params& params, std::string_view doing);
 };
 
-// Opens the connection and makes it the store's: the session's settings, the engine lock (for an
-// engine), the prepared statements.
+// Opens the connection and makes it the store's: the session's settings. (Claims are rows: they
+// outlive a connection.)
 expected<void> PostgresqlStore::Impl::connect() {
   auto opened = detail::pg::Connection::open(uri, shown);
   if (!opened) return fail(opened.error());
@@ -184,15 +258,6 @@ expected<void> PostgresqlStore::Impl::connect() {
                         (options.durability == StoreDurability::power ? "on" : "local");
   if (options.access == StoreAccess::read) session += "; SET default_transaction_read_only = on";
   if (auto set = fresh.execute(session.c_str(), "cannot set up the session"); !set) return set;
-  if (options.access == StoreAccess::engine) {
-    auto locked = fresh.query(engine_lock, Params(), "cannot take the engine lock");
-    if (!locked) return fail(locked.error());
-    if (locked->text(0, 0) != "t") {
-      return fail(refused(Errc::unavailable,
-                          "in use by another engine (it holds the store's engine lock); stop that engine first, or "
-                          "open the store for reading"));
-    }
-  }
   connection = std::move(fresh);
   return {};
 }
@@ -206,9 +271,8 @@ expected<void> PostgresqlStore::Impl::reconnect(Deadline deadline) {
       ++reconnections;
       return {};
     }
-    // Another engine holding the store now, or a location refused, will not pass by waiting.
-    if (connected.error().code() != Errc::unavailable || std::chrono::steady_clock::now() + pause > deadline ||
-        connected.error().message().starts_with("in use by another engine")) {
+    // A location refused will not pass by waiting.
+    if (connected.error().code() != Errc::unavailable || std::chrono::steady_clock::now() + pause > deadline) {
       return fail(Error(connected.error().code(), "the connection was lost and cannot be opened again: " +
                                                       connected.error().message(),
                         connected.error().where()));
@@ -401,6 +465,7 @@ expected<std::unique_ptr<PostgresqlStore>> PostgresqlStore::open(std::string_vie
   auto impl = std::make_unique<Impl>();
   impl->uri = std::string(location);
   impl->shown = detail::without_password(location);
+  impl->engine_id = new_engine_id();
   impl->options = options;
   if (auto connected = impl->connect(); !connected) return fail(connected.error());
   auto& connection = impl->connection;
@@ -428,16 +493,33 @@ expected<std::unique_ptr<PostgresqlStore>> PostgresqlStore::open(std::string_vie
     }
   }
   if (auto prepared = connection.prepare(statements()); !prepared) return fail(prepared.error());
-  return std::unique_ptr<PostgresqlStore>(new PostgresqlStore(std::move(impl)));
+  std::unique_ptr<PostgresqlStore> store(new PostgresqlStore(std::move(impl)));
+  // An engine counts among those at work from the start (the claims' fair shares).
+  if (options.access == StoreAccess::engine) {
+    if (auto seen = store->renew_claims(); !seen) return fail(seen.error());
+  }
+  return store;
 }
 
 PostgresqlStore::PostgresqlStore(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
 
-PostgresqlStore::~PostgresqlStore() { impl_->rollback(); }
+// A store closed cleanly gives its claims up, so that another engine takes its campaigns at once.
+PostgresqlStore::~PostgresqlStore() {
+  impl_->rollback();
+  impl_->depth = 0;
+  while (!impl_->claims.empty() && !impl_->connection.lost()) {
+    const std::string campaign = impl_->claims.begin()->first;
+    if (!release(campaign, false)) impl_->claims.erase(impl_->claims.begin());
+  }
+  if (shared() && !impl_->connection.lost()) {
+    (void)impl_->write([&] { return impl_->exec("engine_gone", Params(impl_->engine_id), "").map([](const Result&) {}); });
+  }
+}
 
 expected<void> PostgresqlStore::append(const Event& event) {
   const std::string line = to_json_line(event);
   return impl_->write([&]() -> expected<void> {
+    if (auto fenced = impl_->fence(event.campaign); !fenced) return fenced;
     auto inserted = impl_->exec("insert_event",
                                 Params(event.campaign, event.lead, to_string(event.type), milliseconds_of(event.at), line,
                                        went_out(event.type) ? std::string_view(event.message_id) : std::string_view()),
@@ -453,6 +535,7 @@ expected<void> PostgresqlStore::append(const Event& event) {
 
 expected<void> PostgresqlStore::record_intent(const SendIntent& intent) {
   return impl_->write([&]() -> expected<void> {
+    if (auto fenced = impl_->fence(intent.campaign); !fenced) return fenced;
     // Recorded again, an intent moves to the end of the order: the one before goes first.
     auto closed = impl_->exec("close_intent", Params(intent.campaign, intent.lead, intent.step),
                               "cannot record the send's intent");
@@ -471,6 +554,7 @@ expected<void> PostgresqlStore::begin() {
   if (impl.depth++ > 0) return {};
   impl.unit_error.reset();
   impl.unit_writes.clear();
+  impl.fenced.clear();
   impl.unit_open = false;
   // A reader's unit reads from one snapshot.
   const bool engine = impl.options.access == StoreAccess::engine;
@@ -509,6 +593,7 @@ expected<void> PostgresqlStore::commit() {
   if (--impl.depth > 0) return {};
   const bool was_open = impl.unit_open;
   impl.unit_open = false;
+  impl.fenced.clear();
   if (impl.unit_error) {
     Error error = std::move(*impl.unit_error);
     impl.unit_error.reset();
@@ -622,6 +707,7 @@ std::vector<SendIntent> PostgresqlStore::open_intents() const {
 
 expected<void> PostgresqlStore::save_campaign(const StoredCampaign& campaign) {
   return impl_->write([&]() -> expected<void> {
+    if (auto fenced = impl_->fence(campaign.name); !fenced) return fenced;
     return impl_
         ->exec("save_campaign",
                Params(campaign.name, campaign.definition, campaign.fingerprint, milliseconds_of(campaign.started)),
@@ -687,6 +773,7 @@ expected<std::size_t> PostgresqlStore::forget(std::string_view address) {
 
 expected<void> PostgresqlStore::add_leads(std::string_view campaign, const std::vector<AddedLead>& leads) {
   return impl_->write([&]() -> expected<void> {
+    if (auto fenced = impl_->fence(campaign); !fenced) return fenced;
     for (const AddedLead& lead : leads) {
       auto added = impl_->exec("add_lead", Params(campaign, lead.address, lead.lead, milliseconds_of(lead.added)),
                                "cannot add the lead");
@@ -715,6 +802,7 @@ void PostgresqlStore::for_each_added_lead(std::string_view campaign,
 
 expected<void> PostgresqlStore::save_sequence_version(std::string_view campaign, const SequenceVersion& version) {
   return impl_->write([&]() -> expected<void> {
+    if (auto fenced = impl_->fence(campaign); !fenced) return fenced;
     return impl_
         ->exec("add_sequence_version",
                Params(campaign, version.version, version.sequence, version.fingerprint, milliseconds_of(version.since)),
@@ -810,10 +898,37 @@ expected<void> PostgresqlStore::unqueue(std::int64_t id) {
   });
 }
 
+// A request for a campaign that was released as finished makes it one an engine claims again.
 expected<std::int64_t> PostgresqlStore::Impl::insert_request(std::string_view body, Instant at) {
   auto inserted = exec("queue_request", Params(milliseconds_of(at), body), "cannot write the request");
   if (!inserted) return fail(inserted.error());
-  return inserted->integer(0, 0);
+  const std::int64_t id = inserted->integer(0, 0);
+  if (const std::string campaign = detail::request_campaign(body); !campaign.empty()) {
+    auto reopened = exec("reopen_campaign", Params(campaign), "cannot write the request");
+    if (!reopened) return fail(reopened.error());
+  }
+  return id;
+}
+
+// Inside a write of a campaign: the claim is this engine's, still, and stays so until the
+// transaction ends (a share lock on its row, which a takeover's update waits for). Once per
+// campaign in a unit.
+expected<void> PostgresqlStore::Impl::fence(std::string_view campaign) {
+  if (depth > 0 && fenced.contains(campaign)) return {};
+  const auto held = claims.find(campaign);
+  if (held == claims.end()) {
+    return fail(refused(Errc::unavailable, "campaign \"" + std::string(campaign) +
+                                               "\" is not claimed by this engine, so it may not write for it"));
+  }
+  auto row = exec("fence", Params(campaign, engine_id, held->second), "cannot check the campaign's claim");
+  if (!row) return fail(row.error());
+  if (row->rows() == 0) {
+    return fail(refused(Errc::unavailable, "campaign \"" + std::string(campaign) +
+                                               "\" was taken over by another engine after this engine's claim "
+                                               "lapsed: its writes are refused"));
+  }
+  if (depth > 0) fenced.emplace(campaign);
+  return {};
 }
 
 expected<std::int64_t> PostgresqlStore::queue_request(std::string_view body, Instant at) {
@@ -928,6 +1043,129 @@ std::vector<MailboxCheck> PostgresqlStore::mailbox_checks() const {
     }
   }
   return out;
+}
+
+bool PostgresqlStore::shared() const noexcept { return impl_->options.access == StoreAccess::engine; }
+
+const std::string& PostgresqlStore::engine_id() const noexcept { return impl_->engine_id; }
+
+expected<bool> PostgresqlStore::claim(std::string_view campaign) {
+  if (impl_->claims.contains(campaign)) return true;
+  std::optional<std::int64_t> attempt;
+  auto written = impl_->write([&]() -> expected<void> {
+    attempt.reset();
+    auto claimed = impl_->exec("claim", Params(campaign, impl_->engine_id, impl_->lease_milliseconds()),
+                               "cannot claim the campaign");
+    if (!claimed) return fail(claimed.error());
+    if (claimed->rows() > 0) attempt = claimed->integer(0, 0);
+    return {};
+  });
+  if (!written) return fail(written.error());
+  if (!attempt) return false;
+  impl_->claims.emplace(campaign, *attempt);
+  return true;
+}
+
+expected<std::vector<std::string>> PostgresqlStore::claim_free(std::size_t limit) {
+  std::vector<std::pair<std::string, std::int64_t>> taken;
+  auto written = impl_->write([&]() -> expected<void> {
+    taken.clear();
+    auto claimed = impl_->exec("claim_free", Params(impl_->engine_id, impl_->lease_milliseconds(), limit_of(limit)),
+                               "cannot claim campaigns");
+    if (!claimed) return fail(claimed.error());
+    for (int i = 0; i < claimed->rows(); ++i) taken.emplace_back(claimed->text(i, 0), claimed->integer(i, 1));
+    return {};
+  });
+  if (!written) return fail(written.error());
+  std::vector<std::string> names;
+  for (auto& [campaign, attempt] : taken) {
+    impl_->claims.insert_or_assign(campaign, attempt);
+    names.push_back(std::move(campaign));
+  }
+  return names;
+}
+
+expected<std::vector<std::string>> PostgresqlStore::renew_claims() {
+  Impl& impl = *impl_;
+  std::vector<std::string> lost;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - impl.renewed < impl.options.claim_lease / 3) return lost;
+  std::map<std::string, std::int64_t, std::less<>> renewed;
+  auto written = impl.write([&]() -> expected<void> {
+    renewed.clear();
+    auto seen = impl.exec("engine_seen", Params(impl.engine_id), "cannot renew the claims");
+    if (!seen) return fail(seen.error());
+    auto rows = impl.exec("renew_claims", Params(impl.engine_id, impl.lease_milliseconds()), "cannot renew the claims");
+    if (!rows) return fail(rows.error());
+    for (int i = 0; i < rows->rows(); ++i) renewed.emplace(rows->text(i, 0), rows->integer(i, 1));
+    return {};
+  });
+  if (!written) return fail(written.error());
+  impl.renewed = now;
+  for (auto it = impl.claims.begin(); it != impl.claims.end();) {
+    const auto kept = renewed.find(it->first);
+    if (kept != renewed.end() && kept->second == it->second) {
+      ++it;
+      continue;
+    }
+    lost.push_back(it->first);
+    it = impl.claims.erase(it);
+  }
+  return lost;
+}
+
+expected<void> PostgresqlStore::release(std::string_view campaign, bool finished) {
+  const auto held = impl_->claims.find(campaign);
+  if (held == impl_->claims.end()) return {};
+  const std::int64_t attempt = held->second;
+  auto written = impl_->write([&]() -> expected<void> {
+    return impl_
+        ->exec("release_claim", Params(campaign, impl_->engine_id, attempt, finished ? 1 : 0),
+               "cannot give the campaign's claim up")
+        .map([](const Result&) {});
+  });
+  if (!written) return written;
+  impl_->claims.erase(impl_->claims.find(campaign));
+  return {};
+}
+
+expected<bool> PostgresqlStore::others_at_work() {
+  const auto rows = impl_->read("others_at_work", Params(impl_->engine_id), "cannot read the claims");
+  if (!rows) return fail(impl_->read_failure.value_or(impl_->refused(Errc::io_error, "cannot read the claims")));
+  return rows->text(0, 0) == "t";
+}
+
+expected<SlotAnswer> PostgresqlStore::reserve_slot(const SendSlot& slot) {
+  SlotAnswer answer;
+  auto written = impl_->write([&]() -> expected<void> {
+    auto added = impl_->exec("add_slot_row", Params(slot.mailbox, slot.day), "cannot reserve the mailbox's send");
+    if (!added) return fail(added.error());
+    const auto spacing = static_cast<std::int64_t>(slot.spacing.count());
+    auto reserved = impl_->exec("reserve_slot",
+                                Params(slot.mailbox, slot.day, slot.day_limit, milliseconds_of(slot.at), spacing),
+                                "cannot reserve the mailbox's send");
+    if (!reserved) return fail(reserved.error());
+    answer.granted = reserved->rows() > 0;
+    auto row = std::move(*reserved);
+    if (!answer.granted) {
+      auto current = impl_->exec("read_slot", Params(slot.mailbox), "cannot read the mailbox's sends");
+      if (!current) return fail(current.error());
+      row = std::move(*current);
+    }
+    answer.day = row.integer(0, 0);
+    answer.sent_that_day = row.integer(0, 1);
+    answer.last = instant_of(row.optional_integer(0, 2));
+    return {};
+  });
+  if (!written) return fail(written.error());
+  return answer;
+}
+
+expected<void> PostgresqlStore::release_slot(const SendSlot& slot) {
+  return impl_->write([&]() -> expected<void> {
+    return impl_->exec("release_slot", Params(slot.mailbox, slot.day), "cannot give the mailbox's send back")
+        .map([](const Result&) {});
+  });
 }
 
 StoreAccess PostgresqlStore::access() const noexcept { return impl_->options.access; }

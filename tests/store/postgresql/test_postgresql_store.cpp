@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -47,6 +48,13 @@ PostgresqlStoreOptions handing_in() {
   PostgresqlStoreOptions options;
   options.access = StoreAccess::inbox;
   return options;
+}
+
+// An engine's store with the campaigns it writes for claimed.
+std::unique_ptr<PostgresqlStore> engine_on(const std::string& uri, PostgresqlStoreOptions options = {}) {
+  auto store = open_postgresql(uri, options);
+  for (const char* campaign : {"a", "b"}) REQUIRE(store->claim(campaign).value_or(false));
+  return store;
 }
 
 // A connection of another program to the database, to look and to meddle.
@@ -132,7 +140,7 @@ TEST_SUITE("postgresql_store") {
 TEST_CASE("a PostgreSQL store keeps everything across closing and opening again, in its own schema") {
   PostgresqlDatabase database;
   {
-    auto store = open_postgresql(database.uri());
+    auto store = engine_on(database.uri());
     REQUIRE(store->save_campaign({"a", R"({"name":"a"})", "fp", utc("2026-12-01T09:00:00Z")}));
     REQUIRE(store->append(event_of(EventType::sent, "a", "x@example.com", 1)));
     REQUIRE(store->record_intent(intent_of("a", "y@example.com", 1)));
@@ -140,7 +148,7 @@ TEST_CASE("a PostgreSQL store keeps everything across closing and opening again,
     REQUIRE(store->queue_received(std::string("raw\0bytes\xff\r\n", 13), utc("2026-12-01T09:00:00Z")));
     REQUIRE(store->save_folder_position({"alice", "INBOX", 4294967295u, 12}));
   }
-  auto store = open_postgresql(database.uri());
+  auto store = engine_on(database.uri());
   CHECK(events_of(*store, "a") == std::vector<Event>{event_of(EventType::sent, "a", "x@example.com", 1)});
   CHECK(store->open_intents() == std::vector<SendIntent>{intent_of("a", "y@example.com", 1)});
   CHECK(store->is_suppressed("z@example.com"));
@@ -166,7 +174,7 @@ TEST_CASE("a write that fails inside a unit keeps nothing of the unit, and reads
                  BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
                  CREATE TRIGGER refuse BEFORE INSERT ON outreach.events FOR EACH ROW
                  WHEN (NEW.lead = 'poison@example.com') EXECUTE FUNCTION outreach.refuse())");
-  auto store = open_postgresql(database.uri());
+  auto store = engine_on(database.uri());
   REQUIRE(store->record_intent(intent_of("a", "x@example.com", 1)));
   REQUIRE(store->save_folder_position({"alice", "INBOX", 7, 10}));
 
@@ -207,54 +215,156 @@ TEST_CASE("an intent recorded by an engine killed before its outcome is open whe
   open_postgresql(database.uri()).reset();
   {
     Child child([&] {
-      auto store = PostgresqlStore::open(database.uri());
-      return store && (*store)->record_intent(intent_of("a", "done@example.com", 1)) && (*store)->begin() &&
-             (*store)->append(event_of(EventType::sent, "a", "done@example.com", 1)) && (*store)->commit() &&
-             (*store)->record_intent(intent_of("a", "doubt@example.com", 1));
+      // Never closed: the process is killed with the store open, its claim held.
+      auto opened = PostgresqlStore::open(database.uri());
+      PostgresqlStore* store = opened ? opened->release() : nullptr;
+      return store && store->claim("a").value_or(false) && store->record_intent(intent_of("a", "done@example.com", 1)) && store->begin() &&
+             store->append(event_of(EventType::sent, "a", "done@example.com", 1)) && store->commit() &&
+             store->record_intent(intent_of("a", "doubt@example.com", 1));
     });
     REQUIRE(child.ready());
     child.kill();
   }
-  // The killed engine's session ends with its socket, and its lock with it.
-  std::unique_ptr<PostgresqlStore> store;
-  for (int i = 0; i < 100 && !store; ++i) {
-    auto opened = PostgresqlStore::open(database.uri());
-    if (opened) {
-      store = std::move(*opened);
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  }
-  REQUIRE(store);
+  // Its claim is not renewed any more; until it lapses, the campaign is not another's.
+  auto store = open_postgresql(database.uri());
+  CHECK_FALSE(store->claim("a").value_or(true));
   CHECK(store->open_intents() == std::vector<SendIntent>{intent_of("a", "doubt@example.com", 1)});
   CHECK(events_of(*store, "a") == std::vector<Event>{event_of(EventType::sent, "a", "done@example.com", 1)});
 }
 
-TEST_CASE("only one engine holds a PostgreSQL store at a time; readers and the inbox need no lock") {
+TEST_CASE("several engines share a PostgreSQL store: each campaign is claimed by one, and only it writes for it") {
   PostgresqlDatabase database;
   auto first = open_postgresql(database.uri());
-  const auto second = PostgresqlStore::open(database.uri());
-  REQUIRE_FALSE(second.has_value());
-  CHECK(second.error().code() == Errc::unavailable);
-  CHECK(second.error().message().find("in use by another engine") != std::string::npos);
-  auto reader = open_postgresql(database.uri(), reading());
-  auto inbox = open_postgresql(database.uri(), handing_in());
-  CHECK(reader->campaigns().empty());
-  REQUIRE(inbox->queue_received("From: a\r\n\r\nhi\r\n", utc("2026-12-01T09:00:00Z")));
-  const auto asked = inbox->queue_request(R"({"action":"pause","campaign":"a"})", utc("2026-12-01T09:00:00Z"));
-  REQUIRE(asked);
-  CHECK(first->waiting_requests(10).size() == 1);
-  CHECK(first->queued(10).size() == 1);
-  const auto refused = inbox->append(event_of(EventType::sent, "a", "x@example.com", 1));
+  auto second = open_postgresql(database.uri());
+  CHECK(first->shared());
+  CHECK(first->engine_id() != second->engine_id());
+  CHECK_FALSE(open_postgresql(database.uri(), reading())->shared());
+
+  REQUIRE(first->claim("a").value_or(false));
+  CHECK(first->claim("a").value_or(false));  // held already
+  CHECK_FALSE(second->claim("a").value_or(true));
+  REQUIRE(second->claim("b").value_or(false));
+  REQUIRE(first->append(event_of(EventType::sent, "a", "x@example.com", 1)));
+  const auto refused = second->append(event_of(EventType::sent, "a", "y@example.com", 1));
   REQUIRE_FALSE(refused.has_value());
-  CHECK(refused.error().code() == Errc::invalid_argument);
-  first.reset();
-  open_postgresql(database.uri()).reset();  // free once the first is closed
+  CHECK(refused.error().code() == Errc::unavailable);
+  CHECK(refused.error().message().find("not claimed by this engine") != std::string::npos);
+  REQUIRE(second->record_intent(intent_of("b", "y@example.com", 1)));
+  // Store-wide writes need no claim.
+  REQUIRE(second->suppress("z@example.com", "manual"));
+
+  // Free campaigns go to whoever asks first, each engine up to its fair share (three campaigns,
+  // two engines: two); a campaign never saved is nobody's work.
+  for (const char* name : {"c", "d", "e"}) {
+    REQUIRE(first->claim(name).value_or(false));
+    REQUIRE(first->save_campaign({name, "{}", "fp", utc("2026-12-01T00:00:00Z")}));
+    REQUIRE(first->release(name, false));
+  }
+  REQUIRE(first->claim("never-saved").value_or(false));
+  REQUIRE(first->release("never-saved", false));
+  const auto taken = second->claim_free(2);
+  REQUIRE(taken.has_value());
+  CHECK(*taken == std::vector<std::string>{"c", "d"});
+  CHECK(first->claim_free(10).value_or(std::vector<std::string>{}) == std::vector<std::string>{"e"});
+  CHECK(first->claim_free(10).value_or(std::vector<std::string>{"x"}).empty());
+  CHECK(second->others_at_work().value_or(false));
+
+  // Released as finished: nobody claims it, until a request asks something of it.
+  REQUIRE(first->release("e", true));
+  CHECK(second->claim_free(10).value_or(std::vector<std::string>{"x"}).empty());
+  auto inbox = open_postgresql(database.uri(), handing_in());
+  REQUIRE(inbox->queue_request(R"({"action":"pause","campaign":"e"})", utc("2026-12-01T09:00:00Z")));
+  CHECK(second->claim_free(10).value_or(std::vector<std::string>{"x"}).empty());  // it has its share
+  CHECK(first->claim_free(10).value_or(std::vector<std::string>{}) == std::vector<std::string>{"e"});
+}
+
+TEST_CASE("a claim that lapsed is taken over, and the old holder's writes are refused from then on") {
+  PostgresqlDatabase database;
+  PostgresqlStoreOptions brief;
+  brief.claim_lease = std::chrono::milliseconds(300);
+  auto stalled = open_postgresql(database.uri(), brief);
+  auto taker = open_postgresql(database.uri(), brief);
+  REQUIRE(stalled->claim("a").value_or(false));
+  REQUIRE(stalled->append(event_of(EventType::sent, "a", "x@example.com", 1)));
+  CHECK_FALSE(taker->claim("a").value_or(true));
+  // Renewed in time, the claim holds.
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  CHECK(stalled->renew_claims().value_or(std::vector<std::string>{"x"}).empty());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK_FALSE(taker->claim("a").value_or(true));
+  // Paused past its lease (a stopped process, a long pause), it loses the campaign.
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  REQUIRE(taker->claim("a").value_or(false));
+  REQUIRE(taker->record_intent(intent_of("a", "y@example.com", 1)));
+  const auto late = stalled->append(event_of(EventType::sent, "a", "y@example.com", 1));
+  REQUIRE_FALSE(late.has_value());
+  CHECK(late.error().code() == Errc::unavailable);
+  CHECK(late.error().message().find("taken over by another engine") != std::string::npos);
+  CHECK(stalled->renew_claims().value_or(std::vector<std::string>{}) == std::vector<std::string>{"a"});
+  CHECK(events_of(*taker, "a").size() == 1);
+  CHECK(taker->open_intents().size() == 1);  // the late outcome did not close the new holder's intent
+}
+
+TEST_CASE("a takeover waits for the holder's unit under way, and then sees all of it") {
+  PostgresqlDatabase database;
+  PostgresqlStoreOptions brief;
+  brief.claim_lease = std::chrono::milliseconds(200);
+  auto holder = open_postgresql(database.uri(), brief);
+  auto taker = open_postgresql(database.uri(), brief);
+  REQUIRE(holder->claim("a").value_or(false));
+  REQUIRE(holder->begin());
+  REQUIRE(holder->append(event_of(EventType::sent, "a", "x@example.com", 1)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // lapsed, inside the unit
+  std::atomic<bool> claimed{false};
+  std::thread take([&] { claimed = taker->claim("a").value_or(false); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK_FALSE(claimed.load());  // waiting for the unit's share lock on the claim
+  REQUIRE(holder->append(event_of(EventType::completed, "a", "x@example.com")));
+  REQUIRE(holder->commit());
+  take.join();
+  CHECK(claimed.load());
+  CHECK(events_of(*taker, "a").size() == 2);
+  CHECK_FALSE(holder->append(event_of(EventType::replied, "a", "x@example.com", 1)).has_value());
+}
+
+TEST_CASE("a mailbox's daily limit and spacing hold across the engines of a store") {
+  PostgresqlDatabase database;
+  auto first = open_postgresql(database.uri());
+  auto second = open_postgresql(database.uri());
+  const auto slot = [](std::int64_t day, const char* at) {
+    return SendSlot{.mailbox = "m1", .day = day, .day_limit = 3, .at = utc(at), .spacing = std::chrono::minutes(1)};
+  };
+  const auto granted = [](const expected<SlotAnswer>& answer) { return answer.has_value() && answer->granted; };
+  CHECK(granted(first->reserve_slot(slot(20423, "2025-12-01T09:00:00Z"))));
+  // Within the spacing of the first engine's send: refused, with the send it is too close to.
+  const auto close = second->reserve_slot(slot(20423, "2025-12-01T09:00:30Z"));
+  REQUIRE(close.has_value());
+  CHECK_FALSE(close->granted);
+  CHECK(close->last == utc("2025-12-01T09:00:00Z"));
+  CHECK(close->sent_that_day == 1);
+  CHECK(granted(second->reserve_slot(slot(20423, "2025-12-01T09:01:00Z"))));
+  CHECK(granted(first->reserve_slot(slot(20423, "2025-12-01T09:02:00Z"))));
+  const auto full = second->reserve_slot(slot(20423, "2025-12-01T09:03:00Z"));
+  REQUIRE(full.has_value());
+  CHECK_FALSE(full->granted);
+  CHECK(full->sent_that_day == 3);
+  // A unit that does not commit gives its slot back.
+  REQUIRE(first->begin());
+  CHECK(granted(first->reserve_slot(slot(20424, "2025-12-02T09:00:00Z"))));
+  CHECK_FALSE(first->append(event_of(EventType::sent, "unclaimed", "x@example.com", 1)).has_value());  // fails the unit
+  CHECK_FALSE(first->commit().has_value());
+  const auto next_day = second->reserve_slot(slot(20424, "2025-12-02T09:00:00Z"));
+  REQUIRE(next_day.has_value());
+  CHECK(next_day->granted);
+  CHECK(next_day->sent_that_day == 1);
+  // Other mailboxes count apart.
+  CHECK(granted(first->reserve_slot(SendSlot{.mailbox = "m2", .day = 20423, .day_limit = 1,
+                                             .at = utc("2025-12-01T09:00:00Z"), .spacing = {}})));
 }
 
 TEST_CASE("a PostgreSQL reader sees what an engine committed, reads one snapshot in a unit, and cannot write") {
   PostgresqlDatabase database;
-  auto engine = open_postgresql(database.uri());
+  auto engine = engine_on(database.uri());
   REQUIRE(engine->append(event_of(EventType::sent, "a", "x@example.com", 1)));
   auto reader = open_postgresql(database.uri(), reading());
   CHECK(events_of(*reader, "a").size() == 1);
@@ -363,7 +473,7 @@ TEST_CASE("two engines opening a new database at once: one creates the schema, t
 
 TEST_CASE("a lost connection is opened again: a write outside a unit is kept once, a unit is written again") {
   PostgresqlDatabase database;
-  auto store = open_postgresql(database.uri());
+  auto store = engine_on(database.uri());
   Session session(database.uri());
   REQUIRE(store->append(event_of(EventType::sent, "a", "a@example.com", 1)));
 
@@ -412,7 +522,7 @@ TEST_CASE("a lost connection is opened again: a write outside a unit is kept onc
 
 TEST_CASE("a connection lost during COMMIT: the transaction's status says whether to write again") {
   PostgresqlDatabase database;
-  auto store = open_postgresql(database.uri());
+  auto store = engine_on(database.uri());
   Session session(database.uri());
   // At the first commit that has a row for this lead, the server ends the session, as a
   // restart would during the commit; the sequence is not transactional, so it fires once.
@@ -456,13 +566,13 @@ TEST_CASE("a statement that waits past the statement timeout fails, and the stor
 TEST_CASE("an event line that cannot be read is skipped, reported, and stops every later write (PostgreSQL)") {
   PostgresqlDatabase database;
   {
-    auto store = open_postgresql(database.uri());
+    auto store = engine_on(database.uri());
     for (const char* lead : {"a@example.com", "b@example.com", "c@example.com"}) {
       REQUIRE(store->append(event_of(EventType::sent, "a", lead, 1)));
     }
   }
   Session(database.uri()).run(R"(UPDATE outreach.events SET line = '{"type":"sent"' WHERE lead = 'b@example.com')");
-  auto store = open_postgresql(database.uri());
+  auto store = engine_on(database.uri());
   const auto events = events_of(*store, "a");
   REQUIRE(events.size() == 2);
   CHECK(events[1].lead == "c@example.com");
@@ -528,7 +638,14 @@ TEST_CASE("an engine on a PostgreSQL store writes the same log as on a memory st
   run(*open_postgresql(database.uri()), clock, utc("2026-12-02T12:00:00Z"));
   run(*open_postgresql(database.uri()), clock, std::nullopt);
   auto store = open_postgresql(database.uri(), reading());
-  CHECK(lines_of(*store) == expected_lines);
+  const auto lines = lines_of(*store);
+  for (std::size_t i = 0; i < std::min(lines.size(), expected_lines.size()); ++i) {
+    if (lines[i] != expected_lines[i]) {
+      MESSAGE("first difference at line " << i << ":\n" << lines[i] << "\n" << expected_lines[i]);
+      break;
+    }
+  }
+  CHECK(lines == expected_lines);
   CHECK(store->open_intents().empty());
   REQUIRE(store->campaigns().size() == 1);
 }
