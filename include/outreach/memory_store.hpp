@@ -58,7 +58,7 @@ class MemoryStore final : public Store {
   void index_sends() { index_sends_ = true; }
   [[nodiscard]] expected<bool> record_received(std::string_view fingerprint, Instant at) override;
   [[nodiscard]] expected<void> queue_received(std::string_view raw, Instant at) override;
-  [[nodiscard]] std::vector<QueuedMessage> queued(std::size_t limit) const override;
+  [[nodiscard]] std::vector<QueuedMessage> queued(std::size_t limit, std::int64_t after = 0) const override;
   [[nodiscard]] expected<void> unqueue(std::int64_t id) override;
   [[nodiscard]] expected<std::int64_t> queue_request(std::string_view body, Instant at) override;
   [[nodiscard]] std::vector<StoredRequest> waiting_requests(std::size_t limit, std::int64_t after = 0) const override;
@@ -89,7 +89,7 @@ class MemoryStore final : public Store {
   std::map<std::string, std::vector<AddedLead>, std::less<>> added_leads_;  // by campaign
   std::map<std::string, std::vector<SequenceVersion>, std::less<>> sequence_versions_;  // by campaign
   std::set<std::string, std::less<>> received_;  // fingerprints
-  std::map<std::int64_t, std::string> inbox_;      // raw messages by their place
+  std::map<std::int64_t, std::pair<std::string, Instant>> inbox_;  // raw messages, and when handed in, by their place
   std::map<std::int64_t, StoredRequest> requests_;  // by id
   std::map<std::pair<std::string, std::string>, FolderPosition> folder_positions_;  // by mailbox and folder
   std::map<std::string, MailboxCheck, std::less<>> mailbox_checks_;                // by mailbox

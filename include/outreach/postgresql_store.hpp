@@ -123,7 +123,7 @@ class PostgresqlStore final : public Store {
   [[nodiscard]] expected<bool> record_received(std::string_view fingerprint, Instant at) override;
   /// @brief Durable when it returns; works with `engine` or `inbox` access.
   [[nodiscard]] expected<void> queue_received(std::string_view raw, Instant at) override;
-  [[nodiscard]] std::vector<QueuedMessage> queued(std::size_t limit) const override;
+  [[nodiscard]] std::vector<QueuedMessage> queued(std::size_t limit, std::int64_t after = 0) const override;
   [[nodiscard]] expected<void> unqueue(std::int64_t id) override;
   /// @brief Durable when it returns; works with `engine` or `inbox` access.
   [[nodiscard]] expected<std::int64_t> queue_request(std::string_view body, Instant at) override;
@@ -148,8 +148,12 @@ class PostgresqlStore final : public Store {
   /// @brief Renews them every third of the lease; between, it returns at once.
   [[nodiscard]] expected<std::vector<std::string>> renew_claims() override;
   [[nodiscard]] expected<void> release(std::string_view campaign, bool finished) override;
+  [[nodiscard]] expected<void> mark_finished(std::string_view campaign, bool finished) override;
   [[nodiscard]] expected<bool> others_at_work() override;
   [[nodiscard]] expected<SlotAnswer> reserve_slot(const SendSlot& slot) override;
+  /// @brief An engine's connection, which listens for what other processes hand in (`NOTIFY`).
+  [[nodiscard]] int wake_descriptor() const noexcept override;
+  [[nodiscard]] bool take_wake_ups() noexcept override;
   [[nodiscard]] expected<void> release_slot(const SendSlot& slot) override;
   /// @brief This engine's id in the store's claims: the host, the process id and a random part.
   [[nodiscard]] const std::string& engine_id() const noexcept;

@@ -108,7 +108,7 @@ class SqliteStore final : public Store {
   [[nodiscard]] expected<bool> record_received(std::string_view fingerprint, Instant at) override;
   /// @brief Durable when it returns; works with `engine` or `inbox` access.
   [[nodiscard]] expected<void> queue_received(std::string_view raw, Instant at) override;
-  [[nodiscard]] std::vector<QueuedMessage> queued(std::size_t limit) const override;
+  [[nodiscard]] std::vector<QueuedMessage> queued(std::size_t limit, std::int64_t after = 0) const override;
   [[nodiscard]] expected<void> unqueue(std::int64_t id) override;
   /// @brief Durable when it returns; works with `engine` or `inbox` access.
   [[nodiscard]] expected<std::int64_t> queue_request(std::string_view body, Instant at) override;

@@ -50,6 +50,7 @@ enum class StoreAccess : std::uint8_t {
 struct QueuedMessage {
   std::int64_t id = 0;  ///< Its place in the inbox.
   std::string raw;      ///< The message as received.
+  Instant queued{};     ///< When it was handed in.
 };
 
 /// @brief A change asked of the engine that runs a store (pause a campaign, suppress an
@@ -312,7 +313,8 @@ class Store {
 
   /// @brief The messages waiting in the inbox, oldest first. The default has none.
   /// @param limit At most this many.
-  [[nodiscard]] virtual std::vector<QueuedMessage> queued(std::size_t limit) const;
+  /// @param after Only those with a greater id (to page past messages left for another engine).
+  [[nodiscard]] virtual std::vector<QueuedMessage> queued(std::size_t limit, std::int64_t after = 0) const;
 
   /// @brief Removes a message from the inbox once it was taken in, inside the same unit as what
   /// it changed, so that it is taken in exactly once. The default returns an `invalid_argument`
@@ -453,9 +455,27 @@ class Store {
   /// @param finished It has nothing left to do: claimed again only once something is asked of it.
   [[nodiscard]] virtual expected<void> release(std::string_view campaign, bool finished);
 
+  /// @brief Says that a campaign this engine holds has nothing left to send (or has again), so
+  /// that engines waiting to take work over need not wait for it; it keeps its claim (mail is
+  /// still read for it). A request for the campaign makes it one with something to do again.
+  /// The default does nothing.
+  /// @param campaign The campaign's name.
+  /// @param finished Whether it has nothing left to send.
+  [[nodiscard]] virtual expected<void> mark_finished(std::string_view campaign, bool finished);
+
   /// @brief Whether a live engine other than this one holds a campaign with something left to
   /// do: one this engine would take over, should that engine die. The default: no.
   [[nodiscard]] virtual expected<bool> others_at_work();
+
+  /// @brief A file descriptor that becomes readable when another process has handed the store
+  /// something for its engines (a request, received mail), so that a running engine wakes at
+  /// once rather than at its next look; -1 when the store has none (the default). It may change
+  /// after the store reconnects: ask again after each wake-up.
+  [[nodiscard]] virtual int wake_descriptor() const noexcept { return -1; }
+
+  /// @brief Takes what woke the engine off `wake_descriptor`: true when something was handed in.
+  /// The default: false.
+  [[nodiscard]] virtual bool take_wake_ups() noexcept { return false; }
 
   /// @brief Reserves a send slot of a mailbox, in the unit that records the send's intent: granted
   /// when the day has room and the spacing is over by the count of every engine. The default,

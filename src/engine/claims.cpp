@@ -21,7 +21,12 @@ constexpr std::size_t free_batch = 8;
 
 }  // namespace
 
-void Engine::take_free_campaigns(bool taking) noexcept { state_->takes_free_campaigns = taking; }
+void Engine::take_free_campaigns(bool taking) noexcept {
+  state_->takes_free_campaigns = taking;
+  // Not at once: engines started together have then all said they are at work, and each
+  // claims its fair share rather than the first one everything.
+  if (taking) state_->next_claims_look = std::chrono::steady_clock::now() + claims_look;
+}
 
 expected<bool> Engine::State::claim_or_defer(CampaignState& c) {
   if (!store.shared()) return true;
@@ -45,16 +50,19 @@ void Engine::State::run_claimed(CampaignDefinition definition, CampaignSecrets s
   if (!added) (void)log.kept_or_stop(fail(added.error().code(), "campaign \"" + name + "\", claimed: " + added.error().message()));
 }
 
-void Engine::State::tend_claims() {
-  if (!store.shared() || log.failed()) return;
-  const auto stop = [&](const Error& error) { (void)log.kept_or_stop(fail(error)); };
+bool Engine::State::claims_hold() {
   auto lost = store.renew_claims();
-  if (!lost) return stop(lost.error());
-  if (!lost->empty()) {
-    return stop(Error(Errc::unavailable, "campaign \"" + lost->front() +
-                                             "\" was taken over by another engine: this engine was stalled past its "
-                                             "claim's lease, so it stops (start it again: it claims what is free)"));
-  }
+  if (!lost) return log.kept_or_stop(fail(lost.error()));
+  if (lost->empty()) return true;
+  return log.kept_or_stop(fail(Errc::unavailable, "campaign \"" + lost->front() +
+                                                      "\" was taken over by another engine: this engine was stalled "
+                                                      "past its claim's lease, so it stops (start it again: it claims "
+                                                      "what is free)"));
+}
+
+void Engine::State::tend_claims() {
+  if (!store.shared() || log.failed() || !claims_hold()) return;
+  const auto stop = [&](const Error& error) { (void)log.kept_or_stop(fail(error)); };
   const auto now = std::chrono::steady_clock::now();
   if (now < next_claims_look) return;
   next_claims_look = now + claims_look;

@@ -103,26 +103,7 @@ void Engine::State::send_outgoing(Instant now) {
     record(c, send.lead, event);
     return true;
   });
-  // With engines sharing the store, each send takes its mailbox's slot by every engine's count,
-  // in this unit: no intent without its slot, no slot without its intent.
-  if (store.shared()) {
-    std::erase_if(group, [&](const Outgoing& send) {
-      if (!recorded) return false;
-      detail::MailboxLimiter& mailbox = mailboxes[send.mailbox];
-      auto slot = store.reserve_slot(mailbox.slot_at(now));
-      if (!slot) {
-        recorded = log.kept_or_stop(fail(slot.error()));
-        return false;
-      }
-      if (slot->granted) {
-        mailbox.observe(*slot);
-        return false;
-      }
-      release(send, now);
-      requeue(send, *slot, now);
-      return true;
-    });
-  }
+  if (store.shared() && recorded) recorded = reserve_slots(group, now);
   for (const Outgoing& send : group) {
     if (!recorded) break;
     const CampaignState& c = *send.campaign;
@@ -136,6 +117,10 @@ void Engine::State::send_outgoing(Instant now) {
     return;
   }
   if (group.empty()) return;
+  // With engines sharing the store, the claims are known to hold, and this engine not to have
+  // stalled past a third of their lease, before anything leaves: a stalled engine whose campaign
+  // another has taken over stops here, its intents left in doubt for the new holder.
+  if (store.shared() && !claims_hold()) return;
   std::vector<Transport::Handover> handovers;
   handovers.reserve(group.size());
   for (const Outgoing& send : group) {
@@ -151,6 +136,39 @@ void Engine::State::send_outgoing(Instant now) {
   // The outcome events close the intents; they and what follows from them are kept together.
   const detail::EventLog::Unit unit(log);
   for (std::size_t i = 0; i < group.size(); ++i) record_outcome(group[i], outcomes[i], now);
+}
+
+// With engines sharing the store, each send takes its mailbox's slot by every engine's count, in
+// the unit of its intent: no intent without its slot, no slot without its intent. In the order of
+// the mailboxes' ids, so that two engines' units never wait for each other's slots. A send
+// refused its slot waits for the mailbox as every engine counts it. False when the store failed.
+bool Engine::State::reserve_slots(std::vector<Outgoing>& group, Instant now) {
+  std::vector<std::size_t> order(group.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return mailboxes[group[a].mailbox].settings().id < mailboxes[group[b].mailbox].settings().id;
+  });
+  std::vector<bool> refused(group.size(), false);
+  for (const std::size_t i : order) {
+    detail::MailboxLimiter& mailbox = mailboxes[group[i].mailbox];
+    auto slot = store.reserve_slot(mailbox.slot_at(now));
+    if (!slot) return log.kept_or_stop(fail(slot.error()));
+    if (slot->granted) {
+      mailbox.observe(*slot);
+      continue;
+    }
+    refused[i] = true;
+    release(group[i], now);
+    requeue(group[i], *slot, now);
+  }
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    if (refused[i]) continue;
+    if (kept != i) group[kept] = std::move(group[i]);
+    ++kept;
+  }
+  group.resize(kept);
+  return true;
 }
 
 void Engine::State::record_outcome(Outgoing& send, const SendOutcome& outcome, Instant now) {

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "engine/campaign_state.hpp"
@@ -115,10 +116,14 @@ struct Engine::State {
   };
   std::vector<Deferred> elsewhere;
   bool takes_free_campaigns = false;  // `take_free_campaigns`: the store's unheld campaigns too
+  std::unordered_set<std::int64_t> left_for_others;  // inbox messages about no campaign of this engine
   std::chrono::steady_clock::time_point next_claims_look{};
   // Claims a campaign before it starts, on a shared store: false when another engine holds it,
   // and then it is set aside (`elsewhere`) and out of `campaigns`.
   expected<bool> claim_or_defer(detail::CampaignState& c);
+  // Renews the claims when due: false, with the engine stopped, when one was lost (another engine
+  // took it over after this one stalled past its lease) or the store failed.
+  bool claims_hold();
   // Renews the claims (a lost one stops the engine), and claims the campaigns set aside and, when
   // it takes them, the store's free ones, which then run here.
   void tend_claims();
@@ -166,6 +171,7 @@ struct Engine::State {
   std::size_t group_size() const;
   void release(const Outgoing& send, Instant now);
   void send_outgoing(Instant now);
+  bool reserve_slots(std::vector<Outgoing>& group, Instant now);
   void record_outcome(Outgoing& send, const SendOutcome& outcome, Instant now);
 
   // ---- what waits in the store (waiting.cpp) ----------------------------------------------

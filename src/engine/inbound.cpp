@@ -155,6 +155,16 @@ expected<IngestResult> Engine::State::take_in(std::string_view raw_message, cons
   }
   IngestResult& result = received->result;
   const std::optional<InboundType> type = inbound_type(result.classification.type);
+  if (result.matched_by == MatchMethod::none && position && s.store.shared()) {
+    // Read from a mailbox that other engines' campaigns share: about none of this engine's
+    // campaigns, it may be about one of theirs. It goes to the store's inbox for them, in the
+    // unit that moves the folder's position past it.
+    const detail::EventLog::Unit unit(s.log);
+    if (!s.log.failed()) (void)s.log.kept_or_stop(s.store.queue_received(raw_message, now));
+    if (!s.log.failed()) (void)s.log.kept_or_stop(s.store.save_folder_position(*position));
+    if (s.log.failed()) return fail(*s.log.failure());
+    return std::move(result);
+  }
   if (result.matched_by == MatchMethod::none || !type) {
     if (auto passed = pass_over(); !passed) return fail(passed.error());
     return std::move(result);

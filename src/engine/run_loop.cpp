@@ -1,6 +1,7 @@
 // The run loop: the engine's steps driven by a manual clock (simulations) or by Boost.Asio
 // timers on the system clock. The only part of the engine that knows Asio.
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/system/system_error.hpp>
@@ -38,8 +39,40 @@ void Engine::run_on(boost::asio::io_context& io, std::optional<Instant> until, s
     boost::asio::steady_timer timer;
     std::optional<Instant> until;
     std::function<void()> done;
+    // The store's wake descriptor (another process handed something in): borrowed, never closed.
+    boost::asio::posix::stream_descriptor watched;
+    int watched_fd = -1;
+    bool watching = false;
+    bool ended = false;
     Loop(Engine& e, boost::asio::io_context& context, std::optional<Instant> last, std::function<void()> finished)
-        : engine(e), timer(context), until(last), done(std::move(finished)) {}
+        : engine(e), timer(context), until(last), done(std::move(finished)), watched(context) {}
+    ~Loop() { unwatch(); }
+    void unwatch() {
+      if (!watched.is_open()) return;
+      boost::system::error_code ignored;
+      watched.cancel(ignored);
+      (void)watched.release();
+    }
+    // Wakes the loop at once when the store says something was handed in; the timer stays the
+    // loop's clock.
+    void watch() {
+      const int fd = engine.state_->store.wake_descriptor();
+      if (fd != watched_fd) {
+        unwatch();
+        watching = false;
+        watched_fd = fd;
+        if (fd >= 0) watched.assign(fd);
+      }
+      if (fd < 0 || watching) return;
+      watching = true;
+      watched.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                         [self = shared_from_this()](const boost::system::error_code& error) {
+                           self->watching = false;
+                           if (error || self->ended) return;
+                           if (self->engine.state_->store.take_wake_ups()) self->timer.cancel();
+                           self->watch();
+                         });
+    }
     void wake() {
       // Nothing is done after `until`, not even at the first wake-up.
       const bool over = engine.state_->stop_requested.load() || (until && engine.state_->clock.now() > *until);
@@ -76,6 +109,8 @@ void Engine::run_on(boost::asio::io_context& io, std::optional<Instant> until, s
         next = engine.state_->reads_mail ? std::optional<Instant>(*until + std::chrono::milliseconds(1)) : std::nullopt;
       }
       if (!next) {
+        ended = true;
+        unwatch();
         engine.state_->release_claims();
         if (done) done();
         return;
@@ -85,6 +120,7 @@ void Engine::run_on(boost::asio::io_context& io, std::optional<Instant> until, s
       timer.expires_after(std::clamp<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(0),
                                                                            std::chrono::milliseconds(200)));
       timer.async_wait([self = shared_from_this()](const boost::system::error_code&) { self->wake(); });
+      watch();
     }
   };
   auto loop = std::make_shared<Loop>(*this, io, until, std::move(done));

@@ -21,6 +21,9 @@ namespace {
 // A few messages at a time: each may be large. Requests are small; more wait for the next call.
 constexpr std::size_t message_batch = 8;
 constexpr std::size_t request_batch = 256;
+// How long a message of the inbox that matches none of an engine's campaigns waits for another
+// engine of the store to take it before it is dropped as nobody's.
+constexpr std::chrono::minutes left_for_others_time{15};
 
 std::string in_quotes(std::string_view name) { return "\"" + std::string(name) + "\""; }
 
@@ -261,16 +264,29 @@ expected<std::size_t> Engine::apply_waiting() {
     return true;
   };
 
+  // Paged by id, so that messages left for another engine never hide the ones after them.
+  std::int64_t last_message = 0;
   for (bool more = true; more && !s.log.failed();) {
-    const std::vector<QueuedMessage> waiting = s.store.queued(message_batch);
+    const std::vector<QueuedMessage> waiting = s.store.queued(message_batch, last_message);
     more = waiting.size() == message_batch;
     for (const QueuedMessage& message : waiting) {
+      last_message = message.id;
+      // With engines sharing the store, a message about none of this engine's campaigns may be
+      // another engine's: it is left to them, and looked at here again (then dropped, when still
+      // nobody's) once every engine has had time to take it.
+      const bool others_had_time = s.clock.now() - message.queued >= left_for_others_time;
+      if (s.left_for_others.contains(message.id) && !others_had_time) continue;
       const bool done = in_one_unit([&] {
         auto taken = ingest(message.raw);
         if (!taken && !s.log.failed()) {  // unreadable: dropped, said once
           s.warn("message " + std::to_string(message.id) + " of the inbox cannot be taken in: " +
                  taken.error().to_string());
         }
+        if (taken && taken->matched_by == MatchMethod::none && s.store.shared() && !others_had_time) {
+          s.left_for_others.insert(message.id);
+          return;
+        }
+        s.left_for_others.erase(message.id);
         if (!s.log.failed()) (void)s.log.kept_or_stop(s.store.unqueue(message.id));
       });
       if (!done) return fail(*s.log.failure());

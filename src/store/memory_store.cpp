@@ -113,7 +113,7 @@ expected<std::size_t> MemoryStore::forget(std::string_view address) {
   // Received mail that mentions the address anywhere, as the durable stores do.
   const std::string folded = detail::ascii_lower(address);
   const auto names = [&](std::string_view text) { return detail::ascii_lower(text).find(folded) != std::string::npos; };
-  std::erase_if(inbox_, [&](const auto& entry) { return names(entry.second); });
+  std::erase_if(inbox_, [&](const auto& entry) { return names(entry.second.first); });
   // Requests whose addresses hold it: answered ones go, waiting ones lose that address.
   std::size_t requests = 0;
   for (auto it = requests_.begin(); it != requests_.end();) {
@@ -176,15 +176,15 @@ expected<bool> MemoryStore::record_received(std::string_view fingerprint, Instan
   return received_.emplace(fingerprint).second;
 }
 
-expected<void> MemoryStore::queue_received(std::string_view raw, Instant) {
-  inbox_.emplace(inbox_next_++, std::string(raw));
+expected<void> MemoryStore::queue_received(std::string_view raw, Instant at) {
+  inbox_.emplace(inbox_next_++, std::pair<std::string, Instant>{std::string(raw), at});
   return {};
 }
 
-std::vector<QueuedMessage> MemoryStore::queued(std::size_t limit) const {
+std::vector<QueuedMessage> MemoryStore::queued(std::size_t limit, std::int64_t after) const {
   std::vector<QueuedMessage> waiting;
-  for (auto it = inbox_.begin(); it != inbox_.end() && waiting.size() < limit; ++it) {
-    waiting.push_back({it->first, it->second});
+  for (auto it = inbox_.upper_bound(after); it != inbox_.end() && waiting.size() < limit; ++it) {
+    waiting.push_back({it->first, it->second.first, it->second.second});
   }
   return waiting;
 }

@@ -48,7 +48,7 @@ expected<void> Store::queue_received(std::string_view, Instant) {
   return fail(Errc::invalid_argument, "this store keeps no inbox: take the message in with the engine itself");
 }
 
-std::vector<QueuedMessage> Store::queued(std::size_t) const { return {}; }
+std::vector<QueuedMessage> Store::queued(std::size_t, std::int64_t) const { return {}; }
 
 expected<void> Store::unqueue(std::int64_t) { return fail(Errc::invalid_argument, "this store keeps no inbox"); }
 
@@ -102,6 +102,8 @@ expected<std::vector<std::string>> Store::claim_free(std::size_t) { return std::
 expected<std::vector<std::string>> Store::renew_claims() { return std::vector<std::string>{}; }
 
 expected<void> Store::release(std::string_view, bool) { return {}; }
+
+expected<void> Store::mark_finished(std::string_view, bool) { return {}; }
 
 expected<bool> Store::others_at_work() { return false; }
 

@@ -230,7 +230,13 @@ TEST_CASE_TEMPLATE("received mail waits in the inbox in order until taken out, a
   CHECK(waiting[2].raw == "third");
   CHECK(waiting[0].id < waiting[1].id);
   CHECK(waiting[1].id < waiting[2].id);
+  CHECK(waiting[1].queued == utc("2026-12-01T09:01:00Z"));
   CHECK(store.queued(2).size() == 2);
+  // Paged past messages left for another engine.
+  const auto later = store.queued(10, waiting[0].id);
+  REQUIRE(later.size() == 2);
+  CHECK(later[0].id == waiting[1].id);
+  CHECK(store.queued(10, waiting[2].id).empty());
 
   // Taken out inside the unit that applies it.
   REQUIRE(store.begin());

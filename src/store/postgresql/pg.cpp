@@ -136,6 +136,18 @@ expected<Connection> Connection::open(const std::string& uri, std::string shown)
 
 bool Connection::lost() const noexcept { return !connection_ || PQstatus(connection_.get()) != CONNECTION_OK; }
 
+int Connection::socket() const noexcept { return connection_ ? PQsocket(connection_.get()) : -1; }
+
+bool Connection::take_notifications() noexcept {
+  if (lost() || PQconsumeInput(handle()) == 0) return false;
+  bool any = false;
+  while (PGnotify* notification = PQnotifies(handle())) {
+    PQfreemem(notification);
+    any = true;
+  }
+  return any;
+}
+
 Error Connection::error(std::string_view doing, const PGresult* result) const {
   const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   const Errc code = lost() ? Errc::unavailable : error_code(state != nullptr ? state : "");

@@ -108,6 +108,11 @@ class Connection {
   [[nodiscard]] const std::string& shown() const noexcept { return shown_; }
   /// True when the connection is gone (closed by the server, the network, or never opened).
   [[nodiscard]] bool lost() const noexcept;
+  /// The connection's socket, to wait on for notifications; -1 when there is none.
+  [[nodiscard]] int socket() const noexcept;
+  /// Reads what the server sent without waiting and drops the notifications it holds: true when
+  /// there was one.
+  [[nodiscard]] bool take_notifications() noexcept;
 
   /// Runs SQL without parameters (one statement or several), discarding any rows.
   [[nodiscard]] expected<void> execute(const char* sql, std::string_view doing);

@@ -113,7 +113,7 @@ const std::vector<detail::pg::Prepared>& statements() {
       {"record_received",
        "INSERT INTO outreach.received (fingerprint, at) VALUES ($1, $2) ON CONFLICT (fingerprint) DO NOTHING"},
       {"queue_received", "INSERT INTO outreach.inbox (queued, raw) VALUES ($1, $2)"},
-      {"list_queued", "SELECT id, raw FROM outreach.inbox ORDER BY id LIMIT $1"},
+      {"list_queued", "SELECT id, raw, queued FROM outreach.inbox WHERE id > $2 ORDER BY id LIMIT $1"},
       {"unqueue", "DELETE FROM outreach.inbox WHERE id = $1"},
       {"queue_request", "INSERT INTO outreach.requests (queued, body) VALUES ($1, $2) RETURNING id"},
       {"waiting_requests",
@@ -175,17 +175,19 @@ const std::vector<detail::pg::Prepared>& statements() {
       // In the transaction of every write of a campaign: the claim is still this engine's, and
       // no other engine takes it over until the transaction ends.
       {"fence", "SELECT 1 FROM outreach.claims WHERE campaign = $1 AND engine = $2 AND attempt = $3 FOR SHARE"},
+      {"mark_finished", "UPDATE outreach.claims SET done = $4::bigint <> 0 WHERE campaign = $1 AND engine = $2 AND attempt = $3"},
+      {"notify", "SELECT pg_notify('outreach', '')"},
       {"reopen_campaign", "UPDATE outreach.claims SET done = false WHERE campaign = $1 AND done"},
       // A mailbox's sends of the day, for every engine: $2 the day, $3 its limit, $4 the instant,
       // $5 the spacing in milliseconds. Another day than the one counted starts a new count (the
-      // engines' clocks agree); a last send later than this one (a simulation's instants left in
-      // the store) does not hold it back.
+      // engines' clocks agree); a last send more than a day after this one (a simulation's
+      // instants left in the store) does not hold it back.
       {"add_slot_row",
        "INSERT INTO outreach.mailbox_slots (mailbox, day, sent) VALUES ($1, $2, 0) ON CONFLICT (mailbox) DO NOTHING"},
       {"reserve_slot",
        "UPDATE outreach.mailbox_slots SET sent = CASE WHEN day = $2 THEN sent + 1 ELSE 1 END, day = $2, last_at = $4 "
        "WHERE mailbox = $1 AND (day <> $2 OR sent < $3) "
-       "AND (last_at IS NULL OR last_at <= $4::bigint - $5::bigint OR last_at > $4::bigint) "
+       "AND (last_at IS NULL OR last_at <= $4::bigint - $5::bigint OR last_at > $4::bigint + 86400000) "
        "RETURNING day, sent, last_at"},
       {"read_slot", "SELECT day, sent, last_at FROM outreach.mailbox_slots WHERE mailbox = $1"},
       {"release_slot", "UPDATE outreach.mailbox_slots SET sent = sent - 1 WHERE mailbox = $1 AND day = $2 AND sent > 0"},
@@ -237,6 +239,7 @@ struct PostgresqlStore::Impl {
   expected<void> write_handed_in(Body&& body);
   expected<std::int64_t> insert_request(std::string_view body, Instant at);
   expected<void> fence(std::string_view campaign);
+  expected<void> wake_engines();
   [[nodiscard]] std::int64_t lease_milliseconds() const { return std::max<std::int64_t>(options.claim_lease.count(), 1); }
   void rollback() noexcept;
   void note_read_failure(Error error);
@@ -251,12 +254,16 @@ expected<void> PostgresqlStore::Impl::connect() {
   detail::pg::Connection fresh = std::move(*opened);
   const auto timeout = std::to_string(std::max<std::chrono::milliseconds::rep>(options.statement_timeout.count(), 1));
   // Our transactions are short: one left idle (a process stopped inside one) is ended by the
-  // server before it holds its locks for long.
+  // server before it holds its locks (a claim's share lock among them) for long.
+  const auto idle = std::to_string(std::min<std::chrono::milliseconds::rep>(options.statement_timeout.count(), 10000));
   std::string session = "SET client_encoding = 'UTF8'; SET statement_timeout = " + timeout +
-                        "; SET lock_timeout = " + timeout + "; SET idle_in_transaction_session_timeout = " + timeout +
+                        "; SET lock_timeout = " + timeout + "; SET idle_in_transaction_session_timeout = " + idle +
                         "; SET synchronous_commit = " +
                         (options.durability == StoreDurability::power ? "on" : "local");
   if (options.access == StoreAccess::read) session += "; SET default_transaction_read_only = on";
+  // Engines wake when something is handed in; the notification goes with the inbox's commit,
+  // never with the engines' own (a commit that notifies takes a lock of the whole server).
+  if (options.access == StoreAccess::engine) session += "; LISTEN outreach";
   if (auto set = fresh.execute(session.c_str(), "cannot set up the session"); !set) return set;
   connection = std::move(fresh);
   return {};
@@ -879,15 +886,19 @@ expected<bool> PostgresqlStore::record_received(std::string_view fingerprint, In
 
 expected<void> PostgresqlStore::queue_received(std::string_view raw, Instant at) {
   return impl_->write_handed_in([&]() -> expected<void> {
-    return impl_->exec("queue_received", Params(milliseconds_of(at), Bytes{raw}), "cannot hand the message to the engine")
-        .map([](const Result&) {});
+    auto queued = impl_->exec("queue_received", Params(milliseconds_of(at), Bytes{raw}), "cannot hand the message to the engine");
+    if (!queued) return fail(queued.error());
+    return impl_->wake_engines();
   });
 }
 
-std::vector<QueuedMessage> PostgresqlStore::queued(std::size_t limit) const {
+std::vector<QueuedMessage> PostgresqlStore::queued(std::size_t limit, std::int64_t after) const {
   std::vector<QueuedMessage> out;
-  if (const auto rows = impl_->read("list_queued", Params(limit_of(limit)), "cannot read the inbox")) {
-    for (int i = 0; i < rows->rows(); ++i) out.push_back(QueuedMessage{.id = rows->integer(i, 0), .raw = rows->bytes(i, 1)});
+  if (const auto rows = impl_->read("list_queued", Params(limit_of(limit), after), "cannot read the inbox")) {
+    for (int i = 0; i < rows->rows(); ++i) {
+      out.push_back(QueuedMessage{
+          .id = rows->integer(i, 0), .raw = rows->bytes(i, 1), .queued = instant_of(rows->integer(i, 2))});
+    }
   }
   return out;
 }
@@ -907,7 +918,14 @@ expected<std::int64_t> PostgresqlStore::Impl::insert_request(std::string_view bo
     auto reopened = exec("reopen_campaign", Params(campaign), "cannot write the request");
     if (!reopened) return fail(reopened.error());
   }
+  if (auto woken = wake_engines(); !woken) return fail(woken.error());
   return id;
+}
+
+// From the inbox's side (another process), the engines are told at its commit.
+expected<void> PostgresqlStore::Impl::wake_engines() {
+  if (options.access != StoreAccess::inbox) return {};
+  return exec("notify", Params(), "cannot wake the engines").map([](const Result&) {});
 }
 
 // Inside a write of a campaign: the claim is this engine's, still, and stays so until the
@@ -1129,6 +1147,18 @@ expected<void> PostgresqlStore::release(std::string_view campaign, bool finished
   return {};
 }
 
+expected<void> PostgresqlStore::mark_finished(std::string_view campaign, bool finished) {
+  const auto held = impl_->claims.find(campaign);
+  if (held == impl_->claims.end()) return {};
+  const std::int64_t attempt = held->second;
+  return impl_->write([&]() -> expected<void> {
+    return impl_
+        ->exec("mark_finished", Params(campaign, impl_->engine_id, attempt, finished ? 1 : 0),
+               "cannot say the campaign is finished")
+        .map([](const Result&) {});
+  });
+}
+
 expected<bool> PostgresqlStore::others_at_work() {
   const auto rows = impl_->read("others_at_work", Params(impl_->engine_id), "cannot read the claims");
   if (!rows) return fail(impl_->read_failure.value_or(impl_->refused(Errc::io_error, "cannot read the claims")));
@@ -1138,19 +1168,30 @@ expected<bool> PostgresqlStore::others_at_work() {
 expected<SlotAnswer> PostgresqlStore::reserve_slot(const SendSlot& slot) {
   SlotAnswer answer;
   auto written = impl_->write([&]() -> expected<void> {
-    auto added = impl_->exec("add_slot_row", Params(slot.mailbox, slot.day), "cannot reserve the mailbox's send");
-    if (!added) return fail(added.error());
     const auto spacing = static_cast<std::int64_t>(slot.spacing.count());
-    auto reserved = impl_->exec("reserve_slot",
-                                Params(slot.mailbox, slot.day, slot.day_limit, milliseconds_of(slot.at), spacing),
-                                "cannot reserve the mailbox's send");
+    const Params asked(slot.mailbox, slot.day, slot.day_limit, milliseconds_of(slot.at), spacing);
+    auto reserved = impl_->exec("reserve_slot", asked, "cannot reserve the mailbox's send");
     if (!reserved) return fail(reserved.error());
-    answer.granted = reserved->rows() > 0;
-    auto row = std::move(*reserved);
-    if (!answer.granted) {
+    Result row = std::move(*reserved);
+    if (row.rows() == 0) {
       auto current = impl_->exec("read_slot", Params(slot.mailbox), "cannot read the mailbox's sends");
       if (!current) return fail(current.error());
       row = std::move(*current);
+      if (row.rows() == 0) {  // the mailbox's first send in this store
+        auto added = impl_->exec("add_slot_row", Params(slot.mailbox, slot.day), "cannot reserve the mailbox's send");
+        if (!added) return fail(added.error());
+        auto again = impl_->exec("reserve_slot", asked, "cannot reserve the mailbox's send");
+        if (!again) return fail(again.error());
+        row = std::move(*again);
+      } else {
+        answer.granted = false;
+      }
+    }
+    if (row.rows() == 0) {  // added by another engine meanwhile, and refused
+      auto current = impl_->exec("read_slot", Params(slot.mailbox), "cannot read the mailbox's sends");
+      if (!current) return fail(current.error());
+      row = std::move(*current);
+      answer.granted = false;
     }
     answer.day = row.integer(0, 0);
     answer.sent_that_day = row.integer(0, 1);
@@ -1167,6 +1208,12 @@ expected<void> PostgresqlStore::release_slot(const SendSlot& slot) {
         .map([](const Result&) {});
   });
 }
+
+int PostgresqlStore::wake_descriptor() const noexcept {
+  return impl_->options.access == StoreAccess::engine ? impl_->connection.socket() : -1;
+}
+
+bool PostgresqlStore::take_wake_ups() noexcept { return impl_->connection.take_notifications(); }
 
 StoreAccess PostgresqlStore::access() const noexcept { return impl_->options.access; }
 

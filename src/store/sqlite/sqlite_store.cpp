@@ -323,7 +323,7 @@ expected<void> SqliteStore::Impl::prepare_statements() {
       {&statements.record_received,
        "INSERT INTO received (fingerprint, at) VALUES (?1, ?2) ON CONFLICT (fingerprint) DO NOTHING"},
       {&statements.queue_received, "INSERT INTO inbox (queued, raw) VALUES (?1, ?2)"},
-      {&statements.list_queued, "SELECT id, raw FROM inbox ORDER BY id LIMIT ?1"},
+      {&statements.list_queued, "SELECT id, raw, queued FROM inbox WHERE id > ?2 ORDER BY id LIMIT ?1"},
       {&statements.unqueue, "DELETE FROM inbox WHERE id = ?1"},
       {&statements.queue_request, "INSERT INTO requests (queued, body) VALUES (?1, ?2) RETURNING id"},
       // Through requests_waiting.
@@ -716,12 +716,12 @@ expected<void> SqliteStore::queue_received(std::string_view raw, Instant at) {
   });
 }
 
-std::vector<QueuedMessage> SqliteStore::queued(std::size_t limit) const {
+std::vector<QueuedMessage> SqliteStore::queued(std::size_t limit, std::int64_t after) const {
   std::vector<QueuedMessage> out;
   auto& list = impl_->statements.list_queued;
-  list.bind_all(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  list.bind_all(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)), after);
   impl_->read_rows(list, "cannot read the inbox", [&](const Statement& row) {
-    out.push_back(QueuedMessage{.id = row.integer(0), .raw = std::string(row.blob(1))});
+    out.push_back(QueuedMessage{.id = row.integer(0), .raw = std::string(row.blob(1)), .queued = instant_of(row.integer(2))});
   });
   return out;
 }

@@ -327,6 +327,32 @@ TEST_CASE("a takeover waits for the holder's unit under way, and then sees all o
   CHECK_FALSE(holder->append(event_of(EventType::replied, "a", "x@example.com", 1)).has_value());
 }
 
+TEST_CASE("an engine's wake descriptor becomes readable when another process hands the store something") {
+  PostgresqlDatabase database;
+  auto engine = open_postgresql(database.uri());
+  auto inbox = open_postgresql(database.uri(), handing_in());
+  CHECK(inbox->wake_descriptor() == -1);
+  const int fd = engine->wake_descriptor();
+  REQUIRE(fd >= 0);
+  const auto readable = [&](int milliseconds) {
+    pollfd wait_for{.fd = engine->wake_descriptor(), .events = POLLIN, .revents = 0};
+    return poll(&wait_for, 1, milliseconds) == 1;
+  };
+  CHECK_FALSE(engine->take_wake_ups());
+  CHECK_FALSE(readable(50));
+  REQUIRE(inbox->queue_request(R"({"action":"pause","campaign":"a"})", utc("2026-12-01T09:00:00Z")));
+  CHECK(readable(5000));
+  CHECK(engine->take_wake_ups());
+  CHECK_FALSE(engine->take_wake_ups());
+  REQUIRE(inbox->queue_received("From: a\r\n\r\nhi\r\n", utc("2026-12-01T09:00:00Z")));
+  CHECK(readable(5000));
+  CHECK(engine->take_wake_ups());
+  // The engine's own writes wake nobody.
+  REQUIRE(engine->claim("a").value_or(false));
+  REQUIRE(engine->append(event_of(EventType::sent, "a", "x@example.com", 1)));
+  CHECK_FALSE(readable(100));
+}
+
 TEST_CASE("a mailbox's daily limit and spacing hold across the engines of a store") {
   PostgresqlDatabase database;
   auto first = open_postgresql(database.uri());
