@@ -87,10 +87,10 @@ def write_campaigns(folder: Path, port: int, leads: int, campaigns: int) -> List
             "name": f"campaign{index}", "sequence": "sequence.json", "leads": f"leads{index}.csv", "seed": index + 1,
             "schedule": {"timezone": "UTC", "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
                          "hours": ["00:00-24:00"]},
-            "mailboxes": [{"id": name, "from": f"{name} <{name}@sender.test>", "daily_limit": 10000000,
+            "mailboxes": [{"id": name, "from": f"{name} <{name}@sender.test>", "daily_limit": 1000000,
                            "timezone": "UTC", "transport": f"smtp://127.0.0.1:{port}", "security": "none"}
                           for name in MAILBOXES],
-            "limits": {"new_leads_per_day": 10000000, "sends_per_day": 10000000},
+            "limits": {"new_leads_per_day": 1000000, "sends_per_day": 1000000},
         }
         path = folder / f"campaign{index}.json"
         path.write_text(json.dumps(campaign), encoding="utf-8")
@@ -140,8 +140,10 @@ def run_engines(outreach: str, store: str, count: int, folder: Path) -> Tuple[fl
 
 
 def enter(outreach: str, store: str, campaigns: List[Path]) -> None:
-    subprocess.run([outreach, "run", *map(str, campaigns), "--store", store, "--until", "2000-01-01T00:00:00Z"],
-                   check=True, capture_output=True)
+    entered = subprocess.run([outreach, "run", *map(str, campaigns), "--store", store, "--until", "2000-01-01T00:00:00Z"],
+                             capture_output=True)
+    if entered.returncode != 0:
+        raise RuntimeError(f"the campaigns were refused: {entered.stderr.decode(errors='replace')}")
 
 
 def main() -> int:

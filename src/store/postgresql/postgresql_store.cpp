@@ -67,8 +67,12 @@ const std::vector<detail::pg::Prepared>& statements() {
        "INSERT INTO outreach.events (campaign, lead, type, at, line, message_id) "
        "VALUES ($1, $2, $3, $4, $5, NULLIF($6::text, ''))"},
       {"close_intent", "DELETE FROM outreach.intents WHERE campaign = $1 AND lead = $2 AND step = $3"},
+      // A step whose send is recorded is refused a second intent: no engine, however stale its
+      // memory, sends it again. A step's Message-ID is the same at every attempt.
       {"record_intent",
-       "INSERT INTO outreach.intents (campaign, lead, step, mailbox, message_id, at) VALUES ($1, $2, $3, $4, $5, $6)"},
+       "INSERT INTO outreach.intents (campaign, lead, step, mailbox, message_id, at) "
+       "SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM outreach.events "
+       "WHERE message_id = $5 AND type = 'sent')"},
       {"find_suppression", "SELECT 1 FROM outreach.suppressions WHERE address = $1"},
       {"suppress",
        "INSERT INTO outreach.suppressions (address, reason, added) VALUES ($1, $2, $3) ON CONFLICT (address) DO NOTHING"},
@@ -552,6 +556,11 @@ expected<void> PostgresqlStore::record_intent(const SendIntent& intent) {
                                        milliseconds_of(intent.at)),
                                 "cannot record the send's intent");
     if (!recorded) return fail(recorded.error());
+    if (recorded->changes() == 0) {
+      return fail(impl_->refused(Errc::invalid_argument, "campaign \"" + intent.campaign + "\": step " +
+                                                             std::to_string(intent.step) + " of " + intent.lead +
+                                                             " was sent already; it is not sent again"));
+    }
     return {};
   });
 }

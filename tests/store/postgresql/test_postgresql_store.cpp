@@ -327,6 +327,23 @@ TEST_CASE("a takeover waits for the holder's unit under way, and then sees all o
   CHECK_FALSE(holder->append(event_of(EventType::replied, "a", "x@example.com", 1)).has_value());
 }
 
+TEST_CASE("a step whose send is recorded is refused another intent, at the database") {
+  PostgresqlDatabase database;
+  auto store = engine_on(database.uri());
+  REQUIRE(store->record_intent(intent_of("a", "x@example.com", 1)));
+  REQUIRE(store->append(event_of(EventType::deferred, "a", "x@example.com", 1)));
+  REQUIRE(store->record_intent(intent_of("a", "x@example.com", 1)));  // a retry after a deferral
+  REQUIRE(store->append(event_of(EventType::sent, "a", "x@example.com", 1)));
+  const auto again = store->record_intent(intent_of("a", "x@example.com", 1));
+  REQUIRE_FALSE(again.has_value());
+  CHECK(again.error().message().find("was sent already") != std::string::npos);
+  CHECK(store->open_intents().empty());
+  REQUIRE(store->record_intent(intent_of("a", "x@example.com", 2)));  // the next step goes
+  SendIntent other = intent_of("b", "x@example.com", 1);
+  other.message_id = "<1.b.x@example.com>";  // Message-IDs name their campaign
+  REQUIRE(store->record_intent(other));  // and another campaign's
+}
+
 TEST_CASE("an engine's wake descriptor becomes readable when another process hands the store something") {
   PostgresqlDatabase database;
   auto engine = open_postgresql(database.uri());
