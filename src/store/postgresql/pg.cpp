@@ -170,6 +170,8 @@ expected<void> Connection::execute(const char* sql, std::string_view doing) {
   return {};
 }
 
+expected<Result> Connection::simple(const char* sql, std::string_view doing) { return checked(PQexec(handle(), sql), doing); }
+
 expected<Result> Connection::query(const char* sql, const Params& params, std::string_view doing) {
   const auto pointers = params.pointers();
   return checked(PQexecParams(handle(), sql, params.count(), nullptr, pointers.data(), params.lengths().data(),

@@ -116,6 +116,9 @@ class Connection {
 
   /// Runs SQL without parameters (one statement or several), discarding any rows.
   [[nodiscard]] expected<void> execute(const char* sql, std::string_view doing);
+  /// Runs SQL without parameters (one statement or several, in one round trip), giving the rows
+  /// of the last.
+  [[nodiscard]] expected<Result> simple(const char* sql, std::string_view doing);
   /// Runs SQL with parameters, giving its rows.
   [[nodiscard]] expected<Result> query(const char* sql, const Params& params, std::string_view doing);
   /// Prepares the statements for `run`.

@@ -61,7 +61,6 @@ std::string new_engine_id() {
 // Every statement, prepared on each connection. Names are the C++ names.
 const std::vector<detail::pg::Prepared>& statements() {
   static const std::vector<detail::pg::Prepared> all = {
-      {"current_xid", "SELECT pg_current_xact_id()::text"},
       {"xact_status", "SELECT pg_xact_status($1::text::xid8)"},
       {"insert_event",
        "INSERT INTO outreach.events (campaign, lead, type, at, line, message_id) "
@@ -72,7 +71,7 @@ const std::vector<detail::pg::Prepared>& statements() {
       {"record_intent",
        "INSERT INTO outreach.intents (campaign, lead, step, mailbox, message_id, at) "
        "SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM outreach.events "
-       "WHERE message_id = $5 AND type = 'sent')"},
+       "WHERE message_id = $5 AND message_id IS NOT NULL AND type = 'sent')"},
       {"find_suppression", "SELECT 1 FROM outreach.suppressions WHERE address = $1"},
       {"suppress",
        "INSERT INTO outreach.suppressions (address, reason, added) VALUES ($1, $2, $3) ON CONFLICT (address) DO NOTHING"},
@@ -293,9 +292,9 @@ expected<void> PostgresqlStore::Impl::reconnect(Deadline deadline) {
   }
 }
 
+// The transaction and its id, in one round trip.
 expected<void> PostgresqlStore::Impl::begin_transaction() {
-  if (auto begun = connection.execute("BEGIN", "cannot start a transaction"); !begun) return begun;
-  auto xid = connection.run("current_xid", Params(), "cannot start a transaction");
+  auto xid = connection.simple("BEGIN; SELECT pg_current_xact_id()::text", "cannot start a transaction");
   if (!xid) return fail(xid.error());
   unit_xid = std::string(xid->text(0, 0));
   return {};
