@@ -131,6 +131,8 @@ class PostgresqlStore final : public Store {
   [[nodiscard]] expected<std::int64_t> suppress_and_queue(std::string_view address, std::string_view reason,
                                                           std::string_view body, Instant at) override;
   [[nodiscard]] std::vector<StoredRequest> waiting_requests(std::size_t limit, std::int64_t after = 0) const override;
+  /// @brief Locks the request's row until the unit ends (`FOR UPDATE SKIP LOCKED`).
+  [[nodiscard]] expected<bool> take_request(std::int64_t id) override;
   /// @brief Also drops answers older than a week.
   [[nodiscard]] expected<void> answer_request(std::int64_t id, std::string_view answer, Instant at) override;
   [[nodiscard]] std::optional<StoredRequest> request(std::int64_t id) const override;

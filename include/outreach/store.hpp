@@ -351,6 +351,12 @@ class Store {
   /// @param after Only those with a greater id (to page past requests left for another engine).
   [[nodiscard]] virtual std::vector<StoredRequest> waiting_requests(std::size_t limit, std::int64_t after = 0) const;
 
+  /// @brief Takes a waiting request for this engine, inside the unit that applies it: false when
+  /// another engine of the store has it (applying it now) or answered it since. The default, a
+  /// store that one engine runs alone: true.
+  /// @param id The request's id.
+  [[nodiscard]] virtual expected<bool> take_request(std::int64_t id);
+
   /// @brief Records the engine's answer to a request, inside the same unit as what the request
   /// changed, so that it is applied exactly once. The default returns an `invalid_argument` error.
   /// @param id The request's id.

@@ -66,6 +66,8 @@ void Engine::State::tend_claims() {
   const auto now = std::chrono::steady_clock::now();
   if (now < next_claims_look) return;
   next_claims_look = now + claims_look;
+  // A mailbox disabled or enabled by another engine (a request it applied, or its failures).
+  apply_stored_mailbox_states();
   for (std::size_t i = 0; i < elsewhere.size() && !log.failed();) {
     auto claimed = store.claim(elsewhere[i].definition.name);
     if (!claimed) return stop(claimed.error());
@@ -111,7 +113,9 @@ bool Engine::State::waits_for_others() {
 void Engine::State::release_claims() {
   if (!store.shared() || store.access() != StoreAccess::engine) return;
   for (const auto& campaign : campaigns) {
-    const bool finished = campaign->status == CampaignStatus::finished || campaign->status == CampaignStatus::stopped;
+    // After a failed write, what memory says may be ahead of the store: never "finished" then.
+    const bool finished = !log.failed() && (campaign->status == CampaignStatus::finished ||
+                                            campaign->status == CampaignStatus::stopped);
     if (auto released = store.release(campaign->def.name, finished); !released) return;
   }
 }

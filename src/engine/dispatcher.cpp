@@ -135,7 +135,19 @@ void Engine::State::send_outgoing(Instant now) {
   }
   // The outcome events close the intents; they and what follows from them are kept together.
   const detail::EventLog::Unit unit(log);
-  for (std::size_t i = 0; i < group.size(); ++i) record_outcome(group[i], outcomes[i], now);
+  std::vector<std::size_t> given_back;  // mailboxes whose send did not go out
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    if (record_outcome(group[i], outcomes[i], now)) given_back.push_back(group[i].mailbox);
+  }
+  // Every engine's count gives them back too, in the order of the mailboxes' ids, as slots are
+  // taken: two engines' units never wait for each other's slots.
+  if (!store.shared()) return;
+  std::sort(given_back.begin(), given_back.end(), [&](std::size_t a, std::size_t b) {
+    return mailboxes[a].settings().id < mailboxes[b].settings().id;
+  });
+  for (const std::size_t mailbox : given_back) {
+    if (!log.kept_or_stop(store.release_slot(mailboxes[mailbox].slot_at(now)))) return;
+  }
 }
 
 // With engines sharing the store, each send takes its mailbox's slot by every engine's count, in
@@ -171,7 +183,7 @@ bool Engine::State::reserve_slots(std::vector<Outgoing>& group, Instant now) {
   return true;
 }
 
-void Engine::State::record_outcome(Outgoing& send, const SendOutcome& outcome, Instant now) {
+bool Engine::State::record_outcome(Outgoing& send, const SendOutcome& outcome, Instant now) {
   CampaignState& c = *send.campaign;
   const std::uint32_t lead = send.lead;
   const RenderedStep& rendered = send.composed.rendered;
@@ -192,15 +204,16 @@ void Engine::State::record_outcome(Outgoing& send, const SendOutcome& outcome, I
   detail::MailboxLimiter& mailbox = mailboxes[send.mailbox];
   const std::int64_t room_before = mailbox.room(now);
   if (record(c, lead, event, rendered.variant).completed) completions.push_back(lead_event(EventType::completed, now, c, lead));
-  // A send that did not go out counts against no limit: every engine's count gives it back too.
-  if (store.shared() && mailbox.room(now) > room_before) (void)log.kept_or_stop(store.release_slot(mailbox.slot_at(now)));
+  // A send that did not go out counts against no limit.
+  const bool given_back = mailbox.room(now) > room_before;
   note_mailbox_outcome(send.mailbox, outcome, now);
-  if (!verdict.hard_bounce) return;
+  if (!verdict.hard_bounce) return given_back;
   Event bounce = lead_event(EventType::bounced, now, c, lead, send.step);
   bounce.kind = "hard";
   const bool paused = record(c, lead, bounce).bounce_rate_reached;
   (void)log.kept_or_stop(store.suppress(c.def.leads[lead].email, "hard_bounce"));
   if (paused) record_campaign(c, campaign_event(EventType::campaign_paused, now, c, "bounce_rate"));
+  return given_back;
 }
 
 }  // namespace outreach

@@ -105,7 +105,7 @@ std::optional<Instant> Engine::step() {
     if (c.status == CampaignStatus::running && c.leads.unfinished_count() == 0) {
       c.status = CampaignStatus::finished;
       // Engines waiting to take work over need not wait for it.
-      if (s.store.shared()) (void)s.log.kept_or_stop(s.store.mark_finished(c.def.name, true));
+      if (s.store.shared() && !s.log.failed()) (void)s.log.kept_or_stop(s.store.mark_finished(c.def.name, true));
     }
     if (auto at = detail::next_wake(c, s.mailboxes, now); at && (!wake || *at < *wake)) wake = *at;
   }

@@ -172,7 +172,8 @@ struct Engine::State {
   void release(const Outgoing& send, Instant now);
   void send_outgoing(Instant now);
   bool reserve_slots(std::vector<Outgoing>& group, Instant now);
-  void record_outcome(Outgoing& send, const SendOutcome& outcome, Instant now);
+  // Records a send's outcome; true when the send did not go out and gave its mailbox's room back.
+  bool record_outcome(Outgoing& send, const SendOutcome& outcome, Instant now);
 
   // ---- what waits in the store (waiting.cpp) ----------------------------------------------
   void note_handover(const Outgoing& send, Instant at);

@@ -19,6 +19,8 @@ namespace {
 // How long after `resend_after` a send in doubt may still be sent again. Later, its absence
 // from Sent may be a folder emptied since: it stays in doubt.
 constexpr std::chrono::hours resend_window{7 * 24};
+// Longer than an SMTP exchange may last with the default timeouts (they add up to about 15).
+constexpr std::chrono::minutes shared_resend_after{30};
 
 }  // namespace
 
@@ -80,7 +82,10 @@ void Engine::State::settle_in_doubt(CampaignState& c, Instant now) {
     if (state.next_step != intent.step) continue;
     if (c.def.delivery == Delivery::at_least_once) {
       if (state.status == LeadStatus::pending) state.status = LeadStatus::active;
-      state.due = std::min(state.due, now);
+      // With engines sharing the store, the engine that recorded the intent may be alive and
+      // still sending it (stalled past its lease): sent again only once no SMTP exchange it
+      // began can still be under way.
+      state.due = store.shared() ? std::max(now, intent.at + shared_resend_after) : std::min(state.due, now);
       c.leads.push_due(lead);
       continue;
     }

@@ -6,6 +6,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "engine/engine_state.hpp"
@@ -39,39 +41,38 @@ void Engine::run_on(boost::asio::io_context& io, std::optional<Instant> until, s
     boost::asio::steady_timer timer;
     std::optional<Instant> until;
     std::function<void()> done;
-    // The store's wake descriptor (another process handed something in): borrowed, never closed.
+    // A copy of the store's wake descriptor (another process handed something in), ours to
+    // close: the store's own may be closed and its number reused when it reconnects.
     boost::asio::posix::stream_descriptor watched;
-    int watched_fd = -1;
     bool watching = false;
     bool ended = false;
     Loop(Engine& e, boost::asio::io_context& context, std::optional<Instant> last, std::function<void()> finished)
         : engine(e), timer(context), until(last), done(std::move(finished)), watched(context) {}
-    ~Loop() { unwatch(); }
-    void unwatch() {
-      if (!watched.is_open()) return;
-      boost::system::error_code ignored;
-      watched.cancel(ignored);
-      (void)watched.release();
-    }
     // Wakes the loop at once when the store says something was handed in; the timer stays the
-    // loop's clock.
+    // loop's clock. Watched anew after each wake-up, from the store's descriptor of the moment.
     void watch() {
+      if (watching || ended) return;
+      boost::system::error_code ignored;
+      watched.close(ignored);
       const int fd = engine.state_->store.wake_descriptor();
-      if (fd != watched_fd) {
-        unwatch();
-        watching = false;
-        watched_fd = fd;
-        if (fd >= 0) watched.assign(fd);
-      }
-      if (fd < 0 || watching) return;
+      const int copy = fd >= 0 ? ::dup(fd) : -1;
+      if (copy < 0) return;
+      watched.assign(copy, ignored);
+      if (ignored) return;
       watching = true;
       watched.async_wait(boost::asio::posix::stream_descriptor::wait_read,
                          [self = shared_from_this()](const boost::system::error_code& error) {
+                           if (error == boost::asio::error::operation_aborted) return;
                            self->watching = false;
-                           if (error || self->ended) return;
-                           if (self->engine.state_->store.take_wake_ups()) self->timer.cancel();
-                           self->watch();
+                           // Only a notification wakes the loop now; anything else waits for
+                           // its timer, which watches again.
+                           if (!error && !self->ended && self->engine.state_->store.take_wake_ups()) self->timer.cancel();
                          });
+    }
+    void unwatch() {
+      boost::system::error_code ignored;
+      watched.close(ignored);
+      watching = false;
     }
     void wake() {
       // Nothing is done after `until`, not even at the first wake-up.

@@ -153,7 +153,7 @@ expected<void> Engine::State::start(CampaignState& c, Instant now) {
   c.leads.recount_unfinished();
   if (c.status == CampaignStatus::running && c.leads.unfinished_count() == 0) {
     c.status = CampaignStatus::finished;
-    if (store.shared()) (void)log.kept_or_stop(store.mark_finished(c.def.name, true));
+    if (store.shared() && !log.failed()) (void)log.kept_or_stop(store.mark_finished(c.def.name, true));
   }
   if (log.failed()) return fail(*log.failure());
   return {};

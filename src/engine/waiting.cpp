@@ -273,8 +273,10 @@ expected<std::size_t> Engine::apply_waiting() {
       last_message = message.id;
       // With engines sharing the store, a message about none of this engine's campaigns may be
       // another engine's: it is left to them, and looked at here again (then dropped, when still
-      // nobody's) once every engine has had time to take it.
-      const bool others_had_time = s.clock.now() - message.queued >= left_for_others_time;
+      // nobody's) once every engine has had time to take it and none has work left that it
+      // could be about (an engine that holds it may not have started yet).
+      const bool others_had_time = s.clock.now() - message.queued >= left_for_others_time &&
+                                   (!s.store.shared() || !s.store.others_at_work().value_or(true));
       if (s.left_for_others.contains(message.id) && !others_had_time) continue;
       const bool done = in_one_unit([&] {
         auto taken = ingest(message.raw);
@@ -307,6 +309,15 @@ expected<std::size_t> Engine::apply_waiting() {
         continue;
       }
       const bool done = in_one_unit([&] {
+        // With engines sharing the store, one of them applies it: the others pass it by.
+        if (s.store.shared()) {
+          auto taken = s.store.take_request(stored.id);
+          if (!taken) {
+            (void)s.log.kept_or_stop(fail(taken.error()));
+            return;
+          }
+          if (!*taken) return;
+        }
         const RequestAnswer answer =
             !request ? refused(request.error().code(), "the request cannot be read: " + request.error().to_string())
             : !request->mailbox.empty()  ? s.apply_mailbox_request(*request, *this)

@@ -95,6 +95,8 @@ expected<void> Store::save_mailbox_state(const MailboxState&) { return {}; }
 
 std::vector<MailboxState> Store::mailbox_states() const { return {}; }
 
+expected<bool> Store::take_request(std::int64_t) { return true; }
+
 expected<bool> Store::claim(std::string_view) { return true; }
 
 expected<std::vector<std::string>> Store::claim_free(std::size_t) { return std::vector<std::string>{}; }

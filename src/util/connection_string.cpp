@@ -9,7 +9,8 @@ std::string without_password(std::string_view location) {
   // postgresql://user:password@host/...: the password goes, the user stays.
   if (const auto scheme = shown.find("://"); scheme != std::string::npos) {
     const auto authority = scheme + 3;
-    const auto end = shown.find_first_of("/?", authority);
+    // libpq reads the authority up to its first '/': a '?' before the '@' is the password's.
+    const auto end = shown.find('/', authority);
     const auto at = shown.rfind('@', end == std::string::npos ? shown.size() : end);
     if (at != std::string::npos && at >= authority) {
       const auto colon = shown.find(':', authority);

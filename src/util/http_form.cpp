@@ -6,13 +6,6 @@ namespace outreach::detail {
 
 namespace {
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Splits `text` at each `separator` and hands `field(name, value)` the decoded parts; false
 // when one does not decode.
 template <class OnField>
@@ -65,8 +58,8 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_is_sp
     const char c = text[i];
     if (c == '%') {
       if (i + 2 >= text.size()) return std::nullopt;
-      const int high = hex_value(text[i + 1]);
-      const int low = hex_value(text[i + 2]);
+      const int high = hex_digit_value(text[i + 1]);
+      const int low = hex_digit_value(text[i + 2]);
       if (high < 0 || low < 0) return std::nullopt;
       const char decoded = static_cast<char>(high * 16 + low);
       if (decoded == '\0') return std::nullopt;

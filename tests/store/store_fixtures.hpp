@@ -6,12 +6,18 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "outreach/campaign.hpp"
+#include "outreach/clock.hpp"
+#include "outreach/engine.hpp"
 #include "outreach/memory_store.hpp"
+#include "outreach/memory_transport.hpp"
 #include "outreach/sqlite_store.hpp"
 #if OUTREACH_WITH_POSTGRESQL
 #include "outreach/postgresql_store.hpp"
@@ -148,6 +154,60 @@ struct PostgresqlStoreKind {
   Store& get() { return *store; }
 };
 #endif
+
+// An engine that runs a campaign (two steps, 40 leads, one mailbox, every seventh send deferred)
+// on a durable store, stopped partway and started again on the store opened anew, must write
+// the same log as an engine that runs it whole on a memory store: checked here for a store that
+// `open_engine` opens for an engine and `open_reader` for reading.
+inline void check_engine_resumes(const std::function<std::unique_ptr<Store>()>& open_engine,
+                                 const std::function<std::unique_ptr<Store>()>& open_reader) {
+  std::string leads = "[";
+  for (int i = 0; i < 40; ++i) {
+    leads += std::string(i ? "," : "") + R"({"email":"lead)" + std::to_string(i) + R"(@example.com","first_name":"L"})";
+  }
+  leads += "]";
+  const std::string json = R"({"name":"c","seed":7,"sequence":{"steps":[
+      {"variants":[{"subject":"Hi","text":"Hello {{first_name}}"}]},
+      {"delay":{"days":2},"variants":[{"text":"Again"}]}]},
+    "leads":)" + leads + R"(,"schedule":{"timezone":"UTC","start":"2026-12-01","hours":["09:00-17:00"]},
+    "mailboxes":[{"id":"m1","from":"M <m1@acme.example>","daily_limit":30,"min_interval":{"minutes":3}}]})";
+  std::size_t sends = 0;
+  const MemoryTransport::Script script = [&sends](const Mailbox&, const Message&) {
+    return ++sends % 7 == 0 ? SendOutcome{.kind = SendOutcome::Kind::temporary, .code = 451, .status = "4.3.0",
+                                          .reason = "later", .queue_id = {}, .maybe_delivered = false}
+                            : SendOutcome::accept();
+  };
+  const auto run = [&](Store& store, ManualClock& clock, std::optional<Instant> until) {
+    MemoryTransport transport(script);
+    Engine engine{store, transport, clock};
+    auto campaign = CampaignDefinition::from_json(json);
+    REQUIRE_MESSAGE(campaign.has_value(), (campaign ? std::string() : campaign.error().to_string()));
+    REQUIRE(engine.add_campaign(std::move(*campaign)));
+    REQUIRE(engine.start("c"));
+    engine.simulate(clock, until);
+    REQUIRE_FALSE(engine.failure().has_value());
+  };
+  const auto lines_of = [](const Store& store) {
+    std::vector<std::string> lines;
+    store.for_each_event("c", [&](const Event& event) { lines.push_back(to_json_line(event)); });
+    return lines;
+  };
+  MemoryStore memory;
+  ManualClock memory_clock{utc("2026-12-01T00:00:00Z")};
+  run(memory, memory_clock, std::nullopt);
+  const auto expected_lines = lines_of(memory);
+  REQUIRE(expected_lines.size() > 80);
+
+  sends = 0;
+  ManualClock clock{utc("2026-12-01T00:00:00Z")};
+  run(*open_engine(), clock, utc("2026-12-02T12:00:00Z"));
+  run(*open_engine(), clock, std::nullopt);
+  auto store = open_reader();
+  CHECK(lines_of(*store) == expected_lines);
+  CHECK(store->open_intents().empty());
+  REQUIRE(store->campaigns().size() == 1);
+  CHECK(store->campaigns()[0].name == "c");
+}
 
 // A process forked to hold a store. `work` runs in the child; it calls `ready` (with true when it
 

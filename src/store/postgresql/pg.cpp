@@ -2,17 +2,11 @@
 
 #include <charconv>
 
+#include "util/ascii.hpp"
+
 namespace outreach::detail::pg {
 
 namespace {
-
-// The hex digit's value, or -1.
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // The server's message without its trailing line break, or libpq's own when there is none.
 std::string message_of(const PGconn* connection, const PGresult* result) {
@@ -96,8 +90,8 @@ std::string Result::bytes(int row, int column) const {
   if (!value.starts_with("\\x")) return out;
   out.reserve((value.size() - 2) / 2);
   for (std::size_t i = 2; i + 1 < value.size(); i += 2) {
-    const int high = hex_value(value[i]);
-    const int low = hex_value(value[i + 1]);
+    const int high = hex_digit_value(value[i]);
+    const int low = hex_digit_value(value[i + 1]);
     if (high < 0 || low < 0) break;
     out.push_back(static_cast<char>((high << 4) | low));
   }
@@ -112,16 +106,37 @@ std::int64_t Result::changes() const noexcept {
   return count;
 }
 
+// libpq's message about a location, with the location's password (if it has one) taken out:
+// its parse errors quote the part they could not read.
+std::string scrubbed(std::string message, const std::string& uri) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(uri.c_str(), &error);
+  if (error != nullptr) PQfreemem(error);
+  std::string password;
+  for (PQconninfoOption* option = options; option != nullptr && option->keyword != nullptr; ++option) {
+    if (std::string_view(option->keyword) == "password" && option->val != nullptr) password = option->val;
+  }
+  if (options != nullptr) PQconninfoFree(options);
+  // Unparsed, the location may be quoted as it is: nothing of it is shown then.
+  if (options == nullptr) return "the location cannot be read (check its syntax; it is not shown, as it may hold a password)";
+  for (std::size_t at; !password.empty() && (at = message.find(password)) != std::string::npos;) {
+    message.replace(at, password.size(), "***");
+  }
+  return message;
+}
+
 expected<Connection> Connection::open(const std::string& uri, std::string shown) {
-  // Defaults first: what the location itself says comes after them and wins.
-  const char* keywords[] = {"application_name", "connect_timeout", "dbname", nullptr};
-  const char* values[] = {"outreach", "10", uri.c_str(), nullptr};
+  // Defaults first: what the location itself says comes after them and wins. Keepalives, so
+  // that a connection cut without a word (a partition) is found dead in about a minute.
+  const char* keywords[] = {"application_name", "connect_timeout", "keepalives_idle", "keepalives_interval",
+                            "keepalives_count", "tcp_user_timeout", "dbname", nullptr};
+  const char* values[] = {"outreach", "10", "30", "10", "3", "60000", uri.c_str(), nullptr};
   Connection connection;
   connection.shown_ = std::move(shown);
   connection.connection_.reset(PQconnectdbParams(keywords, values, 1));
   if (!connection.connection_) return fail(Errc::unavailable, "cannot connect: out of memory", Location::in(connection.shown_));
   if (PQstatus(connection.handle()) != CONNECTION_OK) {
-    const std::string message = message_of(connection.handle(), nullptr);
+    const std::string message = scrubbed(message_of(connection.handle(), nullptr), uri);
     // A database that does not exist, bad credentials or a bad location will not pass by waiting.
     Errc code = Errc::unavailable;
     if (message.find("does not exist") != std::string::npos) code = Errc::not_found;

@@ -14,6 +14,7 @@
 #include "store/postgresql/pg.hpp"
 #include "store/postgresql/postgresql_schema.hpp"
 #include "store/request_body.hpp"
+#include "store/instant_columns.hpp"
 #include "util/ascii.hpp"
 #include "util/connection_string.hpp"
 
@@ -29,16 +30,8 @@ using Deadline = std::chrono::steady_clock::time_point;
 // Events read per query when a campaign is replayed, so that no result holds a whole log.
 constexpr std::int64_t replay_batch = 1024;
 
-std::int64_t milliseconds_of(Instant instant) noexcept { return instant.time_since_epoch().count(); }
-Instant instant_of(std::int64_t milliseconds) noexcept { return Instant(std::chrono::milliseconds(milliseconds)); }
-std::optional<std::int64_t> milliseconds_of(const std::optional<Instant>& instant) noexcept {
-  if (!instant) return std::nullopt;
-  return milliseconds_of(*instant);
-}
-std::optional<Instant> instant_of(std::optional<std::int64_t> milliseconds) noexcept {
-  if (!milliseconds) return std::nullopt;
-  return instant_of(*milliseconds);
-}
+using detail::instant_of;
+using detail::milliseconds_of;
 std::int64_t limit_of(std::size_t limit) noexcept {
   return static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX));
 }
@@ -124,6 +117,8 @@ const std::vector<detail::pg::Prepared>& statements() {
       {"answer_request",
        "UPDATE outreach.requests SET answered = $2, answer = $3 WHERE id = $1 AND answered IS NULL"},
       {"find_request", "SELECT id, queued, body, answered, answer FROM outreach.requests WHERE id = $1"},
+      // One engine applies a request: the others skip it while it is taken, and it is answered then.
+      {"take_request", "SELECT 1 FROM outreach.requests WHERE id = $1 AND answered IS NULL FOR UPDATE SKIP LOCKED"},
       {"drop_old_requests", "DELETE FROM outreach.requests WHERE answered IS NOT NULL AND answered < $1"},
       {"find_folder_position",
        "SELECT uidvalidity, last_uid FROM outreach.folder_positions WHERE mailbox = $1 AND folder = $2"},
@@ -182,14 +177,16 @@ const std::vector<detail::pg::Prepared>& statements() {
       {"notify", "SELECT pg_notify('outreach', '')"},
       {"reopen_campaign", "UPDATE outreach.claims SET done = false WHERE campaign = $1 AND done"},
       // A mailbox's sends of the day, for every engine: $2 the day, $3 its limit, $4 the instant,
-      // $5 the spacing in milliseconds. Another day than the one counted starts a new count (the
-      // engines' clocks agree); a last send more than a day after this one (a simulation's
-      // instants left in the store) does not hold it back.
+      // $5 the spacing in milliseconds. A later day than the one counted starts a new count; a day
+      // before it (an engine whose mailbox zone or clock is behind) counts into the later day,
+      // so that the count never starts over back and forth; a day or a last send more than a day
+      // ahead (a simulation's instants left in the store) is stale.
       {"add_slot_row",
        "INSERT INTO outreach.mailbox_slots (mailbox, day, sent) VALUES ($1, $2, 0) ON CONFLICT (mailbox) DO NOTHING"},
       {"reserve_slot",
-       "UPDATE outreach.mailbox_slots SET sent = CASE WHEN day = $2 THEN sent + 1 ELSE 1 END, day = $2, last_at = $4 "
-       "WHERE mailbox = $1 AND (day <> $2 OR sent < $3) "
+       "UPDATE outreach.mailbox_slots SET sent = CASE WHEN day < $2 OR day > $2 + 1 THEN 1 ELSE sent + 1 END, "
+       "day = CASE WHEN day < $2 OR day > $2 + 1 THEN $2 ELSE day END, last_at = $4 "
+       "WHERE mailbox = $1 AND (day < $2 OR day > $2 + 1 OR sent < $3) "
        "AND (last_at IS NULL OR last_at <= $4::bigint - $5::bigint OR last_at > $4::bigint + 86400000) "
        "RETURNING day, sent, last_at"},
       {"read_slot", "SELECT day, sent, last_at FROM outreach.mailbox_slots WHERE mailbox = $1"},
@@ -243,6 +240,12 @@ struct PostgresqlStore::Impl {
   expected<std::int64_t> insert_request(std::string_view body, Instant at);
   expected<void> fence(std::string_view campaign);
   expected<void> wake_engines();
+  [[nodiscard]] bool shared_engine() const noexcept { return options.access == StoreAccess::engine; }
+  expected<void> write_claim(const char* statement, std::string_view campaign, bool flag, std::string_view doing);
+  // A write of one statement.
+  expected<void> write_one(const char* statement, Params params, std::string_view doing) {
+    return write([&]() -> expected<void> { return exec(statement, params, doing).map([](const Result&) {}); });
+  }
   [[nodiscard]] std::int64_t lease_milliseconds() const { return std::max<std::int64_t>(options.claim_lease.count(), 1); }
   void rollback() noexcept;
   void note_read_failure(Error error);
@@ -259,7 +262,7 @@ expected<void> PostgresqlStore::Impl::connect() {
   // Our transactions are short: one left idle (a process stopped inside one) is ended by the
   // server before it holds its locks (a claim's share lock among them) for long.
   const auto idle = std::to_string(std::min<std::chrono::milliseconds::rep>(options.statement_timeout.count(), 10000));
-  std::string session = "SET client_encoding = 'UTF8'; SET statement_timeout = " + timeout +
+  std::string session = "SET client_encoding = 'UTF8'; SET bytea_output = 'hex'; SET statement_timeout = " + timeout +
                         "; SET lock_timeout = " + timeout + "; SET idle_in_transaction_session_timeout = " + idle +
                         "; SET synchronous_commit = " +
                         (options.durability == StoreDurability::power ? "on" : "local");
@@ -522,7 +525,7 @@ PostgresqlStore::~PostgresqlStore() {
     if (!release(campaign, false)) impl_->claims.erase(impl_->claims.begin());
   }
   if (shared() && !impl_->connection.lost()) {
-    (void)impl_->write([&] { return impl_->exec("engine_gone", Params(impl_->engine_id), "").map([](const Result&) {}); });
+    (void)impl_->write_one("engine_gone", Params(impl_->engine_id), "cannot say the engine has gone");
   }
 }
 
@@ -652,17 +655,12 @@ bool PostgresqlStore::is_suppressed(std::string_view address) const {
 expected<void> PostgresqlStore::suppress(std::string_view address, std::string_view reason) {
   const std::string key = detail::ascii_lower(address);
   const Instant now = system_now();
-  return impl_->write([&]() -> expected<void> {
-    return impl_->exec("suppress", Params(key, reason, milliseconds_of(now)), "cannot add to the suppression list")
-        .map([](const Result&) {});
-  });
+  return impl_->write_one("suppress", Params(key, reason, milliseconds_of(now)), "cannot add to the suppression list");
 }
 
 expected<void> PostgresqlStore::unsuppress(std::string_view address) {
   const std::string key = detail::ascii_lower(address);
-  return impl_->write([&]() -> expected<void> {
-    return impl_->exec("unsuppress", Params(key), "cannot remove from the suppression list").map([](const Result&) {});
-  });
+  return impl_->write_one("unsuppress", Params(key), "cannot remove from the suppression list");
 }
 
 std::vector<Suppression> PostgresqlStore::suppressions() const {
@@ -839,13 +837,7 @@ std::vector<SequenceVersion> PostgresqlStore::sequence_versions(std::string_view
 }
 
 expected<void> PostgresqlStore::save_mailbox_state(const MailboxState& state) {
-  return impl_->write([&]() -> expected<void> {
-    return impl_
-        ->exec("save_mailbox_state",
-               Params(state.mailbox, state.disabled ? 1 : 0, state.reason, milliseconds_of(state.since)),
-               "cannot keep the mailbox's state")
-        .map([](const Result&) {});
-  });
+  return impl_->write_one("save_mailbox_state", Params(state.mailbox, state.disabled ? 1 : 0, state.reason, milliseconds_of(state.since)), "cannot keep the mailbox's state");
 }
 
 std::vector<MailboxState> PostgresqlStore::mailbox_states() const {
@@ -912,9 +904,7 @@ std::vector<QueuedMessage> PostgresqlStore::queued(std::size_t limit, std::int64
 }
 
 expected<void> PostgresqlStore::unqueue(std::int64_t id) {
-  return impl_->write([&]() -> expected<void> {
-    return impl_->exec("unqueue", Params(id), "cannot take the message out of the inbox").map([](const Result&) {});
-  });
+  return impl_->write_one("unqueue", Params(id), "cannot take the message out of the inbox");
 }
 
 // A request for a campaign that was released as finished makes it one an engine claims again.
@@ -1002,6 +992,18 @@ std::vector<StoredRequest> PostgresqlStore::waiting_requests(std::size_t limit, 
   return out;
 }
 
+expected<bool> PostgresqlStore::take_request(std::int64_t id) {
+  bool taken = false;
+  auto written = impl_->write([&]() -> expected<void> {
+    auto row = impl_->exec("take_request", Params(id), "cannot take the request");
+    if (!row) return fail(row.error());
+    taken = row->rows() > 0;
+    return {};
+  });
+  if (!written) return fail(written.error());
+  return taken;
+}
+
 expected<void> PostgresqlStore::answer_request(std::int64_t id, std::string_view answer, Instant at) {
   // Answers are read within moments by whoever asked; a week later they only take room.
   constexpr std::chrono::hours kept{7 * 24};
@@ -1038,24 +1040,12 @@ std::optional<FolderPosition> PostgresqlStore::folder_position(std::string_view 
 }
 
 expected<void> PostgresqlStore::save_folder_position(const FolderPosition& position) {
-  return impl_->write([&]() -> expected<void> {
-    return impl_
-        ->exec("save_folder_position",
-               Params(position.mailbox, position.folder, std::int64_t{position.uidvalidity},
-                      std::int64_t{position.last_uid}),
-               "cannot record the folder's position")
-        .map([](const Result&) {});
-  });
+  return impl_->write_one("save_folder_position", Params(position.mailbox, position.folder, std::int64_t{position.uidvalidity},
+                      std::int64_t{position.last_uid}), "cannot record the folder's position");
 }
 
 expected<void> PostgresqlStore::record_mailbox_check(const MailboxCheck& check) {
-  return impl_->write([&]() -> expected<void> {
-    return impl_
-        ->exec("record_mailbox_check",
-               Params(check.mailbox, milliseconds_of(check.checked), milliseconds_of(check.failed), check.error),
-               "cannot record the mailbox's check")
-        .map([](const Result&) {});
-  });
+  return impl_->write_one("record_mailbox_check", Params(check.mailbox, milliseconds_of(check.checked), milliseconds_of(check.failed), check.error), "cannot record the mailbox's check");
 }
 
 std::vector<MailboxCheck> PostgresqlStore::mailbox_checks() const {
@@ -1071,7 +1061,7 @@ std::vector<MailboxCheck> PostgresqlStore::mailbox_checks() const {
   return out;
 }
 
-bool PostgresqlStore::shared() const noexcept { return impl_->options.access == StoreAccess::engine; }
+bool PostgresqlStore::shared() const noexcept { return impl_->shared_engine(); }
 
 const std::string& PostgresqlStore::engine_id() const noexcept { return impl_->engine_id; }
 
@@ -1140,31 +1130,24 @@ expected<std::vector<std::string>> PostgresqlStore::renew_claims() {
   return lost;
 }
 
+// A statement about a claim this engine holds ($1 the campaign, $2 the engine, $3 the attempt,
+// $4 the flag); nothing for a campaign it does not hold.
+expected<void> PostgresqlStore::Impl::write_claim(const char* statement, std::string_view campaign, bool flag,
+                                                  std::string_view doing) {
+  const auto held = claims.find(campaign);
+  if (held == claims.end()) return {};
+  return write_one(statement, Params(campaign, engine_id, held->second, flag ? 1 : 0), doing);
+}
+
 expected<void> PostgresqlStore::release(std::string_view campaign, bool finished) {
-  const auto held = impl_->claims.find(campaign);
-  if (held == impl_->claims.end()) return {};
-  const std::int64_t attempt = held->second;
-  auto written = impl_->write([&]() -> expected<void> {
-    return impl_
-        ->exec("release_claim", Params(campaign, impl_->engine_id, attempt, finished ? 1 : 0),
-               "cannot give the campaign's claim up")
-        .map([](const Result&) {});
-  });
+  auto written = impl_->write_claim("release_claim", campaign, finished, "cannot give the campaign's claim up");
   if (!written) return written;
-  impl_->claims.erase(impl_->claims.find(campaign));
+  if (const auto held = impl_->claims.find(campaign); held != impl_->claims.end()) impl_->claims.erase(held);
   return {};
 }
 
 expected<void> PostgresqlStore::mark_finished(std::string_view campaign, bool finished) {
-  const auto held = impl_->claims.find(campaign);
-  if (held == impl_->claims.end()) return {};
-  const std::int64_t attempt = held->second;
-  return impl_->write([&]() -> expected<void> {
-    return impl_
-        ->exec("mark_finished", Params(campaign, impl_->engine_id, attempt, finished ? 1 : 0),
-               "cannot say the campaign is finished")
-        .map([](const Result&) {});
-  });
+  return impl_->write_claim("mark_finished", campaign, finished, "cannot say the campaign is finished");
 }
 
 expected<bool> PostgresqlStore::others_at_work() {
@@ -1211,10 +1194,7 @@ expected<SlotAnswer> PostgresqlStore::reserve_slot(const SendSlot& slot) {
 }
 
 expected<void> PostgresqlStore::release_slot(const SendSlot& slot) {
-  return impl_->write([&]() -> expected<void> {
-    return impl_->exec("release_slot", Params(slot.mailbox, slot.day), "cannot give the mailbox's send back")
-        .map([](const Result&) {});
-  });
+  return impl_->write_one("release_slot", Params(slot.mailbox, slot.day), "cannot give the mailbox's send back");
 }
 
 int PostgresqlStore::wake_descriptor() const noexcept {

@@ -10,6 +10,7 @@
 #include <system_error>
 #include <utility>
 
+#include "store/instant_columns.hpp"
 #include "util/ascii.hpp"
 #include "util/file_lock.hpp"
 #include "store/sqlite/sqlite.hpp"
@@ -27,17 +28,8 @@ using detail::sqlite::Statement;
 // runs, so no read stays open across it and the visitor may use the store.
 constexpr std::int64_t replay_batch = 256;
 
-std::int64_t milliseconds_of(Instant instant) noexcept { return instant.time_since_epoch().count(); }
-Instant instant_of(std::int64_t milliseconds) noexcept { return Instant(std::chrono::milliseconds(milliseconds)); }
-// An instant that may be absent is NULL in the file.
-std::optional<std::int64_t> milliseconds_of(const std::optional<Instant>& instant) noexcept {
-  if (!instant) return std::nullopt;
-  return milliseconds_of(*instant);
-}
-std::optional<Instant> instant_of(std::optional<std::int64_t> milliseconds) noexcept {
-  if (!milliseconds) return std::nullopt;
-  return instant_of(*milliseconds);
-}
+using detail::instant_of;
+using detail::milliseconds_of;
 
 // Every SQLite database starts with these 16 bytes. Checked before SQLite opens a file, so a
 // file that is not a database is refused without SQLite touching it.

@@ -740,56 +740,10 @@ TEST_CASE("an event line that cannot be read is skipped, reported, and stops eve
 }
 
 TEST_CASE("an engine on a SQLite store writes the same log as on a memory store, and resumes after closing") {
-  // Two steps, 40 leads, one mailbox; a few temporary failures, so intents are recorded again.
-  std::string leads = "[";
-  for (int i = 0; i < 40; ++i) {
-    leads += std::string(i ? "," : "") + R"({"email":"lead)" + std::to_string(i) + R"(@example.com","first_name":"L"})";
-  }
-  leads += "]";
-  const std::string json = R"({"name":"c","seed":7,"sequence":{"steps":[
-      {"variants":[{"subject":"Hi","text":"Hello {{first_name}}"}]},
-      {"delay":{"days":2},"variants":[{"text":"Again"}]}]},
-    "leads":)" + leads + R"(,"schedule":{"timezone":"UTC","start":"2026-12-01","hours":["09:00-17:00"]},
-    "mailboxes":[{"id":"m1","from":"M <m1@acme.example>","daily_limit":30,"min_interval":{"minutes":3}}]})";
-  std::size_t sends = 0;
-  const MemoryTransport::Script script = [&sends](const Mailbox&, const Message&) {
-    return ++sends % 7 == 0 ? SendOutcome{.kind = SendOutcome::Kind::temporary, .code = 451, .status = "4.3.0",
-                                          .reason = "later", .queue_id = {}, .maybe_delivered = false}
-                            : SendOutcome::accept();
-  };
-  const auto run = [&](Store& store, ManualClock& clock, std::optional<Instant> until) {
-    MemoryTransport transport(script);
-    Engine engine{store, transport, clock};
-    auto campaign = CampaignDefinition::from_json(json);
-    REQUIRE_MESSAGE(campaign.has_value(), (campaign ? std::string() : campaign.error().to_string()));
-    REQUIRE(engine.add_campaign(std::move(*campaign)));
-    REQUIRE(engine.start("c"));
-    engine.simulate(clock, until);
-    REQUIRE_FALSE(engine.failure().has_value());
-  };
-  const auto lines_of = [](const Store& store) {
-    std::vector<std::string> lines;
-    store.for_each_event("c", [&](const Event& event) { lines.push_back(to_json_line(event)); });
-    return lines;
-  };
-
-  MemoryStore memory;
-  ManualClock memory_clock{utc("2026-12-01T00:00:00Z")};
-  run(memory, memory_clock, std::nullopt);
-  const auto expected_lines = lines_of(memory);
-  REQUIRE(expected_lines.size() > 80);
-
   TempFolder folder;
   const fs::path file = folder.path() / "outreach.db";
-  sends = 0;
-  ManualClock clock{utc("2026-12-01T00:00:00Z")};
-  run(*open_sqlite(file), clock, utc("2026-12-02T12:00:00Z"));
-  run(*open_sqlite(file), clock, std::nullopt);
-  auto store = open_sqlite(file, reader());
-  CHECK(lines_of(*store) == expected_lines);
-  CHECK(store->open_intents().empty());
-  REQUIRE(store->campaigns().size() == 1);
-  CHECK(store->campaigns()[0].name == "c");
+  check_engine_resumes([&] { return std::unique_ptr<Store>(open_sqlite(file)); },
+                       [&] { return std::unique_ptr<Store>(open_sqlite(file, reader())); });
 }
 
 }  // TEST_SUITE
