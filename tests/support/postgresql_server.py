@@ -159,6 +159,10 @@ def main(argv: List[str]) -> int:
     if arguments.command == "start":
         folder = arguments.dir
         if folder:
+            # A server left running there by a run that was cut short is stopped first: removed
+            # from under it, it would later take the new server's socket with it.
+            if (Path(folder) / "data" / "postmaster.pid").exists():
+                PostgresqlServer(folder).stop("immediate")
             shutil.rmtree(folder, ignore_errors=True)
         server = PostgresqlServer(folder)
         server.start()
