@@ -8,11 +8,15 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -87,6 +91,101 @@ class Session {
 
  private:
   std::unique_ptr<PGconn, void (*)(PGconn*)> connection_;
+};
+
+// A unix-socket proxy in front of the test server that, when asked, lets the next COMMIT reach
+// the server and then cuts the connection before its answer comes back: the commit is kept, and
+// the client cannot know it.
+class CommitCutter {
+ public:
+  explicit CommitCutter(const std::string& server_uri) {
+    const auto host = server_uri.find("host=") + 5;
+    server_socket_ = server_uri.substr(host, server_uri.find('&', host) - host) + "/.s.PGSQL.5432";
+    char pattern[] = "/tmp/ocutXXXXXX";
+    REQUIRE(mkdtemp(pattern) != nullptr);
+    folder_ = pattern;
+    listener_ = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    const std::string path = folder_ + "/.s.PGSQL.5432";
+    std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path.c_str());
+    REQUIRE(bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(listen(listener_, 8) == 0);
+    accepter_ = std::thread([this] { accept_all(); });
+  }
+  ~CommitCutter() {
+    stopping_ = true;
+    ::shutdown(listener_, SHUT_RDWR);
+    close(listener_);
+    accepter_.join();
+    for (auto& pipe : pipes_) pipe.join();
+    std::filesystem::remove_all(folder_);
+  }
+  CommitCutter(const CommitCutter&) = delete;
+  CommitCutter& operator=(const CommitCutter&) = delete;
+  // The URI of `database` through the proxy.
+  [[nodiscard]] std::string uri(const std::string& database) const {
+    return "postgresql://postgres@/" + database + "?host=" + folder_;
+  }
+  void cut_next_commit() { cut_ = true; }
+  [[nodiscard]] int cuts() const { return cuts_; }
+
+ private:
+  void accept_all() {
+    for (;;) {
+      const int client = accept(listener_, nullptr, nullptr);
+      if (client < 0) return;
+      const int server = ::socket(AF_UNIX, SOCK_STREAM, 0);
+      sockaddr_un address{};
+      address.sun_family = AF_UNIX;
+      std::snprintf(address.sun_path, sizeof address.sun_path, "%s", server_socket_.c_str());
+      if (connect(server, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        close(client);
+        close(server);
+        continue;
+      }
+      pipes_.emplace_back([this, client, server] { forward(client, server); });
+    }
+  }
+  // Both directions until either side closes; after a COMMIT it was told to cut, the server's
+  // answer is dropped with both connections.
+  void forward(int client, int server) {
+    bool cutting = false;
+    char buffer[65536];
+    while (!stopping_) {
+      pollfd both[2] = {{.fd = client, .events = POLLIN, .revents = 0}, {.fd = server, .events = POLLIN, .revents = 0}};
+      if (poll(both, 2, 200) < 0) break;
+      if (both[0].revents != 0) {
+        const ssize_t got = read(client, buffer, sizeof buffer);
+        if (got <= 0) break;
+        if (cut_ && std::string_view(buffer, static_cast<std::size_t>(got)).find("COMMIT") != std::string_view::npos) {
+          cut_ = false;
+          cutting = true;
+        }
+        if (write(server, buffer, static_cast<std::size_t>(got)) != got) break;
+      }
+      if (both[1].revents != 0) {
+        const ssize_t got = read(server, buffer, sizeof buffer);
+        if (got <= 0) break;
+        if (cutting) {
+          ++cuts_;
+          break;  // the commit's answer never reaches the client
+        }
+        if (write(client, buffer, static_cast<std::size_t>(got)) != got) break;
+      }
+    }
+    close(client);
+    close(server);
+  }
+
+  std::string server_socket_;
+  std::string folder_;
+  int listener_ = -1;
+  std::thread accepter_;
+  std::vector<std::thread> pipes_;
+  std::atomic<bool> cut_{false};
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> cuts_{0};
 };
 
 // A child process that does its part and then waits to be killed (as in the SQLite tests).
@@ -592,6 +691,27 @@ TEST_CASE("a connection lost during COMMIT: the transaction's status says whethe
   REQUIRE(store->append(event_of(EventType::stopped, "a", "cut@example.com")));
   REQUIRE(store->commit());
   CHECK(session.run("SELECT count(*) FROM outreach.events WHERE lead = 'cut@example.com'") == "3");
+}
+
+TEST_CASE("a commit kept whose answer was lost is found kept: the write is neither lost nor written twice") {
+  PostgresqlDatabase database;
+  CommitCutter cutter(postgresql_server());
+  auto store = engine_on(cutter.uri(database.name()));
+  Session session(database.uri());
+  cutter.cut_next_commit();
+  REQUIRE(store->append(event_of(EventType::sent, "a", "kept@example.com", 1)));
+  CHECK(cutter.cuts() == 1);
+  CHECK(store->reconnections() == 1);
+  CHECK(session.run("SELECT count(*) FROM outreach.events WHERE lead = 'kept@example.com'") == "1");
+  // The same for a unit.
+  cutter.cut_next_commit();
+  REQUIRE(store->begin());
+  REQUIRE(store->append(event_of(EventType::replied, "a", "kept@example.com", 1)));
+  REQUIRE(store->append(event_of(EventType::stopped, "a", "kept@example.com")));
+  REQUIRE(store->commit());
+  CHECK(cutter.cuts() == 2);
+  CHECK(session.run("SELECT count(*) FROM outreach.events WHERE lead = 'kept@example.com'") == "3");
+  CHECK_FALSE(store->read_error().has_value());
 }
 
 TEST_CASE("a statement that waits past the statement timeout fails, and the store goes on") {
