@@ -142,9 +142,8 @@ void Engine::State::send_outgoing(Instant now) {
   // Every engine's count gives them back too, in the order of the mailboxes' ids, as slots are
   // taken: two engines' units never wait for each other's slots.
   if (!store.shared()) return;
-  std::sort(given_back.begin(), given_back.end(), [&](std::size_t a, std::size_t b) {
-    return mailboxes[a].settings().id < mailboxes[b].settings().id;
-  });
+  std::sort(given_back.begin(), given_back.end(),
+            [&](std::size_t a, std::size_t b) { return mailbox_id_before(a, b); });
   for (const std::size_t mailbox : given_back) {
     if (!log.kept_or_stop(store.release_slot(mailboxes[mailbox].slot_at(now)))) return;
   }
@@ -157,9 +156,8 @@ void Engine::State::send_outgoing(Instant now) {
 bool Engine::State::reserve_slots(std::vector<Outgoing>& group, Instant now) {
   std::vector<std::size_t> order(group.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return mailboxes[group[a].mailbox].settings().id < mailboxes[group[b].mailbox].settings().id;
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return mailbox_id_before(group[a].mailbox, group[b].mailbox); });
   std::vector<bool> refused(group.size(), false);
   for (const std::size_t i : order) {
     detail::MailboxLimiter& mailbox = mailboxes[group[i].mailbox];

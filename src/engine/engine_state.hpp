@@ -172,6 +172,11 @@ struct Engine::State {
   void release(const Outgoing& send, Instant now);
   void send_outgoing(Instant now);
   bool reserve_slots(std::vector<Outgoing>& group, Instant now);
+  // The order slots are taken and given back in, the same in every engine (by mailbox id), so
+  // that two engines' units never wait for each other's slots.
+  [[nodiscard]] bool mailbox_id_before(std::size_t a, std::size_t b) const {
+    return mailboxes[a].settings().id < mailboxes[b].settings().id;
+  }
   // Records a send's outcome; true when the send did not go out and gave its mailbox's room back.
   bool record_outcome(Outgoing& send, const SendOutcome& outcome, Instant now);
 

@@ -14,6 +14,7 @@
 #include "store/postgresql/pg.hpp"
 #include "store/postgresql/postgresql_schema.hpp"
 #include "store/request_body.hpp"
+#include "store/writable.hpp"
 #include "store/instant_columns.hpp"
 #include "util/ascii.hpp"
 #include "util/connection_string.hpp"
@@ -353,17 +354,7 @@ expected<void> PostgresqlStore::Impl::reopen_unit(Deadline deadline) {
 }
 
 expected<void> PostgresqlStore::Impl::writable() const {
-  if (options.access != StoreAccess::engine) {
-    return fail(refused(Errc::invalid_argument, options.access == StoreAccess::read
-                                                    ? "opened for reading: writing needs the engine access"
-                                                    : "opened to hand received messages in: other writes need the "
-                                                      "engine access"));
-  }
-  if (read_failure) {
-    return fail(Error(read_failure->code(), "nothing more is written after a failed read: " + read_failure->message(),
-                      read_failure->where()));
-  }
-  return {};
+  return detail::writable(options.access, read_failure, shown);
 }
 
 // One statement of a write. Inside a unit it is kept, to be written again on a new connection

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "store/instant_columns.hpp"
+#include "store/writable.hpp"
 #include "util/ascii.hpp"
 #include "util/file_lock.hpp"
 #include "store/sqlite/sqlite.hpp"
@@ -348,19 +349,7 @@ expected<void> SqliteStore::Impl::prepare_statements() {
 
 #undef REQUEST_NAMES_ADDRESS
 
-expected<void> SqliteStore::Impl::writable() const {
-  if (options.access != StoreAccess::engine) {
-    return fail(refused(Errc::invalid_argument, file,
-                        options.access == StoreAccess::read
-                            ? "opened for reading: writing needs the engine access"
-                            : "opened to hand received messages in: other writes need the engine access"));
-  }
-  if (read_failure) {
-    return fail(Error(read_failure->code(), "nothing more is written after a failed read: " + read_failure->message(),
-                      read_failure->where()));
-  }
-  return {};
-}
+expected<void> SqliteStore::Impl::writable() const { return detail::writable(options.access, read_failure, file); }
 
 template <class Body>
 expected<void> SqliteStore::Impl::write(Body&& body) {
