@@ -31,13 +31,9 @@ std::optional<std::chrono::milliseconds> wait_of(const Arguments& arguments) {
     }
     return std::chrono::milliseconds(0);
   }
-  if (!text) return default_wait;
-  const auto seconds = parse_integer(*text);
-  if (!seconds || *seconds < 1 || *seconds > longest_wait_seconds) {
-    std::cerr << "outreach: --wait: not a number of seconds from 1 to " << longest_wait_seconds << "\n";
-    return std::nullopt;
-  }
-  return std::chrono::seconds(*seconds);
+  std::optional<std::chrono::seconds> wait = default_wait;
+  if (!read_seconds_option(arguments, "wait", longest_wait_seconds, wait)) return std::nullopt;
+  return *wait;
 }
 
 // Makes the request and says how it ended: the answer's message on standard output, or why it

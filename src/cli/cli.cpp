@@ -33,6 +33,19 @@ bool read_instant_option(const Arguments& arguments, std::string_view name, std:
   return false;
 }
 
+bool read_seconds_option(const Arguments& arguments, std::string_view name, std::int64_t longest,
+                         std::optional<std::chrono::seconds>& out) {
+  const std::string* text = arguments.option(name);
+  if (!text) return true;
+  const auto seconds = parse_integer(*text);
+  if (seconds && *seconds >= 1 && *seconds <= longest) {
+    out = std::chrono::seconds(*seconds);
+    return true;
+  }
+  std::cerr << "outreach: --" << name << ": not a number of seconds from 1 to " << longest << "\n";
+  return false;
+}
+
 std::optional<std::int64_t> parse_integer(std::string_view text) {
   if (text.empty() || text.size() > 18) return std::nullopt;
   std::int64_t value = 0;

@@ -57,6 +57,12 @@ void print_errors(const Error& error);
 /// otherwise). False, with a message on standard error, when it is not an RFC 3339 instant.
 [[nodiscard]] bool read_instant_option(const Arguments& arguments, std::string_view name, std::optional<Instant>& out);
 
+/// Reads the seconds of option `--name` into `out` when it is given (`out` is left as it is
+/// otherwise). False, with a message on standard error, when it is not a whole number of seconds
+/// from 1 to `longest`.
+[[nodiscard]] bool read_seconds_option(const Arguments& arguments, std::string_view name, std::int64_t longest,
+                                       std::optional<std::chrono::seconds>& out);
+
 /// A non-negative decimal integer.
 [[nodiscard]] std::optional<std::int64_t> parse_integer(std::string_view text);
 

@@ -45,14 +45,9 @@ int run(const Arguments& arguments) {
     campaigns.push_back(std::move(*campaign));
   }
   StoreOptions store_options{.access = StoreAccess::engine};
-  if (const std::string* lease = arguments.option("claim-lease")) {
-    const auto seconds = parse_integer(*lease);
-    if (!seconds || *seconds < 1 || *seconds > 3600) {
-      log.error("--claim-lease: " + *lease + " is not a number of seconds from 1 to 3600");
-      return exit_bad_input;
-    }
-    store_options.claim_lease = std::chrono::seconds(*seconds);
-  }
+  std::optional<std::chrono::seconds> lease;
+  if (!read_seconds_option(arguments, "claim-lease", 3600, lease)) return exit_bad_input;
+  if (lease) store_options.claim_lease = *lease;
   auto store = open_store(*store_path, store_options);
   if (!store) {
     log.errors(store.error());
