@@ -62,6 +62,13 @@ void Engine::State::run_new_leads(CampaignState& c, Instant now) {
   }
 }
 
+void Engine::State::finish_if_done(CampaignState& c) {
+  if (c.status != CampaignStatus::running || c.leads.unfinished_count() != 0) return;
+  c.status = CampaignStatus::finished;
+  // Engines waiting to take work over need not wait for it.
+  if (store.shared() && !log.failed()) (void)log.kept_or_stop(store.mark_finished(c.def.name, true));
+}
+
 void Engine::State::end_campaign(CampaignState& c, Instant now) {
   for (std::uint32_t lead = 0; lead < c.leads.size(); ++lead) {
     if (!detail::unfinished(c.leads[lead].status)) continue;
@@ -102,11 +109,7 @@ std::optional<Instant> Engine::step() {
   if (!s.inbound.empty()) wake = s.inbound.begin()->first;
   for (auto& campaign : s.campaigns) {
     CampaignState& c = *campaign;
-    if (c.status == CampaignStatus::running && c.leads.unfinished_count() == 0) {
-      c.status = CampaignStatus::finished;
-      // Engines waiting to take work over need not wait for it.
-      if (s.store.shared() && !s.log.failed()) (void)s.log.kept_or_stop(s.store.mark_finished(c.def.name, true));
-    }
+    s.finish_if_done(c);
     if (auto at = detail::next_wake(c, s.mailboxes, now); at && (!wake || *at < *wake)) wake = *at;
   }
   if (!wake && s.reads_mail) {

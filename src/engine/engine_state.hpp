@@ -205,6 +205,8 @@ struct Engine::State {
   void run_follow_ups(detail::CampaignState& c, Instant now);
   void run_new_leads(detail::CampaignState& c, Instant now);
   void end_campaign(detail::CampaignState& c, Instant now);
+  // A running campaign with no unfinished lead is finished (and, on a shared store, said so).
+  void finish_if_done(detail::CampaignState& c);
 
   // ---- resuming from the store (recovery.cpp) ---------------------------------------------
   // Brings a campaign whose leads have entered back to where its events say it was, as if the

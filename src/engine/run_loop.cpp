@@ -97,12 +97,9 @@ void Engine::run_on(boost::asio::io_context& io, std::optional<Instant> until, s
         return;
       }
       // A paused campaign, or one whose mailboxes are disabled, waits for a request (resume,
-      // mailbox enable): looked for every second.
-      if (!next && !over && engine.state_->has_held_campaign()) {
-        next = engine.state_->clock.now() + std::chrono::seconds(1);
-      }
-      // Nothing here, but another engine's campaigns may come to this one should it stop.
-      if (!next && !over && engine.state_->waits_for_others()) {
+      // mailbox enable); with nothing here, another engine's campaigns may come to this one
+      // should it stop: looked for every second.
+      if (!next && !over && (engine.state_->has_held_campaign() || engine.state_->waits_for_others())) {
         next = engine.state_->clock.now() + std::chrono::seconds(1);
       }
       // Past `until` nothing more is sent, but received mail is still read until then.

@@ -151,10 +151,7 @@ expected<void> Engine::State::start(CampaignState& c, Instant now) {
     c.leads.enter(c.def.leads, c.def.schedule, first_delay, entered);
   }
   c.leads.recount_unfinished();
-  if (c.status == CampaignStatus::running && c.leads.unfinished_count() == 0) {
-    c.status = CampaignStatus::finished;
-    if (store.shared() && !log.failed()) (void)log.kept_or_stop(store.mark_finished(c.def.name, true));
-  }
+  finish_if_done(c);
   if (log.failed()) return fail(*log.failure());
   return {};
 }
