@@ -96,6 +96,8 @@ class PostgresqlStore final : public Store {
   /// @brief Yes: a unit is one transaction.
   [[nodiscard]] bool atomic_units() const noexcept override { return true; }
   [[nodiscard]] bool is_suppressed(std::string_view address) const override;
+  /// @brief In one round trip.
+  [[nodiscard]] std::vector<bool> suppressed_among(const std::vector<std::string_view>& addresses) const override;
   [[nodiscard]] expected<void> suppress(std::string_view address, std::string_view reason) override;
   [[nodiscard]] expected<void> unsuppress(std::string_view address) override;
   [[nodiscard]] std::vector<Suppression> suppressions() const override;
@@ -153,6 +155,8 @@ class PostgresqlStore final : public Store {
   [[nodiscard]] expected<void> mark_finished(std::string_view campaign, bool finished) override;
   [[nodiscard]] expected<bool> others_at_work() override;
   [[nodiscard]] expected<SlotAnswer> reserve_slot(const SendSlot& slot) override;
+  /// @brief In one round trip, once the mailboxes' rows exist (a second to read the slots refused).
+  [[nodiscard]] expected<std::vector<SlotAnswer>> reserve_slots(const std::vector<SendSlot>& slots) override;
   /// @brief An engine's connection, which listens for what other processes hand in (`NOTIFY`).
   [[nodiscard]] int wake_descriptor() const noexcept override;
   [[nodiscard]] bool take_wake_ups() noexcept override;

@@ -216,7 +216,8 @@ class Store {
   /// counted: only the outermost `commit` writes. The default does nothing.
   [[nodiscard]] virtual expected<void> begin() { return {}; }
   /// @brief Ends the unit `begin` started; its writes are durable when the outermost returns.
-  /// After a failed write inside the unit, nothing of it is kept.
+  /// After a failed write inside the unit, nothing of it is kept. A store may send a unit's
+  /// writes together: a write's failure may then show only at a later write, a read, or here.
   [[nodiscard]] virtual expected<void> commit() { return {}; }
 
   /// @brief Whether `begin`/`commit` make their writes one atomic unit (all kept or none). The
@@ -227,6 +228,12 @@ class Store {
   /// @brief True when the address (compared case-insensitively) is on the suppression list.
   /// @param address The address.
   [[nodiscard]] virtual bool is_suppressed(std::string_view address) const = 0;
+
+  /// @brief `is_suppressed` for several addresses at once (a store across a network asks in one
+  /// round trip). The default asks for each in turn.
+  /// @param addresses The addresses.
+  /// @return For each address, in order, whether it is on the suppression list.
+  [[nodiscard]] virtual std::vector<bool> suppressed_among(const std::vector<std::string_view>& addresses) const;
 
   /// @brief Adds an address to the suppression list (no effect when it is on it).
   /// @param address The address.
@@ -488,6 +495,13 @@ class Store {
   /// for a store that one engine runs alone (its own count is the whole count), grants it.
   /// @param slot The mailbox, the day, its limit, the instant and the spacing.
   [[nodiscard]] virtual expected<SlotAnswer> reserve_slot(const SendSlot& slot);
+
+  /// @brief `reserve_slot` for several slots, in their order (a store across a network asks in
+  /// one round trip). The default reserves each in turn.
+  /// @param slots The slots, in the order they are taken.
+  /// @return Each slot's answer, in order (a refused slot's count may take in the sends granted
+  /// after it); or the first failure.
+  [[nodiscard]] virtual expected<std::vector<SlotAnswer>> reserve_slots(const std::vector<SendSlot>& slots);
 
   /// @brief Gives a reserved slot's room back: its send did not go out (deferred, refused), and
   /// counts against no daily limit; the spacing after it still holds. In the unit that records

@@ -94,9 +94,17 @@ void Engine::State::send_outgoing(Instant now) {
   // suppressed before it began (a one-click unsubscribe answered by `outreach serve`) gets
   // nothing. One suppressed after it may still get this send: `serve` holds its answer until the
   // send's intent is closed (docs/web.md).
+  std::vector<bool> suppressed;
+  if (recorded) {
+    std::vector<std::string_view> addresses;
+    addresses.reserve(group.size());
+    for (const Outgoing& send : group) addresses.push_back(send.campaign->def.leads[send.lead].email);
+    suppressed = store.suppressed_among(addresses);
+  }
+  std::size_t asked = 0;
   std::erase_if(group, [&](const Outgoing& send) {
     CampaignState& c = *send.campaign;
-    if (!recorded || !store.is_suppressed(c.def.leads[send.lead].email)) return false;
+    if (!recorded || !suppressed[asked++]) return false;
     release(send, now);
     Event event = lead_event(EventType::skipped, now, c, send.lead, send.step);
     event.reason = "suppressed";
@@ -158,18 +166,22 @@ bool Engine::State::reserve_slots(std::vector<Outgoing>& group, Instant now) {
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return mailbox_id_before(group[a].mailbox, group[b].mailbox); });
+  std::vector<SendSlot> asked;
+  asked.reserve(order.size());
+  for (const std::size_t i : order) asked.push_back(mailboxes[group[i].mailbox].slot_at(now));
+  auto answers = store.reserve_slots(asked);
+  if (!answers) return log.kept_or_stop(fail(answers.error()));
   std::vector<bool> refused(group.size(), false);
-  for (const std::size_t i : order) {
-    detail::MailboxLimiter& mailbox = mailboxes[group[i].mailbox];
-    auto slot = store.reserve_slot(mailbox.slot_at(now));
-    if (!slot) return log.kept_or_stop(fail(slot.error()));
-    if (slot->granted) {
-      mailbox.observe(*slot);
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const std::size_t i = order[k];
+    const SlotAnswer& slot = (*answers)[k];
+    if (slot.granted) {
+      mailboxes[group[i].mailbox].observe(slot);
       continue;
     }
     refused[i] = true;
     release(group[i], now);
-    requeue(group[i], *slot, now);
+    requeue(group[i], slot, now);
   }
   std::size_t kept = 0;
   for (std::size_t i = 0; i < group.size(); ++i) {

@@ -115,4 +115,22 @@ expected<SlotAnswer> Store::reserve_slot(const SendSlot& slot) {
   return SlotAnswer{.granted = true, .day = slot.day, .sent_that_day = 0, .last = slot.at};
 }
 
+expected<std::vector<SlotAnswer>> Store::reserve_slots(const std::vector<SendSlot>& slots) {
+  std::vector<SlotAnswer> answers;
+  answers.reserve(slots.size());
+  for (const SendSlot& slot : slots) {
+    auto answer = reserve_slot(slot);
+    if (!answer) return fail(answer.error());
+    answers.push_back(*answer);
+  }
+  return answers;
+}
+
+std::vector<bool> Store::suppressed_among(const std::vector<std::string_view>& addresses) const {
+  std::vector<bool> out;
+  out.reserve(addresses.size());
+  for (const std::string_view address : addresses) out.push_back(is_suppressed(address));
+  return out;
+}
+
 }  // namespace outreach

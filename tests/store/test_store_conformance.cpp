@@ -99,6 +99,15 @@ TEST_CASE_TEMPLATE("the suppression list ignores case, removes on request and is
   CHECK(store.is_suppressed("zed@example.com"));
   CHECK(store.is_suppressed("ZED@EXAMPLE.COM"));
   CHECK_FALSE(store.is_suppressed("zed@example.org"));
+  CHECK(store.suppressed_among({"ZED@example.com", "zed@example.org", "amy@example.com"}) ==
+        std::vector<bool>{true, false, true});
+  CHECK(store.suppressed_among({}).empty());
+  // Inside a unit, the unit's own additions count.
+  REQUIRE(store.begin());
+  REQUIRE(store.suppress("new@example.com", "manual"));
+  CHECK(store.suppressed_among({"amy@example.com", "NEW@example.com"}) == std::vector<bool>{true, true});
+  REQUIRE(store.commit());
+  REQUIRE(store.unsuppress("new@example.com"));
   std::vector<std::pair<std::string, std::string>> listed;
   for (const Suppression& entry : store.suppressions()) listed.emplace_back(entry.address, entry.reason);
   CHECK(listed == std::vector<std::pair<std::string, std::string>>{{"amy@example.com", "hard_bounce"},

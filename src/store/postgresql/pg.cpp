@@ -210,4 +210,60 @@ expected<Result> Connection::run(const char* name, const Params& params, std::st
                  doing);
 }
 
+expected<std::vector<Result>> Connection::pipeline(const std::vector<Call>& calls) {
+  PGconn* connection = handle();
+  if (PQenterPipelineMode(connection) == 0) return fail(error("cannot start a pipeline", nullptr));
+  bool sent = true;
+  for (const Call& call : calls) {
+    if (call.statement == nullptr) {
+      sent = PQsendQueryParams(connection, call.sql, 0, nullptr, nullptr, nullptr, nullptr, 0) != 0;
+    } else {
+      const Params none;
+      const Params& params = call.params != nullptr ? *call.params : none;
+      const auto pointers = params.pointers();
+      sent = PQsendQueryPrepared(connection, call.statement, params.count(), pointers.data(), params.lengths().data(),
+                                 params.formats().data(), 0) != 0;
+    }
+    if (!sent) break;
+  }
+  // What was sent is answered up to the sync point, even after a statement that could not be.
+  const bool synced = PQpipelineSync(connection) != 0;
+  std::vector<Result> results;
+  results.reserve(calls.size());
+  std::optional<Error> first;
+  bool reached = false;
+  std::size_t answered = 0;
+  std::size_t ends = 0;  // each statement's results end with a null, the sync point's do not
+  while (synced && !reached) {
+    PGresult* raw = PQgetResult(connection);
+    if (raw == nullptr) {
+      if (lost() || ++ends > calls.size()) break;
+      continue;
+    }
+    const ExecStatusType status = PQresultStatus(raw);
+    if (status == PGRES_PIPELINE_SYNC) {
+      PQclear(raw);
+      reached = true;
+    } else if (status == PGRES_PIPELINE_ABORTED) {
+      PQclear(raw);
+      ++answered;
+    } else {
+      const std::string_view doing = answered < calls.size() ? calls[answered].doing : std::string_view("cannot run");
+      auto result = checked(raw, doing);
+      ++answered;
+      if (result) {
+        results.push_back(std::move(*result));
+      } else if (!first) {
+        first = result.error();
+      }
+    }
+  }
+  if (!lost()) PQexitPipelineMode(connection);
+  if (first) return fail(*first);
+  if (!sent || !reached || results.size() != calls.size()) {
+    return fail(error(calls.empty() ? std::string_view("cannot run") : calls.front().doing, nullptr));
+  }
+  return results;
+}
+
 }  // namespace outreach::detail::pg

@@ -92,6 +92,14 @@ struct Prepared {
   const char* sql;
 };
 
+/// One statement of a pipeline: a prepared statement with its parameters, or SQL without any.
+struct Call {
+  const char* statement = nullptr;  ///< the prepared statement's name, or nullptr for `sql`
+  const Params* params = nullptr;   ///< its parameters (none when nullptr)
+  const char* sql = nullptr;        ///< SQL without parameters (COMMIT), when `statement` is nullptr
+  std::string_view doing;           ///< what a failure says it was doing
+};
+
 /// One connection to the server; closed when destroyed.
 class Connection {
  public:
@@ -125,6 +133,10 @@ class Connection {
   [[nodiscard]] expected<void> prepare(const std::vector<Prepared>& statements);
   /// Runs a prepared statement, giving its rows.
   [[nodiscard]] expected<Result> run(const char* name, const Params& params, std::string_view doing);
+  /// Runs `calls` in order in one round trip (libpq's pipeline mode), giving each one's rows; or
+  /// the error of the first that failed, those after it not run. Meant for batches of small
+  /// statements (a few hundred): the connection blocks while it sends them.
+  [[nodiscard]] expected<std::vector<Result>> pipeline(const std::vector<Call>& calls);
 
   /// The error of a failed call: "`doing`: the server's message", located at the database;
   /// a lost connection is `unavailable` whatever the message.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -207,6 +208,7 @@ struct PostgresqlStore::Impl {
   int depth = 0;                      // nested begin() calls not yet committed
   bool unit_open = false;             // the outermost begin() opened a transaction on the server
   std::string unit_xid;               // its transaction id, to ask whether a lost commit was kept
+  bool begin_pending = false;         // BEGIN goes with the transaction's first statements
   // The open unit's writes and what each gave, to write them again on a new connection.
   struct Write {
     const char* statement;
@@ -215,6 +217,18 @@ struct PostgresqlStore::Impl {
     std::string returned;  // the first row's first column, when the statement gives rows
   };
   std::vector<Write> unit_writes;
+  // Writes whose answer is not needed at once, sent together with the next statement that needs
+  // one, or with the commit: one round trip for many. `check` refuses an answer that does not do.
+  struct Deferred {
+    const char* statement;
+    Params params;
+    std::string_view doing;  // a literal
+    std::function<expected<void>(const Result&)> check;
+    bool read = false;  // a read: not written again on a new connection
+  };
+  std::vector<Deferred> deferred;
+  std::set<std::string, std::less<>> slot_rows;  // mailboxes whose slot row was seen
+  bool in_transaction = false;  // a write of its own is open (`transaction`)
   std::optional<Error> unit_error;    // the first failed write of the open unit
   std::optional<Error> read_failure;  // the first failed read since open
   std::string engine_id;
@@ -232,6 +246,12 @@ struct PostgresqlStore::Impl {
   expected<void> reopen_unit(Deadline deadline);
   [[nodiscard]] expected<void> writable() const;
   expected<Result> exec(const char* statement, Params params, std::string_view doing);
+  expected<void> defer(const char* statement, Params params, std::string_view doing,
+                       std::function<expected<void>(const Result&)> check = {});
+  expected<std::vector<Result>> send_deferred(bool commit);
+  expected<std::vector<Result>> flush();
+  expected<void> finish();
+  std::optional<std::vector<Result>> read_many(const char* statement, std::vector<Params> params, std::string_view doing);
   template <class Body>
   expected<void> transaction(Body&& body);
   template <class Body>
@@ -243,9 +263,9 @@ struct PostgresqlStore::Impl {
   expected<void> wake_engines();
   [[nodiscard]] bool shared_engine() const noexcept { return options.access == StoreAccess::engine; }
   expected<void> write_claim(const char* statement, std::string_view campaign, bool flag, std::string_view doing);
-  // A write of one statement.
+  // A write of one statement, whose answer is not needed.
   expected<void> write_one(const char* statement, Params params, std::string_view doing) {
-    return write([&]() -> expected<void> { return exec(statement, params, doing).map([](const Result&) {}); });
+    return write([&]() -> expected<void> { return defer(statement, params, doing); });
   }
   [[nodiscard]] std::int64_t lease_milliseconds() const { return std::max<std::int64_t>(options.claim_lease.count(), 1); }
   void rollback() noexcept;
@@ -298,6 +318,7 @@ expected<void> PostgresqlStore::Impl::reconnect(Deadline deadline) {
 
 // The transaction and its id, in one round trip.
 expected<void> PostgresqlStore::Impl::begin_transaction() {
+  begin_pending = false;
   auto xid = connection.simple("BEGIN; SELECT pg_current_xact_id()::text", "cannot start a transaction");
   if (!xid) return fail(xid.error());
   unit_xid = std::string(xid->text(0, 0));
@@ -357,20 +378,100 @@ expected<void> PostgresqlStore::Impl::writable() const {
   return detail::writable(options.access, read_failure, shown);
 }
 
-// One statement of a write. Inside a unit it is kept, to be written again on a new connection
-// should this one be lost; outside, `transaction` runs the whole write again.
+// One statement of a write whose answer is needed: sent with the writes deferred before it, in
+// one round trip.
 expected<Result> PostgresqlStore::Impl::exec(const char* statement, Params params, std::string_view doing) {
-  auto result = connection.run(statement, params, doing);
-  if (!result && depth > 0 && connection.lost()) {
-    if (auto reopened = reopen_unit(deadline()); !reopened) return fail(reopened.error());
-    result = connection.run(statement, params, doing);
+  if (!unit_open && !in_transaction) return connection.run(statement, params, doing);
+  deferred.push_back(Deferred{statement, std::move(params), doing, {}});
+  auto results = flush();
+  if (!results) return fail(results.error());
+  return std::move(results->back());
+}
+
+// One statement of a write whose answer is not needed now: sent with the next that needs one, or
+// with the commit. (However many wait, libpq takes the server's answers in while it sends them.)
+expected<void> PostgresqlStore::Impl::defer(const char* statement, Params params, std::string_view doing,
+                                            std::function<expected<void>(const Result&)> check) {
+  if (!unit_open && !in_transaction) {
+    auto result = connection.run(statement, params, doing);
+    if (!result) return fail(result.error());
+    return check ? check(*result) : expected<void>();
   }
-  if (!result) return result;
-  if (depth > 0) {
-    unit_writes.push_back(Write{statement, std::move(params), result->changes(),
-                                result->rows() > 0 ? std::string(result->text(0, 0)) : std::string()});
+  deferred.push_back(Deferred{statement, std::move(params), doing, std::move(check)});
+  return {};
+}
+
+// The deferred writes, and the COMMIT after them when asked, in one round trip; their answers
+// checked. Inside a unit they are kept, to be written again on a new connection should this one
+// be lost (outside, `transaction` runs the whole write again). After a failure they stay
+// deferred, to be sent again or dropped by the caller.
+expected<std::vector<Result>> PostgresqlStore::Impl::send_deferred(bool commit) {
+  std::vector<detail::pg::Call> calls;
+  calls.reserve(deferred.size() + 1);
+  for (const Deferred& write : deferred) calls.push_back({write.statement, &write.params, nullptr, write.doing});
+  if (commit) calls.push_back({nullptr, nullptr, "COMMIT", "cannot commit"});
+  // A transaction opens with its first statements, and its id comes back with them.
+  const bool opening = begin_pending;
+  if (opening) {
+    calls.insert(calls.begin(), {{nullptr, nullptr, "BEGIN", "cannot start a transaction"},
+                                 {nullptr, nullptr, "SELECT pg_current_xact_id()::text", "cannot start a transaction"}});
   }
-  return result;
+  auto results = connection.pipeline(calls);
+  if (!results) return results;
+  if (opening) {
+    begin_pending = false;
+    unit_xid = std::string((*results)[1].text(0, 0));
+    results->erase(results->begin(), results->begin() + 2);
+  }
+  for (std::size_t i = 0; i < deferred.size(); ++i) {
+    if (deferred[i].check) {
+      if (auto fits = deferred[i].check((*results)[i]); !fits) return fail(fits.error());
+    }
+  }
+  if (unit_open && !commit) {
+    for (std::size_t i = 0; i < deferred.size(); ++i) {
+      if (deferred[i].read) continue;
+      const Result& result = (*results)[i];
+      unit_writes.push_back(Write{deferred[i].statement, std::move(deferred[i].params), result.changes(),
+                                  result.rows() > 0 ? std::string(result.text(0, 0)) : std::string()});
+    }
+  }
+  deferred.clear();
+  return results;
+}
+
+// The deferred writes sent; inside a unit, after a lost connection, sent again on a new one once
+// the unit's earlier writes are. Dropped when they cannot be sent.
+expected<std::vector<Result>> PostgresqlStore::Impl::flush() {
+  auto sent = send_deferred(false);
+  if (!sent && unit_open && connection.lost()) {
+    if (auto reopened = reopen_unit(deadline()); reopened) {
+      sent = send_deferred(false);
+    } else {
+      sent = fail(reopened.error());
+    }
+  }
+  if (!sent) deferred.clear();
+  return sent;
+}
+
+// The open transaction's deferred writes and its COMMIT: in one round trip when no answer needs a
+// check (a check may refuse the whole write) and the transaction's id is known (to find out
+// whether a commit whose answer was lost was kept), else the writes first. A transaction that
+// wrote nothing has nothing to commit. The writes stay deferred when the connection is lost, for
+// the caller to send again.
+expected<void> PostgresqlStore::Impl::finish() {
+  if (begin_pending && deferred.empty()) {
+    begin_pending = false;
+    return {};
+  }
+  const bool checked = begin_pending || std::any_of(deferred.begin(), deferred.end(),
+                                                    [](const Deferred& write) { return bool(write.check); });
+  if (checked) {
+    auto sent = send_deferred(false);
+    if (!sent) return fail(sent.error());
+  }
+  return send_deferred(true).map([](const std::vector<Result>&) {});
 }
 
 // A write of its own: BEGIN, its statements, COMMIT. When the connection is lost, a new one
@@ -384,13 +485,18 @@ expected<void> PostgresqlStore::Impl::transaction(Body&& body) {
       if (auto again = reconnect(until); !again) return again;
     }
     unit_xid.clear();
+    deferred.clear();
     bool committing = false;
+    in_transaction = true;
+    begin_pending = true;
     auto written = [&]() -> expected<void> {
-      if (auto begun = begin_transaction(); !begun) return begun;
       if (auto done = body(); !done) return done;
       committing = true;
-      return connection.execute("COMMIT", "cannot commit");
+      return finish();
     }();
+    in_transaction = false;
+    begin_pending = false;
+    deferred.clear();
     if (written) return written;
     if (!connection.lost()) {
       rollback();
@@ -432,6 +538,8 @@ expected<void> PostgresqlStore::Impl::write_handed_in(Body&& body) {
 }
 
 void PostgresqlStore::Impl::rollback() noexcept {
+  deferred.clear();
+  begin_pending = false;
   if (connection.lost() || PQtransactionStatus(connection.handle()) == PQTRANS_IDLE) return;
   [[maybe_unused]] const auto rolled_back = connection.execute("ROLLBACK", "cannot roll back");
 }
@@ -440,9 +548,48 @@ void PostgresqlStore::Impl::note_read_failure(Error error) {
   if (!read_failure) read_failure = std::move(error);
 }
 
+// Reads of one statement in one round trip: inside a unit, after the writes deferred before them,
+// which they see; outside, after a lost connection, once more on a new one. Nothing when they
+// fail (inside a unit, the unit fails with them).
+std::optional<std::vector<Result>> PostgresqlStore::Impl::read_many(const char* statement, std::vector<Params> params,
+                                                                    std::string_view doing) {
+  if (unit_open && !unit_error) {
+    const std::size_t first = deferred.size();
+    for (Params& asked : params) deferred.push_back(Deferred{statement, std::move(asked), doing, {}, true});
+    auto results = flush();
+    if (!results) {
+      unit_error = results.error();
+      rollback();
+      return std::nullopt;
+    }
+    return std::vector<Result>(std::make_move_iterator(results->begin() + static_cast<std::ptrdiff_t>(first)),
+                               std::make_move_iterator(results->end()));
+  }
+  std::vector<detail::pg::Call> calls;
+  calls.reserve(params.size());
+  for (const Params& asked : params) calls.push_back({statement, &asked, nullptr, doing});
+  auto results = connection.lost() ? fail(refused(Errc::unavailable, "the connection was lost")) : connection.pipeline(calls);
+  if (!results && connection.lost()) {
+    auto again = reconnect(deadline());
+    results = again ? connection.pipeline(calls) : fail(again.error());
+  }
+  if (!results) {
+    note_read_failure(results.error());
+    return std::nullopt;
+  }
+  return std::move(*results);
+}
+
 // A read; after a lost connection, once more on a new one (inside a unit, with the unit's writes
 // written again first).
 std::optional<Result> PostgresqlStore::Impl::read(const char* statement, const Params& params, std::string_view doing) {
+  // A read inside a unit sees the unit's writes: those deferred go first.
+  if (!deferred.empty()) {
+    if (auto flushed = flush(); !flushed) {
+      if (!unit_error) unit_error = flushed.error();
+      rollback();
+    }
+  }
   if (!connection.lost()) {
     auto result = connection.run(statement, params, doing);
     if (result) return std::move(*result);
@@ -524,16 +671,12 @@ expected<void> PostgresqlStore::append(const Event& event) {
   const std::string line = to_json_line(event);
   return impl_->write([&]() -> expected<void> {
     if (auto fenced = impl_->fence(event.campaign); !fenced) return fenced;
-    auto inserted = impl_->exec("insert_event",
-                                Params(event.campaign, event.lead, to_string(event.type), milliseconds_of(event.at), line,
-                                       went_out(event.type) ? std::string_view(event.message_id) : std::string_view()),
-                                "cannot append the event");
-    if (!inserted) return fail(inserted.error());
-    if (!is_send_outcome(event.type)) return {};
-    auto closed = impl_->exec("close_intent", Params(event.campaign, event.lead, event.step),
-                              "cannot close the send's intent");
-    if (!closed) return fail(closed.error());
-    return {};
+    auto inserted = impl_->defer("insert_event",
+                                 Params(event.campaign, event.lead, to_string(event.type), milliseconds_of(event.at), line,
+                                        went_out(event.type) ? std::string_view(event.message_id) : std::string_view()),
+                                 "cannot append the event");
+    if (!inserted || !is_send_outcome(event.type)) return inserted;
+    return impl_->defer("close_intent", Params(event.campaign, event.lead, event.step), "cannot close the send's intent");
   });
 }
 
@@ -541,20 +684,19 @@ expected<void> PostgresqlStore::record_intent(const SendIntent& intent) {
   return impl_->write([&]() -> expected<void> {
     if (auto fenced = impl_->fence(intent.campaign); !fenced) return fenced;
     // Recorded again, an intent moves to the end of the order: the one before goes first.
-    auto closed = impl_->exec("close_intent", Params(intent.campaign, intent.lead, intent.step),
-                              "cannot record the send's intent");
-    if (!closed) return fail(closed.error());
-    auto recorded = impl_->exec("record_intent",
-                                Params(intent.campaign, intent.lead, intent.step, intent.mailbox, intent.message_id,
-                                       milliseconds_of(intent.at)),
-                                "cannot record the send's intent");
-    if (!recorded) return fail(recorded.error());
-    if (recorded->changes() == 0) {
-      return fail(impl_->refused(Errc::invalid_argument, "campaign \"" + intent.campaign + "\": step " +
-                                                             std::to_string(intent.step) + " of " + intent.lead +
-                                                             " was sent already; it is not sent again"));
-    }
-    return {};
+    auto closed = impl_->defer("close_intent", Params(intent.campaign, intent.lead, intent.step),
+                               "cannot record the send's intent");
+    if (!closed) return closed;
+    Error already = impl_->refused(Errc::invalid_argument, "campaign \"" + intent.campaign + "\": step " +
+                                                               std::to_string(intent.step) + " of " + intent.lead +
+                                                               " was sent already; it is not sent again");
+    return impl_->defer("record_intent",
+                        Params(intent.campaign, intent.lead, intent.step, intent.mailbox, intent.message_id,
+                               milliseconds_of(intent.at)),
+                        "cannot record the send's intent", [already](const Result& recorded) -> expected<void> {
+                          if (recorded.changes() == 0) return fail(already);
+                          return {};
+                        });
   });
 }
 
@@ -563,6 +705,7 @@ expected<void> PostgresqlStore::begin() {
   if (impl.depth++ > 0) return {};
   impl.unit_error.reset();
   impl.unit_writes.clear();
+  impl.deferred.clear();
   impl.fenced.clear();
   impl.unit_open = false;
   // A reader's unit reads from one snapshot.
@@ -577,7 +720,9 @@ expected<void> PostgresqlStore::begin() {
     if (!engine) {
       return impl.connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "cannot start a read");
     }
-    return impl.begin_transaction();
+    impl.unit_xid.clear();
+    impl.begin_pending = true;  // sent with the unit's first statements
+    return {};
   };
   expected<void> begun;
   if (!impl.connection.lost()) begun = open();
@@ -601,8 +746,8 @@ expected<void> PostgresqlStore::commit() {
   if (impl.depth == 0) return fail(impl.refused(Errc::invalid_argument, "commit without begin"));
   if (--impl.depth > 0) return {};
   const bool was_open = impl.unit_open;
-  impl.unit_open = false;
   impl.fenced.clear();
+  if (impl.unit_error || !was_open) impl.unit_open = false;
   if (impl.unit_error) {
     Error error = std::move(*impl.unit_error);
     impl.unit_error.reset();
@@ -615,24 +760,25 @@ expected<void> PostgresqlStore::commit() {
     return {};
   }
   const Deadline until = impl.deadline();
+  // Open until done: what the commit sends first is kept with the unit's writes, to be written
+  // again should the connection be lost before the COMMIT is answered.
+  auto done = [&](expected<void> outcome) {
+    impl.unit_open = false;
+    impl.unit_writes.clear();
+    impl.deferred.clear();
+    if (!outcome) impl.rollback();
+    return outcome;
+  };
   for (;;) {
-    auto committed = impl.connection.execute("COMMIT", "cannot commit");
-    if (committed || !impl.connection.lost()) {
-      impl.unit_writes.clear();
-      if (!committed) impl.rollback();
-      return committed;
-    }
-    auto kept = impl.committed(impl.unit_xid, until);
-    if (!kept) return fail(kept.error());
-    if (*kept) {
-      impl.unit_writes.clear();
-      return {};
-    }
-    // Not kept: the unit's writes again on the new connection, then this commit once more.
-    if (auto reopened = impl.reopen_unit(until); !reopened) {
-      impl.unit_writes.clear();
-      return reopened;
-    }
+    auto committed = impl.finish();
+    if (committed || !impl.connection.lost()) return done(std::move(committed));
+    // No id: the COMMIT was not sent (it goes only once the transaction's id is known).
+    auto kept = impl.unit_xid.empty() ? expected<bool>(false) : impl.committed(impl.unit_xid, until);
+    if (!kept) return done(fail(kept.error()));
+    if (*kept) return done({});
+    // Not kept: the unit's writes again on the new connection, then the rest and the commit once
+    // more.
+    if (auto reopened = impl.reopen_unit(until); !reopened) return done(std::move(reopened));
   }
 }
 
@@ -927,13 +1073,16 @@ expected<void> PostgresqlStore::Impl::fence(std::string_view campaign) {
     return fail(refused(Errc::unavailable, "campaign \"" + std::string(campaign) +
                                                "\" is not claimed by this engine, so it may not write for it"));
   }
-  auto row = exec("fence", Params(campaign, engine_id, held->second), "cannot check the campaign's claim");
-  if (!row) return fail(row.error());
-  if (row->rows() == 0) {
-    return fail(refused(Errc::unavailable, "campaign \"" + std::string(campaign) +
-                                               "\" was taken over by another engine after this engine's claim "
-                                               "lapsed: its writes are refused"));
-  }
+  Error taken = refused(Errc::unavailable, "campaign \"" + std::string(campaign) +
+                                              "\" was taken over by another engine after this engine's claim "
+                                              "lapsed: its writes are refused");
+  // Checked before the commit: the writes after it in the transaction never commit without it.
+  auto row = defer("fence", Params(campaign, engine_id, held->second), "cannot check the campaign's claim",
+                   [taken](const Result& held_rows) -> expected<void> {
+                     if (held_rows.rows() == 0) return fail(taken);
+                     return {};
+                   });
+  if (!row) return row;
   if (depth > 0) fenced.emplace(campaign);
   return {};
 }
@@ -1147,37 +1296,116 @@ expected<bool> PostgresqlStore::others_at_work() {
   return rows->text(0, 0) == "t";
 }
 
+namespace {
+
+SlotAnswer answer_of(const Result& row, bool granted) {
+  return SlotAnswer{.granted = granted, .day = row.integer(0, 0), .sent_that_day = row.integer(0, 1),
+                    .last = instant_of(row.optional_integer(0, 2))};
+}
+
+Params reservation_of(const SendSlot& slot) {
+  return Params(slot.mailbox, slot.day, slot.day_limit, milliseconds_of(slot.at), static_cast<std::int64_t>(slot.spacing.count()));
+}
+
+}  // namespace
+
+// The reservations in one round trip, each mailbox's row added first the first time it is asked
+// for (in the same order, so that two engines' units never wait for each other); the refused
+// ones' slots read in a second. A row not there after all (added by a unit that did not commit)
+// is added by `reserve_slot`.
+expected<std::vector<SlotAnswer>> PostgresqlStore::reserve_slots(const std::vector<SendSlot>& slots) {
+  static constexpr std::string_view reserving = "cannot reserve the mailbox's send";
+  std::vector<SlotAnswer> answers(slots.size());
+  std::vector<std::size_t> missing;
+  auto written = impl_->write([&]() -> expected<void> {
+    missing.clear();
+    auto& deferred = impl_->deferred;
+    const std::size_t first = deferred.size();
+    std::vector<std::size_t> at;
+    at.reserve(slots.size());
+    for (const SendSlot& slot : slots) {
+      if (!impl_->slot_rows.contains(slot.mailbox)) {
+        deferred.push_back({"add_slot_row", Params(slot.mailbox, slot.day), reserving, {}});
+      }
+      at.push_back(deferred.size() - first);
+      deferred.push_back({"reserve_slot", reservation_of(slot), reserving, {}});
+    }
+    auto reserved = impl_->flush();
+    if (!reserved) return fail(reserved.error());
+    std::vector<std::size_t> refused;
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      const Result& row = (*reserved)[first + at[i]];
+      impl_->slot_rows.insert(slots[i].mailbox);
+      if (row.rows() > 0) {
+        answers[i] = answer_of(row, true);
+      } else {
+        refused.push_back(i);
+      }
+    }
+    if (refused.empty()) return {};
+    std::vector<Params> asked;
+    for (const std::size_t i : refused) asked.emplace_back(slots[i].mailbox);
+    auto current = impl_->read_many("read_slot", std::move(asked), reserving);
+    if (!current) return fail(impl_->unit_error.value_or(impl_->refused(Errc::unavailable, std::string(reserving))));
+    for (std::size_t k = 0; k < refused.size(); ++k) {
+      if ((*current)[k].rows() > 0) {
+        answers[refused[k]] = answer_of((*current)[k], false);
+      } else {
+        missing.push_back(refused[k]);
+      }
+    }
+    return {};
+  });
+  if (!written) return fail(written.error());
+  for (const std::size_t i : missing) {
+    auto answer = reserve_slot(slots[i]);
+    if (!answer) return fail(answer.error());
+    answers[i] = *answer;
+  }
+  return answers;
+}
+
+std::vector<bool> PostgresqlStore::suppressed_among(const std::vector<std::string_view>& addresses) const {
+  std::vector<Params> asked;
+  asked.reserve(addresses.size());
+  for (const std::string_view address : addresses) asked.emplace_back(detail::ascii_lower(address));
+  const auto found = impl_->read_many("find_suppression", std::move(asked), "cannot read the suppression list");
+  // When the list cannot be read, every address counts as suppressed: not sending is the safe side.
+  std::vector<bool> out(addresses.size(), true);
+  for (std::size_t i = 0; found && i < addresses.size(); ++i) out[i] = (*found)[i].rows() > 0;
+  return out;
+}
+
+// One reservation, its mailbox's row added when it has none yet.
 expected<SlotAnswer> PostgresqlStore::reserve_slot(const SendSlot& slot) {
   SlotAnswer answer;
   auto written = impl_->write([&]() -> expected<void> {
-    const auto spacing = static_cast<std::int64_t>(slot.spacing.count());
-    const Params asked(slot.mailbox, slot.day, slot.day_limit, milliseconds_of(slot.at), spacing);
+    const Params asked = reservation_of(slot);
     auto reserved = impl_->exec("reserve_slot", asked, "cannot reserve the mailbox's send");
     if (!reserved) return fail(reserved.error());
-    Result row = std::move(*reserved);
-    if (row.rows() == 0) {
-      auto current = impl_->exec("read_slot", Params(slot.mailbox), "cannot read the mailbox's sends");
-      if (!current) return fail(current.error());
-      row = std::move(*current);
-      if (row.rows() == 0) {  // the mailbox's first send in this store
-        auto added = impl_->exec("add_slot_row", Params(slot.mailbox, slot.day), "cannot reserve the mailbox's send");
-        if (!added) return fail(added.error());
-        auto again = impl_->exec("reserve_slot", asked, "cannot reserve the mailbox's send");
-        if (!again) return fail(again.error());
-        row = std::move(*again);
-      } else {
-        answer.granted = false;
-      }
+    if (reserved->rows() > 0) {
+      answer = answer_of(*reserved, true);
+      return {};
     }
-    if (row.rows() == 0) {  // added by another engine meanwhile, and refused
-      auto current = impl_->exec("read_slot", Params(slot.mailbox), "cannot read the mailbox's sends");
-      if (!current) return fail(current.error());
-      row = std::move(*current);
-      answer.granted = false;
+    auto current = impl_->exec("read_slot", Params(slot.mailbox), "cannot read the mailbox's sends");
+    if (!current) return fail(current.error());
+    if (current->rows() > 0) {
+      answer = answer_of(*current, false);
+      return {};
     }
-    answer.day = row.integer(0, 0);
-    answer.sent_that_day = row.integer(0, 1);
-    answer.last = instant_of(row.optional_integer(0, 2));
+    // The mailbox's first send in this store.
+    auto added = impl_->exec("add_slot_row", Params(slot.mailbox, slot.day), "cannot reserve the mailbox's send");
+    if (!added) return fail(added.error());
+    auto again = impl_->exec("reserve_slot", asked, "cannot reserve the mailbox's send");
+    if (!again) return fail(again.error());
+    if (again->rows() > 0) {
+      answer = answer_of(*again, true);
+      return {};
+    }
+    // Added by another engine meanwhile, and refused.
+    auto now_there = impl_->exec("read_slot", Params(slot.mailbox), "cannot read the mailbox's sends");
+    if (!now_there) return fail(now_there.error());
+    answer = answer_of(*now_there, false);
     return {};
   });
   if (!written) return fail(written.error());

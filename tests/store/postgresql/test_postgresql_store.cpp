@@ -281,14 +281,16 @@ TEST_CASE("a write that fails inside a unit keeps nothing of the unit, and reads
   REQUIRE(store->append(event_of(EventType::sent, "a", "x@example.com", 1)));
   REQUIRE(store->suppress("x@example.com", "hard_bounce"));
   REQUIRE(store->save_folder_position({"alice", "INBOX", 7, 11}));
-  const auto failed = store->append(event_of(EventType::replied, "a", "poison@example.com"));
+  // Writes whose answer is not needed wait to go with the next statement that needs one: here
+  // the read, which sees the unit's writes. The failure shows there, and every write after it
+  // and the commit give it.
+  REQUIRE(store->append(event_of(EventType::replied, "a", "poison@example.com")));
+  REQUIRE(store->append(event_of(EventType::completed, "a", "x@example.com")));
+  CHECK_FALSE(store->is_suppressed("x@example.com"));  // a read inside the spoiled unit
+  const auto failed = store->append(event_of(EventType::completed, "a", "x@example.com"));
   REQUIRE_FALSE(failed.has_value());
   CHECK(failed.error().where().file == database.uri());
   CHECK(failed.error().message().find("refused by the test") != std::string::npos);
-  const auto after = store->append(event_of(EventType::completed, "a", "x@example.com"));
-  REQUIRE_FALSE(after.has_value());
-  CHECK(after.error().message() == failed.error().message());
-  CHECK_FALSE(store->is_suppressed("x@example.com"));  // a read inside the spoiled unit
   const auto committed = store->commit();
   REQUIRE_FALSE(committed.has_value());
   CHECK(committed.error().message() == failed.error().message());
@@ -413,6 +415,7 @@ TEST_CASE("a takeover waits for the holder's unit under way, and then sees all o
   REQUIRE(holder->claim("a").value_or(false));
   REQUIRE(holder->begin());
   REQUIRE(holder->append(event_of(EventType::sent, "a", "x@example.com", 1)));
+  CHECK_FALSE(holder->is_suppressed("x@example.com"));  // the unit's writes reach the server
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // lapsed, inside the unit
   std::atomic<bool> claimed{false};
   std::thread take([&] { claimed = taker->claim("a").value_or(false); });
@@ -424,6 +427,24 @@ TEST_CASE("a takeover waits for the holder's unit under way, and then sees all o
   CHECK(claimed.load());
   CHECK(events_of(*taker, "a").size() == 2);
   CHECK_FALSE(holder->append(event_of(EventType::replied, "a", "x@example.com", 1)).has_value());
+}
+
+TEST_CASE("a takeover before the holder's unit reaches the server refuses the whole unit") {
+  PostgresqlDatabase database;
+  PostgresqlStoreOptions brief;
+  brief.claim_lease = std::chrono::milliseconds(200);
+  auto holder = open_postgresql(database.uri(), brief);
+  auto taker = open_postgresql(database.uri(), brief);
+  REQUIRE(holder->claim("a").value_or(false));
+  REQUIRE(holder->begin());
+  REQUIRE(holder->append(event_of(EventType::sent, "a", "x@example.com", 1)));  // not sent yet
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));                    // lapsed
+  REQUIRE(taker->claim("a").value_or(false));
+  REQUIRE(holder->append(event_of(EventType::completed, "a", "x@example.com")));
+  const auto committed = holder->commit();
+  REQUIRE_FALSE(committed.has_value());
+  CHECK(committed.error().message().find("taken over by another engine") != std::string::npos);
+  CHECK(events_of(*taker, "a").empty());
 }
 
 TEST_CASE("a step whose send is recorded is refused another intent, at the database") {
@@ -502,6 +523,60 @@ TEST_CASE("a mailbox's daily limit and spacing hold across the engines of a stor
   // Other mailboxes count apart.
   CHECK(granted(first->reserve_slot(SendSlot{.mailbox = "m2", .day = 20423, .day_limit = 1,
                                              .at = utc("2025-12-01T09:00:00Z"), .spacing = {}})));
+}
+
+TEST_CASE("slots reserved together answer as slots reserved one after the other") {
+  PostgresqlDatabase database;
+  auto first = open_postgresql(database.uri());
+  auto second = open_postgresql(database.uri());
+  const auto slot = [](const char* mailbox, const char* at) {
+    return SendSlot{.mailbox = mailbox, .day = 20423, .day_limit = 3, .at = utc(at), .spacing = std::chrono::minutes(1)};
+  };
+  REQUIRE(first->begin());
+  const auto answers = first->reserve_slots({slot("m1", "2025-12-01T09:00:00Z"), slot("m1", "2025-12-01T09:00:30Z"),
+                                             slot("m2", "2025-12-01T09:00:00Z"), slot("m1", "2025-12-01T09:01:00Z")});
+  REQUIRE(first->commit());
+  REQUIRE(answers.has_value());
+  REQUIRE(answers->size() == 4);
+  CHECK((*answers)[0].granted);
+  CHECK_FALSE((*answers)[1].granted);  // within the spacing of the first
+  // A refused slot tells the mailbox's count once all are reserved: the sends after it too.
+  CHECK((*answers)[1].last == utc("2025-12-01T09:01:00Z"));
+  CHECK((*answers)[1].sent_that_day == 2);
+  CHECK((*answers)[2].granted);  // another mailbox, its first send
+  CHECK((*answers)[3].granted);
+  CHECK((*answers)[3].sent_that_day == 2);
+  // The other engine's count goes on from there, to the day's limit.
+  const auto more = second->reserve_slots({slot("m1", "2025-12-01T09:02:00Z"), slot("m1", "2025-12-01T09:03:00Z")});
+  REQUIRE(more.has_value());
+  CHECK((*more)[0].granted);
+  CHECK_FALSE((*more)[1].granted);
+  CHECK((*more)[1].sent_that_day == 3);
+  // A mailbox whose first reservation was rolled back has no row after all: it is added then.
+  REQUIRE(first->begin());
+  CHECK(first->reserve_slots({slot("m3", "2025-12-01T09:00:00Z")}).has_value());
+  CHECK_FALSE(first->append(event_of(EventType::sent, "unclaimed", "x@example.com", 1)).has_value());  // fails the unit
+  CHECK_FALSE(first->commit().has_value());
+  const auto again = first->reserve_slots({slot("m3", "2025-12-01T09:00:00Z"), slot("m3", "2025-12-01T09:01:00Z")});
+  REQUIRE(again.has_value());
+  CHECK((*again)[0].granted);
+  CHECK((*again)[1].granted);
+  CHECK((*again)[1].sent_that_day == 2);
+}
+
+TEST_CASE("a unit of many writes is sent with its commit without waiting on itself") {
+  PostgresqlDatabase database;
+  auto store = engine_on(database.uri());
+  // Some megabytes of statements and their answers in one round trip: libpq takes the answers
+  // in while it sends, so neither side waits for the other to read.
+  constexpr int count = 20000;
+  REQUIRE(store->begin());
+  for (int i = 0; i < count; ++i) {
+    REQUIRE(store->append(event_of(EventType::replied, "a", "lead" + std::to_string(i) + "@example.com", 1)));
+  }
+  REQUIRE(store->commit());
+  Session session(database.uri());
+  CHECK(session.run("SELECT count(*) FROM outreach.events") == std::to_string(count));
 }
 
 TEST_CASE("a PostgreSQL reader sees what an engine committed, reads one snapshot in a unit, and cannot write") {
@@ -650,10 +725,10 @@ TEST_CASE("a lost connection is opened again: a write outside a unit is kept onc
   REQUIRE(store->append(event_of(EventType::sent, "a", "f@example.com", 1)));
   REQUIRE(store->queue_request(R"({"action":"pause","campaign":"a"})", utc("2026-12-01T09:00:00Z")));
   session.cut_the_others();
-  const auto replayed = store->append(event_of(EventType::sent, "a", "g@example.com", 1));
+  REQUIRE(store->append(event_of(EventType::sent, "a", "g@example.com", 1)));  // waits for the commit
+  const auto replayed = store->commit();
   REQUIRE_FALSE(replayed.has_value());
   CHECK(replayed.error().message().find("gives another result") != std::string::npos);
-  REQUIRE_FALSE(store->commit().has_value());
   CHECK(events_of(*store, "a").size() == 4);
   CHECK(store->waiting_requests(10).empty());
 
