@@ -80,6 +80,42 @@ struct TrackingSettings {
   friend bool operator==(const TrackingSettings&, const TrackingSettings&) = default;
 };
 
+/// @brief What an A/B test compares its variants by (`ab_test.metric`).
+enum class AbMetric : std::uint8_t {
+  reply_rate,  ///< Replies within the reply window, per settled send.
+};
+
+/// @brief Rates past which a variant of a test is stopped at once, whatever its replies
+/// (`ab_test.guardrails`); each absent when not set. A share of the variant's sends.
+struct AbGuardrails {
+  std::optional<double> bounce_rate;       ///< Bounces per send.
+  std::optional<double> unsubscribe_rate;  ///< Unsubscribes per send.
+  std::optional<double> complaint_rate;    ///< Spam complaints per send.
+  /// @brief Guardrails compare equal when every limit is equal.
+  friend bool operator==(const AbGuardrails&, const AbGuardrails&) = default;
+};
+
+/// @brief A/B tests that decide (`ab_test`), for every step with two or more variants: while a
+/// step's test runs, its variants get their weights' shares; once one has a higher reply rate
+/// with the set confidence, the step's later sends all go to it (`variant_won`); a variant over
+/// a guardrail is stopped at once (`variant_stopped`). The method is a sequential test that
+/// may be read after every settled send (docs/engine.md, "A/B tests that decide").
+struct AbTestSettings {
+  AbMetric metric = AbMetric::reply_rate;  ///< What decides.
+  /// Settled sends each variant needs before a winner is named, and sends before a guardrail
+  /// applies to it.
+  std::int64_t min_sends = 100;
+  /// One minus the chance of naming a winner among variants that are in truth equal, however
+  /// often the test is read: 0.5 to 0.999.
+  double confidence = 0.95;
+  /// How long a send has to be answered before it counts (settled): a reply later than that
+  /// still counts in the campaign's analytics, not in the test.
+  std::chrono::seconds reply_window{std::chrono::days(3)};
+  AbGuardrails guardrails;  ///< Rates that stop a variant.
+  /// @brief Settings compare equal when every setting is equal.
+  friend bool operator==(const AbTestSettings&, const AbTestSettings&) = default;
+};
+
 /// @brief A campaign as defined in `campaign.json`: the sequence, the leads, the mailboxes, the
 /// schedule, the limits and the rules. A value; every rule of the format was checked on load.
 struct CampaignDefinition {
@@ -105,6 +141,9 @@ struct CampaignDefinition {
   bool reassign_follow_ups = false;
   /// Open and click tracking (`tracking`); off by default.
   TrackingSettings tracking{};
+  /// A/B tests that decide (`ab_test`); off (absent) by default: each variant keeps its
+  /// weight's share to the end.
+  std::optional<AbTestSettings> ab_test{};
 
   /// @brief Loads `campaign.json`; relative paths in it (sequence, leads, key_file, ca_file,
   /// imap.ca_file, outbox:DIR) are relative to the file's folder.

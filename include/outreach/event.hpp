@@ -38,6 +38,8 @@ enum class EventType : std::uint8_t {
   mailbox_enabled,     ///< ... and sends again (`mailbox`, `reason`); no lead.
   opened,              ///< The tracking pixel of a step's message was fetched (`suspect`, `reason`); never drives the sequence.
   clicked,             ///< A tracked link of a step's message was followed (`url`, `suspect`, `reason`); never drives the sequence.
+  variant_won,         ///< A step's A/B test named its winner (`step`, `variant`, `evidence`): the step's later sends go to it; no lead.
+  variant_stopped,     ///< A variant went over a guardrail (`step`, `variant`, `reason`, `evidence`): it gets no more sends; no lead.
 };
 
 /// @brief The `type` name of an event type, such as `"auto_replied"`.
@@ -131,6 +133,10 @@ struct Event {
   /// `opened`, `clicked`: probably a machine, not a person (`reason` says why: a HEAD request, a
   /// fetch seconds after the send, a known scanner or privacy proxy, every link at once).
   bool suspect = false;
+  /// `variant_won`, `variant_stopped`: the step's test when it decided, as JSON text: each
+  /// variant's sends, settled sends and replies and their rates, bounces, unsubscribes and
+  /// complaints, and the evidence between the variants.
+  std::string evidence;
 
   /// @brief Events compare equal when every field is equal.
   friend bool operator==(const Event&, const Event&) = default;

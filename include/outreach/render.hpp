@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,11 @@ struct StepContext {
   /// False: do not build the MIME bytes (`message.data` stays empty; the id and envelope are
   /// set). For dry runs, where only the decision and the subject matter.
   bool build_message = true;
+  /// The variant of a step when the campaign chooses it rather than the seed (an A/B test that
+  /// named a winner or stopped a variant): given the step number and the seed's choice, the
+  /// variant sent, for the step rendered and for the step whose subject a thread keeps. Empty,
+  /// or an index out of range: the seed's choice.
+  std::function<std::size_t(int step, std::size_t seeded)> variant_of;
 };
 
 /// @brief A step rendered for a lead.

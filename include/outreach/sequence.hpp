@@ -69,6 +69,13 @@ struct Step {
   /// (seed, lead key, 1-based step number), evenly spread over leads.
   [[nodiscard]] std::size_t choose_variant(std::uint64_t seed, std::string_view lead_key, int step_number) const noexcept;
 
+  /// @brief As `choose_variant`, when only the variants `open` says may still be sent (an A/B
+  /// test stopped the others): a lead whose variant is open keeps it, the others are spread
+  /// over the open ones by weight, deterministically. None open, or `open` of another size:
+  /// `choose_variant`.
+  [[nodiscard]] std::size_t choose_variant(std::uint64_t seed, std::string_view lead_key, int step_number,
+                                           const std::vector<bool>& open) const noexcept;
+
   /// @brief Steps compare equal when every part is equal.
   friend bool operator==(const Step&, const Step&) = default;
 };

@@ -36,6 +36,7 @@ constexpr std::size_t max_name_length = 200;  // characters (code points)
 constexpr std::int64_t max_campaign_cap = 1000000000;
 constexpr std::int64_t max_soft_limit = 1000;
 constexpr std::int64_t max_pause_window = 1000000;
+constexpr std::int64_t max_ab_min_sends = 1000000000;
 constexpr std::size_t max_url_length = 2000;
 constexpr std::string_view token_placeholder = "{{token}}";
 
@@ -69,6 +70,7 @@ struct Draft {
   std::optional<std::chrono::seconds> read_after_last_send;  // the definition's default when not given
   bool reassign_follow_ups = false;
   TrackingSettings tracking;
+  std::optional<AbTestSettings> ab_test;
 };
 
 // Reads one campaign document. Its own errors are kept one per JSON path; the errors of the
@@ -95,6 +97,7 @@ class CampaignReader {
     read_unsubscribe(reader, campaign);
     read_after_last_send(reader, campaign);
     read_tracking(reader, campaign);
+    read_ab_test(reader, campaign);
     if (const auto reassign = reader.boolean("reassign_follow_ups")) campaign.reassign_follow_ups = *reassign;
     reader.reject_unknown_keys();
     if (!errors_.empty() || !elsewhere_.empty() || !campaign.sequence) return fail(combined());
@@ -107,6 +110,7 @@ class CampaignReader {
     if (campaign.read_after_last_send) definition.read_after_last_send = *campaign.read_after_last_send;
     definition.reassign_follow_ups = campaign.reassign_follow_ups;
     definition.tracking = std::move(campaign.tracking);
+    definition.ab_test = campaign.ab_test;
     return definition;
   }
 
@@ -450,6 +454,57 @@ class CampaignReader {
     unsubscribe.reject_unknown_keys();
   }
 
+  // A share of the sends, more than 0 and at most 1, or null for none.
+  std::optional<double> read_share(ObjectReader& reader, std::string_view key) {
+    const json::value* value = reader.find(key);
+    if (!value || value->is_null()) return std::nullopt;
+    if (value->is_number()) {
+      if (const double share = value->to_number<double>(); share > 0 && share <= 1) return share;
+    }
+    errors_.add(problem(value->is_number() ? "must be more than 0 and at most 1 (a share of the sends), or null"
+                                           : "expected a number or null, found " + std::string(detail::describe_type(*value)),
+                        reader.path(key)));
+    return std::nullopt;
+  }
+
+  void read_ab_test(ObjectReader& reader, Draft& campaign) {
+    const json::value* value = reader.find("ab_test");
+    if (!value || value->is_null()) return;
+    ObjectReader test(*value, reader.path("ab_test"), errors_);
+    AbTestSettings settings;
+    if (auto metric = test.string("metric"); metric && *metric != "reply_rate") {
+      errors_.add(problem("expected \"reply_rate\" (the only metric so far)", test.path("metric")));
+    }
+    if (auto min_sends = test.integer("min_sends", 1, max_ab_min_sends)) settings.min_sends = *min_sends;
+    if (const json::value* confidence = test.find("confidence")) {
+      const bool fits = confidence->is_number() && confidence->to_number<double>() >= 0.5 &&
+                        confidence->to_number<double>() <= 0.999;
+      if (fits) {
+        settings.confidence = confidence->to_number<double>();
+      } else {
+        errors_.add(problem("must be a number from 0.5 to 0.999", test.path("confidence")));
+      }
+    }
+    if (const json::value* window = test.find("reply_window")) {
+      const auto length = std::chrono::duration_cast<std::chrono::seconds>(
+          detail::duration_from_json(*window, test.path("reply_window"), errors_));
+      if (length < std::chrono::minutes(1) || length > std::chrono::days(365)) {
+        errors_.add(problem("must be from 1 minute to 365 days", test.path("reply_window")));
+      } else {
+        settings.reply_window = length;
+      }
+    }
+    if (const json::value* rails = test.find("guardrails"); rails && !rails->is_null()) {
+      ObjectReader guardrails(*rails, test.path("guardrails"), errors_);
+      settings.guardrails.bounce_rate = read_share(guardrails, "bounce_rate");
+      settings.guardrails.unsubscribe_rate = read_share(guardrails, "unsubscribe_rate");
+      settings.guardrails.complaint_rate = read_share(guardrails, "complaint_rate");
+      guardrails.reject_unknown_keys();
+    }
+    test.reject_unknown_keys();
+    campaign.ab_test = settings;
+  }
+
   void read_after_last_send(ObjectReader& reader, Draft& campaign) {
     const json::value* value = reader.find("read_after_last_send");
     if (!value) return;
@@ -548,6 +603,17 @@ std::string CampaignDefinition::to_json() const {
   if (tracking != TrackingSettings{}) {  // written when set, so older definitions read back the same
     out["tracking"] = json::object{{"host", text_or_null(tracking.host)}, {"opens", tracking.opens}, {"clicks", tracking.clicks}};
   }
+  if (ab_test) {  // written when set, so older definitions read back the same
+    const auto share = [](const std::optional<double>& rate) { return rate ? json::value(*rate) : json::value(nullptr); };
+    out["ab_test"] = json::object{
+        {"metric", "reply_rate"},
+        {"min_sends", ab_test->min_sends},
+        {"confidence", ab_test->confidence},
+        {"reply_window", detail::duration_to_json(ab_test->reply_window)},
+        {"guardrails", json::object{{"bounce_rate", share(ab_test->guardrails.bounce_rate)},
+                                    {"unsubscribe_rate", share(ab_test->guardrails.unsubscribe_rate)},
+                                    {"complaint_rate", share(ab_test->guardrails.complaint_rate)}}}};
+  }
   return detail::to_pretty_json(out);
 }
 
@@ -556,7 +622,7 @@ bool operator==(const CampaignDefinition& a, const CampaignDefinition& b) {
   // belongs here too.
   const auto defined = [](const CampaignDefinition& c) {
     return std::tie(c.name, c.sequence, c.leads, c.seed, c.schedule, c.mailboxes, c.limits, c.stop_on, c.bounces,
-                    c.delivery, c.unsubscribe, c.read_after_last_send, c.reassign_follow_ups, c.tracking);
+                    c.delivery, c.unsubscribe, c.read_after_last_send, c.reassign_follow_ups, c.tracking, c.ab_test);
   };
   return defined(a) == defined(b);
 }

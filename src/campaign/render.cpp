@@ -37,6 +37,14 @@ std::string_view message_id_domain(const StepContext& context) {
   return context.message_id_domain.empty() ? context.sender.domain() : std::string_view(context.message_id_domain);
 }
 
+// The variant a lead gets at a step: the seed's, unless the campaign chose another.
+std::size_t chosen_variant(const Step& step, const StepContext& context, std::string_view lead_key, int step_number) {
+  const std::size_t seeded = step.choose_variant(context.seed, lead_key, step_number);
+  if (!context.variant_of) return seeded;
+  const std::size_t chosen = context.variant_of(step_number, seeded);
+  return chosen < step.variants.size() ? chosen : seeded;
+}
+
 }  // namespace
 
 expected<RenderedStep> render_step(const Sequence& sequence, int step_number, const Lead& lead,
@@ -54,7 +62,7 @@ expected<RenderedStep> render_step(const Sequence& sequence, int step_number, co
   RenderedStep rendered;
   rendered.step_number = step_number;
   const std::string lead_key = lead.key();
-  rendered.variant = step.choose_variant(context.seed, lead_key, step_number);
+  rendered.variant = chosen_variant(step, context, lead_key, step_number);
   const Variant& variant = step.variants[rendered.variant];
   rendered.variant_name = variant.name;
 
@@ -130,7 +138,7 @@ expected<ThreadContext> rebuild_thread(const Sequence& sequence, const Sequence&
   }
   const Step& opening = static_cast<std::size_t>(first) <= opened_with.steps().size() ? opened_with.step(first)
                                                                                      : sequence.step(first);
-  const Variant& variant = opening.variants[opening.choose_variant(context.seed, lead_key, first)];
+  const Variant& variant = opening.variants[chosen_variant(opening, context, lead_key, first)];
   if (variant.subject) {
     RenderContext fields;
     fields.lead = &lead;

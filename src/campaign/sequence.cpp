@@ -42,6 +42,26 @@ std::size_t Step::choose_variant(std::uint64_t seed, std::string_view lead_key, 
   return variants.size() - 1;
 }
 
+std::size_t Step::choose_variant(std::uint64_t seed, std::string_view lead_key, int step_number,
+                                 const std::vector<bool>& open) const noexcept {
+  const std::size_t seeded = choose_variant(seed, lead_key, step_number);
+  if (open.size() != variants.size() || open[seeded]) return seeded;
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < variants.size(); ++i) total += open[i] ? variants[i].weight : 0;
+  if (total == 0) return seeded;
+  // A draw of its own (salted), not the seeded one's ticket again.
+  const std::uint64_t hash = detail::hash_combine(
+      detail::hash_combine(detail::hash_combine(seed, detail::hash_bytes(lead_key)), static_cast<std::uint64_t>(step_number)),
+      0x6f70656e5f76u);
+  std::uint64_t ticket = detail::pick_below(hash, total);
+  for (std::size_t i = 0; i < variants.size(); ++i) {
+    if (!open[i]) continue;
+    if (ticket < variants[i].weight) return i;
+    ticket -= variants[i].weight;
+  }
+  return seeded;
+}
+
 namespace {
 
 std::string_view threading_name(Threading threading) { return threading == Threading::reply ? "reply" : "new"; }

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/ab_test.hpp"
 #include "engine/analytics.hpp"
 #include "engine/campaign_limits.hpp"
 #include "engine/lead_book.hpp"
@@ -40,7 +41,11 @@ struct DoubtfulSend {
 
 struct CampaignState {
   explicit CampaignState(CampaignDefinition definition)
-      : def(std::move(definition)), versions{def.sequence}, bounces(def.bounces.pause_window), analytics(versions) {}
+      : def(std::move(definition)),
+        versions{def.sequence},
+        bounces(def.bounces.pause_window),
+        analytics(versions),
+        ab_tests(def.sequence, def.ab_test) {}
 
   CampaignDefinition def;
   // Every version of the sequence, oldest first; the last is `def.sequence`, the one sends use.
@@ -76,6 +81,7 @@ struct CampaignState {
   DailyCaps caps;          // days in the schedule's zone
   BounceWindow bounces;
   CampaignAnalytics analytics;
+  CampaignAbTests ab_tests;  // the steps' A/B tests, when the campaign's `ab_test` is on
   // Return dates stated by auto-replies, by lead: a `paused` event waits until then.
   std::unordered_map<std::uint32_t, Instant> returns;
   // The latest send that went out (or may have): received mail is read until
@@ -88,8 +94,24 @@ struct CampaignState {
   std::vector<std::uint32_t> parked;
 
   [[nodiscard]] VariantStats* stats_for(std::uint32_t lead, int step) {
+    if (const auto chosen = ab_tests.chosen(lead, step)) return analytics.variant_at(step, *chosen);
     const Sequence* sequence = sequence_with_step(step);
     return sequence ? analytics.variant_of(*sequence, def.seed, leads.key_of(lead), step) : nullptr;
+  }
+  /// The variant the seed gives a lead at a step (of the latest version that has it).
+  [[nodiscard]] std::size_t seeded_variant(std::uint32_t lead, int step) const {
+    const Sequence* sequence = sequence_with_step(step);
+    return sequence ? sequence->step(step).choose_variant(def.seed, leads.key_of(lead), step) : 0;
+  }
+  /// The index of a step's variant by name, or nothing for a name it does not have.
+  [[nodiscard]] std::optional<std::size_t> variant_named(int step, std::string_view name) const {
+    const Sequence* sequence = sequence_with_step(step);
+    if (!sequence) return std::nullopt;
+    const auto& variants = sequence->step(step).variants;
+    for (std::size_t i = 0; i < variants.size(); ++i) {
+      if (variants[i].name == name) return i;
+    }
+    return std::nullopt;
   }
   /// The wait before `step` of a lead whose step before went from `version` (0: a line written
   /// before versions, which is 1): that version's delay when it has the step, since a wait keeps

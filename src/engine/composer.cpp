@@ -44,6 +44,14 @@ tl::expected<ComposedStep, Unsendable> compose_step(const CampaignState& c, std:
     }
   }
   context.message_id_domain = thread_domain;
+  // Under an A/B test, the step goes with the variant the test allows now, and a thread keeps
+  // the subject of the variant its first message went with.
+  if (c.ab_tests.on()) {
+    context.variant_of = [&c, lead, step_number](int step, std::size_t seeded) {
+      if (step < step_number) return c.ab_tests.chosen(lead, step).value_or(seeded);
+      return c.ab_tests.variant_for(c.def.sequence, c.def.seed, c.leads.key_of(lead), step, seeded);
+    };
+  }
   const std::size_t opened_with = std::min<std::size_t>(c.leads[lead].thread_version, c.versions.size()) - 1;
   auto thread = rebuild_thread(c.def.sequence, c.versions[opened_with], step_number, person, context);
   auto rendered = thread ? (context.thread = std::move(*thread), render_step(c.def.sequence, step_number, person, context))

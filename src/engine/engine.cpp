@@ -89,6 +89,7 @@ std::optional<Instant> Engine::step() {
   for (auto& campaign : s.campaigns) {
     CampaignState& c = *campaign;
     if (c.status == CampaignStatus::running && c.def.schedule.end && now >= *c.def.schedule.end) s.end_campaign(c, now);
+    if (c.status == CampaignStatus::running) s.run_ab_tests(c, now);
     // A step with no delay is due at once: go round until nothing is due now, so that every
     // send of this instant comes before its `completed` events.
     while (c.status == CampaignStatus::running && s.deciding()) {
@@ -111,6 +112,11 @@ std::optional<Instant> Engine::step() {
     CampaignState& c = *campaign;
     s.finish_if_done(c);
     if (auto at = detail::next_wake(c, s.mailboxes, now); at && (!wake || *at < *wake)) wake = *at;
+    // A test still deciding looks again when its next send settles (the instant its decision is
+    // recorded at, however the engine was stopped and started since).
+    if (c.status == CampaignStatus::running && c.leads.unfinished_count() > 0) {
+      if (auto at = c.ab_tests.next_settlement(); at && (!wake || *at < *wake)) wake = std::max(*at, now);
+    }
   }
   if (!wake && s.reads_mail) {
     // Nothing left to send: received mail is still read until every campaign's reading ends.

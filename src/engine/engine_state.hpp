@@ -82,7 +82,9 @@ struct Engine::State {
   detail::Reduction record(detail::CampaignState& c, std::uint32_t lead, const Event& event,
                            std::optional<std::size_t> variant = std::nullopt) {
     log.append(event);
-    return detail::apply_lead_event(c, mailboxes, lead, event, detail::Origin::live, variant);
+    const detail::Reduction reduction = detail::apply_lead_event(c, mailboxes, lead, event, detail::Origin::live, variant);
+    if (c.ab_tests.on() && detail::counts_against_guardrails(event.type)) stop_over_guardrails(c, event.step, event.at);
+    return reduction;
   }
   void record_campaign(detail::CampaignState& c, const Event& event) {
     log.append(event);
@@ -207,6 +209,13 @@ struct Engine::State {
   void end_campaign(detail::CampaignState& c, Instant now);
   // A running campaign with no unfinished lead is finished (and, on a shared store, said so).
   void finish_if_done(detail::CampaignState& c);
+
+  // ---- A/B tests that decide (ab_decisions.cpp) -------------------------------------------
+  // Settles the sends whose reply window has closed, and records each step's winner and each
+  // variant over a guardrail.
+  void run_ab_tests(detail::CampaignState& c, Instant now);
+  // Stops every open variant of a step under test that is over a guardrail (never the last).
+  void stop_over_guardrails(detail::CampaignState& c, int step, Instant now);
 
   // ---- resuming from the store (recovery.cpp) ---------------------------------------------
   // Brings a campaign whose leads have entered back to where its events say it was, as if the

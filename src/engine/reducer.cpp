@@ -101,6 +101,18 @@ void apply_settlement(CampaignState& c, const MailboxPool& mailboxes, std::uint3
 }  // namespace
 
 void apply_campaign_event(CampaignState& c, const Event& event) {
+  if (event.type == EventType::variant_won || event.type == EventType::variant_stopped) {
+    StepAbTest* test = c.ab_tests.step(event.step);
+    const auto variant = c.variant_named(event.step, event.variant);
+    if (test && variant) {
+      if (event.type == EventType::variant_won) {
+        test->win(*variant);
+      } else {
+        test->stop(*variant);
+      }
+    }
+    return;
+  }
   if (event.type == EventType::campaign_paused) c.status = CampaignStatus::paused;
   if (event.type == EventType::campaign_resumed) c.status = CampaignStatus::running;
   if (event.type == EventType::campaign_stopped) c.status = CampaignStatus::stopped;
@@ -128,6 +140,12 @@ Reduction apply_lead_event(CampaignState& c, MailboxPool& mailboxes, std::uint32
     VariantStats* stats = c.stats_for(lead, event.step);
     if (stats && stats->*field > 0) --(stats->*field);
   };
+  // A send of a step under test: the variant it went with (on replay, by its name) waits for its
+  // reply window; one the seed did not choose is kept for the lead's later events.
+  if (event.type == EventType::sent && c.ab_tests.step(event.step)) {
+    if (!variant) variant = c.variant_named(event.step, event.variant);
+    if (variant) c.ab_tests.sent(lead, event.step, *variant, c.seeded_variant(lead, event.step), event.at);
+  }
   switch (event.type) {
     case EventType::sent:
     case EventType::in_doubt:
@@ -187,6 +205,7 @@ Reduction apply_lead_event(CampaignState& c, MailboxPool& mailboxes, std::uint32
       break;
     case EventType::replied:
       count(&VariantStats::replied);
+      c.ab_tests.replied(lead, event.step, event.at);
       break;
     case EventType::auto_replied:
       count(&VariantStats::auto_replied);
@@ -249,6 +268,8 @@ Reduction apply_lead_event(CampaignState& c, MailboxPool& mailboxes, std::uint32
     case EventType::mailbox_readable:
     case EventType::mailbox_disabled:
     case EventType::mailbox_enabled:
+    case EventType::variant_won:
+    case EventType::variant_stopped:
       break;
   }
   return reduction;

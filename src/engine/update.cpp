@@ -178,6 +178,9 @@ expected<std::vector<std::string>> Engine::State::update(CampaignState& c, Campa
     } else if (change.setting == "schedule.lead_timezone" || change.setting == "schedule.timezone") {
       refusals.push_back(change.setting + " cannot change: the leads' sending zones were set, and the days of its "
                                           "limits counted, in the zones it started with");
+    } else if (starts_with_path(change.setting, "ab_test") && !starts_with_path(change.setting, "ab_test.guardrails")) {
+      refusals.push_back(change.setting + " cannot change once the campaign started: its A/B tests' evidence is "
+                                          "read at the level it started with (only ab_test.guardrails may change)");
     } else if (reads_mail && changes_mail_reading(change)) {
       refusals.push_back(change.setting + ": the running engine reads the mail of the mailboxes it started with; "
                                           "stop it, update, and start it again");
@@ -265,6 +268,8 @@ expected<std::vector<std::string>> Engine::State::update(CampaignState& c, Campa
   c.def.unsubscribe = std::move(changed.unsubscribe);
   c.def.read_after_last_send = changed.read_after_last_send;
   c.def.tracking = std::move(changed.tracking);
+  if (changed.ab_test) c.ab_tests.set_guardrails(changed.ab_test->guardrails);
+  c.def.ab_test = changed.ab_test;
 
   // For people: each setting, and the steps as steps rather than as the paths of their texts.
   std::vector<std::string> described;
@@ -329,6 +334,7 @@ void Engine::State::keep_sequence_version(CampaignState& c, Sequence next, Insta
   (void)log.kept_or_stop(
       store.save_sequence_version(c.def.name, {c.version() + 1, next.to_json(), next.fingerprint(), now}));
   c.analytics.take_version(next);
+  c.ab_tests.take_version(next);
   c.versions.push_back(next);
   c.def.sequence = std::move(next);
 }

@@ -11,11 +11,11 @@ namespace outreach {
 
 namespace {
 
-constexpr std::array<std::string_view, 24> type_names{
+constexpr std::array<std::string_view, 26> type_names{
     "sent",     "deferred", "failed",       "in_doubt", "skipped", "replied", "auto_replied", "bounced",
     "unsubscribed", "complained", "stopped", "paused", "resumed", "completed", "campaign_paused", "campaign_resumed",
     "mailbox_unreadable", "mailbox_readable", "campaign_stopped", "campaign_changed", "mailbox_disabled",
-    "mailbox_enabled", "opened", "clicked"};
+    "mailbox_enabled", "opened", "clicked", "variant_won", "variant_stopped"};
 
 constexpr std::array<std::string_view, 5> cause_names{"", "refused", "gave_up", "unbuildable", "unsignable"};
 constexpr std::array<std::string_view, 3> settlement_names{"", "found_in_sent", "not_in_sent"};
@@ -85,6 +85,11 @@ std::string to_json_line(const Event& event) {
       boost::json::value value = boost::json::parse(*text, error);
       line[key] = error ? boost::json::value(*text) : std::move(value);
     }
+  }
+  if (!event.evidence.empty()) {
+    boost::system::error_code error;
+    boost::json::value value = boost::json::parse(event.evidence, error);
+    line["evidence"] = error ? boost::json::value(event.evidence) : std::move(value);
   }
   return boost::json::serialize(line);
 }
@@ -174,6 +179,7 @@ expected<Event> parse_event_line(std::string_view line) {
   event.retry_at = read_instant(reader, "retry_at", false);
   read_string(reader, "url", event.url);
   if (const auto suspect = reader.boolean("suspect")) event.suspect = *suspect;
+  if (const boost::json::value* evidence = reader.find("evidence")) event.evidence = boost::json::serialize(*evidence);
   reader.reject_unknown_keys();
   if (!errors.empty()) return fail(errors.combined());
   return event;

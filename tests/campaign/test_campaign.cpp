@@ -16,6 +16,8 @@
 namespace json = boost::json;
 namespace fs = std::filesystem;
 
+using outreach::AbGuardrails;
+using outreach::AbTestSettings;
 using outreach::AutoReplyRule;
 using outreach::CampaignDefinition;
 using outreach::Delivery;
@@ -1753,4 +1755,53 @@ TEST_CASE("what the file format cannot say is written in its closest form") {
     REQUIRE_FALSE(back.has_value());
     CHECK(back.error().where().json_path == "leads");
   }
+}
+
+TEST_CASE("ab_test: off when absent, defaults for what it leaves out, every setting read and written back") {
+  json::value document = example_document();
+  auto off = from_document(document);
+  REQUIRE_MESSAGE(off.has_value(), dump(off.error()));
+  CHECK_FALSE(off->ab_test.has_value());
+  CHECK(json::parse(off->to_json()).as_object().if_contains("ab_test") == nullptr);
+
+  document.as_object()["ab_test"] = json::object();
+  auto defaults = from_document(document);
+  REQUIRE_MESSAGE(defaults.has_value(), dump(defaults.error()));
+  REQUIRE(defaults->ab_test.has_value());
+  CHECK(*defaults->ab_test == AbTestSettings{});
+  CHECK(defaults->ab_test->min_sends == 100);
+  CHECK(defaults->ab_test->confidence == 0.95);
+  CHECK(defaults->ab_test->reply_window == std::chrono::days(3));
+  CHECK_FALSE(defaults->ab_test->guardrails.bounce_rate.has_value());
+
+  document.as_object()["ab_test"] = json::parse(R"({"metric": "reply_rate", "min_sends": 250, "confidence": 0.99,
+      "reply_window": {"days": 5, "hours": 12}, "guardrails": {"bounce_rate": 0.05, "unsubscribe_rate": 0.02,
+      "complaint_rate": 0.002}})");
+  auto set = from_document(document);
+  REQUIRE_MESSAGE(set.has_value(), dump(set.error()));
+  CHECK(set->ab_test->min_sends == 250);
+  CHECK(set->ab_test->confidence == 0.99);
+  CHECK(set->ab_test->reply_window == std::chrono::days(5) + std::chrono::hours(12));
+  CHECK(set->ab_test->guardrails == AbGuardrails{0.05, 0.02, 0.002});
+  check_round_trip(*set);
+  CHECK(json::parse(set->to_json()).at("ab_test") == json::parse(R"({"metric": "reply_rate", "min_sends": 250,
+      "confidence": 0.99, "reply_window": {"days": 5, "hours": 12}, "guardrails": {"bounce_rate": 0.05,
+      "unsubscribe_rate": 0.02, "complaint_rate": 0.002}})"));
+}
+
+TEST_CASE("ab_test: each broken rule is one error at its path") {
+  const auto with = [](const char* ab_test) {
+    return [ab_test](json::value& document) { document.as_object()["ab_test"] = json::parse(ab_test); };
+  };
+  check_each_broken(example_document, {
+      {"an unknown metric", with(R"({"metric": "open_rate"})"), "ab_test.metric", "reply_rate"},
+      {"no sends", with(R"({"min_sends": 0})"), "ab_test.min_sends", ""},
+      {"a confidence of 1", with(R"({"confidence": 1})"), "ab_test.confidence", "0.5 to 0.999"},
+      {"a confidence as text", with(R"({"confidence": "high"})"), "ab_test.confidence", "0.5 to 0.999"},
+      {"an empty reply window", with(R"({"reply_window": {}})"), "ab_test.reply_window", "1 minute to 365 days"},
+      {"a rate over 1", with(R"({"guardrails": {"bounce_rate": 1.5}})"), "ab_test.guardrails.bounce_rate",
+       "at most 1"},
+      {"an unknown guardrail", with(R"({"guardrails": {"spam_rate": 0.1}})"), "ab_test.guardrails.spam_rate", ""},
+      {"an unknown key", with(R"({"winner": "A"})"), "ab_test.winner", ""},
+  });
 }

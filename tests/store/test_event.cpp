@@ -18,7 +18,7 @@ constexpr EventType every_type[] = {
     EventType::resumed,  EventType::completed,    EventType::campaign_paused, EventType::campaign_resumed,
     EventType::mailbox_unreadable, EventType::mailbox_readable, EventType::campaign_stopped,
     EventType::campaign_changed, EventType::mailbox_disabled, EventType::mailbox_enabled, EventType::opened,
-    EventType::clicked};
+    EventType::clicked, EventType::variant_won, EventType::variant_stopped};
 
 // An event of the type with every field set, whether or not the type uses it: the line must keep
 // whatever the event holds.
