@@ -15,6 +15,7 @@
 #include "outreach/clock.hpp"
 #include "outreach/error.hpp"
 #include "outreach/event.hpp"
+#include "outreach/explain.hpp"
 #include "outreach/inbound.hpp"
 #include "outreach/ingest.hpp"
 #include "outreach/instant.hpp"
@@ -313,6 +314,14 @@ class Engine {
   /// in `warnings()`): for a log that shows them at once rather than at the end of a run.
   /// @param listener The function to call.
   void on_warning(WarningListener listener);
+
+  /// @brief Where a lead stands at the clock's current instant: its status, its next step and
+  /// every constraint that holds that step now, each asked of the check that decides sends
+  /// (`earliest` and `history` are `explain_lead`'s, which runs an engine forward).
+  /// @param campaign The campaign's name.
+  /// @param lead The lead's address (compared case-insensitively).
+  /// @return The explanation; `not_found` for an unknown campaign or lead.
+  [[nodiscard]] expected<LeadExplanation> explain(std::string_view campaign, std::string_view lead);
 
   /// @brief Every campaign's summary: lead statuses, per step and variant, per day and mailbox.
   [[nodiscard]] Summary summary() const;

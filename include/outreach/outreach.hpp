@@ -10,6 +10,7 @@
 #include "outreach/engine.hpp"
 #include "outreach/error.hpp"
 #include "outreach/event.hpp"
+#include "outreach/explain.hpp"
 #include "outreach/inbound.hpp"
 #include "outreach/ingest.hpp"
 #include "outreach/instant.hpp"

@@ -225,6 +225,18 @@ CommandLine::CommandLine()
               "apply changed steps too, as the sequence's next version (without it, they are shown and refused)");
   wait_options(*command);
 
+  command = add_command(app_, "explain",
+                        "Say why a lead has not been emailed yet: its history, its next step, the earliest instant "
+                        "it can go and what holds it",
+                        "outreach explain --store state.db q4-saas-founders ana@tidaldesk.example.com --json", explain);
+  store_option(*command, "the store")->required();
+  positional(*command, "CAMPAIGN", "the campaign's name");
+  positional(*command, "LEAD", "the lead's address");
+  value_option(*command, "--at", "INSTANT",
+               "the instant asked about, not before the campaign's last event (default: that last event, where a "
+               "simulation stopped; \"now\": the system clock)");
+  flag_option(*command, "--json", "print the explanation as JSON");
+
   command = add_command(app_, "events", "Print the event log of a store, one JSON event a line",
                         "outreach events --store state.db --campaign q4-saas-founders --since 2026-12-01T00:00:00Z",
                         events);

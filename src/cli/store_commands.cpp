@@ -76,4 +76,27 @@ int events(const Arguments& arguments) {
   return exit_ok;
 }
 
+int explain(const Arguments& arguments) {
+  if (arguments.positional.size() != 2) {
+    std::cerr << "outreach: explain needs a campaign and a lead\n";
+    return exit_bad_input;
+  }
+  std::optional<Instant> at;
+  if (const std::string* text = arguments.option("at"); text && *text == "now") {
+    at = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  } else if (!read_instant_option(arguments, "at", at)) {
+    return exit_bad_input;
+  }
+  int failed = exit_ok;
+  auto store = store_of(arguments, StoreAccess::read, failed);
+  if (!store) return failed;
+  auto explained = explain_lead(*store, arguments.positional[0], arguments.positional[1], at);
+  if (!explained) {
+    print_errors(explained.error());
+    return exit_code_for(explained.error());
+  }
+  std::cout << (arguments.flag("json") ? to_json(*explained) + "\n" : to_text(*explained));
+  return exit_ok;
+}
+
 }  // namespace outreach::cli

@@ -157,7 +157,9 @@ void CampaignAbTests::sent(std::uint32_t lead, int step_number, std::size_t vari
 
 void CampaignAbTests::replied(std::uint32_t lead, int step_number, Instant at) {
   const auto window = windows_.find(key(lead, step_number));
-  if (window != windows_.end() && at <= window->second.settles) window->second.answered = true;
+  // Before the window closes: a reply at the closing instant itself may come after the send
+  // settled (a later step at the same instant), so it never counts.
+  if (window != windows_.end() && at < window->second.settles) window->second.answered = true;
 }
 
 void CampaignAbTests::settle_until(Instant now) {

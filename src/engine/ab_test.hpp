@@ -50,9 +50,11 @@ struct GuardrailBreach {
   double limit = 0;
 };
 
-/// Whether an event of this type counts against a guardrail (a bounce, an unsubscribe, a complaint).
+/// Whether an event of this type may take a variant over a guardrail: a bounce, an unsubscribe, a
+/// complaint, or a send that brings it to the sends a guardrail needs.
 [[nodiscard]] constexpr bool counts_against_guardrails(EventType type) noexcept {
-  return type == EventType::bounced || type == EventType::unsubscribed || type == EventType::complained;
+  return type == EventType::bounced || type == EventType::unsubscribed || type == EventType::complained ||
+         type == EventType::sent;
 }
 
 /// The first guardrail `counts` goes over once the variant has `min_sends` sends, if any.

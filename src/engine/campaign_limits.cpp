@@ -13,12 +13,17 @@ void DailyCaps::roll(Instant now, const TimeZone& zone) {
   }
 }
 
+std::optional<std::string_view> DailyCaps::reached(Instant now, const TimeZone& zone, const CampaignLimits& limits,
+                                                   int step) {
+  roll(now, zone);
+  if (limits.sends_per_day && sends_today_ >= *limits.sends_per_day) return "sends_per_day";
+  if (step == 1 && limits.new_leads_per_day && new_today_ >= *limits.new_leads_per_day) return "new_leads_per_day";
+  return std::nullopt;
+}
+
 std::optional<Instant> DailyCaps::reached_until(Instant now, const TimeZone& zone, const CampaignLimits& limits,
                                                 int step) {
-  roll(now, zone);
-  const bool sends_full = limits.sends_per_day && sends_today_ >= *limits.sends_per_day;
-  const bool new_full = step == 1 && limits.new_leads_per_day && new_today_ >= *limits.new_leads_per_day;
-  if (!sends_full && !new_full) return std::nullopt;
+  if (!reached(now, zone, limits, step)) return std::nullopt;
   return Schedule::next_local_midnight(now, zone);
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <string_view>
 #include <utility>
 
 #include "outreach/campaign.hpp"
@@ -19,6 +20,10 @@ class DailyCaps {
  public:
   /// Starts a new day's counts when `now` is on a later local day than the last count.
   void roll(Instant now, const TimeZone& zone);
+  /// The cap a send of `step` is held by today: `sends_per_day` or `new_leads_per_day`, or
+  /// nothing when neither is reached.
+  [[nodiscard]] std::optional<std::string_view> reached(Instant now, const TimeZone& zone, const CampaignLimits& limits,
+                                                        int step);
   /// When a send of `step` cannot go today because a cap is reached: the next local midnight.
   [[nodiscard]] std::optional<Instant> reached_until(Instant now, const TimeZone& zone, const CampaignLimits& limits,
                                                      int step);

@@ -101,10 +101,9 @@ void Engine::State::send_outgoing(Instant now) {
     for (const Outgoing& send : group) addresses.push_back(send.campaign->def.leads[send.lead].email);
     suppressed = store.suppressed_among(addresses);
   }
-  std::size_t asked = 0;
   std::erase_if(group, [&](const Outgoing& send) {
     CampaignState& c = *send.campaign;
-    if (!recorded || !suppressed[asked++]) return false;
+    if (!recorded || !suppressed[static_cast<std::size_t>(&send - group.data())]) return false;
     release(send, now);
     Event event = lead_event(EventType::skipped, now, c, send.lead, send.step);
     event.reason = "suppressed";

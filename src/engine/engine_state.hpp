@@ -210,6 +210,12 @@ struct Engine::State {
   // A running campaign with no unfinished lead is finished (and, on a shared store, said so).
   void finish_if_done(detail::CampaignState& c);
 
+  // ---- explaining a lead (explain.cpp) ----------------------------------------------------
+  // Every constraint that holds the lead's next step at `now`, each asked of the check that
+  // decides sends.
+  std::vector<Hold> holds(detail::CampaignState& c, std::uint32_t lead, Instant now);
+  void mailbox_holds(const detail::MailboxLimiter& mailbox, Instant now, std::vector<Hold>& held) const;
+
   // ---- A/B tests that decide (ab_decisions.cpp) -------------------------------------------
   // Settles the sends whose reply window has closed, and records each step's winner and each
   // variant over a guardrail.

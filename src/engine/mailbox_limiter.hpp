@@ -41,6 +41,8 @@ class MailboxLimiter {
   }
   /// True when a send may go at `now`: room today and the spacing has passed.
   [[nodiscard]] bool available(Instant now) const { return now >= next_allowed_ && room(now) > 0; }
+  /// How many sends the day of `now` allows: the daily limit, or less while the ramp is below it.
+  [[nodiscard]] std::int64_t day_cap(Instant now) const { return cap_on(local_day(now)); }
   /// The first instant from `now` at which a send may go: now, the end of the spacing, or the
   /// next local midnight when today is full.
   [[nodiscard]] Instant available_at(Instant now) const;

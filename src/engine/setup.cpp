@@ -13,6 +13,30 @@
 
 namespace outreach {
 
+namespace {
+
+// A started campaign's A/B tests read their evidence at the level they started with: a restart
+// with other settings than the stored ones (but its guardrails) is refused, as `update` refuses
+// them. Nothing when the tests' settings are the same.
+std::optional<std::string> ab_test_change(const std::string& stored, const std::string& given) {
+  if (stored.empty() || given.empty()) return std::nullopt;
+  boost::system::error_code error;
+  const auto settings = [&](const std::string& definition) {
+    boost::json::value tree = boost::json::parse(definition, error);
+    const boost::json::value* test = tree.is_object() ? tree.as_object().if_contains("ab_test") : nullptr;
+    boost::json::value out = test ? *test : boost::json::value(nullptr);
+    if (out.is_object()) out.as_object().erase("guardrails");
+    return out;
+  };
+  const boost::json::value before = settings(stored);
+  const boost::json::value after = settings(given);
+  if (error || before == after) return std::nullopt;
+  return "ab_test cannot change once the campaign started: its A/B tests' evidence is read at the level it started "
+         "with (only ab_test.guardrails may change); it was " + boost::json::serialize(before);
+}
+
+}  // namespace
+
 using detail::CampaignState;
 using detail::CampaignStatus;
 using detail::campaign_event;
@@ -129,6 +153,10 @@ expected<void> Engine::State::start(CampaignState& c, Instant now) {
     // Settings other than the sequence may change: the store keeps the latest.
     if (std::string definition = store.keeps_definitions() ? c.def.to_json() : std::string();
         definition != stored->definition) {
+      if (auto refused = ab_test_change(stored->definition, definition)) {
+        c.status = CampaignStatus::draft;
+        return fail(Errc::invalid_argument, "campaign \"" + c.def.name + "\": " + *refused);
+      }
       stored->definition = std::move(definition);
       if (auto saved = store.save_campaign(*stored); !saved) {
         c.status = CampaignStatus::draft;

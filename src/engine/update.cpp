@@ -287,6 +287,7 @@ expected<std::vector<std::string>> Engine::State::update(CampaignState& c, Campa
     c.def.sequence = std::move(changed.sequence);
     c.versions.assign(1, c.def.sequence);
     c.analytics = detail::CampaignAnalytics(c.versions);
+    c.ab_tests = detail::CampaignAbTests(c.def.sequence, c.def.ab_test);
     apply_mailbox_settings(now);
     return described;
   }

@@ -314,3 +314,31 @@ def test_a_password_in_a_postgresql_location_never_shows(postgresql):
         assert result.returncode != 0
         assert b"hunter2" not in result.stderr + result.stdout, result.stderr
         assert b"postgres@" in result.stderr, result.stderr
+
+
+def test_explain_says_what_holds_a_lead_and_when_it_goes_then_simulate_sends_it_then(tmp_path, store_at):
+    store = store_at()
+    run("simulate", EXAMPLE / "campaign.json", "--store", store, "--days", "3", check=0)
+    lead = "ana@tidaldesk.example.com"
+    explained = json.loads(run("explain", "--store", store, "q4-saas-founders", lead, "--json", check=0).stdout)
+    assert set(explained) >= {"status", "next_step", "earliest", "held_by", "history"}
+    assert explained["at"] == events_of(store)[-1]["at"]
+    assert explained["status"] in ("pending", "active")
+    assert explained["earliest"] is not None
+    assert all(set(hold) == {"reason", "until"} for hold in explained["held_by"])
+    step = explained["next_step"]
+    text = run("explain", "--store", store, "q4-saas-founders", lead, check=0).stdout.decode()
+    assert f"next step {step}" in text and "earliest: " + explained["earliest"] in text
+    # Nothing was written: the store's log is the simulation's.
+    before = events_of(store)
+    run("explain", "--store", store, "q4-saas-founders", lead, "--at", "2027-01-05T12:00:00Z", check=0)
+    assert events_of(store) == before
+    # The simulation goes on from the store, and sends the step at the explained instant.
+    run("simulate", EXAMPLE / "campaign.json", "--store", store, "--days", "40", check=0)
+    sent = [e for e in events_of(store) if e["type"] == "sent" and e.get("lead") == lead and e["step"] == step]
+    assert sent and sent[0]["at"] == explained["earliest"]
+    # Bad questions are status 2, with a message.
+    missing = run("explain", "--store", store, "q4-saas-founders", "nobody@example.com")
+    assert missing.returncode == 2 and b"has no lead nobody@example.com" in missing.stderr
+    early = run("explain", "--store", store, "q4-saas-founders", lead, "--at", "2026-11-01T00:00:00Z")
+    assert early.returncode == 2 and b"cannot be before it" in early.stderr

@@ -271,3 +271,39 @@ TEST_CASE("an A/B campaign resumed from its SQLite store decides at the same ins
 
 }  // namespace
 }  // namespace outreach::test
+
+namespace outreach::test {
+namespace {
+
+TEST_CASE("a restart with other A/B settings than the stored campaign's is refused, but for its guardrails") {
+  const TempDir dir("ab-settings");
+  const auto campaign = [](const std::string& ab_test) {
+    return definition(leads_json(20), R"(,"ab_test":)" + ab_test);
+  };
+  {
+    auto store = SqliteStore::open(dir.path / "s.db");
+    REQUIRE(store);
+    DryRunTransport transport;
+    ManualClock clock{at("2026-12-01T09:00:00Z")};
+    Engine engine{**store, transport, clock};
+    REQUIRE(engine.add_campaign(campaign(R"({"confidence":0.95})")));
+    REQUIRE(engine.start("c"));
+    engine.simulate(clock, at("2026-12-01T10:00:00Z"));
+  }
+  const auto restart = [&](const std::string& ab_test) {
+    auto store = SqliteStore::open(dir.path / "s.db");
+    REQUIRE(store);
+    DryRunTransport transport;
+    ManualClock clock{at("2026-12-01T10:00:00Z")};
+    Engine engine{**store, transport, clock};
+    REQUIRE(engine.add_campaign(campaign(ab_test)));
+    return engine.start("c");
+  };
+  const auto refused = restart(R"({"confidence":0.9})");
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().message().find("ab_test cannot change once the campaign started") != std::string::npos);
+  CHECK(restart(R"({"confidence":0.95,"guardrails":{"bounce_rate":0.1}})").has_value());
+}
+
+}  // namespace
+}  // namespace outreach::test

@@ -258,7 +258,13 @@ expected<std::vector<Result>> Connection::pipeline(const std::vector<Call>& call
       }
     }
   }
-  if (!lost()) PQexitPipelineMode(connection);
+  // A pipeline left with answers unread cannot be left: the connection is dropped (and opened
+  // again by the store) rather than kept in a state every later call would fail in.
+  if (!lost() && PQexitPipelineMode(connection) == 0) {
+    Error stuck = error(calls.empty() ? std::string_view("cannot run") : calls.front().doing, nullptr);
+    connection_.reset();
+    return fail(Error(Errc::unavailable, stuck.message(), stuck.where()));
+  }
   if (first) return fail(*first);
   if (!sent || !reached || results.size() != calls.size()) {
     return fail(error(calls.empty() ? std::string_view("cannot run") : calls.front().doing, nullptr));

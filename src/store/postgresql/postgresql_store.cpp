@@ -209,6 +209,7 @@ struct PostgresqlStore::Impl {
   bool unit_open = false;             // the outermost begin() opened a transaction on the server
   std::string unit_xid;               // its transaction id, to ask whether a lost commit was kept
   bool begin_pending = false;         // BEGIN goes with the transaction's first statements
+  bool commit_sent = false;           // the open transaction's COMMIT went to the server
   // The open unit's writes and what each gave, to write them again on a new connection.
   struct Write {
     const char* statement;
@@ -409,9 +410,17 @@ expected<std::vector<Result>> PostgresqlStore::Impl::send_deferred(bool commit) 
   std::vector<detail::pg::Call> calls;
   calls.reserve(deferred.size() + 1);
   for (const Deferred& write : deferred) calls.push_back({write.statement, &write.params, nullptr, write.doing});
-  if (commit) calls.push_back({nullptr, nullptr, "COMMIT", "cannot commit"});
   // A transaction opens with its first statements, and its id comes back with them.
   const bool opening = begin_pending;
+  if (commit) {
+    // The transaction must still be open on this connection: a COMMIT outside one would succeed
+    // with nothing in it (a connection opened again since, by a read).
+    if (!opening && PQtransactionStatus(connection.handle()) != PQTRANS_INTRANS) {
+      return fail(refused(Errc::unavailable, "the transaction was lost with its connection"));
+    }
+    calls.push_back({nullptr, nullptr, "COMMIT", "cannot commit"});
+    commit_sent = true;
+  }
   if (opening) {
     calls.insert(calls.begin(), {{nullptr, nullptr, "BEGIN", "cannot start a transaction"},
                                  {nullptr, nullptr, "SELECT pg_current_xact_id()::text", "cannot start a transaction"}});
@@ -486,12 +495,11 @@ expected<void> PostgresqlStore::Impl::transaction(Body&& body) {
     }
     unit_xid.clear();
     deferred.clear();
-    bool committing = false;
+    commit_sent = false;
     in_transaction = true;
     begin_pending = true;
     auto written = [&]() -> expected<void> {
       if (auto done = body(); !done) return done;
-      committing = true;
       return finish();
     }();
     in_transaction = false;
@@ -502,7 +510,7 @@ expected<void> PostgresqlStore::Impl::transaction(Body&& body) {
       rollback();
       return written;
     }
-    if (committing && !unit_xid.empty()) {
+    if (commit_sent && !unit_xid.empty()) {
       auto kept = committed(unit_xid, until);
       if (!kept) return fail(kept.error());
       if (*kept) return {};
@@ -553,13 +561,18 @@ void PostgresqlStore::Impl::note_read_failure(Error error) {
 // fail (inside a unit, the unit fails with them).
 std::optional<std::vector<Result>> PostgresqlStore::Impl::read_many(const char* statement, std::vector<Params> params,
                                                                     std::string_view doing) {
-  if (unit_open && !unit_error) {
+  if ((unit_open && !unit_error) || in_transaction) {
     const std::size_t first = deferred.size();
     for (Params& asked : params) deferred.push_back(Deferred{statement, std::move(asked), doing, {}, true});
     auto results = flush();
     if (!results) {
-      unit_error = results.error();
-      rollback();
+      // A unit fails with them; a write of its own fails its body, and runs again if it can.
+      if (unit_open) {
+        unit_error = results.error();
+        rollback();
+      } else {
+        note_read_failure(results.error());
+      }
       return std::nullopt;
     }
     return std::vector<Result>(std::make_move_iterator(results->begin() + static_cast<std::ptrdiff_t>(first)),
@@ -770,10 +783,11 @@ expected<void> PostgresqlStore::commit() {
     return outcome;
   };
   for (;;) {
+    impl.commit_sent = false;
     auto committed = impl.finish();
     if (committed || !impl.connection.lost()) return done(std::move(committed));
-    // No id: the COMMIT was not sent (it goes only once the transaction's id is known).
-    auto kept = impl.unit_xid.empty() ? expected<bool>(false) : impl.committed(impl.unit_xid, until);
+    // A COMMIT not sent was not kept (and one is sent only once the transaction's id is known).
+    auto kept = !impl.commit_sent || impl.unit_xid.empty() ? expected<bool>(false) : impl.committed(impl.unit_xid, until);
     if (!kept) return done(fail(kept.error()));
     if (*kept) return done({});
     // Not kept: the unit's writes again on the new connection, then the rest and the commit once
