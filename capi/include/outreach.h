@@ -979,6 +979,23 @@ OUTREACH_API int outreach_store_reader_status(const outreach_store_reader *reade
  * `OUTREACH_ENOMEM`, `OUTREACH_EBUSY`; the store's code when it cannot be read (as for
  * `outreach_store_reader_status`).
  */
+/**
+ * @brief Why a lead has not been emailed yet, as `outreach explain --json` gives it: a JSON
+ * object with `campaign`, `lead`, `at`, `status`, `next_step` (or null), `earliest` (an instant or
+ * null), `held_by` (a list of `{"reason", "until"}`) and `history` (docs/formats.md, "explain").
+ * Nothing is written to the store.
+ * @param reader The reader.
+ * @param campaign The campaign's name.
+ * @param lead The lead's address (compared case-insensitively).
+ * @param at The instant asked about, RFC 3339; NULL for the campaign's last event. Not before it.
+ * @param out_json Receives the JSON text; free it with `outreach_string_free`.
+ * @return `OUTREACH_OK`; `OUTREACH_ENOTFOUND` for a campaign or lead the store does not have;
+ * `OUTREACH_EINVAL` for a NULL argument, an `at` that is not RFC 3339 or is before the last event;
+ * `OUTREACH_EUTF8`, `OUTREACH_ENOMEM`, `OUTREACH_EBUSY`; the store's code when it cannot be read.
+ */
+OUTREACH_API int outreach_store_reader_explain(const outreach_store_reader *reader, const char *campaign,
+                                               const char *lead, const char *at, char **out_json);
+
 OUTREACH_API int outreach_store_reader_events(const outreach_store_reader *reader, const char *campaign,
                                               const char *since, char **out_json);
 

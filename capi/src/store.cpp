@@ -15,6 +15,7 @@
 #include "abi.hpp"
 #include "engine.hpp"
 #include "outreach/event.hpp"
+#include "outreach/explain.hpp"
 #include "outreach/instant.hpp"
 #include "outreach/open_store.hpp"
 #include "outreach/store_view.hpp"
@@ -209,6 +210,24 @@ OUTREACH_API int outreach_store_reader_status(const outreach_store_reader* reade
     auto summary = outreach::summarize_store(*reader->store);
     if (!summary) return fail_with(summary.error());
     return reader_result(*reader, outreach::to_json(*summary), out_json);
+  });
+}
+
+OUTREACH_API int outreach_store_reader_explain(const outreach_store_reader* reader, const char* campaign,
+                                               const char* lead, const char* at, char** out_json) {
+  if (const int status = check_not_null(out_json, "out_json")) return status;
+  *out_json = nullptr;
+  if (const int status = check_not_null(reader, "reader")) return status;
+  if (const int status = check_text(campaign, "campaign")) return status;
+  if (const int status = check_text(lead, "lead")) return status;
+  return guarded([&] {
+    std::optional<outreach::Instant> when;
+    if (const int status = parse_instant_argument(at, "at", when)) return status;
+    ReaderUse use(reader);
+    if (use.status()) return use.status();
+    auto explained = outreach::explain_lead(*reader->store, campaign, lead, when);
+    if (!explained) return fail_with(explained.error());
+    return reader_result(*reader, outreach::to_json(*explained), out_json);
   });
 }
 

@@ -714,7 +714,40 @@ static int test_postgresql_store(void) {
   return 0;
 }
 
+/* Explaining a lead from a reader: what holds it and when it goes; bad questions refused. */
+static void test_explain(void) {
+  char *folder = make_temp_dir("store");
+  char *path = format("%s/outreach.db", folder);
+  outreach_engine *engine = open_engine(path);
+  outreach_store_reader *reader = NULL;
+  char *json = NULL;
+
+  simulate_spring(engine, "2026-12-01T12:00:00Z"); /* every step 1 at midnight, step 2 three days on */
+  CHECK_OK(outreach_store_reader_open(&reader, path));
+  CHECK_OK(outreach_store_reader_explain(reader, "spring", "ANN@one.example", NULL, &json));
+  CHECK(contains(json, "\"status\":\"active\""));
+  CHECK(contains(json, "\"next_step\":2"));
+  CHECK(contains(json, "\"earliest\":\"2026-12-04T00:00:00Z\""));
+  CHECK(contains(json, "{\"reason\":\"delay\",\"until\":\"2026-12-04T00:00:00Z\"}"));
+  CHECK(contains(json, "\"history\":[{\"type\":\"sent\""));
+  outreach_string_free(json);
+  json = NULL;
+  CHECK_FAILS(outreach_store_reader_explain(reader, "spring", "nobody@one.example", NULL, &json), OUTREACH_ENOTFOUND,
+              "nobody@one.example");
+  CHECK(json == NULL);
+  CHECK_FAILS(outreach_store_reader_explain(reader, "spring", "ann@one.example", "noon", &json), OUTREACH_EINVAL, "at");
+  CHECK_FAILS(outreach_store_reader_explain(reader, "spring", "ann@one.example", "2026-11-01T00:00:00Z", &json),
+              OUTREACH_EINVAL, "before");
+  CHECK_FAILS(outreach_store_reader_explain(reader, NULL, "ann@one.example", NULL, &json), OUTREACH_EINVAL, "campaign");
+  outreach_store_reader_free(reader);
+  outreach_engine_free(engine);
+  remove_tree(folder);
+  free(path);
+  free(folder);
+}
+
 static const test_case cases[] = {
+    {"explain", test_explain, NULL},
     {"suppression_list", test_suppression_list, NULL},
     {"suppressed_lead_is_skipped", test_suppressed_lead_is_skipped, NULL},
     {"import_suppressions", test_import_suppressions, NULL},

@@ -255,6 +255,7 @@ FUNCTIONS: List[Tuple[str, List[Any], Any]] = [
     ("outreach_store_reader_open", [POINTER(StoreReaderPointer), c_char_p], c_int),
     ("outreach_store_reader_status", [StoreReaderPointer, _c_owned_pp], c_int),
     ("outreach_store_reader_events", [StoreReaderPointer, c_char_p, c_char_p, _c_owned_pp], c_int),
+    ("outreach_store_reader_explain", [StoreReaderPointer, c_char_p, c_char_p, c_char_p, _c_owned_pp], c_int),
     ("outreach_store_reader_suppressions", [StoreReaderPointer, _c_owned_pp], c_int),
     ("outreach_store_reader_free", [StoreReaderPointer], None),
     # requests of a store's campaigns, whether or not an engine runs them

@@ -123,6 +123,30 @@ class StoreReader(Handle):
         )
         return result
 
+    def explain(self, campaign: str, lead: str, at: Optional[Instant] = None) -> Dict[str, Any]:
+        """Why a lead has not been emailed yet, as ``outreach explain --json`` prints it: its
+        ``status``, ``next_step``, the ``earliest`` instant it goes (or None), what holds it
+        (``held_by``: ``[{"reason": ..., "until": ...}, ...]``) and its ``history``. Nothing is
+        written to the store.
+
+        Args:
+            campaign: The campaign's name.
+            lead: The lead's address.
+            at: The instant asked about (``--at``): RFC 3339 text or a timezone-aware datetime;
+                None for the campaign's last event. Not before it.
+
+        Raises:
+            NotFound: The store has no such campaign or lead.
+            InvalidArgument: ``at`` is not an instant, or is before the campaign's last event.
+        """
+        result: Dict[str, Any] = self._json(
+            "outreach_store_reader_explain",
+            encode(campaign, "campaign"),
+            encode(lead, "lead"),
+            encode(instant_text(at, "at"), "at"),
+        )
+        return result
+
     def suppressions(self) -> List[Dict[str, str]]:
         """The store's suppression list, ordered by address: ``[{"address": ..., "reason":
         ...}, ...]`` (``outreach suppress list``)."""

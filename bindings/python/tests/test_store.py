@@ -128,3 +128,21 @@ def test_a_store_that_cannot_write_stops_the_engine_with_its_error(tmp_path: Pat
             quietly(engine.simulate)  # stopped for good
     # The file is whole: a new engine finishes the campaign.
     assert simulate(store)[1] == whole_summary
+
+
+def test_a_reader_explains_a_lead_as_the_command_line_does(tmp_path: Path, cli: str) -> None:
+    store = tmp_path / "state.db"
+    simulate(store, PARTWAY)
+    with outreach.StoreReader(store) as reader:
+        lead = next(event["lead"] for event in reader.events(NAME) if event["type"] == "sent")
+        explained = reader.explain(NAME, lead)
+        later = reader.explain(NAME, lead, at="2027-01-05T12:00:00Z")
+        with pytest.raises(outreach.NotFound):
+            reader.explain(NAME, "nobody@example.com")
+        with pytest.raises(outreach.InvalidArgument):
+            reader.explain(NAME, lead, at="2026-11-01T00:00:00Z")
+    assert set(explained) >= {"status", "next_step", "earliest", "held_by", "history"}
+    assert explained["history"] and explained["history"][0]["lead"] == lead
+    assert later["at"] == "2027-01-05T12:00:00Z"
+    printed = run_cli(cli, "explain", "--store", store, NAME, lead, "--json")
+    assert json.loads(printed.stdout) == explained
