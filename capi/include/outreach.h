@@ -967,19 +967,6 @@ OUTREACH_API int outreach_store_reader_open(outreach_store_reader **out, const c
 OUTREACH_API int outreach_store_reader_status(const outreach_store_reader *reader, char **out_json);
 
 /**
- * @brief The store's event log, as `outreach events` gives it: a JSON array of event objects
- * (each exactly a line of the log, docs/formats.md, "Events") of every campaign in time order,
- * events of one instant in their campaign's order.
- * @param reader The reader.
- * @param campaign Only this campaign's events; NULL for every campaign's.
- * @param since Only the events at or after this instant, RFC 3339; NULL for all.
- * @param out_json Receives the JSON text; free it with `outreach_string_free`.
- * @return `OUTREACH_OK`; `OUTREACH_ENOTFOUND` when the store has no campaign named `campaign`;
- * `OUTREACH_EINVAL` for a NULL argument or a `since` that is not RFC 3339; `OUTREACH_EUTF8`,
- * `OUTREACH_ENOMEM`, `OUTREACH_EBUSY`; the store's code when it cannot be read (as for
- * `outreach_store_reader_status`).
- */
-/**
  * @brief Why a lead has not been emailed yet, as `outreach explain --json` gives it: a JSON
  * object with `campaign`, `lead`, `at`, `status`, `next_step` (or null), `earliest` (an instant or
  * null), `held_by` (a list of `{"reason", "until"}`) and `history` (docs/formats.md, "explain").
@@ -996,6 +983,37 @@ OUTREACH_API int outreach_store_reader_status(const outreach_store_reader *reade
 OUTREACH_API int outreach_store_reader_explain(const outreach_store_reader *reader, const char *campaign,
                                                const char *lead, const char *at, char **out_json);
 
+/**
+ * @brief What a stored campaign will send, as `outreach forecast --json` gives it: a JSON object
+ * with `campaign`, `from`, `ends` (an instant or null), `sends` and `days` (`[{"date", "mailbox",
+ * "sent"}]`, as a summary's), found by running the engine forward without writing anything
+ * (docs/formats.md, "forecast").
+ * @param reader The reader.
+ * @param campaign The campaign's name.
+ * @param from The instant it starts from, RFC 3339; NULL for the campaign's last event. Not before it.
+ * @param reply_rate The share of sends answered, a day after each: 0 to 1.
+ * @param out_json Receives the JSON text; free it with `outreach_string_free`.
+ * @return `OUTREACH_OK`; `OUTREACH_ENOTFOUND` for a campaign the store does not have;
+ * `OUTREACH_EINVAL` for a NULL argument, a `from` that is not RFC 3339 or is before the last
+ * event, a rate outside 0 to 1; `OUTREACH_EUTF8`, `OUTREACH_ENOMEM`, `OUTREACH_EBUSY`; the store's
+ * code when it cannot be read.
+ */
+OUTREACH_API int outreach_store_reader_forecast(const outreach_store_reader *reader, const char *campaign,
+                                                const char *from, double reply_rate, char **out_json);
+
+/**
+ * @brief The store's event log, as `outreach events` gives it: a JSON array of event objects
+ * (each exactly a line of the log, docs/formats.md, "Events") of every campaign in time order,
+ * events of one instant in their campaign's order.
+ * @param reader The reader.
+ * @param campaign Only this campaign's events; NULL for every campaign's.
+ * @param since Only the events at or after this instant, RFC 3339; NULL for all.
+ * @param out_json Receives the JSON text; free it with `outreach_string_free`.
+ * @return `OUTREACH_OK`; `OUTREACH_ENOTFOUND` when the store has no campaign named `campaign`;
+ * `OUTREACH_EINVAL` for a NULL argument or a `since` that is not RFC 3339; `OUTREACH_EUTF8`,
+ * `OUTREACH_ENOMEM`, `OUTREACH_EBUSY`; the store's code when it cannot be read (as for
+ * `outreach_store_reader_status`).
+ */
 OUTREACH_API int outreach_store_reader_events(const outreach_store_reader *reader, const char *campaign,
                                               const char *since, char **out_json);
 

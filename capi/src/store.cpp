@@ -16,6 +16,7 @@
 #include "engine.hpp"
 #include "outreach/event.hpp"
 #include "outreach/explain.hpp"
+#include "outreach/forecast.hpp"
 #include "outreach/instant.hpp"
 #include "outreach/open_store.hpp"
 #include "outreach/store_view.hpp"
@@ -228,6 +229,24 @@ OUTREACH_API int outreach_store_reader_explain(const outreach_store_reader* read
     auto explained = outreach::explain_lead(*reader->store, campaign, lead, when);
     if (!explained) return fail_with(explained.error());
     return reader_result(*reader, outreach::to_json(*explained), out_json);
+  });
+}
+
+OUTREACH_API int outreach_store_reader_forecast(const outreach_store_reader* reader, const char* campaign,
+                                                const char* from, double reply_rate, char** out_json) {
+  if (const int status = check_not_null(out_json, "out_json")) return status;
+  *out_json = nullptr;
+  if (const int status = check_not_null(reader, "reader")) return status;
+  if (const int status = check_text(campaign, "campaign")) return status;
+  return guarded([&] {
+    outreach::ForecastOptions options;
+    options.reply_rate = reply_rate;
+    if (const int status = parse_instant_argument(from, "from", options.from)) return status;
+    ReaderUse use(reader);
+    if (use.status()) return use.status();
+    auto forecast = outreach::forecast_campaign(*reader->store, campaign, options);
+    if (!forecast) return fail_with(forecast.error());
+    return reader_result(*reader, outreach::to_json(*forecast), out_json);
   });
 }
 

@@ -11,6 +11,7 @@
 #include "outreach/error.hpp"
 #include "outreach/event.hpp"
 #include "outreach/explain.hpp"
+#include "outreach/forecast.hpp"
 #include "outreach/inbound.hpp"
 #include "outreach/ingest.hpp"
 #include "outreach/instant.hpp"

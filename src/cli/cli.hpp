@@ -89,6 +89,7 @@ void print_errors(const Error& error);
 [[nodiscard]] int status(const Arguments& arguments);
 [[nodiscard]] int events(const Arguments& arguments);
 [[nodiscard]] int explain(const Arguments& arguments);
+[[nodiscard]] int forecast(const Arguments& arguments);
 [[nodiscard]] int ingest(const Arguments& arguments);
 [[nodiscard]] int serve(const Arguments& arguments);
 [[nodiscard]] int report(const Arguments& arguments);

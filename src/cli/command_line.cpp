@@ -237,6 +237,17 @@ CommandLine::CommandLine()
                "simulation stopped; \"now\": the system clock)");
   flag_option(*command, "--json", "print the explanation as JSON");
 
+  command = add_command(app_, "forecast",
+                        "Forecast a stored campaign: its sends per day and mailbox until it ends, and when it ends",
+                        "outreach forecast --store state.db q4-saas-founders --reply-rate 0.05 --json", forecast);
+  store_option(*command, "the store")->required();
+  positional(*command, "CAMPAIGN", "the campaign's name");
+  value_option(*command, "--from", "INSTANT",
+               "the instant it starts from, not before the campaign's last event (default: that last event; "
+               "\"now\": the system clock)");
+  value_option(*command, "--reply-rate", "RATE", "the share of sends answered, a day after each, 0 to 1 (default 0)");
+  flag_option(*command, "--json", "print the forecast as JSON");
+
   command = add_command(app_, "events", "Print the event log of a store, one JSON event a line",
                         "outreach events --store state.db --campaign q4-saas-founders --since 2026-12-01T00:00:00Z",
                         events);

@@ -1,10 +1,14 @@
 // The commands that look at a store: status and events (the ones that change it are
 // src/cli/change_commands.cpp).
 
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
 #include "cli/cli.hpp"
+#include "outreach/explain.hpp"
+#include "outreach/forecast.hpp"
 #include "outreach/open_store.hpp"
 #include "outreach/store_view.hpp"
 
@@ -76,17 +80,26 @@ int events(const Arguments& arguments) {
   return exit_ok;
 }
 
+namespace {
+
+// An instant option that may also say `now` (the system clock).
+bool read_instant_or_now(const Arguments& arguments, std::string_view name, std::optional<Instant>& out) {
+  if (const std::string* text = arguments.option(name); text && *text == "now") {
+    out = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    return true;
+  }
+  return read_instant_option(arguments, name, out);
+}
+
+}  // namespace
+
 int explain(const Arguments& arguments) {
   if (arguments.positional.size() != 2) {
     std::cerr << "outreach: explain needs a campaign and a lead\n";
     return exit_bad_input;
   }
   std::optional<Instant> at;
-  if (const std::string* text = arguments.option("at"); text && *text == "now") {
-    at = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-  } else if (!read_instant_option(arguments, "at", at)) {
-    return exit_bad_input;
-  }
+  if (!read_instant_or_now(arguments, "at", at)) return exit_bad_input;
   int failed = exit_ok;
   auto store = store_of(arguments, StoreAccess::read, failed);
   if (!store) return failed;
@@ -96,6 +109,34 @@ int explain(const Arguments& arguments) {
     return exit_code_for(explained.error());
   }
   std::cout << (arguments.flag("json") ? to_json(*explained) + "\n" : to_text(*explained));
+  return exit_ok;
+}
+
+int forecast(const Arguments& arguments) {
+  if (arguments.positional.size() != 1) {
+    std::cerr << "outreach: forecast needs a campaign\n";
+    return exit_bad_input;
+  }
+  ForecastOptions options;
+  if (!read_instant_or_now(arguments, "from", options.from)) return exit_bad_input;
+  if (const std::string* text = arguments.option("reply-rate")) {
+    char* end = nullptr;
+    const double rate = std::strtod(text->c_str(), &end);
+    if (text->empty() || end != text->c_str() + text->size() || !(rate >= 0.0 && rate <= 1.0)) {
+      std::cerr << "outreach: --reply-rate must be a number from 0 to 1\n";
+      return exit_bad_input;
+    }
+    options.reply_rate = rate;
+  }
+  int failed = exit_ok;
+  auto store = store_of(arguments, StoreAccess::read, failed);
+  if (!store) return failed;
+  auto forecast = forecast_campaign(*store, arguments.positional[0], options);
+  if (!forecast) {
+    print_errors(forecast.error());
+    return exit_code_for(forecast.error());
+  }
+  std::cout << (arguments.flag("json") ? to_json(*forecast) + "\n" : to_text(*forecast));
   return exit_ok;
 }
 

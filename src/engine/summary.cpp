@@ -1,5 +1,7 @@
 #include "outreach/summary.hpp"
 
+#include "engine/days_table.hpp"
+
 #include <boost/json.hpp>
 
 #include <cstdarg>
@@ -15,6 +17,51 @@ namespace {
 double rounded(double value) { return static_cast<double>(static_cast<std::int64_t>(value * 10000.0 + 0.5)) / 10000.0; }
 
 }  // namespace
+
+namespace detail {
+
+json::array days_json(const std::vector<DaySends>& days) {
+  json::array out;
+  for (const DaySends& day : days) out.push_back(json::object{{"date", day.date}, {"mailbox", day.mailbox}, {"sent", day.sent}});
+  return out;
+}
+
+// One row a day, one column a mailbox, and the day's total.
+std::string days_table(const std::vector<DaySends>& days) {
+  std::string out;
+  std::set<std::string> mailboxes;
+  std::map<std::string, std::map<std::string, std::int64_t>> by_day;
+  for (const DaySends& day : days) {
+    mailboxes.insert(day.mailbox);
+    by_day[day.date][day.mailbox] += day.sent;
+  }
+  if (by_day.empty()) return out;
+  std::string header = "  date      ";
+  for (const std::string& mailbox : mailboxes) {
+    char cell[32];
+    std::snprintf(cell, sizeof cell, " %10.10s", mailbox.c_str());
+    header += cell;
+  }
+  out += "\n  sends per day and mailbox\n" + header + "      total\n";
+  for (const auto& [date, counts] : by_day) {
+    std::string row = "  " + date;
+    std::int64_t total = 0;
+    for (const std::string& mailbox : mailboxes) {
+      const auto it = counts.find(mailbox);
+      const std::int64_t sent = it == counts.end() ? 0 : it->second;
+      total += sent;
+      char cell[32];
+      std::snprintf(cell, sizeof cell, " %10lld", static_cast<long long>(sent));
+      row += cell;
+    }
+    char cell[32];
+    std::snprintf(cell, sizeof cell, " %10lld", static_cast<long long>(total));
+    out += row + cell + "\n";
+  }
+  return out;
+}
+
+}  // namespace detail
 
 std::string to_json(const Summary& summary) {
   json::array campaigns;
@@ -49,10 +96,7 @@ std::string to_json(const Summary& summary) {
       }
       steps.push_back(json::object{{"step", step.step}, {"variants", std::move(variants)}});
     }
-    json::array days;
-    for (const DaySends& day : campaign.days) {
-      days.push_back(json::object{{"date", day.date}, {"mailbox", day.mailbox}, {"sent", day.sent}});
-    }
+    json::array days = detail::days_json(campaign.days);
     json::array trouble;
     for (const MailboxTrouble& mailbox : campaign.mailbox_trouble) {
       trouble.push_back(json::object{{"mailbox", mailbox.mailbox},
@@ -110,37 +154,7 @@ std::string to_text(const Summary& summary) {
   for (const CampaignSummary& campaign : summary.campaigns) {
     append_line(out, "campaign %s: %s", campaign.name.c_str(), campaign.status.c_str());
 
-    // Sends per day and mailbox: one row a day, one column a mailbox.
-    std::set<std::string> mailboxes;
-    std::map<std::string, std::map<std::string, std::int64_t>> by_day;
-    for (const DaySends& day : campaign.days) {
-      mailboxes.insert(day.mailbox);
-      by_day[day.date][day.mailbox] += day.sent;
-    }
-    if (!by_day.empty()) {
-      std::string header = "  date      ";
-      for (const std::string& mailbox : mailboxes) {
-        char cell[32];
-        std::snprintf(cell, sizeof cell, " %10.10s", mailbox.c_str());
-        header += cell;
-      }
-      out += "\n  sends per day and mailbox\n" + header + "      total\n";
-      for (const auto& [date, counts] : by_day) {
-        std::string row = "  " + date;
-        std::int64_t total = 0;
-        for (const std::string& mailbox : mailboxes) {
-          const auto it = counts.find(mailbox);
-          const std::int64_t sent = it == counts.end() ? 0 : it->second;
-          total += sent;
-          char cell[32];
-          std::snprintf(cell, sizeof cell, " %10lld", static_cast<long long>(sent));
-          row += cell;
-        }
-        char cell[32];
-        std::snprintf(cell, sizeof cell, " %10lld", static_cast<long long>(total));
-        out += row + cell + "\n";
-      }
-    }
+    out += detail::days_table(campaign.days);
 
     out += "\n  step variant      sent deferred  failed skipped replied  auto bounced unsubs   reply%  bounce%\n";
     for (const StepStats& step : campaign.steps) {

@@ -746,8 +746,42 @@ static void test_explain(void) {
   free(folder);
 }
 
+/* Forecasting from a reader: the sends to come per day; bad questions refused. */
+static void test_forecast(void) {
+  char *folder = make_temp_dir("store");
+  char *path = format("%s/outreach.db", folder);
+  outreach_engine *engine = open_engine(path);
+  outreach_store_reader *reader = NULL;
+  char *json = NULL;
+
+  simulate_spring(engine, "2026-12-01T12:00:00Z"); /* step 2 of the three leads is left, on 12-04 */
+  CHECK_OK(outreach_store_reader_open(&reader, path));
+  CHECK_OK(outreach_store_reader_forecast(reader, "spring", NULL, 0.0, &json));
+  CHECK(contains(json, "\"sends\":3"));
+  CHECK(contains(json, "\"ends\":\"2026-12-04T00:00:00Z\""));
+  CHECK(contains(json, "\"days\":[{\"date\":\"2026-12-04\",\"mailbox\":\"m\",\"sent\":3}]"));
+  outreach_string_free(json);
+  json = NULL;
+  /* Replies are assumed of the sends to come: step 2 goes to all three all the same. */
+  CHECK_OK(outreach_store_reader_forecast(reader, "spring", NULL, 1.0, &json));
+  CHECK(contains(json, "\"sends\":3"));
+  outreach_string_free(json);
+  json = NULL;
+  CHECK_FAILS(outreach_store_reader_forecast(reader, "autumn", NULL, 0.0, &json), OUTREACH_ENOTFOUND, "autumn");
+  CHECK_FAILS(outreach_store_reader_forecast(reader, "spring", NULL, 1.5, &json), OUTREACH_EINVAL, "reply rate");
+  CHECK_FAILS(outreach_store_reader_forecast(reader, "spring", "2026-11-01T00:00:00Z", 0.0, &json), OUTREACH_EINVAL,
+              "before");
+  CHECK(json == NULL);
+  outreach_store_reader_free(reader);
+  outreach_engine_free(engine);
+  remove_tree(folder);
+  free(path);
+  free(folder);
+}
+
 static const test_case cases[] = {
     {"explain", test_explain, NULL},
+    {"forecast", test_forecast, NULL},
     {"suppression_list", test_suppression_list, NULL},
     {"suppressed_lead_is_skipped", test_suppressed_lead_is_skipped, NULL},
     {"import_suppressions", test_import_suppressions, NULL},

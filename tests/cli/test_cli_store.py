@@ -342,3 +342,30 @@ def test_explain_says_what_holds_a_lead_and_when_it_goes_then_simulate_sends_it_
     assert missing.returncode == 2 and b"has no lead nobody@example.com" in missing.stderr
     early = run("explain", "--store", store, "q4-saas-founders", lead, "--at", "2026-11-01T00:00:00Z")
     assert early.returncode == 2 and b"cannot be before it" in early.stderr
+
+
+def test_forecast_gives_the_days_a_simulation_then_sends(tmp_path, store_at):
+    store = store_at()
+    partway = json.loads(run("simulate", EXAMPLE / "campaign.json", "--store", store, "--days", "4", "--json",
+                             check=0).stdout)
+    forecast = json.loads(run("forecast", "--store", store, "q4-saas-founders", "--json", check=0).stdout)
+    assert set(forecast) == {"campaign", "from", "ends", "sends", "days"}
+    assert forecast["sends"] == sum(day["sent"] for day in forecast["days"]) > 0
+    fewer = json.loads(run("forecast", "--store", store, "q4-saas-founders", "--reply-rate", "0.5", "--json",
+                           check=0).stdout)
+    assert fewer["sends"] < forecast["sends"]
+    text = run("forecast", "--store", store, "q4-saas-founders", check=0).stdout.decode()
+    assert f"{forecast['sends']} sends to come, the last at {forecast['ends']}" in text
+    assert "sends per day and mailbox" in text
+    whole = json.loads(run("simulate", EXAMPLE / "campaign.json", "--store", store, "--days", "60", "--json",
+                           check=0).stdout)
+    before = {(d["date"], d["mailbox"]): d["sent"] for d in partway["campaigns"][0]["days"]}
+    came = {}
+    for day in whole["campaigns"][0]["days"]:
+        more = day["sent"] - before.get((day["date"], day["mailbox"]), 0)
+        if more:
+            came[(day["date"], day["mailbox"])] = more
+    assert came == {(d["date"], d["mailbox"]): d["sent"] for d in forecast["days"]}
+    for bad in (["--reply-rate", "2"], ["--reply-rate", "x"], ["--from", "yesterday"]):
+        assert run("forecast", "--store", store, "q4-saas-founders", *bad).returncode == 2
+    assert run("forecast", "--store", store, "nope").returncode == 2

@@ -1,14 +1,17 @@
 // Explaining a lead: the constraints asked of the checks that decide sends, and the earliest
-// instant its next step goes, compared with the instant the engine then really sends it.
+// instant its next step goes, compared with the instant the engine then really sends it. And
+// forecasting a campaign, compared with what the engine then really sends.
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "engine/engine_fixture.hpp"
 #include "outreach/explain.hpp"
+#include "outreach/forecast.hpp"
 #include "outreach/memory_transport.hpp"
 #include "outreach/sqlite_store.hpp"
 #include "outreach/store_view.hpp"
@@ -197,6 +200,79 @@ TEST_CASE("the explained earliest instant is the instant the engine then sends, 
   MESSAGE(compared << " leads of " << explained_campaigns << " random campaigns explained and then sent; " << held
                    << " explanations held by something");
   CHECK(compared > explained_campaigns);
+}
+
+TEST_CASE("a forecast's days are the sends the engine then makes, over random campaigns") {
+  const TempDir dir("forecast");
+  int forecasts = 0;
+  std::int64_t sends = 0;
+  for (int i = 0; i < explained_campaigns / 2; ++i) {
+    const std::uint64_t seed = 7700 + static_cast<std::uint64_t>(i);
+    CAPTURE(seed);
+    auto definition_of = CampaignDefinition::from_json(random_campaign(seed));
+    REQUIRE(definition_of.has_value());
+    const auto path = dir.path / ("f" + std::to_string(i) + ".db");
+    std::mt19937_64 random(seed);
+    const Instant stop = at("2026-12-01T00:00:00Z") + std::chrono::minutes(std::uniform_int_distribution<int>(0, 8000)(random));
+    std::map<std::pair<std::string, std::string>, std::int64_t> before;
+    {
+      auto store = SqliteStore::open(path);
+      REQUIRE(store);
+      DryRunTransport transport;
+      ManualClock clock{at("2026-12-01T00:00:00Z")};
+      Engine engine{**store, transport, clock};
+      REQUIRE(engine.add_campaign(*definition_of));
+      REQUIRE(engine.start("c"));
+      engine.simulate(clock, stop);
+      const Summary summary = engine.summary();
+      for (const DaySends& day : summary.campaigns.at(0).days) before[{day.date, day.mailbox}] = day.sent;
+    }
+    CampaignForecast forecast;
+    {
+      auto store = SqliteStore::open(path, {.access = StoreAccess::read});
+      REQUIRE(store);
+      auto made = forecast_campaign(**store, "c");
+      REQUIRE_MESSAGE(made.has_value(), (made ? "" : made.error().to_string()));
+      forecast = std::move(*made);
+      // Replies take sends away, never add any; the same rate gives the same forecast.
+      const auto answered = forecast_campaign(**store, "c", {.from = std::nullopt, .reply_rate = 0.3});
+      REQUIRE(answered.has_value());
+      CHECK(answered->sends <= forecast.sends);
+      CHECK(to_json(*answered) == to_json(*forecast_campaign(**store, "c", {.from = std::nullopt, .reply_rate = 0.3})));
+    }
+    // The engine goes on from the store: what it sends per day and mailbox is the forecast.
+    std::map<std::pair<std::string, std::string>, std::int64_t> after;
+    std::optional<Instant> last_send;
+    {
+      auto store = SqliteStore::open(path);
+      REQUIRE(store);
+      DryRunTransport transport;
+      ManualClock clock{forecast.from};
+      Engine engine{**store, transport, clock};
+      engine.on_event([&](const Event& event) {
+        if (event.type == EventType::sent) last_send = event.at;
+      });
+      REQUIRE(restore_campaigns(engine, **store));
+      engine.simulate(clock, forecast.from + std::chrono::days(400));
+      const Summary summary = engine.summary();
+      for (const DaySends& day : summary.campaigns.at(0).days) after[{day.date, day.mailbox}] = day.sent;
+    }
+    std::vector<DaySends> sent;
+    for (const auto& [key, count] : after) {
+      const std::int64_t more = count - (before.count(key) ? before.at(key) : 0);
+      if (more > 0) sent.push_back(DaySends{key.first, key.second, more});
+    }
+    REQUIRE(sent.size() == forecast.days.size());
+    for (std::size_t d = 0; d < sent.size(); ++d) {
+      CHECK(sent[d].date == forecast.days[d].date);
+      CHECK(sent[d].mailbox == forecast.days[d].mailbox);
+      CHECK(sent[d].sent == forecast.days[d].sent);
+    }
+    CHECK(forecast.ends == (forecast.sends > 0 ? last_send : std::nullopt));
+    sends += forecast.sends;
+    ++forecasts;
+  }
+  MESSAGE(forecasts << " random campaigns forecast, " << sends << " sends to come, each day as the engine then sent it");
 }
 
 }  // namespace

@@ -18,6 +18,7 @@ from ctypes import (
     POINTER,
     Structure,
     c_char_p,
+    c_double,
     c_int,
     c_size_t,
     c_uint,
@@ -256,6 +257,7 @@ FUNCTIONS: List[Tuple[str, List[Any], Any]] = [
     ("outreach_store_reader_status", [StoreReaderPointer, _c_owned_pp], c_int),
     ("outreach_store_reader_events", [StoreReaderPointer, c_char_p, c_char_p, _c_owned_pp], c_int),
     ("outreach_store_reader_explain", [StoreReaderPointer, c_char_p, c_char_p, c_char_p, _c_owned_pp], c_int),
+    ("outreach_store_reader_forecast", [StoreReaderPointer, c_char_p, c_char_p, c_double, _c_owned_pp], c_int),
     ("outreach_store_reader_suppressions", [StoreReaderPointer, _c_owned_pp], c_int),
     ("outreach_store_reader_free", [StoreReaderPointer], None),
     # requests of a store's campaigns, whether or not an engine runs them

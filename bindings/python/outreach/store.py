@@ -147,6 +147,31 @@ class StoreReader(Handle):
         )
         return result
 
+    def forecast(self, campaign: str, start: Optional[Instant] = None, reply_rate: float = 0.0) -> Dict[str, Any]:
+        """What a stored campaign will send, as ``outreach forecast --json`` prints it: ``from``,
+        ``ends`` (when its last send goes, or None), ``sends`` and ``days`` (``[{"date": ...,
+        "mailbox": ..., "sent": ...}, ...]``), found by running the engine forward without
+        writing anything.
+
+        Args:
+            campaign: The campaign's name.
+            start: The instant it starts from (``--from``): RFC 3339 text or a timezone-aware
+                datetime; None for the campaign's last event. Not before it.
+            reply_rate: The share of sends answered, a day after each (``--reply-rate``), 0 to 1.
+
+        Raises:
+            NotFound: The store has no such campaign.
+            InvalidArgument: ``start`` is not an instant or is before the last event, or the
+                rate is outside 0 to 1.
+        """
+        result: Dict[str, Any] = self._json(
+            "outreach_store_reader_forecast",
+            encode(campaign, "campaign"),
+            encode(instant_text(start, "start"), "start"),
+            float(reply_rate),
+        )
+        return result
+
     def suppressions(self) -> List[Dict[str, str]]:
         """The store's suppression list, ordered by address: ``[{"address": ..., "reason":
         ...}, ...]`` (``outreach suppress list``)."""

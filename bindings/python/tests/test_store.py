@@ -146,3 +146,30 @@ def test_a_reader_explains_a_lead_as_the_command_line_does(tmp_path: Path, cli: 
     assert later["at"] == "2027-01-05T12:00:00Z"
     printed = run_cli(cli, "explain", "--store", store, NAME, lead, "--json")
     assert json.loads(printed.stdout) == explained
+
+
+def test_a_reader_forecasts_a_campaign_as_the_command_line_does(tmp_path: Path, cli: str) -> None:
+    store = tmp_path / "state.db"
+    _, partway = simulate(store, PARTWAY)
+    with outreach.StoreReader(store) as reader:
+        forecast = reader.forecast(NAME)
+        answered = reader.forecast(NAME, reply_rate=1.0)
+        with pytest.raises(outreach.NotFound):
+            reader.forecast("nope")
+        with pytest.raises(outreach.InvalidArgument):
+            reader.forecast(NAME, reply_rate=2.0)
+    assert forecast["sends"] == sum(day["sent"] for day in forecast["days"]) > 0
+    assert forecast["ends"] is not None and forecast["from"] <= forecast["ends"]
+    # Every lead answering its next step: at most one more send each.
+    assert answered["sends"] < forecast["sends"]
+    printed = run_cli(cli, "forecast", "--store", store, NAME, "--json")
+    assert json.loads(printed.stdout) == forecast
+    # The simulation going on from the store sends what was forecast.
+    _, whole = simulate(store)
+    sent_before = {(d["date"], d["mailbox"]): d["sent"] for d in partway["campaigns"][0]["days"]}
+    came = {}
+    for day in whole["campaigns"][0]["days"]:
+        more = day["sent"] - sent_before.get((day["date"], day["mailbox"]), 0)
+        if more:
+            came[(day["date"], day["mailbox"])] = more
+    assert came == {(d["date"], d["mailbox"]): d["sent"] for d in forecast["days"]}
