@@ -136,6 +136,34 @@ std::string random_campaign(std::uint64_t seed) {
          R"(,"schedule":)" + schedule + R"(,"mailboxes":)" + mailboxes + limits + "}";
 }
 
+// Simulates the campaign from 2026-12-01 into a new store at `path` until `stop`: its summary then.
+Summary simulate_into(const std::filesystem::path& path, const CampaignDefinition& campaign, Instant stop) {
+  auto store = SqliteStore::open(path);
+  REQUIRE(store);
+  DryRunTransport transport;
+  ManualClock clock{at("2026-12-01T00:00:00Z")};
+  Engine engine{**store, transport, clock};
+  REQUIRE(engine.add_campaign(campaign));
+  REQUIRE(engine.start("c"));
+  engine.simulate(clock, stop);
+  return engine.summary();
+}
+
+// Resumes the store's campaigns at `from` and runs them to their end: the events of the run and
+// the summary at the end.
+std::pair<std::vector<Event>, Summary> go_on(const std::filesystem::path& path, Instant from) {
+  auto store = SqliteStore::open(path);
+  REQUIRE(store);
+  DryRunTransport transport;
+  ManualClock clock{from};
+  Engine engine{**store, transport, clock};
+  std::vector<Event> events;
+  engine.on_event([&](const Event& event) { events.push_back(event); });
+  REQUIRE(restore_campaigns(engine, **store));
+  engine.simulate(clock, from + std::chrono::days(400));
+  return {std::move(events), engine.summary()};
+}
+
 TEST_CASE("the explained earliest instant is the instant the engine then sends, over random campaigns") {
   const TempDir dir("explain-earliest");
   int compared = 0;
@@ -148,16 +176,7 @@ TEST_CASE("the explained earliest instant is the instant the engine then sends, 
     const auto path = dir.path / ("c" + std::to_string(i) + ".db");
     std::mt19937_64 random(seed);
     const Instant stop = at("2026-12-01T00:00:00Z") + std::chrono::minutes(std::uniform_int_distribution<int>(600, 8000)(random));
-    {
-      auto store = SqliteStore::open(path);
-      REQUIRE(store);
-      DryRunTransport transport;
-      ManualClock clock{at("2026-12-01T00:00:00Z")};
-      Engine engine{**store, transport, clock};
-      REQUIRE(engine.add_campaign(*definition_of));
-      REQUIRE(engine.start("c"));
-      engine.simulate(clock, stop);
-    }
+    (void)simulate_into(path, *definition_of, stop);
     // Some leads, explained from the stored state.
     std::vector<LeadExplanation> explained;
     {
@@ -172,17 +191,7 @@ TEST_CASE("the explained earliest instant is the instant the engine then sends, 
       }
     }
     // The engine goes on from the store, as `outreach run` or `simulate` would.
-    std::vector<Event> later;
-    {
-      auto store = SqliteStore::open(path);
-      REQUIRE(store);
-      DryRunTransport transport;
-      ManualClock clock{explained.front().at};
-      Engine engine{**store, transport, clock};
-      engine.on_event([&](const Event& event) { later.push_back(event); });
-      REQUIRE(restore_campaigns(engine, **store));
-      engine.simulate(clock, explained.front().at + std::chrono::days(400));
-    }
+    const std::vector<Event> later = go_on(path, explained.front().at).first;
     for (const LeadExplanation& explanation : explained) {
       if (!explanation.next_step) continue;
       std::optional<Instant> sent;
@@ -214,19 +223,9 @@ TEST_CASE("a forecast's days are the sends the engine then makes, over random ca
     const auto path = dir.path / ("f" + std::to_string(i) + ".db");
     std::mt19937_64 random(seed);
     const Instant stop = at("2026-12-01T00:00:00Z") + std::chrono::minutes(std::uniform_int_distribution<int>(0, 8000)(random));
+    const Summary partway = simulate_into(path, *definition_of, stop);
     std::map<std::pair<std::string, std::string>, std::int64_t> before;
-    {
-      auto store = SqliteStore::open(path);
-      REQUIRE(store);
-      DryRunTransport transport;
-      ManualClock clock{at("2026-12-01T00:00:00Z")};
-      Engine engine{**store, transport, clock};
-      REQUIRE(engine.add_campaign(*definition_of));
-      REQUIRE(engine.start("c"));
-      engine.simulate(clock, stop);
-      const Summary summary = engine.summary();
-      for (const DaySends& day : summary.campaigns.at(0).days) before[{day.date, day.mailbox}] = day.sent;
-    }
+    for (const DaySends& day : partway.campaigns.at(0).days) before[{day.date, day.mailbox}] = day.sent;
     CampaignForecast forecast;
     {
       auto store = SqliteStore::open(path, {.access = StoreAccess::read});
@@ -241,21 +240,12 @@ TEST_CASE("a forecast's days are the sends the engine then makes, over random ca
       CHECK(to_json(*answered) == to_json(*forecast_campaign(**store, "c", {.from = std::nullopt, .reply_rate = 0.3})));
     }
     // The engine goes on from the store: what it sends per day and mailbox is the forecast.
+    const auto [events, summary] = go_on(path, forecast.from);
     std::map<std::pair<std::string, std::string>, std::int64_t> after;
+    for (const DaySends& day : summary.campaigns.at(0).days) after[{day.date, day.mailbox}] = day.sent;
     std::optional<Instant> last_send;
-    {
-      auto store = SqliteStore::open(path);
-      REQUIRE(store);
-      DryRunTransport transport;
-      ManualClock clock{forecast.from};
-      Engine engine{**store, transport, clock};
-      engine.on_event([&](const Event& event) {
-        if (event.type == EventType::sent) last_send = event.at;
-      });
-      REQUIRE(restore_campaigns(engine, **store));
-      engine.simulate(clock, forecast.from + std::chrono::days(400));
-      const Summary summary = engine.summary();
-      for (const DaySends& day : summary.campaigns.at(0).days) after[{day.date, day.mailbox}] = day.sent;
+    for (const Event& event : events) {
+      if (event.type == EventType::sent) last_send = event.at;
     }
     std::vector<DaySends> sent;
     for (const auto& [key, count] : after) {

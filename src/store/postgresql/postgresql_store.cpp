@@ -1395,31 +1395,28 @@ expected<SlotAnswer> PostgresqlStore::reserve_slot(const SendSlot& slot) {
   SlotAnswer answer;
   auto written = impl_->write([&]() -> expected<void> {
     const Params asked = reservation_of(slot);
-    auto reserved = impl_->exec("reserve_slot", asked, "cannot reserve the mailbox's send");
-    if (!reserved) return fail(reserved.error());
-    if (reserved->rows() > 0) {
-      answer = answer_of(*reserved, true);
-      return {};
-    }
-    auto current = impl_->exec("read_slot", Params(slot.mailbox), "cannot read the mailbox's sends");
-    if (!current) return fail(current.error());
-    if (current->rows() > 0) {
+    // Reserved, or refused with the mailbox's count; false when the mailbox has no row yet.
+    const auto reserve_or_read = [&]() -> expected<bool> {
+      auto reserved = impl_->exec("reserve_slot", asked, "cannot reserve the mailbox's send");
+      if (!reserved) return fail(reserved.error());
+      if (reserved->rows() > 0) {
+        answer = answer_of(*reserved, true);
+        return true;
+      }
+      auto current = impl_->exec("read_slot", Params(slot.mailbox), "cannot read the mailbox's sends");
+      if (!current) return fail(current.error());
+      if (current->rows() == 0) return false;
       answer = answer_of(*current, false);
-      return {};
-    }
-    // The mailbox's first send in this store.
+      return true;
+    };
+    auto done = reserve_or_read();
+    if (!done || *done) return done.map([](bool) {});
+    // The mailbox's first send in this store (another engine may add its row meanwhile).
     auto added = impl_->exec("add_slot_row", Params(slot.mailbox, slot.day), "cannot reserve the mailbox's send");
     if (!added) return fail(added.error());
-    auto again = impl_->exec("reserve_slot", asked, "cannot reserve the mailbox's send");
-    if (!again) return fail(again.error());
-    if (again->rows() > 0) {
-      answer = answer_of(*again, true);
-      return {};
-    }
-    // Added by another engine meanwhile, and refused.
-    auto now_there = impl_->exec("read_slot", Params(slot.mailbox), "cannot read the mailbox's sends");
-    if (!now_there) return fail(now_there.error());
-    answer = answer_of(*now_there, false);
+    done = reserve_or_read();
+    if (!done) return fail(done.error());
+    if (!*done) return fail(impl_->refused(Errc::internal, "the mailbox's row of sends is missing after it was added"));
     return {};
   });
   if (!written) return fail(written.error());
