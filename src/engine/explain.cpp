@@ -42,7 +42,11 @@ std::vector<Hold> Engine::State::holds(detail::CampaignState& c, std::uint32_t l
   const detail::LeadState& state = c.leads[lead];
   if (c.status == detail::CampaignStatus::paused) held.push_back({"campaign_paused", std::nullopt});
   if (state.status == detail::LeadStatus::paused) held.push_back({"auto_reply", state.due});
-  if (c.doubt_of(lead, state.next_step) != c.in_doubt.end()) held.push_back({"in_doubt", std::nullopt});
+  // A send of the lead that a crash left unknown and nothing has settled yet.
+  if (std::any_of(c.in_doubt.begin(), c.in_doubt.end(),
+                  [&](const detail::DoubtfulSend& send) { return send.lead == lead && !send.answered; })) {
+    held.push_back({"in_doubt", std::nullopt});
+  }
   if (state.status == detail::LeadStatus::active && state.due > now) held.push_back({"delay", state.due});
   if (state.status == detail::LeadStatus::pending) {
     for (const detail::PendingQueue& queue : c.leads.pending()) {
@@ -112,24 +116,19 @@ expected<LeadExplanation> Engine::explain(std::string_view campaign, std::string
 expected<LeadExplanation> explain_lead(const Store& store, std::string_view campaign, std::string_view lead,
                                        std::optional<Instant> at) {
   std::optional<Instant> last;
-  bool found = false;
   std::vector<Event> history;
   const std::string key = detail::ascii_lower(lead);
   store.for_each_event(campaign, [&](const Event& event) {
-    found = true;
     last = event.at;
     if (!event.lead.empty() && detail::ascii_lower(event.lead) == key) history.push_back(event);
   });
-  if (!found && !store.campaign(campaign)) {
-    return fail(Errc::not_found, "the store has no campaign \"" + std::string(campaign) + "\"");
-  }
+  const auto stored = store.campaign(campaign);
+  if (!stored) return fail(Errc::not_found, "the store has no campaign \"" + std::string(campaign) + "\"");
   if (at && last && *at < *last) {
     return fail(Errc::invalid_argument, "explain looks forward from the campaign's last event (" + format_instant(*last) +
                                             "): the instant asked about cannot be before it");
   }
-  const std::optional<Instant> stored_start = store.campaign(campaign) ? std::optional(store.campaign(campaign)->started)
-                                                                      : std::nullopt;
-  const Instant now = at ? *at : last ? *last : stored_start.value_or(Instant{});
+  const Instant now = at ? *at : last.value_or(stored->started);
   ReadOnlyView view(store);
   DryRunTransport transport;
   ManualClock clock(now);

@@ -94,6 +94,36 @@ TEST_CASE("explain names what holds a lead: the hours, the delay, the mailbox's 
         Errc::invalid_argument);
 }
 
+TEST_CASE("explain names a send a lost connection left in doubt, and a paused campaign") {
+  const TempDir dir("explain-doubt");
+  const auto path = dir.path / "s.db";
+  {
+    auto store = SqliteStore::open(path);
+    REQUIRE(store);
+    // The first send's connection is lost after its data: it may have gone.
+    MemoryTransport transport([](const Mailbox&, const Message&) {
+      SendOutcome outcome;
+      outcome.kind = SendOutcome::Kind::temporary;
+      outcome.reason = "the connection was lost after the end of the message";
+      outcome.maybe_delivered = true;
+      return outcome;
+    });
+    ManualClock clock{at("2026-12-01T09:00:00Z")};
+    Engine engine{**store, transport, clock};
+    REQUIRE(engine.add_campaign(definition(leads_json(1))));
+    REQUIRE(engine.start("c"));
+    engine.simulate(clock, at("2026-12-01T09:00:00Z"));
+    REQUIRE(engine.pause("c"));
+  }
+  auto store = SqliteStore::open(path, {.access = StoreAccess::read});
+  REQUIRE(store);
+  const auto explained = explain_lead(**store, "c", "lead0@example.com");
+  REQUIRE_MESSAGE(explained.has_value(), (explained ? "" : explained.error().to_string()));
+  CHECK(holds(*explained, "in_doubt"));
+  CHECK(holds(*explained, "campaign_paused"));
+  CHECK_FALSE(explained->earliest.has_value());  // paused: nothing goes until it is resumed
+}
+
 // A campaign drawn from `seed`: leads in several zones, one to three mailboxes with limits,
 // spacing and sometimes a ramp, sending hours and days, campaign caps, two or three steps.
 std::string random_campaign(std::uint64_t seed) {
