@@ -39,13 +39,13 @@ std::string evidence_of(detail::CampaignState& c, const detail::StepAbTest& test
         {"complaint_rate", rounded(n.rate(n.complained), 1e4)}});
   }
   json::array pairs;
-  for (std::size_t a = 0; a < test.variants(); ++a) {
-    for (std::size_t b = a + 1; b < test.variants(); ++b) {
-      const detail::PairEvidence& pair = test.evidence(a, b);
-      pairs.push_back(json::object{{"variants", json::array{json::string(sequence->step(step).variants[a].name),
-                                                            json::string(sequence->step(step).variants[b].name)}},
-                                   {"blocks", pair.blocks()},
-                                   {"e_value", rounded(std::exp(std::min(pair.log_e(), 700.0)), 100)}});
+  for (std::size_t better = 0; better < test.variants(); ++better) {
+    for (std::size_t than = 0; than < test.variants(); ++than) {
+      if (better == than) continue;
+      pairs.push_back(json::object{{"better", sequence->step(step).variants[better].name},
+                                   {"than", sequence->step(step).variants[than].name},
+                                   {"blocks", test.blocks(better, than)},
+                                   {"e_value", rounded(std::exp(std::min(test.log_e(better, than), 700.0)), 100)}});
     }
   }
   const AbTestSettings& settings = c.ab_tests.settings();

@@ -14,16 +14,18 @@ double log_likelihood(bool replied, double p) noexcept { return std::log(replied
 
 // Each side's rate as its blocks so far predict it (Krichevsky–Trofimov: half a reply and half
 // a silence before the first block, so that no rate is 0 or 1), against the common rate halfway
-// between. For blocks of one send a side, that common rate is the closest the null comes to the
-// alternative, which keeps the block's expected ratio at most 1 under every common rate:
-// 1 - d^2 (p/r - (1-p)/(1-r))^2, with r the midpoint and d half the gap.
+// between; a block counts for "a better" only while the predictions favour a (else its factor is
+// 1), and the same for b. With r the midpoint, d >= 0 half the gap, k = d / (r (1 - r)) and true
+// rates p_a <= p_b, the block's expected factor is (1 + k (p_a - r)) (1 - k (p_b - r)) <= 1.
 void PairEvidence::add(bool a_replied, bool b_replied) noexcept {
   const double seen = static_cast<double>(blocks_) + 1.0;
   const double rate_a = (static_cast<double>(replied_a_) + 0.5) / seen;
   const double rate_b = (static_cast<double>(replied_b_) + 0.5) / seen;
   const double common = (rate_a + rate_b) / 2.0;
-  log_e_ += log_likelihood(a_replied, rate_a) + log_likelihood(b_replied, rate_b) - log_likelihood(a_replied, common) -
-            log_likelihood(b_replied, common);
+  const double ratio = log_likelihood(a_replied, rate_a) + log_likelihood(b_replied, rate_b) -
+                       log_likelihood(a_replied, common) - log_likelihood(b_replied, common);
+  if (rate_a > rate_b) log_e_a_ += ratio;
+  if (rate_b > rate_a) log_e_b_ += ratio;
   ++blocks_;
   replied_a_ += a_replied ? 1 : 0;
   replied_b_ += b_replied ? 1 : 0;
@@ -52,10 +54,10 @@ StepAbTest::StepAbTest(std::size_t variants, const AbTestSettings& settings)
       replied_(variants, 0),
       pairs_(variants * (variants - 1) / 2),
       open_(variants, true) {
-  // Every pair is tested at alpha over the number of pairs, so that a false winner among equal
-  // variants has a chance of at most alpha in all.
+  // Every ordered pair is tested at alpha over their number, so that naming a winner that does
+  // not reply more often than another has a chance of at most alpha in all.
   const double alpha = std::clamp(1.0 - settings.confidence, 1e-12, 1.0);
-  log_threshold_ = std::log(static_cast<double>(std::max<std::size_t>(pairs_.size(), 1)) / alpha);
+  log_threshold_ = std::log(static_cast<double>(std::max<std::size_t>(2 * pairs_.size(), 1)) / alpha);
 }
 
 std::size_t StepAbTest::pair_index(std::size_t a, std::size_t b) const noexcept {
@@ -64,7 +66,11 @@ std::size_t StepAbTest::pair_index(std::size_t a, std::size_t b) const noexcept 
   return a * (2 * n - a - 1) / 2 + (b - a - 1);
 }
 
-const PairEvidence& StepAbTest::evidence(std::size_t a, std::size_t b) const noexcept { return pairs_[pair_index(a, b)]; }
+double StepAbTest::log_e(std::size_t better, std::size_t than) const noexcept {
+  return pairs_[pair_index(better, than)].log_e(better < than);
+}
+
+std::int64_t StepAbTest::blocks(std::size_t a, std::size_t b) const noexcept { return pairs_[pair_index(a, b)].blocks(); }
 
 // Blocks as far as both sides have settled sends: the i-th of each.
 void StepAbTest::advance(std::size_t a, std::size_t b) {
@@ -98,9 +104,6 @@ bool StepAbTest::undecided() const noexcept {
 std::optional<std::size_t> StepAbTest::winner_now() const {
   if (winner_) return std::nullopt;
   const auto ready = [&](std::size_t v) { return open_[v] && settled(v) >= min_sends_; };
-  const auto rate = [&](std::size_t v) {
-    return static_cast<double>(replied_[v]) / static_cast<double>(std::max<std::int64_t>(settled(v), 1));
-  };
   std::size_t open_count = 0;
   for (std::size_t v = 0; v < open_.size(); ++v) open_count += open_[v] ? 1 : 0;
   if (open_count < 2) return std::nullopt;
@@ -109,7 +112,7 @@ std::optional<std::size_t> StepAbTest::winner_now() const {
     bool beats_all = true;
     for (std::size_t other = 0; other < open_.size() && beats_all; ++other) {
       if (other == v || !open_[other]) continue;
-      beats_all = ready(other) && evidence(v, other).log_e() >= log_threshold_ && rate(v) > rate(other);
+      beats_all = ready(other) && log_e(v, other) >= log_threshold_;
     }
     if (beats_all) return v;
   }

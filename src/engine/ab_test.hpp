@@ -2,12 +2,13 @@
 // sends that may be looked at after every reply without naming false winners, and the guardrails
 // that stop a variant at once. Pure: the engine feeds it what it records.
 //
-// The test (docs/engine.md, "A/B tests that decide"): for each pair of variants, an e-process,
-// the running product over blocks (the i-th settled send of each, paired in the order they
-// settled) of how much likelier the block is under the rates the pair has shown so far than under
-// one common rate. Under equal rates its expectation stays at most 1 whatever the common rate,
-// so by Ville's inequality it ever reaches 1/alpha with a chance of at most alpha: the test can
-// be read after every settled send, for as long as the campaign runs.
+// The test (docs/engine.md, "A/B tests that decide"): for each ordered pair of variants (a
+// better than b), an e-process, the running product over blocks (the i-th settled send of each,
+// paired in the order they settled) of how much likelier the block is under the rates the pair
+// has shown so far, when they favour a, than under one common rate. While a replies no more often
+// than b, its expectation stays at most 1, so by Ville's inequality it ever reaches 1/alpha with
+// a chance of at most alpha: the test can be read after every settled send, for as long as the
+// campaign runs, and a winner it names is better, not only different.
 #pragma once
 
 #include <cstddef>
@@ -27,20 +28,23 @@
 
 namespace outreach::detail {
 
-/// Evidence that two variants' reply rates differ, from blocks of one settled send of each.
+/// Evidence that one of two variants replies more often than the other, each way, from blocks
+/// of one settled send of each.
 class PairEvidence {
  public:
   /// One more block: whether each side's send was answered within the reply window.
   void add(bool a_replied, bool b_replied) noexcept;
-  /// The e-process's logarithm: at least log(1/alpha) is evidence at level alpha.
-  [[nodiscard]] double log_e() const noexcept { return log_e_; }
+  /// The logarithm of the e-process for "a replies more often than b" (`a_better`) or for "b
+  /// more often than a": at least log(1/alpha) is evidence at level alpha.
+  [[nodiscard]] double log_e(bool a_better) const noexcept { return a_better ? log_e_a_ : log_e_b_; }
   [[nodiscard]] std::int64_t blocks() const noexcept { return blocks_; }
 
  private:
   std::int64_t blocks_ = 0;
   std::int64_t replied_a_ = 0;
   std::int64_t replied_b_ = 0;
-  double log_e_ = 0;
+  double log_e_a_ = 0;
+  double log_e_b_ = 0;
 };
 
 /// A guardrail a variant went over: which rate, and its value.
@@ -75,8 +79,8 @@ class StepAbTest {
   void win(std::size_t variant);
 
   /// The winner the evidence names now, not yet recorded: an open variant with at least
-  /// `min_sends` settled sends whose evidence against every other open variant (each with
-  /// `min_sends` too) reaches the threshold, and whose rate is the higher in each pair.
+  /// `min_sends` settled sends whose evidence of replying more often than every other open
+  /// variant (each with `min_sends` too) reaches the threshold.
   [[nodiscard]] std::optional<std::size_t> winner_now() const;
   /// The recorded winner, if any.
   [[nodiscard]] std::optional<std::size_t> winner() const noexcept { return winner_; }
@@ -92,9 +96,11 @@ class StepAbTest {
     return static_cast<std::int64_t>(outcomes_[variant].size());
   }
   [[nodiscard]] std::int64_t replied(std::size_t variant) const noexcept { return replied_[variant]; }
-  /// The evidence between two variants (in either order).
-  [[nodiscard]] const PairEvidence& evidence(std::size_t a, std::size_t b) const noexcept;
-  /// log(1/alpha) over the number of pairs: the level each pair's evidence must reach.
+  /// The logarithm of the evidence that `better` replies more often than `than`.
+  [[nodiscard]] double log_e(std::size_t better, std::size_t than) const noexcept;
+  /// The blocks the two variants' evidence is made of.
+  [[nodiscard]] std::int64_t blocks(std::size_t a, std::size_t b) const noexcept;
+  /// log(1/alpha) over the number of ordered pairs: the level each one's evidence must reach.
   [[nodiscard]] double log_threshold() const noexcept { return log_threshold_; }
   [[nodiscard]] std::size_t variants() const noexcept { return open_.size(); }
 

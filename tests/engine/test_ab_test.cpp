@@ -37,12 +37,15 @@ TEST_CASE("an A/B test's evidence grows with a real difference and not without o
     apart.add(draw(random) < 0.1, draw(random) < 0.3);
   }
   CHECK(same.blocks() == 2000);
-  CHECK(same.log_e() < std::log(20.0));
-  CHECK(apart.log_e() > std::log(1e6));
+  CHECK(same.log_e(true) < std::log(40.0));
+  CHECK(same.log_e(false) < std::log(40.0));
+  CHECK(apart.log_e(false) > std::log(1e6));  // b replies more often
+  CHECK(apart.log_e(true) <= 0.0);            // and nothing says a does
   // Identical outcomes on both sides are evidence of nothing.
   detail::PairEvidence twins;
   for (int i = 0; i < 500; ++i) twins.add(i % 7 == 0, i % 7 == 0);
-  CHECK(twins.log_e() <= 0.0);
+  CHECK(twins.log_e(true) <= 0.0);
+  CHECK(twins.log_e(false) <= 0.0);
 }
 
 TEST_CASE("a step's A/B test names a winner only among variants with enough settled sends") {
