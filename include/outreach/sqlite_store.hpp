@@ -78,8 +78,12 @@ class SqliteStore final : public Store {
   [[nodiscard]] expected<void> record_intent(const SendIntent& intent) override;
   [[nodiscard]] expected<void> begin() override;
   [[nodiscard]] expected<void> commit() override;
-  /// @brief Yes: a unit is one SQLite transaction.
+  /// @brief Yes: a unit is one SQLite transaction (with `StoreDurability::none`, a savepoint in
+  /// the transaction of its group).
   [[nodiscard]] bool atomic_units() const noexcept override { return true; }
+  /// @brief Commits the group of units held with `StoreDurability::none`; closing the store
+  /// does too. Refused inside a unit.
+  [[nodiscard]] expected<void> flush() override;
   [[nodiscard]] bool is_suppressed(std::string_view address) const override;
   [[nodiscard]] expected<void> suppress(std::string_view address, std::string_view reason) override;
   [[nodiscard]] expected<void> unsuppress(std::string_view address) override;

@@ -27,6 +27,12 @@ enum class StoreDurability : std::uint8_t {
   /// Also a power cut or a crash of the system: each commit waits for the disk. Without it, an
   /// intent lost to a power cut lets its send go again.
   power,
+  /// Nothing until `Store::flush` or closing: commits are grouped, many units to a transaction,
+  /// so a killed process loses the units since the last group, and a unit that fails after it
+  /// changed something takes its group with it (whole units: the store stays consistent). For simulations and bulk loads, which need a consistent store at the end and
+  /// no durability per send; an engine sending real mail with it may send again after a crash
+  /// what it had sent. PostgreSQL commits each unit without waiting for its disk.
+  none,
 };
 
 /// @brief What a store is opened for. A durable store is run by one engine at a time; people
@@ -224,6 +230,11 @@ class Store {
   /// engine hands its transport several sends at once only then, since their intents must be
   /// recorded together. The default, with `begin`/`commit` doing nothing, says no.
   [[nodiscard]] virtual bool atomic_units() const noexcept { return false; }
+
+  /// @brief Makes every write so far durable, outside a unit: a store opened with
+  /// `StoreDurability::none` commits the group of units it holds. The default does nothing (each
+  /// unit was durable when its `commit` returned).
+  [[nodiscard]] virtual expected<void> flush() { return {}; }
 
   /// @brief True when the address (compared case-insensitively) is on the suppression list.
   /// @param address The address.

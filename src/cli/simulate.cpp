@@ -142,7 +142,8 @@ int simulate(const Arguments& arguments) {
   // In memory, or in a store file that `status` and `events` can read afterwards.
   std::unique_ptr<Store> store;
   if (const std::string* store_path = arguments.option("store")) {
-    auto opened = open_store(*store_path, {.access = StoreAccess::engine});
+    // A simulation needs a consistent store at its end, not each send durable: commits grouped.
+    auto opened = open_store(*store_path, {.access = StoreAccess::engine, .durability = StoreDurability::none});
     if (!opened) {
       print_errors(opened.error());
       return exit_code_for(opened.error());
@@ -178,6 +179,10 @@ int simulate(const Arguments& arguments) {
     }
   }
   engine.simulate(clock, until);
+  if (auto flushed = store->flush(); !flushed) {
+    print_errors(flushed.error());
+    return exit_failure;
+  }
   if (const auto& failure = engine.failure()) {
     print_errors(*failure);
     return exit_failure;

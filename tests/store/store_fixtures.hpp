@@ -137,6 +137,13 @@ struct SqliteStoreKind {
   Store& get() { return *store; }
 };
 
+// Commits grouped (`StoreDurability::none`): the same contract, durable only at a flush.
+struct GroupedSqliteStoreKind {
+  TempFolder folder;
+  std::unique_ptr<SqliteStore> store = open_sqlite(folder.path() / "store.db", {.durability = StoreDurability::none});
+  Store& get() { return *store; }
+};
+
 #if OUTREACH_WITH_POSTGRESQL
 inline std::unique_ptr<PostgresqlStore> open_postgresql(const std::string& uri, PostgresqlStoreOptions options = {}) {
   auto store = PostgresqlStore::open(uri, options);

@@ -17,11 +17,12 @@ using namespace outreach::testing;
 
 TYPE_TO_STRING_AS("memory", MemoryStoreKind);
 TYPE_TO_STRING_AS("sqlite", SqliteStoreKind);
+TYPE_TO_STRING_AS("sqlite, grouped commits", GroupedSqliteStoreKind);
 #if OUTREACH_WITH_POSTGRESQL
 TYPE_TO_STRING_AS("postgresql", PostgresqlStoreKind);
-#define STORE_KINDS MemoryStoreKind, SqliteStoreKind, PostgresqlStoreKind
+#define STORE_KINDS MemoryStoreKind, SqliteStoreKind, GroupedSqliteStoreKind, PostgresqlStoreKind
 #else
-#define STORE_KINDS MemoryStoreKind, SqliteStoreKind
+#define STORE_KINDS MemoryStoreKind, SqliteStoreKind, GroupedSqliteStoreKind
 #endif
 
 TEST_SUITE("test_store") {

@@ -287,7 +287,9 @@ expected<void> PostgresqlStore::Impl::connect() {
   std::string session = "SET client_encoding = 'UTF8'; SET bytea_output = 'hex'; SET statement_timeout = " + timeout +
                         "; SET lock_timeout = " + timeout + "; SET idle_in_transaction_session_timeout = " + idle +
                         "; SET synchronous_commit = " +
-                        (options.durability == StoreDurability::power ? "on" : "local");
+                        (options.durability == StoreDurability::power  ? "on"
+                         : options.durability == StoreDurability::none ? "off"
+                                                                       : "local");
   if (options.access == StoreAccess::read) session += "; SET default_transaction_read_only = on";
   // Engines wake when something is handed in; the notification goes with the inbox's commit,
   // never with the engines' own (a commit that notifies takes a lock of the whole server).

@@ -110,6 +110,13 @@ struct SqliteStore::Impl {
     Statement list_mailbox_states;
   } statements;
   int depth = 0;                        // nested begin() calls not yet committed
+  // `StoreDurability::none`: one transaction holds a group of units (a unit that fails after
+  // changing something rolls its group back: savepoints, which would undo it alone, copy every
+  // page a unit touches).
+  bool grouped = false;
+  bool group_open = false;
+  std::size_t group_units = 0;          // units in the open group
+  std::int64_t changes_before_unit = 0;  // sqlite3_total_changes64 when the open unit began
   std::optional<Error> unit_error;      // the first failed write of the open unit
   std::optional<Error> read_failure;    // the first failed read since open
 
@@ -121,6 +128,11 @@ struct SqliteStore::Impl {
   template <class Body>
   expected<void> write_handed_in(Body&& body);
   expected<void> insert_request(std::string_view body, Instant at, std::int64_t& id);
+  // A unit of writes: its own transaction, or with grouped commits a part of the group's.
+  expected<void> start_unit();
+  expected<void> finish_unit();  // commits it (a grouped one once its group is full)
+  void undo_unit() noexcept;
+  expected<void> commit_group();
   void rollback() noexcept;
   void note_read_failure(Error error);
   template <class OnRow>
@@ -242,9 +254,17 @@ expected<void> SqliteStore::Impl::open_file() {
   }
   // What a commit survives, for every connection that writes (the inbox's requests too).
   if (options.access != StoreAccess::read) {
+    // Grouped commits (`none`) are for writes that need a consistent store, not a durable one.
+    grouped = engine && options.durability == StoreDurability::none;
     const char* synchronous = options.durability == StoreDurability::power ? "PRAGMA synchronous = FULL"
-                                                                            : "PRAGMA synchronous = NORMAL";
+                              : grouped                                    ? "PRAGMA synchronous = OFF"
+                                                                           : "PRAGMA synchronous = NORMAL";
     if (auto set = connection.execute(synchronous, "cannot set the durability"); !set) return set;
+    // A group's pages stay in memory until it commits rather than spilling to the WAL one by one.
+    if (grouped) {
+      if (auto set = connection.execute("PRAGMA cache_size = -262144", "cannot set the cache"); !set) return set;
+      if (auto set = connection.execute("PRAGMA temp_store = MEMORY", "cannot set the cache"); !set) return set;
+    }
   }
   if (auto set = connection.execute("PRAGMA foreign_keys = ON", "cannot turn foreign keys on"); !set) return set;
   if (engine) {
@@ -365,11 +385,60 @@ expected<void> SqliteStore::Impl::write(Body&& body) {
     if (!written) unit_error = written.error();
     return written;
   }
-  if (auto begun = statements.begin_write.run("cannot start a transaction"); !begun) return begun;
+  if (auto begun = start_unit(); !begun) return begun;
   auto written = body();
-  if (written) written = statements.commit.run("cannot commit");
-  if (!written) rollback();
+  if (written) written = finish_unit();
+  if (!written) undo_unit();
   return written;
+}
+
+// A group of about this many units is one transaction with `StoreDurability::none`: its
+// commit's cost (the WAL's frames, the locks) is shared by them, and a WAL that grows past the
+// cache is checkpointed at the group's end rather than in its middle.
+constexpr std::size_t units_per_group = 50000;
+
+expected<void> SqliteStore::Impl::start_unit() {
+  if (!grouped) return statements.begin_write.run("cannot start a transaction");
+  // SQLite rolls a transaction back by itself after some failures (a full disk, an I/O error):
+  // the group's units are gone, which must not pass unsaid.
+  if (group_open && sqlite3_get_autocommit(connection.handle()) != 0) {
+    group_open = false;
+    return fail(connection.error(SQLITE_ABORT, "the group of writes was rolled back"));
+  }
+  if (!group_open) {
+    if (auto begun = statements.begin_write.run("cannot start a transaction"); !begun) return begun;
+    group_open = true;
+    group_units = 0;
+  }
+  changes_before_unit = sqlite3_total_changes64(connection.handle());
+  return {};
+}
+
+expected<void> SqliteStore::Impl::finish_unit() {
+  if (!grouped) return statements.commit.run("cannot commit");
+  return ++group_units < units_per_group ? expected<void>{} : commit_group();
+}
+
+void SqliteStore::Impl::undo_unit() noexcept {
+  // A statement that fails undoes its own changes: a unit that changed nothing before it leaves
+  // its group as it was.
+  if (grouped && group_open && sqlite3_get_autocommit(connection.handle()) == 0 &&
+      sqlite3_total_changes64(connection.handle()) == changes_before_unit) {
+    return;
+  }
+  rollback();
+  group_open = false;
+}
+
+expected<void> SqliteStore::Impl::commit_group() {
+  if (!group_open) return {};
+  group_open = false;
+  if (sqlite3_get_autocommit(connection.handle()) != 0) {
+    return fail(connection.error(SQLITE_ABORT, "the group of writes was rolled back"));
+  }
+  auto committed = statements.commit.run("cannot commit");
+  if (!committed) rollback();
+  return committed;
 }
 
 void SqliteStore::Impl::rollback() noexcept {
@@ -397,7 +466,19 @@ bool SqliteStore::Impl::read_rows(Statement& statement, std::string_view doing, 
 
 SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
 
-SqliteStore::~SqliteStore() = default;
+SqliteStore::~SqliteStore() {
+  // Grouped units are kept when the store closes: whole ones (one still open is undone).
+  Impl& impl = *impl_;
+  if (!impl.group_open) return;
+  if (impl.depth > 0) impl.undo_unit();
+  [[maybe_unused]] const auto committed = impl.commit_group();
+}
+
+expected<void> SqliteStore::flush() {
+  Impl& impl = *impl_;
+  if (impl.depth > 0) return fail(refused(Errc::invalid_argument, impl.file, "flush inside a unit of writes"));
+  return impl.commit_group();
+}
 
 expected<void> SqliteStore::append(const Event& event) {
   const std::string line = to_json_line(event);
@@ -433,7 +514,7 @@ expected<void> SqliteStore::begin() {
     impl.unit_error = ready.error();
     return ready;
   }
-  auto begun = impl.statements.begin_write.run("cannot start a unit of writes");
+  auto begun = impl.start_unit();
   if (!begun) impl.unit_error = begun.error();
   return begun;
 }
@@ -445,12 +526,17 @@ expected<void> SqliteStore::commit() {
   if (impl.unit_error) {
     Error error = std::move(*impl.unit_error);
     impl.unit_error.reset();
-    impl.rollback();
+    if (impl.options.access == StoreAccess::engine) {
+      impl.undo_unit();
+    } else {
+      impl.rollback();
+    }
     return fail(std::move(error));
   }
   if (sqlite3_get_autocommit(impl.connection.handle()) != 0) return {};  // a reader's failed begin
-  auto committed = impl.statements.commit.run("cannot commit");
-  if (!committed) impl.rollback();
+  if (impl.options.access != StoreAccess::engine) return impl.statements.commit.run("cannot end the read");
+  auto committed = impl.finish_unit();
+  if (!committed) impl.undo_unit();
   return committed;
 }
 
