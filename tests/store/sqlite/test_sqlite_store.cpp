@@ -478,6 +478,48 @@ TEST_CASE("files that are not outreach stores are refused and left unchanged") {
   CHECK(a_folder.error().message().find("is a folder") != std::string::npos);
 }
 
+TEST_CASE("a large store is checked at open but for its event log, whose damage shows when it is read") {
+  TempFolder folder;
+  const fs::path file = folder.path() / "outreach.db";
+  {
+    auto store = open_sqlite(file);
+    REQUIRE(store->begin());
+    // A definition the size of a large campaign's makes the file large.
+    REQUIRE(store->save_campaign({"a", std::string(66u << 20, 'x'), "sha256:a", Instant{}}));
+    for (int i = 0; i < 300; ++i) {
+      REQUIRE(store->append(event_of(EventType::sent, "a", std::to_string(i) + "@x.example", 1)));
+      REQUIRE(store->suppress(std::to_string(i) + "@x.example", "manual"));
+    }
+    REQUIRE(store->commit());
+  }
+  REQUIRE(fs::file_size(file) > (64u << 20));
+  const fs::path copy = folder.path() / "copy.db";
+  fs::copy_file(file, copy);
+  // The same page damage as above, on a page of the events, then of the suppressions.
+  const auto damage = [](const fs::path& path, const char* table) {
+    const auto page = static_cast<std::size_t>(raw_integer(path, "PRAGMA page_size"));
+    const std::string query = std::string("SELECT pageno FROM dbstat WHERE name = '") + table + "' AND pagetype = 'leaf' LIMIT 1";
+    const auto number = static_cast<std::size_t>(raw_integer(path, query.c_str()));
+    std::fstream out(path, std::ios::binary | std::ios::in | std::ios::out);
+    out.seekp(static_cast<std::streamoff>((number - 1) * page));
+    out.write(std::string(64, '\x7f').data(), 64);
+    REQUIRE(out.good());
+  };
+  damage(file, "events");
+  auto store = open_sqlite(file);  // opened: its events are not read yet
+  CHECK_FALSE(store->read_error().has_value());
+  (void)events_of(*store, "a");
+  REQUIRE(store->read_error().has_value());
+  CHECK(store->read_error()->message().find("malformed") != std::string::npos);
+  const auto write = store->suppress("late@x.example", "manual");
+  REQUIRE_FALSE(write.has_value());
+
+  damage(copy, "suppressions");
+  const auto refused = SqliteStore::open(copy, fast_engine());
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().message().find("damaged") != std::string::npos);
+}
+
 TEST_CASE("empty files become stores and a version 1 store written by hand is read") {
   TempFolder folder;
   SUBCASE("an empty file") {
