@@ -5,6 +5,7 @@
 #include <array>
 #include <limits>
 
+#include "store/event_line.hpp"
 #include "util/json_reader.hpp"
 
 namespace outreach {
@@ -53,7 +54,11 @@ std::optional<EventType> event_type_from_string(std::string_view name) noexcept 
   return std::nullopt;
 }
 
-std::string to_json_line(const Event& event) {
+namespace {
+
+// The line as a JSON object built and serialized: for the events with values of their own
+// (`campaign_changed`'s before and after, a decision's evidence), which are few.
+std::string json_line_of_object(const Event& event) {
   boost::json::object line;
   line["type"] = to_string(event.type);
   line["at"] = format_instant(event.at);
@@ -94,6 +99,36 @@ std::string to_json_line(const Event& event) {
   return boost::json::serialize(line);
 }
 
+}  // namespace
+
+std::string to_json_line(const Event& event) {
+  if (!event.setting.empty() || !event.evidence.empty()) return json_line_of_object(event);
+  // Every other event, written directly: the same bytes, in the same order, as the object.
+  detail::JsonLineWriter line;
+  line.string("type", to_string(event.type));
+  line.string("at", format_instant(event.at));
+  line.string("campaign", event.campaign);
+  line.string_if("lead", event.lead);
+  if (event.step > 0) line.integer("step", event.step);
+  line.string_if("variant", event.variant);
+  line.string_if("mailbox", event.mailbox);
+  line.string_if("message_id", event.message_id);
+  line.string_if("subject", event.subject);
+  line.string_if("in_reply_to", event.in_reply_to);
+  if (event.sequence_version > 0) line.integer("sequence_version", event.sequence_version);
+  line.string_if("kind", event.kind);
+  line.string_if("return_date", event.return_date);
+  line.string_if("reason", event.reason);
+  if (event.code != 0) line.integer("code", event.code);
+  line.string_if("status", event.status);
+  if (event.retry_at) line.string("retry_at", format_instant(*event.retry_at));
+  line.string_if("url", event.url);
+  if (event.suspect) line.literal("suspect", "true");
+  if (event.cause != Cause::none) line.string("cause", to_string(event.cause));
+  if (event.settled != Settlement::none) line.string("settled", to_string(event.settled));
+  return std::move(line).finish();
+}
+
 namespace {
 
 // An instant field: required or optional, reported at its key when it is not RFC 3339 UTC.
@@ -114,7 +149,9 @@ void read_string(detail::ObjectReader& reader, std::string_view key, std::string
 
 }  // namespace
 
-expected<Event> parse_event_line(std::string_view line) {
+namespace detail {
+
+expected<Event> parse_event_line_checked(std::string_view line) {
   auto document = detail::parse_json(line);
   if (!document) return fail(document.error());
   detail::ErrorList errors;
@@ -183,6 +220,13 @@ expected<Event> parse_event_line(std::string_view line) {
   reader.reject_unknown_keys();
   if (!errors.empty()) return fail(errors.combined());
   return event;
+}
+
+}  // namespace detail
+
+expected<Event> parse_event_line(std::string_view line) {
+  if (auto event = detail::parse_plain_event_line(line)) return std::move(*event);
+  return detail::parse_event_line_checked(line);
 }
 
 Cause failure_cause(const Event& event) noexcept {

@@ -1,9 +1,14 @@
 #include <doctest/doctest.h>
 
+#include <boost/json.hpp>
+
+#include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "outreach/event.hpp"
+#include "store/event_line.hpp"
 
 using namespace outreach;
 
@@ -125,6 +130,146 @@ TEST_CASE("a bad event line is an error naming what is wrong") {
   const auto several = parse_event_line(R"({"type":"nope","at":"x","campaign":"c"})");
   REQUIRE_FALSE(several.has_value());
   CHECK(several.error().others().size() == 1);
+}
+
+namespace {
+
+// What a line must be, byte for byte: the event as a Boost.JSON object, serialized (how lines
+// were written before they were written directly; stores hold lines of both).
+std::string line_as_object(const Event& event) {
+  boost::json::object line;
+  line["type"] = to_string(event.type);
+  line["at"] = format_instant(event.at);
+  line["campaign"] = event.campaign;
+  if (!event.lead.empty()) line["lead"] = event.lead;
+  if (event.step > 0) line["step"] = event.step;
+  if (!event.variant.empty()) line["variant"] = event.variant;
+  if (!event.mailbox.empty()) line["mailbox"] = event.mailbox;
+  if (!event.message_id.empty()) line["message_id"] = event.message_id;
+  if (!event.subject.empty()) line["subject"] = event.subject;
+  if (!event.in_reply_to.empty()) line["in_reply_to"] = event.in_reply_to;
+  if (event.sequence_version > 0) line["sequence_version"] = event.sequence_version;
+  if (!event.kind.empty()) line["kind"] = event.kind;
+  if (!event.return_date.empty()) line["return_date"] = event.return_date;
+  if (!event.reason.empty()) line["reason"] = event.reason;
+  if (event.code != 0) line["code"] = event.code;
+  if (!event.status.empty()) line["status"] = event.status;
+  if (event.retry_at) line["retry_at"] = format_instant(*event.retry_at);
+  if (!event.url.empty()) line["url"] = event.url;
+  if (event.suspect) line["suspect"] = true;
+  if (event.cause != Cause::none) line["cause"] = to_string(event.cause);
+  if (event.settled != Settlement::none) line["settled"] = to_string(event.settled);
+  return boost::json::serialize(line);
+}
+
+// Text with what JSON escapes (quotes, backslashes, every control character), multi-byte UTF-8,
+// and sometimes bytes that are not UTF-8.
+std::string random_text(std::mt19937& random) {
+  static const std::vector<std::string> pieces = {"a", "Z", "9", " ", "\"", "\\", "/", "\n", "\t", "\r",
+                                                  "\b", "\f", std::string(1, '\0'), "\x01", "\x1f", "\x7f",
+                                                  "é", "—", "😀", "<id@x.example>", "\xff", "\xc3"};
+  static const std::vector<std::string> plain = {"a", "Z", "9", " ", "/", "é", "—", "😀", "<id@x.example>"};
+  // Most text has nothing to escape, as most events do.
+  const auto& from = random() % 8 == 0 ? pieces : plain;
+  std::string text;
+  const auto length = std::uniform_int_distribution<int>(0, 12)(random);
+  for (int i = 0; i < length; ++i) text += from[random() % from.size()];
+  return text;
+}
+
+Event random_event(std::mt19937& random) {
+  const auto maybe = [&](std::string& field) {
+    if (random() % 2) field = random_text(random);
+  };
+  Event event;
+  event.type = every_type[random() % std::size(every_type)];
+  event.at = Instant{std::chrono::milliseconds(static_cast<std::int64_t>(random() % 4000000000000ull))};
+  event.campaign = random_text(random);
+  for (std::string* field : {&event.lead, &event.variant, &event.mailbox, &event.message_id, &event.subject,
+                             &event.in_reply_to, &event.kind, &event.return_date, &event.reason, &event.status,
+                             &event.url}) {
+    maybe(*field);
+  }
+  if (random() % 2) event.step = static_cast<int>(random() % 3 == 0 ? 2147483647u : random() % 5);
+  if (random() % 2) event.sequence_version = static_cast<int>(random() % 4);
+  if (random() % 3 == 0) event.code = static_cast<int>(random());
+  if (random() % 3 == 0) event.retry_at = Instant{std::chrono::milliseconds(static_cast<std::int64_t>(random() % 4000000000000ull))};
+  event.suspect = random() % 4 == 0;
+  if (event.type == EventType::failed && random() % 2) event.cause = static_cast<Cause>(1 + random() % 4);
+  if (event.type == EventType::sent && random() % 3 == 0) event.settled = Settlement::found_in_sent;
+  if (event.type == EventType::deferred && random() % 3 == 0) event.settled = Settlement::not_in_sent;
+  return event;
+}
+
+// Both readers say the same of a line: the same event, or both an error.
+void check_readers_agree(const std::string& line) {
+  CAPTURE(line);
+  const auto plain = detail::parse_plain_event_line(line);
+  const auto checked = detail::parse_event_line_checked(line);
+  if (plain) {
+    REQUIRE(checked.has_value());
+    CHECK(*plain == *checked);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("event lines are written byte for byte as the JSON object was, and read back equal by both readers") {
+  std::mt19937 random(20261207);
+  int plain = 0;  // lines the one-pass reader took
+  for (int i = 0; i < 20000; ++i) {
+    const Event event = random_event(random);
+    const std::string line = to_json_line(event);
+    CAPTURE(line);
+    REQUIRE(line == line_as_object(event));
+    boost::system::error_code not_json;  // text that is not UTF-8 makes a line no JSON reader takes
+    const bool utf8 = boost::json::parse(line, not_json).is_object() && !not_json;
+    const auto read = parse_event_line(line);
+    const auto checked = detail::parse_event_line_checked(line);
+    CHECK(read.has_value() == checked.has_value());
+    if (read && checked) CHECK(*read == *checked);
+    if (utf8 && event.step != 0 && event.sequence_version != 0) {
+      REQUIRE(read.has_value());
+      CHECK(*read == event);
+    }
+    check_readers_agree(line);
+    plain += detail::parse_plain_event_line(line).has_value() ? 1 : 0;
+  }
+  CHECK(plain > 1000);  // those with nothing to escape
+  CHECK(detail::parse_plain_event_line(
+            R"({"type":"sent","at":"2026-12-01T09:00:00Z","campaign":"c","lead":"a@x.example","step":1})") ==
+        parse_event_line(R"({"step":1,"lead":"a@x.example","campaign":"c","at":"2026-12-01T09:00:00Z","type":"sent"})")
+            .value());
+}
+
+TEST_CASE("a line the fast reader cannot take is read by the full reader, never read otherwise") {
+  std::mt19937 random(7);
+  const std::string base = to_json_line(with_every_field(EventType::sent));
+  const std::string alphabet = "{}[]\":,-0123456789.eEtrufalsn \\\x01\xff";
+  for (int i = 0; i < 20000; ++i) {
+    std::string line = base;
+    const auto edits = 1 + random() % 3;
+    for (unsigned e = 0; e < edits; ++e) {
+      const std::size_t at = random() % (line.size() + 1);
+      switch (random() % 3) {
+        case 0: line.insert(at, 1, alphabet[random() % alphabet.size()]); break;
+        case 1: if (at < line.size()) line.erase(at, 1); break;
+        default: if (at < line.size()) line[at] = alphabet[random() % alphabet.size()];
+      }
+    }
+    check_readers_agree(line);
+  }
+  // Members a plain line never has, or has otherwise: left to the full reader, which says why.
+  for (const char* line : {R"({"type":"sent","at":"2026-12-01T09:00:00Z","campaign":"c","step":1,"step":2})",
+                           R"({"type":"sent","at":"2026-12-01T09:00:00Z","campaign":"c","step":01})",
+                           R"({"type":"sent","at":"2026-12-01T09:00:00Z","campaign":"c","suspect":false})",
+                           R"({"type":"sent","at":"2026-12-01T09:00:00Z","campaign":"c","settled":"not_in_sent"})",
+                           R"({"type":"sent","at":"2026-12-01T09:00:00Z","campaign":"c\u0041"})",
+                           R"( {"type":"sent","at":"2026-12-01T09:00:00Z","campaign":"c"})"}) {
+    CHECK_FALSE(detail::parse_plain_event_line(line).has_value());
+    check_readers_agree(line);
+  }
+  CHECK(parse_event_line(R"({"type":"sent","at":"2026-12-01T09:00:00Z","campaign":"c\u0041"})")->campaign == "cA");
 }
 
 TEST_CASE("the send outcomes are the event types that close an intent") {
