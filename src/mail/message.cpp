@@ -452,7 +452,11 @@ std::string make_message_id(std::string_view campaign, std::string_view lead_key
   id.push_back('<');
   id.append(detail::to_hex(digest.data(), message_id_hex_digits / 2));
   id.push_back('@');
-  if (auto ascii = domain_to_ascii(domain)) {
+  // An ASCII domain's A-label form is itself lower-cased, and so is its fallback when invalid:
+  // no conversion needed (the mailbox's domain, at every send).
+  if (detail::is_ascii(domain)) {
+    id.append(detail::ascii_lower(domain));
+  } else if (auto ascii = domain_to_ascii(domain)) {
     id.append(*ascii);
   } else {
     id.append(detail::ascii_lower(domain));  // compose() rejects it if it is not usable
