@@ -4,6 +4,7 @@
 #include <span>
 
 #include "inbound/classify_text.hpp"
+#include "inbound/phrase_matcher.hpp"
 
 namespace outreach::detail {
 
@@ -84,21 +85,14 @@ constexpr std::string_view passing_words[]{
     "rate limit", "too many", "try again later", "try again", "temporarily", "temporary", "dmarc", "spf",
     "dkim", "authentication", "not authorized", "unauthenticated", "relay", "greylist", "virus", "content"};
 
-std::string_view matched_word(std::string_view words, std::span<const std::string_view> table) {
-  const auto match = find_first(words, table);
-  return match ? *match.entry : std::string_view{};
-}
-
 BounceKind decide(Verdict verdict, std::string_view clue, std::string_view meaning, std::string_view words) {
   const auto because = [&](std::string_view what) { return std::string(clue) + ": " + std::string(what); };
   if (verdict == Verdict::hard) return {true, because(meaning)};
   if (verdict == Verdict::soft) return {false, because(meaning)};
-  if (const auto dead = matched_word(words, dead_address_words); !dead.empty()) {
-    return {true, because("\"" + std::string(dead) + "\"")};
-  }
-  if (const auto passing = matched_word(words, passing_words); !passing.empty()) {
-    return {false, because("\"" + std::string(passing) + "\"")};
-  }
+  const PhraseHits said = matcher_of<dead_address_words, passing_words>().find(words);
+  const auto quoted = [](std::string_view word) { return "\"" + std::string(word) + "\""; };
+  if (const auto dead = said.first(dead_address_words)) return {true, because(quoted(*dead.entry))};
+  if (const auto passing = said.first(passing_words)) return {false, because(quoted(*passing.entry))};
   return {verdict == Verdict::words_else_hard, because(meaning)};
 }
 

@@ -4,6 +4,7 @@
 
 #include "util/ascii.hpp"
 #include "inbound/bounce_status.hpp"
+#include "inbound/phrase_matcher.hpp"
 
 namespace outreach::detail {
 
@@ -125,7 +126,7 @@ bool from_mail_system(const Inbound& in, std::string& clue) {
     clue = "From " + in.from;
     return true;
   }
-  if (const auto name = find_first<std::string_view>(in.from_field, system_names)) {
+  if (const auto name = find_first<system_names>(in.from_field)) {
     clue = "From \"" + std::string(*name.entry) + "\"";
     return true;
   }
@@ -159,14 +160,17 @@ std::string diagnostic_at(const Inbound& in, std::size_t at) {
 
 bool read_bounce_text(const Inbound& in, Classification& result) {
   // The report: the text before the copy of the returned message (whose words are ours).
+  // One pass over the text finds the phrases of all the tables the report is read with.
   const std::string_view body = in.body();
-  const auto copy = find_first<std::string_view>(body, copy_markers);
+  const PhraseHits phrases =
+      matcher_of<copy_markers, known_forms, failure_phrases, delay_phrases, permanence_phrases>().find(body);
+  const auto copy = phrases.first(copy_markers);
   const std::string_view report = body.substr(0, copy ? copy.position : body.size());
 
-  const auto form = find_first<BounceForm>(report, known_forms);
-  const auto failure = find_first<std::string_view>(report, failure_phrases);
-  const auto delay = find_first<std::string_view>(report, delay_phrases);
-  const auto subject = find_first<SubjectForm>(in.subject, bounce_subjects);
+  const auto form = phrases.first(known_forms, report.size());
+  const auto failure = phrases.first(failure_phrases, report.size());
+  const auto delay = phrases.first(delay_phrases, report.size());
+  const auto subject = find_first<bounce_subjects>(in.subject);
   std::string sender_clue;
   const bool from_system = from_mail_system(in, sender_clue);
   const bool null_path = in.message.header("Return-Path") && trim(*in.message.header("Return-Path")) == "<>";
@@ -217,7 +221,7 @@ bool read_bounce_text(const Inbound& in, Classification& result) {
   const bool delayed_form = form && form.entry->outcome == Outcome::delayed;
   const bool failed_form = form && form.entry->outcome == Outcome::failed;
   const bool delayed_subject = subject && subject.entry->outcome == Outcome::delayed;
-  const bool permanent = find_first<std::string_view>(words, permanence_phrases).entry != nullptr;
+  const bool permanent = phrases.first(permanence_phrases, words.size()).entry != nullptr;
   if ((delayed_form || delayed_subject || delay) && !failed_form && !permanent) {
     result.hard = false;
     result.evidence.push_back(delay ? "soft: text \"" + std::string(*delay.entry) + "\"" : std::string("soft: delivery delayed"));

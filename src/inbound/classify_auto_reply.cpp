@@ -1,9 +1,11 @@
 #include "inbound/classify_auto_reply.hpp"
 
 #include <algorithm>
+#include <span>
 
 #include "util/ascii.hpp"
 #include "util/calendar_date.hpp"
+#include "inbound/phrase_matcher.hpp"
 #include "inbound/return_date.hpp"
 
 namespace outreach::detail {
@@ -237,19 +239,22 @@ std::optional<std::string> supporting_sign(const Inbound& in) {
   if (auto sign = header_sign(in.message, supporting_signs)) return sign;
   if (auto sign = answering_program_sign(in)) return sign;
   const std::string mailer = folded_header(in.message, "X-Mailer");
-  if (const auto found = find_first<std::string_view>(mailer, autoresponder_mailers)) {
+  if (find_first<autoresponder_mailers>(mailer)) {
     return "X-Mailer: " + quote(*in.message.header("X-Mailer"));
   }
   return std::nullopt;
 }
 
+// The earliest entry of the table that is unmistakable anywhere in the subject, else the
+// earliest that starts it.
 const AutoSubject* auto_subject(std::string_view subject) {
-  const auto anywhere = std::find_if(std::begin(auto_subjects), std::end(auto_subjects), [&](const AutoSubject& s) {
-    return s.anywhere && find_words(subject, s.phrase) != std::string_view::npos;
+  const PhraseMatcher& matcher = matcher_of<auto_subjects>();
+  const AutoSubject* anywhere = nullptr;
+  matcher.find(subject).for_each(auto_subjects, [&](const AutoSubject& s, std::size_t, std::size_t) {
+    if (s.anywhere && (!anywhere || &s < anywhere)) anywhere = &s;
   });
-  if (anywhere != std::end(auto_subjects)) return anywhere;
-  const std::string_view start = trim_chars(subject, "[(*");
-  return find_prefix<AutoSubject>(start, auto_subjects);
+  if (anywhere) return anywhere;
+  return matcher.find(trim_chars(subject, "[(*")).at_start(auto_subjects);
 }
 
 DayOrder day_order(const Inbound& in, std::optional<Language> language) {
@@ -291,17 +296,18 @@ bool read_auto_reply(const Inbound& in, Classification& result) {
     evidence.push_back(subject_evidence(in));
   }
   const std::string_view text = in.new_text();
-  if (const auto said = find_first<TextPhrase>(text, automatic_texts)) {
+  const PhraseHits phrases = matcher_of<automatic_texts, absence_texts>().find(text);
+  if (const auto said = phrases.first(automatic_texts)) {
     automatic = true;
     if (!language) language = said.entry->language;
     evidence.push_back(text_evidence(in, said.position));
   }
-  if (const auto away = find_first<TextPhrase>(text, absence_texts)) {
+  if (const auto away = phrases.first(absence_texts)) {
     if (!language) language = away.entry->language;
     const auto support = automatic ? std::nullopt : supporting_sign(in);
     const std::string_view after = text.substr(away.position, detail_window);
     const bool quotes_nothing = trim(in.body().substr(text.size())).empty();
-    const bool detailed = find_first<std::string_view>(after, absence_details) ||
+    const bool detailed = find_first<absence_details>(after) ||
                           find_return_date(after, in.sent, DayOrder::day_first).has_value();
     if (automatic || support || (quotes_nothing && detailed)) {
       automatic = true;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <span>
 
 #include "util/ascii.hpp"
 #include "inbound/classify_new_text.hpp"

@@ -6,6 +6,7 @@
 
 #include "util/ascii.hpp"
 #include "inbound/classify_text.hpp"
+#include "inbound/phrase_matcher.hpp"
 
 namespace outreach::detail {
 
@@ -73,7 +74,7 @@ std::string_view new_text_of(std::string_view text) noexcept {
         history = opens || wrapped || t.find('@') != std::string_view::npos;
       } else if (opens || wrapped) {
         const auto names_verb = [](std::string_view words) {
-          return find_first<std::string_view>(words, attribution_verbs).entry != nullptr;
+          return find_first<attribution_verbs>(words).entry != nullptr;
         };
         history = names_verb(t) || (wrapped && names_verb(previous));
       }

@@ -1,11 +1,11 @@
-// Text as the classifier reads it: a bounded copy folded once to lower case, searched for the
-// phrases of tables (whole words only), line by line or for the addresses and codes it quotes.
+// Text as the classifier reads it: a bounded copy folded once to lower case, searched for
+// phrases as whole words (see also phrase_matcher.hpp), line by line or for the addresses and
+// codes it quotes.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,50 +48,6 @@ struct FoldedText {
 /// be one. Phrases that begin or end with other characters (`:`, CJK) match anywhere.
 /// @return The position, or `npos`.
 [[nodiscard]] std::size_t find_words(std::string_view text, std::string_view phrase, std::size_t from = 0) noexcept;
-
-/// The phrase of a table entry: the entry itself for a plain table, its `phrase` member for a
-/// table of structs.
-[[nodiscard]] constexpr std::string_view phrase_of(std::string_view entry) noexcept { return entry; }
-template <class Entry>
-[[nodiscard]] constexpr std::string_view phrase_of(const Entry& entry) noexcept {
-  return entry.phrase;
-}
-
-/// Where an entry of a phrase table was found.
-template <class Entry>
-struct PhraseMatch {
-  const Entry* entry = nullptr;  ///< The entry found first in the text; null when none was.
-  std::size_t position = 0;      ///< Where its phrase starts.
-  std::size_t end = 0;           ///< Where its phrase ends.
-
-  explicit operator bool() const noexcept { return entry != nullptr; }
-};
-
-/// The entry of `table` whose phrase occurs first in `text` (as whole words), ties going to the
-/// earlier entry.
-template <class Entry>
-[[nodiscard]] PhraseMatch<Entry> find_first(std::string_view text, std::span<const Entry> table) noexcept {
-  PhraseMatch<Entry> best;
-  for (const Entry& entry : table) {
-    const std::string_view phrase = phrase_of(entry);
-    const std::size_t at = find_words(text, phrase);
-    if (at == std::string_view::npos || (best.entry && at >= best.position)) continue;
-    best = {&entry, at, at + phrase.size()};
-  }
-  return best;
-}
-
-/// The entry of `table` whose phrase `text` starts with (as whole words), or null.
-template <class Entry>
-[[nodiscard]] const Entry* find_prefix(std::string_view text, std::span<const Entry> table) noexcept {
-  for (const Entry& entry : table) {
-    const std::string_view phrase = phrase_of(entry);
-    if (text.substr(0, phrase.size()) == phrase && find_words(text.substr(0, phrase.size() + 1), phrase) == 0) {
-      return &entry;
-    }
-  }
-  return nullptr;
-}
 
 /// Reads a text line by line (LF ends a line; the last line needs none).
 class LineReader {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "util/ascii.hpp"
+#include "inbound/phrase_matcher.hpp"
 
 namespace outreach::detail {
 
@@ -126,20 +127,26 @@ std::size_t word_count(std::string_view text) {
   return count;
 }
 
-// The first request phrase of `text` that no negation stands before, or npos.
+// Whether a negation stands right before position `at` of `text`.
+bool negated_at(std::string_view text, std::size_t at) {
+  const std::size_t from = at > negation_window ? at - negation_window : 0;
+  const std::string_view before = trim(text.substr(from, at - from));
+  return std::any_of(std::begin(negations), std::end(negations), [&](std::string_view negation) {
+    return before.ends_with(negation) && find_words(before, negation, before.size() - negation.size()) != std::string_view::npos;
+  });
+}
+
+// The earliest request phrase of the table found in `text` with no negation before it, at its
+// first such place; nothing when none is.
 PhraseMatch<std::string_view> asked_request(std::string_view text) {
-  for (const std::string_view& phrase : request_phrases) {
-    for (std::size_t at = find_words(text, phrase); at != std::string_view::npos; at = find_words(text, phrase, at + 1)) {
-      const std::size_t from = at > negation_window ? at - negation_window : 0;
-      const std::string_view before = trim(text.substr(from, at - from));
-      const bool negated = std::any_of(std::begin(negations), std::end(negations), [&](std::string_view negation) {
-        return before.ends_with(negation) && find_words(before, negation, before.size() - negation.size()) != std::string_view::npos;
-      });
-      if (negated) continue;
-      return {&phrase, at, at + phrase.size()};
-    }
-  }
-  return {};
+  PhraseMatch<std::string_view> asked;
+  const auto consider = [&](const std::string_view& phrase, std::size_t at, std::size_t end) {
+    // Places come in the order of the text: a phrase found once is kept.
+    if ((asked && &phrase >= asked.entry) || negated_at(text, at)) return;
+    asked = {&phrase, at, end};
+  };
+  matcher_of<request_phrases>().find(text).for_each(request_phrases, consider);
+  return asked;
 }
 
 }  // namespace

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "inbound/classify_text.hpp"
+#include "inbound/phrase_matcher.hpp"
 
 namespace outreach::detail {
 
@@ -116,7 +118,8 @@ constexpr Keyword keywords_before[]{
     {"jusqu'au", until}, {"jusqu'à", until}, {"au", until}, {"hasta", until}, {"fino al", until}, {"al", until},
     {"tot", until}, {"t/m", until}, {"até", until}, {"ao", until}, {"do", until}, {"to", until}};
 
-// Words that stand after a date (Japanese puts them there: 12月5日まで, 12月8日に戻ります).
+// Words that stand after a date (Japanese puts them there: 12月5日まで, 12月8日に戻ります). None
+// begins or ends with an ASCII letter or digit, so they are found wherever they stand.
 constexpr Keyword keywords_after[]{{"まで", until}, Keyword{"に戻", back}, Keyword{"より出社", back},
                                     Keyword{"から出社", back}, Keyword{"に出社", back}};
 
@@ -416,13 +419,12 @@ class DateReader {
     if (const std::size_t paragraph = before.rfind("\n\n"); paragraph != std::string_view::npos) {
       before.remove_prefix(paragraph + 2);
     }
-    for (const Keyword& keyword : keywords_before) {
-      if (keyword.rank > rank && find_words(before, keyword.phrase) != std::string_view::npos) rank = keyword.rank;
-    }
+    const auto strongest = [&](const Keyword& keyword, std::size_t, std::size_t) {
+      rank = std::max(rank, keyword.rank);
+    };
+    matcher_of<keywords_before>().find(before).for_each(keywords_before, strongest);
     const std::string_view after = text_.substr(candidate.end, keyword_window / 2);
-    for (const Keyword& keyword : keywords_after) {
-      if (keyword.rank > rank && after.find(keyword.phrase) != std::string_view::npos) rank = keyword.rank;
-    }
+    matcher_of<keywords_after>().find(after).for_each(keywords_after, strongest);
     return rank;
   }
 
