@@ -64,11 +64,14 @@ constexpr bool is_domain_byte(char c) noexcept {
 // Folds `text` into `out`; with `origin`, records where each byte of `out` came from.
 void fold_into(std::string_view text, std::size_t max_bytes, std::string& out, std::vector<std::uint32_t>* origin) {
   text = utf8_prefix(text, max_bytes);
-  out.reserve(text.size());
-  if (origin) origin->reserve(text.size() + 1);
+  // Folding never makes a text longer: the bytes are written in place, then the rest cut off.
+  out.resize(text.size());
+  if (origin) origin->resize(text.size() + 1);
+  std::size_t length = 0;
   const auto put = [&](char c, std::size_t from) {
-    out.push_back(c);
-    if (origin) origin->push_back(static_cast<std::uint32_t>(from));
+    out[length] = c;
+    if (origin) (*origin)[length] = static_cast<std::uint32_t>(from);
+    ++length;
   };
   for (std::size_t i = 0; i < text.size();) {
     const char c = text[i];
@@ -110,7 +113,11 @@ void fold_into(std::string_view text, std::size_t max_bytes, std::string& out, s
     put(c, i);
     ++i;
   }
-  if (origin) origin->push_back(static_cast<std::uint32_t>(text.size()));
+  out.resize(length);
+  if (origin) {
+    (*origin)[length] = static_cast<std::uint32_t>(text.size());
+    origin->resize(length + 1);
+  }
 }
 
 }  // namespace

@@ -91,17 +91,23 @@ std::size_t PhraseMatcher::table_index(const void* entries) const noexcept {
 
 PhraseHits PhraseMatcher::find(std::string_view text) const {
   PhraseHits hits(*this, text);
+  // The loop is as long as a load per byte: the state stays in a register, and the rare states
+  // that end phrases are handled out of it.
+  const std::uint32_t* next = next_.data();
   std::uint32_t row = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
-    const std::uint32_t transition = next_[row + byte_class_[static_cast<unsigned char>(text[i])]];
+    const std::uint32_t transition = next[row + byte_class_[static_cast<unsigned char>(text[i])]];
     row = transition & ~has_output;
-    if ((transition & has_output) == 0) continue;
-    const std::size_t state = row / classes_;
-    for (std::uint32_t k = output_begin_[state]; k < output_begin_[state + 1]; ++k) {
-      hits.hits_.push_back({outputs_[k], i + 1 - phrases_[outputs_[k]].text.size()});
-    }
+    if ((transition & has_output) != 0) add_hits(hits, row, i + 1);
   }
   return hits;
+}
+
+void PhraseMatcher::add_hits(PhraseHits& hits, std::uint32_t row, std::size_t end) const {
+  const std::size_t state = row / classes_;
+  for (std::uint32_t k = output_begin_[state]; k < output_begin_[state + 1]; ++k) {
+    hits.hits_.push_back({outputs_[k], end - phrases_[outputs_[k]].text.size()});
+  }
 }
 
 bool PhraseHits::whole_words(const Hit& hit, std::size_t size) const noexcept {

@@ -75,6 +75,8 @@ class PhraseMatcher {
   }
   void add_phrase(std::string_view text, std::size_t entry);
   void build();
+  // Records the phrases that end in the state of `row`, at `end` of the text.
+  [[gnu::noinline]] void add_hits(PhraseHits& hits, std::uint32_t row, std::size_t end) const;
   [[nodiscard]] std::size_t table_index(const void* entries) const noexcept;
 
   std::vector<const void*> tables_;
