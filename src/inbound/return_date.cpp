@@ -171,7 +171,10 @@ std::vector<Token> tokenize(std::string_view text) {
 
 template <class Entry>
 const Entry* named(std::span<const Entry> table, std::string_view word) noexcept {
-  const auto found = std::find_if(table.begin(), table.end(), [&](const Entry& e) { return e.name == word; });
+  // Every word of the text is looked up: the first byte rules out most names without a memcmp.
+  const auto found = std::find_if(table.begin(), table.end(), [&](const Entry& e) {
+    return e.name.size() == word.size() && e.name.front() == word.front() && e.name == word;
+  });
   return found == table.end() ? nullptr : &*found;
 }
 
