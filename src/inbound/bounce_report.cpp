@@ -141,7 +141,7 @@ bool read_delivery_report(const Inbound& in, Classification& result) {
     result.hard = false;
     result.evidence.push_back("soft: delivery delayed, will be retried");
   }
-  const auto head = enclosed_head(report ? *report : in.message);
+  const auto head = report && report != &in.message ? enclosed_head(*report) : in.head;
   if (result.recipient.empty() && head) {
     if (const std::string* to = find_header(head->fields, "To")) {
       if (auto address = first_address_in(*to)) result.recipient = std::move(*address);

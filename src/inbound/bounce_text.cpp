@@ -194,7 +194,7 @@ bool read_bounce_text(const Inbound& in, Classification& result) {
   }
   const std::string_view words = report.substr(0, std::min(report.size(), start + max_report_bytes));
 
-  const auto head = enclosed_head(in.message);
+  const auto& head = in.head;
   if (const std::string* failed = in.message.header("X-Failed-Recipients")) {
     if (auto address = first_address_in(*failed)) {
       result.recipient = std::move(*address);

@@ -23,7 +23,7 @@ std::string address_of(const std::string* value) {
 }  // namespace
 
 bool read_complaint(const Inbound& in, Classification& result) {
-  const auto head = enclosed_head(in.message);
+  const auto& head = in.head;
   const MimePart* report = find_part(in.message, "message/feedback-report");
   const std::string* jmrp = head ? find_header(head->fields, jmrp_recipient_field) : nullptr;
   if (!report && !jmrp) return false;

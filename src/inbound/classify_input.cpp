@@ -82,6 +82,7 @@ Inbound::Inbound(const MimePart& message_, const ClassifyContext& context) : mes
   answers = message.header("In-Reply-To") != nullptr || message.header("References") != nullptr;
   if (const std::string* date = message.header("Date")) sent = day_of_date_field(*date);
   if (!sent) sent = context.received;
+  head = enclosed_head(message);
 }
 
 std::string folded_header(const MimePart& part, std::string_view name) {

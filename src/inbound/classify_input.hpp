@@ -1,6 +1,6 @@
 // What the classifier reads of a received message, read once: the subject and the readable text
-// folded for phrase matching (see classify_text.hpp), the new text of a reply, the sender, and
-// the day the message was written.
+// folded for phrase matching (see classify_text.hpp), the new text of a reply, the sender, the
+// day the message was written, and the head of the message a report encloses.
 #pragma once
 
 #include <chrono>
@@ -14,6 +14,14 @@
 #include "outreach/mime.hpp"
 
 namespace outreach::detail {
+
+/// The head of the message a report is about: the header of the message it encloses
+/// (`message/rfc822`, `message/global`) or attaches alone (`text/rfc822-headers` and its
+/// variants), the first such part depth first.
+struct EnclosedHead {
+  std::vector<HeaderField> fields;  ///< The header fields.
+  std::string media_type;           ///< The type of the part they came from (for the evidence).
+};
 
 /// A received message as the classifier's rules read it. It refers to the message it reads, and
 /// is neither copied nor moved (its parts refer to each other).
@@ -31,6 +39,7 @@ struct Inbound {
   std::string from_field;    ///< The whole `From` field (display name and address), folded.
   bool answers = false;      ///< It has `In-Reply-To` or `References`.
   std::optional<std::chrono::sys_days> sent;  ///< The day of its `Date`, else of its arrival.
+  std::optional<EnclosedHead> head;  ///< The head of the message it encloses (`enclosed_head`), read once.
 
   /// The folded readable text.
   [[nodiscard]] std::string_view body() const noexcept { return folded.text; }
@@ -62,14 +71,6 @@ struct Inbound {
 /// The first part of `message` (itself included, depth first, not inside enclosed messages) of
 /// media type `type`, or null.
 [[nodiscard]] const MimePart* find_part(const MimePart& message, std::string_view type) noexcept;
-
-/// The head of the message a report is about: the header of the message it encloses
-/// (`message/rfc822`, `message/global`) or attaches alone (`text/rfc822-headers` and its
-/// variants), the first such part depth first.
-struct EnclosedHead {
-  std::vector<HeaderField> fields;  ///< The header fields.
-  std::string media_type;           ///< The type of the part they came from (for the evidence).
-};
 
 /// The head of the message `message` encloses, if any.
 [[nodiscard]] std::optional<EnclosedHead> enclosed_head(const MimePart& message);
