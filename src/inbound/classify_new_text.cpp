@@ -43,8 +43,11 @@ constexpr std::string_view quoted_next_labels[]{
     "date :",  "à :",   "enviado:", "fecha:", "para:",    "inviato:", "data:",    "a:",       "verzonden:",
     "aan:",    "skickat:", "till:", "wysłano:", "do:",    "sendt:",   "til:",     "отправлено:"};
 
+// Every line is tried: its first byte rules out most prefixes without a memcmp.
 bool starts_with_any(std::string_view line, std::span<const std::string_view> prefixes) noexcept {
-  return std::any_of(prefixes.begin(), prefixes.end(), [&](std::string_view p) { return line.starts_with(p); });
+  return !line.empty() && std::any_of(prefixes.begin(), prefixes.end(), [&](std::string_view p) {
+    return p.front() == line.front() && line.starts_with(p);
+  });
 }
 
 bool ends_with_any(std::string_view line, std::span<const std::string_view> suffixes) noexcept {
