@@ -49,7 +49,7 @@ void PhraseMatcher::build() {
 
   // Breadth first, each state's missing transitions become those of its longest proper suffix
   // that is a state (its failure state, whose row is complete by then), and it ends what that
-  // suffix ends too: the trie becomes a automaton that reads each byte once.
+  // suffix ends too: the trie becomes an automaton that reads each byte once.
   std::vector<std::uint32_t> failure(states, 0);
   std::vector<std::uint32_t> queue;
   queue.reserve(states);
