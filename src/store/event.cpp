@@ -54,10 +54,8 @@ std::optional<EventType> event_type_from_string(std::string_view name) noexcept 
   return std::nullopt;
 }
 
-namespace {
+namespace detail {
 
-// The line as a JSON object built and serialized: for the events with values of their own
-// (`campaign_changed`'s before and after, a decision's evidence), which are few.
 std::string json_line_of_object(const Event& event) {
   boost::json::object line;
   line["type"] = to_string(event.type);
@@ -99,10 +97,10 @@ std::string json_line_of_object(const Event& event) {
   return boost::json::serialize(line);
 }
 
-}  // namespace
+}  // namespace detail
 
 std::string to_json_line(const Event& event) {
-  if (!event.setting.empty() || !event.evidence.empty()) return json_line_of_object(event);
+  if (!event.setting.empty() || !event.evidence.empty()) return detail::json_line_of_object(event);
   // Every other event, written directly: the same bytes, in the same order, as the object.
   detail::JsonLineWriter line;
   line.string("type", to_string(event.type));

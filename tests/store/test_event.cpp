@@ -134,34 +134,6 @@ TEST_CASE("a bad event line is an error naming what is wrong") {
 
 namespace {
 
-// What a line must be, byte for byte: the event as a Boost.JSON object, serialized (how lines
-// were written before they were written directly; stores hold lines of both).
-std::string line_as_object(const Event& event) {
-  boost::json::object line;
-  line["type"] = to_string(event.type);
-  line["at"] = format_instant(event.at);
-  line["campaign"] = event.campaign;
-  if (!event.lead.empty()) line["lead"] = event.lead;
-  if (event.step > 0) line["step"] = event.step;
-  if (!event.variant.empty()) line["variant"] = event.variant;
-  if (!event.mailbox.empty()) line["mailbox"] = event.mailbox;
-  if (!event.message_id.empty()) line["message_id"] = event.message_id;
-  if (!event.subject.empty()) line["subject"] = event.subject;
-  if (!event.in_reply_to.empty()) line["in_reply_to"] = event.in_reply_to;
-  if (event.sequence_version > 0) line["sequence_version"] = event.sequence_version;
-  if (!event.kind.empty()) line["kind"] = event.kind;
-  if (!event.return_date.empty()) line["return_date"] = event.return_date;
-  if (!event.reason.empty()) line["reason"] = event.reason;
-  if (event.code != 0) line["code"] = event.code;
-  if (!event.status.empty()) line["status"] = event.status;
-  if (event.retry_at) line["retry_at"] = format_instant(*event.retry_at);
-  if (!event.url.empty()) line["url"] = event.url;
-  if (event.suspect) line["suspect"] = true;
-  if (event.cause != Cause::none) line["cause"] = to_string(event.cause);
-  if (event.settled != Settlement::none) line["settled"] = to_string(event.settled);
-  return boost::json::serialize(line);
-}
-
 // Text with what JSON escapes (quotes, backslashes, every control character), multi-byte UTF-8,
 // and sometimes bytes that are not UTF-8.
 std::string random_text(std::mt19937& random) {
@@ -221,7 +193,7 @@ TEST_CASE("event lines are written byte for byte as the JSON object was, and rea
     const Event event = random_event(random);
     const std::string line = to_json_line(event);
     CAPTURE(line);
-    REQUIRE(line == line_as_object(event));
+    REQUIRE(line == detail::json_line_of_object(event));  // as lines were written before
     boost::system::error_code not_json;  // text that is not UTF-8 makes a line no JSON reader takes
     const bool utf8 = boost::json::parse(line, not_json).is_object() && !not_json;
     const auto read = parse_event_line(line);

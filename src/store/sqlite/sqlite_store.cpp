@@ -553,16 +553,11 @@ expected<void> SqliteStore::commit() {
   if (impl.unit_error) {
     Error error = std::move(*impl.unit_error);
     impl.unit_error.reset();
-    if (impl.options.access == StoreAccess::engine) {
-      impl.undo_unit();
-    } else {
-      impl.rollback();
-    }
+    impl.undo_unit();
     return fail(std::move(error));
   }
   if (sqlite3_get_autocommit(impl.connection.handle()) != 0) return {};  // a reader's failed begin
-  if (impl.options.access != StoreAccess::engine) return impl.statements.commit.run("cannot end the read");
-  auto committed = impl.finish_unit();
+  auto committed = impl.finish_unit();  // a reader's unit (never grouped) ends its read
   if (!committed) impl.undo_unit();
   return committed;
 }
