@@ -79,8 +79,8 @@ class SqliteStore final : public Store {
   [[nodiscard]] expected<void> record_intent(const SendIntent& intent) override;
   [[nodiscard]] expected<void> begin() override;
   [[nodiscard]] expected<void> commit() override;
-  /// @brief Yes: a unit is one SQLite transaction (with `StoreDurability::none`, a savepoint in
-  /// the transaction of its group).
+  /// @brief Yes: a unit is one SQLite transaction (with `StoreDurability::none`, a part of its
+  /// group's transaction, which a unit that fails after a change rolls back whole).
   [[nodiscard]] bool atomic_units() const noexcept override { return true; }
   /// @brief Commits the group of units held with `StoreDurability::none`; closing the store
   /// does too. Refused inside a unit.

@@ -29,9 +29,10 @@ enum class StoreDurability : std::uint8_t {
   power,
   /// Nothing until `Store::flush` or closing: commits are grouped, many units to a transaction,
   /// so a killed process loses the units since the last group, and a unit that fails after it
-  /// changed something takes its group with it (whole units: the store stays consistent). For simulations and bulk loads, which need a consistent store at the end and
-  /// no durability per send; an engine sending real mail with it may send again after a crash
-  /// what it had sent. PostgreSQL commits each unit without waiting for its disk.
+  /// changed something takes its group with it (whole units: the store stays consistent). For
+  /// simulations and bulk loads, which need a consistent store at the end and no durability per
+  /// send; an engine sending real mail with it may send again after a crash what it had sent.
+  /// PostgreSQL commits each unit without waiting for its disk.
   none,
 };
 
