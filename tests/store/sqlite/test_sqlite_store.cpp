@@ -74,6 +74,14 @@ std::int64_t raw_integer(const fs::path& path, const char* sql) {
   return value;
 }
 
+// A store whose events of poison@example.com another program's trigger refuses: one write
+// fails, as it would on a full disk.
+void refuse_poison(const fs::path& file) {
+  open_sqlite(file).reset();
+  raw_execute(file, "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.lead = 'poison@example.com' "
+                    "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+}
+
 // A new store file at an earlier schema version, as that version's library made it.
 void make_store_of_version(const fs::path& file, std::size_t version) {
   auto connection = detail::sqlite::Connection::open(file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
@@ -186,10 +194,7 @@ TEST_CASE("a SQLite store keeps everything across closing and opening again") {
 TEST_CASE("a write that fails inside a unit keeps nothing of the unit") {
   TempFolder folder;
   const fs::path file = folder.path() / "outreach.db";
-  open_sqlite(file).reset();
-  // Another program's trigger makes one write fail, as a full disk would.
-  raw_execute(file, "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.lead = 'poison@example.com' "
-                    "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+  refuse_poison(file);
   auto store = open_sqlite(file);
   REQUIRE(store->record_intent(intent_of("a", "x@example.com", 1)));
 
@@ -302,9 +307,7 @@ TEST_CASE("grouped commits: readers see a group once flushed, a killed writer lo
 TEST_CASE("grouped commits: a unit that fails after a change takes its group with it, and the store goes on") {
   TempFolder folder;
   const fs::path file = folder.path() / "outreach.db";
-  open_sqlite(file).reset();
-  raw_execute(file, "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.lead = 'poison@example.com' "
-                    "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+  refuse_poison(file);
   auto store = open_sqlite(file, {.durability = StoreDurability::none});
   REQUIRE(store->append(event_of(EventType::sent, "a", "first@example.com", 1)));
   REQUIRE(store->flush());
