@@ -54,54 +54,25 @@ std::optional<EventType> event_type_from_string(std::string_view name) noexcept 
   return std::nullopt;
 }
 
-namespace detail {
+namespace {
 
-std::string json_line_of_object(const Event& event) {
-  boost::json::object line;
-  line["type"] = to_string(event.type);
-  line["at"] = format_instant(event.at);
-  line["campaign"] = event.campaign;
-  if (!event.lead.empty()) line["lead"] = event.lead;
-  if (event.step > 0) line["step"] = event.step;
-  if (!event.variant.empty()) line["variant"] = event.variant;
-  if (!event.mailbox.empty()) line["mailbox"] = event.mailbox;
-  if (!event.message_id.empty()) line["message_id"] = event.message_id;
-  if (!event.subject.empty()) line["subject"] = event.subject;
-  if (!event.in_reply_to.empty()) line["in_reply_to"] = event.in_reply_to;
-  if (event.sequence_version > 0) line["sequence_version"] = event.sequence_version;
-  if (!event.kind.empty()) line["kind"] = event.kind;
-  if (!event.return_date.empty()) line["return_date"] = event.return_date;
-  if (!event.reason.empty()) line["reason"] = event.reason;
-  if (event.code != 0) line["code"] = event.code;
-  if (!event.status.empty()) line["status"] = event.status;
-  if (event.retry_at) line["retry_at"] = format_instant(*event.retry_at);
-  if (!event.url.empty()) line["url"] = event.url;
-  if (event.suspect) line["suspect"] = true;
-  // Last, so that the rest of the line reads as before causes were written.
-  if (event.cause != Cause::none) line["cause"] = to_string(event.cause);
-  if (event.settled != Settlement::none) line["settled"] = to_string(event.settled);
-  if (!event.setting.empty()) {
-    line["setting"] = event.setting;
-    // Values, as the campaign file has them; the text of one that is not JSON stays a string.
-    for (const auto& [key, text] : {std::pair{"before", &event.before}, std::pair{"after", &event.after}}) {
-      boost::system::error_code error;
-      boost::json::value value = boost::json::parse(*text, error);
-      line[key] = error ? boost::json::value(*text) : std::move(value);
-    }
+// A value of its own (`campaign_changed`'s before and after, a decision's evidence), as the
+// campaign file has it; a text that is not JSON stays a string.
+void write_value(detail::JsonLineWriter& line, std::string_view key, const std::string& text) {
+  boost::system::error_code error;
+  const boost::json::value value = boost::json::parse(text, error);
+  if (error) {
+    line.string(key, text);
+  } else {
+    line.literal(key, boost::json::serialize(value));
   }
-  if (!event.evidence.empty()) {
-    boost::system::error_code error;
-    boost::json::value value = boost::json::parse(event.evidence, error);
-    line["evidence"] = error ? boost::json::value(event.evidence) : std::move(value);
-  }
-  return boost::json::serialize(line);
 }
 
-}  // namespace detail
+}  // namespace
 
 std::string to_json_line(const Event& event) {
-  if (!event.setting.empty() || !event.evidence.empty()) return detail::json_line_of_object(event);
-  // Every other event, written directly: the same bytes, in the same order, as the object.
+  // Written directly: the same bytes, in the same order, as the Boost.JSON object lines were
+  // once serialized from.
   detail::JsonLineWriter line;
   line.string("type", to_string(event.type));
   line.string("at", format_instant(event.at));
@@ -124,6 +95,12 @@ std::string to_json_line(const Event& event) {
   if (event.suspect) line.literal("suspect", "true");
   if (event.cause != Cause::none) line.string("cause", to_string(event.cause));
   if (event.settled != Settlement::none) line.string("settled", to_string(event.settled));
+  if (!event.setting.empty()) {
+    line.string("setting", event.setting);
+    write_value(line, "before", event.before);
+    write_value(line, "after", event.after);
+  }
+  if (!event.evidence.empty()) write_value(line, "evidence", event.evidence);
   return std::move(line).finish();
 }
 

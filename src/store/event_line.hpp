@@ -18,11 +18,6 @@ namespace outreach::detail {
 /// and control characters; other bytes as they are), so that a line reads the same either way.
 void append_json_string(std::string& out, std::string_view text);
 
-/// The line as a JSON object built and serialized: what `to_json_line` writes for events with
-/// values of their own (`campaign_changed`'s before and after, a decision's evidence), which
-/// are few, and the bytes its direct writing must give for every other.
-[[nodiscard]] std::string json_line_of_object(const Event& event);
-
 /// A flat JSON object written member by member, in the order of the calls.
 class JsonLineWriter {
  public:

@@ -842,10 +842,10 @@ template <class Body>
 expected<void> SqliteStore::Impl::write_handed_in(Body&& body) {
   if (options.access == StoreAccess::read) return writable();
   if (options.access == StoreAccess::engine) return write(body);
-  if (auto begun = statements.begin_write.run("cannot start a transaction"); !begun) return begun;
+  if (auto begun = start_unit(); !begun) return begun;  // never grouped: a transaction of its own
   auto written = body();
-  if (written) written = statements.commit.run("cannot commit");
-  if (!written) rollback();
+  if (written) written = finish_unit();
+  if (!written) undo_unit();
   return written;
 }
 
