@@ -267,6 +267,16 @@ class Engine {
   /// @param reading Whether received mail is being read.
   void expect_mail(bool reading) noexcept;
 
+  /// @brief How many events a campaign's start must replay from its store's log before it keeps
+  /// a snapshot of the state they make (on a store that keeps snapshots and that this engine
+  /// may write), so that the next start, and `status` or `explain` on the store, replay only the
+  /// events after it. A snapshot is a copy: a start that cannot use it (the campaign's
+  /// definition, leads or sequence changed since) replays the whole log, to the same state.
+  /// @param events At least 1; the default is `default_snapshot_after`.
+  void snapshot_after(std::int64_t events) noexcept;
+  /// @brief The default of `snapshot_after`: a replay of fewer events takes milliseconds.
+  static constexpr std::int64_t default_snapshot_after = 10000;
+
   /// @brief Every mailbox of its campaigns, one per id with the settings added last, in the
   /// order they were first added.
   [[nodiscard]] std::vector<Mailbox> mailboxes() const;

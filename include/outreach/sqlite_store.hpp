@@ -53,7 +53,7 @@ struct SqliteStoreOptions {
 class SqliteStore final : public Store {
  public:
   /// @brief The schema version this library writes (`PRAGMA user_version`).
-  static constexpr std::int64_t schema_version = 7;
+  static constexpr std::int64_t schema_version = 8;
   /// @brief `PRAGMA application_id` of an outreach store ("OUTR").
   static constexpr std::int32_t application_id = 0x4F555452;
 
@@ -92,6 +92,15 @@ class SqliteStore final : public Store {
   void for_each_event(std::string_view campaign, const std::function<void(const Event&)>& visit) const override;
   /// @brief The places are the events' row ids.
   [[nodiscard]] EventPage events_after(std::string_view campaign, std::int64_t after, std::size_t limit) const override;
+  /// @brief The places are the events' row ids.
+  void for_each_event_after(std::string_view campaign, std::int64_t after,
+                            const std::function<void(std::int64_t, const Event&)>& visit) const override;
+  [[nodiscard]] std::optional<Instant> last_event_at(std::string_view campaign) const override;
+  void for_each_lead_event(std::string_view campaign, std::string_view lead,
+                           const std::function<void(const Event&)>& visit) const override;
+  [[nodiscard]] bool keeps_snapshots() const noexcept override { return true; }
+  [[nodiscard]] expected<void> save_snapshot(std::string_view campaign, const CampaignSnapshot& snapshot) override;
+  [[nodiscard]] std::optional<CampaignSnapshot> snapshot(std::string_view campaign) const override;
   [[nodiscard]] std::vector<SendIntent> open_intents() const override;
   [[nodiscard]] expected<void> save_campaign(const StoredCampaign& campaign) override;
   [[nodiscard]] std::optional<StoredCampaign> campaign(std::string_view name) const override;

@@ -116,6 +116,15 @@ struct StoredCampaign {
   friend bool operator==(const StoredCampaign&, const StoredCampaign&) = default;
 };
 
+/// @brief A campaign's snapshot: the engine's state of it after its events up to a place in its
+/// log, so that a restart replays only the events after (`Store::save_snapshot`).
+struct CampaignSnapshot {
+  std::int64_t through = 0;  ///< The place (as `events_after` numbers them) of the last event it includes.
+  std::string state;         ///< The engine's own encoding of the state; opaque to the store.
+  /// @brief Snapshots compare equal when every part is equal.
+  friend bool operator==(const CampaignSnapshot&, const CampaignSnapshot&) = default;
+};
+
 /// @brief An entry of the suppression list.
 struct Suppression {
   std::string address;  ///< The address, in lower case.
@@ -272,6 +281,41 @@ class Store {
   /// @param after Only events placed after this (0: from the first).
   /// @param limit At most this many.
   [[nodiscard]] virtual EventPage events_after(std::string_view campaign, std::int64_t after, std::size_t limit) const;
+
+  /// @brief When the campaign's last event happened, if it has any. The default reads the whole
+  /// log; stores look it up.
+  /// @param campaign The campaign's name.
+  [[nodiscard]] virtual std::optional<Instant> last_event_at(std::string_view campaign) const;
+
+  /// @brief Calls `visit` with each event of one lead of a campaign, in the order they were
+  /// appended. The default reads the whole log; stores use their index by lead.
+  /// @param campaign The campaign's name.
+  /// @param lead The lead's address, compared without regard to ASCII case.
+  /// @param visit Called once per event.
+  virtual void for_each_lead_event(std::string_view campaign, std::string_view lead,
+                                   const std::function<void(const Event&)>& visit) const;
+
+  /// @brief Calls `visit` with each event of a campaign placed after `after`, and its place, in
+  /// the order they were appended: the tail of the log a snapshot did not include. Places are
+  /// those of `events_after`; the default numbers the events as its default does.
+  /// @param campaign The campaign's name.
+  /// @param after Only events placed after this (0: every one).
+  /// @param visit Called once per event, with its place.
+  virtual void for_each_event_after(std::string_view campaign, std::int64_t after,
+                                    const std::function<void(std::int64_t, const Event&)>& visit) const;
+
+  /// @brief Whether the store keeps campaigns' snapshots (`save_snapshot`).
+  [[nodiscard]] virtual bool keeps_snapshots() const noexcept { return false; }
+  /// @brief Keeps a campaign's snapshot, replacing its earlier one. A store that erases events
+  /// (`forget`) drops the snapshots with them, since they were made of those events.
+  /// @param campaign The campaign's name.
+  /// @param snapshot The snapshot.
+  /// @return An error when it cannot be written (the campaign is unharmed: its log is the truth),
+  /// or when the store keeps no snapshots.
+  [[nodiscard]] virtual expected<void> save_snapshot(std::string_view campaign, const CampaignSnapshot& snapshot);
+  /// @brief The campaign's latest snapshot, if the store has one.
+  /// @param campaign The campaign's name.
+  [[nodiscard]] virtual std::optional<CampaignSnapshot> snapshot(std::string_view campaign) const;
 
   /// @brief The intents without an outcome, in the order they were recorded.
   [[nodiscard]] virtual std::vector<SendIntent> open_intents() const = 0;

@@ -67,6 +67,40 @@ class ReadOnlyView final : public Store {
     base_.for_each_event(campaign, visit);
     written_.for_each_event(campaign, visit);
   }
+  /// @brief The base store's events of the campaign after a place, then the view's (placed
+  /// after the base store's).
+  /// @param campaign The campaign's name.
+  /// @param after Only events placed after this.
+  /// @param visit Called once per event, with its place.
+  void for_each_event_after(std::string_view campaign, std::int64_t after,
+                            const std::function<void(std::int64_t, const Event&)>& visit) const override {
+    std::int64_t last = after;
+    base_.for_each_event_after(campaign, after, [&](std::int64_t place, const Event& event) {
+      last = place;
+      visit(place, event);
+    });
+    written_.for_each_event(campaign, [&](const Event& event) { visit(++last, event); });
+  }
+  /// @brief The view's last event of the campaign, else the base store's.
+  /// @param campaign The campaign's name.
+  [[nodiscard]] std::optional<Instant> last_event_at(std::string_view campaign) const override {
+    const auto own = written_.last_event_at(campaign);
+    return own ? own : base_.last_event_at(campaign);
+  }
+  /// @brief The base store's events of the lead, then the view's.
+  /// @param campaign The campaign's name.
+  /// @param lead The lead's address.
+  /// @param visit Called once per event.
+  void for_each_lead_event(std::string_view campaign, std::string_view lead,
+                           const std::function<void(const Event&)>& visit) const override {
+    base_.for_each_lead_event(campaign, lead, visit);
+    written_.for_each_lead_event(campaign, lead, visit);
+  }
+  /// @brief The base store's snapshot of the campaign (the view keeps none of its own).
+  /// @param campaign The campaign's name.
+  [[nodiscard]] std::optional<CampaignSnapshot> snapshot(std::string_view campaign) const override {
+    return base_.snapshot(campaign);
+  }
   /// @brief The base store's open intents.
   [[nodiscard]] std::vector<SendIntent> open_intents() const override { return base_.open_intents(); }
   /// @brief Keeps nothing: the view never changes a campaign.

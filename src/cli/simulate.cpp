@@ -149,8 +149,7 @@ int simulate(const Arguments& arguments) {
       return exit_code_for(opened.error());
     }
     // A campaign the store already has goes on from its last event.
-    std::optional<Instant> last;
-    (*opened)->for_each_event(campaign->name, [&](const Event& event) { last = event.at; });
+    const std::optional<Instant> last = (*opened)->last_event_at(campaign->name);
     if (last && *last > *from) from = last;
     store = std::move(*opened);
   } else {

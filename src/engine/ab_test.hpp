@@ -28,6 +28,8 @@
 
 namespace outreach::detail {
 
+class SnapshotCodec;
+
 /// Evidence that one of two variants replies more often than the other, each way, from blocks
 /// of one settled send of each.
 class PairEvidence {
@@ -40,6 +42,7 @@ class PairEvidence {
   [[nodiscard]] std::int64_t blocks() const noexcept { return blocks_; }
 
  private:
+  friend class SnapshotCodec;  // writes and reads the state back (snapshot.cpp)
   std::int64_t blocks_ = 0;
   std::int64_t replied_a_ = 0;
   std::int64_t replied_b_ = 0;
@@ -105,6 +108,7 @@ class StepAbTest {
   [[nodiscard]] std::size_t variants() const noexcept { return open_.size(); }
 
  private:
+  friend class SnapshotCodec;  // writes and reads the state back (snapshot.cpp)
   [[nodiscard]] std::size_t pair_index(std::size_t a, std::size_t b) const noexcept;
   void advance(std::size_t a, std::size_t b);
 
@@ -158,6 +162,7 @@ class CampaignAbTests {
   [[nodiscard]] std::optional<std::size_t> chosen(std::uint32_t lead, int step) const;
 
  private:
+  friend class SnapshotCodec;  // writes and reads the state back (snapshot.cpp)
   static std::uint64_t key(std::uint32_t lead, int step) noexcept {
     return (static_cast<std::uint64_t>(lead) << 8) | static_cast<std::uint64_t>(step & 0xFF);
   }

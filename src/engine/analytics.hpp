@@ -14,6 +14,8 @@
 
 namespace outreach::detail {
 
+class SnapshotCodec;
+
 class CampaignAnalytics {
  public:
   /// Zero counts for every step and variant of the latest version (oldest first) that has the
@@ -54,6 +56,7 @@ class CampaignAnalytics {
   }
 
  private:
+  friend class SnapshotCodec;  // writes and reads the state back (snapshot.cpp)
   static DaySends day_sends(std::chrono::sys_days day, const std::string& mailbox, std::int64_t sent);
 
   std::vector<std::vector<VariantStats>> stats_;

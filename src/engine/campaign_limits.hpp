@@ -16,6 +16,8 @@
 
 namespace outreach::detail {
 
+class SnapshotCodec;
+
 class DailyCaps {
  public:
   /// Starts a new day's counts when `now` is on a later local day than the last count.
@@ -43,6 +45,7 @@ class DailyCaps {
   [[nodiscard]] std::int64_t new_today() const noexcept { return new_today_; }
 
  private:
+  friend class SnapshotCodec;  // writes and reads the state back (snapshot.cpp)
   std::chrono::sys_days day_{};
   std::int64_t new_today_ = 0;
   std::int64_t sends_today_ = 0;
@@ -66,6 +69,7 @@ class BounceWindow {
   [[nodiscard]] std::int64_t bounced() const noexcept { return bounced_; }
 
  private:
+  friend class SnapshotCodec;  // writes and reads the state back (snapshot.cpp)
   void trim();
   std::int64_t size_;
   std::deque<std::pair<std::uint32_t, bool>> recent_;  // lead, bounced hard

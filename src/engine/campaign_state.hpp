@@ -29,6 +29,8 @@ enum class CampaignStatus : std::uint8_t { draft, running, paused, finished, sto
 inline constexpr std::array<std::string_view, 5> campaign_status_names{"draft", "running", "paused", "finished",
                                                                        "stopped"};
 
+struct ReplayRecord;
+
 /// A send left in doubt by a crash (its `in_doubt` event) that nothing has settled yet.
 struct DoubtfulSend {
   std::uint32_t lead = 0;
@@ -92,6 +94,8 @@ struct CampaignState {
   // Leads that came due and wait, with no instant in sight, for a mailbox to send with (theirs
   // disabled or removed, or every one disabled): out of the due queue until one comes back.
   std::vector<std::uint32_t> parked;
+  // Set while the campaign's log is replayed: what the replay gathers for a snapshot.
+  ReplayRecord* replaying = nullptr;
 
   [[nodiscard]] VariantStats* stats_for(std::uint32_t lead, int step) {
     if (const auto chosen = ab_tests.chosen(lead, step)) return analytics.variant_at(step, *chosen);

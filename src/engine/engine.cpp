@@ -132,6 +132,8 @@ std::optional<Instant> Engine::step() {
 
 void Engine::expect_mail(bool reading) noexcept { state_->reads_mail = reading; }
 
+void Engine::snapshot_after(std::int64_t events) noexcept { state_->snapshot_after = std::max<std::int64_t>(events, 1); }
+
 void Engine::require_unsubscribe_secrets() noexcept { state_->secrets_required = true; }
 
 std::vector<Mailbox> Engine::mailboxes() const {

@@ -52,6 +52,7 @@ struct Engine::State {
   bool reads_mail = false;  // `expect_mail`: keep running while received mail is still read
   bool secrets_required = false;  // `require_unsubscribe_secrets`
   bool serves_requests = false;  // `apply_waiting` was called: sends are noted for its answers
+  std::int64_t snapshot_after = Engine::default_snapshot_after;  // events a start replays before it keeps a snapshot
   // On the system clock, a step with much due ends after the group under way once this time
   // has passed, so that the run loop applies what waits in the store (a pause, a suppression)
   // before the next group rather than after the whole backlog. Unset in simulations.
@@ -226,7 +227,10 @@ struct Engine::State {
   // ---- resuming from the store (recovery.cpp) ---------------------------------------------
   // Brings a campaign whose leads have entered back to where its events say it was, as if the
   // engine had made them: the same counters, spacing, jitter sequence, analytics and due times.
-  void restore(detail::CampaignState& c);
+  // From its snapshot when it has a usable one, then the events after; a long replay leaves a
+  // snapshot. `stored_definition`: the definition's text in the store (part of the snapshot's
+  // fingerprint).
+  void restore(detail::CampaignState& c, std::string_view stored_definition);
   void settle_in_doubt(detail::CampaignState& c, Instant now);
   // Whether a send in doubt absent from its mailbox's Sent folder may go again now.
   bool may_send_again(const detail::CampaignState& c, std::uint32_t lead, const detail::DoubtfulSend& doubt,

@@ -115,13 +115,10 @@ expected<LeadExplanation> Engine::explain(std::string_view campaign, std::string
 
 expected<LeadExplanation> explain_lead(const Store& store, std::string_view campaign, std::string_view lead,
                                        std::optional<Instant> at) {
-  std::optional<Instant> last;
+  const std::optional<Instant> last = store.last_event_at(campaign);
   std::vector<Event> history;
   const std::string key = detail::ascii_lower(lead);
-  store.for_each_event(campaign, [&](const Event& event) {
-    last = event.at;
-    if (!event.lead.empty() && detail::ascii_lower(event.lead) == key) history.push_back(event);
-  });
+  store.for_each_lead_event(campaign, lead, [&](const Event& event) { history.push_back(event); });
   const auto stored = store.campaign(campaign);
   if (!stored) return fail(Errc::not_found, "the store has no campaign \"" + std::string(campaign) + "\"");
   if (at && last && *at < *last) {

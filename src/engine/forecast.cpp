@@ -47,8 +47,7 @@ expected<CampaignForecast> forecast_campaign(const Store& store, std::string_vie
   }
   const auto stored = store.campaign(campaign);
   if (!stored) return fail(Errc::not_found, "the store has no campaign \"" + std::string(campaign) + "\"");
-  std::optional<Instant> last;
-  store.for_each_event(campaign, [&](const Event& event) { last = event.at; });
+  const std::optional<Instant> last = store.last_event_at(campaign);
   if (options.from && last && *options.from < *last) {
     return fail(Errc::invalid_argument, "a forecast starts at or after the campaign's last event (" +
                                             format_instant(*last) + "): the instant given is before it");

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "engine/snapshot.hpp"
 #include "util/ascii.hpp"
 
 namespace outreach {
@@ -31,27 +32,56 @@ void Engine::State::rebuild_mailboxes(const CampaignState& c) {
   }
 }
 
-void Engine::State::restore(CampaignState& c) {
+void Engine::State::restore(CampaignState& c, std::string_view stored_definition) {
+  detail::ReplayRecord record;
   // Leads whose last step went out but whose `completed` (recorded after the sends of its
   // instant) the engine stopped before recording.
-  std::vector<bool> completion_missing(c.leads.size(), false);
-  store.for_each_event(c.def.name, [&](const Event& event) {
+  record.completion_missing.assign(c.leads.size(), false);
+  std::optional<std::uint64_t> fingerprint;
+  const auto fingerprint_now = [&] {
+    if (!fingerprint) fingerprint = detail::snapshot_fingerprint(c, stored_definition);
+    return *fingerprint;
+  };
+  std::int64_t after = 0;
+  if (const auto snapshot = store.snapshot(c.def.name)) {
+    if (detail::read_snapshot(snapshot->state, fingerprint_now(), c, mailboxes, record)) after = snapshot->through;
+  }
+  std::int64_t last = after;
+  std::int64_t replayed = 0;
+  c.replaying = &record;
+  store.for_each_event_after(c.def.name, after, [&](std::int64_t place, const Event& event) {
+    last = place;
+    ++replayed;
     if (event.lead.empty()) {
       detail::apply_campaign_event(c, event);
       const bool disabled = event.type == EventType::mailbox_disabled;
       if (disabled || event.type == EventType::mailbox_enabled) {
-        if (const auto mailbox = mailboxes.find(event.mailbox)) mailboxes[*mailbox].set_disabled(disabled, event.reason, event.at);
+        if (const auto mailbox = mailboxes.find(event.mailbox)) {
+          mailboxes[*mailbox].set_disabled(disabled, event.reason, event.at);
+          record.switched(*mailbox, disabled, event.reason, event.at);
+        }
       }
       return;
     }
     const auto lead = c.leads.find(detail::ascii_lower(event.lead));
     if (!lead) return;  // no longer in the list
     if (detail::apply_lead_event(c, mailboxes, *lead, event, detail::Origin::log).completed) {
-      completion_missing[*lead] = true;
+      record.completion_missing[*lead] = true;
     } else if (event.type == EventType::completed || event.type == EventType::stopped) {
-      completion_missing[*lead] = false;
+      record.completion_missing[*lead] = false;
     }
   });
+  c.replaying = nullptr;
+  // Written before anything below appends to the log: the state is exactly what the events up
+  // to `last` make.
+  if (replayed >= snapshot_after && store.keeps_snapshots() && store.access() == StoreAccess::engine) {
+    const CampaignSnapshot snapshot{last, detail::write_snapshot(c, mailboxes, record, fingerprint_now())};
+    if (auto saved = store.save_snapshot(c.def.name, snapshot); !saved) {
+      warn("campaign \"" + c.def.name + "\": its snapshot cannot be kept (its next start replays its log): " +
+           saved.error().message());
+    }
+  }
+  const std::vector<bool>& completion_missing = record.completion_missing;
   rebuild_mailboxes(c);
   const Instant now = clock.now();
   for (std::uint32_t lead = 0; lead < c.leads.size(); ++lead) {

@@ -7,6 +7,7 @@
 
 #include "engine/inbound_rules.hpp"
 #include "engine/outcome_policy.hpp"
+#include "engine/snapshot.hpp"
 #include "outreach/schedule.hpp"
 
 namespace outreach::detail {
@@ -39,6 +40,7 @@ void apply_send(CampaignState& c, MailboxPool& mailboxes, std::uint32_t lead, co
     c.caps.roll(event.at, c.def.schedule.timezone);
     if (mailbox) {
       mailboxes[*mailbox].remember(event.at, counted);
+      if (c.replaying) c.replaying->sent(*mailbox, event.at, counted);
       state.mailbox = static_cast<std::uint32_t>(*mailbox);
     }
     if (counted) c.caps.reserve(event.step);

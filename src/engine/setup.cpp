@@ -150,9 +150,10 @@ expected<void> Engine::State::start(CampaignState& c, Instant now) {
     }
     c.versions = std::move(*versions);
     c.analytics = detail::CampaignAnalytics(c.versions);
-    // Settings other than the sequence may change: the store keeps the latest.
+    // Settings other than the sequence may change: the store keeps the latest. (A store that
+    // keeps no definitions has none to compare; a view of another store has that store's.)
     if (std::string definition = store.keeps_definitions() ? c.def.to_json() : std::string();
-        definition != stored->definition) {
+        store.keeps_definitions() && definition != stored->definition) {
       if (auto refused = ab_test_change(stored->definition, definition)) {
         c.status = CampaignStatus::draft;
         return fail(Errc::invalid_argument, "campaign \"" + c.def.name + "\": " + *refused);
@@ -165,7 +166,7 @@ expected<void> Engine::State::start(CampaignState& c, Instant now) {
     }
     c.leads.enter(c.def.leads, c.def.schedule, first_delay, stored->started);
     restore_added_leads(c);
-    restore(c);
+    restore(c, stored->definition);
     apply_stored_mailbox_states();
     settle_in_doubt(c, now);
   } else {

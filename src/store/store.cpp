@@ -42,6 +42,33 @@ EventPage Store::events_after(std::string_view campaign, std::int64_t after, std
   return page;
 }
 
+std::optional<Instant> Store::last_event_at(std::string_view campaign) const {
+  std::optional<Instant> last;
+  for_each_event(campaign, [&](const Event& event) { last = event.at; });
+  return last;
+}
+
+void Store::for_each_lead_event(std::string_view campaign, std::string_view lead,
+                                const std::function<void(const Event&)>& visit) const {
+  for_each_event(campaign, [&](const Event& event) {
+    if (!event.lead.empty() && detail::iequals_ascii(event.lead, lead)) visit(event);
+  });
+}
+
+void Store::for_each_event_after(std::string_view campaign, std::int64_t after,
+                                 const std::function<void(std::int64_t, const Event&)>& visit) const {
+  std::int64_t place = 0;
+  for_each_event(campaign, [&](const Event& event) {
+    if (++place > after) visit(place, event);
+  });
+}
+
+expected<void> Store::save_snapshot(std::string_view, const CampaignSnapshot&) {
+  return fail(Errc::invalid_argument, "this store keeps no snapshots");
+}
+
+std::optional<CampaignSnapshot> Store::snapshot(std::string_view) const { return std::nullopt; }
+
 expected<bool> Store::record_received(std::string_view, Instant) { return true; }
 
 expected<void> Store::queue_received(std::string_view, Instant) {

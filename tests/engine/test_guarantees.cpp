@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -38,6 +39,8 @@
 #include "outreach/memory_transport.hpp"
 #include "outreach/message.hpp"
 #include "outreach/timezone.hpp"
+#include "engine/engine_fixture.hpp"
+#include "engine/snapshot_fixture.hpp"
 #include "support/randomized_campaigns.hpp"
 
 using namespace outreach;
@@ -1366,6 +1369,65 @@ TEST_CASE("a campaign resumed from its store at any instant goes on exactly as i
   }
   MESSAGE(cases << " randomized scenarios resumed from their store");
   CHECK(cases >= 1);
+}
+
+TEST_CASE("a campaign restarted again and again from its snapshots goes on as if it had never stopped") {
+  const test::TempDir dir("snapshots-randomized");
+  std::size_t cases = 0;
+  std::size_t used = 0;
+  for (const std::uint64_t seed : case_seeds(41, 4)) {
+    const Scenario sc = generate(seed, Options{});
+    if (sc.pause_request) continue;
+    const std::filesystem::path straight_file = dir.path / (std::to_string(seed) + "-straight.db");
+    const std::filesystem::path resumed_file = dir.path / (std::to_string(seed) + "-resumed.db");
+    RunResult whole;
+    {
+      auto store = test::open_store(straight_file);
+      whole = run_scenario_with_restarts(sc, {}, *store);
+    }
+    REQUIRE_MESSAGE(whole.setup.empty(), "case seed " << hex(seed) << ": " << whole.setup.front());
+    if (whole.events.size() < 4) continue;
+    // Three restarts at instants where something happened, each engine keeping a snapshot of
+    // whatever it replayed: the second and third start from the snapshot the one before left.
+    Random pick(seed ^ 0x5A95ULL);
+    std::vector<Instant> restarts;
+    for (int i = 0; i < 3; ++i) {
+      restarts.push_back(whole.events[static_cast<std::size_t>(pick.between(0, static_cast<int>(whole.events.size()) - 1))].at);
+    }
+    std::sort(restarts.begin(), restarts.end());
+    RunResult resumed;
+    {
+      auto store = test::open_store(resumed_file);
+      resumed = run_scenario_with_restarts(sc, restarts, *store, [](Engine& engine) { engine.snapshot_after(1); });
+      for (const CampaignModel& c : sc.campaigns) used += store->snapshot(c.name) ? 1 : 0;
+    }
+    REQUIRE_MESSAGE(resumed.setup.empty(), "case seed " << hex(seed) << ": " << resumed.setup.front());
+    CHECK_MESSAGE(resumed.log == whole.log, "case seed " << hex(seed) << ": the log differs from the run without a restart"
+                                                         << test::first_difference(whole.log, resumed.log));
+    CHECK(to_json(resumed.summary) == to_json(whole.summary));
+
+    // The state a snapshot and the events after it make is the state the whole log makes: the
+    // snapshot a start keeps from the one before is the one it keeps from no snapshot at all.
+    const std::filesystem::path from_snapshot = dir.path / (std::to_string(seed) + "-from-snapshot.db");
+    const std::filesystem::path from_log = dir.path / (std::to_string(seed) + "-from-log.db");
+    std::filesystem::copy_file(resumed_file, from_snapshot);
+    std::filesystem::copy_file(resumed_file, from_log);
+    test::raw_execute(from_log, "DELETE FROM snapshots");
+    CHECK(test::report_of(from_snapshot) == test::report_of(from_log));
+    for (const CampaignModel& c : sc.campaigns) {
+      const auto kept = test::start_and_snapshot(from_snapshot, c.name, sc.until);
+      const auto replayed = test::start_and_snapshot(from_log, c.name, sc.until);
+      REQUIRE(replayed.has_value() == kept.has_value());
+      if (!kept) continue;
+      CHECK_MESSAGE(kept->through == replayed->through, "case seed " << hex(seed));
+      CHECK_MESSAGE(kept->state == replayed->state,
+                    "case seed " << hex(seed) << ": campaign " << c.name << " from its snapshot differs from its log");
+    }
+    ++cases;
+  }
+  MESSAGE(cases << " randomized scenarios restarted three times, " << used << " campaigns with a snapshot");
+  CHECK(cases >= 1);
+  CHECK(used >= 1);
 }
 
 TEST_CASE("with unlimited mailboxes every step goes out at the first open instant after it is due") {

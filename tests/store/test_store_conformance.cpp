@@ -392,6 +392,77 @@ TEST_CASE_TEMPLATE("events_after pages a campaign's log by places that only grow
   CHECK(store.events_after("none", 0, 7).events.empty());
 }
 
+TEST_CASE_TEMPLATE("for_each_event_after gives the events after a place with the places events_after gives", Kind,
+                   STORE_KINDS) {
+  Kind kind;
+  Store& store = kind.get();
+  for (int i = 0; i < 12; ++i) {
+    REQUIRE(store.append(event_of(EventType::sent, i % 4 == 0 ? "other" : "a", "lead" + std::to_string(i) + "@example.com", 1)));
+  }
+  const EventPage all = store.events_after("a", 0, 100);
+  REQUIRE(all.events.size() == 9);
+  for (const std::size_t from : {std::size_t{0}, std::size_t{3}, std::size_t{8}, std::size_t{9}}) {
+    CAPTURE(from);
+    const std::int64_t after = from == 0 ? 0 : all.events[from - 1].first;
+    std::vector<std::pair<std::int64_t, Event>> visited;
+    store.for_each_event_after("a", after, [&](std::int64_t place, const Event& event) { visited.emplace_back(place, event); });
+    CHECK(visited == std::vector<std::pair<std::int64_t, Event>>(all.events.begin() + static_cast<std::ptrdiff_t>(from),
+                                                                  all.events.end()));
+  }
+}
+
+TEST_CASE_TEMPLATE("a campaign's last event and one lead's events are found without reading the others", Kind,
+                   STORE_KINDS) {
+  Kind kind;
+  Store& store = kind.get();
+  CHECK_FALSE(store.last_event_at("a").has_value());
+  std::vector<Event> appended;
+  const char* times[] = {"2026-12-01T09:00:00Z", "2026-12-01T10:00:00Z", "2026-12-02T09:00:00Z"};
+  for (int i = 0; i < 12; ++i) {
+    const std::string lead = i % 3 == 0 ? "Mixed.Case@Example.com" : "lead" + std::to_string(i) + "@example.com";
+    appended.push_back(event_of(EventType::sent, i % 4 == 3 ? "other" : "a", lead, 1, times[i % 3]));
+    REQUIRE(store.append(appended.back()));
+  }
+  CHECK(store.last_event_at("a") == appended[10].at);
+  CHECK(store.last_event_at("other") == appended[11].at);
+  std::vector<Event> expected;
+  for (const Event& event : appended) {
+    if (event.campaign == "a" && event.lead == "Mixed.Case@Example.com") expected.push_back(event);
+  }
+  REQUIRE(expected.size() == 3);
+  std::vector<Event> found;
+  store.for_each_lead_event("a", "mixed.case@EXAMPLE.com", [&](const Event& event) { found.push_back(event); });
+  CHECK(found == expected);
+  found.clear();
+  store.for_each_lead_event("a", "nobody@example.com", [&](const Event& event) { found.push_back(event); });
+  CHECK(found.empty());
+}
+
+TEST_CASE_TEMPLATE("a campaign's snapshot replaces the one before, and forgetting an address drops every snapshot", Kind,
+                   STORE_KINDS) {
+  Kind kind;
+  Store& store = kind.get();
+  CHECK_FALSE(store.snapshot("a").has_value());
+  if (!store.keeps_snapshots()) {
+    CHECK_FALSE(store.save_snapshot("a", CampaignSnapshot{1, "state"}));
+    CHECK_FALSE(store.snapshot("a").has_value());
+    return;
+  }
+  // Any bytes: the state is binary.
+  std::string bytes;
+  for (int i = 0; i < 256; ++i) bytes.push_back(static_cast<char>(i));
+  REQUIRE(store.save_snapshot("a", CampaignSnapshot{7, bytes}));
+  REQUIRE(store.save_snapshot("b", CampaignSnapshot{3, "b's"}));
+  CHECK(store.snapshot("a") == CampaignSnapshot{7, bytes});
+  REQUIRE(store.save_snapshot("a", CampaignSnapshot{9, bytes + bytes}));
+  CHECK(store.snapshot("a") == CampaignSnapshot{9, bytes + bytes});
+  CHECK(store.snapshot("b") == CampaignSnapshot{3, "b's"});
+  REQUIRE(store.append(event_of(EventType::sent, "a", "gone@example.com", 1)));
+  REQUIRE(store.forget("gone@example.com"));
+  CHECK_FALSE(store.snapshot("a").has_value());
+  CHECK_FALSE(store.snapshot("b").has_value());
+}
+
 TEST_CASE_TEMPLATE("a folder's position is kept per mailbox and folder and replaced by the next", Kind,
                    STORE_KINDS) {
   Kind kind;

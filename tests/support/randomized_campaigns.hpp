@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -873,14 +874,16 @@ struct RunResult {
   bool ran_to_end = false;                 // every campaign finished
 };
 
-// Runs a scenario without a pause request, stopping the engine after `restart_at` and going on
-// with a new engine on the same store, as a process started again would.
-RunResult run_scenario_with_restart(const Scenario& sc, Instant restart_at) {
+// Runs a scenario without a pause request on `store`, stopping the engine after each instant of
+// `restarts` (in order) and going on with a new engine on the same store, as a process that
+// stops and starts again would; `configure` sets each engine up before its campaigns are added.
+// The log is each campaign's events in turn, as the store gives them.
+RunResult run_scenario_with_restarts(const Scenario& sc, const std::vector<Instant>& restarts, Store& store,
+                                     const std::function<void(Engine&)>& configure = {}) {
   RunResult result;
   std::unordered_map<std::string, int> attempts;
   MemoryTransport transport(
       [&](const Mailbox&, const Message& message) { return scripted_outcome(sc, attempts, message); });
-  MemoryStore store;
   ManualClock clock{sc.clock_start};
   std::vector<CampaignDefinition> definitions;
   for (const CampaignModel& c : sc.campaigns) {
@@ -893,13 +896,14 @@ RunResult run_scenario_with_restart(const Scenario& sc, Instant restart_at) {
   }
   const auto run_engine = [&](std::optional<Instant> resumed_after, Instant until) {
     Engine engine{store, transport, clock};
+    if (configure) configure(engine);
     for (const CampaignDefinition& definition : definitions) {
       if (auto added = engine.add_campaign(definition); !added) result.setup.push_back("add: " + added.error().to_string());
     }
     for (const CampaignModel& c : sc.campaigns) {
       if (auto started = engine.start(c.name); !started) result.setup.push_back("start: " + started.error().to_string());
     }
-    // Inbound events up to the restart were applied by the first engine.
+    // Inbound events up to the restart were applied by the engine before.
     for (const InboundEvent& event : sc.inbound) {
       if (resumed_after && event.at <= *resumed_after) continue;
       if (auto applied = engine.apply(event); !applied) result.setup.push_back("apply: " + applied.error().to_string());
@@ -907,9 +911,26 @@ RunResult run_scenario_with_restart(const Scenario& sc, Instant restart_at) {
     engine.simulate(clock, until);
     return engine.summary();
   };
-  (void)run_engine(std::nullopt, restart_at);
-  result.summary = run_engine(restart_at, sc.until);
+  std::optional<Instant> resumed_after;
+  for (const Instant restart_at : restarts) {
+    (void)run_engine(resumed_after, restart_at);
+    resumed_after = restart_at;
+  }
+  result.summary = run_engine(resumed_after, sc.until);
+  for (const CampaignModel& c : sc.campaigns) {
+    store.for_each_event(c.name, [&](const Event& event) { result.events.push_back(event); });
+  }
+  for (const Event& event : result.events) result.log += to_json_line(event) + "\n";
+  return result;
+}
+
+// Runs a scenario without a pause request, stopping the engine after `restart_at` and going on
+// with a new engine on the same (memory) store; the log in the order the store was given it.
+RunResult run_scenario_with_restart(const Scenario& sc, Instant restart_at) {
+  MemoryStore store;
+  RunResult result = run_scenario_with_restarts(sc, {restart_at}, store);
   result.events = store.events();
+  result.log.clear();
   for (const Event& event : result.events) result.log += to_json_line(event) + "\n";
   return result;
 }

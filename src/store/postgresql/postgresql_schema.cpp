@@ -157,7 +157,20 @@ expected<void> create_version_2(pg::Connection& connection) {
                             "cannot create the claims, engines and slots (version 2)");
 }
 
-constexpr std::array<Migration, 2> migrations{&create_version_1, &create_version_2};
+// Version 3: each campaign's latest snapshot, its state after the events up to `through`, so
+// that a start replays only the events after it. Only ever a copy of what the events say.
+expected<void> create_version_3(pg::Connection& connection) {
+  return connection.execute(R"sql(
+    CREATE TABLE outreach.snapshots (
+      campaign text PRIMARY KEY,
+      through  bigint NOT NULL,         -- the id of the last event it includes
+      state    bytea NOT NULL           -- the engine's encoding of the state
+    );
+  )sql",
+                            "cannot create the snapshots table (version 3)");
+}
+
+constexpr std::array<Migration, 3> migrations{&create_version_1, &create_version_2, &create_version_3};
 
 }  // namespace
 

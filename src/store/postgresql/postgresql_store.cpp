@@ -95,6 +95,11 @@ const std::vector<detail::pg::Prepared>& statements() {
       {"drop_request", "DELETE FROM outreach.requests WHERE id = $1"},
       {"rewrite_request", "UPDATE outreach.requests SET body = $2 WHERE id = $1"},
       {"forget_added_leads", "DELETE FROM outreach.added_leads WHERE address = lower($1)"},
+      {"forget_snapshots", "DELETE FROM outreach.snapshots"},
+      {"save_snapshot",
+       "INSERT INTO outreach.snapshots (campaign, through, state) VALUES ($1, $2, $3) "
+       "ON CONFLICT (campaign) DO UPDATE SET through = excluded.through, state = excluded.state"},
+      {"find_snapshot", "SELECT through, state FROM outreach.snapshots WHERE campaign = $1"},
       {"add_lead", "INSERT INTO outreach.added_leads (campaign, address, lead, added) VALUES ($1, $2, $3, $4)"},
       {"list_added_leads",
        "SELECT id, address, lead, added FROM outreach.added_leads WHERE campaign = $1 AND id > $2 ORDER BY id LIMIT $3"},
@@ -105,6 +110,8 @@ const std::vector<detail::pg::Prepared>& statements() {
        "SELECT version, sequence, fingerprint, since FROM outreach.sequence_versions WHERE campaign = $1 "
        "ORDER BY version"},
       {"find_sent", "SELECT line FROM outreach.events WHERE message_id = $1 ORDER BY id LIMIT 1"},
+      {"last_event_at", "SELECT at FROM outreach.events WHERE campaign = $1 ORDER BY id DESC LIMIT 1"},
+      {"lead_events", "SELECT id, line FROM outreach.events WHERE lower(lead) = lower($2) AND campaign = $1 ORDER BY id"},
       {"last_step_sent",
        "SELECT line FROM outreach.events WHERE lower(lead) = lower($2) AND campaign = $1 AND message_id IS NOT NULL "
        "AND at <= $3 ORDER BY id DESC LIMIT 1"},
@@ -827,13 +834,54 @@ std::vector<Suppression> PostgresqlStore::suppressions() const {
 }
 
 void PostgresqlStore::for_each_event(std::string_view campaign, const std::function<void(const Event&)>& visit) const {
-  std::int64_t after = INT64_MIN;
+  for_each_event_after(campaign, INT64_MIN, [&](std::int64_t, const Event& event) { visit(event); });
+}
+
+void PostgresqlStore::for_each_event_after(std::string_view campaign, std::int64_t after,
+                                           const std::function<void(std::int64_t, const Event&)>& visit) const {
   for (;;) {
     const auto page = events_after(campaign, after, static_cast<std::size_t>(replay_batch));
-    for (const auto& [id, event] : page.events) visit(event);
+    for (const auto& [id, event] : page.events) visit(id, event);
     if (page.next == after) return;
     after = page.next;
   }
+}
+
+std::optional<Instant> PostgresqlStore::last_event_at(std::string_view campaign) const {
+  const auto rows = impl_->read("last_event_at", Params(campaign), "cannot read the events");
+  if (!rows || rows->rows() == 0) return std::nullopt;
+  return instant_of(rows->integer(0, 0));
+}
+
+void PostgresqlStore::for_each_lead_event(std::string_view campaign, std::string_view lead,
+                                          const std::function<void(const Event&)>& visit) const {
+  const auto rows = impl_->read("lead_events", Params(campaign, lead), "cannot read the events");
+  if (!rows) return;
+  for (int i = 0; i < rows->rows(); ++i) {
+    auto event = parse_event_line(rows->text(i, 1));
+    if (!event) {
+      impl_->note_read_failure(impl_->refused(event.error().code(), "event " + std::to_string(rows->integer(i, 0)) +
+                                                                        " cannot be read: " + event.error().to_string()));
+      continue;
+    }
+    // lower() folds more than ASCII letters: the addresses are compared as everywhere else.
+    if (detail::iequals_ascii(event->lead, lead)) visit(*event);
+  }
+}
+
+expected<void> PostgresqlStore::save_snapshot(std::string_view campaign, const CampaignSnapshot& snapshot) {
+  return impl_->write([&]() -> expected<void> {
+    if (auto fenced = impl_->fence(campaign); !fenced) return fenced;
+    return impl_->exec("save_snapshot", Params(campaign, snapshot.through, Bytes{snapshot.state}),
+                       "cannot save the campaign's snapshot")
+        .map([](const Result&) {});
+  });
+}
+
+std::optional<CampaignSnapshot> PostgresqlStore::snapshot(std::string_view campaign) const {
+  const auto rows = impl_->read("find_snapshot", Params(campaign), "cannot read the campaign's snapshot");
+  if (!rows || rows->rows() == 0) return std::nullopt;
+  return CampaignSnapshot{.through = rows->integer(0, 0), .state = rows->bytes(0, 1)};
 }
 
 EventPage PostgresqlStore::events_after(std::string_view campaign, std::int64_t after, std::size_t limit) const {
@@ -916,6 +964,10 @@ expected<std::size_t> PostgresqlStore::forget(std::string_view address) {
       auto done = impl_->exec(erase, Params(address), "cannot erase the address's records");
       if (!done) return fail(done.error());
       erased += static_cast<std::size_t>(done->changes());
+    }
+    // The snapshots were made of the erased events: the next start replays the logs as they are.
+    if (auto dropped = impl_->exec("forget_snapshots", Params(), "cannot drop the snapshots"); !dropped) {
+      return fail(dropped.error());
     }
     // Requests whose addresses hold it: answered ones go, waiting ones lose that address.
     auto mentioning = impl_->exec("requests_mentioning", Params(address), "cannot read the requests");

@@ -167,9 +167,22 @@ expected<void> create_version_7(sqlite::Connection& connection) {
                             "cannot create the mailbox states table (version 7)");
 }
 
-constexpr std::array<SqliteMigration, 7> migrations{&create_version_1, &create_version_2, &create_version_3,
+// Each campaign's latest snapshot: its state after the events up to `through`, so that a start
+// replays only the events after it. Only ever a copy of what the events say.
+expected<void> create_version_8(sqlite::Connection& connection) {
+  return connection.execute(R"sql(
+    CREATE TABLE snapshots (
+      campaign TEXT PRIMARY KEY,
+      through  INTEGER NOT NULL,        -- the id of the last event it includes
+      state    BLOB NOT NULL            -- the engine's encoding of the state
+    ) STRICT;
+  )sql",
+                            "cannot create the snapshots table (version 8)");
+}
+
+constexpr std::array<SqliteMigration, 8> migrations{&create_version_1, &create_version_2, &create_version_3,
                                                     &create_version_4, &create_version_5, &create_version_6,
-                                                    &create_version_7};
+                                                    &create_version_7, &create_version_8};
 static_assert(static_cast<std::int64_t>(migrations.size()) == SqliteStore::schema_version, "each schema version has its migration");
 
 }  // namespace

@@ -87,12 +87,17 @@ struct SqliteStore::Impl {
     Statement forget_answered_requests;
     Statement forget_waiting_requests;
     Statement forget_added_leads;
+    Statement forget_snapshots;
+    Statement save_snapshot;
+    Statement find_snapshot;
     Statement add_lead;
     Statement list_added_leads;
     Statement add_sequence_version;
     Statement list_sequence_versions;
     Statement find_sent;
     Statement last_step_sent;
+    Statement last_event_at;
+    Statement lead_events;
     Statement record_received;
     Statement queue_received;
     Statement list_queued;
@@ -346,6 +351,9 @@ expected<void> SqliteStore::Impl::prepare_statements() {
        "json_group_array(json(value)) FROM json_each(body, '$.leads') WHERE lower(json_extract(value, '$.email')) <> "
        "lower(?1)))) WHERE answered IS NULL AND " REQUEST_NAMES_ADDRESS},
       {&statements.forget_added_leads, "DELETE FROM added_leads WHERE address = lower(?1)"},
+      {&statements.forget_snapshots, "DELETE FROM snapshots"},
+      {&statements.save_snapshot, "INSERT OR REPLACE INTO snapshots (campaign, through, state) VALUES (?1, ?2, ?3)"},
+      {&statements.find_snapshot, "SELECT through, state FROM snapshots WHERE campaign = ?1"},
       {&statements.add_lead, "INSERT INTO added_leads (campaign, address, lead, added) VALUES (?1, ?2, ?3, ?4)"},
       // Through added_leads_by_campaign: an index entry ends with the row id.
       {&statements.list_added_leads,
@@ -357,6 +365,8 @@ expected<void> SqliteStore::Impl::prepare_statements() {
       // Through events_by_message_id.
       {&statements.find_sent, "SELECT line FROM events WHERE message_id = ?1 ORDER BY id LIMIT 1"},
       // Through events_by_lead: a lead's events are few.
+      {&statements.last_event_at, "SELECT at FROM events WHERE campaign = ?1 ORDER BY id DESC LIMIT 1"},
+      {&statements.lead_events, "SELECT id, line FROM events WHERE lead = ?2 COLLATE NOCASE AND campaign = ?1 ORDER BY id"},
       {&statements.last_step_sent,
        "SELECT line FROM events WHERE lead = ?2 COLLATE NOCASE AND campaign = ?1 AND message_id IS NOT NULL "
        "AND at <= ?3 ORDER BY id DESC LIMIT 1"},
@@ -653,8 +663,12 @@ std::vector<SequenceVersion> SqliteStore::sequence_versions(std::string_view cam
 }
 
 void SqliteStore::for_each_event(std::string_view campaign, const std::function<void(const Event&)>& visit) const {
+  for_each_event_after(campaign, INT64_MIN, [&](std::int64_t, const Event& event) { visit(event); });
+}
+
+void SqliteStore::for_each_event_after(std::string_view campaign, std::int64_t after,
+                                       const std::function<void(std::int64_t, const Event&)>& visit) const {
   std::vector<std::pair<std::int64_t, std::string>> batch;
-  std::int64_t after = INT64_MIN;
   for (;;) {
     batch.clear();
     auto& select = impl_->statements.campaign_events;
@@ -669,7 +683,7 @@ void SqliteStore::for_each_event(std::string_view campaign, const std::function<
                                          "event " + std::to_string(id) + " cannot be read: " + event.error().to_string()));
         continue;
       }
-      visit(*event);
+      visit(id, *event);
     }
     if (!read || static_cast<std::int64_t>(batch.size()) < replay_batch) return;
     after = batch.back().first;
@@ -695,6 +709,50 @@ EventPage SqliteStore::events_after(std::string_view campaign, std::int64_t afte
     page.events.emplace_back(id, std::move(*event));
   }
   return page;
+}
+
+std::optional<Instant> SqliteStore::last_event_at(std::string_view campaign) const {
+  std::optional<Instant> last;
+  auto& find = impl_->statements.last_event_at;
+  find.bind_all(campaign);
+  impl_->read_rows(find, "cannot read the events", [&](const Statement& row) { last = instant_of(row.integer(0)); });
+  return last;
+}
+
+void SqliteStore::for_each_lead_event(std::string_view campaign, std::string_view lead,
+                                      const std::function<void(const Event&)>& visit) const {
+  std::vector<std::pair<std::int64_t, std::string>> rows;
+  auto& select = impl_->statements.lead_events;
+  select.bind_all(campaign, lead);
+  impl_->read_rows(select, "cannot read the events",
+                   [&](const Statement& row) { rows.emplace_back(row.integer(0), std::string(row.text(1))); });
+  for (const auto& [id, line] : rows) {
+    auto event = parse_event_line(line);
+    if (!event) {
+      impl_->note_read_failure(refused(event.error().code(), impl_->file,
+                                       "event " + std::to_string(id) + " cannot be read: " + event.error().to_string()));
+      continue;
+    }
+    visit(*event);
+  }
+}
+
+expected<void> SqliteStore::save_snapshot(std::string_view campaign, const CampaignSnapshot& snapshot) {
+  return impl_->write([&]() -> expected<void> {
+    auto& save = impl_->statements.save_snapshot;
+    save.bind_all(campaign, snapshot.through, detail::sqlite::Blob{snapshot.state});
+    return save.run("cannot save the campaign's snapshot");
+  });
+}
+
+std::optional<CampaignSnapshot> SqliteStore::snapshot(std::string_view campaign) const {
+  std::optional<CampaignSnapshot> found;
+  auto& find = impl_->statements.find_snapshot;
+  find.bind_all(campaign);
+  impl_->read_rows(find, "cannot read the campaign's snapshot", [&](const Statement& row) {
+    found = CampaignSnapshot{.through = row.integer(0), .state = std::string(row.blob(1))};
+  });
+  return found;
 }
 
 std::vector<SendIntent> SqliteStore::open_intents() const {
@@ -757,7 +815,8 @@ expected<std::size_t> SqliteStore::forget(std::string_view address) {
       if (auto done = erase->run("cannot erase the address's records"); !done) return done;
       erased += static_cast<std::size_t>(erase->changes());
     }
-    return {};
+    // The snapshots were made of the erased events: the next start replays the logs as they are.
+    return impl_->statements.forget_snapshots.run("cannot drop the snapshots");
   });
   if (!written) return fail(written.error());
   return erased;
