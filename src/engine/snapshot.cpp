@@ -158,7 +158,7 @@ class SnapshotCodec {
     // A checksum last: a damaged snapshot is never taken for the campaign's state.
     std::string bytes = std::move(out).take();
     BinaryWriter sum;
-    sum.u64(hash_bytes(bytes));
+    sum.u64(hash_text(bytes));
     return bytes + std::move(sum).take();
   }
 
@@ -167,7 +167,7 @@ class SnapshotCodec {
     if (bytes.size() < 8) return false;
     BinaryReader sum(bytes.substr(bytes.size() - 8));
     bytes.remove_suffix(8);
-    if (sum.u64() != hash_bytes(bytes)) return false;
+    if (sum.u64() != hash_text(bytes)) return false;
     BinaryReader in(bytes);
     if (in.bytes() != magic || in.u8() != format_version || in.u64() != fingerprint) return false;
     if (in.varint() != c.leads.size() || !in.ok()) return false;
@@ -481,10 +481,10 @@ class SnapshotCodec {
 };
 
 std::uint64_t snapshot_fingerprint(const CampaignState& c, std::string_view stored_definition) {
-  std::uint64_t h = hash_combine(format_version, hash_bytes(stored_definition));
+  std::uint64_t h = hash_combine(format_version, hash_text(stored_definition));
   for (const Sequence& version : c.versions) h = hash_combine(h, hash_bytes(version.fingerprint()));
   h = hash_combine(h, c.leads.size());
-  for (std::uint32_t lead = 0; lead < c.leads.size(); ++lead) h = hash_combine(h, hash_bytes(c.leads.key_of(lead)));
+  for (std::uint32_t lead = 0; lead < c.leads.size(); ++lead) h = hash_combine(h, hash_text(c.leads.key_of(lead)));
   return h;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace outreach::detail {
@@ -28,6 +29,23 @@ namespace outreach::detail {
     h *= 0x100000001B3ull;
   }
   return mix64(h);
+}
+
+/// A hash of a long text, eight bytes at a time: to tell that a text changed (a campaign's
+/// definition, a snapshot's bytes), several times faster than `hash_bytes`. Not for choices:
+/// its values depend on the machine's byte order.
+[[nodiscard]] inline std::uint64_t hash_text(std::string_view bytes) noexcept {
+  std::uint64_t h = 0x9E3779B97F4A7C15ull ^ bytes.size();
+  std::size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, bytes.data() + i, 8);
+    h = (h ^ word) * 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 29;
+  }
+  std::uint64_t tail = 0;
+  if (i < bytes.size()) std::memcpy(&tail, bytes.data() + i, bytes.size() - i);
+  return mix64(h ^ tail);
 }
 
 __extension__ using uint128 = unsigned __int128;  // GCC and Clang; -Wpedantic-clean
