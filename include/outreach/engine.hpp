@@ -96,6 +96,16 @@ class Engine {
   /// @return As `add_campaign(campaign)`.
   [[nodiscard]] expected<void> add_campaign(CampaignDefinition campaign, CampaignSecrets secrets);
 
+  /// @brief Adds a campaign from its definition as a store keeps it, with the secrets it names
+  /// read from the environment, and starts it: how a campaign comes back from its store alone
+  /// (`restore_campaigns`, `outreach run --store`). Unlike `add_campaign` then `start`, the
+  /// definition is known to be the store's, so it is not written out again to be compared with
+  /// it (for a million leads that takes seconds).
+  /// @param stored The campaign as the engine's store has it (`Store::campaign`).
+  /// @return Nothing; `parse_error` (or the reader's code) naming the campaign when its definition
+  /// cannot be read back; else as `add_campaign` and `start`.
+  [[nodiscard]] expected<void> add_stored_campaign(const StoredCampaign& stored);
+
   /// @brief Starts a campaign: its leads enter at the schedule's start, or now if later.
   /// @param name The campaign's name.
   /// @return Nothing, or `not_found`.

@@ -96,6 +96,9 @@ struct CampaignState {
   std::vector<std::uint32_t> parked;
   // Set while the campaign's log is replayed: what the replay gathers for a snapshot.
   ReplayRecord* replaying = nullptr;
+  // Set while a campaign read from its store starts (`add_stored_campaign`): the hash of the
+  // text its definition was read from, which spares writing it out to compare.
+  std::optional<std::uint64_t> read_from;
 
   [[nodiscard]] VariantStats* stats_for(std::uint32_t lead, int step) {
     if (const auto chosen = ab_tests.chosen(lead, step)) return analytics.variant_at(step, *chosen);

@@ -11,6 +11,8 @@
 #include "campaign/lead_json.hpp"
 #include "engine/engine_state.hpp"
 
+#include "util/hash.hpp"
+
 namespace outreach {
 
 namespace {
@@ -127,6 +129,24 @@ expected<std::vector<std::shared_ptr<const DkimSigner>>> Engine::State::check_ma
   return signers;
 }
 
+expected<void> Engine::add_stored_campaign(const StoredCampaign& stored) {
+  auto definition = CampaignDefinition::from_json(stored.definition);
+  if (!definition) {
+    return fail(definition.error().code(), "campaign \"" + stored.name + "\" in the store cannot be read back: " +
+                                               definition.error().message());
+  }
+  CampaignSecrets secrets = CampaignSecrets::from_environment(*definition);
+  if (auto added = state_->add_campaign(std::move(*definition), std::move(secrets)); !added) return added;
+  CampaignState* c = state_->find(stored.name);
+  if (!c) return fail(Errc::invalid_value, "campaign \"" + stored.name + "\" in the store is named otherwise in its definition");
+  if (c->status != CampaignStatus::draft) return {};
+  c->read_from = detail::hash_text(stored.definition);
+  auto started = state_->start(*c, state_->clock.now());
+  // A campaign set aside for another engine (a shared store) is gone from `campaigns`.
+  if (CampaignState* still = state_->find(stored.name)) still->read_from.reset();
+  return started;
+}
+
 expected<void> Engine::start(std::string_view name) {
   CampaignState* c = state_->find(name);
   if (!c) return fail(Errc::not_found, "no campaign named \"" + std::string(name) + "\"");
@@ -151,9 +171,11 @@ expected<void> Engine::State::start(CampaignState& c, Instant now) {
     c.versions = std::move(*versions);
     c.analytics = detail::CampaignAnalytics(c.versions);
     // Settings other than the sequence may change: the store keeps the latest. (A store that
-    // keeps no definitions has none to compare; a view of another store has that store's.)
-    if (std::string definition = store.keeps_definitions() ? c.def.to_json() : std::string();
-        store.keeps_definitions() && definition != stored->definition) {
+    // keeps no definitions has none to compare; a view of another store has that store's; a
+    // definition just read from the store's text is that text.)
+    const bool as_stored = c.read_from && *c.read_from == detail::hash_text(stored->definition);
+    if (std::string definition = store.keeps_definitions() && !as_stored ? c.def.to_json() : std::string();
+        store.keeps_definitions() && !as_stored && definition != stored->definition) {
       if (auto refused = ab_test_change(stored->definition, definition)) {
         c.status = CampaignStatus::draft;
         return fail(Errc::invalid_argument, "campaign \"" + c.def.name + "\": " + *refused);

@@ -39,13 +39,7 @@ expected<void> restore_campaigns(Engine& engine, const Store& store, std::option
   for (const StoredCampaign& stored : store.campaigns()) {
     if (only && stored.name != *only) continue;
     found = true;
-    auto definition = CampaignDefinition::from_json(stored.definition);
-    if (!definition) {
-      return fail(definition.error().code(), "campaign \"" + stored.name + "\" in the store cannot be read back: " +
-                                                 definition.error().message());
-    }
-    if (auto added = engine.add_campaign(std::move(*definition)); !added) return added;
-    if (auto started = engine.start(stored.name); !started) return started;
+    if (auto restored = engine.add_stored_campaign(stored); !restored) return restored;
   }
   if (only && !found) return fail(Errc::not_found, "the store has no campaign named \"" + std::string(*only) + "\"");
   return {};
