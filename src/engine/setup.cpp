@@ -10,7 +10,6 @@
 
 #include "campaign/lead_json.hpp"
 #include "engine/engine_state.hpp"
-
 #include "util/hash.hpp"
 
 namespace outreach {
@@ -173,9 +172,10 @@ expected<void> Engine::State::start(CampaignState& c, Instant now) {
     // Settings other than the sequence may change: the store keeps the latest. (A store that
     // keeps no definitions has none to compare; a view of another store has that store's; a
     // definition just read from the store's text is that text.)
-    const bool as_stored = c.read_from && *c.read_from == detail::hash_text(stored->definition);
-    if (std::string definition = store.keeps_definitions() && !as_stored ? c.def.to_json() : std::string();
-        store.keeps_definitions() && !as_stored && definition != stored->definition) {
+    const bool compare =
+        store.keeps_definitions() && !(c.read_from && *c.read_from == detail::hash_text(stored->definition));
+    if (std::string definition = compare ? c.def.to_json() : std::string();
+        compare && definition != stored->definition) {
       if (auto refused = ab_test_change(stored->definition, definition)) {
         c.status = CampaignStatus::draft;
         return fail(Errc::invalid_argument, "campaign \"" + c.def.name + "\": " + *refused);

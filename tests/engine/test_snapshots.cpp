@@ -4,13 +4,19 @@
 // erasing an address drops the snapshots made of its events.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/engine_fixture.hpp"
+#include "engine/snapshot.hpp"
 #include "engine/snapshot_fixture.hpp"
 #include "outreach/engine.hpp"
 #include "outreach/memory_transport.hpp"
 #include "outreach/sqlite_store.hpp"
+#include "util/binary.hpp"
+#include "util/hash.hpp"
 
 using namespace outreach;
 using namespace outreach::test;
@@ -74,4 +80,83 @@ TEST_CASE("a start replays only the events after the snapshot, and a snapshot th
     REQUIRE(store->forget("lead3@example.com"));
     CHECK_FALSE(store->snapshot("c").has_value());
   }
+}
+
+TEST_CASE("a snapshot altered anywhere, its checksum made to fit, is refused or read without harm") {
+  StoredRun run("snapshots-altered");
+  REQUIRE(start_and_snapshot(run.file, "c", at("2026-12-08T00:00:00Z")));
+  auto store = open_store(run.file);
+  const auto snapshot = store->snapshot("c");
+  const auto stored = store->campaign("c");
+  REQUIRE(snapshot);
+  REQUIRE(stored);
+  const std::string& bytes = snapshot->state;
+  REQUIRE(bytes.size() > 64);
+
+  // The campaign as a start has it before its log is applied: definition, leads entered, mailboxes.
+  auto campaign = CampaignDefinition::from_json(stored->definition);
+  REQUIRE(campaign);
+  const auto fresh = [&](detail::MailboxPool& pool) {
+    auto c = std::make_unique<detail::CampaignState>(*campaign);
+    REQUIRE(c->leads.load(c->def.leads));
+    c->leads.enter(c->def.leads, c->def.schedule, c->def.sequence.step(1).delay, stored->started);
+    bool replaced = false;
+    for (const Mailbox& mailbox : c->def.mailboxes) {
+      c->mailboxes.push_back(pool.add(mailbox, c->def.schedule.timezone, nullptr, true, replaced));
+    }
+    return c;
+  };
+  const std::uint64_t fingerprint = [&] {
+    detail::MailboxPool pool;
+    return detail::snapshot_fingerprint(*fresh(pool), stored->definition);
+  }();
+  {
+    detail::MailboxPool pool;
+    auto c = fresh(pool);
+    detail::ReplayRecord record;
+    REQUIRE(detail::read_snapshot(bytes, fingerprint, *c, pool, record));
+    CHECK(c->leads[0].status == detail::LeadStatus::completed);
+    CHECK(record.send_count() == 60);
+    detail::MailboxPool other_pool;
+    CHECK_FALSE(detail::read_snapshot(bytes, fingerprint + 1, *fresh(other_pool), other_pool, record));
+  }
+  // Past its header, every byte changed in turn (and runs of random bytes), with a checksum that
+  // fits: the reader never reads out of bounds (the sanitizer build runs this too) and what it
+  // refuses leaves the campaign untouched.
+  const std::size_t body = bytes.size() - 8;
+  std::uint64_t random = 0x5EED;
+  const auto next = [&] { return random = detail::mix64(random); };
+  const auto with_checksum = [](std::string altered) {
+    altered.resize(altered.size() - 8);
+    detail::BinaryWriter sum;
+    sum.u64(detail::hash_text(altered));
+    return altered + std::move(sum).take();
+  };
+  std::size_t refused = 0;
+  std::size_t read = 0;
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::string altered = bytes;
+    if (trial < static_cast<int>(body) - 30) {
+      altered[30 + static_cast<std::size_t>(trial)] ^= static_cast<char>(1 + next() % 255);
+    } else {
+      const std::size_t from = 30 + next() % (body - 30);
+      for (std::size_t i = from; i < std::min(body, from + 1 + next() % 16); ++i) altered[i] = static_cast<char>(next());
+    }
+    if (trial % 7 == 0) altered.erase(30 + next() % (body - 30), 1 + next() % 8);
+    detail::MailboxPool pool;
+    auto c = fresh(pool);
+    const std::vector<detail::LeadState> before = std::vector<detail::LeadState>(c->leads.states());
+    detail::ReplayRecord record;
+    if (detail::read_snapshot(with_checksum(altered), fingerprint, *c, pool, record)) {
+      ++read;
+    } else {
+      ++refused;
+      CHECK(std::equal(before.begin(), before.end(), c->leads.states().begin(), [](const auto& a, const auto& b) {
+        return a.due == b.due && a.status == b.status && a.next_step == b.next_step && a.mailbox == b.mailbox;
+      }));
+      CHECK(record.send_count() == 0);
+    }
+  }
+  MESSAGE(read << " altered snapshots read, " << refused << " refused");
+  CHECK(refused > 0);
 }
