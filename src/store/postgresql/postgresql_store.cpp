@@ -278,6 +278,8 @@ struct PostgresqlStore::Impl {
   [[nodiscard]] std::int64_t lease_milliseconds() const { return std::max<std::int64_t>(options.claim_lease.count(), 1); }
   void rollback() noexcept;
   void note_read_failure(Error error);
+  // An event's line read back; nothing when it does not parse, the failure kept (`read_error`).
+  std::optional<Event> event_of(std::int64_t id, std::string_view line);
   std::optional<Result> read(const char* statement, const Params& params, std::string_view doing);
 };
 
@@ -847,6 +849,14 @@ void PostgresqlStore::for_each_event_after(std::string_view campaign, std::int64
   }
 }
 
+std::optional<Event> PostgresqlStore::Impl::event_of(std::int64_t id, std::string_view line) {
+  auto event = parse_event_line(line);
+  if (event) return std::move(*event);
+  note_read_failure(refused(event.error().code(), "event " + std::to_string(id) + " cannot be read: " +
+                                                      event.error().to_string()));
+  return std::nullopt;
+}
+
 std::optional<Instant> PostgresqlStore::last_event_at(std::string_view campaign) const {
   const auto rows = impl_->read("last_event_at", Params(campaign), "cannot read the events");
   if (!rows || rows->rows() == 0) return std::nullopt;
@@ -858,12 +868,8 @@ void PostgresqlStore::for_each_lead_event(std::string_view campaign, std::string
   const auto rows = impl_->read("lead_events", Params(campaign, lead), "cannot read the events");
   if (!rows) return;
   for (int i = 0; i < rows->rows(); ++i) {
-    auto event = parse_event_line(rows->text(i, 1));
-    if (!event) {
-      impl_->note_read_failure(impl_->refused(event.error().code(), "event " + std::to_string(rows->integer(i, 0)) +
-                                                                        " cannot be read: " + event.error().to_string()));
-      continue;
-    }
+    const auto event = impl_->event_of(rows->integer(i, 0), rows->text(i, 1));
+    if (!event) continue;
     // lower() folds more than ASCII letters: the addresses are compared as everywhere else.
     if (detail::iequals_ascii(event->lead, lead)) visit(*event);
   }
@@ -893,12 +899,8 @@ EventPage PostgresqlStore::events_after(std::string_view campaign, std::int64_t 
   for (int i = 0; i < rows->rows(); ++i) {
     const std::int64_t id = rows->integer(i, 0);
     page.next = id;
-    auto event = parse_event_line(rows->text(i, 1));
-    if (!event) {
-      impl_->note_read_failure(impl_->refused(
-          event.error().code(), "event " + std::to_string(id) + " cannot be read: " + event.error().to_string()));
-      continue;
-    }
+    auto event = impl_->event_of(id, rows->text(i, 1));
+    if (!event) continue;
     page.events.emplace_back(id, std::move(*event));
   }
   return page;

@@ -141,6 +141,8 @@ struct SqliteStore::Impl {
   expected<void> commit_group();
   void rollback() noexcept;
   void note_read_failure(Error error);
+  // An event's line read back; nothing when it does not parse, the failure kept (`read_error`).
+  std::optional<Event> event_of(std::int64_t id, std::string_view line);
   template <class OnRow>
   bool read_rows(Statement& statement, std::string_view doing, OnRow&& on_row);
 };
@@ -677,12 +679,8 @@ void SqliteStore::for_each_event_after(std::string_view campaign, std::int64_t a
       batch.emplace_back(row.integer(0), std::string(row.text(1)));
     });
     for (const auto& [id, line] : batch) {
-      auto event = parse_event_line(line);
-      if (!event) {
-        impl_->note_read_failure(refused(event.error().code(), impl_->file,
-                                         "event " + std::to_string(id) + " cannot be read: " + event.error().to_string()));
-        continue;
-      }
+      auto event = impl_->event_of(id, line);
+      if (!event) continue;
       visit(id, *event);
     }
     if (!read || static_cast<std::int64_t>(batch.size()) < replay_batch) return;
@@ -700,15 +698,19 @@ EventPage SqliteStore::events_after(std::string_view campaign, std::int64_t afte
   page.next = rows.empty() ? after : rows.back().first;
   page.events.reserve(rows.size());
   for (const auto& [id, line] : rows) {
-    auto event = parse_event_line(line);
-    if (!event) {
-      impl_->note_read_failure(refused(event.error().code(), impl_->file,
-                                       "event " + std::to_string(id) + " cannot be read: " + event.error().to_string()));
-      continue;
-    }
+    auto event = impl_->event_of(id, line);
+    if (!event) continue;
     page.events.emplace_back(id, std::move(*event));
   }
   return page;
+}
+
+std::optional<Event> SqliteStore::Impl::event_of(std::int64_t id, std::string_view line) {
+  auto event = parse_event_line(line);
+  if (event) return std::move(*event);
+  note_read_failure(refused(event.error().code(), file,
+                            "event " + std::to_string(id) + " cannot be read: " + event.error().to_string()));
+  return std::nullopt;
 }
 
 std::optional<Instant> SqliteStore::last_event_at(std::string_view campaign) const {
@@ -727,12 +729,8 @@ void SqliteStore::for_each_lead_event(std::string_view campaign, std::string_vie
   impl_->read_rows(select, "cannot read the events",
                    [&](const Statement& row) { rows.emplace_back(row.integer(0), std::string(row.text(1))); });
   for (const auto& [id, line] : rows) {
-    auto event = parse_event_line(line);
-    if (!event) {
-      impl_->note_read_failure(refused(event.error().code(), impl_->file,
-                                       "event " + std::to_string(id) + " cannot be read: " + event.error().to_string()));
-      continue;
-    }
+    auto event = impl_->event_of(id, line);
+    if (!event) continue;
     visit(*event);
   }
 }
