@@ -20,9 +20,10 @@ Instant instant_of(std::int64_t ms) { return Instant{std::chrono::milliseconds(m
 
 // Every field of VariantStats that counts, in one order for writing and reading.
 constexpr std::int64_t VariantStats::* variant_counts[] = {
-    &VariantStats::sent,         &VariantStats::deferred, &VariantStats::failed,       &VariantStats::skipped,
-    &VariantStats::replied,      &VariantStats::auto_replied, &VariantStats::bounced,  &VariantStats::unsubscribed,
-    &VariantStats::complained,   &VariantStats::opened,   &VariantStats::clicked};
+    &VariantStats::sent,    &VariantStats::deferred,     &VariantStats::failed,
+    &VariantStats::skipped, &VariantStats::replied,      &VariantStats::auto_replied,
+    &VariantStats::bounced, &VariantStats::unsubscribed, &VariantStats::complained,
+    &VariantStats::opened,  &VariantStats::clicked};
 
 // Sorted copies of a hashed container's entries, so that the same state writes the same bytes.
 template <class Map>
@@ -48,20 +49,21 @@ class SnapshotCodec {
 
   static std::string write(const CampaignState& c, const MailboxPool& mailboxes, const ReplayRecord& record,
                            std::uint64_t fingerprint) {
-    // The table: every mailbox the state or the record refers to.
-    std::vector<std::size_t> used;
-    const auto use = [&](std::size_t index) { used.push_back(index); };
+    // The table: every mailbox the state or the record refers to, by engine index.
+    std::vector<bool> referred(mailboxes.size(), false);
     for (const LeadState& state : c.leads.states()) {
-      if (state.mailbox != no_mailbox) use(state.mailbox);
-      if (state.thread_mailbox != no_mailbox) use(state.thread_mailbox);
+      if (state.mailbox != no_mailbox) referred[state.mailbox] = true;
+      if (state.thread_mailbox != no_mailbox) referred[state.thread_mailbox] = true;
     }
-    for (const auto& [key, count] : c.analytics.days_) use(key.second);
+    for (const auto& [key, count] : c.analytics.days_) referred[key.second] = true;
     for (std::size_t i = 0; i < record.sends.size(); ++i) {
-      if (!record.sends[i].empty()) use(i);
+      if (!record.sends[i].empty()) referred[i] = true;
     }
-    for (const auto& [index, change] : record.switches) use(index);
-    std::sort(used.begin(), used.end());
-    used.erase(std::unique(used.begin(), used.end()), used.end());
+    for (const auto& [index, change] : record.switches) referred[index] = true;
+    std::vector<std::size_t> used;
+    for (std::size_t i = 0; i < referred.size(); ++i) {
+      if (referred[i]) used.push_back(i);
+    }
     const auto place = [&](std::size_t index) {
       return static_cast<std::uint64_t>(std::lower_bound(used.begin(), used.end(), index) - used.begin());
     };
