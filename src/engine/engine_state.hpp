@@ -228,9 +228,9 @@ struct Engine::State {
   // Brings a campaign whose leads have entered back to where its events say it was, as if the
   // engine had made them: the same counters, spacing, jitter sequence, analytics and due times.
   // From its snapshot when it has a usable one, then the events after; a long replay leaves a
-  // snapshot. `stored_definition`: the definition's text in the store (part of the snapshot's
-  // fingerprint).
-  void restore(detail::CampaignState& c, std::string_view stored_definition);
+  // snapshot. `definition_hash`: the `hash_text` of the definition's text in the store (part
+  // of the snapshot's fingerprint).
+  void restore(detail::CampaignState& c, std::uint64_t definition_hash);
   void settle_in_doubt(detail::CampaignState& c, Instant now);
   // Whether a send in doubt absent from its mailbox's Sent folder may go again now.
   bool may_send_again(const detail::CampaignState& c, std::uint32_t lead, const detail::DoubtfulSend& doubt,

@@ -32,14 +32,14 @@ void Engine::State::rebuild_mailboxes(const CampaignState& c) {
   }
 }
 
-void Engine::State::restore(CampaignState& c, std::string_view stored_definition) {
+void Engine::State::restore(CampaignState& c, std::uint64_t definition_hash) {
   detail::ReplayRecord record;
   // Leads whose last step went out but whose `completed` (recorded after the sends of its
   // instant) the engine stopped before recording.
   record.completion_missing.assign(c.leads.size(), false);
   std::optional<std::uint64_t> fingerprint;
   const auto fingerprint_now = [&] {
-    if (!fingerprint) fingerprint = detail::snapshot_fingerprint(c, stored_definition);
+    if (!fingerprint) fingerprint = detail::snapshot_fingerprint(c, definition_hash);
     return *fingerprint;
   };
   std::int64_t after = 0;

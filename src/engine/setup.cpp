@@ -172,8 +172,8 @@ expected<void> Engine::State::start(CampaignState& c, Instant now) {
     // Settings other than the sequence may change: the store keeps the latest. (A store that
     // keeps no definitions has none to compare; a view of another store has that store's; a
     // definition just read from the store's text is that text.)
-    const bool compare =
-        store.keeps_definitions() && !(c.read_from && *c.read_from == detail::hash_text(stored->definition));
+    std::uint64_t definition_hash = detail::hash_text(stored->definition);
+    const bool compare = store.keeps_definitions() && c.read_from != definition_hash;
     if (std::string definition = compare ? c.def.to_json() : std::string();
         compare && definition != stored->definition) {
       if (auto refused = ab_test_change(stored->definition, definition)) {
@@ -181,6 +181,7 @@ expected<void> Engine::State::start(CampaignState& c, Instant now) {
         return fail(Errc::invalid_argument, "campaign \"" + c.def.name + "\": " + *refused);
       }
       stored->definition = std::move(definition);
+      definition_hash = detail::hash_text(stored->definition);
       if (auto saved = store.save_campaign(*stored); !saved) {
         c.status = CampaignStatus::draft;
         return fail(saved.error());
@@ -188,7 +189,7 @@ expected<void> Engine::State::start(CampaignState& c, Instant now) {
     }
     c.leads.enter(c.def.leads, c.def.schedule, first_delay, stored->started);
     restore_added_leads(c);
-    restore(c, stored->definition);
+    restore(c, definition_hash);
     apply_stored_mailbox_states();
     settle_in_doubt(c, now);
   } else {

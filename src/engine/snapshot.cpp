@@ -4,6 +4,7 @@
 #include <optional>
 #include <utility>
 
+#include "store/instant_columns.hpp"
 #include "util/binary.hpp"
 #include "util/hash.hpp"
 
@@ -14,9 +15,6 @@ namespace {
 constexpr std::string_view magic = "outreach snapshot";
 // Changes whenever what is written changes: an older snapshot is then replayed over.
 constexpr std::uint8_t format_version = 1;
-
-std::int64_t millis(Instant at) { return at.time_since_epoch().count(); }
-Instant instant_of(std::int64_t ms) { return Instant{std::chrono::milliseconds(ms)}; }
 
 // Every field of VariantStats that counts, in one order for writing and reading.
 constexpr std::int64_t VariantStats::* variant_counts[] = {
@@ -84,7 +82,7 @@ class SnapshotCodec {
 
     const auto mailbox_place = [&](std::uint32_t index) { return index == no_mailbox ? 0 : place(index) + 1; };
     for (const LeadState& state : c.leads.states()) {
-      out.svarint(millis(state.due));
+      out.svarint(milliseconds_of(state.due));
       out.varint(mailbox_place(state.mailbox));
       out.varint(mailbox_place(state.thread_mailbox));
       out.u8(state.next_step);
@@ -120,17 +118,17 @@ class SnapshotCodec {
     out.varint(returns.size());
     for (const auto& [lead, at] : returns) {
       out.varint(lead);
-      out.svarint(millis(at));
+      out.svarint(milliseconds_of(at));
     }
     out.u8(c.last_sent ? 1 : 0);
-    if (c.last_sent) out.svarint(millis(*c.last_sent));
+    if (c.last_sent) out.svarint(milliseconds_of(*c.last_sent));
     out.varint(c.in_doubt.size());
     for (const DoubtfulSend& send : c.in_doubt) {
       out.varint(send.lead);
       out.svarint(send.step);
       out.bytes(send.mailbox);
       out.bytes(send.message_id);
-      out.svarint(millis(send.since));
+      out.svarint(milliseconds_of(send.since));
       out.u8(send.answered ? 1 : 0);
     }
 
@@ -155,7 +153,7 @@ class SnapshotCodec {
       out.varint(place(index));
       out.u8(change.disabled ? 1 : 0);
       out.bytes(change.reason);
-      out.svarint(millis(change.at));
+      out.svarint(milliseconds_of(change.at));
     }
     // A checksum last: a damaged snapshot is never taken for the campaign's state.
     std::string bytes = std::move(out).take();
@@ -277,8 +275,8 @@ class SnapshotCodec {
     std::vector<std::size_t> index(table.size());
     for (std::size_t i = 0; i < table.size(); ++i) {
       const TableEntry& entry = table[i];
-      index[i] = mailboxes.find(entry.id).value_or(0);
-      if (!mailboxes.find(entry.id)) index[i] = mailboxes.placeholder(entry.id, entry.domain, c.def.schedule.timezone);
+      const auto known = mailboxes.find(entry.id);
+      index[i] = known ? *known : mailboxes.placeholder(entry.id, entry.domain, c.def.schedule.timezone);
     }
     const auto engine_index = [&](std::uint32_t place) {
       return place == no_mailbox ? no_mailbox : static_cast<std::uint32_t>(index[place]);
@@ -409,7 +407,7 @@ class SnapshotCodec {
     }
     out.varint(tests.waiting_.size());
     for (const auto& waiting : tests.waiting_) {
-      out.svarint(millis(waiting.settles));
+      out.svarint(milliseconds_of(waiting.settles));
       out.varint(waiting.lead);
       out.svarint(waiting.step);
       out.varint(waiting.variant);
@@ -418,7 +416,7 @@ class SnapshotCodec {
     out.varint(windows.size());
     for (const auto& [key, window] : windows) {
       out.varint(key);
-      out.svarint(millis(window.settles));
+      out.svarint(milliseconds_of(window.settles));
       out.u8(window.answered ? 1 : 0);
     }
     const auto chosen = sorted(tests.chosen_);
@@ -482,8 +480,8 @@ class SnapshotCodec {
   }
 };
 
-std::uint64_t snapshot_fingerprint(const CampaignState& c, std::string_view stored_definition) {
-  std::uint64_t h = hash_combine(format_version, hash_text(stored_definition));
+std::uint64_t snapshot_fingerprint(const CampaignState& c, std::uint64_t definition_hash) {
+  std::uint64_t h = hash_combine(format_version, definition_hash);
   for (const Sequence& version : c.versions) h = hash_combine(h, hash_bytes(version.fingerprint()));
   h = hash_combine(h, c.leads.size());
   for (std::uint32_t lead = 0; lead < c.leads.size(); ++lead) h = hash_combine(h, hash_text(c.leads.key_of(lead)));

@@ -52,9 +52,10 @@ struct ReplayRecord {
   }
 };
 
-/// The fingerprint of a campaign as its snapshot must find it: the stored definition's text,
-/// the versions of its sequence, and its leads' addresses in the order the lead book has them.
-[[nodiscard]] std::uint64_t snapshot_fingerprint(const CampaignState& c, std::string_view stored_definition);
+/// The fingerprint of a campaign as its snapshot must find it: the stored definition's text
+/// (`definition_hash`, its `hash_text`), the versions of its sequence, and its leads' addresses
+/// in the order the lead book has them.
+[[nodiscard]] std::uint64_t snapshot_fingerprint(const CampaignState& c, std::uint64_t definition_hash);
 
 /// The campaign's replayed state (and what the replay gathered) as a snapshot's bytes.
 [[nodiscard]] std::string write_snapshot(const CampaignState& c, const MailboxPool& mailboxes,

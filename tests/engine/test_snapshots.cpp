@@ -108,7 +108,7 @@ TEST_CASE("a snapshot altered anywhere, its checksum made to fit, is refused or 
   };
   const std::uint64_t fingerprint = [&] {
     detail::MailboxPool pool;
-    return detail::snapshot_fingerprint(*fresh(pool), stored->definition);
+    return detail::snapshot_fingerprint(*fresh(pool), detail::hash_text(stored->definition));
   }();
   {
     detail::MailboxPool pool;
