@@ -32,9 +32,9 @@ std::optional<int> Store::last_step_sent(std::string_view campaign, std::string_
 EventPage Store::events_after(std::string_view campaign, std::int64_t after, std::size_t limit) const {
   EventPage page;
   page.next = after;
-  std::int64_t place = 0;
-  for_each_event(campaign, [&](const Event& event) {
-    if (++place > after && page.events.size() < limit) {
+  // Numbered as `for_each_event_after` numbers them: a reader may use either.
+  for_each_event_after(campaign, after, [&](std::int64_t place, const Event& event) {
+    if (page.events.size() < limit) {
       page.events.emplace_back(place, event);
       page.next = place;
     }
