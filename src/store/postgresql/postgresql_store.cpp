@@ -223,6 +223,7 @@ struct PostgresqlStore::Impl {
     Params params;
     std::int64_t changes;
     std::string returned;  // the first row's first column, when the statement gives rows
+    std::function<expected<void>(const Result&)> check;  // its own refusal comes first, again
   };
   std::vector<Write> unit_writes;
   // Writes whose answer is not needed at once, sent together with the next statement that needs
@@ -291,8 +292,11 @@ expected<void> PostgresqlStore::Impl::connect() {
   detail::pg::Connection fresh = std::move(*opened);
   const auto timeout = std::to_string(std::max<std::chrono::milliseconds::rep>(options.statement_timeout.count(), 1));
   // Our transactions are short: one left idle (a process stopped inside one) is ended by the
-  // server before it holds its locks (a claim's share lock among them) for long.
-  const auto idle = std::to_string(std::min<std::chrono::milliseconds::rep>(options.statement_timeout.count(), 10000));
+  // server before it holds its locks for long, and never past the claims' lease, so that an
+  // engine stopped inside a unit holds the share lock on its claims no longer than its lease
+  // promises (a takeover waits on that lock).
+  const auto idle = std::to_string(std::max<std::chrono::milliseconds::rep>(
+      std::min({options.statement_timeout.count(), options.claim_lease.count(), std::chrono::milliseconds::rep{10000}}), 1));
   std::string session = "SET client_encoding = 'UTF8'; SET bytea_output = 'hex'; SET statement_timeout = " + timeout +
                         "; SET lock_timeout = " + timeout + "; SET idle_in_transaction_session_timeout = " + idle +
                         "; SET synchronous_commit = " +
@@ -374,6 +378,10 @@ expected<void> PostgresqlStore::Impl::reopen_unit(Deadline deadline) {
       for (const Write& write : unit_writes) {
         auto result = connection.run(write.statement, write.params, "cannot write the unit again");
         if (!result) return fail(result.error());
+        // A fence that no longer holds says so (the campaign was taken over meanwhile).
+        if (write.check) {
+          if (auto fits = write.check(*result); !fits) return fits;
+        }
         const std::string returned = result->rows() > 0 ? std::string(result->text(0, 0)) : std::string();
         if (result->changes() != write.changes || returned != write.returned) {
           return fail(refused(Errc::unavailable, std::string("the connection was lost inside a unit, and its write (") +
@@ -453,7 +461,8 @@ expected<std::vector<Result>> PostgresqlStore::Impl::send_deferred(bool commit) 
       if (deferred[i].read) continue;
       const Result& result = (*results)[i];
       unit_writes.push_back(Write{deferred[i].statement, std::move(deferred[i].params), result.changes(),
-                                  result.rows() > 0 ? std::string(result.text(0, 0)) : std::string()});
+                                  result.rows() > 0 ? std::string(result.text(0, 0)) : std::string(),
+                                  std::move(deferred[i].check)});
     }
   }
   deferred.clear();

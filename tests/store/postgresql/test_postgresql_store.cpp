@@ -408,15 +408,16 @@ TEST_CASE("a claim that lapsed is taken over, and the old holder's writes are re
 
 TEST_CASE("a takeover waits for the holder's unit under way, and then sees all of it") {
   PostgresqlDatabase database;
-  PostgresqlStoreOptions brief;
-  brief.claim_lease = std::chrono::milliseconds(200);
-  auto holder = open_postgresql(database.uri(), brief);
-  auto taker = open_postgresql(database.uri(), brief);
+  PostgresqlStoreOptions lease;
+  lease.claim_lease = std::chrono::milliseconds(2000);  // a unit may stay idle this long
+  auto holder = open_postgresql(database.uri(), lease);
+  auto taker = open_postgresql(database.uri(), lease);
   REQUIRE(holder->claim("a").value_or(false));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   REQUIRE(holder->begin());
   REQUIRE(holder->append(event_of(EventType::sent, "a", "x@example.com", 1)));
   CHECK_FALSE(holder->is_suppressed("x@example.com"));  // the unit's writes reach the server
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // lapsed, inside the unit
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // lapsed, inside the unit
   std::atomic<bool> claimed{false};
   std::thread take([&] { claimed = taker->claim("a").value_or(false); });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -427,6 +428,27 @@ TEST_CASE("a takeover waits for the holder's unit under way, and then sees all o
   CHECK(claimed.load());
   CHECK(events_of(*taker, "a").size() == 2);
   CHECK_FALSE(holder->append(event_of(EventType::replied, "a", "x@example.com", 1)).has_value());
+}
+
+TEST_CASE("a holder stopped inside its unit past its lease loses the campaign, and its unit is refused") {
+  PostgresqlDatabase database;
+  PostgresqlStoreOptions brief;
+  brief.claim_lease = std::chrono::milliseconds(300);
+  auto holder = open_postgresql(database.uri(), brief);
+  auto taker = open_postgresql(database.uri(), brief);
+  REQUIRE(holder->claim("a").value_or(false));
+  REQUIRE(holder->begin());
+  REQUIRE(holder->append(event_of(EventType::sent, "a", "x@example.com", 1)));
+  CHECK_FALSE(holder->is_suppressed("x@example.com"));  // the unit holds the claim's share lock
+  // Idle past its lease (a stopped process): the server ends the unit, and with it the lock,
+  // so the takeover does not wait for the holder to come back.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  REQUIRE(taker->claim("a").value_or(false));  // without the lock's end: a lock timeout
+  REQUIRE(holder->append(event_of(EventType::completed, "a", "x@example.com")));
+  const auto committed = holder->commit();
+  REQUIRE_FALSE(committed.has_value());
+  CHECK(committed.error().message().find("taken over by another engine") != std::string::npos);
+  CHECK(events_of(*taker, "a").empty());
 }
 
 TEST_CASE("a takeover before the holder's unit reaches the server refuses the whole unit") {
