@@ -286,6 +286,19 @@ class Engine {
   void snapshot_after(std::int64_t events) noexcept;
   /// @brief The default of `snapshot_after`: a replay of fewer events takes milliseconds.
   static constexpr std::int64_t default_snapshot_after = 10000;
+  /// @brief Keeps a snapshot of every started campaign whose log has grown by at least
+  /// `snapshot_after` events since its last snapshot (or its start, without one), on a store that
+  /// keeps snapshots and that this engine may write.
+  ///
+  /// Each is built aside, as the campaign's next start would rebuild it from the store (the
+  /// snapshot before and the events after it), so nothing of the running campaign changes; it
+  /// takes about what that start takes, in time and in memory, while the engine waits. `run`
+  /// calls it when nothing is due for a while (outside sending hours, say) and when it ends; a
+  /// host that drives `step` itself calls it at its own quiet moments. Nothing is kept while
+  /// sends decided in this step are still on their way.
+  /// @return How many campaigns got a snapshot. One that could not be kept is a warning, and is
+  /// tried again once its log has grown as much again.
+  std::size_t keep_snapshots();
 
   /// @brief Every mailbox of its campaigns, one per id with the settings added last, in the
   /// order they were first added.

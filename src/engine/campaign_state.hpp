@@ -96,6 +96,9 @@ struct CampaignState {
   std::vector<std::uint32_t> parked;
   // Set while the campaign's log is replayed: what the replay gathers for a snapshot.
   ReplayRecord* replaying = nullptr;
+  // The events of its log after its snapshot (or all of them, without one), as far as this
+  // engine wrote or replayed them: a snapshot is kept again once they are many.
+  std::int64_t unsnapshotted = 0;
   // Set while a campaign read from its store starts (`add_stored_campaign`): the hash of the
   // text its definition was read from, which spares writing it out to compare.
   std::optional<std::uint64_t> read_from;

@@ -53,6 +53,9 @@ struct Engine::State {
   bool secrets_required = false;  // `require_unsubscribe_secrets`
   bool serves_requests = false;  // `apply_waiting` was called: sends are noted for its answers
   std::int64_t snapshot_after = Engine::default_snapshot_after;  // events a start replays before it keeps a snapshot
+  // Where a start keeps its snapshot when not in `store`: the running engine's store, for an
+  // engine that rebuilds one of its campaigns aside on a view of it (`keep_snapshot_aside`).
+  Store* keeps_snapshots_in = nullptr;
   // On the system clock, a step with much due ends after the group under way once this time
   // has passed, so that the run loop applies what waits in the store (a pause, a suppression)
   // before the next group rather than after the whole backlog. Unset in simulations.
@@ -83,12 +86,14 @@ struct Engine::State {
   detail::Reduction record(detail::CampaignState& c, std::uint32_t lead, const Event& event,
                            std::optional<std::size_t> variant = std::nullopt) {
     log.append(event);
+    ++c.unsnapshotted;
     const detail::Reduction reduction = detail::apply_lead_event(c, mailboxes, lead, event, detail::Origin::live, variant);
     if (c.ab_tests.on() && detail::counts_against_guardrails(event.type)) stop_over_guardrails(c, event.step, event.at);
     return reduction;
   }
   void record_campaign(detail::CampaignState& c, const Event& event) {
     log.append(event);
+    ++c.unsnapshotted;
     detail::apply_campaign_event(c, event);
   }
 
@@ -236,6 +241,11 @@ struct Engine::State {
   bool may_send_again(const detail::CampaignState& c, std::uint32_t lead, const detail::DoubtfulSend& doubt,
                       Instant now) const;
   void rebuild_mailboxes(const detail::CampaignState& c);
+  // Keeps a snapshot of a running campaign: built aside, by an engine on a view of the store
+  // that starts the campaign as the next start would, so that nothing here changes. (The
+  // running state is not the replayed one: a lead held by a limit has its due moved, A/B sends
+  // settle as their windows close.) False, with a warning, when none could be kept.
+  bool keep_snapshot_aside(const detail::CampaignState& c);
 };
 
 }  // namespace outreach

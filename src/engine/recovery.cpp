@@ -74,11 +74,15 @@ void Engine::State::restore(CampaignState& c, std::uint64_t definition_hash) {
   c.replaying = nullptr;
   // Written before anything below appends to the log: the state is exactly what the events up
   // to `last` make.
-  if (replayed >= snapshot_after && store.keeps_snapshots() && store.access() == StoreAccess::engine) {
+  c.unsnapshotted = replayed;
+  Store& keeper = keeps_snapshots_in != nullptr ? *keeps_snapshots_in : store;
+  if (replayed >= snapshot_after && keeper.keeps_snapshots() && keeper.access() == StoreAccess::engine) {
     const CampaignSnapshot snapshot{last, detail::write_snapshot(c, mailboxes, record, fingerprint_now())};
-    if (auto saved = store.save_snapshot(c.def.name, snapshot); !saved) {
+    if (auto saved = keeper.save_snapshot(c.def.name, snapshot); !saved) {
       warn("campaign \"" + c.def.name + "\": its snapshot cannot be kept (its next start replays its log): " +
            saved.error().message());
+    } else {
+      c.unsnapshotted = 0;
     }
   }
   const std::vector<bool>& completion_missing = record.completion_missing;

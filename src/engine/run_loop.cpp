@@ -32,6 +32,9 @@ namespace {
 // How long a step on the system clock goes on deciding sends when much is due at once, before it
 // lets the run loop look at what waits in the store.
 constexpr std::chrono::milliseconds step_slice{250};
+// Nothing due for this long (outside sending hours, between waves of follow-ups): a moment to
+// keep snapshots of the campaigns whose logs grew, which takes about what their start takes.
+constexpr std::chrono::seconds quiet_enough{30};
 }  // namespace
 
 void Engine::run_on(boost::asio::io_context& io, std::optional<Instant> until, std::function<void()> done) {
@@ -109,10 +112,14 @@ void Engine::run_on(boost::asio::io_context& io, std::optional<Instant> until, s
       if (!next) {
         ended = true;
         unwatch();
+        // A run that ends by itself leaves its campaigns' states for what comes next (`status`,
+        // another run); a stop asked for ends at once.
+        if (!engine.state_->stop_requested.load()) (void)engine.keep_snapshots();
         engine.state_->release_claims();
         if (done) done();
         return;
       }
+      if (!over && *next - engine.state_->clock.now() >= quiet_enough) (void)engine.keep_snapshots();
       // Slices of at most 200 ms, so that a stop request is seen soon.
       const auto left = *next - engine.state_->clock.now();
       timer.expires_after(std::clamp<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(0),

@@ -37,15 +37,16 @@ inline std::unique_ptr<SqliteStore> open_store(const fs::path& path) {
   return std::move(*store);
 }
 
-// Starts every campaign of the store in an engine that keeps a snapshot after any replay, and
-// gives the campaign's snapshot as the start left it.
+// Starts the campaign of the store alone in an engine that keeps a snapshot after any replay
+// (the mailboxes of the snapshot's table are then in the campaign's order), and gives the
+// campaign's snapshot as the start left it.
 inline std::optional<CampaignSnapshot> start_and_snapshot(const fs::path& path, const std::string& campaign, Instant now) {
   auto store = open_store(path);
   DryRunTransport transport;
   ManualClock clock{now};
   Engine engine{*store, transport, clock};
   engine.snapshot_after(1);
-  REQUIRE(restore_campaigns(engine, *store));
+  REQUIRE(restore_campaigns(engine, *store, campaign));
   return store->snapshot(campaign);
 }
 

@@ -1430,6 +1430,64 @@ TEST_CASE("a campaign restarted again and again from its snapshots goes on as if
   CHECK(used >= 1);
 }
 
+TEST_CASE("snapshots kept while a campaign runs are the state its log makes, and change nothing of the run") {
+  const test::TempDir dir("snapshots-running");
+  std::size_t cases = 0;
+  std::size_t kept = 0;
+  std::size_t compared = 0;
+  for (const std::uint64_t seed : case_seeds(43, 4)) {
+    const Scenario sc = generate(seed, Options{});
+    if (sc.pause_request) continue;
+    const std::string name = std::to_string(seed);
+    RunResult whole;
+    {
+      auto store = test::open_store(dir.path / (name + "-straight.db"));
+      whole = run_scenario_with_restarts(sc, {}, *store);
+    }
+    REQUIRE_MESSAGE(whole.setup.empty(), "case seed " << hex(seed) << ": " << whole.setup.front());
+    if (whole.events.size() < 4) continue;
+    Random pick(seed ^ 0x4EE9ULL);
+    std::vector<Instant> pauses;
+    for (int i = 0; i < 3; ++i) {
+      pauses.push_back(whole.events[static_cast<std::size_t>(pick.between(0, static_cast<int>(whole.events.size()) - 1))].at);
+    }
+    std::sort(pauses.begin(), pauses.end());
+    // One engine, keeping snapshots between its steps as `run` does when nothing is due; each
+    // one is the snapshot a start from the whole log keeps (on a copy of the store as it was).
+    const std::filesystem::path live_file = dir.path / (name + "-live.db");
+    auto store = test::open_store(live_file);
+    int pause = 0;
+    const RunResult live = run_scenario_with_pauses(
+        sc, pauses, *store, [](Engine& engine) { engine.snapshot_after(1); },
+        [&](Engine& engine, Instant at) {
+          kept += engine.keep_snapshots();
+          const std::filesystem::path copy = dir.path / (name + "-at-" + std::to_string(pause++) + ".db");
+          test::raw_execute(live_file, "VACUUM INTO '" + copy.string() + "'");
+          test::raw_execute(copy, "DELETE FROM snapshots");
+          for (const CampaignModel& c : sc.campaigns) {
+            const auto snapshot = store->snapshot(c.name);
+            if (!snapshot) continue;
+            const auto replayed = test::start_and_snapshot(copy, c.name, at);
+            REQUIRE(replayed.has_value());
+            CHECK_MESSAGE(snapshot->through == replayed->through, "case seed " << hex(seed));
+            CHECK_MESSAGE(snapshot->state == replayed->state,
+                          "case seed " << hex(seed) << ": campaign " << c.name << " kept running differs from its log");
+            ++compared;
+          }
+        });
+    REQUIRE_MESSAGE(live.setup.empty(), "case seed " << hex(seed) << ": " << live.setup.front());
+    CHECK_MESSAGE(live.log == whole.log, "case seed " << hex(seed) << ": keeping snapshots changed the run"
+                                                      << test::first_difference(whole.log, live.log));
+    CHECK(to_json(live.summary) == to_json(whole.summary));
+    // Nothing new since the last one: nothing is kept again.
+    ++cases;
+  }
+  MESSAGE(cases << " randomized scenarios, " << kept << " snapshots kept while running, " << compared << " compared");
+  CHECK(cases >= 1);
+  CHECK(kept >= 1);
+  CHECK(compared >= 1);
+}
+
 TEST_CASE("with unlimited mailboxes every step goes out at the first open instant after it is due") {
   Options options;
   options.failures = false;

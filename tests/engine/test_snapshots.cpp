@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/engine_fixture.hpp"
 #include "engine/snapshot.hpp"
 #include "engine/snapshot_fixture.hpp"
+#include "outreach/clock.hpp"
 #include "outreach/engine.hpp"
 #include "outreach/memory_transport.hpp"
 #include "outreach/sqlite_store.hpp"
@@ -159,4 +161,68 @@ TEST_CASE("a snapshot altered anywhere, its checksum made to fit, is refused or 
   }
   MESSAGE(read << " altered snapshots read, " << refused << " refused");
   CHECK(refused > 0);
+}
+
+TEST_CASE("a run that ends by itself keeps its campaigns' snapshots; one asked to stop, or with nothing new, keeps none") {
+  TempDir dir("snapshots-run-end");
+  const fs::path file = dir.path / "store.db";
+  const std::string always_open =
+      R"({"timezone":"UTC","days":["mon","tue","wed","thu","fri","sat","sun"],"hours":["00:00-24:00"]})";
+  auto store = open_store(file);
+  DryRunTransport transport;
+  SystemClock clock;
+  const auto engine_on_store = [&] {
+    auto engine = std::make_unique<Engine>(*store, transport, clock);
+    engine->snapshot_after(5);
+    return engine;
+  };
+  SUBCASE("ended by itself: the snapshot is the state of the whole log") {
+    auto engine = engine_on_store();
+    REQUIRE(engine->add_campaign(definition(leads_json(30), "", always_open)));
+    REQUIRE(engine->start("c"));
+    // Step 1 goes to every lead at once; step 2 is two days away, past `until`: the run ends.
+    engine->run(clock.now() + std::chrono::seconds(5));
+    const auto snapshot = store->snapshot("c");
+    REQUIRE(snapshot.has_value());
+    CHECK(snapshot->through == raw_count(file, "SELECT max(id) FROM events"));
+    const fs::path copy = dir.path / "copy.db";
+    raw_execute(file, "VACUUM INTO '" + copy.string() + "'");
+    raw_execute(copy, "DELETE FROM snapshots");
+    const auto replayed = start_and_snapshot(copy, "c", clock.now());
+    REQUIRE(replayed.has_value());
+    CHECK(replayed->state == snapshot->state);
+    // Nothing new since: nothing is kept again.
+    CHECK(engine->keep_snapshots() == 0);
+  }
+  SUBCASE("waiting, with nothing due for a while: the snapshot is kept then") {
+    auto engine = engine_on_store();
+    REQUIRE(engine->add_campaign(definition(leads_json(30), "", always_open)));
+    REQUIRE(engine->start("c"));
+    std::thread running([&] { engine->run(); });  // no `until`: it waits two days for step 2
+    SqliteStoreOptions reading;
+    reading.access = StoreAccess::read;
+    auto reader = SqliteStore::open(file, reading);
+    REQUIRE(reader.has_value());
+    std::optional<CampaignSnapshot> snapshot;
+    for (int tries = 0; tries < 600 && !snapshot; ++tries) {
+      snapshot = (*reader)->snapshot("c");
+      if (!snapshot) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    engine->request_stop();  // a stop keeps nothing: what is there was kept while it waited
+    running.join();
+    REQUIRE(snapshot.has_value());
+    CHECK(snapshot->through == raw_count(file, "SELECT max(id) FROM events"));
+  }
+  SUBCASE("asked to stop: it ends at once") {
+    auto engine = engine_on_store();
+    REQUIRE(engine->add_campaign(definition(leads_json(30), "", always_open)));
+    REQUIRE(engine->start("c"));
+    REQUIRE(engine->step());
+    engine->request_stop();
+    engine->run(clock.now() + std::chrono::seconds(5));
+    CHECK_FALSE(store->snapshot("c").has_value());
+    // Asked for, it is kept.
+    CHECK(engine->keep_snapshots() == 1);
+    CHECK(store->snapshot("c").has_value());
+  }
 }

@@ -184,7 +184,8 @@ inline void check_engine_resumes(const std::function<std::unique_ptr<Store>()>& 
                                           .reason = "later", .queue_id = {}, .maybe_delivered = false}
                             : SendOutcome::accept();
   };
-  const auto run = [&](Store& store, ManualClock& clock, std::optional<Instant> until) {
+  // `keep`: the engine keeps a snapshot when it stops, which the next start goes on from.
+  const auto run = [&](Store& store, ManualClock& clock, std::optional<Instant> until, bool keep = false) {
     MemoryTransport transport(script);
     Engine engine{store, transport, clock};
     auto campaign = CampaignDefinition::from_json(json);
@@ -192,6 +193,11 @@ inline void check_engine_resumes(const std::function<std::unique_ptr<Store>()>& 
     REQUIRE(engine.add_campaign(std::move(*campaign)));
     REQUIRE(engine.start("c"));
     engine.simulate(clock, until);
+    if (keep) {
+      engine.snapshot_after(1);
+      CHECK(engine.keep_snapshots() == 1);
+      CHECK(store.snapshot("c").has_value());
+    }
     REQUIRE_FALSE(engine.failure().has_value());
   };
   const auto lines_of = [](const Store& store) {
@@ -207,7 +213,7 @@ inline void check_engine_resumes(const std::function<std::unique_ptr<Store>()>& 
 
   sends = 0;
   ManualClock clock{utc("2026-12-01T00:00:00Z")};
-  run(*open_engine(), clock, utc("2026-12-02T12:00:00Z"));
+  run(*open_engine(), clock, utc("2026-12-02T12:00:00Z"), /*keep=*/true);
   run(*open_engine(), clock, std::nullopt);
   auto store = open_reader();
   CHECK(lines_of(*store) == expected_lines);

@@ -878,6 +878,44 @@ struct RunResult {
 // `restarts` (in order) and going on with a new engine on the same store, as a process that
 // stops and starts again would; `configure` sets each engine up before its campaigns are added.
 // The log is each campaign's events in turn, as the store gives them.
+// The scenario's campaigns as definitions; what does not load is noted in `result.setup`.
+std::vector<CampaignDefinition> scenario_definitions(const Scenario& sc, RunResult& result) {
+  std::vector<CampaignDefinition> definitions;
+  for (const CampaignModel& c : sc.campaigns) {
+    auto definition = CampaignDefinition::from_json(campaign_json(c, identity_order(c.leads.size())));
+    if (!definition) {
+      result.setup.push_back("campaign " + c.name + " does not load: " + definition.error().to_string());
+      return {};
+    }
+    definitions.push_back(std::move(*definition));
+  }
+  return definitions;
+}
+
+// Adds and starts the scenario's campaigns, and applies its inbound events after `resumed_after`
+// (those before were applied by the engine before a restart).
+void set_up_scenario(Engine& engine, const Scenario& sc, const std::vector<CampaignDefinition>& definitions,
+                     std::optional<Instant> resumed_after, RunResult& result) {
+  for (const CampaignDefinition& definition : definitions) {
+    if (auto added = engine.add_campaign(definition); !added) result.setup.push_back("add: " + added.error().to_string());
+  }
+  for (const CampaignModel& c : sc.campaigns) {
+    if (auto started = engine.start(c.name); !started) result.setup.push_back("start: " + started.error().to_string());
+  }
+  for (const InboundEvent& event : sc.inbound) {
+    if (resumed_after && event.at <= *resumed_after) continue;
+    if (auto applied = engine.apply(event); !applied) result.setup.push_back("apply: " + applied.error().to_string());
+  }
+}
+
+// The store's events of the scenario's campaigns, campaign by campaign, and their lines.
+void collect_log(const Scenario& sc, const Store& store, RunResult& result) {
+  for (const CampaignModel& c : sc.campaigns) {
+    store.for_each_event(c.name, [&](const Event& event) { result.events.push_back(event); });
+  }
+  for (const Event& event : result.events) result.log += to_json_line(event) + "\n";
+}
+
 RunResult run_scenario_with_restarts(const Scenario& sc, const std::vector<Instant>& restarts, Store& store,
                                      const std::function<void(Engine&)>& configure = {}) {
   RunResult result;
@@ -885,29 +923,12 @@ RunResult run_scenario_with_restarts(const Scenario& sc, const std::vector<Insta
   MemoryTransport transport(
       [&](const Mailbox&, const Message& message) { return scripted_outcome(sc, attempts, message); });
   ManualClock clock{sc.clock_start};
-  std::vector<CampaignDefinition> definitions;
-  for (const CampaignModel& c : sc.campaigns) {
-    auto definition = CampaignDefinition::from_json(campaign_json(c, identity_order(c.leads.size())));
-    if (!definition) {
-      result.setup.push_back("campaign " + c.name + " does not load: " + definition.error().to_string());
-      return result;
-    }
-    definitions.push_back(std::move(*definition));
-  }
+  const std::vector<CampaignDefinition> definitions = scenario_definitions(sc, result);
+  if (!result.setup.empty()) return result;
   const auto run_engine = [&](std::optional<Instant> resumed_after, Instant until) {
     Engine engine{store, transport, clock};
     if (configure) configure(engine);
-    for (const CampaignDefinition& definition : definitions) {
-      if (auto added = engine.add_campaign(definition); !added) result.setup.push_back("add: " + added.error().to_string());
-    }
-    for (const CampaignModel& c : sc.campaigns) {
-      if (auto started = engine.start(c.name); !started) result.setup.push_back("start: " + started.error().to_string());
-    }
-    // Inbound events up to the restart were applied by the engine before.
-    for (const InboundEvent& event : sc.inbound) {
-      if (resumed_after && event.at <= *resumed_after) continue;
-      if (auto applied = engine.apply(event); !applied) result.setup.push_back("apply: " + applied.error().to_string());
-    }
+    set_up_scenario(engine, sc, definitions, resumed_after, result);
     engine.simulate(clock, until);
     return engine.summary();
   };
@@ -917,10 +938,35 @@ RunResult run_scenario_with_restarts(const Scenario& sc, const std::vector<Insta
     resumed_after = restart_at;
   }
   result.summary = run_engine(resumed_after, sc.until);
-  for (const CampaignModel& c : sc.campaigns) {
-    store.for_each_event(c.name, [&](const Event& event) { result.events.push_back(event); });
+  collect_log(sc, store, result);
+  return result;
+}
+
+// Runs a scenario in one engine, as `engine.simulate` would, and between its steps calls
+// `at_pause` once for each of `pauses` (sorted) with the engine and the instant, before the step
+// after it.
+RunResult run_scenario_with_pauses(const Scenario& sc, const std::vector<Instant>& pauses, Store& store,
+                                   const std::function<void(Engine&)>& configure,
+                                   const std::function<void(Engine&, Instant)>& at_pause) {
+  RunResult result;
+  std::unordered_map<std::string, int> attempts;
+  MemoryTransport transport(
+      [&](const Mailbox&, const Message& message) { return scripted_outcome(sc, attempts, message); });
+  ManualClock clock{sc.clock_start};
+  const std::vector<CampaignDefinition> definitions = scenario_definitions(sc, result);
+  if (!result.setup.empty()) return result;
+  Engine engine{store, transport, clock};
+  configure(engine);
+  set_up_scenario(engine, sc, definitions, std::nullopt, result);
+  std::size_t pause = 0;
+  for (;;) {
+    const auto next = engine.step();
+    if (!next || *next > sc.until) break;
+    for (; pause < pauses.size() && pauses[pause] < *next; ++pause) at_pause(engine, pauses[pause]);
+    clock.set(*next);
   }
-  for (const Event& event : result.events) result.log += to_json_line(event) + "\n";
+  result.summary = engine.summary();
+  collect_log(sc, store, result);
   return result;
 }
 

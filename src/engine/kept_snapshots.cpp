@@ -1,0 +1,48 @@
+// Snapshots kept while the engine runs. A start keeps one after a long replay; a campaign that
+// runs for weeks grows its log after it, which the next start, `status` and `explain` would
+// replay. At quiet moments the engine builds the campaign's state as that start would, aside on
+// a view of its store, and keeps the snapshot that start would have kept.
+#include "engine/engine_state.hpp"
+#include "outreach/memory_transport.hpp"
+#include "outreach/store_view.hpp"
+
+namespace outreach {
+
+using detail::CampaignState;
+using detail::CampaignStatus;
+
+std::size_t Engine::keep_snapshots() {
+  State& s = *state_;
+  if (!s.store.keeps_snapshots() || s.store.access() != StoreAccess::engine || s.log.failed() || !s.outgoing.empty()) {
+    return 0;
+  }
+  std::size_t kept = 0;
+  for (const auto& campaign : s.campaigns) {
+    CampaignState& c = *campaign;
+    if (c.status == CampaignStatus::draft || c.unsnapshotted < s.snapshot_after) continue;
+    if (s.keep_snapshot_aside(c)) ++kept;
+    c.unsnapshotted = 0;  // kept, or tried: not again until the log has grown as much again
+  }
+  return kept;
+}
+
+bool Engine::State::keep_snapshot_aside(const CampaignState& c) {
+  const auto not_kept = [&](const std::string& why) {
+    warn("campaign \"" + c.def.name + "\": no snapshot could be kept while it runs (its next start replays more): " + why);
+    return false;
+  };
+  const auto stored = store.campaign(c.def.name);
+  if (!stored) return not_kept("it is not in the store");
+  ReadOnlyView view(store);
+  DryRunTransport sends_nothing;
+  Engine aside(view, sends_nothing, clock);
+  aside.state_->keeps_snapshots_in = &store;
+  aside.state_->snapshot_after = 1;
+  if (auto started = aside.add_stored_campaign(*stored); !started) return not_kept(started.error().message());
+  const CampaignState* rebuilt = aside.state_->find(c.def.name);
+  if (rebuilt == nullptr) return not_kept("it did not start");
+  if (rebuilt->unsnapshotted == 0) return true;
+  return not_kept(aside.state_->warnings.empty() ? std::string("its log did not replay") : aside.state_->warnings.back());
+}
+
+}  // namespace outreach
