@@ -136,6 +136,7 @@ struct SqliteStore::Impl {
   expected<void> insert_request(std::string_view body, Instant at, std::int64_t& id);
   // A unit of writes: its own transaction, or with grouped commits a part of the group's.
   expected<void> start_unit();
+  expected<void> begin_write();  // BEGIN IMMEDIATE, waiting on for an engine (see there)
   expected<void> finish_unit();  // commits it (a grouped one once its group is full)
   void undo_unit() noexcept;
   expected<void> commit_group();
@@ -436,8 +437,21 @@ expected<void> SqliteStore::Impl::write(Body&& body) {
 // cache is checkpointed at the group's end rather than in its middle.
 constexpr std::size_t units_per_group = 50000;
 
+// Other processes write to the file too (`serve`'s one-click unsubscribes, `ingest`, requests),
+// and a burst of theirs can hold the write lock past one busy timeout on a loaded machine. A unit
+// that could not begin has written nothing, so an engine waits on, for up to a dozen busy
+// timeouts, rather than stopping on a lock it would get a moment later.
+expected<void> SqliteStore::Impl::begin_write() {
+  constexpr int engine_patience = 12;
+  const int tries = options.access == StoreAccess::engine ? engine_patience : 1;
+  for (int attempt = 1;; ++attempt) {
+    auto begun = statements.begin_write.run("cannot start a transaction");
+    if (begun || begun.error().code() != Errc::unavailable || attempt >= tries) return begun;
+  }
+}
+
 expected<void> SqliteStore::Impl::start_unit() {
-  if (!grouped) return statements.begin_write.run("cannot start a transaction");
+  if (!grouped) return begin_write();
   // SQLite rolls a transaction back by itself after some failures (a full disk, an I/O error):
   // the group's units are gone, which must not pass unsaid.
   if (group_open && sqlite3_get_autocommit(connection.handle()) != 0) {
@@ -445,7 +459,7 @@ expected<void> SqliteStore::Impl::start_unit() {
     return fail(connection.error(SQLITE_ABORT, "the group of writes was rolled back"));
   }
   if (!group_open) {
-    if (auto begun = statements.begin_write.run("cannot start a transaction"); !begun) return begun;
+    if (auto begun = begin_write(); !begun) return begun;
     group_open = true;
     group_units = 0;
   }

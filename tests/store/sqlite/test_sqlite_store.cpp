@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "store/sqlite/sqlite.hpp"
@@ -805,6 +806,38 @@ TEST_CASE("a one-click unsubscribe beside a running engine is one transaction th
   auto reading = open_sqlite(file, reader());
   CHECK_FALSE(reading->suppress_and_queue("cy@example.com", "unsubscribe", body, Instant{}).has_value());
   CHECK_FALSE(engine_store->is_suppressed("cy@example.com"));
+}
+
+TEST_CASE("an engine's write waits on while another process holds the write lock past one busy timeout") {
+  TempFolder folder;
+  const fs::path file = folder.path() / "outreach.db";
+  SqliteStoreOptions brief = fast_engine();
+  brief.busy_timeout = std::chrono::milliseconds(100);
+  auto engine_store = open_sqlite(file, brief);
+  sqlite3* other = nullptr;
+  REQUIRE(sqlite3_open(file.c_str(), &other) == SQLITE_OK);
+  const auto hold = [&] { REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK); };
+  const auto release = [&] { REQUIRE(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK); };
+  SUBCASE("held for several busy timeouts: the write waits, then goes in") {
+    hold();
+    std::thread releasing([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(400));
+      release();
+    });
+    CHECK(engine_store->append(event_of(EventType::sent, "q4", "ann@example.com", 1)));
+    releasing.join();
+    CHECK(events_of(*engine_store, "q4").size() == 1);
+  }
+  SUBCASE("held on: the write fails, having written nothing, and the next one goes in") {
+    hold();
+    const auto refused = engine_store->append(event_of(EventType::sent, "q4", "ann@example.com", 1));
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().code() == Errc::unavailable);
+    release();
+    CHECK(events_of(*engine_store, "q4").empty());
+    CHECK(engine_store->append(event_of(EventType::sent, "q4", "bob@example.com", 1)));
+  }
+  sqlite3_close(other);
 }
 
 TEST_CASE("requests written beside a running engine wait for it, and whoever asked reads its answer") {
