@@ -282,6 +282,7 @@ class Engine {
   /// may write), so that the next start, and `status` or `explain` on the store, replay only the
   /// events after it. A snapshot is a copy: a start that cannot use it (the campaign's
   /// definition, leads or sequence changed since) replays the whole log, to the same state.
+  /// Also how much a running campaign's log must grow before `keep_snapshots` keeps a new one.
   /// @param events At least 1; the default is `default_snapshot_after`.
   void snapshot_after(std::int64_t events) noexcept;
   /// @brief The default of `snapshot_after`: a replay of fewer events takes milliseconds.
