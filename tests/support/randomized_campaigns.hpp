@@ -916,20 +916,29 @@ void collect_log(const Scenario& sc, const Store& store, RunResult& result) {
   for (const Event& event : result.events) result.log += to_json_line(event) + "\n";
 }
 
+// What a scenario's engines run with: its scripted transport, a clock at its start, its
+// campaigns (what does not load is noted in `result.setup`).
+struct ScenarioRig {
+  std::unordered_map<std::string, int> attempts;
+  MemoryTransport transport;
+  ManualClock clock;
+  std::vector<CampaignDefinition> definitions;
+  ScenarioRig(const Scenario& sc, RunResult& result)
+      : transport([this, &sc](const Mailbox&, const Message& message) { return scripted_outcome(sc, attempts, message); }),
+        clock{sc.clock_start},
+        definitions(scenario_definitions(sc, result)) {}
+};
+
 RunResult run_scenario_with_restarts(const Scenario& sc, const std::vector<Instant>& restarts, Store& store,
                                      const std::function<void(Engine&)>& configure = {}) {
   RunResult result;
-  std::unordered_map<std::string, int> attempts;
-  MemoryTransport transport(
-      [&](const Mailbox&, const Message& message) { return scripted_outcome(sc, attempts, message); });
-  ManualClock clock{sc.clock_start};
-  const std::vector<CampaignDefinition> definitions = scenario_definitions(sc, result);
+  ScenarioRig rig(sc, result);
   if (!result.setup.empty()) return result;
   const auto run_engine = [&](std::optional<Instant> resumed_after, Instant until) {
-    Engine engine{store, transport, clock};
+    Engine engine{store, rig.transport, rig.clock};
     if (configure) configure(engine);
-    set_up_scenario(engine, sc, definitions, resumed_after, result);
-    engine.simulate(clock, until);
+    set_up_scenario(engine, sc, rig.definitions, resumed_after, result);
+    engine.simulate(rig.clock, until);
     return engine.summary();
   };
   std::optional<Instant> resumed_after;
@@ -949,21 +958,17 @@ RunResult run_scenario_with_pauses(const Scenario& sc, const std::vector<Instant
                                    const std::function<void(Engine&)>& configure,
                                    const std::function<void(Engine&, Instant)>& at_pause) {
   RunResult result;
-  std::unordered_map<std::string, int> attempts;
-  MemoryTransport transport(
-      [&](const Mailbox&, const Message& message) { return scripted_outcome(sc, attempts, message); });
-  ManualClock clock{sc.clock_start};
-  const std::vector<CampaignDefinition> definitions = scenario_definitions(sc, result);
+  ScenarioRig rig(sc, result);
   if (!result.setup.empty()) return result;
-  Engine engine{store, transport, clock};
+  Engine engine{store, rig.transport, rig.clock};
   configure(engine);
-  set_up_scenario(engine, sc, definitions, std::nullopt, result);
+  set_up_scenario(engine, sc, rig.definitions, std::nullopt, result);
   std::size_t pause = 0;
   for (;;) {
     const auto next = engine.step();
     if (!next || *next > sc.until) break;
     for (; pause < pauses.size() && pauses[pause] < *next; ++pause) at_pause(engine, pauses[pause]);
-    clock.set(*next);
+    rig.clock.set(*next);
   }
   result.summary = engine.summary();
   collect_log(sc, store, result);
