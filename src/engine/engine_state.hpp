@@ -147,7 +147,9 @@ struct Engine::State {
 
   // ---- set-up (setup.cpp) -----------------------------------------------------------------
   expected<void> add_campaign(CampaignDefinition campaign, CampaignSecrets secrets);
-  expected<void> start(detail::CampaignState& c, Instant now);
+  // `known`: the campaign as the store has it, when the caller just read it (spares reading a
+  // definition of a million leads twice).
+  expected<void> start(detail::CampaignState& c, Instant now, const StoredCampaign* known = nullptr);
   // The versions of a started campaign's sequence in the store, oldest first (its own when its
   // steps were never edited); an error when the definition's sequence is not the latest.
   expected<std::vector<Sequence>> sequence_versions(const detail::CampaignState& c, const StoredCampaign& stored);

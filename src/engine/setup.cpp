@@ -140,7 +140,7 @@ expected<void> Engine::add_stored_campaign(const StoredCampaign& stored) {
   if (!c) return fail(Errc::invalid_value, "campaign \"" + stored.name + "\" in the store is named otherwise in its definition");
   if (c->status != CampaignStatus::draft) return {};
   c->read_from = detail::hash_text(stored.definition);
-  auto started = state_->start(*c, state_->clock.now());
+  auto started = state_->start(*c, state_->clock.now(), &stored);
   // A campaign set aside for another engine (a shared store) is gone from `campaigns`.
   if (CampaignState* still = state_->find(stored.name)) still->read_from.reset();
   return started;
@@ -153,14 +153,16 @@ expected<void> Engine::start(std::string_view name) {
   return state_->start(*c, state_->clock.now());
 }
 
-expected<void> Engine::State::start(CampaignState& c, Instant now) {
+expected<void> Engine::State::start(CampaignState& c, Instant now, const StoredCampaign* known) {
   // On a store several engines share, the campaign runs where its claim is.
   auto claimed = claim_or_defer(c);
   if (!claimed) return fail(claimed.error());
   if (!*claimed) return {};  // set aside: `c` is gone
   c.status = CampaignStatus::running;
   const Delay& first_delay = c.def.sequence.step(1).delay;
-  if (auto stored = store.campaign(c.def.name)) {
+  std::optional<StoredCampaign> read;
+  if (known == nullptr) read = store.campaign(c.def.name);
+  if (const StoredCampaign* stored = known != nullptr ? known : read ? &*read : nullptr) {
     // Started before: it goes on where its events left it, with the versions of its sequence.
     auto versions = sequence_versions(c, *stored);
     if (!versions) {
@@ -172,7 +174,8 @@ expected<void> Engine::State::start(CampaignState& c, Instant now) {
     // Settings other than the sequence may change: the store keeps the latest. (A store that
     // keeps no definitions has none to compare; a view of another store has that store's; a
     // definition just read from the store's text is that text.)
-    std::uint64_t definition_hash = detail::hash_text(stored->definition);
+    std::uint64_t definition_hash =
+        known != nullptr && c.read_from ? *c.read_from : detail::hash_text(stored->definition);
     const bool compare = store.keeps_definitions() && c.read_from != definition_hash;
     if (std::string definition = compare ? c.def.to_json() : std::string();
         compare && definition != stored->definition) {
@@ -180,9 +183,9 @@ expected<void> Engine::State::start(CampaignState& c, Instant now) {
         c.status = CampaignStatus::draft;
         return fail(Errc::invalid_argument, "campaign \"" + c.def.name + "\": " + *refused);
       }
-      stored->definition = std::move(definition);
-      definition_hash = detail::hash_text(stored->definition);
-      if (auto saved = store.save_campaign(*stored); !saved) {
+      StoredCampaign changed{stored->name, std::move(definition), stored->fingerprint, stored->started};
+      definition_hash = detail::hash_text(changed.definition);
+      if (auto saved = store.save_campaign(changed); !saved) {
         c.status = CampaignStatus::draft;
         return fail(saved.error());
       }
