@@ -294,9 +294,10 @@ class Engine {
   /// Each is built aside, as the campaign's next start would rebuild it from the store (the
   /// snapshot before and the events after it), so nothing of the running campaign changes; it
   /// takes about what that start takes, in time and in memory, while the engine waits. `run`
-  /// calls it when nothing is due for a while (outside sending hours, say) and when it ends; a
-  /// host that drives `step` itself calls it at its own quiet moments. Nothing is kept while
-  /// sends decided in this step are still on their way.
+  /// calls it when nothing is due for a while (outside sending hours, say) and when it ends by
+  /// itself (not on `request_stop`); a host that drives `step` itself calls it at its own quiet
+  /// moments. Nothing is kept while sends decided in this step are still on their way, and a
+  /// stop requested meanwhile ends it before the next campaign.
   /// @return How many campaigns got a snapshot. One that could not be kept is a warning, and is
   /// tried again once its log has grown as much again.
   std::size_t keep_snapshots();

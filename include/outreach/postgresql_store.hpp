@@ -33,9 +33,9 @@ struct PostgresqlStoreOptions {
   /// read or write that needed it fails.
   std::chrono::milliseconds reconnect_timeout{60000};
   /// How long an engine's claim on a campaign lasts unless renewed: an engine that stops (killed,
-  /// stopped, cut off) leaves its campaigns to the others after this long, even when stopped
-  /// inside a transaction (the server ends a transaction left idle this long). It renews its
-  /// claims every third of it.
+  /// stopped, cut off) leaves its campaigns to the others after this long, or a little more when
+  /// stopped inside a transaction (the server ends a transaction left idle this long). It renews
+  /// its claims every third of it.
   std::chrono::milliseconds claim_lease{30000};
 };
 

@@ -212,7 +212,10 @@ bool Engine::State::record_outcome(Outgoing& send, const SendOutcome& outcome, I
   }
   detail::MailboxLimiter& mailbox = mailboxes[send.mailbox];
   const std::int64_t room_before = mailbox.room(now);
-  if (record(c, lead, event, rendered.variant).completed) completions.push_back(lead_event(EventType::completed, now, c, lead));
+  if (record(c, lead, event, rendered.variant).completed) {
+    completions.push_back(lead_event(EventType::completed, now, c, lead));
+    ++c.unsnapshotted;  // appended at the end of the step
+  }
   // A send that did not go out counts against no limit.
   const bool given_back = mailbox.room(now) > room_before;
   note_mailbox_outcome(send.mailbox, outcome, now);

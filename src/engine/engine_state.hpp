@@ -56,6 +56,7 @@ struct Engine::State {
   // Where a start keeps its snapshot when not in `store`: the running engine's store, for an
   // engine that rebuilds one of its campaigns aside on a view of it (`keep_snapshot_aside`).
   Store* keeps_snapshots_in = nullptr;
+  std::size_t snapshots_kept = 0;  // by the starts of this engine
   // On the system clock, a step with much due ends after the group under way once this time
   // has passed, so that the run loop applies what waits in the store (a pause, a suppression)
   // before the next group rather than after the whole backlog. Unset in simulations.

@@ -1,7 +1,7 @@
 // Snapshots kept while the engine runs. A start keeps one after a long replay; a campaign that
 // runs for weeks grows its log after it, which the next start, `status` and `explain` would
-// replay. At quiet moments the engine builds the campaign's state as that start would, aside on
-// a view of its store, and keeps the snapshot that start would have kept.
+// replay. At quiet moments the engine builds the campaign's state as a start of it would, aside
+// on a view of its store, and keeps the snapshot that start keeps.
 #include "engine/engine_state.hpp"
 #include "outreach/memory_transport.hpp"
 #include "outreach/store_view.hpp"
@@ -17,7 +17,12 @@ std::size_t Engine::keep_snapshots() {
     return 0;
   }
   std::size_t kept = 0;
+  // A stop asked for while it works ends it before the next campaign (one asked for before is
+  // the host's, which then asks for the snapshots itself); several campaigns built one after
+  // another must not outlast the claims' lease (renewed when a third of it has passed).
+  const bool stopped_before = s.stop_requested.load();
   for (const auto& campaign : s.campaigns) {
+    if ((!stopped_before && s.stop_requested.load()) || (s.store.shared() && !s.claims_hold())) break;
     CampaignState& c = *campaign;
     if (c.status == CampaignStatus::draft || c.unsnapshotted < s.snapshot_after) continue;
     if (s.keep_snapshot_aside(c)) ++kept;
@@ -39,10 +44,8 @@ bool Engine::State::keep_snapshot_aside(const CampaignState& c) {
   aside.state_->keeps_snapshots_in = &store;
   aside.state_->snapshot_after = 1;
   if (auto started = aside.add_stored_campaign(*stored); !started) return not_kept(started.error().message());
-  const CampaignState* rebuilt = aside.state_->find(c.def.name);
-  if (rebuilt == nullptr) return not_kept("it did not start");
-  if (rebuilt->unsnapshotted == 0) return true;
-  return not_kept(aside.state_->warnings.empty() ? std::string("its log did not replay") : aside.state_->warnings.back());
+  if (aside.state_->snapshots_kept > 0) return true;
+  return not_kept(aside.state_->warnings.empty() ? std::string("its start replayed nothing") : aside.state_->warnings.back());
 }
 
 }  // namespace outreach

@@ -83,6 +83,7 @@ void Engine::State::restore(CampaignState& c, std::uint64_t definition_hash) {
            saved.error().message());
     } else {
       c.unsnapshotted = 0;
+      ++snapshots_kept;
     }
   }
   const std::vector<bool>& completion_missing = record.completion_missing;

@@ -103,6 +103,7 @@ void Engine::run_on(boost::asio::io_context& io, std::optional<Instant> until, s
       // mailbox enable); with nothing here, another engine's campaigns may come to this one
       // should it stop: looked for every second.
       if (!next && !over && (engine.state_->has_held_campaign() || engine.state_->waits_for_others())) {
+        (void)engine.keep_snapshots();  // nothing is due at all: as quiet as it gets
         next = engine.state_->clock.now() + std::chrono::seconds(1);
       }
       // Past `until` nothing more is sent, but received mail is still read until then.
