@@ -8,10 +8,9 @@
 #include <algorithm>
 #include <chrono>
 
+#include "engine/engine_on_view.hpp"
 #include "engine/engine_state.hpp"
 #include "engine/planner.hpp"
-#include "outreach/memory_transport.hpp"
-#include "outreach/store_view.hpp"
 #include "util/ascii.hpp"
 
 namespace outreach {
@@ -126,11 +125,10 @@ expected<LeadExplanation> explain_lead(const Store& store, std::string_view camp
                                             "): the instant asked about cannot be before it");
   }
   const Instant now = at ? *at : last.value_or(stored->started);
-  ReadOnlyView view(store);
-  DryRunTransport transport;
   ManualClock clock(now);
-  Engine engine(view, transport, clock);
-  if (auto restored = restore_campaigns(engine, view, campaign); !restored) return fail(restored.error());
+  detail::EngineOnView rebuilt(store, clock);
+  Engine& engine = rebuilt.engine;
+  if (auto restored = engine.add_stored_campaign(*stored); !restored) return fail(restored.error());
   auto explained = engine.explain(campaign, lead);
   if (!explained) return explained;
   explained->history = std::move(history);

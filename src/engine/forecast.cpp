@@ -9,9 +9,8 @@
 #include <utility>
 
 #include "engine/days_table.hpp"
+#include "engine/engine_on_view.hpp"
 #include "outreach/engine.hpp"
-#include "outreach/memory_transport.hpp"
-#include "outreach/store_view.hpp"
 #include "util/hash.hpp"
 
 namespace outreach {
@@ -55,11 +54,10 @@ expected<CampaignForecast> forecast_campaign(const Store& store, std::string_vie
   CampaignForecast out;
   out.campaign = std::string(campaign);
   out.from = options.from ? *options.from : last.value_or(stored->started);
-  ReadOnlyView view(store);
-  DryRunTransport transport;
   ManualClock clock(out.from);
-  Engine engine(view, transport, clock);
-  if (auto restored = restore_campaigns(engine, view, campaign); !restored) return fail(restored.error());
+  detail::EngineOnView rebuilt(store, clock);
+  Engine& engine = rebuilt.engine;
+  if (auto restored = engine.add_stored_campaign(*stored); !restored) return fail(restored.error());
   const auto before = days_of(engine.summary());
   std::optional<Instant> last_send;
   engine.on_event([&](const Event& event) {

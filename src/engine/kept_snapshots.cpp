@@ -2,9 +2,8 @@
 // runs for weeks grows its log after it, which the next start, `status` and `explain` would
 // replay. At quiet moments the engine builds the campaign's state as a start of it would, aside
 // on a view of its store, and keeps the snapshot that start keeps.
+#include "engine/engine_on_view.hpp"
 #include "engine/engine_state.hpp"
-#include "outreach/memory_transport.hpp"
-#include "outreach/store_view.hpp"
 
 namespace outreach {
 
@@ -38,14 +37,13 @@ bool Engine::State::keep_snapshot_aside(const CampaignState& c) {
   };
   const auto stored = store.campaign(c.def.name);
   if (!stored) return not_kept("it is not in the store");
-  ReadOnlyView view(store);
-  DryRunTransport sends_nothing;
-  Engine aside(view, sends_nothing, clock);
-  aside.state_->keeps_snapshots_in = &store;
-  aside.state_->snapshot_after = 1;
-  if (auto started = aside.add_stored_campaign(*stored); !started) return not_kept(started.error().message());
-  if (aside.state_->snapshots_kept > 0) return true;
-  return not_kept(aside.state_->warnings.empty() ? std::string("its start replayed nothing") : aside.state_->warnings.back());
+  detail::EngineOnView rebuilt(store, clock);
+  State& aside = *rebuilt.engine.state_;
+  aside.keeps_snapshots_in = &store;
+  aside.snapshot_after = 1;
+  if (auto started = rebuilt.engine.add_stored_campaign(*stored); !started) return not_kept(started.error().message());
+  if (aside.snapshots_kept > 0) return true;
+  return not_kept(aside.warnings.empty() ? std::string("its start replayed nothing") : aside.warnings.back());
 }
 
 }  // namespace outreach

@@ -4,9 +4,9 @@
 #include <utility>
 #include <vector>
 
+#include "engine/engine_on_view.hpp"
 #include "outreach/campaign.hpp"
 #include "outreach/clock.hpp"
-#include "outreach/memory_transport.hpp"
 
 namespace outreach {
 
@@ -47,20 +47,13 @@ expected<void> restore_campaigns(Engine& engine, const Store& store, std::option
 
 namespace {
 
-// An engine with a store's campaigns (or one of them) rebuilt from their events, on a view that
-// records nothing.
-struct Rebuilt {
-  ReadOnlyView view;
-  DryRunTransport transport;
-  SystemClock clock;
-  Engine engine{view, transport, clock};
-  explicit Rebuilt(const Store& store) : view(store) {}
-};
+// The clock a store's campaigns are rebuilt on to be looked at.
+const SystemClock system_clock{};
 
 }  // namespace
 
 expected<Summary> summarize_store(const Store& store) {
-  Rebuilt rebuilt(store);
+  detail::EngineOnView rebuilt(store, system_clock);
   if (auto restored = restore_campaigns(rebuilt.engine, rebuilt.view); !restored) return fail(restored.error());
   Summary summary = rebuilt.engine.summary();
   summary.mail_checks = store.mailbox_checks();
@@ -68,10 +61,10 @@ expected<Summary> summarize_store(const Store& store) {
 }
 
 expected<CampaignReport> report_store(const Store& store, std::string_view campaign) {
-  Rebuilt rebuilt(store);
+  detail::EngineOnView rebuilt(store, system_clock);
   if (auto restored = restore_campaigns(rebuilt.engine, rebuilt.view, campaign); !restored) return fail(restored.error());
   CampaignReport report;
-  report.generated = rebuilt.clock.now();
+  report.generated = system_clock.now();
   Summary summary = rebuilt.engine.summary();
   report.summary = std::move(summary.campaigns.front());
   auto leads = rebuilt.engine.lead_progress(campaign);
