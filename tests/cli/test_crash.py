@@ -37,7 +37,7 @@ SERVER_SCRIPT = Path(__file__).with_name("recording_smtp_server.py")
 
 SEED = int(os.environ.get("OUTREACH_CRASH_SEED") or random.SystemRandom().randrange(1, 2**31))
 LEADS = int(os.environ.get("OUTREACH_CRASH_LEADS", "2000"))
-KILLS = int(os.environ.get("OUTREACH_CRASH_KILLS", "30"))
+KILLS = int(os.environ.get("OUTREACH_CRASH_KILLS", "100"))
 DROP_KILLS = int(os.environ.get("OUTREACH_CRASH_DROP_KILLS", "5"))
 DROP_RATE = float(os.environ.get("OUTREACH_CRASH_DROP_RATE", "0.02"))
 DEADLINE = float(os.environ.get("OUTREACH_CRASH_DEADLINE", "420"))
@@ -358,6 +358,9 @@ def crash_campaign(directory: Path, kills: int, drop_rate: float) -> None:
         started = time.monotonic()
         driving = drive(directory, campaign, store, server, schedule, started + DEADLINE)
         print(f"{driving.runs} runs, {len(driving.kills)} kills, {time.monotonic() - started:.1f} s", flush=True)
+        # Every kill lands in a campaign still sending (the schedule ends before nine tenths of it),
+        # so a run that ended before its kill means the kills did not happen as planned.
+        assert len(driving.kills) == len(schedule), f"seed {SEED}: {len(driving.kills)} of {len(schedule)} kills made"
         if drop_rate > 0:
             drops = collections.Counter(drop["stage"] for drop in server.dropped())
             print(f"connections dropped, by stage: {dict(drops)}", flush=True)
