@@ -29,6 +29,9 @@ install(FILES ${_outreach_headers} DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/outr
 if(TARGET outreach_cli)
   # OUTPUT_NAME makes the installed binary `outreach`.
   install(TARGETS outreach_cli RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
+  install(DIRECTORY "${OUTREACH_GENERATED_DIR}/man1" DESTINATION "${CMAKE_INSTALL_MANDIR}")
+  install(FILES "${OUTREACH_GENERATED_DIR}/outreach.bash-completion"
+    DESTINATION "${CMAKE_INSTALL_DATADIR}/bash-completion/completions" RENAME outreach)
 endif()
 
 install(EXPORT outreach-targets

@@ -1,9 +1,12 @@
 #include "cli/command_line.hpp"
 
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <string_view>
 
 #include "cli/completion.hpp"
+#include "cli/manual.hpp"
 
 namespace outreach::cli {
 
@@ -93,6 +96,28 @@ Arguments arguments_of(const std::vector<const CLI::App*>& chain, std::size_t fi
     }
   }
   return arguments;
+}
+
+/// `outreach manual DIR`: every page of `app` into `dir` as `NAME.1`, each path printed.
+int write_manual(const CLI::App& app, const std::string& dir) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) {
+    std::cerr << "outreach: cannot make the folder " << dir << ": " << error.message() << "\n";
+    return exit_failure;
+  }
+  for (const ManualPage& page : manual_pages(app, OUTREACH_VERSION)) {
+    const std::filesystem::path path = std::filesystem::path(dir) / (page.name + ".1");
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << page.text;
+    out.close();
+    if (!out) {
+      std::cerr << "outreach: cannot write " << path.string() << "\n";
+      return exit_failure;
+    }
+    std::cout << path.string() << "\n";
+  }
+  return exit_ok;
 }
 
 constexpr std::string_view example_campaign = "docs/examples/saas-founders/campaign.json";
@@ -316,7 +341,8 @@ CommandLine::CommandLine()
   command = add_command(app_, "help", "Print the commands, or a command's usage, options and an example",
                         "outreach help suppress add",
                         [this](const Arguments& arguments) { return print_help(arguments.positional); });
-  command->add_option("COMMAND", "a command, and an action of it")->expected(0, 2)->allow_extra_args();
+  command->add_option("COMMAND", "a command");
+  command->add_option("ACTION", "an action of the command (suppress add)");
 
   command = add_command(app_, "completion", "Print a shell completion script",
                         "outreach completion bash > /etc/bash_completion.d/outreach",
@@ -325,6 +351,11 @@ CommandLine::CommandLine()
                           return exit_ok;
                         });
   positional(*command, "SHELL", "the shell: bash")->check(CLI::IsMember({"bash"}));
+
+  command = add_command(app_, "manual", "Write the manual pages of the program and of every command into a folder",
+                        "outreach manual /usr/local/share/man/man1",
+                        [this](const Arguments& arguments) { return write_manual(app_, arguments.positional.at(0)); });
+  positional(*command, "DIR", "the folder, created when missing; pages of the same names are replaced");
 }
 
 CLI::App* CommandLine::add_command(CLI::App& parent, const std::string& name, const std::string& description,

@@ -189,3 +189,99 @@ def test_the_script_follows_the_command_line(script):
         assert "/" + "/".join(command) in text
         for option in options:
             assert option in text
+
+
+# ---- manual pages ------------------------------------------------------------------------------
+
+import re  # noqa: E402
+import shutil  # noqa: E402
+
+
+def listed(help_text, section):
+    """The names a help lists under `section:` ("Commands", "Actions")."""
+    names = []
+    in_section = False
+    for line in help_text.splitlines():
+        if line.endswith(":") and not line.startswith(" "):
+            in_section = line == section + ":"
+        elif in_section and line.startswith("  "):
+            names.append(line.split()[0])
+    return names
+
+
+def every_command():
+    """Each command and action the help lists, as the words that name it."""
+    commands = []
+    for name in listed(run("--help").stdout, "Commands"):
+        commands.append((name,))
+        for action in listed(run(name, "--help").stdout, "Actions"):
+            commands.append((name, action))
+    return commands
+
+
+@pytest.fixture(scope="module")
+def manual(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("man") / "man1"
+    result = run("manual", str(folder))
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+def rendered(page):
+    """The page as man shows it, in plain text (groff's ASCII output, overstriking removed)."""
+    result = subprocess.run(["groff", "-man", "-Tascii", "-P-cbou", "-ww", str(page)], capture_output=True,
+                            text=True, timeout=60, env=dict(os.environ, MANWIDTH="200"))
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    return result.stdout
+
+
+needs_groff = pytest.mark.skipif(shutil.which("groff") is None, reason="groff is not installed")
+
+
+def test_there_is_a_manual_page_for_the_program_and_every_command_and_action(manual):
+    pages = sorted(path.name for path in manual.iterdir())
+    wanted = sorted(["outreach.1"] + ["-".join(("outreach",) + command) + ".1" for command in every_command()])
+    assert pages == wanted
+    assert len(wanted) > 20
+
+
+@needs_groff
+@pytest.mark.parametrize("command", [()] + every_command(), ids=lambda command: " ".join(command) or "outreach")
+def test_each_manual_page_says_what_the_help_says(manual, command):
+    """Usage, description, every option and argument, and the example: nothing the help says is
+    missing from the page, so the two cannot drift apart."""
+    help_text = run(*command, "--help").stdout
+    page = rendered(manual / ("-".join(("outreach",) + command) + ".1"))
+    flat = " ".join(page.split())
+    name = " ".join(("outreach",) + command)
+    assert "NAME" in page and "SYNOPSIS" in page and "DESCRIPTION" in page and "EXIT STATUS" in page
+    usage = re.search(r"^Usage: (.*)$", help_text, re.MULTILINE).group(1)
+    assert " ".join(usage.split()) in flat, usage
+    description = help_text.splitlines()[0].removeprefix("outreach: ").rstrip(".")
+    assert " ".join(description.split()).lower() in flat.lower(), description
+    options = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", help_text.split("Example:")[0]))
+    for option in options:
+        assert option in flat, option
+    for argument in re.findall(r"^  ([A-Z][A-Z.]*[A-Za-z]*)\s", help_text, re.MULTILINE):
+        assert argument in flat, argument
+    for example in re.findall(r"^Example:\n  (.*)$", help_text, re.MULTILINE):
+        assert " ".join(example.split()) in flat, example
+    for below in listed(help_text, "Commands") + listed(help_text, "Actions"):
+        assert f"{name.replace(' ', '-')}-{below}(1)" in flat, below
+
+
+@needs_groff
+def test_dashes_in_manual_pages_stay_ascii_so_options_can_be_copied(manual):
+    result = subprocess.run(["groff", "-man", "-Tutf8", "-P-cbou", str(manual / "outreach-run.1")], capture_output=True,
+                            text=True, timeout=60)
+    assert "--store" in result.stdout and "\u2010" not in result.stdout and "\u2212" not in result.stdout
+
+
+def test_a_manual_page_keeps_text_that_looks_like_roff_as_text(manual):
+    """A line of the page that starts with a period or quote would be a roff request: none does
+    unless it is one of the page's own macros."""
+    macros = {".TH", ".nh", ".ad", ".SH", ".B", ".BR", ".TP", ".PP", ".nf", ".fi", ".RS", ".RE"}
+    for page in manual.iterdir():
+        for line in page.read_text(encoding="utf-8").splitlines():
+            if line.startswith((".", "'")):
+                assert line.split()[0] in macros, f"{page.name}: {line}"
