@@ -316,6 +316,24 @@ def candidate_paths() -> List[str]:
     return candidates
 
 
+def is_carried_by_package(path: str) -> bool:
+    """Whether ``path`` is a library that came with the package (in ``_lib/`` or beside it)."""
+    return Path(path).resolve().parent in (PACKAGE_DIR / "_lib", PACKAGE_DIR)
+
+
+def check_carried_version(library: "Library") -> None:
+    """A library the package carries must be of the package's own version: a wheel is built with
+    the library of its build, and a different one means a package put together by hand wrongly."""
+    from . import __version__  # the package's __init__ has run by the first load
+
+    if library.version != __version__:
+        raise LibraryError(
+            f"{library.path} is outreach {library.version} but the package is outreach {__version__}: "
+            "the library the package carries must be of its own version; reinstall the package, or set "
+            "OUTREACH_LIBRARY to a library to use instead"
+        )
+
+
 class Library:
     """The loaded ``liboutreach_c``: its functions as attributes, typed from :data:`FUNCTIONS`."""
 
@@ -375,7 +393,10 @@ def load(path: Optional[Union[str, "os.PathLike[str]"]] = None) -> Library:
         except OSError as error:
             reasons.append(str(error))
             continue
-        return Library(handle, candidate)
+        library = Library(handle, candidate)
+        if path is None and explicit and is_carried_by_package(candidate):
+            check_carried_version(library)
+        return library
     where = "; ".join(reasons) if reasons else "nowhere to look"
     hint = (
         "set OUTREACH_LIBRARY to the path of liboutreach_c.so (such as build/capi/liboutreach_c.so), "
