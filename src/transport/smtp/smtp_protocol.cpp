@@ -45,9 +45,10 @@ std::string SmtpReply::text() const {
     if (shown.empty()) continue;
     if (!out.empty()) out += ' ';
     for (const char c : shown) {
+      // Checked before each character, the separator included, so the text stops at `most`.
+      if (out.size() >= most) return out + "...";
       // The server's words end up in events and logs: printable ASCII only.
       out += c >= 0x20 && c < 0x7f ? c : '?';
-      if (out.size() >= most) return out + "...";
     }
   }
   return out;
