@@ -507,6 +507,15 @@ expected<DkimSigner> DkimSigner::from_pem(std::string_view pem, std::string doma
         return fail(Errc::invalid_value,
                     "the RSA key has " + std::to_string(bits) + " bits; DKIM needs at least 1024");
       }
+      // A PEM file can hold RSA numbers that do not make a key (a damaged file): refused here,
+      // rather than by every signature later.
+      const std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> check(
+          EVP_PKEY_CTX_new_from_pkey(nullptr, raw, nullptr), &EVP_PKEY_CTX_free);
+      if (check == nullptr) return fail(Errc::internal, "OpenSSL could not allocate a key context");
+      if (EVP_PKEY_check(check.get()) != 1) {
+        ERR_clear_error();
+        return fail(Errc::invalid_value, "not a usable RSA private key: its numbers do not make a key");
+      }
       algorithm = DkimAlgorithm::rsa_sha256;
     } else if (EVP_PKEY_get_base_id(raw) == EVP_PKEY_ED25519) {
       algorithm = DkimAlgorithm::ed25519_sha256;

@@ -611,3 +611,27 @@ TEST_CASE("dkim: fixed keys keep their signatures") {
   REQUIRE(rsa_signed);
   CHECK(*rsa_signed == rsa_field + pinned_message);
 }
+
+// Found by fuzz_dkim: an RSA key whose numbers do not make a key loaded, and every signature
+// with it then failed.
+TEST_CASE("dkim: an RSA key whose numbers do not make a key is refused when it loads") {
+  constexpr std::string_view damaged =
+    "-----BEGIN RSA PRIVATE KEY-----\n"
+    "MIICXAIBAAKBgQDPF3nXtIzwwZnkJsvXkC7x3g8Ir/YMF5KySf4vRw1SCi3VbRXp\n"
+    "ZP8PoHEWc0w+tYY+0oPWCvYoqmquvXbYnt6yaP0EXxs7XkMAoGFeNHO2q4tNhPvD\n"
+    "pIb5DSaKheJdrT+v5/TYs0qlAcexEnzYRrpSY5xJporB4qdGqgav/Z74awIDAQAB\n"
+    "AoGAebuXB9E+OBfV2mNj16cNsWeS9sxYmesRdHRCUpA1qFALeTXSd4vC0vDBCS1l\n"
+    "WEdkTnF4xc1TvbvPUkBVKCjbRn1xKZkSV2Q8NeS07oyEv2kr2KbvKwgvM19hzk16\n"
+    "ElLYXdteY6iBH+MG03TRLvw63cvCKj1buM3gtoLelRkwCaECQQD0+Oa7A6NIrrBX\n"
+    "M5MXvHoGY5DS+W+YCRYzKWHBCqdZZumB+ceCSHgKBXJyTj61V6fVuLrfjXEKuk0D\n"
+    "LMf0ukt0AkEA2GoId8F4FyZ3rCx4JM0PaxuNC0TLPdZnO8We5h6NLJ9GpxNXiBvS\n"
+    "1Ml1Rz0CDDrO33BsQIEJOVxmQ4m2VIIYXwJBAJ7CxH3FEMhk9kG9WgHTE14antwr\n"
+    "7cehc/K6SfEan3RQPtsObt8fajRMbWxpCzjpUwsuimWhO/aQ4KJDHl+bcJUCQBAI\n"
+    "Mt5kR7g3UlA/7xqS0lyV6un1y7SmCHnGFxJnGwA+QGaqKSbdIM5Aql5/p4IubRri\n"
+    "YjKZHIzSSoUgU5CJHrMCQGe1VTico2lD2qdjk5oAwzh6HE6AiMRqGbC6Uth5eTVx\n"
+    "nBKx/9D1vbKNoDcyjEUcty4nrNr3t+Ir1Ob/FvZgd54=\n"
+    "-----END RSA PRIVATE KEY-----\n";
+  const auto signer = DkimSigner::from_pem(damaged, "acme.example", "s1");
+  REQUIRE_FALSE(signer);
+  CHECK(signer.error().code() == Errc::invalid_value);
+}

@@ -43,11 +43,15 @@ std::string SmtpReply::text() const {
   for (const std::string& line : lines) {
     const std::string_view shown = strip_status(line, code);
     if (shown.empty()) continue;
-    if (!out.empty()) out += ' ';
+    if (!out.empty()) {
+      if (out.size() >= most) return out + "...";
+      out += ' ';
+    }
     for (const char c : shown) {
+      // Checked before each character, the separator too, so the text stops at `most`.
+      if (out.size() >= most) return out + "...";
       // The server's words end up in events and logs: printable ASCII only.
       out += c >= 0x20 && c < 0x7f ? c : '?';
-      if (out.size() >= most) return out + "...";
     }
   }
   return out;

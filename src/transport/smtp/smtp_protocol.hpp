@@ -22,7 +22,8 @@ struct SmtpReply {
 
   [[nodiscard]] bool positive() const noexcept { return code >= 200 && code < 400; }
   /// The reply as one line for a reason: the text of every line without the status codes,
-  /// joined by spaces, control and non-ASCII bytes replaced, at most 300 characters.
+  /// joined by spaces, control and non-ASCII bytes replaced, at most 300 characters (and "..."
+  /// after them when the reply had more).
   [[nodiscard]] std::string text() const;
 };
 

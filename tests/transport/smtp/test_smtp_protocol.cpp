@@ -114,6 +114,19 @@ TEST_CASE("server text is made safe for events: printable ASCII, bounded") {
   CHECK(longer.text().size() < 310);
 }
 
+// Found by fuzz_smtp_reply: a line starting right at the limit went one character past it, the
+// space before it counted without a check.
+TEST_CASE("a reply's text stops at 300 characters, and a line that starts at the limit adds nothing") {
+  const std::string a299(299, 'a');
+  const std::string a250(250, 'a');
+  const std::string b250(250, 'b');
+  const std::string b49(49, 'b');
+  const std::string a300(300, 'a');
+  CHECK(reply_of("250-" + a299 + "\r\n250 bcd\r\n").text() == a299 + " ...");
+  CHECK(reply_of("250-" + a250 + "\r\n250 " + b250 + "\r\n").text() == a250 + " " + b49 + "...");
+  CHECK(reply_of("250 " + a300 + "\r\n").text() == a300);
+}
+
 TEST_CASE("EHLO capabilities") {
   const SmtpCapabilities caps = parse_capabilities(reply_of("250-mx.example.com at your service\r\n"
                                                             "250-SIZE 35882577\r\n"
