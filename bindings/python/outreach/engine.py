@@ -740,7 +740,7 @@ class Engine(Handle):
         """
         if listener is not None and not callable(listener):
             raise TypeError(f"listener: {type(listener).__name__} is not callable")
-        callback = self._event_callback if listener is not None else EVENT_FN()
+        callback = self._event_callback if listener is not None else EVENT_FN(0)
         self._call("outreach_engine_set_event_callback", callback, None)
         self._listener = None if listener is None else (listener, raw)
         return listener

@@ -167,8 +167,8 @@ class SmtpCallbackSet:
         self._on_failure = on_failure
         # The login given last: the library copies it after the callback returns.
         self._login: Tuple[Optional[bytes], Optional[bytes]] = (None, None)
-        self._credentials_function = SMTP_CREDENTIALS_FN(self._give_credentials) if credentials else SMTP_CREDENTIALS_FN()
-        self._trace_function = SMTP_TRACE_FN(self._give_trace) if trace else SMTP_TRACE_FN()
+        self._credentials_function = SMTP_CREDENTIALS_FN(self._give_credentials) if credentials else SMTP_CREDENTIALS_FN(0)
+        self._trace_function = SMTP_TRACE_FN(self._give_trace) if trace else SMTP_TRACE_FN(0)
         self.struct = struct_type()
         self.struct.version = version
         self.struct.credentials = self._credentials_function

@@ -141,9 +141,8 @@ def add_leads(store: PathLike, campaign: str, leads: Union[PathLike, Sequence[Ma
     :func:`read_leads`; rows that are not leads are left out) or lead dicts such as
     ``{"email": "ann@example.com", "first_name": "Ann"}``. Addresses the campaign has, or that
     are suppressed, are left out and counted in the answer (``already_in``, ``suppressed``)."""
-    if isinstance(leads, (str, os.PathLike)):
-        leads = read_leads(leads)["leads"]
-    return request(store, {"action": "add_leads", "campaign": campaign, "leads": list(leads)}, wait)
+    rows = read_leads(leads)["leads"] if isinstance(leads, (str, os.PathLike)) else list(leads)
+    return request(store, {"action": "add_leads", "campaign": campaign, "leads": rows}, wait)
 
 
 def update(store: PathLike, campaign: Union[PathLike, Campaign], wait: float = 10.0,
