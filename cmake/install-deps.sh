@@ -16,6 +16,7 @@ packages=(
   libhowardhinnant-date-dev tzdata
   python3 python3-pytest python3-aiosmtpd python3-dkim python3-venv python3-setuptools python3-wheel python3-pip
   python3-mypy
+  groff-base dpkg-dev
   postfix graphviz
   dovecot-core dovecot-imapd
   chromium chromium-driver python3-selenium
