@@ -588,7 +588,8 @@ TEST_CASE("a disk made to fail counts every write to its folder and refuses the 
 }
 
 TEST_CASE("a SQLite store whose disk refuses a write stops the campaign, sends nothing without its intent on disk, "
-          "and a restart on a healthy disk finishes it with nothing sent twice") {
+          "and a restart on a healthy disk finishes it with nothing sent twice" *
+          doctest::timeout(600)) {
   TempFolder folder;
   FailingVfs vfs(folder.path());
   SweepFigures figures{"a campaign of 120 leads x 2 steps"};
@@ -608,7 +609,7 @@ TEST_CASE("a SQLite store whose disk refuses a write stops the campaign, sends n
   }
   REQUIRE(figures.writes > 0);
 
-  const std::uint64_t most = sanitized ? 40 : 1100;
+  const std::uint64_t most = sanitized ? 40 : 800;
   for (const int code : {SQLITE_FULL, SQLITE_IOERR_WRITE}) {
     for (const std::uint64_t n : writes_to_fail(figures.writes, most, code == SQLITE_IOERR_WRITE)) {
       CAPTURE(sqlite_code_name(code));
@@ -645,7 +646,7 @@ TEST_CASE("a SQLite store whose disk refuses a write stops the campaign, sends n
 }
 
 TEST_CASE("received mail taken in while the disk refuses a write is taken in once, and nothing of it is lost, "
-          "when it is taken in again on a healthy disk") {
+          "when it is taken in again on a healthy disk" * doctest::timeout(600)) {
   MailScene scene;
   FailingVfs vfs(scene.folder.path());
   const ResumedWork take_in_all = [&](Engine& engine) -> std::optional<Error> {
@@ -679,7 +680,7 @@ TEST_CASE("received mail taken in while the disk refuses a write is taken in onc
 }
 
 TEST_CASE("requests a running engine applies while the disk refuses a write are each applied once, with their "
-          "answers, once it runs again on a healthy disk") {
+          "answers, once it runs again on a healthy disk" * doctest::timeout(600)) {
   SteeringScene scene;
   FailingVfs vfs(scene.folder.path());
   const ResumedWork apply_all = [&](Engine& engine) -> std::optional<Error> {
