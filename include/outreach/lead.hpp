@@ -25,7 +25,9 @@ struct Lead {
   std::vector<std::pair<std::string, std::string>> custom;  ///< Custom fields: name, value.
 
   /// @brief The value of a field by name (known or custom); no value when the lead has no such
-  /// field. An empty string is returned as an empty value, not as "no value".
+  /// field. An empty string is returned as an empty value, not as "no value". A custom field is
+  /// found by its name, else by its key: `company_size` finds "Company Size" (ASCII letters in
+  /// lower case, each run of other characters than letters and digits one `_`).
   [[nodiscard]] std::optional<std::string_view> field(std::string_view name) const noexcept;
 
   /// @brief The identity used for comparisons and deterministic choices: the address with

@@ -206,6 +206,25 @@ class CampaignReader {
         file_failed(reader, "leads", *file, list.error());
         return;
       }
+    } else if (value->is_object()) {
+      ObjectReader object(*value, reader.path("leads"), errors_);
+      const json::value* file_value = object.find("file");
+      std::optional<LeadListFormat> format = read_lead_list_format(object);
+      object.reject_unknown_keys();
+      if (file_value == nullptr || !file_value->is_string()) {
+        errors_.add(problem(file_value == nullptr ? "required"
+                                                  : "expected a file name, found " +
+                                                        std::string(detail::describe_type(*file_value)),
+                            object.path("file")));
+        return;
+      }
+      const auto file = named_file(object, "file", *file_value);
+      if (!file || !format) return;
+      list = load_lead_list(*file, *format);
+      if (!list) {
+        file_failed(object, "file", *file, list.error());
+        return;
+      }
     } else if (value->is_array()) {
       list = detail::lead_list_from_json(*value, reader.path("leads"), file_name_);
       if (!list) {
@@ -213,12 +232,52 @@ class CampaignReader {
         return;
       }
     } else {
-      errors_.add(problem("expected a file name or an array of leads, found " + std::string(detail::describe_type(*value)),
+      errors_.add(problem("expected a file name, a lead file object or an array of leads, found " +
+                              std::string(detail::describe_type(*value)),
                           reader.path("leads")));
       return;
     }
     campaign.leads = std::move(list->leads);
     campaign.lead_problems = std::move(list->problems);
+  }
+
+  // How to read the lead file of the object form: `delimiter`, `encoding`, `columns`; nothing
+  // (with the errors) when one of them is wrong.
+  std::optional<LeadListFormat> read_lead_list_format(ObjectReader& object) {
+    LeadListFormat format;
+    bool valid = true;
+    if (auto delimiter = object.string("delimiter")) {
+      if (*delimiter == "," || *delimiter == ";" || *delimiter == "|" || *delimiter == "\t" || *delimiter == "tab") {
+        format.delimiter = *delimiter == "tab" ? '\t' : (*delimiter)[0];
+      } else {
+        errors_.add(problem("expected \",\", \";\", \"|\" or \"tab\", found " + detail::quoted_excerpt(*delimiter),
+                            object.path("delimiter")));
+        valid = false;
+      }
+    }
+    if (auto encoding = object.string("encoding")) format.encoding = std::move(*encoding);
+    if (const json::value* columns = object.find("columns")) {
+      if (!columns->is_object()) {
+        errors_.add(problem("expected an object of field names and headers, found " +
+                                std::string(detail::describe_type(*columns)),
+                            object.path("columns")));
+        return std::nullopt;
+      }
+      for (const auto& member : columns->get_object()) {
+        const std::string where = detail::path_key(object.path("columns"), member.key());
+        if (detail::lead_field_named(member.key()) == detail::LeadField::custom) {
+          errors_.add(problem("not a lead field (email, first_name, last_name, company, title, timezone)", where));
+          valid = false;
+        } else if (!member.value().is_string() || member.value().get_string().empty()) {
+          errors_.add(problem("expected the header of a column", where));
+          valid = false;
+        } else {
+          format.columns.emplace_back(std::string(member.key()), std::string(member.value().get_string()));
+        }
+      }
+    }
+    if (!valid) return std::nullopt;
+    return format;
   }
 
   void read_seed(ObjectReader& reader, Draft& campaign) {

@@ -1,5 +1,6 @@
 #include "outreach/lead.hpp"
 
+#include "campaign/lead_columns.hpp"
 #include "util/ascii.hpp"
 
 namespace outreach {
@@ -13,6 +14,10 @@ std::optional<std::string_view> Lead::field(std::string_view name) const noexcep
   if (name == "timezone") return timezone;
   for (const auto& [key, value] : custom) {
     if (key == name) return value;
+  }
+  // A custom field is also reachable by its key: "company_size" for the column "Company Size".
+  for (const auto& [key, value] : custom) {
+    if (detail::is_field_key_of(name, key)) return value;
   }
   return std::nullopt;
 }

@@ -12,7 +12,9 @@
 
 #include "util/ascii.hpp"
 #include "util/json_reader.hpp"
+#include "campaign/lead_columns.hpp"
 #include "campaign/lead_json.hpp"
+#include "campaign/lead_text.hpp"
 #include "util/utf8_check.hpp"
 
 namespace outreach {
@@ -35,13 +37,19 @@ struct CsvRecord {
 
 enum class CsvStatus : std::uint8_t { record, end, unterminated_quote };
 
-// Splits RFC 4180 text into records in one pass. Unquoted fields and quoted fields without
-// doubled quotes are views of the input; only fields with doubled quotes are copied (into one
-// buffer reused for every record). A line ends with LF or CRLF (or a CR at the very end); a lone
-// CR elsewhere is data. Empty lines between records are skipped.
+// Splits RFC 4180 text into records in one pass, its fields separated by `delimiter`. Unquoted
+// fields and quoted fields without doubled quotes are views of the input; only fields with
+// doubled quotes are copied (into one buffer reused for every record). A line ends with LF or
+// CRLF (or a CR at the very end); a lone CR elsewhere is data. Empty lines between records are
+// skipped. `first_line` numbers the text's first line (a skipped `sep=` line comes before it).
 class CsvReader {
  public:
-  explicit CsvReader(std::string_view text) noexcept : text_(text) {}
+  CsvReader(std::string_view text, char delimiter, std::size_t first_line) noexcept
+      : text_(text), delimiter_(delimiter), line_(first_line) {
+    stops_[static_cast<unsigned char>(delimiter)] = true;
+    stops_[static_cast<unsigned char>('\n')] = true;
+    stops_[static_cast<unsigned char>('\r')] = true;
+  }
 
   CsvStatus next(CsvRecord& record) {
     while (pos_ < text_.size() && at_line_end(pos_)) skip_line_end();
@@ -57,7 +65,7 @@ class CsvReader {
           record.quote_line = quote_line_;
           return CsvStatus::unterminated_quote;
         }
-        if (pos_ < text_.size() && text_[pos_] != ',' && !at_line_end(pos_)) {
+        if (pos_ < text_.size() && text_[pos_] != delimiter_ && !at_line_end(pos_)) {
           // `"abc"def`: not RFC 4180. The row is rejected; the rest of the field is skipped
           // as if unquoted so that the next field and row are found where a reader expects.
           if (record.stray_text_field == none) record.stray_text_field = spans_.size() - 1;
@@ -69,7 +77,7 @@ class CsvReader {
         spans_.push_back({start, pos_ - start, false});
       }
       if (pos_ >= text_.size()) break;
-      if (text_[pos_] == ',') {
+      if (text_[pos_] == delimiter_) {
         ++pos_;
         continue;
       }
@@ -92,14 +100,6 @@ class CsvReader {
     bool unescaped;
   };
 
-  // The bytes that may end an unquoted field.
-  static constexpr std::array<bool, 256> stops = [] {
-    std::array<bool, 256> table{};
-    table[static_cast<unsigned char>(',')] = true;
-    table[static_cast<unsigned char>('\n')] = true;
-    table[static_cast<unsigned char>('\r')] = true;
-    return table;
-  }();
 
   [[nodiscard]] bool at_line_end(std::size_t pos) const noexcept {
     const char c = text_[pos];
@@ -116,7 +116,7 @@ class CsvReader {
 
   [[nodiscard]] std::size_t scan_unquoted(std::size_t pos) const noexcept {
     while (pos < text_.size()) {
-      if (!stops[static_cast<unsigned char>(text_[pos])]) {
+      if (!stops_[static_cast<unsigned char>(text_[pos])]) {
         ++pos;
       } else if (text_[pos] == '\r' && !at_line_end(pos)) {
         ++pos;
@@ -164,8 +164,10 @@ class CsvReader {
   }
 
   std::string_view text_;
+  char delimiter_;
+  std::array<bool, 256> stops_{};  // the bytes that may end an unquoted field
   std::size_t pos_ = 0;
-  std::size_t line_ = 1;
+  std::size_t line_;
   std::size_t quote_line_ = 0;
   std::string unescaped_;
   std::vector<Span> spans_;
@@ -173,9 +175,10 @@ class CsvReader {
 
 // A column of the header: the field it fills, its name, and how messages name it.
 struct Column {
-  LeadField field;
-  std::string name;   // canonical for a known field, as written (trimmed) for a custom one
-  std::string label;  // `column "name"`
+  LeadField field = LeadField::custom;
+  std::string header;  // as written, trimmed
+  std::string name;    // canonical for a known field, the header for a custom one
+  std::string label;   // `column "name"`
 };
 
 Location line_location(std::string_view source_name, std::size_t line) {
@@ -191,8 +194,52 @@ Error unterminated_quote(const CsvRecord& record, std::string_view source_name) 
   return Error(Errc::parse_error, std::move(message), line_location(source_name, record.line));
 }
 
-// The columns of the header row; an error when the list cannot be read with them.
-expected<std::vector<Column>> read_header(const CsvRecord& record, std::string_view source_name) {
+// The delimiters a lead list may use, in the order ties are settled.
+constexpr std::array<char, 4> delimiters{',', ';', '\t', '|'};
+
+// Where the records start and how they are separated: an Excel `sep=X` first line names the
+// delimiter (and is not a record); else the header row's most frequent delimiter outside quotes.
+struct Dialect {
+  char delimiter = ',';
+  std::size_t skipped = 0;     // bytes of a `sep=` line
+  std::size_t first_line = 1;  // the number of the line the records start on
+};
+
+Dialect find_dialect(std::string_view text, char given) {
+  Dialect dialect;
+  if (text.starts_with("sep=") && text.size() >= 5 &&
+      std::find(delimiters.begin(), delimiters.end(), text[4]) != delimiters.end()) {
+    const std::size_t end = text.find('\n');
+    const std::string_view rest = text.substr(5, end == std::string_view::npos ? std::string_view::npos : end - 5);
+    if (rest.empty() || rest == "\r") {
+      dialect.delimiter = text[4];
+      dialect.skipped = end == std::string_view::npos ? text.size() : end + 1;
+      dialect.first_line = 2;
+    }
+  }
+  if (given != 0) {
+    dialect.delimiter = given;
+    return dialect;
+  }
+  if (dialect.skipped != 0) return dialect;
+  std::array<std::size_t, delimiters.size()> counts{};
+  bool quoted = false;
+  for (const char c : text) {
+    if (c == '"') quoted = !quoted;  // a doubled quote toggles twice
+    if (quoted) continue;
+    if (c == '\n') break;
+    for (std::size_t i = 0; i < delimiters.size(); ++i) counts[i] += c == delimiters[i] ? 1 : 0;
+  }
+  const auto most = std::max_element(counts.begin(), counts.end());  // the first of equals
+  if (*most != 0) dialect.delimiter = delimiters[static_cast<std::size_t>(most - counts.begin())];
+  return dialect;
+}
+
+// The columns of the header row; an error when the list cannot be read with them. Fields are
+// filled by `format.columns` first, then by headers that are a field's own name, then by
+// synonyms, each by the first column that names it; the rest are custom.
+expected<std::vector<Column>> read_header(const CsvRecord& record, std::string_view source_name,
+                                          const LeadListFormat& format) {
   const auto error = [&](Errc code, std::string message) {
     return fail(code, std::move(message), line_location(source_name, record.line));
   };
@@ -205,28 +252,71 @@ expected<std::vector<Column>> read_header(const CsvRecord& record, std::string_v
     return error(Errc::parse_error, "header column " + std::to_string(record.stray_text_field + 1) +
                                         " has text after its closing quote");
   }
-  std::vector<Column> columns;
-  columns.reserve(record.fields.size());
+  std::vector<Column> columns(record.fields.size());
   for (std::size_t i = 0; i < record.fields.size(); ++i) {
     const std::string number = "header column " + std::to_string(i + 1);
-    const std::string_view name = detail::trim(record.fields[i]);
-    if (auto valid = detail::check_lead_value(number, name); !valid) {
+    const std::string_view header = detail::trim(record.fields[i]);
+    if (auto valid = detail::check_lead_value(number, header); !valid) {
       Location where = line_location(source_name, record.line);
       where.offset = valid.error().where().offset;
       return fail(valid.error().code(), valid.error().message(), std::move(where));
     }
-    if (name.empty()) return error(Errc::invalid_value, number + " has no name");
-    const LeadField field = detail::lead_field_named(name);
-    Column column{field, field == LeadField::custom ? std::string(name) : std::string(detail::lead_field_name(field)),
-                  {}};
-    for (std::size_t j = 0; j < columns.size(); ++j) {
+    if (header.empty()) return error(Errc::invalid_value, number + " has no name");
+    columns[i].header = std::string(header);
+  }
+
+  std::array<bool, static_cast<std::size_t>(LeadField::custom)> filled{};
+  const auto fill = [&](std::size_t column, LeadField field) {
+    columns[column].field = field;
+    filled[static_cast<std::size_t>(field)] = true;
+  };
+  for (const auto& [field_name, header] : format.columns) {
+    const LeadField field = detail::lead_field_named(field_name);
+    const std::string where = "columns." + field_name;
+    if (field == LeadField::custom) {
+      return fail(Errc::invalid_value, where + ": not a lead field (email, first_name, last_name, company, title, timezone)",
+                  Location::in(std::string(source_name)));
+    }
+    auto named = std::find_if(columns.begin(), columns.end(), [&](const Column& c) { return c.header == header; });
+    if (named == columns.end()) {
+      named = std::find_if(columns.begin(), columns.end(),
+                           [&](const Column& c) { return detail::iequals_ascii(c.header, header); });
+    }
+    if (named == columns.end() || named->field != LeadField::custom || filled[static_cast<std::size_t>(field)]) {
+      return error(Errc::invalid_value,
+                   where + ": " + (named == columns.end() ? "the header has no column " + detail::quoted_excerpt(header)
+                                                          : "column " + detail::quoted_excerpt(header) +
+                                                                " or the field is named twice"));
+    }
+    fill(static_cast<std::size_t>(named - columns.begin()), field);
+  }
+  const std::array<bool, static_cast<std::size_t>(LeadField::custom)> mapped = filled;
+  std::vector<bool> by_name(columns.size());
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    const LeadField field = detail::lead_field_named(columns[i].header);
+    // A field's own name given twice is a mistake to show; one the mapping took is a custom field.
+    if (field == LeadField::custom || columns[i].field != LeadField::custom || mapped[static_cast<std::size_t>(field)]) continue;
+    by_name[i] = true;
+    if (!filled[static_cast<std::size_t>(field)]) fill(i, field);
+  }
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i].field != LeadField::custom || by_name[i]) continue;
+    const LeadField field = detail::lead_field_by_synonym(columns[i].header);
+    if (field != LeadField::custom && !filled[static_cast<std::size_t>(field)]) fill(i, field);
+  }
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    Column& column = columns[i];
+    // A column named as a field is called by the field's name, so that one given twice repeats it.
+    const LeadField named_as = by_name[i] ? detail::lead_field_named(column.header) : column.field;
+    column.name = named_as == LeadField::custom ? column.header : std::string(detail::lead_field_name(named_as));
+    for (std::size_t j = 0; j < i; ++j) {
       if (columns[j].name == column.name) {
-        return error(Errc::invalid_value, number + " " + detail::quoted_excerpt(name) + " repeats column " +
-                                              std::to_string(j + 1) + " " + detail::quoted_excerpt(columns[j].name));
+        return error(Errc::invalid_value, "header column " + std::to_string(i + 1) + " " +
+                                              detail::quoted_excerpt(column.header) + " repeats column " +
+                                              std::to_string(j + 1) + " " + detail::quoted_excerpt(columns[j].header));
       }
     }
     column.label = "column " + detail::quoted_excerpt(column.name);
-    columns.push_back(std::move(column));
   }
   return columns;
 }
@@ -236,10 +326,18 @@ bool all_empty(const std::vector<std::string_view>& fields) noexcept {
   return std::all_of(fields.begin(), fields.end(), [](std::string_view field) { return field.empty(); });
 }
 
+// The replacement character a conversion puts where the bytes were no character of the encoding.
+constexpr std::string_view replacement_character = "\xEF\xBF\xBD";
+
 void read_row(const CsvRecord& record, const std::vector<Column>& columns, std::size_t email_column,
-              std::size_t custom_count, LeadListBuilder& builder) {
+              std::size_t custom_count, const detail::LeadText& text, LeadListBuilder& builder) {
   const std::vector<std::string_view>& fields = record.fields;
   if (all_empty(fields)) return;
+  if (text.converted() && record.text.find(replacement_character) != std::string_view::npos) {
+    builder.reject(Errc::invalid_utf8, "bytes that are no character in " + text.encoding() + ": the row cannot be read",
+                   record.line);
+    return;
+  }
   if (fields.size() != columns.size()) {
     builder.reject(Errc::parse_error,
                    "expected " + std::to_string(columns.size()) + " fields, found " + std::to_string(fields.size()),
@@ -290,11 +388,18 @@ std::size_t estimated_rows(std::string_view text) noexcept {
 
 }  // namespace
 
-expected<LeadList> parse_lead_csv(std::string_view text, std::string_view source_name) {
-  constexpr std::string_view byte_order_mark = "\xEF\xBB\xBF";
-  if (text.starts_with(byte_order_mark)) text.remove_prefix(byte_order_mark.size());
+expected<LeadList> parse_lead_csv(std::string_view bytes, std::string_view source_name, const LeadListFormat& format) {
+  if (format.delimiter != 0 && std::find(delimiters.begin(), delimiters.end(), format.delimiter) == delimiters.end()) {
+    return fail(Errc::invalid_value, "delimiter: expected \",\", \";\", \"|\" or a tab",
+                Location::in(std::string(source_name)));
+  }
+  auto decoded = detail::LeadText::decode(bytes, format.encoding, source_name);
+  if (!decoded) return fail(decoded.error());
+  const std::string_view whole = decoded->text();
+  const Dialect dialect = find_dialect(whole, format.delimiter);
+  const std::string_view text = whole.substr(dialect.skipped);
 
-  CsvReader reader(text);
+  CsvReader reader(text, dialect.delimiter, dialect.first_line);
   CsvRecord record;
   switch (reader.next(record)) {
     case CsvStatus::end:
@@ -302,31 +407,44 @@ expected<LeadList> parse_lead_csv(std::string_view text, std::string_view source
     case CsvStatus::unterminated_quote: return fail(unterminated_quote(record, source_name));
     case CsvStatus::record: break;
   }
-  auto columns = read_header(record, source_name);
+  auto columns = read_header(record, source_name, format);
   if (!columns) return fail(columns.error());
   const auto email_column = static_cast<std::size_t>(
       std::find_if(columns->begin(), columns->end(), [](const Column& c) { return c.field == LeadField::email; }) -
       columns->begin());
   if (email_column == columns->size()) {
-    return fail(Errc::invalid_value, "the header has no \"email\" column", line_location(source_name, record.line));
+    return fail(Errc::invalid_value,
+                "the header has no \"email\" column (nor one named as \"Email Address\", \"E-mail\" or "
+                "\"Work Email\" are); name the column that holds the addresses in the list's \"columns\"",
+                line_location(source_name, record.line));
   }
   const auto custom_count = static_cast<std::size_t>(
       std::count_if(columns->begin(), columns->end(), [](const Column& c) { return c.field == LeadField::custom; }));
 
   LeadListBuilder builder(LeadListBuilder::Places::lines, source_name, {}, estimated_rows(text));
+  if (decoded->note()) builder.reject(*decoded->note());
   while (true) {
     const CsvStatus status = reader.next(record);
     if (status == CsvStatus::end) break;
     if (status == CsvStatus::unterminated_quote) return fail(unterminated_quote(record, source_name));
-    read_row(record, *columns, email_column, custom_count, builder);
+    read_row(record, *columns, email_column, custom_count, *decoded, builder);
   }
-  return builder.finish();
+  auto list = builder.finish();
+  if (!list) return list;
+  list->layout.delimiter = dialect.delimiter;
+  list->layout.encoding = decoded->encoding();
+  list->layout.columns.reserve(columns->size());
+  for (const Column& column : *columns) {
+    list->layout.columns.push_back(
+        {column.header, column.field == LeadField::custom ? std::string() : std::string(detail::lead_field_name(column.field))});
+  }
+  return list;
 }
 
-expected<LeadList> load_lead_csv(const std::filesystem::path& path) {
+expected<LeadList> load_lead_csv(const std::filesystem::path& path, const LeadListFormat& format) {
   auto text = detail::read_file(path);
   if (!text) return fail(text.error());
-  return parse_lead_csv(*text, path.string());
+  return parse_lead_csv(*text, path.string(), format);
 }
 
 expected<LeadList> parse_lead_json(std::string_view json_text, std::string_view source_name) {
@@ -342,8 +460,12 @@ std::string leads_to_json(const std::vector<Lead>& leads) {
   return boost::json::serialize(list);
 }
 
-expected<LeadList> load_lead_list(const std::filesystem::path& path) {
-  if (!detail::iequals_ascii(path.extension().string(), ".json")) return load_lead_csv(path);
+expected<LeadList> load_lead_list(const std::filesystem::path& path, const LeadListFormat& format) {
+  if (!detail::iequals_ascii(path.extension().string(), ".json")) return load_lead_csv(path, format);
+  if (format.delimiter != 0 || !format.encoding.empty() || !format.columns.empty()) {
+    return fail(Errc::invalid_value, "a JSON lead list is UTF-8 and names its fields: no delimiter, encoding or columns",
+                Location::in(path.string()));
+  }
   auto text = detail::read_file(path);
   if (!text) return fail(text.error());
   auto list = parse_lead_json(*text, path.string());

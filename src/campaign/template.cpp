@@ -13,6 +13,7 @@
 #include "util/ascii.hpp"
 #include "util/hash.hpp"
 #include "campaign/html_escape.hpp"
+#include "campaign/lead_columns.hpp"
 #include "util/utf8.hpp"
 
 namespace outreach {
@@ -399,6 +400,10 @@ class Assembler {
       const std::string_view name = compiled.field_names[op.argument];
       for (const auto& [key, value] : lead->custom) {
         if (key == name) return value;
+      }
+      // `{{company_size}}` also reads the column "Company Size".
+      for (const auto& [key, value] : lead->custom) {
+        if (detail::is_field_key_of(name, key)) return value;
       }
       return {};
     }

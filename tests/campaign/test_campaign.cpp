@@ -971,6 +971,37 @@ TEST_CASE("a lead list in JSON form is read from a .json file") {
   CHECK(fs::path(campaign->lead_problems[0].where().file).filename() == "leads.json");
 }
 
+TEST_CASE("a lead file object names its file, delimiter, encoding and columns") {
+  const fs::path folder = fs::temp_directory_path() / "outreach_test_campaign_lead_file_object";
+  fs::create_directories(folder);
+  {
+    std::ofstream out(folder / "export.csv", std::ios::binary);
+    out << "Contact;Given;Note\r\nren\xE9@acme.example;Ren\xE9;a, b\r\n";  // Windows-1252
+  }
+  json::value document = example_document();
+  document.as_object()["sequence"] = json::parse(read_text(example_dir / "sequence.json"));
+  document.as_object()["leads"] = json::parse(
+      R"({"file": "export.csv", "delimiter": ";", "encoding": "windows-1252",
+          "columns": {"email": "Contact", "first_name": "Given"}})");
+  auto campaign = from_document(document, folder);
+  REQUIRE_MESSAGE(campaign.has_value(), dump(campaign.error()));
+  REQUIRE(campaign->leads.size() == 1);
+  CHECK(campaign->leads[0].email == "ren\xC3\xA9@acme.example");
+  CHECK(campaign->leads[0].first_name == "Ren\xC3\xA9");
+  CHECK(campaign->leads[0].field("Note") == std::optional<std::string_view>("a, b"));
+  CHECK(campaign->lead_problems.empty());  // the encoding was named: no warning
+
+  document.as_object()["leads"] = json::parse(
+      R"({"file": "export.csv", "delimiter": ":", "columns": {"phone": "Contact", "email": 3}, "sheet": 1})");
+  auto wrong = from_document(document, folder);
+  fs::remove_all(folder);
+  REQUIRE_FALSE(wrong.has_value());
+  std::vector<std::string> paths;
+  for (const Error& error : all_errors(wrong.error())) paths.push_back(error.where().json_path);
+  std::sort(paths.begin(), paths.end());
+  CHECK(paths == std::vector<std::string>{"leads.columns.email", "leads.columns.phone", "leads.delimiter", "leads.sheet"});
+}
+
 TEST_CASE("a campaign file that cannot be read or parsed names the file") {
   auto missing = CampaignDefinition::load(campaigns_dir / "no-such-campaign.json");
   REQUIRE_FALSE(missing.has_value());

@@ -275,9 +275,10 @@ TEST_CASE("an empty or repeated column name makes the whole list bad input") {
 }
 
 TEST_CASE("a list without an email column is bad input") {
-  const Error error = csv_error("first_name,e-mail\nAnn,ann@acme.example\n");
+  const Error error = csv_error("first_name,contact\nAnn,ann@acme.example\n");
   CHECK(error.code() == Errc::invalid_value);
   CHECK(contains(error.message(), "no \"email\" column"));
+  CHECK(contains(error.message(), "\"columns\""));
 }
 
 TEST_CASE("a list without a header, or without rows, is bad input") {
@@ -313,7 +314,11 @@ TEST_CASE("an unterminated quote makes the list bad input, naming the line its r
 }
 
 TEST_CASE("a header that is not UTF-8, or has text after a closing quote, is bad input") {
-  CHECK(csv_error("email,c\xFFty\nann@acme.example,x\n").code() == Errc::invalid_utf8);
+  outreach::LeadListFormat utf8;
+  utf8.encoding = "utf-8";
+  const auto list = parse_lead_csv("email,c\xFFty\nann@acme.example,x\n", {}, utf8);
+  REQUIRE_FALSE(list.has_value());
+  CHECK(list.error().code() == Errc::invalid_utf8);
   CHECK(csv_error("email,\"city\"x\nann@acme.example,x\n").code() == Errc::parse_error);
 }
 
@@ -329,7 +334,7 @@ TEST_CASE("more than 1024 columns is bad input") {
 TEST_CASE("a row with the wrong number of fields is left out with its line") {
   const LeadList list = csv(
       "email,first_name,company\n"
-      "ann@acme.example,Ann,Acme\n"
+      "ann@acme.example,Ann,Acme Caf\xC3\xA9\n"  // UTF-8, so the other rows are bad UTF-8
       "bob@umbra.example,Bob\n"
       "cy@cyan.example,Cy,Cyan,extra\n"
       "dee@dee.example,Dee,Dee Co\n");
@@ -423,7 +428,7 @@ TEST_CASE("problems quote input on one line, shortened") {
 TEST_CASE("invalid UTF-8 in a value leaves its row out") {
   const LeadList list = csv(
       "email,first_name,company\n"
-      "ann@acme.example,Ann,Acme\n"
+      "ann@acme.example,Ann,Acme Caf\xC3\xA9\n"  // UTF-8, so the other rows are bad UTF-8
       "bob@umbra.example,B\xC3,Umbra\n"
       "cy@cyan.example,Cy,\xED\xA0\x80\n"
       "d\xFF@dee.example,Dee,Dee\n");
@@ -434,16 +439,22 @@ TEST_CASE("invalid UTF-8 in a value leaves its row out") {
   CHECK(list.problems[0].where().offset == 1u);
 }
 
-TEST_CASE("a Latin-1 file is reported row by row") {
+TEST_CASE("a Latin-1 file is read as Windows-1252, and says so") {
   const LeadList list = csv(
       "email,first_name\n"
       "rene@acme.example,Ren\xE9\n"
       "zoe@acme.example,Zo\xEB\n"
-      "ann@acme.example,Ann\n");
-  CHECK(emails(list) == std::vector<std::string>{"ann@acme.example"});
-  CHECK(problem_lines(list) == std::vector<std::size_t>{2, 3});
-  const Error none_valid = csv_error("email,first_name\nrene@acme.example,Ren\xE9\n");
-  CHECK(none_valid.others().size() == 1);
+      "ann@acme.example,Ann\n",
+      "leads.csv");
+  CHECK(emails(list) == std::vector<std::string>{"rene@acme.example", "zoe@acme.example", "ann@acme.example"});
+  CHECK(list.leads[0].first_name == "Ren\xC3\xA9");
+  CHECK(list.leads[1].first_name == "Zo\xC3\xAB");
+  CHECK(list.layout.encoding == "windows-1252");
+  REQUIRE(list.problems.size() == 1);
+  CHECK(list.problems[0].code() == Errc::invalid_utf8);
+  CHECK(list.problems[0].where().file == "leads.csv");
+  CHECK_FALSE(list.problems[0].where().line.has_value());
+  CHECK(contains(list.problems[0].message(), "not UTF-8: read as Windows-1252"));
 }
 
 TEST_CASE("a value longer than 64 KiB leaves its row out, and 64 KiB is accepted") {
@@ -475,7 +486,7 @@ TEST_CASE("text after a closing quote leaves its row out, and the next row is re
 TEST_CASE("every problem names the line its record starts on, also after multi-line quoted records") {
   const LeadList list = csv(
       "email,first_name,\"time\r\nzone\"\r\n"  // lines 1-2: "time\r\nzone" is a custom column
-      "\"ann@acme.example\",\"Ann\nA.\",\"x\"\n"  // lines 3-4
+      "\"ann@acme.example\",\"\xC3\x84nn\nA.\",\"x\"\n"  // lines 3-4, UTF-8
       "bad,\"multi\nline\nname\",x\n"  // lines 5-7: invalid address
       "bob@umbra.example,Bob\n"  // line 8: wrong count
       "\"ANN@acme.example\",\"\n\n\",x\n"  // lines 9-11: repeat of line 3
@@ -489,6 +500,163 @@ TEST_CASE("every problem names the line its record starts on, also after multi-l
 
   const LeadList zones = csv("email,title,timezone\na@a.example,\"1\n2\n3\",Nowhere/Land\nb@b.example,,Atlantis\n");
   CHECK(problem_lines(zones) == std::vector<std::size_t>{2, 5});
+}
+
+// ---- CSV: files as spreadsheets and CRMs export them -------------------------------------------
+
+namespace {
+
+LeadList csv_as(std::string_view text, const outreach::LeadListFormat& format) {
+  auto list = parse_lead_csv(text, "export.csv", format);
+  if (!list) FAIL(dump(list.error()));
+  return std::move(*list);
+}
+
+std::string utf16le(std::string_view ascii_or_latin1) {
+  std::string out;
+  for (const char c : ascii_or_latin1) {
+    out += c;
+    out += '\0';
+  }
+  return out;
+}
+
+std::vector<std::string> layout_fields(const LeadList& list) {
+  std::vector<std::string> out;
+  for (const outreach::LeadColumn& column : list.layout.columns) out.push_back(column.header + "=" + column.field);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the delimiter is the header's commonest of comma, semicolon, tab and pipe, outside quotes") {
+  for (const char delimiter : {',', ';', '\t', '|'}) {
+    CAPTURE(delimiter);
+    std::string text = "email,first_name,\"Company, Inc.\"\nann@acme.example,Ann,\"Acme; Co\"\n";
+    if (delimiter != ',') {
+      text = std::string("email") + delimiter + "first_name" + delimiter + "\"Company, Inc.\"\n" + "ann@acme.example" +
+             delimiter + "Ann" + delimiter + "\"Acme, Co\"\n";
+    }
+    const LeadList list = csv(text);
+    CHECK(list.layout.delimiter == delimiter);
+    REQUIRE(list.leads.size() == 1);
+    CHECK(list.leads[0].first_name == "Ann");
+    CHECK(list.leads[0].field("Company, Inc.").has_value());
+  }
+  // A one-column list has no delimiter to count: a comma.
+  CHECK(csv("email\nann@acme.example\n").layout.delimiter == ',');
+}
+
+TEST_CASE("an Excel sep= first line names the delimiter and lines are still counted from the file's first") {
+  const LeadList list = csv("sep=;\r\nemail;first_name\r\nann@acme.example;Ann\r\nnobody;Bob\r\n");
+  CHECK(list.layout.delimiter == ';');
+  CHECK(emails(list) == std::vector<std::string>{"ann@acme.example"});
+  CHECK(problem_lines(list) == std::vector<std::size_t>{4});
+}
+
+TEST_CASE("a delimiter given wins over the header's, and one of another kind is refused") {
+  outreach::LeadListFormat format;
+  format.delimiter = ';';
+  const LeadList list = csv_as("email;note\nann@acme.example;a, b, c\n", format);
+  CHECK(list.leads[0].field("note") == std::optional<std::string_view>("a, b, c"));
+  format.delimiter = ':';
+  const auto refused = parse_lead_csv("email\nann@acme.example\n", {}, format);
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code() == Errc::invalid_value);
+}
+
+TEST_CASE("headers named as CRMs name them fill the known fields; other columns stay custom") {
+  const LeadList list = csv(
+      "First Name,Last Name,Email Address,Company Name,Job Title,Time Zone,Company Size\n"
+      "Ann,Lee,ann@acme.example,Acme,CEO,Europe/Paris,11-50\n");
+  REQUIRE(list.leads.size() == 1);
+  const Lead& ann = list.leads[0];
+  CHECK(ann.email == "ann@acme.example");
+  CHECK(ann.first_name == "Ann");
+  CHECK(ann.last_name == "Lee");
+  CHECK(ann.company == "Acme");
+  CHECK(ann.title == "CEO");
+  CHECK(ann.timezone == "Europe/Paris");
+  CHECK(ann.custom == std::vector<std::pair<std::string, std::string>>{{"Company Size", "11-50"}});
+  CHECK(layout_fields(list) == std::vector<std::string>{"First Name=first_name", "Last Name=last_name",
+                                                        "Email Address=email", "Company Name=company",
+                                                        "Job Title=title", "Time Zone=timezone", "Company Size="});
+  for (const std::string_view header : {"e-mail", "E-Mail Address", "work_email", "Business Email", "EMAIL"}) {
+    CAPTURE(header);
+    CHECK(csv(std::string(header) + "\nann@acme.example\n").leads.size() == 1);
+  }
+  for (const auto& [header, field] : std::vector<std::pair<std::string, std::string>>{
+           {"Given Name", "first_name"}, {"surname", "last_name"}, {"Family-Name", "last_name"},
+           {"Organization", "company"}, {"Account Name", "company"}, {"Position", "title"}, {"TZ", "timezone"}}) {
+    CAPTURE(header);
+    CHECK(layout_fields(csv("email," + header + "\na@b.example,x\n"))[1] == header + "=" + field);
+  }
+}
+
+TEST_CASE("a field's own name wins over a synonym, and the first synonym over a later one") {
+  const LeadList list = csv("Work Email,email,Business Email\nwork@acme.example,ann@acme.example,biz@acme.example\n");
+  CHECK(list.leads[0].email == "ann@acme.example");
+  CHECK(layout_fields(list) == std::vector<std::string>{"Work Email=", "email=email", "Business Email="});
+  const LeadList synonyms = csv("Work Email,Business Email\nwork@acme.example,biz@acme.example\n");
+  CHECK(synonyms.leads[0].email == "work@acme.example");
+  CHECK(synonyms.leads[0].field("Business Email") == std::optional<std::string_view>("biz@acme.example"));
+}
+
+TEST_CASE("columns given for fields win over names and synonyms, and a wrong one is refused") {
+  outreach::LeadListFormat format;
+  format.columns = {{"email", "Contact"}, {"first_name", "given"}};
+  const LeadList list = csv_as("Email,Contact,Given\nold@acme.example,ann@acme.example,Ann\n", format);
+  CHECK(list.leads[0].email == "ann@acme.example");
+  CHECK(list.leads[0].first_name == "Ann");
+  CHECK(list.leads[0].field("Email") == std::optional<std::string_view>("old@acme.example"));
+
+  format.columns = {{"email", "Work Email"}};
+  const auto missing = parse_lead_csv("Email\nann@acme.example\n", "export.csv", format);
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(contains(missing.error().message(), "columns.email: the header has no column \"Work Email\""));
+  format.columns = {{"phone", "Email"}};
+  const auto unknown = parse_lead_csv("Email\nann@acme.example\n", "export.csv", format);
+  REQUIRE_FALSE(unknown.has_value());
+  CHECK(contains(unknown.error().message(), "columns.phone: not a lead field"));
+}
+
+TEST_CASE("UTF-16 with a byte order mark, as spreadsheets save Unicode text, reads as its UTF-8") {
+  const std::string body = "email\tfirst_name\r\nrene@acme.example\tRen\xE9\r\n";
+  const LeadList little = csv(std::string("\xFF\xFE", 2) + utf16le(body));
+  CHECK(little.layout.encoding == "utf-16le");
+  CHECK(little.layout.delimiter == '\t');
+  REQUIRE(little.leads.size() == 1);
+  CHECK(little.leads[0].first_name == "Ren\xC3\xA9");
+  CHECK(little.problems.empty());
+
+  std::string big = std::string("\xFE\xFF", 2);
+  for (const char c : body) big += std::string{'\0', c};
+  CHECK(csv(big).leads == little.leads);
+  // Without a mark, its NUL bytes tell it.
+  CHECK(csv(utf16le(body)).leads == little.leads);
+}
+
+TEST_CASE("an encoding given is read with iconv, and one iconv does not know is refused") {
+  outreach::LeadListFormat format;
+  format.encoding = "iso-8859-2";
+  const LeadList list = csv_as("email,first_name,last_name\nlech@example.pl,\xA3ukasz,Wa\xB3\xEAsa\n", format);
+  CHECK(list.layout.encoding == "iso-8859-2");
+  CHECK(list.leads[0].first_name == "\xC5\x81ukasz");
+  CHECK(list.leads[0].last_name == "Wa\xC5\x82\xC4\x99sa");
+  CHECK(list.problems.empty());
+  format.encoding = "klingon-8";
+  const auto refused = parse_lead_csv("email\nann@acme.example\n", {}, format);
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(contains(refused.error().message(), "unknown encoding \"klingon-8\""));
+}
+
+TEST_CASE("a row with bytes its encoding has no character for is left out with its line") {
+  // 0x81 is one of the five bytes Windows-1252 leaves undefined.
+  const LeadList list = csv("email,first_name\nann@acme.example,Ann\xE9\nbob@acme.example,B\x81" "b\ncy@acme.example,Cy\n");
+  CHECK(emails(list) == std::vector<std::string>{"ann@acme.example", "cy@acme.example"});
+  // The note that the file was read as Windows-1252 (no line), then the row.
+  CHECK(problem_lines(list) == std::vector<std::size_t>{0, 3});
+  CHECK(contains(list.problems[1].message(), "no character in windows-1252"));
 }
 
 // ---- CSV: hostile and large input -------------------------------------------------------------
@@ -578,6 +746,12 @@ TEST_CASE("random CSV-like text never crashes the reader and keeps every guarant
     check_no_repeats(*list);
     std::size_t previous_line = 0;
     for (const Error& problem : list->problems) {
+      // Bytes that are no UTF-8 at all are read as Windows-1252, said first and without a line.
+      if (&problem == &list->problems.front() && !problem.where().line) {
+        CHECK(list->layout.encoding == "windows-1252");
+        CHECK(problem.message().starts_with("the file is not UTF-8"));
+        continue;
+      }
       REQUIRE(problem.where().line.has_value());
       CHECK(*problem.where().line > 1);
       CHECK(*problem.where().line >= previous_line);

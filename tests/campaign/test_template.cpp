@@ -119,6 +119,21 @@ TEST_CASE("custom field names may contain spaces and dots") {
   CHECK(rendered("{{ Company Size }} / {{crm.stage}}", context_for(lead)) == "50-200 / demo");
 }
 
+TEST_CASE("a custom field is also found by its key: lower case, other characters one underscore") {
+  Lead lead = ada();
+  lead.custom.emplace_back("Company Size", "50-200");
+  lead.custom.emplace_back("  CRM -- Stage ", "demo");
+  lead.custom.emplace_back("company_size", "own column");
+  CHECK(rendered("{{company_size}}", context_for(lead)) == "own column");  // its own name first
+  lead.custom.pop_back();
+  CHECK(rendered("{{company_size}} / {{crm_stage}}", context_for(lead)) == "50-200 / demo");
+  CHECK(lead.field("crm_stage") == std::optional<std::string_view>("demo"));
+  for (const std::string_view not_its_key : {"{{Company_Size}}", "{{companysize}}", "{{company__size}}", "{{_crm_stage}}"}) {
+    CAPTURE(not_its_key);
+    CHECK_FALSE(compiled(not_its_key).render(context_for(lead)).has_value());
+  }
+}
+
 TEST_CASE("sender and unsubscribe fields come from the render context") {
   const Lead lead = ada();
   CHECK(rendered("{{sender.name}} <{{sender.email}}> {{unsubscribe_url}}", context_for(lead)) ==
