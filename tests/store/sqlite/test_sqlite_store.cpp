@@ -32,10 +32,13 @@
 #include "outreach/sqlite_store.hpp"
 #include "outreach/store_view.hpp"
 #include "store/store_fixtures.hpp"
+#include "support/sqlite_query.hpp"
 #include "support/time.hpp"
 
 using namespace outreach;
 using namespace outreach::testing;
+
+using outreach::testing::sqlite_integer;
 
 namespace {
 
@@ -62,18 +65,6 @@ void raw_execute(const fs::path& path, const char* sql) {
   REQUIRE_MESSAGE(result == SQLITE_OK, text);
 }
 
-std::int64_t raw_integer(const fs::path& path, const char* sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-  sqlite3_stmt* statement = nullptr;
-  std::int64_t value = -1;
-  if (sqlite3_prepare_v2(db, sql, -1, &statement, nullptr) == SQLITE_OK && sqlite3_step(statement) == SQLITE_ROW) {
-    value = sqlite3_column_int64(statement, 0);
-  }
-  sqlite3_finalize(statement);
-  sqlite3_close(db);
-  return value;
-}
 
 // A store whose events of poison@example.com another program's trigger refuses: one write
 // fails, as it would on a full disk.
@@ -188,8 +179,8 @@ TEST_CASE("a SQLite store keeps everything across closing and opening again") {
     CHECK(store->mailbox_checks() == std::vector<MailboxCheck>{check});
     CHECK_FALSE(store->read_error().has_value());
   }
-  CHECK(raw_integer(file, "PRAGMA application_id") == SqliteStore::application_id);
-  CHECK(raw_integer(file, "PRAGMA user_version") == SqliteStore::schema_version);
+  CHECK(sqlite_integer(file, "PRAGMA application_id") == SqliteStore::application_id);
+  CHECK(sqlite_integer(file, "PRAGMA user_version") == SqliteStore::schema_version);
 }
 
 TEST_CASE("a write that fails inside a unit keeps nothing of the unit") {
@@ -440,7 +431,7 @@ TEST_CASE("files that are not outreach stores are refused and left unchanged") {
          }
          // Page 3 onwards are b-tree pages of the tables: their headers become nonsense.
          std::string bytes = bytes_of(path);
-         const std::size_t page = static_cast<std::size_t>(raw_integer(path, "PRAGMA page_size"));
+         const std::size_t page = static_cast<std::size_t>(sqlite_integer(path, "PRAGMA page_size"));
          REQUIRE(bytes.size() > 6 * page);
          for (std::size_t p = 2; p < 6; ++p) bytes.replace(p * page, 64, std::string(64, '\x7f'));
          write_bytes(path, bytes);
@@ -501,9 +492,9 @@ TEST_CASE("a large store is checked at open but for its event log, whose damage 
   fs::copy_file(file, copy);
   // The same page damage as above, on a page of the events, then of the suppressions.
   const auto damage = [](const fs::path& path, const char* table) {
-    const auto page = static_cast<std::size_t>(raw_integer(path, "PRAGMA page_size"));
+    const auto page = static_cast<std::size_t>(sqlite_integer(path, "PRAGMA page_size"));
     const std::string query = std::string("SELECT pageno FROM dbstat WHERE name = '") + table + "' AND pagetype = 'leaf' LIMIT 1";
-    const auto number = static_cast<std::size_t>(raw_integer(path, query.c_str()));
+    const auto number = static_cast<std::size_t>(sqlite_integer(path, query.c_str()));
     std::fstream out(path, std::ios::binary | std::ios::in | std::ios::out);
     out.seekp(static_cast<std::streamoff>((number - 1) * page));
     out.write(std::string(64, '\x7f').data(), 64);
@@ -530,8 +521,8 @@ TEST_CASE("empty files become stores and a version 1 store written by hand is re
     const fs::path file = folder.path() / "empty.db";
     write_bytes(file, "");
     REQUIRE(open_sqlite(file)->append(event_of(EventType::sent, "a", "x@example.com", 1)));
-    CHECK(raw_integer(file, "PRAGMA user_version") == SqliteStore::schema_version);
-    CHECK(raw_integer(file, "PRAGMA application_id") == SqliteStore::application_id);
+    CHECK(sqlite_integer(file, "PRAGMA user_version") == SqliteStore::schema_version);
+    CHECK(sqlite_integer(file, "PRAGMA application_id") == SqliteStore::application_id);
     CHECK(events_of(*open_sqlite(file, reader()), "a").size() == 1);
   }
   SUBCASE("an empty SQLite database (version 0)") {
@@ -541,8 +532,8 @@ TEST_CASE("empty files become stores and a version 1 store written by hand is re
     REQUIRE_FALSE(reading.has_value());
     CHECK(reading.error().message().find("not an outreach store yet") != std::string::npos);
     open_sqlite(file).reset();
-    CHECK(raw_integer(file, "PRAGMA user_version") == SqliteStore::schema_version);
-    CHECK(raw_integer(file, "SELECT count(*) FROM sqlite_schema WHERE name = 'events'") == 1);
+    CHECK(sqlite_integer(file, "PRAGMA user_version") == SqliteStore::schema_version);
+    CHECK(sqlite_integer(file, "SELECT count(*) FROM sqlite_schema WHERE name = 'events'") == 1);
   }
   SUBCASE("version 1, as its schema was first released") {
     const fs::path file = folder.path() / "version1.db";
@@ -614,8 +605,8 @@ TEST_CASE("a schema migration is one function, and a failing one leaves the file
     CHECK(failed.error().where().file == file.string());
   }
   CHECK(bytes_of(file) == before);
-  CHECK(raw_integer(file, "PRAGMA user_version") == current);
-  CHECK(raw_integer(file, "SELECT count(*) FROM sqlite_schema WHERE name IN ('notes', 'broken')") == 0);
+  CHECK(sqlite_integer(file, "PRAGMA user_version") == current);
+  CHECK(sqlite_integer(file, "SELECT count(*) FROM sqlite_schema WHERE name IN ('notes', 'broken')") == 0);
 
   migrations.pop_back();
   {
@@ -623,9 +614,9 @@ TEST_CASE("a schema migration is one function, and a failing one leaves the file
     REQUIRE(connection.has_value());
     REQUIRE(detail::migrate(*connection, current, migrations, SqliteStore::application_id));
   }
-  CHECK(raw_integer(file, "PRAGMA user_version") == current + 1);
-  CHECK(raw_integer(file, "SELECT count(*) FROM notes") == 1);
-  CHECK(raw_integer(file, "SELECT count(*) FROM events") == 1);
+  CHECK(sqlite_integer(file, "PRAGMA user_version") == current + 1);
+  CHECK(sqlite_integer(file, "SELECT count(*) FROM notes") == 1);
+  CHECK(sqlite_integer(file, "SELECT count(*) FROM events") == 1);
   // This library reads up to the current version: the upgraded file is now too new for it.
   const auto newer = SqliteStore::open(file, fast_engine());
   REQUIRE_FALSE(newer.has_value());
@@ -639,7 +630,7 @@ TEST_CASE("a store of schema version 1 is upgraded on open, and its earlier send
   raw_execute(file, R"(INSERT INTO events (campaign, lead, type, at, line) VALUES ('a', 'x@example.com', 'sent', 1,
     '{"type":"sent","at":"2026-12-01T00:00:00Z","campaign":"a","lead":"x@example.com","step":2,"message_id":"<m@acme.example>"}'))");
   auto store = open_sqlite(file);
-  CHECK(raw_integer(file, "PRAGMA user_version") == SqliteStore::schema_version);
+  CHECK(sqlite_integer(file, "PRAGMA user_version") == SqliteStore::schema_version);
   const auto found = store->find_sent("<m@acme.example>");
   REQUIRE(found.has_value());
   CHECK(*found == SentMessage{"a", "x@example.com", 2});
@@ -665,13 +656,13 @@ TEST_CASE("a store of schema version 2 is upgraded on open with its data intact,
     INSERT INTO received VALUES ('digest', 1764579600000);
     INSERT INTO inbox (queued, raw) VALUES (1764579600000, CAST('From: w@example.com' AS BLOB));
   )sql");
-  REQUIRE(raw_integer(file, "PRAGMA user_version") == 2);
+  REQUIRE(sqlite_integer(file, "PRAGMA user_version") == 2);
 
   // A reader does not upgrade: the engine opens it first.
   REQUIRE_FALSE(SqliteStore::open(file, reader()).has_value());
   auto store = open_sqlite(file);
-  CHECK(raw_integer(file, "PRAGMA user_version") == SqliteStore::schema_version);
-  CHECK(raw_integer(file, "SELECT count(*) FROM sqlite_schema WHERE name IN ('folder_positions', 'mailbox_checks')") == 2);
+  CHECK(sqlite_integer(file, "PRAGMA user_version") == SqliteStore::schema_version);
+  CHECK(sqlite_integer(file, "SELECT count(*) FROM sqlite_schema WHERE name IN ('folder_positions', 'mailbox_checks')") == 2);
   CHECK(store->waiting_requests(10).empty());
   CHECK(store->queue_request(R"({"action":"pause","campaign":"a"})", Instant{}).has_value());
   REQUIRE(store->campaigns().size() == 1);

@@ -36,6 +36,7 @@
 #include "outreach/sqlite_store.hpp"
 #include "store/store_fixtures.hpp"
 #include "support/failing_vfs.hpp"
+#include "support/sqlite_query.hpp"
 
 using namespace outreach;
 using namespace outreach::testing;
@@ -159,15 +160,7 @@ class HealthyReader {
 };
 
 std::int64_t count_rows(const fs::path& file, const char* sql) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-  sqlite3_stmt* statement = nullptr;
-  std::int64_t value = -1;
-  if (sqlite3_prepare_v2(db, sql, -1, &statement, nullptr) == SQLITE_OK && sqlite3_step(statement) == SQLITE_ROW) {
-    value = sqlite3_column_int64(statement, 0);
-  }
-  sqlite3_finalize(statement);
-  sqlite3_close(db);
+  const std::int64_t value = sqlite_integer(file, sql);
   REQUIRE_MESSAGE(value >= 0, sql);
   return value;
 }
