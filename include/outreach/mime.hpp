@@ -42,7 +42,12 @@ struct HeaderField {
   std::string name;   ///< As written (compare case-insensitively).
   /// Unfolded, encoded words decoded to UTF-8 (adjacent ones joined, malformed ones kept as
   /// written), other 8-bit text kept when it is UTF-8 and read as windows-1252 otherwise, control
-  /// characters such as CR and LF replaced by spaces, surrounding white space trimmed.
+  /// characters such as CR and LF replaced by spaces, surrounding white space trimmed. In address
+  /// fields (`From`, `To`, `Cc`, `Reply-To`, `Sender`, delivery reports' recipients, ...) encoded
+  /// words are decoded only in display names, quoted strings and comments, never in addresses,
+  /// and a display name that holds address syntax once decoded is written as a quoted string
+  /// (`=?utf-8?q?Smith=2C_John?= <john@example.com>` reads `"Smith, John" <john@example.com>`),
+  /// so `first_address_in` and `addresses_in` find the addresses the raw value has.
   std::string value;
 };
 

@@ -4,6 +4,7 @@
 #include <array>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "inbound/classify_text.hpp"
@@ -169,13 +170,42 @@ std::vector<Token> tokenize(std::string_view text) {
   return tokens;
 }
 
+// The entries of a table of names in the order of their names, for a binary search: every word
+// of a text is looked up, and a scan of the 115 month names for each costs more than the rest of
+// the date reading. A name listed twice is found as the scan in table order would find it.
 template <class Entry>
-const Entry* named(std::span<const Entry> table, std::string_view word) noexcept {
-  // Every word of the text is looked up: the first byte rules out most names without a memcmp.
-  const auto found = std::find_if(table.begin(), table.end(), [&](const Entry& e) {
-    return e.name.size() == word.size() && e.name.front() == word.front() && e.name == word;
-  });
-  return found == table.end() ? nullptr : &*found;
+class NameIndex {
+ public:
+  explicit NameIndex(std::span<const Entry> table) {
+    by_name_.reserve(table.size());
+    for (const Entry& entry : table) {
+      by_name_.push_back(&entry);
+      longest_ = std::max(longest_, entry.name.size());
+    }
+    const auto name_less = [](const Entry* a, const Entry* b) { return a->name < b->name; };
+    std::stable_sort(by_name_.begin(), by_name_.end(), name_less);
+    const auto same_name = [](const Entry* a, const Entry* b) { return a->name == b->name; };
+    by_name_.erase(std::unique(by_name_.begin(), by_name_.end(), same_name), by_name_.end());
+  }
+
+  const Entry* find(std::string_view word) const noexcept {
+    if (word.empty() || word.size() > longest_) return nullptr;
+    const auto found = std::lower_bound(by_name_.begin(), by_name_.end(), word,
+                                        [](const Entry* entry, std::string_view w) { return entry->name < w; });
+    return found != by_name_.end() && (*found)->name == word ? *found : nullptr;
+  }
+
+ private:
+  std::vector<const Entry*> by_name_;
+  std::size_t longest_ = 0;
+};
+
+// The entry of `table` named `word`; the index is built once (thread-safe, as a local static).
+template <const auto& table>
+const auto* named(std::string_view word) noexcept {
+  using Entry = std::remove_cvref_t<decltype(table[0])>;
+  static const NameIndex<Entry> index{std::span<const Entry>(table)};
+  return index.find(word);
 }
 
 bool listed(std::span<const std::string_view> words, std::string_view word) noexcept {
@@ -376,7 +406,7 @@ class DateReader {
     if (is_word(j) && !at(j)->spaced && listed(ordinal_suffixes, at(j)->text)) ++j;
     if (is_mark(j, '.')) ++j;
     if (is_word(j) && listed(day_month_links, at(j)->text)) ++j;
-    const NamedMonth* month = is_word(j) ? named<NamedMonth>(months, at(j)->text) : nullptr;
+    const NamedMonth* month = is_word(j) ? named<months>(at(j)->text) : nullptr;
     if (!month) return std::nullopt;
     ++j;
     if (is_mark(j, '.')) ++j;
@@ -388,7 +418,7 @@ class DateReader {
   // December 5th, Dec. 5, 2026; a weekday or "tomorrow" after a return word.
   std::optional<Candidate> named_date_at(std::size_t i, std::size_t& next) const {
     const std::string_view word = tokens_[i].text;
-    if (const NamedMonth* month = named<NamedMonth>(months, word)) {
+    if (const NamedMonth* month = named<months>(word)) {
       std::size_t j = i + 1;
       if (is_mark(j, '.')) ++j;
       if (!is_number(j, 2) || at(j)->value < 1 || at(j)->value > 31) return std::nullopt;
@@ -400,7 +430,7 @@ class DateReader {
       next = j;
       return dated(resolve(year, static_cast<int>(month->month), day));
     }
-    if (const NamedWeekday* weekday = named<NamedWeekday>(weekdays, word)) {
+    if (const NamedWeekday* weekday = named<weekdays>(word)) {
       // "Monday, December 8": the date that follows says more than the weekday.
       for (std::size_t k = i + 1; k <= i + 3 && k < tokens_.size(); ++k) {
         if (tokens_[k].kind == Token::Kind::number) return std::nullopt;
@@ -450,7 +480,7 @@ std::optional<sys_days> day_of_date_field(std::string_view value) {
         year.kind != Token::Kind::number || year.value < 0) {
       continue;
     }
-    const NamedMonth* month = named<NamedMonth>(months, month_word.text);
+    const NamedMonth* month = named<months>(month_word.text);
     if (!month) continue;
     // RFC 5322 section 4.3: a two-digit year below 50 is 20xx, else 19xx; three digits add 1900.
     int full_year = year.value;

@@ -139,11 +139,27 @@ RawHeader scan_header(std::string_view text, std::size_t max_fields, JunkFirstLi
   return header;
 }
 
+// The fields that hold addresses (RFC 5322, RFC 3464, RFC 5965, RFC 8098 and what mailers
+// add), which the address helpers read: their encoded words are decoded in display names only.
+constexpr std::string_view address_fields[]{
+    "From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Resent-From", "Resent-Sender", "Resent-To", "Resent-Cc",
+    "Resent-Bcc", "Return-Path", "Delivered-To", "X-Original-To", "Envelope-To", "Errors-To", "Mail-Followup-To",
+    "Mail-Reply-To", "Disposition-Notification-To", "X-Failed-Recipients", "Original-Recipient",
+    "Final-Recipient", "X-Actual-Recipient", "Original-Rcpt-To", "Removal-Recipient", "X-HmXmrOriginalRecipient"};
+
+bool is_address_field(std::string_view name) noexcept {
+  return std::any_of(std::begin(address_fields), std::end(address_fields),
+                     [&](std::string_view field) { return iequals_ascii(name, field); });
+}
+
 std::vector<HeaderField> decode_fields(const std::vector<RawField>& raw_fields) {
   std::vector<HeaderField> fields;
   fields.reserve(raw_fields.size());
   for (const RawField& field : raw_fields) {
-    fields.push_back({std::string(field.name), detail::decode_header_value(field.value)});
+    // Without an encoded word both decode alike; the name is looked up only when it matters.
+    const bool address_field = field.value.find("=?") != npos && is_address_field(field.name);
+    fields.push_back({std::string(field.name), address_field ? detail::decode_address_header_value(field.value)
+                                                             : detail::decode_header_value(field.value)});
   }
   return fields;
 }

@@ -447,21 +447,31 @@ void make_single_line(std::string& value) {
   }
 }
 
-std::string decode_header_value(std::string_view raw) {
-  std::string unfolded;
-  if (raw.find_first_of("\r\n") != npos) {
-    unfolded.reserve(raw.size());
-    for (const char c : raw) {
-      if (c != '\r' && c != '\n') unfolded.push_back(c);
-    }
-    raw = unfolded;
-  }
-  const std::string_view text = trim(raw);
-  const std::size_t ascii = ascii_prefix_length(text);
-  const bool raw_is_utf8 = ascii == text.size() || !find_invalid_utf8(text.substr(ascii));
+namespace {
 
-  std::string out;
-  out.reserve(text.size());
+// A header value unfolded (line breaks dropped) and trimmed; `storage` keeps it when it had to
+// be rewritten. Every field of every message comes here: the line breaks are found with memchr
+// (find of one character) and the text between them appended a run at a time, not byte by byte.
+std::string_view unfolded_value(std::string_view raw, std::string& storage) {
+  std::size_t cr = raw.find('\r');
+  std::size_t lf = raw.find('\n');
+  if (cr == npos && lf == npos) return trim(raw);
+  storage.reserve(raw.size());
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t line_break = std::min(cr, lf);
+    storage.append(raw.substr(start, line_break - start));
+    if (line_break == npos) break;
+    start = line_break + 1;
+    if (line_break == cr) cr = raw.find('\r', start);
+    if (line_break == lf) lf = raw.find('\n', start);
+  }
+  return trim(storage);
+}
+
+// Appends `text` with its encoded words decoded and the white space between adjacent ones
+// dropped; the text around them is kept, as UTF-8 when `raw_is_utf8`, else read as windows-1252.
+void append_header_text(std::string& out, std::string_view text, bool raw_is_utf8) {
   const auto append_raw = [&](std::string_view part) {
     if (raw_is_utf8) {
       out.append(part);
@@ -493,6 +503,217 @@ std::string decode_header_value(std::string_view raw) {
   }
   run.flush();
   append_raw(text.substr(written));
+}
+
+bool is_raw_utf8(std::string_view text) noexcept {
+  const std::size_t ascii = ascii_prefix_length(text);
+  return ascii == text.size() || !find_invalid_utf8(text.substr(ascii));
+}
+
+// ---- address fields --------------------------------------------------------------------------
+
+// The characters that give an address list its structure (RFC 5322 section 3.2.3's specials but
+// the dot, which phrases may hold): a display name that holds one once decoded is quoted.
+constexpr std::string_view address_syntax = "\"(),:;<>@[\\]";
+
+// Where the quoted string, comment or domain literal at text[start] ends (past its closing
+// character, or the end of the text), read as the address reader reads it: a backslash escapes
+// the next character, and comments nest.
+std::size_t delimited_end(std::string_view text, std::size_t start) noexcept {
+  const char opening = text[start];
+  const char closing = opening == '"' ? '"' : opening == '(' ? ')' : ']';
+  std::size_t depth = 0;
+  for (std::size_t pos = start; pos < text.size(); ++pos) {
+    const char c = text[pos];
+    if (c == '\\') {
+      ++pos;
+    } else if (opening == '(' && c == '(') {
+      ++depth;
+    } else if (pos > start && c == closing && (opening != '(' || --depth == 0)) {
+      return pos + 1;
+    }
+  }
+  return text.size();
+}
+
+// The inside of a quoted string or comment without its backslash escapes.
+std::string unescaped(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t pos = 0; pos < text.size(); ++pos) {
+    if (text[pos] == '\\' && pos + 1 < text.size()) ++pos;
+    out.push_back(text[pos]);
+  }
+  return out;
+}
+
+void append_escaped(std::string& out, std::string_view text, std::string_view to_escape) {
+  for (const char c : text) {
+    if (to_escape.find(c) != npos) out.push_back('\\');
+    out.push_back(c);
+  }
+}
+
+// Decodes an address field's value: the structure is read on the raw text, and only display
+// names and comments are decoded (RFC 2047 section 5: in a phrase an encoded word is an atom),
+// so that what a name decodes to can never read as addresses.
+class AddressValueDecoder {
+ public:
+  AddressValueDecoder(std::string_view text, std::string& out)
+      : text_(text), out_(out), raw_is_utf8_(is_raw_utf8(text)) {}
+
+  void decode() {
+    std::size_t pos = 0;
+    while (pos < text_.size()) {
+      const char c = text_[pos];
+      if (c == '=' && text_.substr(pos, 2) == "=?") {
+        if (const std::size_t end = encoded_atom_end(pos); end != npos) {
+          pos = end;
+          continue;
+        }
+      }
+      if (address_syntax.find(c) == npos || c == ')' || c == ']' || c == '\\') {
+        ++pos;
+        continue;
+      }
+      end_phrase(pos, c == '@');
+      if (c == '"' || c == '(' || c == '[') {
+        const std::size_t end = delimited_end(text_, pos);
+        append_delimited(text_.substr(pos, end - pos));
+        pos = end;
+      } else if (c == '<') {
+        pos = append_angle_address(pos);
+      } else {
+        append_raw(text_.substr(pos, 1));
+        ++pos;
+      }
+      phrase_start_ = pos;
+      after_at_ = c == '@';
+    }
+    end_phrase(text_.size(), false);
+  }
+
+ private:
+  // Where the encoded word at text_[start] ends when it is one atom of a phrase, else npos. Its
+  // text may hold what would be address syntax outside it (mailers write
+  // `=?utf-8?q?Smith,_John?=`), which is then part of the name; but an atom has no white space
+  // (RFC 2047 section 5), so the search stops at the next, which also keeps it linear.
+  std::size_t encoded_atom_end(std::size_t start) {
+    if (start >= token_end_) token_end_ = std::min(text_.find_first_of(" \t", start), text_.size());
+    if (start < unclosed_until_) return npos;
+    EncodedWord word;
+    bool no_closing = false;
+    if (read_encoded_word(text_.substr(0, token_end_), start, word, no_closing)) return word.end;
+    if (no_closing) unclosed_until_ = token_end_;  // no `?=` before the white space
+    return npos;
+  }
+
+  void append_raw(std::string_view part) {
+    if (raw_is_utf8_) {
+      out_.append(part);
+    } else {
+      append_windows_1252(out_, part);
+    }
+  }
+
+  // The words and white space from phrase_start_ to `end`. Next to an `@`, the word that touches
+  // it is part of an address and kept as it is; the rest is a display name.
+  void end_phrase(std::size_t end, bool before_at) {
+    std::string_view phrase = text_.substr(phrase_start_, end - phrase_start_);
+    phrase_start_ = end;
+    std::string_view domain;
+    std::string_view local_part;
+    if (after_at_) {
+      domain = phrase.substr(0, std::min(phrase.find_first_of(" \t"), phrase.size()));
+      phrase.remove_prefix(domain.size());
+    }
+    if (before_at) {
+      const std::size_t space = phrase.find_last_of(" \t");
+      local_part = phrase.substr(space == npos ? 0 : space + 1);
+      phrase.remove_suffix(local_part.size());
+    }
+    append_raw(domain);
+    append_display_name(phrase);
+    append_raw(local_part);
+  }
+
+  // Decoded, and quoted when it holds address syntax once decoded, or white space at an end that
+  // a reader would trim; the white space around it kept.
+  void append_display_name(std::string_view phrase) {
+    if (phrase.find("=?") == npos) return append_raw(phrase);
+    const std::string_view words = trim(phrase);
+    const auto leading = static_cast<std::size_t>(words.data() - phrase.data());
+    append_raw(phrase.substr(0, leading));
+    std::string name;
+    append_header_text(name, words, raw_is_utf8_);
+    const bool needs_quotes = name.find_first_of(address_syntax) != npos ||
+                              (!name.empty() && (is_wsp(name.front()) || is_wsp(name.back())));
+    if (!needs_quotes) {
+      out_ += name;
+    } else {
+      out_.push_back('"');
+      append_escaped(out_, name, "\"\\");
+      out_.push_back('"');
+    }
+    append_raw(phrase.substr(leading + words.size()));
+  }
+
+  // A quoted string or a comment has its encoded words decoded (mailers write them there too),
+  // and is written back with what must be escaped escaped; a domain literal is kept.
+  void append_delimited(std::string_view delimited) {
+    const char opening = delimited.front();
+    const bool closed = delimited.size() >= 2 && delimited.back() == (opening == '"' ? '"' : ')');
+    if (opening == '[' || delimited.find("=?") == npos || !closed) return append_raw(delimited);
+    std::string decoded;
+    append_header_text(decoded, unescaped(delimited.substr(1, delimited.size() - 2)), raw_is_utf8_);
+    out_.push_back(opening);
+    append_escaped(out_, decoded, opening == '"' ? "\"\\" : "()\\");
+    out_.push_back(delimited.back());
+  }
+
+  // `<...>` up to its `>` (quoted strings and comments in it skipped whole), kept as it is: an
+  // address has no encoded words. Returns the position after it.
+  std::size_t append_angle_address(std::size_t start) {
+    std::size_t pos = start + 1;
+    while (pos < text_.size() && text_[pos] != '>') {
+      pos = (text_[pos] == '"' || text_[pos] == '(') ? delimited_end(text_, pos) : pos + 1;
+    }
+    if (pos < text_.size()) ++pos;
+    append_raw(text_.substr(start, pos - start));
+    return pos;
+  }
+
+  std::string_view text_;
+  std::string& out_;
+  bool raw_is_utf8_;
+  std::size_t phrase_start_ = 0;
+  bool after_at_ = false;
+  std::size_t token_end_ = 0;       // where the white space after the last encoded word looked at is
+  std::size_t unclosed_until_ = 0;  // no encoded word before this closes within its token
+};
+
+}  // namespace
+
+std::string decode_header_value(std::string_view raw) {
+  std::string unfolded;
+  const std::string_view text = unfolded_value(raw, unfolded);
+  std::string out;
+  out.reserve(text.size());
+  append_header_text(out, text, is_raw_utf8(text));
+  make_single_line(out);
+  return out;
+}
+
+std::string decode_address_header_value(std::string_view raw) {
+  std::string unfolded;
+  const std::string_view text = unfolded_value(raw, unfolded);
+  std::string out;
+  out.reserve(text.size());
+  if (text.find("=?") == npos) {
+    append_header_text(out, text, is_raw_utf8(text));  // nothing to decode: as any other field
+  } else {
+    AddressValueDecoder(text, out).decode();
+  }
   make_single_line(out);
   return out;
 }

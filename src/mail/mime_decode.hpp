@@ -29,6 +29,14 @@ void append_quoted_printable_decoded(std::string& out, std::string_view encoded)
 /// spaces, and surrounding white space trimmed. Always valid UTF-8.
 [[nodiscard]] std::string decode_header_value(std::string_view raw);
 
+/// An address field's value (`From`, `To`, ...) as `decode_header_value` decodes other fields,
+/// but with the address structure read on the raw value first: encoded words are decoded in
+/// display names, quoted strings and comments only (RFC 2047 section 5), never in an address, and
+/// a display name that holds address syntax once decoded (`=?utf-8?q?Smith=2C_John?=`) is
+/// written as a quoted string (`"Smith, John"`), so the decoded value reads as the same addresses
+/// as the raw one.
+[[nodiscard]] std::string decode_address_header_value(std::string_view raw);
+
 /// Replaces control characters other than TAB (CR, LF and NUL among them) and DEL by spaces, and
 /// trims surrounding white space: what every decoded value goes through, so none can break a log
 /// line or a header.

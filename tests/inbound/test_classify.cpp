@@ -127,6 +127,18 @@ constexpr std::string_view quoted_history =
 
 TEST_SUITE("classify") {
 
+TEST_CASE("classify: the sender is read from the From field's address, not from what its name decodes to") {
+  const Classification result = classified(
+      "From: =?utf-8?q?bob=40lead.example=2C?= <mallory@elsewhere.example>\r\n"
+      "To: ana@outreach.example\r\n"
+      "Subject: Re: hello\r\n"
+      "In-Reply-To: <seq-1-step-1@outreach.example>\r\n"
+      "\r\n"
+      "Sounds good.\r\n");
+  CHECK(result.type == InboundClass::reply);
+  CHECK(result.from == "mallory@elsewhere.example");
+}
+
 TEST_CASE("classify: the class names are the format's") {
   CHECK(outreach::to_string(InboundClass::reply) == "reply");
   CHECK(outreach::to_string(InboundClass::auto_reply) == "auto_reply");

@@ -4,6 +4,7 @@
 // quadratic work. Expected values come from the RFCs' own examples where they give them.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -17,6 +18,8 @@
 #include "mail/mime_decode.hpp"
 #include "mail/mime_html.hpp"
 #include "util/utf8.hpp"
+#include "outreach/address.hpp"
+#include "outreach/message.hpp"
 #include "outreach/mime.hpp"
 
 using outreach::HeaderField;
@@ -880,6 +883,79 @@ TEST_CASE("mime first_address_in and addresses_in read address fields") {
   CHECK(addresses_in("Ana <a@x.example>, \"Smith, Bob\" <b@x.example>, c@x.example (Cee);, Team: d@x.example;") ==
         std::vector<std::string>{"a@x.example", "b@x.example", "c@x.example", "d@x.example"});
   CHECK(addresses_in("x") == std::vector<std::string>{});
+}
+
+TEST_CASE("mime address fields: display names are decoded after the addresses are read") {
+  using outreach::addresses_in;
+  using outreach::first_address_in;
+  // Found by fuzzing: a display name that decodes to address syntax read as addresses
+  // (tests/fuzz/seeds_address/regression-encoded-name-with-comma).
+  const std::string regression = header_value(
+      "To: =?utf-8?q?A_very_long_disxlay_name_that8=40ill_notline_of_a=3D=3Feader_at_all=2C_really?=\r\n"
+      " <x@example.com>");
+  CHECK(regression == "\"A very long disxlay name that8@ill notline of a=?eader at all, really\" <x@example.com>");
+  CHECK(first_address_in(regression) == "x@example.com");
+  // The same name as the composer writes it (encoded words, as it holds "=?"), read back.
+  const std::string name = "A very long disxlay name that8@ill notline of a=?eader at all, really";
+  outreach::MessageDraft draft;
+  draft.from = outreach::Address{"Sender", "sender@example.com"};
+  draft.to = outreach::Address{name, "x@example.com"};
+  draft.subject = "Hello";
+  draft.text = "Hi";
+  draft.message_id = "<1@example.com>";
+  draft.date = std::chrono::sys_days(std::chrono::year(2026) / 12 / 1);
+  const auto composed = outreach::compose(draft);
+  REQUIRE(composed.has_value());
+  const MimePart message = parse(composed->data);
+  REQUIRE(message.header("To") != nullptr);
+  CHECK(first_address_in(*message.header("To")) == "x@example.com");
+  const auto read_back = outreach::Address::parse(*message.header("To"));
+  REQUIRE(read_back.has_value());
+  CHECK(read_back->name == name);
+
+  // RFC 2047 section 5: in a phrase an encoded word is an atom; what it decodes to is the name.
+  CHECK(header_value("From: =?utf-8?q?Smith=2C_John?= <john@example.com>") == "\"Smith, John\" <john@example.com>");
+  const std::string spoof = header_value("From: =?utf-8?q?support=40bank.example=2C?= <someone@attacker.example>");
+  CHECK(spoof == "\"support@bank.example,\" <someone@attacker.example>");
+  CHECK(first_address_in(spoof) == "someone@attacker.example");
+  CHECK(addresses_in(header_value("To: =?utf-8?q?Smith=2C_Ana?= <a@x.example>, =?utf-8?b?RG9lLCBCb2I=?= <b@x.example>")) ==
+        std::vector<std::string>{"a@x.example", "b@x.example"});
+  // A comma left unencoded in a Q word, as some mailers write it, is part of the name too.
+  CHECK(header_value("Reply-To: =?utf-8?Q?Smith,_John?= <john@example.com>") == "\"Smith, John\" <john@example.com>");
+  // Quotes and backslashes in a decoded name are escaped, and the name reads back.
+  const std::string quoted = header_value("To: =?utf-8?q?a=22b=5Cc?= <x@y.example>");
+  CHECK(quoted == R"("a\"b\\c" <x@y.example>)");
+  const auto parsed = outreach::Address::parse(quoted);
+  REQUIRE(parsed.has_value());
+  CHECK(parsed->name == R"(a"b\c)");
+  CHECK(parsed->email == "x@y.example");
+  // So is white space at an end of the name, which a reader would trim (found by fuzzing:
+  // tests/fuzz/seeds_address/regression-encoded-name-with-trailing-space).
+  CHECK(header_value("To: =?utf-8?q?Ana_?= <a@x.example>") == "\"Ana \" <a@x.example>");
+  // Names without address syntax read as before, in a group name too.
+  CHECK(header_value("Cc: =?ISO-8859-1?Q?Andr=E9?= Pirard <PIRARD@vm1.ulg.ac.be>") ==
+        "Andr\xC3\xA9 Pirard <PIRARD@vm1.ulg.ac.be>");
+  CHECK(addresses_in(header_value("To: =?utf-8?q?Team=3A_sales?=: a@x.example, b@x.example;")) ==
+        std::vector<std::string>{"a@x.example", "b@x.example"});
+  // Comments and quoted strings are decoded, with what would end them escaped.
+  const std::string comment = header_value("From: a@x.example (=?utf-8?q?x=29_=3Cb=40y.example=3E?=)");
+  CHECK(comment == R"(a@x.example (x\) <b@y.example>))");
+  CHECK(addresses_in(comment) == std::vector<std::string>{"a@x.example"});
+  CHECK(header_value("From: \"=?utf-8?q?Smith=2C_John?=\" <john@example.com>") == "\"Smith, John\" <john@example.com>");
+  // An address has no encoded words: it is kept as written.
+  CHECK(header_value("To: <=?utf-8?q?a?=@x.example>") == "<=?utf-8?q?a?=@x.example>");
+  CHECK(header_value("To: =?utf-8?q?a?=@x.example") == "=?utf-8?q?a?=@x.example");
+  // Other fields are text: they decode whole, as before.
+  CHECK(header_value("Subject: =?utf-8?q?Smith=2C_John?= <john@example.com>") == "Smith, John <john@example.com>");
+}
+
+TEST_CASE("mime an address field with 100 000 unclosed encoded words reads in linear time") {
+  std::string value;
+  for (int i = 0; i < 100000; ++i) value += "=?utf-8?q?a";
+  CHECK(header_value("To: " + value + " <a@x.example>") == value + " <a@x.example>");
+  std::string spaced;
+  for (int i = 0; i < 100000; ++i) spaced += "=?utf-8?q?a ";
+  CHECK(header_value("To: " + spaced + "?= <a@x.example>").size() > 100000);
 }
 
 // ---- hostile input ---------------------------------------------------------------------------
