@@ -14,16 +14,13 @@
 #include "outreach/address.hpp"
 #include "outreach/message.hpp"
 #include "outreach/mime.hpp"
+#include "fuzz_promise.hpp"
 
 namespace {
 
 using outreach::Address;
 
-void require(bool condition, const char* promise) {
-  if (condition) return;
-  std::fprintf(stderr, "broken promise: %s\n", promise);
-  std::abort();
-}
+using outreach::fuzz::require;
 
 bool is_printable_ascii(std::string_view text) {
   for (const char c : text) {

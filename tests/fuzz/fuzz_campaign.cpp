@@ -23,16 +23,13 @@
 #include <boost/json.hpp>
 
 #include "outreach/campaign.hpp"
+#include "fuzz_promise.hpp"
 
 namespace {
 
 namespace json = boost::json;
 
-void require(bool condition, const char* promise) {
-  if (condition) return;
-  std::fprintf(stderr, "broken promise: %s\n", promise);
-  std::abort();
-}
+using outreach::fuzz::require;
 
 bool names_forbidden_file(std::string_view text) {
   for (const std::string_view part : {"/dev", "/proc", "/sys", "/run", ".."}) {

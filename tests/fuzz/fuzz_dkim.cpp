@@ -12,14 +12,11 @@
 #include <string_view>
 
 #include "outreach/dkim.hpp"
+#include "fuzz_promise.hpp"
 
 namespace {
 
-void require(bool condition, const char* promise) {
-  if (condition) return;
-  std::fprintf(stderr, "broken promise: %s\n", promise);
-  std::abort();
-}
+using outreach::fuzz::require;
 
 constexpr std::string_view message =
     "From: Ada <ada@example.com>\r\n"

@@ -17,16 +17,13 @@
 
 #include "imap/imap_command.hpp"
 #include "imap/imap_response.hpp"
+#include "fuzz_promise.hpp"
 
 namespace {
 
 using namespace outreach::detail::imap;
 
-void require(bool condition, const char* promise) {
-  if (condition) return;
-  std::fprintf(stderr, "broken promise: %s\n", promise);
-  std::abort();
-}
+using outreach::fuzz::require;
 
 struct Read {
   std::vector<Response> responses;

@@ -24,16 +24,13 @@
 #include "util/utf8.hpp"
 #include "outreach/classify.hpp"
 #include "outreach/mime.hpp"
+#include "fuzz_promise.hpp"
 
 namespace {
 
 using outreach::MimePart;
 
-void require(bool condition, const char* promise) {
-  if (condition) return;
-  std::fprintf(stderr, "broken promise: %s\n", promise);
-  std::abort();
-}
+using outreach::fuzz::require;
 
 bool is_single_line_utf8(std::string_view text) {
   // find of one character is memchr; find_first_of would be a loop of this file's instrumented code.

@@ -10,17 +10,14 @@
 #include <string_view>
 
 #include "outreach/inbound.hpp"
+#include "fuzz_promise.hpp"
 
 namespace {
 
 using outreach::Errc;
 using outreach::InboundType;
 
-void require(bool condition, const char* promise) {
-  if (condition) return;
-  std::fprintf(stderr, "broken promise: %s\n", promise);
-  std::abort();
-}
+using outreach::fuzz::require;
 
 }  // namespace
 

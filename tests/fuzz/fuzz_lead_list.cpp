@@ -15,14 +15,11 @@
 #include "outreach/address.hpp"
 #include "outreach/lead_list.hpp"
 #include "util/utf8.hpp"
+#include "fuzz_promise.hpp"
 
 namespace {
 
-void require(bool condition, const char* promise) {
-  if (condition) return;
-  std::fprintf(stderr, "broken promise: %s\n", promise);
-  std::abort();
-}
+using outreach::fuzz::require;
 
 void check_leads(const outreach::expected<outreach::LeadList>& list) {
   if (!list) return;

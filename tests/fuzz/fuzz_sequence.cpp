@@ -10,14 +10,11 @@
 #include <string_view>
 
 #include "outreach/sequence.hpp"
+#include "fuzz_promise.hpp"
 
 namespace {
 
-void require(bool condition, const char* promise) {
-  if (condition) return;
-  std::fprintf(stderr, "broken promise: %s\n", promise);
-  std::abort();
-}
+using outreach::fuzz::require;
 
 }  // namespace
 

@@ -14,17 +14,14 @@
 #include <vector>
 
 #include "transport/smtp/smtp_protocol.hpp"
+#include "fuzz_promise.hpp"
 
 namespace {
 
 using outreach::detail::ReplyParse;
 using outreach::detail::SmtpReply;
 
-void require(bool condition, const char* promise) {
-  if (condition) return;
-  std::fprintf(stderr, "broken promise: %s\n", promise);
-  std::abort();
-}
+using outreach::fuzz::require;
 
 // What a stream reads as: its replies in order, then how it stops (incomplete or malformed).
 struct Reading {

@@ -16,6 +16,7 @@
 #include "outreach/sequence.hpp"
 #include "outreach/template.hpp"
 #include "util/utf8.hpp"
+#include "fuzz_promise.hpp"
 
 namespace {
 
@@ -23,11 +24,7 @@ using outreach::Errc;
 using outreach::Template;
 using outreach::TemplateKind;
 
-void require(bool condition, const char* promise) {
-  if (condition) return;
-  std::fprintf(stderr, "broken promise: %s\n", promise);
-  std::abort();
-}
+using outreach::fuzz::require;
 
 bool contains(std::string_view text, std::string_view what) { return text.find(what) != std::string_view::npos; }
 
