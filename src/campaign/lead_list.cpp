@@ -270,7 +270,10 @@ expected<std::vector<Column>> read_header(const CsvRecord& record, std::string_v
     columns[column].field = field;
     filled[static_cast<std::size_t>(field)] = true;
   };
-  for (const auto& [field_name, header] : format.columns) {
+  for (const auto& mapping : format.columns) {
+    // Not a structured binding: clang 14 cannot capture one in the lambdas below.
+    const std::string& field_name = mapping.first;
+    const std::string& header = mapping.second;
     const LeadField field = detail::lead_field_named(field_name);
     const std::string where = "columns." + field_name;
     if (field == LeadField::custom) {
