@@ -27,7 +27,8 @@ struct Lead {
   /// @brief The value of a field by name (known or custom); no value when the lead has no such
   /// field. An empty string is returned as an empty value, not as "no value". A custom field is
   /// found by its name, else by its key: `company_size` finds "Company Size" (ASCII letters in
-  /// lower case, each run of other characters than letters and digits one `_`).
+  /// lower case, each run of other characters than letters and digits one `_`); then a synonym
+  /// of a known field names that field ("FirstName" is `first_name`, as in a lead list's header).
   [[nodiscard]] std::optional<std::string_view> field(std::string_view name) const noexcept;
 
   /// @brief The identity used for comparisons and deterministic choices: the address with

@@ -22,9 +22,9 @@ struct LeadListFormat {
   char delimiter = 0;
   /// The text's encoding, any name iconv knows (`windows-1252`, `iso-8859-15`, `utf-16`).
   /// Empty (the default): a byte order mark says UTF-8 or UTF-16; UTF-16 without one is told by
-  /// its NUL bytes; valid UTF-8 is UTF-8, and so is text with valid multi-byte UTF-8 sequences
-  /// beside bytes that are not (the rows with those are left out); anything else is read as
-  /// Windows-1252, with a problem that says so.
+  /// its NUL bytes; valid UTF-8 is UTF-8, and so is text with at least as many valid multi-byte
+  /// UTF-8 sequences as runs of bytes that are not (the rows with those are left out); anything
+  /// else is read as Windows-1252, with a note (`LeadListLayout::notes`) that says so.
   std::string encoding;
   /// Known fields and the header of the column that holds each (`{"email", "Work Email"}`),
   /// which win over the synonyms. A header is matched as written, else without regard to ASCII
@@ -34,8 +34,9 @@ struct LeadListFormat {
 
 /// @brief One column of a lead list, as it was read.
 struct LeadColumn {
-  std::string header;  ///< The header's name, trimmed.
-  std::string field;   ///< The known field it fills (`first_name`); empty for a custom field.
+  std::string header;    ///< The header's name, trimmed.
+  std::string field;     ///< The known field it fills (`first_name`); empty for a custom field.
+  bool ignored = false;  ///< Named as a known field that `LeadListFormat::columns` gave to another column: not read.
 };
 
 /// @brief How a lead list was read: what `LeadListFormat` gave or the file said.
@@ -43,14 +44,15 @@ struct LeadListLayout {
   char delimiter = 0;               ///< The CSV field separator; 0 for the JSON form.
   std::string encoding = "utf-8";   ///< The encoding the text was read in, lower case.
   std::vector<LeadColumn> columns;  ///< Every column in header order (CSV; empty for JSON).
+  std::vector<Error> notes;         ///< Said of the whole list, not of a row: an encoding that was guessed.
 };
 
 /// @brief The leads read from a list, and the problems met on the way.
 ///
 /// Rows that are not leads (an invalid address, a wrong number of columns) and repeated
 /// addresses (the first is kept) are left out and reported in `problems`, each with its line
-/// (CSV) or JSON path. An unknown time zone is reported too, and the lead is kept without one;
-/// so is an encoding that was guessed (first, without a line).
+/// (CSV) or JSON path. An unknown time zone is reported too, and the lead is kept without one.
+/// What concerns the whole list (an encoding that was guessed) is in `layout.notes`.
 struct LeadList {
   std::vector<Lead> leads;      ///< The leads, in list order.
   std::vector<Error> problems;  ///< One per row left out or field dropped, in list order.

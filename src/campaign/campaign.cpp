@@ -238,7 +238,9 @@ class CampaignReader {
       return;
     }
     campaign.leads = std::move(list->leads);
-    campaign.lead_problems = std::move(list->problems);
+    // What concerns the whole list (a guessed encoding) is said first, with the rows' problems.
+    campaign.lead_problems = std::move(list->layout.notes);
+    for (Error& problem : list->problems) campaign.lead_problems.push_back(std::move(problem));
   }
 
   // How to read the lead file of the object form: `delimiter`, `encoding`, `columns`; nothing

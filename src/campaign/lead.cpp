@@ -19,7 +19,8 @@ std::optional<std::string_view> Lead::field(std::string_view name) const noexcep
   for (const auto& [key, value] : custom) {
     if (detail::is_field_key_of(name, key)) return value;
   }
-  return std::nullopt;
+  // "FirstName", a header that now fills first_name, names it still.
+  return detail::synonym_value(*this, name);
 }
 
 std::string Lead::key() const { return detail::ascii_lower(email); }

@@ -87,19 +87,17 @@ bool is_field_key_of(std::string_view key, std::string_view name) noexcept {
   return k == key.size();  // a separator at the end is dropped
 }
 
-std::string field_key(std::string_view name) {
-  std::string key;
-  bool pending_separator = false;
-  for (const char c : name) {
-    if (!is_key_character(c)) {
-      pending_separator = !key.empty();
-      continue;
-    }
-    if (pending_separator) key += '_';
-    pending_separator = false;
-    key += ascii_lower(c);
+std::optional<std::string_view> synonym_value(const Lead& lead, std::string_view name) noexcept {
+  switch (lead_field_by_synonym(name)) {
+    case LeadField::email: return lead.email;
+    case LeadField::first_name: return lead.first_name;
+    case LeadField::last_name: return lead.last_name;
+    case LeadField::company: return lead.company;
+    case LeadField::title: return lead.title;
+    case LeadField::timezone: return lead.timezone;
+    case LeadField::custom: break;
   }
-  return key;
+  return std::nullopt;
 }
 
 }  // namespace outreach::detail

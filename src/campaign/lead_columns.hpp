@@ -3,6 +3,7 @@
 // column is also reachable by in templates ("Company Size" as `company_size`).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,10 +19,13 @@ namespace outreach::detail {
 
 /// Whether `name`, made a key, is `key`: ASCII letters compared in lower case, and each run of
 /// other characters than letters and digits standing for one `_`, none at either end
-/// ("Company Size" and "company-size" are `company_size`). Never allocates.
+/// ("Company Size" and "company-size" are `company_size`; bytes of non-ASCII characters count as
+/// letters). Never allocates.
 [[nodiscard]] bool is_field_key_of(std::string_view key, std::string_view name) noexcept;
 
-/// `name` as a key (see `is_field_key_of`): "Company Size" gives "company_size".
-[[nodiscard]] std::string field_key(std::string_view name);
+/// The known field of `lead` that `name` names by a synonym ("FirstName", "company_name"), for a
+/// template written for a list whose header once made that a custom field; nothing when `name`
+/// is no synonym.
+[[nodiscard]] std::optional<std::string_view> synonym_value(const Lead& lead, std::string_view name) noexcept;
 
 }  // namespace outreach::detail

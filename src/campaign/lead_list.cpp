@@ -176,9 +176,10 @@ class CsvReader {
 // A column of the header: the field it fills, its name, and how messages name it.
 struct Column {
   LeadField field = LeadField::custom;
-  std::string header;  // as written, trimmed
-  std::string name;    // canonical for a known field, the header for a custom one
-  std::string label;   // `column "name"`
+  std::string header;    // as written, trimmed
+  std::string name;      // canonical for a known field, the header for a custom one
+  std::string label;     // `column "name"`
+  bool ignored = false;  // named as a field the format's columns gave to another column
 };
 
 Location line_location(std::string_view source_name, std::size_t line) {
@@ -222,16 +223,46 @@ Dialect find_dialect(std::string_view text, char given) {
     return dialect;
   }
   if (dialect.skipped != 0) return dialect;
-  std::array<std::size_t, delimiters.size()> counts{};
+  // Each delimiter's count outside quotes in the header and in up to `sampled` records after it.
+  constexpr std::size_t sampled = 5;
+  std::array<std::size_t, delimiters.size()> in_header{};
+  std::array<bool, delimiters.size()> steady{true, true, true, true};
+  std::array<std::size_t, delimiters.size()> in_record{};
+  std::size_t records = 0;
   bool quoted = false;
-  for (const char c : text) {
+  bool blank = true;  // the record so far has nothing but a CR
+  for (std::size_t pos = 0; pos <= text.size() && records <= sampled; ++pos) {
+    const char c = pos < text.size() ? text[pos] : '\n';
     if (c == '"') quoted = !quoted;  // a doubled quote toggles twice
     if (quoted) continue;
-    if (c == '\n') break;
-    for (std::size_t i = 0; i < delimiters.size(); ++i) counts[i] += c == delimiters[i] ? 1 : 0;
+    if (c == '\n') {
+      if (blank) continue;  // blank lines are not records
+      blank = true;
+      for (std::size_t i = 0; i < delimiters.size(); ++i) {
+        if (records == 0) {
+          in_header[i] = in_record[i];
+        } else if (in_record[i] != in_header[i]) {
+          steady[i] = false;
+        }
+      }
+      in_record.fill(0);
+      ++records;
+      continue;
+    }
+    if (c != '\r') blank = false;
+    for (std::size_t i = 0; i < delimiters.size(); ++i) in_record[i] += c == delimiters[i] ? 1 : 0;
   }
-  const auto most = std::max_element(counts.begin(), counts.end());  // the first of equals
-  if (*most != 0) dialect.delimiter = delimiters[static_cast<std::size_t>(most - counts.begin())];
+  // The delimiter splits every sampled record as it splits the header; of those, the one the
+  // header has most of (the first of equals), else the header's commonest.
+  std::size_t best = delimiters.size();
+  for (std::size_t i = 0; i < delimiters.size(); ++i) {
+    if (in_header[i] != 0 && steady[i] && (best == delimiters.size() || in_header[i] > in_header[best])) best = i;
+  }
+  if (best == delimiters.size()) {
+    const auto most = std::max_element(in_header.begin(), in_header.end());
+    if (*most != 0) best = static_cast<std::size_t>(most - in_header.begin());
+  }
+  if (best != delimiters.size()) dialect.delimiter = delimiters[best];
   return dialect;
 }
 
@@ -298,7 +329,12 @@ expected<std::vector<Column>> read_header(const CsvRecord& record, std::string_v
   for (std::size_t i = 0; i < columns.size(); ++i) {
     const LeadField field = detail::lead_field_named(columns[i].header);
     // A field's own name given twice is a mistake to show; one the mapping took is a custom field.
-    if (field == LeadField::custom || columns[i].field != LeadField::custom || mapped[static_cast<std::size_t>(field)]) continue;
+    if (field == LeadField::custom || columns[i].field != LeadField::custom) continue;
+    if (mapped[static_cast<std::size_t>(field)]) {
+      // "Email" beside the "Work Email" the format names: not a custom field called email.
+      columns[i].ignored = true;
+      continue;
+    }
     by_name[i] = true;
     if (!filled[static_cast<std::size_t>(field)]) fill(i, field);
   }
@@ -312,14 +348,16 @@ expected<std::vector<Column>> read_header(const CsvRecord& record, std::string_v
     // A column named as a field is called by the field's name, so that one given twice repeats it.
     const LeadField named_as = by_name[i] ? detail::lead_field_named(column.header) : column.field;
     column.name = named_as == LeadField::custom ? column.header : std::string(detail::lead_field_name(named_as));
+    column.label = "column " + detail::quoted_excerpt(column.name);
+    if (column.ignored) continue;
     for (std::size_t j = 0; j < i; ++j) {
+      if (columns[j].ignored) continue;
       if (columns[j].name == column.name) {
         return error(Errc::invalid_value, "header column " + std::to_string(i + 1) + " " +
                                               detail::quoted_excerpt(column.header) + " repeats column " +
                                               std::to_string(j + 1) + " " + detail::quoted_excerpt(columns[j].header));
       }
     }
-    column.label = "column " + detail::quoted_excerpt(column.name);
   }
   return columns;
 }
@@ -375,7 +413,9 @@ void read_row(const CsvRecord& record, const std::vector<Column>& columns, std::
   for (std::size_t i = 0; i < fields.size(); ++i) {
     switch (columns[i].field) {
       case LeadField::email: break;
-      case LeadField::custom: lead.custom.emplace_back(columns[i].name, fields[i]); break;
+      case LeadField::custom:
+        if (!columns[i].ignored) lead.custom.emplace_back(columns[i].name, fields[i]);
+        break;
       default: detail::lead_member(lead, columns[i].field).assign(fields[i]); break;
     }
   }
@@ -421,11 +461,10 @@ expected<LeadList> parse_lead_csv(std::string_view bytes, std::string_view sourc
                 "\"Work Email\" are); name the column that holds the addresses in the list's \"columns\"",
                 line_location(source_name, record.line));
   }
-  const auto custom_count = static_cast<std::size_t>(
-      std::count_if(columns->begin(), columns->end(), [](const Column& c) { return c.field == LeadField::custom; }));
+  const auto custom_count = static_cast<std::size_t>(std::count_if(
+      columns->begin(), columns->end(), [](const Column& c) { return c.field == LeadField::custom && !c.ignored; }));
 
   LeadListBuilder builder(LeadListBuilder::Places::lines, source_name, {}, estimated_rows(text));
-  if (decoded->note()) builder.reject(*decoded->note());
   while (true) {
     const CsvStatus status = reader.next(record);
     if (status == CsvStatus::end) break;
@@ -436,10 +475,13 @@ expected<LeadList> parse_lead_csv(std::string_view bytes, std::string_view sourc
   if (!list) return list;
   list->layout.delimiter = dialect.delimiter;
   list->layout.encoding = decoded->encoding();
+  if (decoded->note()) list->layout.notes.push_back(*decoded->note());
   list->layout.columns.reserve(columns->size());
   for (const Column& column : *columns) {
     list->layout.columns.push_back(
-        {column.header, column.field == LeadField::custom ? std::string() : std::string(detail::lead_field_name(column.field))});
+        {column.header,
+         column.field == LeadField::custom ? std::string() : std::string(detail::lead_field_name(column.field)),
+         column.ignored});
   }
   return list;
 }

@@ -44,20 +44,31 @@ std::string_view unmarked_utf16(std::string_view bytes) noexcept {
 }
 
 // Whether text that is not valid UTF-8 is still UTF-8 with some bad bytes (a row pasted from
-// elsewhere), rather than a legacy encoding: legacy text almost never holds a valid multi-byte
-// UTF-8 sequence, UTF-8 with non-ASCII names holds many.
+// elsewhere), rather than a legacy encoding: legacy text seldom holds a valid multi-byte UTF-8
+// sequence (an accidental "Ã©" or "É®") and has a run of invalid bytes at each accented letter,
+// while UTF-8 with non-ASCII names holds many valid ones; so the valid sequences must be at
+// least as many as the runs of bytes that are none.
 bool mostly_utf8(std::string_view bytes) noexcept {
   std::size_t multibyte = 0;
+  std::size_t invalid_runs = 0;
+  bool in_invalid_run = false;
   for (std::size_t pos = 0; pos < bytes.size();) {
     if (static_cast<unsigned char>(bytes[pos]) < 0x80) {
+      in_invalid_run = false;
       ++pos;
       continue;
     }
     const std::size_t length = utf8_sequence_length(bytes, pos);
-    if (length >= 2) ++multibyte;
+    if (length >= 2) {
+      ++multibyte;
+      in_invalid_run = false;
+    } else if (!in_invalid_run) {
+      ++invalid_runs;
+      in_invalid_run = true;
+    }
     pos += std::max<std::size_t>(length, 1);
   }
-  return multibyte != 0;
+  return multibyte != 0 && multibyte >= invalid_runs;
 }
 
 }  // namespace
@@ -68,6 +79,7 @@ expected<LeadText> LeadText::decode(std::string_view bytes, std::string_view enc
   const auto convert = [&](std::string_view from, std::string_view body) {
     out.encoding_ = std::string(from);
     out.converted_ = to_utf8(from, body);
+    out.converted_->shrink_to_fit();  // the converter reserves for the worst case; the list is kept while read
   };
 
   if (named.empty()) {

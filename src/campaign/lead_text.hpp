@@ -16,9 +16,9 @@ class LeadText {
  public:
   /// Decodes `bytes`. With `encoding` empty, the encoding is found: a byte order mark says UTF-8
   /// or UTF-16 (LE or BE); text whose every other byte is NUL is UTF-16 without a mark; text
-  /// that is valid UTF-8, or has valid multi-byte UTF-8 sequences beside invalid bytes, is UTF-8
-  /// (its invalid rows are left out by the reader); anything else is read as Windows-1252, with
-  /// a note that says so. A named encoding is any name iconv knows (`windows-1252`, `iso-8859-15`, `utf-16`);
+  /// that is valid UTF-8, or has at least as many valid multi-byte UTF-8 sequences as runs of
+  /// invalid bytes, is UTF-8 (its invalid rows are left out by the reader); anything else is read
+  /// as Windows-1252, with a note that says so. A named encoding is any name iconv knows (`windows-1252`, `iso-8859-15`, `utf-16`);
   /// `utf-8` takes the text as it is.
   /// @param source_name The file, for the note's and the error's location.
   /// @return The text, or `invalid_value` for an encoding iconv does not know.

@@ -405,7 +405,8 @@ class Assembler {
       for (const auto& [key, value] : lead->custom) {
         if (detail::is_field_key_of(name, key)) return value;
       }
-      return {};
+      // `{{FirstName}}`, written when that header was a custom column, reads the field it fills.
+      return detail::synonym_value(*lead, name).value_or(std::string_view());
     }
     default: return {};
   }

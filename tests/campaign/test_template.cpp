@@ -128,6 +128,8 @@ TEST_CASE("a custom field is also found by its key: lower case, other characters
   lead.custom.pop_back();
   CHECK(rendered("{{company_size}} / {{crm_stage}}", context_for(lead)) == "50-200 / demo");
   CHECK(lead.field("crm_stage") == std::optional<std::string_view>("demo"));
+  // A header that became a known field's synonym still names that field.
+  CHECK(rendered("{{FirstName}} {{company_name}} {{Surname}}", context_for(lead)) == "Ada Analytical Engines Lovelace");
   for (const std::string_view not_its_key : {"{{Company_Size}}", "{{companysize}}", "{{company__size}}", "{{_crm_stage}}"}) {
     CAPTURE(not_its_key);
     CHECK_FALSE(compiled(not_its_key).render(context_for(lead)).has_value());

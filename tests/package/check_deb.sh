@@ -22,6 +22,8 @@ step() { echo "check_deb: $*"; }
 if dpkg-query -W -f='${Status}' outreach 2>/dev/null | grep -q "install ok installed"; then
   fail "a package named outreach is installed already; this check installs and removes its own"
 fi
+# The package keeps the store on removal: one left by an earlier install is somebody's.
+[ ! -e /var/lib/outreach ] || fail "/var/lib/outreach exists: this check makes and removes its own store there"
 
 step "the package's dependencies are computed from what it links"
 depends="$(dpkg-deb -f "$deb" Depends)"

@@ -152,6 +152,8 @@ def test_a_package_and_library_of_different_versions_are_refused(tmp_path: Path)
     pip_install(python, copy_project(tmp_path / "second"), "--config-settings", f"library={library}")
     init = site_packages(python) / "outreach" / "__init__.py"
     init.write_text(re.sub(r'(?m)^__version__ = ".*"$', '__version__ = "9.9.9"', init.read_text()))
+    # pip compiled the package on install: a .pyc of the same second and size would still be used.
+    shutil.rmtree(init.parent / "__pycache__", ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "OUTREACH_LIBRARY")}
     result = subprocess.run([str(python), "-c", "import outreach; outreach.version()"], capture_output=True,
                             text=True, env=env, cwd=tmp_path, timeout=300)
