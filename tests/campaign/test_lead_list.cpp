@@ -580,15 +580,9 @@ TEST_CASE("headers named as CRMs name them fill the known fields; other columns 
   const LeadList list = csv(
       "First Name,Last Name,Email Address,Company Name,Job Title,Time Zone,Company Size\n"
       "Ann,Lee,ann@acme.example,Acme,CEO,Europe/Paris,11-50\n");
-  REQUIRE(list.leads.size() == 1);
-  const Lead& ann = list.leads[0];
-  CHECK(ann.email == "ann@acme.example");
-  CHECK(ann.first_name == "Ann");
-  CHECK(ann.last_name == "Lee");
-  CHECK(ann.company == "Acme");
-  CHECK(ann.title == "CEO");
-  CHECK(ann.timezone == "Europe/Paris");
-  CHECK(ann.custom == std::vector<std::pair<std::string, std::string>>{{"Company Size", "11-50"}});
+  const Lead ann{.email = "ann@acme.example", .first_name = "Ann", .last_name = "Lee", .company = "Acme",
+                 .title = "CEO", .timezone = "Europe/Paris", .custom = {{"Company Size", "11-50"}}};
+  CHECK(list.leads == std::vector<Lead>{ann});
   CHECK(layout_fields(list) == std::vector<std::string>{"First Name=first_name", "Last Name=last_name",
                                                         "Email Address=email", "Company Name=company",
                                                         "Job Title=title", "Time Zone=timezone", "Company Size="});
