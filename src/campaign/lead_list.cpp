@@ -328,7 +328,8 @@ expected<std::vector<Column>> read_header(const CsvRecord& record, std::string_v
   std::vector<bool> by_name(columns.size());
   for (std::size_t i = 0; i < columns.size(); ++i) {
     const LeadField field = detail::lead_field_named(columns[i].header);
-    // A field's own name given twice is a mistake to show; one the mapping took is a custom field.
+    // A field's own name given twice is a mistake to show; one whose field the format gave to
+    // another column is not read.
     if (field == LeadField::custom || columns[i].field != LeadField::custom) continue;
     if (mapped[static_cast<std::size_t>(field)]) {
       // "Email" beside the "Work Email" the format names: not a custom field called email.
