@@ -310,6 +310,24 @@ std::string hard_bounce_of(const std::string& lead, const std::string& message_i
 
 constexpr int mail_leads = 40;
 
+// Makes `file` the store of campaign "c" of `leads` leads on a healthy disk, its first steps sent
+// on the first day; returns each first step's (lead, Message-ID), in the log's order.
+std::vector<std::pair<std::string, std::string>> send_first_steps(const fs::path& file, int leads) {
+  auto store = open_sqlite(file);
+  DryRunTransport transport;
+  ManualClock clock{at("2026-12-01T00:00:00Z")};
+  Engine engine{*store, transport, clock};
+  REQUIRE(engine.add_campaign(definition(leads_json(leads))));
+  REQUIRE(engine.start("c"));
+  engine.simulate(clock, at("2026-12-02T00:00:00Z"));
+  REQUIRE_FALSE(engine.failure());
+  std::vector<std::pair<std::string, std::string>> sends;
+  store->for_each_event("c", [&](const Event& event) {
+    if (event.type == EventType::sent && event.step == 1) sends.emplace_back(event.lead, event.message_id);
+  });
+  return sends;
+}
+
 // A store of a campaign of 40 leads whose first steps went out, kept as a file to copy for each
 // run; and the mail that came back: replies, hard bounces, a stranger's mail and a repeat.
 struct MailScene {
@@ -319,18 +337,8 @@ struct MailScene {
   std::vector<std::string> mail;
 
   MailScene() {
-    auto store = open_sqlite(original);
-    DryRunTransport transport;
-    ManualClock clock{at("2026-12-01T00:00:00Z")};
-    Engine engine{*store, transport, clock};
-    REQUIRE(engine.add_campaign(definition(leads_json(mail_leads))));
-    REQUIRE(engine.start("c"));
-    engine.simulate(clock, at("2026-12-02T00:00:00Z"));
-    REQUIRE_FALSE(engine.failure());
     std::map<std::string, std::string> first_sends;
-    store->for_each_event("c", [&](const Event& event) {
-      if (event.type == EventType::sent && event.step == 1) first_sends[event.lead] = event.message_id;
-    });
+    for (auto& [lead, message_id] : send_first_steps(original, mail_leads)) first_sends[lead] = message_id;
     REQUIRE(first_sends.size() == static_cast<std::size_t>(mail_leads));
     int number = 0;
     for (const auto& [lead, message_id] : first_sends) {
@@ -407,19 +415,9 @@ struct SteeringScene {
 
   SteeringScene() {
     std::vector<std::string> replies;
-    {
-      auto store = open_sqlite(original);
-      DryRunTransport transport;
-      ManualClock clock{at("2026-12-01T00:00:00Z")};
-      Engine engine{*store, transport, clock};
-      REQUIRE(engine.add_campaign(definition(leads_json(steered_leads))));
-      REQUIRE(engine.start("c"));
-      engine.simulate(clock, at("2026-12-02T00:00:00Z"));
-      REQUIRE_FALSE(engine.failure());
-      int number = 0;
-      store->for_each_event("c", [&](const Event& event) {
-        if (event.type == EventType::sent && event.step == 1 && number < 3) replies.push_back(reply_to(event.lead, event.message_id, ++number));
-      });
+    int number = 0;
+    for (const auto& [lead, message_id] : send_first_steps(original, steered_leads)) {
+      if (number < 3) replies.push_back(reply_to(lead, message_id, ++number));
     }
     auto other = open_sqlite(original, inbox());
     for (const auto& raw : replies) REQUIRE(other->queue_received(raw, now));
