@@ -15,6 +15,7 @@
 #include "campaign/lead_columns.hpp"
 #include "campaign/lead_json.hpp"
 #include "campaign/lead_text.hpp"
+#include "mail/charset.hpp"
 #include "util/utf8_check.hpp"
 
 namespace outreach {
@@ -368,14 +369,11 @@ bool all_empty(const std::vector<std::string_view>& fields) noexcept {
   return std::all_of(fields.begin(), fields.end(), [](std::string_view field) { return field.empty(); });
 }
 
-// The replacement character a conversion puts where the bytes were no character of the encoding.
-constexpr std::string_view replacement_character = "\xEF\xBF\xBD";
-
 void read_row(const CsvRecord& record, const std::vector<Column>& columns, std::size_t email_column,
               std::size_t custom_count, const detail::LeadText& text, LeadListBuilder& builder) {
   const std::vector<std::string_view>& fields = record.fields;
   if (all_empty(fields)) return;
-  if (text.converted() && record.text.find(replacement_character) != std::string_view::npos) {
+  if (text.converted() && record.text.find(detail::replacement_character) != std::string_view::npos) {
     builder.reject(Errc::invalid_utf8, "bytes that are no character in " + text.encoding() + ": the row cannot be read",
                    record.line);
     return;
